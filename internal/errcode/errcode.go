@@ -1,0 +1,116 @@
+// Package errcode defines Outpost's stable, user-facing error codes. Every
+// failure a person or a script can see carries one code from this list and a
+// one-line remedy. The list is the single source for docs/errors.md (a test
+// keeps them in step) and for the HTTP status mapping.
+//
+// It is a leaf package: it imports only the standard library, so every layer
+// (media included) can use it.
+package errcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable error code. Codes are never renamed once published.
+type Code string
+
+// The codes. Keep this list, Remedies and docs/errors.md in step.
+const (
+	SourceNotFound    Code = "source_not_found"
+	SourceEmpty       Code = "source_empty"
+	SourceUnreadable  Code = "source_unreadable"
+	SourceTruncated   Code = "source_truncated"
+	SourceNoVideo     Code = "source_no_video"
+	UnknownPreset     Code = "unknown_preset"
+	InvalidOption     Code = "invalid_option"
+	PlatformRule      Code = "platform_rule_violated"
+	FFmpegMissing     Code = "ffmpeg_missing"
+	EncoderMissing    Code = "encoder_missing"
+	RenderFailed      Code = "render_failed"
+	OutputWriteFailed Code = "output_write_failed"
+	DiskFull          Code = "disk_full"
+	Canceled          Code = "canceled"
+	CheckFailed       Code = "check_failed"
+	Internal          Code = "internal"
+)
+
+// Remedies is the one-line remedy shown with each code.
+var Remedies = map[Code]string{
+	SourceNotFound:    "Check the path or URL of the source file.",
+	SourceEmpty:       "The file is empty (0 bytes): upload or export the master again.",
+	SourceUnreadable:  "The file is not a video ffmpeg can read: export the master again as MP4 or MOV.",
+	SourceTruncated:   "The file is cut short (an unfinished upload or copy): copy or upload it again in full.",
+	SourceNoVideo:     "The file has no video stream (audio only?): pick the video master, not the audio.",
+	UnknownPreset:     "Run `outpost presets list` for the valid preset ids.",
+	InvalidOption:     "Fix the option named in the message; `outpost help` lists the valid values.",
+	PlatformRule:      "Change the source or the settings so the file meets the platform's rule named in the message.",
+	FFmpegMissing:     "Install ffmpeg 5.1 or newer (Debian: apt-get install ffmpeg) and make sure it is on PATH.",
+	EncoderMissing:    "Install an ffmpeg build with the encoder named in the message (Debian's ffmpeg package has them all).",
+	RenderFailed:      "ffmpeg failed; the message holds the end of its log. Retry, and report it with the log if it persists.",
+	OutputWriteFailed: "Check that the output folder exists and is writable.",
+	DiskFull:          "Free disk space in the output folder, or choose a smaller quality.",
+	Canceled:          "The export was canceled; run it again to produce the files.",
+	CheckFailed:       "The rendered file could not be checked; retry the export.",
+	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
+}
+
+// Error is an error with a stable code. Message says what happened; Remedy
+// (defaulting to the code's) says what to do.
+type Error struct {
+	Code    Code
+	Message string
+	Remedy  string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil && e.Message == "" {
+		return fmt.Sprintf("%s: %v", e.Code, e.Err)
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// RemedyText returns the error's remedy, or its code's default.
+func (e *Error) RemedyText() string {
+	if e.Remedy != "" {
+		return e.Remedy
+	}
+	return Remedies[e.Code]
+}
+
+// New returns an Error with a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error with code and message wrapping err.
+func Wrap(code Code, err error, message string) *Error {
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// Of returns the code of the first *Error in err's chain, or Internal.
+func Of(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// As returns the first *Error in err's chain, wrapping any other error as Internal.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: Internal, Err: err}
+}
