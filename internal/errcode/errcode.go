@@ -32,6 +32,12 @@ const (
 	DiskFull          Code = "disk_full"
 	Canceled          Code = "canceled"
 	CheckFailed       Code = "check_failed"
+	ConfigInvalid     Code = "config_invalid"
+	DBUnavailable     Code = "database_unavailable"
+	MigrationFailed   Code = "migration_failed"
+	LinkExpired       Code = "link_expired"
+	LinkInvalid       Code = "link_invalid"
+	FileNotFound      Code = "file_not_found"
 	Internal          Code = "internal"
 )
 
@@ -52,6 +58,12 @@ var Remedies = map[Code]string{
 	DiskFull:          "Free disk space in the output folder, or choose a smaller quality.",
 	Canceled:          "The export was canceled; run it again to produce the files.",
 	CheckFailed:       "The rendered file could not be checked; retry the export.",
+	ConfigInvalid:     "Fix the OUTPOST_* variable or flag named in the message; `outpost help` lists them with their defaults.",
+	DBUnavailable:     "Check OUTPOST_DATABASE_URL and that the database server (or the data dir, for SQLite) is reachable and writable.",
+	MigrationFailed:   "The database schema could not be upgraded: check the log, restore a backup if needed, and report it.",
+	LinkExpired:       "The download link has expired: open the export again for a fresh link.",
+	LinkInvalid:       "The download link is damaged or altered: copy the whole link again.",
+	FileNotFound:      "The file is gone (past retention and deleted): render the export again.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 }
 

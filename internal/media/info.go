@@ -35,6 +35,10 @@ type Video struct {
 	CodedHeight int `json:"coded_height"`
 	// Rotation is the clockwise display rotation in degrees: 0, 90, 180 or 270.
 	Rotation int `json:"rotation"`
+	// SampleAspectRatio is the pixel shape, e.g. "1:1"; anything else is
+	// anamorphic and Width/Height are not the display proportions. Empty when
+	// unknown.
+	SampleAspectRatio string `json:"sample_aspect_ratio,omitempty"`
 	// FrameRate is the average frame rate (avg_frame_rate, falling back to
 	// r_frame_rate).
 	FrameRate float64 `json:"frame_rate"`
@@ -44,6 +48,9 @@ type Video struct {
 	FrameCount        int64  `json:"frame_count"`
 	ColorTransfer     string `json:"color_transfer,omitempty"`
 	ColorPrimaries    string `json:"color_primaries,omitempty"`
+	// ColorSpace is the matrix coefficients (ffprobe color_space), e.g.
+	// bt709 or bt2020nc; a render that keeps HDR must tag all three.
+	ColorSpace string `json:"color_space,omitempty"`
 	// HDR is set for PQ (smpte2084) and HLG (arib-std-b67) transfer functions.
 	HDR        bool   `json:"hdr"`
 	FieldOrder string `json:"field_order,omitempty"`

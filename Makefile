@@ -1,0 +1,41 @@
+GO      ?= go
+BIN     := bin/outpost
+PKGS    := ./...
+# Benchmark source length in seconds and runs per measurement.
+BENCH_SECONDS ?= 30
+BENCH_RUNS    ?= 3
+
+.PHONY: help build run test test-short deps bench lint fmt fuzz
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/outpost
+	$(GO) build -o $(BIN) ./cmd/outpost
+
+run: build ## start Outpost (server with sandbox platforms once it exists; CLI help until then)
+	./$(BIN) serve --sandbox || ./$(BIN) help
+
+deps: ## install test dependencies (ffmpeg, PostgreSQL, Chromium, fonts, versitygw) when missing
+	./scripts/install-deps.sh
+
+test: deps ## install what is missing, then vet and run every test with -race
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short: ## run the tests without installing anything
+	$(GO) test -count=1 $(PKGS)
+
+fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
+	./scripts/fuzz.sh $${FUZZTIME:-30s}
+
+bench: deps build ## render benchmarks: outpost vs the expert ffmpeg command vs one process per target
+	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS)
+
+lint: ## vet, gofmt and golangci-lint (when installed)
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo "gofmt: files above need formatting"; exit 1)
+	@if command -v golangci-lint >/dev/null; then golangci-lint run; else echo "golangci-lint not installed; skipped"; fi
+
+fmt: ## format the code
+	gofmt -w .

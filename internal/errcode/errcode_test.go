@@ -1,0 +1,79 @@
+package errcode
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/errors.md from the code list")
+
+const docPath = "../../docs/errors.md"
+
+// doc renders docs/errors.md from Remedies, so the two never drift.
+func doc() []byte {
+	var b strings.Builder
+	b.WriteString("# Error codes\n\n")
+	b.WriteString("Every failure Outpost reports — on the CLI (`outpost: CODE: message` plus a remedy line,\n")
+	b.WriteString("and `error.code` in `--json`), in the API (`{\"error\":{\"code\",\"message\"}}`) and in the UI — carries\n")
+	b.WriteString("one of these stable codes. Codes are never renamed. Platform rule failures also name the rule\n")
+	b.WriteString("(`max_duration`, `max_size`, `aspect_ratio`, …; see `outpost presets show ID`).\n\n")
+	b.WriteString("Generated from `internal/errcode` by `go test ./internal/errcode -update`.\n\n")
+	b.WriteString("| code | what to do |\n|---|---|\n")
+	codes := make([]string, 0, len(Remedies))
+	for c := range Remedies {
+		codes = append(codes, string(c))
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", c, strings.ReplaceAll(Remedies[Code(c)], "|", "\\\\|"))
+	}
+	return []byte(b.String())
+}
+
+func TestDocs(t *testing.T) {
+	want := doc()
+	if *update {
+		if err := os.WriteFile(docPath, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("docs/errors.md is out of step with internal/errcode: run go test ./internal/errcode -update")
+	}
+	for c, r := range Remedies {
+		if r == "" {
+			t.Errorf("%s has no remedy", c)
+		}
+	}
+}
+
+func TestOf(t *testing.T) {
+	t.Parallel()
+	base := New(SourceTruncated, "moov atom not found")
+	wrapped := fmt.Errorf("probe: %w", base)
+	for _, tc := range []struct {
+		err  error
+		want Code
+	}{
+		{nil, ""},
+		{base, SourceTruncated},
+		{wrapped, SourceTruncated},
+		{errors.New("boom"), Internal},
+	} {
+		if got := Of(tc.err); got != tc.want {
+			t.Errorf("Of(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+	if e := As(wrapped); e.RemedyText() != Remedies[SourceTruncated] {
+		t.Errorf("RemedyText = %q", e.RemedyText())
+	}
+}

@@ -1,0 +1,214 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
+	"time"
+
+	"outpost/internal/errcode"
+)
+
+// Runner runs ffmpeg processes. The zero value runs "ffmpeg" from PATH and
+// logs nothing.
+type Runner struct {
+	// FFmpeg is the ffmpeg binary: a path, or a name looked up on PATH.
+	// Empty means "ffmpeg".
+	FFmpeg string
+	// Logger receives a debug line per run (argv, exit status, time taken).
+	// Nil discards them.
+	Logger *slog.Logger
+}
+
+// CancelGrace is how long ffmpeg may take after SIGINT to finish its output
+// files (write the MP4 index) before it is killed.
+const CancelGrace = 10 * time.Second
+
+func (r *Runner) bin() string {
+	if r.FFmpeg == "" {
+		return "ffmpeg"
+	}
+	return r.FFmpeg
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+// Argv returns the arguments Run passes to ffmpeg for args: these global
+// options, in this order, each only when args does not already contain it,
+// followed by args unchanged:
+//
+//	-hide_banner      the banner is noise in the kept stderr tail
+//	-nostdin          ffmpeg must never wait for or read keys
+//	-y                overwrite outputs (left out when args has -n)
+//	-progress pipe:1  machine-readable progress on stdout (left out when args
+//	                  has -progress; Run then reports no progress)
+//	-nostats          no human progress lines on stderr (left out with -stats)
+//
+// Render code builds args without them and can show the exact command with
+// Argv. Outputs must not be stdout ("-" or "pipe:1"): stdout carries the
+// progress.
+func Argv(args []string) []string {
+	has := func(flag string) bool { return slices.Contains(args, flag) }
+	out := make([]string, 0, len(args)+6)
+	if !has("-hide_banner") {
+		out = append(out, "-hide_banner")
+	}
+	if !has("-nostdin") {
+		out = append(out, "-nostdin")
+	}
+	if !has("-y") && !has("-n") {
+		out = append(out, "-y")
+	}
+	if !has("-progress") {
+		out = append(out, "-progress", "pipe:1")
+	}
+	if !has("-nostats") && !has("-stats") {
+		out = append(out, "-nostats")
+	}
+	return append(out, args...)
+}
+
+// inputPaths returns the values of -i, which tell Classify an input's
+// "No such file or directory" from an output's.
+func inputPaths(args []string) []string {
+	in := []string{}
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-i" {
+			in = append(in, args[i+1])
+			i++
+		}
+	}
+	return in
+}
+
+// Run runs ffmpeg with Argv(args) (args is the argv without the program
+// name) and waits for it. total is the expected output duration in seconds,
+// for Percent and ETA (0 if unknown). progress, if not nil, is called from
+// one goroutine for each report; the Done report comes last and only when
+// ffmpeg succeeded.
+//
+// Canceling ctx sends ffmpeg SIGINT, on which it stops reading and finishes
+// its outputs (an MP4 gets its index and stays playable, only shorter); it is
+// killed if it takes longer than CancelGrace. Run then returns a Canceled
+// error wrapping ctx.Err().
+//
+// Other failures are an *errcode.Error from Classify holding an *ExitError
+// with the stderr tail. A missing ffmpeg is FFmpegMissing. ffmpeg 5.1 exits
+// 0 when writing an output's trailer fails (disk full); Run reports that as
+// DiskFull or OutputWriteFailed all the same.
+func (r *Runner) Run(ctx context.Context, args []string, total float64, progress func(Progress)) error {
+	bin := r.bin()
+	argv := Argv(args)
+	log := r.logger()
+
+	cmd := exec.CommandContext(ctx, bin, argv...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = CancelGrace
+
+	var done *Progress
+	parser := &ProgressParser{
+		Total: total,
+		Now:   time.Now,
+		ReportFunc: func(p Progress) {
+			if p.Done {
+				done = &p // held back until the exit status is known
+				return
+			}
+			if progress != nil {
+				progress(p)
+			}
+		},
+	}
+	stderr := newLogTail(tailSize)
+	cmd.Stdout = parser
+	cmd.Stderr = stderr
+
+	log.DebugContext(ctx, "ffmpeg start", "ffmpeg_args", argv)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return startError(ctx, "ffmpeg", bin, err)
+	}
+	err := cmd.Wait()
+	_ = parser.Close()
+	code := exitCode(err)
+	log.DebugContext(ctx, "ffmpeg exit", "ffmpeg_exit_code", code, "elapsed", time.Since(start))
+
+	if err != nil && ctx.Err() != nil {
+		return canceled(ctx, "ffmpeg", code, stderr, err)
+	}
+	if err != nil {
+		e := classify(stderr.String(), code, inputPaths(args))
+		e.Err = &ExitError{Program: "ffmpeg", ExitCode: code, Stderr: stderr.String(), Err: err}
+		return e
+	}
+	if stderr.writeFailure != "" {
+		e := classify(stderr.writeFailure, 0, inputPaths(args))
+		e.Err = &ExitError{Program: "ffmpeg", ExitCode: 0, Stderr: stderr.String()}
+		return e
+	}
+	if progress != nil {
+		if done == nil {
+			done = &Progress{Done: true, Percent: 100}
+		}
+		progress(*done)
+	}
+	return nil
+}
+
+// exitCode is the process exit status, -1 for a signal, 0 for no error.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// canceled is the error for a run stopped by its context. It wraps both
+// ctx.Err() (for errors.Is) and the process's ExitError (for the log).
+func canceled(ctx context.Context, program string, code int, stderr *logTail, err error) error {
+	return &errcode.Error{
+		Code:    errcode.Canceled,
+		Message: program + " stopped",
+		Err: fmt.Errorf("%w: %w", ctxErr(ctx),
+			&ExitError{Program: program, ExitCode: code, Stderr: stderr.String(), Err: err}),
+	}
+}
+
+// ctxErr is ctx.Err(), joined with the cancel cause when one was given, so
+// errors.Is works for both.
+func ctxErr(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || errors.Is(err, cause) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, cause)
+}
+
+// startError maps a failure to start program: a binary that is not there
+// (or not executable) is FFmpegMissing.
+func startError(ctx context.Context, program, bin string, err error) error {
+	if ctx.Err() != nil {
+		return &errcode.Error{Code: errcode.Canceled, Message: program + " not started", Err: ctxErr(ctx)}
+	}
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		return &errcode.Error{Code: errcode.FFmpegMissing, Message: fmt.Sprintf("%s not found (%s)", program, bin), Err: err}
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return &errcode.Error{Code: errcode.FFmpegMissing, Message: fmt.Sprintf("%s is not executable (%s)", program, bin), Err: err}
+	}
+	return fmt.Errorf("start %s: %w", program, err)
+}

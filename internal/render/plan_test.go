@@ -1,0 +1,191 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"outpost/internal/errcode"
+	"outpost/internal/media"
+	"outpost/internal/preset"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sources are probed-file shapes the engine meets in practice.
+var sources = map[string]media.Info{
+	"master-1080p30": {
+		Path: "/in/master.mp4", FormatName: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 30, SizeBytes: 22_500_000, BitRate: 6_000_000, FastStart: true,
+		Video: &media.Video{Codec: "h264", Profile: "High", PixFmt: "yuv420p", BitDepth: 8, Width: 1920, Height: 1080, CodedWidth: 1920, CodedHeight: 1080, FrameRate: 30, BitRate: 5_800_000},
+		Audio: &media.Audio{Codec: "aac", Profile: "LC", SampleRate: 48000, Channels: 2, ChannelLayout: "stereo", BitRate: 128_000},
+	},
+	"hdr10-4k60": {
+		Path: "/in/hdr.mov", FormatName: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 12.5, BitRate: 50_000_000,
+		Video: &media.Video{Codec: "hevc", Profile: "Main 10", PixFmt: "yuv420p10le", BitDepth: 10, Width: 3840, Height: 2160, FrameRate: 59.94, ColorTransfer: "smpte2084", HDR: true},
+		Audio: &media.Audio{Codec: "aac", Profile: "LC", SampleRate: 44100, Channels: 2},
+	},
+	"phone-rotated": {
+		Path: "/in/IMG_0042.MOV", FormatName: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 8, BitRate: 12_000_000,
+		Video: &media.Video{Codec: "h264", Profile: "High", PixFmt: "yuv420p", BitDepth: 8, Width: 1080, Height: 1920, CodedWidth: 1920, CodedHeight: 1080, Rotation: 90, FrameRate: 29.97, VariableFrameRate: true},
+		Audio: &media.Audio{Codec: "aac", Profile: "LC", SampleRate: 48000, Channels: 1},
+	},
+	"odd-silent": {
+		Path: "/in/odd.mkv", FormatName: "matroska,webm", Duration: 4,
+		Video: &media.Video{Codec: "h264", Profile: "High 4:4:4 Predictive", PixFmt: "yuv444p", BitDepth: 8, Width: 641, Height: 361, FrameRate: 25},
+	},
+}
+
+func targets(t *testing.T, fit preset.Fit, level preset.Level, ids ...string) []Target {
+	t.Helper()
+	var ts []Target
+	for _, id := range ids {
+		p, err := preset.Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, Target{Preset: p, Fit: fit, Quality: level})
+	}
+	return ts
+}
+
+func TestBuild_golden(t *testing.T) {
+	t.Parallel()
+	social := []string{"youtube-1080p", "instagram-reel", "linkedin-square"}
+	for _, tc := range []struct {
+		name   string
+		source string
+		fit    preset.Fit
+		level  preset.Level
+		ids    []string
+	}{
+		{"master-social", "master-1080p30", "", "", social},
+		{"master-passthrough-only", "master-1080p30", "", "", []string{"youtube-1080p"}},
+		{"master-web-no-passthrough", "master-1080p30", "", preset.Web, []string{"youtube-1080p"}},
+		{"master-every-preset", "master-1080p30", "", "", preset.IDs()},
+		{"master-reel-pad", "master-1080p30", preset.FitPad, "", []string{"instagram-reel"}},
+		{"master-reel-crop", "master-1080p30", preset.FitCrop, "", []string{"instagram-reel"}},
+		{"hdr-social", "hdr10-4k60", "", preset.Ultra, append(social, "youtube-4k", "facebook-feed")},
+		{"phone-social", "phone-rotated", "", "", append(social, "tiktok", "gif-480p")},
+		{"odd-silent", "odd-silent", "", "", []string{"tiktok", "mp4-720p", "webm-1080p", "mov-prores-1080p"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := sources[tc.source]
+			plan, err := Build(&src, targets(t, tc.fit, tc.level, tc.ids...), Options{OutDir: "/out"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlan(t, plan)
+			got, err := json.MarshalIndent(struct {
+				Argv []string `json:"argv"`
+				Plan *Plan    `json:"plan"`
+			}{plan.Args(), plan}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "golden", tc.name+".json"), append(got, '\n'))
+		})
+	}
+}
+
+// checkPlan asserts the invariants every plan keeps, beyond the golden bytes.
+func checkPlan(t *testing.T, p *Plan) {
+	t.Helper()
+	args := p.Args()
+	if n := strings.Count(strings.Join(args, "\x00"), "\x00-i\x00"); n != 1 {
+		t.Errorf("plan has %d inputs, want exactly one decode", n)
+	}
+	if strings.Count(strings.Join(args, "\x00"), "-filter_complex") > 1 {
+		t.Error("more than one filter graph")
+	}
+	for _, o := range p.Outputs {
+		if o.Width%2 != 0 || o.Height%2 != 0 {
+			t.Errorf("%s: odd size %dx%d", o.PresetID, o.Width, o.Height)
+		}
+		if o.Args[len(o.Args)-1] != o.TempPath {
+			t.Errorf("%s: args do not end with the temp path", o.PresetID)
+		}
+		if o.Passthrough == (o.Reason != "") {
+			t.Errorf("%s: passthrough=%v with reason %q", o.PresetID, o.Passthrough, o.Reason)
+		}
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the plan built now; if the change is intended, run go test ./internal/render -update and review the diff.\ngot:\n%s", path, got)
+	}
+}
+
+func TestBuild_passthrough(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		mutate func(*media.Info)
+		want   bool
+	}{
+		{"compatible master", func(*media.Info) {}, true},
+		{"bitrate above cap", func(i *media.Info) { i.Video.BitRate = 20_000_000 }, false},
+		{"rotated", func(i *media.Info) { i.Video.Rotation = 180 }, false},
+		{"vfr", func(i *media.Info) { i.Video.VariableFrameRate = true }, false},
+		{"main profile", func(i *media.Info) { i.Video.Profile = "Main" }, false},
+		{"no audio", func(i *media.Info) { i.Audio = nil }, false},
+		{"44.1 kHz", func(i *media.Info) { i.Audio.SampleRate = 44100 }, false},
+		{"mkv", func(i *media.Info) { i.FormatName = "matroska,webm" }, false},
+		{"720p", func(i *media.Info) { i.Video.Width, i.Video.Height = 1280, 720 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := sources["master-1080p30"]
+			v, a := *src.Video, *src.Audio
+			src.Video, src.Audio = &v, &a
+			tc.mutate(&src)
+			plan, err := Build(&src, targets(t, "", "", "youtube-1080p"), Options{OutDir: "/out"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := plan.Outputs[0].Passthrough; got != tc.want {
+				t.Errorf("passthrough = %v (%s), want %v", got, plan.Outputs[0].Reason, tc.want)
+			}
+			if tc.want && plan.FilterGraph != "" {
+				t.Errorf("passthrough-only plan has a filter graph %q", plan.FilterGraph)
+			}
+		})
+	}
+}
+
+func TestBuild_errors(t *testing.T) {
+	t.Parallel()
+	audioOnly := &media.Info{Path: "/in/a.m4a", Duration: 3, Audio: &media.Audio{Codec: "aac"}}
+	src := sources["master-1080p30"]
+	for _, tc := range []struct {
+		name    string
+		src     *media.Info
+		targets []Target
+		code    errcode.Code
+	}{
+		{"audio only", audioOnly, targets(t, "", "", "tiktok"), errcode.SourceNoVideo},
+		{"no targets", &src, nil, errcode.InvalidOption},
+		{"same preset twice", &src, targets(t, "", "", "tiktok", "tiktok"), errcode.InvalidOption},
+	} {
+		_, err := Build(tc.src, tc.targets, Options{OutDir: "/out"})
+		if got := errcode.Of(err); got != tc.code {
+			t.Errorf("%s: code %q (%v), want %q", tc.name, got, err, tc.code)
+		}
+	}
+}
