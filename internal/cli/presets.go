@@ -50,7 +50,7 @@ func runPresets(_ context.Context, env *Env, args []string) int {
 		fmt.Fprintf(w, "format:    %s\n", format(p))
 		for _, l := range preset.Levels {
 			q := p.Quality[l]
-			fmt.Fprintf(w, "quality %-5s %s\n", l+":", quality(q))
+			fmt.Fprintf(w, "quality %-6s %s\n", l+":", quality(q))
 		}
 		fmt.Fprintln(w, "rules:")
 		for _, r := range p.RuleLines() {

@@ -87,10 +87,12 @@ func (p *Preset) Check(out *media.Info) []Violation {
 		add("max_width", "Use a smaller preset.", "width %d is above %d px", v.Width, r.MaxWidth)
 	}
 	if fps := v.FrameRate; fps > 0 {
-		if r.MaxFPS > 0 && fps > r.MaxFPS+0.01 {
+		// 1 % slack: GIF stores delays in centiseconds, so 15 fps reads
+		// back as 15.1.
+		if r.MaxFPS > 0 && fps > r.MaxFPS*1.01 {
 			add("max_fps", "Lower the frame rate.", "%.3g fps is above %.3g", fps, r.MaxFPS)
 		}
-		if r.MinFPS > 0 && fps < r.MinFPS-0.01 {
+		if r.MinFPS > 0 && fps < r.MinFPS*0.99 {
 			add("min_fps", "Raise the frame rate.", "%.3g fps is below %.3g", fps, r.MinFPS)
 		}
 	}
