@@ -1,0 +1,132 @@
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// SecretKeySize is the length of the secret key in bytes (AES-256).
+const SecretKeySize = 32
+
+// SecretKeyFile is the name, in the data dir, of the key generated on first
+// run when OUTPOST_SECRET_KEY is not set.
+const SecretKeyFile = "secret.key"
+
+// ParseSecretKey decodes a 32-byte key written as hex (64 characters) or
+// base64 (standard or URL alphabet, padded or not).
+func ParseSecretKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 2*SecretKeySize {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != SecretKeySize {
+				return nil, fmt.Errorf("key decodes to %d bytes, want %d: use 64 hex characters or base64 (generate one with `openssl rand -hex 32`)", len(b), SecretKeySize)
+			}
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("key is neither 64 hex characters nor base64 of %d bytes (generate one with `openssl rand -hex 32`)", SecretKeySize)
+}
+
+// EnsureSecretKey fills SecretKey when it was not configured: it reads
+// DATA_DIR/secret.key, or on first run generates a random key and writes it
+// there (mode 0600, data dir created 0700). It reports whether it generated
+// one. Several processes starting at once end up with the same key.
+func (c *Config) EnsureSecretKey() (generated bool, err error) {
+	if c.SecretKey != nil {
+		return false, nil
+	}
+	path := filepath.Join(c.DataDir, SecretKeyFile)
+	key, err := readSecretKeyFile(path)
+	if err == nil {
+		c.SecretKey, c.secretKeySource = key, path
+		return false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false, invalid(err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return false, invalid(fmt.Errorf("create data dir: %w", err))
+	}
+	key = make([]byte, SecretKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return false, fmt.Errorf("generate secret key: %w", err)
+	}
+	created, err := writeNewFile(path, []byte(hex.EncodeToString(key)+"\n"))
+	if err != nil {
+		return false, invalid(fmt.Errorf("write secret key: %w", err))
+	}
+	if !created {
+		// Another process wrote it first: use theirs.
+		key, err = readSecretKeyFile(path)
+		if err != nil {
+			return false, invalid(err)
+		}
+	}
+	c.SecretKey, c.secretKeySource = key, path
+	return created, nil
+}
+
+func readSecretKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("secret key file %s is readable by others (mode %04o): run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	key, err := ParseSecretKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("secret key file %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// writeNewFile writes data to path atomically, mode 0600, unless path
+// already exists; it reports whether it created the file. The data goes to
+// a temporary file first and is linked into place, so a reader never sees
+// a partial key.
+func writeNewFile(path string, data []byte) (bool, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*.tmp")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}

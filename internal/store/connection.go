@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ConnectionStatus is the health of a connected account.
+type ConnectionStatus string
+
+// Connection statuses.
+const (
+	ConnectionActive  ConnectionStatus = "active"
+	ConnectionExpired ConnectionStatus = "expired" // refresh failed: the user must reconnect
+	ConnectionRevoked ConnectionStatus = "revoked"
+)
+
+// Connection is an OAuth-connected account on a platform. The tokens are
+// sealed by the caller (AES-GCM under the config's secret key); the store
+// only keeps the bytes.
+type Connection struct {
+	ID             string           `json:"id"`
+	WorkspaceID    string           `json:"workspace_id"`
+	Platform       string           `json:"platform"`
+	AccountID      string           `json:"account_id"`
+	AccountName    string           `json:"account_name,omitempty"`
+	AvatarURL      string           `json:"avatar_url,omitempty"`
+	AccessToken    []byte           `json:"-"`
+	RefreshToken   []byte           `json:"-"`
+	TokenExpiresAt *time.Time       `json:"token_expires_at,omitempty"`
+	Scopes         []string         `json:"scopes"`
+	Status         ConnectionStatus `json:"status"`
+	CreatedAt      time.Time        `json:"created_at"`
+	UpdatedAt      time.Time        `json:"updated_at"`
+}
+
+const connectionColumns = `id, workspace_id, platform, account_id, account_name, avatar_url,
+	access_token, refresh_token, token_expires_at, scopes, status, created_at, updated_at`
+
+func scanConnection(sc rowScanner) (Connection, error) {
+	var c Connection
+	var scopes string
+	err := sc.Scan(&c.ID, &c.WorkspaceID, &c.Platform, &c.AccountID, &c.AccountName, &c.AvatarURL,
+		&c.AccessToken, &c.RefreshToken, scanNullTime(&c.TokenExpiresAt), &scopes, &c.Status,
+		scanTime(&c.CreatedAt), scanTime(&c.UpdatedAt))
+	c.Scopes = strings.Fields(scopes)
+	return c, err
+}
+
+// UpsertConnection stores a connection, or, when the workspace already has
+// this platform account (a reconnect), replaces its name, avatar, tokens,
+// scopes and status, keeping its id. It returns the stored connection.
+func (q *Queries) UpsertConnection(ctx context.Context, c Connection) (Connection, error) {
+	if c.ID == "" {
+		c.ID = NewID(PrefixConnection)
+	}
+	if c.Status == "" {
+		c.Status = ConnectionActive
+	}
+	at := now(c.CreatedAt)
+	_, err := q.exec(ctx, `INSERT INTO connections (`+connectionColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+		ON CONFLICT (workspace_id, platform, account_id) DO UPDATE SET
+			account_name = excluded.account_name, avatar_url = excluded.avatar_url,
+			access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+			token_expires_at = excluded.token_expires_at, scopes = excluded.scopes,
+			status = excluded.status, updated_at = excluded.updated_at`,
+		c.ID, c.WorkspaceID, c.Platform, c.AccountID, c.AccountName, c.AvatarURL, c.AccessToken,
+		c.RefreshToken, c.TokenExpiresAt, strings.Join(c.Scopes, " "), c.Status, at)
+	if err != nil {
+		return Connection{}, fmt.Errorf("upsert connection: %w", err)
+	}
+	got, err := scanConnection(q.queryRow(ctx, `SELECT `+connectionColumns+` FROM connections
+		WHERE workspace_id = $1 AND platform = $2 AND account_id = $3`, c.WorkspaceID, c.Platform, c.AccountID))
+	if err != nil {
+		return Connection{}, fmt.Errorf("upsert connection: %w", notFound(err))
+	}
+	return got, nil
+}
+
+// GetConnection returns the connection with id.
+func (q *Queries) GetConnection(ctx context.Context, id string) (Connection, error) {
+	c, err := scanConnection(q.queryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1`, id))
+	if err != nil {
+		return Connection{}, fmt.Errorf("get connection %s: %w", id, notFound(err))
+	}
+	return c, nil
+}
+
+// ListConnections returns the workspace's connections by platform and
+// account name.
+func (q *Queries) ListConnections(ctx context.Context, workspaceID string) ([]Connection, error) {
+	rows, err := q.query(ctx, `SELECT `+connectionColumns+` FROM connections WHERE workspace_id = $1
+		ORDER BY platform, account_name, id`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	cs, err := collect(rows, scanConnection)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return cs, nil
+}
+
+// UpdateConnectionTokens stores refreshed tokens and marks the connection
+// active.
+func (q *Queries) UpdateConnectionTokens(ctx context.Context, id string, access, refresh []byte, expiresAt *time.Time) error {
+	res, err := q.exec(ctx, `UPDATE connections SET access_token = $2, refresh_token = $3,
+		token_expires_at = $4, status = $5, updated_at = $6 WHERE id = $1`,
+		id, access, refresh, expiresAt, ConnectionActive, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("update connection %s tokens: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("update connection %s tokens: %w", id, err)
+	}
+	return nil
+}
+
+// SetConnectionStatus flags a connection (expired when a refresh fails,
+// revoked when the user disconnects).
+func (q *Queries) SetConnectionStatus(ctx context.Context, id string, status ConnectionStatus) error {
+	res, err := q.exec(ctx, `UPDATE connections SET status = $2, updated_at = $3 WHERE id = $1`,
+		id, status, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("set connection %s status: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("set connection %s status: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteConnection deletes a connection and its publications.
+func (q *Queries) DeleteConnection(ctx context.Context, id string) error {
+	res, err := q.exec(ctx, `DELETE FROM connections WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete connection %s: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("delete connection %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"outpost/internal/errcode"
+)
+
+// ProjectKind says where a project's source comes from.
+type ProjectKind string
+
+// Project kinds.
+const (
+	ProjectUpload   ProjectKind = "upload"   // an uploaded master, at SourceKey
+	ProjectURL      ProjectKind = "url"      // fetched from SourceURL
+	ProjectTimeline ProjectKind = "timeline" // ordered clips, in Timeline
+)
+
+// ProjectStatus is where a project is in its intake.
+type ProjectStatus string
+
+// Project statuses.
+const (
+	ProjectPending ProjectStatus = "pending" // waiting for its upload or fetch
+	ProjectProbing ProjectStatus = "probing"
+	ProjectReady   ProjectStatus = "ready" // probed; exports can start
+	ProjectFailed  ProjectStatus = "failed"
+)
+
+// Project is a source to export.
+type Project struct {
+	ID          string      `json:"id"`
+	WorkspaceID string      `json:"workspace_id"`
+	Name        string      `json:"name"`
+	Kind        ProjectKind `json:"kind"`
+	SourceKey   string      `json:"source_key,omitempty"` // blob key of the master
+	SourceURL   string      `json:"source_url,omitempty"`
+	// Timeline is the clip list of a timeline project.
+	Timeline json.RawMessage `json:"timeline,omitempty"`
+	// Probe is the source's media.Info, as JSON.
+	Probe        json.RawMessage `json:"probe,omitempty"`
+	Status       ProjectStatus   `json:"status"`
+	ErrorCode    errcode.Code    `json:"error_code,omitempty"`
+	ErrorMessage string          `json:"error_message,omitempty"`
+	Client       string          `json:"client,omitempty"`
+	Campaign     string          `json:"campaign,omitempty"`
+	SizeBytes    int64           `json:"size_bytes"`
+	// Duration is the source's duration in seconds.
+	Duration     float64   `json:"duration_seconds"`
+	ThumbnailKey string    `json:"thumbnail_key,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+const projectColumns = `id, workspace_id, name, kind, source_key, source_url, timeline, probe, status,
+	error_code, error_message, client, campaign, size_bytes, duration_seconds, thumbnail_key,
+	created_at, updated_at`
+
+func scanProject(sc rowScanner) (Project, error) {
+	var p Project
+	err := sc.Scan(&p.ID, &p.WorkspaceID, &p.Name, &p.Kind, &p.SourceKey, &p.SourceURL,
+		scanJSON(&p.Timeline), scanJSON(&p.Probe), &p.Status, &p.ErrorCode, &p.ErrorMessage,
+		&p.Client, &p.Campaign, &p.SizeBytes, &p.Duration, &p.ThumbnailKey,
+		scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
+	return p, err
+}
+
+// CreateProject stores a new project. ID, CreatedAt and UpdatedAt are filled
+// in when zero; Status defaults to pending.
+func (q *Queries) CreateProject(ctx context.Context, p Project) (Project, error) {
+	if p.ID == "" {
+		p.ID = NewID(PrefixProject)
+	}
+	if p.Status == "" {
+		p.Status = ProjectPending
+	}
+	p.CreatedAt = now(p.CreatedAt)
+	p.UpdatedAt = p.CreatedAt
+	_, err := q.exec(ctx, `INSERT INTO projects (`+projectColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		p.ID, p.WorkspaceID, p.Name, p.Kind, p.SourceKey, p.SourceURL, p.Timeline, p.Probe, p.Status,
+		p.ErrorCode, p.ErrorMessage, p.Client, p.Campaign, p.SizeBytes, p.Duration, p.ThumbnailKey,
+		p.CreatedAt, p.UpdatedAt)
+	if err != nil {
+		return Project{}, fmt.Errorf("create project: %w", err)
+	}
+	return q.GetProject(ctx, p.ID)
+}
+
+// GetProject returns the project with id. Callers serving a workspace check
+// WorkspaceID.
+func (q *Queries) GetProject(ctx context.Context, id string) (Project, error) {
+	p, err := scanProject(q.queryRow(ctx, `SELECT `+projectColumns+` FROM projects WHERE id = $1`, id))
+	if err != nil {
+		return Project{}, fmt.Errorf("get project %s: %w", id, notFound(err))
+	}
+	return p, nil
+}
+
+// UpdateProject writes every field of p except its id, workspace, kind and
+// creation time, and sets UpdatedAt.
+func (q *Queries) UpdateProject(ctx context.Context, p Project) (Project, error) {
+	p.UpdatedAt = now(time.Time{})
+	res, err := q.exec(ctx, `UPDATE projects SET name = $2, source_key = $3, source_url = $4,
+		timeline = $5, probe = $6, status = $7, error_code = $8, error_message = $9, client = $10,
+		campaign = $11, size_bytes = $12, duration_seconds = $13, thumbnail_key = $14, updated_at = $15
+		WHERE id = $1`,
+		p.ID, p.Name, p.SourceKey, p.SourceURL, p.Timeline, p.Probe, p.Status, p.ErrorCode,
+		p.ErrorMessage, p.Client, p.Campaign, p.SizeBytes, p.Duration, p.ThumbnailKey, p.UpdatedAt)
+	if err != nil {
+		return Project{}, fmt.Errorf("update project %s: %w", p.ID, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return Project{}, fmt.Errorf("update project %s: %w", p.ID, err)
+	}
+	return q.GetProject(ctx, p.ID)
+}
+
+// ProjectFilter selects projects for ListProjects.
+type ProjectFilter struct {
+	WorkspaceID string // required
+	// Q matches name, client and campaign, case-insensitively.
+	Q      string
+	Limit  int    // 50 when zero, at most 500
+	Cursor string // from the previous page's NextCursor
+}
+
+// ProjectPage is one page of projects, newest first.
+type ProjectPage struct {
+	Projects []Project `json:"projects"`
+	// NextCursor fetches the next page; empty on the last one.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// ListProjects returns a page of the workspace's projects, newest first.
+func (q *Queries) ListProjects(ctx context.Context, f ProjectFilter) (ProjectPage, error) {
+	var p params
+	where := "workspace_id = " + p.add(f.WorkspaceID)
+	if f.Q != "" {
+		pat := p.add(likeContains(f.Q))
+		where += ` AND (LOWER(name) LIKE ` + pat + ` ESCAPE '\' OR LOWER(client) LIKE ` + pat +
+			` ESCAPE '\' OR LOWER(campaign) LIKE ` + pat + ` ESCAPE '\')`
+	}
+	keyset, err := keysetCondition(&p, "", f.Cursor)
+	if err != nil {
+		return ProjectPage{}, fmt.Errorf("list projects: %w", err)
+	}
+	where += keyset
+	limit := pageLimit(f.Limit)
+	rows, err := q.query(ctx, `SELECT `+projectColumns+` FROM projects WHERE `+where+
+		` ORDER BY created_at DESC, id DESC LIMIT `+p.add(limit+1), p.args...)
+	if err != nil {
+		return ProjectPage{}, fmt.Errorf("list projects: %w", err)
+	}
+	projects, err := collect(rows, scanProject)
+	if err != nil {
+		return ProjectPage{}, fmt.Errorf("list projects: %w", err)
+	}
+	page := ProjectPage{Projects: projects}
+	if len(projects) > limit {
+		page.Projects = projects[:limit]
+		last := page.Projects[limit-1]
+		page.NextCursor = encodeCursor(last.CreatedAt, last.ID)
+	}
+	return page, nil
+}
