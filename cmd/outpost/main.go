@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"outpost/internal/app"
 	"outpost/internal/cli"
 )
 
@@ -23,7 +24,7 @@ func main() {
 		Getenv:     os.Getenv,
 		Logger:     slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	code := cli.Main(ctx, env, os.Args[1:])
+	code := cli.Main(ctx, env, os.Args[1:], app.Commands()...)
 	stop()
 	os.Exit(code)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -57,6 +58,20 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	out := fs.String("out", ".", "output folder; files are written as DIR/<preset-id>.<ext>")
 	asJSON := fs.Bool("json", false, "print one JSON summary on stdout")
 	planOnly := fs.Bool("plan", false, "print the ffmpeg argv as JSON and run nothing")
+	estimate := fs.Bool("estimate", false, "print each file's estimated size (from a 3 s sample encode) and render nothing")
+	captions := fs.String("captions", "", "caption file (SRT or WebVTT): a soft track in MP4/MOV/WebM, plus a sidecar `<preset>.srt` for platforms that take caption uploads")
+	burn := fs.Bool("burn-captions", false, "burn the --captions into the picture instead, inside each platform's safe area")
+	loudness := fs.String("loudness", "", "loudness normalisation: a target in LUFS for every target (e.g. -14), \"platform\" for each platform's level (YouTube, Instagram, TikTok -14), or \"off\" (default: the source's loudness is kept)")
+	truePeak := fs.Float64("true-peak", -1, "true-peak ceiling in dBTP with --loudness")
+	watermark := fs.String("watermark", "", "image (PNG with transparency) overlaid on every frame")
+	wmPos := fs.String("watermark-position", "br", "watermark corner: tl, tr, bl, br or center")
+	wmOpacity := fs.Float64("watermark-opacity", 1, "watermark opacity, 0 to 1")
+	wmWidth := fs.Float64("watermark-width", 0.15, "watermark width as a fraction of the frame width")
+	wmMargin := fs.Float64("watermark-margin", 0.03, "watermark distance from the edges as a fraction of the frame's shorter side (on top of the platform's safe area)")
+	thumbnails := fs.Bool("thumbnails", true, "write a thumbnail `<preset>.jpg` next to each video (not GIF), chosen by the render: a sharp, non-black frame")
+	thumbAt := fs.String("thumbnail-at", "", "take the thumbnails at this time in seconds instead of choosing")
+	preview := fs.Bool("preview", false, "render a fast low-resolution preview of each target instead: DIR/<preset>.preview.mp4 (H.264, long side 640, plays in a browser)")
+	previewSecs := fs.Float64("preview-seconds", 10, "with --preview, how many seconds from the start to render; 0 for all")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -76,16 +91,46 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail(env, errcode.Wrap(errcode.InvalidOption, err, "--fit"))
 	}
+	fin, err := parseFinishing(finishFlags{
+		captions: *captions, burn: *burn, loudness: *loudness, truePeak: *truePeak,
+		watermark: *watermark, wmPos: *wmPos, wmOpacity: *wmOpacity, wmWidth: *wmWidth, wmMargin: *wmMargin,
+		thumbnails: *thumbnails, thumbAt: *thumbAt,
+	})
+	if err != nil {
+		return fail(env, err)
+	}
 	targets := make([]render.Target, 0, len(presets))
 	for _, id := range presets {
 		p, err := preset.Lookup(id)
 		if err != nil {
 			return fail(env, errcode.Wrap(errcode.UnknownPreset, err, "--preset"))
 		}
-		targets = append(targets, render.Target{Preset: p, Quality: level, Fit: fitMode})
+		targets = append(targets, fin.target(render.Target{Preset: p, Quality: level, Fit: fitMode}))
 	}
-	req := engine.Request{Source: pos[0], Targets: targets, OutDir: *out}
+	req := engine.Request{Source: pos[0], Targets: targets, OutDir: *out, Captions: *captions, ThumbnailAt: fin.thumbAt}
+	if *preview {
+		if *previewSecs < 0 {
+			return fail(env, errcode.New(errcode.InvalidOption, "--preview-seconds %g: give 0 (all) or more", *previewSecs))
+		}
+		req.Preview = &engine.Preview{Seconds: *previewSecs}
+		req.ThumbnailAt = nil
+	}
 	eng := newEngine(env)
+
+	if *estimate {
+		est, err := eng.Estimate(ctx, req.Source, targets)
+		if err != nil {
+			return fail(env, err)
+		}
+		if *asJSON {
+			writeJSON(env.Stdout, struct {
+				Estimates []engine.SizeEstimate `json:"estimates"`
+			}{est})
+		} else {
+			printEstimates(env.Stdout, est)
+		}
+		return ExitOK
+	}
 
 	if *planOnly {
 		_, plan, results, err := eng.Prepare(ctx, req)
@@ -152,10 +197,38 @@ func printResults(w io.Writer, results []engine.Result) {
 	}
 	_ = tw.Flush()
 	for _, r := range results {
+		var extra []string
+		if r.Thumbnail != "" {
+			extra = append(extra, "thumbnail "+r.Thumbnail)
+		}
+		if r.Captions != "" {
+			extra = append(extra, "captions "+r.Captions)
+		}
+		if r.Loudness != "" && r.Error == nil {
+			extra = append(extra, "loudness: "+r.Loudness)
+		}
+		if len(extra) > 0 {
+			fmt.Fprintf(w, "%s: %s\n", r.Preset, strings.Join(extra, "; "))
+		}
+	}
+	for _, r := range results {
 		if r.Error != nil && r.Error.Remedy != "" {
 			fmt.Fprintf(w, "%s: %s\n", r.Preset, r.Error.Remedy)
 		}
 	}
+}
+
+func printEstimates(w io.Writer, est []engine.SizeEstimate) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRESET\tESTIMATE\tFROM")
+	for _, e := range est {
+		if e.Error != nil {
+			fmt.Fprintf(tw, "%s\t✗ %s\t%s\n", e.Preset, e.Error.Code, e.Error.Message)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Preset, humanBytes(e.Bytes), e.Method)
+	}
+	_ = tw.Flush()
 }
 
 func writeJSON(w io.Writer, v any) {

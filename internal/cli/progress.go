@@ -11,6 +11,7 @@ import (
 
 var stageTitles = map[string]string{
 	engine.StageProbe:  "Probing source  ",
+	engine.StageAudio:  "Processing audio",
 	engine.StageRender: "Rendering video ",
 	engine.StageCheck:  "Checking outputs",
 }

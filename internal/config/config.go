@@ -68,6 +68,11 @@ type Config struct {
 	// Sandbox starts the platform emulators in-process and points the
 	// publishers at them.
 	Sandbox bool
+	// AdminEmail and AdminPassword, when both set, are the web UI's first
+	// user, created at start if no user exists yet. Without them the UI
+	// logs a one-time setup link instead.
+	AdminEmail    string
+	AdminPassword string
 
 	// secretKeySource says where SecretKey came from, for LogValue.
 	secretKeySource string
@@ -92,11 +97,13 @@ type spec struct {
 	LogLevel          slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat         string        `env:"LOG_FORMAT" envDefault:"text"`
 	Sandbox           bool          `env:"SANDBOX"`
+	AdminEmail        string        `env:"ADMIN_EMAIL"`
+	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 }
 
 // fileVars are the variables that may instead be read from the file named
 // by NAME_FILE (Docker and Kubernetes secrets).
-var fileVars = []string{"SECRET_KEY", "BOOTSTRAP_API_KEY", "DATABASE_URL"}
+var fileVars = []string{"SECRET_KEY", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}
 
 // Load builds the configuration from environ (os.Environ's form) and the
 // flags in args. When fs is non-nil, Load adds its flags to fs (showing the
@@ -188,6 +195,8 @@ func (sp spec) resolve() (*Config, error) {
 		LogLevel:          sp.LogLevel,
 		LogFormat:         strings.ToLower(strings.TrimSpace(sp.LogFormat)),
 		Sandbox:           sp.Sandbox,
+		AdminEmail:        strings.TrimSpace(sp.AdminEmail),
+		AdminPassword:     sp.AdminPassword,
 	}
 
 	if err := checkListen(c.Listen); err != nil {
@@ -222,6 +231,17 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if k := c.BootstrapAPIKey; k != "" && (len(k) < minAPIKeyLen || strings.ContainsFunc(k, isSpaceOrControl)) {
 		bad("BOOTSTRAP_API_KEY", "", "want at least %d characters and no spaces (e.g. `openssl rand -hex 24`)", minAPIKeyLen)
+	}
+
+	switch {
+	case c.AdminEmail != "" && c.AdminPassword == "":
+		bad("ADMIN_PASSWORD", "", "required with OUTPOST_ADMIN_EMAIL (or OUTPOST_ADMIN_PASSWORD_FILE)")
+	case c.AdminEmail == "" && c.AdminPassword != "":
+		bad("ADMIN_EMAIL", "", "required with OUTPOST_ADMIN_PASSWORD")
+	case c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@"):
+		bad("ADMIN_EMAIL", "", "%q is not an email address", c.AdminEmail)
+	case c.AdminPassword != "" && len(c.AdminPassword) < MinAdminPasswordLen:
+		bad("ADMIN_PASSWORD", "", "want at least %d characters", MinAdminPasswordLen)
 	}
 
 	if c.RenderConcurrency < 1 || c.RenderConcurrency > 256 {
@@ -266,6 +286,9 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	return c, nil
 }
+
+// MinAdminPasswordLen is the shortest admin password accepted.
+const MinAdminPasswordLen = 10
 
 // minAPIKeyLen is the shortest bootstrap API key accepted.
 const minAPIKeyLen = 16

@@ -189,6 +189,17 @@ func TestLoad(t *testing.T) {
 		{name: "empty file", env: []string{"OUTPOST_BOOTSTRAP_API_KEY_FILE=" + emptyFile}, wantErr: []string{"is empty"}},
 		{name: "short secret key", env: []string{"OUTPOST_SECRET_KEY=abcd"}, wantErr: []string{"OUTPOST_SECRET_KEY", "3 bytes, want 32", "64 hex"}},
 		{name: "16-byte base64 key", env: []string{"OUTPOST_SECRET_KEY=q6urq6urq6urq6urq6urqw=="}, wantErr: []string{"16 bytes, want 32"}},
+		{
+			name: "admin from env",
+			env:  []string{"OUTPOST_ADMIN_EMAIL= admin@example.com ", "OUTPOST_ADMIN_PASSWORD=correct horse battery"},
+			check: func(t *testing.T, c *Config) {
+				if c.AdminEmail != "admin@example.com" || c.AdminPassword != "correct horse battery" {
+					t.Errorf("AdminEmail = %q, AdminPassword = %q", c.AdminEmail, c.AdminPassword)
+				}
+			},
+		},
+		{name: "admin email without password", env: []string{"OUTPOST_ADMIN_EMAIL=admin@example.com"}, wantErr: []string{"OUTPOST_ADMIN_PASSWORD", "required"}},
+		{name: "short admin password", env: []string{"OUTPOST_ADMIN_EMAIL=admin@example.com", "OUTPOST_ADMIN_PASSWORD=short"}, wantErr: []string{"OUTPOST_ADMIN_PASSWORD", "at least 10"}},
 		{name: "weak bootstrap key", env: []string{"OUTPOST_BOOTSTRAP_API_KEY=secret"}, wantErr: []string{"OUTPOST_BOOTSTRAP_API_KEY", "at least 16"}},
 		{name: "bad listen", env: []string{"OUTPOST_LISTEN=8080"}, wantErr: []string{"OUTPOST_LISTEN (--listen)", "host:port"}},
 		{name: "bad port", env: []string{"OUTPOST_LISTEN=:http"}, wantErr: []string{"OUTPOST_LISTEN", "port"}},

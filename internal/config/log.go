@@ -40,6 +40,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 		slog.Bool("sandbox", c.Sandbox),
+		slog.String("admin_email", c.AdminEmail),
 	)
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"outpost/internal/caption"
 	"outpost/internal/errcode"
 	"outpost/internal/media"
 	"outpost/internal/preset"
@@ -20,7 +21,10 @@ import (
 
 // Stage names, as shown to people.
 const (
-	StageProbe  = "probe"
+	StageProbe = "probe"
+	// StageAudio measures the source's loudness ("Processing audio"),
+	// when a target normalises it.
+	StageAudio  = "audio"
 	StageRender = "render"
 	StageCheck  = "check"
 )
@@ -40,24 +44,46 @@ type Request struct {
 	Source  string
 	Targets []render.Target
 	OutDir  string
+	// Captions is an SRT or WebVTT file; each target's Captions say how it
+	// carries them. Empty: none.
+	Captions string
+	// ThumbnailAt takes thumbnails (of targets with Thumbnail set) at this
+	// many seconds; nil lets the engine choose a frame.
+	ThumbnailAt *float64
+	// Preview renders each target's preview instead (render.PreviewTarget):
+	// DIR/<preset>.preview.mp4.
+	Preview *Preview
+}
+
+// Preview is a fast, low-resolution render of an export's settings.
+type Preview struct {
+	// Seconds is how much of the start to render; 0 means all of it.
+	Seconds float64
+	// MaxSide bounds the frame's long side; 0 means render.PreviewMaxSide.
+	MaxSide int
 }
 
 // Result is what became of one target.
 type Result struct {
-	Preset      string       `json:"preset"`
-	Path        string       `json:"path,omitempty"`
-	SizeBytes   int64        `json:"size_bytes,omitempty"`
-	Duration    float64      `json:"duration_seconds,omitempty"`
-	VideoCodec  string       `json:"video_codec,omitempty"`
-	AudioCodec  string       `json:"audio_codec,omitempty"`
-	Width       int          `json:"width,omitempty"`
-	Height      int          `json:"height,omitempty"`
-	FPS         float64      `json:"fps,omitempty"`
-	Passthrough bool         `json:"passthrough"`
-	SilentAudio bool         `json:"silent_audio,omitempty"`
-	Fit         string       `json:"fit,omitempty"`
-	Check       *CheckReport `json:"check,omitempty"`
-	Error       *ErrorInfo   `json:"error,omitempty"`
+	Preset      string  `json:"preset"`
+	Path        string  `json:"path,omitempty"`
+	SizeBytes   int64   `json:"size_bytes,omitempty"`
+	Duration    float64 `json:"duration_seconds,omitempty"`
+	VideoCodec  string  `json:"video_codec,omitempty"`
+	AudioCodec  string  `json:"audio_codec,omitempty"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
+	FPS         float64 `json:"fps,omitempty"`
+	Passthrough bool    `json:"passthrough"`
+	SilentAudio bool    `json:"silent_audio,omitempty"`
+	Fit         string  `json:"fit,omitempty"`
+	// Loudness describes the loudness normalisation applied, if any.
+	Loudness string `json:"loudness,omitempty"`
+	// Captions is the sidecar caption file; Thumbnail the still picture.
+	Captions  string       `json:"captions,omitempty"`
+	Thumbnail string       `json:"thumbnail,omitempty"`
+	Check     *CheckReport `json:"check,omitempty"`
+	Error     *ErrorInfo   `json:"error,omitempty"`
 	// Output is the plan's output for this target; nil when the target
 	// was refused before rendering.
 	Output *render.Output `json:"-"`
@@ -97,71 +123,157 @@ type Engine struct {
 	Logger *slog.Logger
 }
 
-// Prepare probes the source and plans the render. Targets the source can
-// never satisfy get an error result and are left out of the plan, which is
-// nil when no target is left.
+// Prepare probes the source, measures its loudness when a target
+// normalises it, and plans the render. Targets the source can never satisfy
+// get an error result and are left out of the plan, which is nil when no
+// target is left. It writes nothing.
 func (e *Engine) Prepare(ctx context.Context, req Request) (*media.Info, *render.Plan, []Result, error) {
-	src, err := e.Prober.Probe(ctx, req.Source)
-	if err != nil {
+	p, err := e.prepare(ctx, req, func(Event) {})
+	if p == nil {
 		return nil, nil, nil, err
 	}
-	if src.Video == nil {
-		return src, nil, nil, errcode.New(errcode.SourceNoVideo, "%s has no video stream (audio only?)", filepath.Base(req.Source))
+	return p.src, p.plan, p.results, err
+}
+
+// prepared is an export ready to run.
+type prepared struct {
+	src     *media.Info
+	plan    *render.Plan
+	results []Result
+	cues    []caption.Cue
+	workDir string
+}
+
+func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event)) (*prepared, error) {
+	p := &prepared{}
+	src, err := e.Prober.Probe(ctx, req.Source)
+	if err != nil {
+		return nil, err
 	}
-	results := make([]Result, len(req.Targets))
+	p.src = src
+	if src.Video == nil {
+		return p, errcode.New(errcode.SourceNoVideo, "%s has no video stream (audio only?)", filepath.Base(req.Source))
+	}
+	p.results = make([]Result, len(req.Targets))
 	var keep []render.Target
 	var keepIdx []int
 	for i, t := range req.Targets {
-		results[i].Preset = t.Preset.ID
-		results[i].preset = t.Preset
+		if req.Preview != nil {
+			t = render.PreviewTarget(t, src.Video.Width, src.Video.Height, req.Preview.MaxSide)
+		}
+		p.results[i].Preset = t.Preset.ID
+		p.results[i].preset = t.Preset
 		if vs := t.Preset.CheckSource(src); len(vs) > 0 {
-			results[i].Check = &CheckReport{Violations: vs}
-			results[i].Error = &ErrorInfo{Code: errcode.PlatformRule, Message: vs[0].Message, Remedy: vs[0].Remedy}
+			p.results[i].Check = &CheckReport{Violations: vs}
+			p.results[i].Error = &ErrorInfo{Code: errcode.PlatformRule, Message: vs[0].Message, Remedy: vs[0].Remedy}
 			continue
 		}
 		keep = append(keep, t)
 		keepIdx = append(keepIdx, i)
 	}
 	if len(keep) == 0 {
-		return src, nil, results, nil
+		return p, nil
 	}
-	plan, err := render.Build(src, keep, render.Options{OutDir: req.OutDir})
+	if req.Captions != "" {
+		if p.cues, err = readCaptions(req.Captions, src.Duration); err != nil {
+			return p, err
+		}
+	}
+	for _, t := range keep {
+		if t.Watermark != nil {
+			if err := e.checkWatermark(ctx, t.Watermark.Path); err != nil {
+				return p, err
+			}
+		}
+	}
+	// Absolute: ffmpeg reads a relative "a:b/x.ass" as a URL.
+	outDir, err := filepath.Abs(req.OutDir)
 	if err != nil {
-		return src, nil, nil, err
+		return p, errcode.Wrap(errcode.OutputWriteFailed, err, "resolve the output folder")
 	}
+	p.workDir = filepath.Join(outDir, workDirName())
+	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt}
+	if req.Captions != "" {
+		opts.Captions = filepath.Join(p.workDir, "captions.vtt")
+	}
+	opts.FastDecode = req.Preview != nil
+	if pv := req.Preview; pv != nil && pv.Seconds > 0 && pv.Seconds < src.Duration {
+		// From the start: the burned-in captions' times stay right.
+		opts.Sample = &render.Span{Start: 0, Duration: pv.Seconds}
+	}
+	if render.NeedsLoudness(src, keep) {
+		progress(Event{Stage: StageAudio})
+		opts.Loudness, err = e.Runner.MeasureLoudness(ctx, src.Path, src.Duration, func(pr media.Progress) {
+			progress(Event{Stage: StageAudio, Percent: pr.Percent, Speed: pr.Speed, ETA: pr.ETA})
+		})
+		if err != nil {
+			return p, err
+		}
+		e.Logger.Debug("loudness measured", "source", req.Source, "integrated_lufs", opts.Loudness.Integrated, "true_peak_dbtp", opts.Loudness.TruePeak)
+		progress(Event{Stage: StageAudio, Percent: 100, Done: true})
+	}
+	plan, err := render.Build(src, keep, opts)
+	if err != nil {
+		return p, err
+	}
+	p.plan = plan
 	for k, i := range keepIdx {
 		o := plan.Outputs[k]
-		results[i].Output = &plan.Outputs[k]
-		results[i].Passthrough = o.Passthrough
-		results[i].SilentAudio = o.SilentAudio
-		results[i].Fit = o.Fit
+		r := &p.results[i]
+		r.Output = &plan.Outputs[k]
+		r.Passthrough = o.Passthrough
+		r.SilentAudio = o.SilentAudio
+		r.Fit = o.Fit
+		r.Loudness = o.Loudness
 	}
-	return src, plan, results, nil
+	return p, nil
 }
 
 // Export runs a whole export. It returns the per-target results; err is set
-// when nothing could be produced (unreadable source, ffmpeg failure,
-// cancellation). Files that fail their check are removed, never left under
-// their final names.
+// when nothing could be produced (unreadable source, invalid captions,
+// ffmpeg failure, cancellation). Files that fail their check are removed,
+// never left under their final names.
 func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) ([]Result, error) {
 	if progress == nil {
 		progress = func(Event) {}
 	}
 	progress(Event{Stage: StageProbe})
-	src, plan, results, err := e.Prepare(ctx, req)
-	if err != nil {
-		return results, err
+	probed := false
+	probeDone := func() {
+		if !probed {
+			probed = true
+			progress(Event{Stage: StageProbe, Percent: 100, Done: true})
+		}
 	}
-	progress(Event{Stage: StageProbe, Percent: 100, Done: true})
+	p, err := e.prepare(ctx, req, func(ev Event) {
+		// The probe is over once the audio is being measured.
+		probeDone()
+		progress(ev)
+	})
+	if p == nil {
+		return nil, err
+	}
+	if err != nil {
+		return p.results, err
+	}
+	probeDone()
+	plan, results := p.plan, p.results
 	if plan == nil {
 		return results, nil
 	}
 	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
 		return results, errcode.Wrap(errcode.OutputWriteFailed, err, "create the output folder")
 	}
+	if err := os.Mkdir(p.workDir, 0o755); err != nil {
+		return results, errcode.Wrap(errcode.OutputWriteFailed, err, "create the work folder")
+	}
+	defer os.RemoveAll(p.workDir)
+	if err := writeRenderFiles(p); err != nil {
+		return results, err
+	}
 	start := time.Now()
-	err = e.Runner.Run(ctx, plan.Args(), src.Duration, func(p media.Progress) {
-		progress(Event{Stage: StageRender, Percent: p.Percent, FPS: p.FPS, Speed: p.Speed, ETA: p.ETA})
+	err = e.Runner.Run(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
+		progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA})
 	})
 	if err != nil {
 		removeTemps(plan)
@@ -183,6 +295,9 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 			continue
 		}
 		e.check(ctx, r)
+		if r.Error == nil {
+			e.finish(r, p.cues)
+		}
 		done++
 		progress(Event{Stage: StageCheck, Percent: 100 * float64(done) / float64(n)})
 	}

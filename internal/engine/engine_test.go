@@ -64,9 +64,13 @@ func TestEngine_Export_social(t *testing.T) {
 	src := mediatest.Generate(t, mediatest.Spec{Width: 640, Height: 360, Duration: 3, FPS: 30, Audio: true})
 	out := t.TempDir()
 	var events []Event
+	targets := web(t, "", "youtube-1080p", "instagram-reel", "linkedin-square", "gif-480p")
+	for i := range targets {
+		targets[i].PlatformLoudness = true // exercises the "audio" stage
+	}
 	results, err := newEngine().Export(context.Background(), Request{
 		Source:  src,
-		Targets: web(t, "", "youtube-1080p", "instagram-reel", "linkedin-square", "gif-480p"),
+		Targets: targets,
 		OutDir:  out,
 	}, func(e Event) { events = append(events, e) })
 	if err != nil {
@@ -105,7 +109,7 @@ func TestEngine_Export_social(t *testing.T) {
 		}
 		last = e.Percent
 	}
-	if strings.Join(stages, ",") != "probe,render,check" {
+	if strings.Join(stages, ",") != "probe,audio,render,check" {
 		t.Errorf("stages %v", stages)
 	}
 }

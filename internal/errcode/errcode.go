@@ -38,7 +38,34 @@ const (
 	LinkExpired       Code = "link_expired"
 	LinkInvalid       Code = "link_invalid"
 	FileNotFound      Code = "file_not_found"
+	CaptionInvalid    Code = "caption_invalid"
+	WatermarkInvalid  Code = "watermark_invalid"
 	Internal          Code = "internal"
+)
+
+// Codes of the HTTP API's request handling.
+const (
+	Unauthorized         Code = "unauthorized"
+	NotFound             Code = "not_found"
+	MethodNotAllowed     Code = "method_not_allowed"
+	Conflict             Code = "conflict"
+	IdempotencyKeyReused Code = "idempotency_key_reused"
+	InvalidJSON          Code = "invalid_json"
+	PayloadTooLarge      Code = "payload_too_large"
+	UnsupportedMediaType Code = "unsupported_media_type"
+	URLNotAllowed        Code = "url_not_allowed"
+	SourceFetchFailed    Code = "source_fetch_failed"
+	RateLimited          Code = "rate_limited"
+)
+
+// Codes of publishing to a platform.
+const (
+	ConnectionExpired   Code = "connection_expired"
+	PlatformRejected    Code = "platform_rejected"
+	PlatformRateLimited Code = "platform_rate_limited"
+	PlatformUnavailable Code = "platform_unavailable"
+	CaptionTooLong      Code = "caption_too_long"
+	PostInvalid         Code = "post_invalid"
 )
 
 // Remedies is the one-line remedy shown with each code.
@@ -64,7 +91,28 @@ var Remedies = map[Code]string{
 	LinkExpired:       "The download link has expired: open the export again for a fresh link.",
 	LinkInvalid:       "The download link is damaged or altered: copy the whole link again.",
 	FileNotFound:      "The file is gone (past retention and deleted): render the export again.",
+	CaptionInvalid:    "Fix the caption file at the line named in the message; SRT and WebVTT (with its WEBVTT header) are accepted.",
+	WatermarkInvalid:  "Use a PNG image (with transparency for a logo) that ffmpeg can read, at the path given.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
+
+	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",
+	NotFound:             "Check the id or path: it does not exist in this workspace.",
+	MethodNotAllowed:     "Use one of the methods listed in the Allow header; /api/v1/openapi.json lists every route.",
+	Conflict:             "The request clashes with the current state (a taken name, a finished export, a read-only preset): reload it and decide again.",
+	IdempotencyKeyReused: "An Idempotency-Key was sent again with a different request: use a new key for a new request.",
+	InvalidJSON:          "Send a valid JSON body with Content-Type: application/json.",
+	PayloadTooLarge:      "Send a smaller body: uploads are capped by OUTPOST_MAX_UPLOAD_BYTES, JSON bodies at 1 MiB.",
+	UnsupportedMediaType: "Send the Content-Type the route expects: application/json, or multipart/form-data for uploads.",
+	URLNotAllowed:        "Use a public http(s) URL: private, loopback and link-local addresses are refused.",
+	SourceFetchFailed:    "The source URL could not be downloaded: check that it is public and returns the file, then retry.",
+	RateLimited:          "Too many requests: wait for the time in Retry-After, then retry.",
+
+	ConnectionExpired:   "The platform no longer accepts this connection's token (expired or revoked): reconnect the account; waiting publications resume once it is connected again.",
+	PlatformRejected:    "The platform refused the post for the reason in the message (media, policy or account): fix that and publish again; other destinations are unaffected.",
+	PlatformRateLimited: "The platform's rate limit or daily quota is used up: the publication retries by itself after the reset time in the message.",
+	PlatformUnavailable: "The platform failed or could not be reached: the publication retries by itself with backoff; check the platform's status page if it keeps failing.",
+	CaptionTooLong:      "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",
+	PostInvalid:         "Fix the post setting named in the message (title, privacy, hashtags, schedule time, thumbnail or caption file) and publish again.",
 }
 
 // Error is an error with a stable code. Message says what happened; Remedy

@@ -107,6 +107,13 @@ func inputPaths(args []string) []string {
 // 0 when writing an output's trailer fails (disk full); Run reports that as
 // DiskFull or OutputWriteFailed all the same.
 func (r *Runner) Run(ctx context.Context, args []string, total float64, progress func(Progress)) error {
+	_, err := r.run(ctx, args, total, progress)
+	return err
+}
+
+// run is Run, also returning the tail of ffmpeg's stderr, which is where
+// analysis filters (ebur128) print their results.
+func (r *Runner) run(ctx context.Context, args []string, total float64, progress func(Progress)) (string, error) {
 	bin := r.bin()
 	argv := Argv(args)
 	log := r.logger()
@@ -136,7 +143,7 @@ func (r *Runner) Run(ctx context.Context, args []string, total float64, progress
 	log.DebugContext(ctx, "ffmpeg start", "ffmpeg_args", argv)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return startError(ctx, "ffmpeg", bin, err)
+		return "", startError(ctx, "ffmpeg", bin, err)
 	}
 	err := cmd.Wait()
 	_ = parser.Close()
@@ -144,17 +151,17 @@ func (r *Runner) Run(ctx context.Context, args []string, total float64, progress
 	log.DebugContext(ctx, "ffmpeg exit", "ffmpeg_exit_code", code, "elapsed", time.Since(start))
 
 	if err != nil && ctx.Err() != nil {
-		return canceled(ctx, "ffmpeg", code, stderr, err)
+		return "", canceled(ctx, "ffmpeg", code, stderr, err)
 	}
 	if err != nil {
 		e := classify(stderr.String(), code, inputPaths(args))
 		e.Err = &ExitError{Program: "ffmpeg", ExitCode: code, Stderr: stderr.String(), Err: err}
-		return e
+		return "", e
 	}
 	if stderr.writeFailure != "" {
 		e := classify(stderr.writeFailure, 0, inputPaths(args))
 		e.Err = &ExitError{Program: "ffmpeg", ExitCode: 0, Stderr: stderr.String()}
-		return e
+		return "", e
 	}
 	if progress != nil {
 		if done == nil {
@@ -162,7 +169,7 @@ func (r *Runner) Run(ctx context.Context, args []string, total float64, progress
 		}
 		progress(*done)
 	}
-	return nil
+	return stderr.String(), nil
 }
 
 // exitCode is the process exit status, -1 for a signal, 0 for no error.

@@ -77,6 +77,24 @@ func builtins() []Preset {
 		mp4H264("linkedin-square", "LinkedIn square", "linkedin", "LinkedIn video, square 1080×1080, up to 500 MB and 30 min", 1080, 1080, 60, 6000, linkedin),
 		mp4H264("tiktok", "TikTok", "tiktok", "TikTok, vertical 1080×1920, up to 10 min via the API", 1080, 1920, 60, 12000, tiktok),
 	}
+	for i := range ps {
+		p := &ps[i]
+		switch p.Platform {
+		case "youtube", "instagram", "tiktok":
+			// Their players normalise playback to about -14 LUFS: a
+			// master delivered there already sounds as intended.
+			p.Audio.Loudness = &Loudness{LUFS: -14, TruePeak: -1}
+		}
+		if p.Platform == "youtube" || p.Platform == "linkedin" || p.ID == "facebook-feed" {
+			p.CaptionUpload = "srt"
+		}
+		if p.Video.Width*16 == p.Video.Height*9 {
+			// Full-screen vertical players put the caption, account
+			// name and music credit over the bottom fifth and a column
+			// of buttons down the right edge.
+			p.SafeArea = SafeArea{Top: 0.1, Bottom: 0.2, Left: 0.05, Right: 0.15}
+		}
+	}
 
 	generic := func(id, name string, w, h, hdKbps int) Preset {
 		p := mp4H264(id, name, "generic", fmt.Sprintf("Generic MP4, H.264 High + AAC, fits %d×%d keeping the source's aspect", w, h), w, h, 60, hdKbps, Rules{})

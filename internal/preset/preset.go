@@ -103,6 +103,28 @@ type Audio struct {
 	Codec      string `json:"codec,omitempty"` // ffprobe codec name: aac, pcm_s16le, opus
 	SampleRate int    `json:"sample_rate,omitempty"`
 	Channels   int    `json:"channels,omitempty"`
+	// Loudness is the platform's loudness target; nil leaves the source's
+	// level as it is.
+	Loudness *Loudness `json:"loudness,omitempty"`
+}
+
+// Loudness is an integrated loudness target (EBU R128 / ITU-R BS.1770).
+type Loudness struct {
+	// LUFS is the integrated loudness, e.g. -14.
+	LUFS float64 `json:"integrated_lufs"`
+	// TruePeak is the ceiling in dBTP, e.g. -1.
+	TruePeak float64 `json:"true_peak_dbtp"`
+}
+
+// SafeArea is how much of each edge of the frame the platform's app covers
+// with its own interface (buttons, captions, progress bar), as fractions of
+// the frame's width (Left, Right) and height (Top, Bottom). Burned-in
+// captions and watermarks stay inside it.
+type SafeArea struct {
+	Top    float64 `json:"top,omitempty"`
+	Bottom float64 `json:"bottom,omitempty"`
+	Left   float64 `json:"left,omitempty"`
+	Right  float64 `json:"right,omitempty"`
 }
 
 // Rules are a platform's limits for an uploaded file, checked on every
@@ -146,7 +168,12 @@ type Preset struct {
 	Audio     Audio             `json:"audio"`
 	Quality   map[Level]Quality `json:"quality"`
 	Rules     Rules             `json:"rules"`
-	Builtin   bool              `json:"builtin"`
+	// SafeArea is the part of the frame the platform's interface covers.
+	SafeArea SafeArea `json:"safe_area,omitzero"`
+	// CaptionUpload is the caption file format the platform takes alongside
+	// the video ("srt"), written as a sidecar file; "" when it takes none.
+	CaptionUpload string `json:"caption_upload,omitempty"`
+	Builtin       bool   `json:"builtin"`
 }
 
 // Size returns the output frame size for a source of display size sw×sh.
@@ -192,5 +219,9 @@ func (p *Preset) Clone() Preset {
 	}
 	c.Rules.VideoCodecs = slices.Clone(p.Rules.VideoCodecs)
 	c.Rules.AudioCodecs = slices.Clone(p.Rules.AudioCodecs)
+	if p.Audio.Loudness != nil {
+		l := *p.Audio.Loudness
+		c.Audio.Loudness = &l
+	}
 	return c
 }

@@ -28,12 +28,6 @@ func videoChain(g *graph, in, out string, v *media.Video, t *Target, w, h int, f
 	if !isGIF {
 		finish += ",format=" + t.Preset.Video.PixFmt
 	}
-	// The frame leaves this function through tail, which is either the
-	// final label or the GIF palette stage.
-	tail := out
-	if isGIF {
-		tail = out + "g"
-	}
 
 	srcAspect := float64(v.Width) / float64(v.Height)
 	dstAspect := float64(w) / float64(h)
@@ -46,21 +40,21 @@ func videoChain(g *graph, in, out string, v *media.Video, t *Target, w, h int, f
 			f = append(f, fmt.Sprintf("scale=%d:%d%s", w, h, scaleFlags))
 		}
 		f = append(f, finish)
-		g.chain(in, tail, strings.Join(f, ","))
+		g.chain(in, out, strings.Join(f, ","))
 	case fit == preset.FitPad:
 		used = fit
 		f := append(pre,
 			fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2%s", w, h, scaleFlags),
 			fmt.Sprintf("pad=%d:%d:-1:-1:color=black", w, h),
 			finish)
-		g.chain(in, tail, strings.Join(f, ","))
+		g.chain(in, out, strings.Join(f, ","))
 	case fit == preset.FitCrop:
 		used = fit
 		f := append(pre,
 			fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=increase:force_divisible_by=2%s", w, h, scaleFlags),
 			fmt.Sprintf("crop=%d:%d", w, h),
 			finish)
-		g.chain(in, tail, strings.Join(f, ","))
+		g.chain(in, out, strings.Join(f, ","))
 	default:
 		used = preset.FitBlur
 		// The background is blurred at an eighth of the size and scaled
@@ -77,20 +71,22 @@ func videoChain(g *graph, in, out string, v *media.Video, t *Target, w, h int, f
 			"["+in+"]"+split+"["+bg+"]["+fg+"]",
 			fmt.Sprintf("[%s]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,boxblur=%d:2,scale=%d:%d[%s]", bg, bw, bh, bw, bh, radius, w, h, bgs),
 			fmt.Sprintf("[%s]scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2%s[%s]", fg, w, h, scaleFlags, fgs),
-			fmt.Sprintf("[%s][%s]overlay=(W-w)/2:(H-h)/2,%s[%s]", bgs, fgs, finish, tail),
-		)
-	}
-	if isGIF {
-		// A palette per frame: nothing is buffered, so a GIF target costs
-		// no more memory than any other in the shared graph.
-		a, b, pal := out+"ga", out+"gb", out+"pal"
-		g.chains = append(g.chains,
-			"["+tail+"]split=2["+a+"]["+b+"]",
-			"["+a+"]palettegen=stats_mode=single["+pal+"]",
-			"["+b+"]["+pal+"]paletteuse=new=1:dither=bayer:bayer_scale=3["+out+"]",
+			fmt.Sprintf("[%s][%s]overlay=(W-w)/2:(H-h)/2,%s[%s]", bgs, fgs, finish, out),
 		)
 	}
 	return used
+}
+
+// gifPalette turns label in into GIF frames under label out: a palette per
+// frame, so nothing is buffered and a GIF target costs no more memory than
+// any other in the shared graph.
+func gifPalette(g *graph, in, out string) {
+	a, b, pal := out+"ga", out+"gb", out+"pal"
+	g.chains = append(g.chains,
+		"["+in+"]split=2["+a+"]["+b+"]",
+		"["+a+"]palettegen=stats_mode=single["+pal+"]",
+		"["+b+"]["+pal+"]paletteuse=new=1:dither=bayer:bayer_scale=3["+out+"]",
+	)
 }
 
 func evenAtLeast(n, lo int) int {
@@ -130,7 +126,10 @@ func videoCodecArgs(t *Target, fps float64) []string {
 		if maxrate > 0 {
 			args = append(args, "-maxrate", kbps(maxrate), "-bufsize", kbps(bufsize))
 		}
-		args = append(args, "-profile:v", strings.ToLower(t.Preset.Video.Profile), "-bf", "2")
+		if pr := t.Preset.Video.Profile; pr != "" {
+			args = append(args, "-profile:v", strings.ToLower(pr))
+		}
+		args = append(args, "-bf", "2")
 	case "vp9":
 		args = []string{"-c:v", "libvpx-vp9", "-crf", strconv.Itoa(q.CRF), "-b:v", kbps(maxrate),
 			"-deadline", "good", "-cpu-used", q.Speed, "-row-mt", "1"}
@@ -178,17 +177,6 @@ func muxArgs(p preset.Preset) []string {
 
 func kbps(n int) string { return strconv.Itoa(n) + "k" }
 
-// passthroughArgs stream-copies the source into the target's container.
-func passthroughArgs(src *media.Info, t *Target, path string) []string {
-	args := []string{"-map", "0:v:0"}
-	if src.Audio != nil && t.Preset.Audio.Codec != "" {
-		args = append(args, "-map", "0:a:0")
-	}
-	args = append(args, "-c", "copy")
-	args = append(args, muxArgs(t.Preset)...)
-	return append(args, path)
-}
-
 // passthroughBlocker returns why the source cannot be stream-copied into
 // the target, or "" when it already satisfies it.
 func passthroughBlocker(src *media.Info, t *Target, w, h int) string {
@@ -196,6 +184,10 @@ func passthroughBlocker(src *media.Info, t *Target, w, h int) string {
 	switch {
 	case t.NoPassthrough || t.FPS > 0 || t.VideoKbps > 0:
 		return "settings override the source"
+	case t.Captions.Burn:
+		return "captions are burned in"
+	case t.Watermark != nil:
+		return "a watermark is overlaid"
 	case !containerCompatible(src.FormatName, p.Container):
 		return "container " + src.FormatName + " differs"
 	case p.Video.Codec == "gif":

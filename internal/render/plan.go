@@ -30,12 +30,58 @@ type Target struct {
 	FPS           float64
 	VideoKbps     int // replaces the level's bitrate cap
 	NoPassthrough bool
+
+	// Captions says how this target carries Options.Captions.
+	Captions Captions
+	// Watermark, when set, is overlaid on every frame.
+	Watermark *Watermark
+	// Loudness replaces the preset's loudness target; LoudnessOff leaves
+	// the source's level as it is.
+	Loudness    *preset.Loudness
+	LoudnessOff bool
+	// PlatformLoudness normalises to the preset's platform level (e.g.
+	// -14 LUFS for YouTube) when Loudness is nil.
+	PlatformLoudness bool
+	// Thumbnail asks for a still picture next to the output (Output.Thumbnail).
+	Thumbnail bool
 }
 
 // Options apply to the whole plan.
 type Options struct {
 	// OutDir holds outputs whose Target.Path is empty.
 	OutDir string
+	// WorkDir holds the files made for the render (ASS scripts, thumbnail
+	// candidates); empty means OutDir.
+	WorkDir string
+	// Captions is the export's captions as WebVTT, the input of soft
+	// tracks; burned-in and sidecar captions are written by the caller
+	// from the same cues. Empty: no captions.
+	Captions string
+	// Loudness is the source's measured loudness; targets that normalise
+	// need it (see NeedsLoudness).
+	Loudness *media.Loudness
+	// ThumbnailAt picks the thumbnail frame at this many seconds; nil lets
+	// the render offer candidates for the caller to choose from.
+	ThumbnailAt *float64
+	// Sample renders only this part of the source (for estimates and
+	// previews). Burned-in captions assume it starts at 0.
+	Sample *Span
+	// FastDecode trades picture fidelity for decoding speed (skips
+	// non-reference frames and the deblocking filter): for previews.
+	FastDecode bool
+}
+
+// Span is a part of the source, in seconds.
+type Span struct {
+	Start    float64 `json:"start_seconds"`
+	Duration float64 `json:"duration_seconds"`
+}
+
+// Input is an input of the plan besides the source.
+type Input struct {
+	// Kind says what it is: "captions" or "watermark".
+	Kind string `json:"kind"`
+	Path string `json:"path"`
 }
 
 // Output is one file the plan writes.
@@ -57,6 +103,13 @@ type Output struct {
 	// SilentAudio is set when the source has no audio and the platform
 	// needs a track, so a silent one is added.
 	SilentAudio bool `json:"silent_audio,omitempty"`
+	// Loudness describes the loudness normalisation applied, if any.
+	Loudness string `json:"loudness,omitempty"`
+	// Captions and Thumbnail are the files made with this output.
+	Captions  *CaptionOutput   `json:"captions,omitempty"`
+	Thumbnail *ThumbnailOutput `json:"thumbnail,omitempty"`
+	// Watermark is the image overlaid, if any.
+	Watermark string `json:"watermark,omitempty"`
 	// Args are this output's ffmpeg options, ending with TempPath.
 	Args []string `json:"args"`
 }
@@ -64,6 +117,11 @@ type Output struct {
 // Plan is one ffmpeg run.
 type Plan struct {
 	Input string `json:"input"`
+	// InputOptions come before the source's -i (a sample's -ss/-t).
+	InputOptions []string `json:"input_options,omitempty"`
+	// Extra are the other inputs (captions, watermark images): files read
+	// once, never a second decode of the source.
+	Extra []Input `json:"extra_inputs,omitempty"`
 	// Duration is the source duration in seconds, for progress.
 	Duration    float64  `json:"duration_seconds"`
 	FilterGraph string   `json:"filter_complex,omitempty"`
@@ -72,12 +130,20 @@ type Plan struct {
 
 // Args returns the complete ffmpeg argv, without the program name.
 func (p *Plan) Args() []string {
-	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats", "-i", p.Input}
+	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"}
+	args = append(args, p.InputOptions...)
+	args = append(args, "-i", p.Input)
+	for _, in := range p.Extra {
+		args = append(args, "-i", in.Path)
+	}
 	if p.FilterGraph != "" {
 		args = append(args, "-filter_complex", p.FilterGraph)
 	}
 	for _, o := range p.Outputs {
 		args = append(args, o.Args...)
+		if o.Thumbnail != nil {
+			args = append(args, o.Thumbnail.Args...)
+		}
 	}
 	return args
 }
@@ -90,11 +156,37 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	if len(targets) == 0 {
 		return nil, errcode.New(errcode.InvalidOption, "no targets: name at least one preset")
 	}
-	plan := &Plan{Input: src.Path, Duration: src.Duration}
+	workDir := opts.WorkDir
+	if workDir == "" {
+		workDir = opts.OutDir
+	}
+	duration := src.Duration
+	plan := &Plan{Input: src.Path, Duration: duration}
+	if s := opts.Sample; s != nil {
+		plan.InputOptions = []string{"-ss", seconds(s.Start), "-t", seconds(s.Duration)}
+		duration = min(s.Duration, max(0, src.Duration-s.Start))
+		plan.Duration = duration
+	}
+	if opts.FastDecode {
+		plan.InputOptions = append(plan.InputOptions, "-skip_frame:v", "noref", "-skip_loop_filter:v", "all")
+	}
+	if opts.ThumbnailAt != nil && (*opts.ThumbnailAt < 0 || *opts.ThumbnailAt >= src.Duration) {
+		return nil, errcode.New(errcode.InvalidOption, "thumbnail time %s s is outside the source (0 to %s s)", seconds(*opts.ThumbnailAt), seconds(src.Duration))
+	}
 	g := &graph{}
 
-	// Pre-processing shared by every re-encoded target runs once, before
-	// the split: HDR sources are tone-mapped to SDR BT.709 here.
+	// Extra inputs: the captions track and each distinct watermark image,
+	// numbered after the source.
+	inputIndex := func(kind, path string) int {
+		for i, in := range plan.Extra {
+			if in.Kind == kind && in.Path == path {
+				return i + 1
+			}
+		}
+		plan.Extra = append(plan.Extra, Input{Kind: kind, Path: path})
+		return len(plan.Extra)
+	}
+
 	encoded := make([]int, 0, len(targets))
 	seen := map[string]bool{}
 	for i := range targets {
@@ -110,6 +202,14 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			return nil, errcode.New(errcode.InvalidOption, "two targets write %s: give each preset once", path)
 		}
 		seen[path] = true
+		if t.Watermark != nil {
+			if err := t.Watermark.validate(); err != nil {
+				return nil, err
+			}
+		}
+		if (t.Captions != Captions{}) && opts.Captions == "" {
+			return nil, errcode.New(errcode.InvalidOption, "%s asks for captions but the export has none", t.Preset.ID)
+		}
 		w, h := t.Preset.Size(src.Video.Width, src.Video.Height)
 		o := Output{
 			PresetID: t.Preset.ID,
@@ -119,70 +219,263 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			Height:   h,
 			Quality:  string(t.Quality),
 		}
+		o.Captions = captionOutput(t, path, workDir, w, h)
+		if t.Thumbnail && t.Preset.Video.Codec != "gif" {
+			tw, th := thumbnailSize(w, h)
+			o.Thumbnail = &ThumbnailOutput{
+				Path:    strings.TrimSuffix(path, filepath.Ext(path)) + ".jpg",
+				Pattern: thumbnailPattern(workDir, t.Preset.ID),
+				Width:   tw, Height: th,
+			}
+			if opts.ThumbnailAt != nil {
+				o.Thumbnail.At = *opts.ThumbnailAt
+			} else {
+				o.Thumbnail.Step = thumbnailStep(duration)
+			}
+		}
 		if reason := passthroughBlocker(src, t, w, h); reason == "" {
 			o.Passthrough = true
 			o.FPS = src.Video.FrameRate
-			o.Args = passthroughArgs(src, t, o.TempPath)
 		} else {
 			o.Reason = reason
 			encoded = append(encoded, i)
 		}
+		if src.Audio != nil && t.Preset.Audio.Codec != "" {
+			l := targetLoudness(t)
+			if l != nil && opts.Loudness == nil {
+				return nil, errcode.New(errcode.InvalidOption, "%s normalises loudness but the source was not measured", t.Preset.ID)
+			}
+			_, o.Loudness = loudnessFilter(opts.Loudness, l, t.Preset.Audio.Codec)
+		}
 		plan.Outputs = append(plan.Outputs, o)
 	}
 
-	if len(encoded) > 0 {
+	// The decoded picture feeds every encoded target and the thumbnails of
+	// passthrough targets.
+	var thumbOnly []int
+	for i := range plan.Outputs {
+		if plan.Outputs[i].Passthrough && plan.Outputs[i].Thumbnail != nil {
+			thumbOnly = append(thumbOnly, i)
+		}
+	}
+	var vlabels []string
+	if n := len(encoded) + len(thumbOnly); n > 0 {
 		vsrc := "0:v:0"
 		if src.Video.HDR {
 			g.chain(vsrc, "sdr", tonemap)
 			vsrc = "sdr"
 		}
-		vlabels := g.split(vsrc, "v", len(encoded), "split")
-
-		var audioTargets []int
-		for _, i := range encoded {
-			if targets[i].Preset.Audio.Codec != "" && (src.Audio != nil || targets[i].Preset.Rules.RequireAudio) {
-				audioTargets = append(audioTargets, i)
-			}
+		if len(encoded) == 0 {
+			// Only thumbnails need pictures: decode keyframes alone,
+			// which costs next to nothing; the copied stream is not
+			// affected.
+			plan.InputOptions = append(plan.InputOptions, "-skip_frame:v", "nokey")
 		}
-		var alabels []string
-		if len(audioTargets) > 0 {
-			asrc := "0:a:0"
-			if src.Audio == nil {
-				g.source("anullsrc=channel_layout=stereo:sample_rate=48000:duration="+seconds(src.Duration), "silence")
-				asrc = "silence"
-			}
-			alabels = g.split(asrc, "a", len(audioTargets), "asplit")
-		}
-
-		for k, i := range encoded {
-			t := &targets[i]
-			o := &plan.Outputs[i]
-			fit := t.Fit
-			if fit == "" {
-				fit = preset.FitBlur
-			}
-			fps := targetFPS(src.Video, t)
-			o.FPS = fps
-			out := fmt.Sprintf("vo%d", k)
-			if fit := videoChain(g, vlabels[k], out, src.Video, t, o.Width, o.Height, fps, fit); fit != "" {
-				o.Fit = string(fit)
-			}
-			args := []string{"-map", "[" + out + "]"}
-			args = append(args, videoCodecArgs(t, fps)...)
-			if ak := indexOf(audioTargets, i); ak >= 0 {
-				aout := fmt.Sprintf("ao%d", k)
-				g.chain(alabels[ak], aout, audioChain(t.Preset.Audio))
-				args = append(args, "-map", "["+aout+"]")
-				args = append(args, audioCodecArgs(t)...)
-				o.SilentAudio = src.Audio == nil
-			}
-			args = append(args, muxArgs(t.Preset)...)
-			args = append(args, o.TempPath)
-			o.Args = args
-		}
-		plan.FilterGraph = g.String()
+		vlabels = g.split(vsrc, "v", n, "split")
 	}
+
+	// Audio goes through the graph for encoded targets, and for passthrough
+	// targets whose loudness changes (their video is still copied).
+	var audioTargets []int
+	for i := range plan.Outputs {
+		t, o := &targets[i], &plan.Outputs[i]
+		switch {
+		case t.Preset.Audio.Codec == "":
+		case !o.Passthrough && (src.Audio != nil || t.Preset.Rules.RequireAudio):
+			audioTargets = append(audioTargets, i)
+		case o.Passthrough && o.Loudness != "":
+			audioTargets = append(audioTargets, i)
+		}
+	}
+	var alabels []string
+	if len(audioTargets) > 0 {
+		asrc := "0:a:0"
+		if src.Audio == nil {
+			g.source("anullsrc=channel_layout=stereo:sample_rate=48000:duration="+seconds(duration), "silence")
+			asrc = "silence"
+		}
+		alabels = g.split(asrc, "a", len(audioTargets), "asplit")
+	}
+	audioArgs := func(i, k int) []string {
+		ak := indexOf(audioTargets, i)
+		if ak < 0 {
+			return nil
+		}
+		t, o := &targets[i], &plan.Outputs[i]
+		aout := fmt.Sprintf("ao%d", k)
+		chain := audioChain(t.Preset.Audio)
+		if f, _ := loudnessFilter(opts.Loudness, targetLoudness(t), t.Preset.Audio.Codec); f != "" && src.Audio != nil {
+			chain = f + "," + chain
+		}
+		g.chain(alabels[ak], aout, chain)
+		o.SilentAudio = src.Audio == nil
+		return append([]string{"-map", "[" + aout + "]"}, audioCodecArgs(t)...)
+	}
+
+	// Watermark images, split when several targets use the same one.
+	wmUsers := map[int][]int{}
+	var wmOrder []int
+	for _, i := range encoded {
+		if wm := targets[i].Watermark; wm != nil {
+			in := inputIndex("watermark", wm.Path)
+			if _, ok := wmUsers[in]; !ok {
+				wmOrder = append(wmOrder, in)
+			}
+			wmUsers[in] = append(wmUsers[in], i)
+		}
+	}
+	wmLabel := map[int]string{}
+	for _, in := range wmOrder {
+		users := wmUsers[in]
+		labels := g.split(fmt.Sprintf("%d:v", in), fmt.Sprintf("wm%d_", in), len(users), "split")
+		for k, i := range users {
+			wmLabel[i] = labels[k]
+		}
+	}
+	trackInput := 0
+	for i := range plan.Outputs {
+		if c := plan.Outputs[i].Captions; c != nil && c.TrackCodec != "" {
+			trackInput = inputIndex("captions", opts.Captions)
+		}
+	}
+	subtitleArgs := func(o *Output) []string {
+		if o.Captions == nil || o.Captions.TrackCodec == "" {
+			return nil
+		}
+		return []string{"-map", strconv.Itoa(trackInput) + ":s:0", "-c:s", o.Captions.TrackCodec}
+	}
+
+	for k, i := range encoded {
+		t := &targets[i]
+		o := &plan.Outputs[i]
+		fit := t.Fit
+		if fit == "" {
+			fit = preset.FitBlur
+		}
+		fps := targetFPS(src.Video, t)
+		o.FPS = fps
+		out := fmt.Sprintf("vo%d", k)
+		isGIF := t.Preset.Video.Codec == "gif"
+		wm := t.Watermark
+		burn := o.Captions != nil && o.Captions.ASS != ""
+		decorate := wm != nil || burn
+
+		// framed → [thumbnail split] → [watermark, captions] → [GIF
+		// palette] → out, each stage writing out itself when it is the
+		// last, so a plain target's graph is what it always was.
+		last := func(stage string) string {
+			if !isGIF {
+				return out
+			}
+			return out + stage
+		}
+		framed := last("g")
+		if decorate || o.Thumbnail != nil {
+			framed = out + "f"
+		}
+		if fit := videoChain(g, vlabels[k], framed, src.Video, t, o.Width, o.Height, fps, fit); fit != "" {
+			o.Fit = string(fit)
+		}
+		cur := framed
+		if o.Thumbnail != nil {
+			main, th := last("g"), out+"t"
+			if decorate {
+				main = out + "m"
+			}
+			g.chains = append(g.chains, "["+cur+"]split=2["+main+"]["+th+"]")
+			g.chain(th, out+"th", thumbnailChain(o.Thumbnail))
+			o.Thumbnail.Args = thumbnailArgs(out+"th", o.Thumbnail)
+			cur = main
+		}
+		if decorate {
+			var f []string
+			in := "[" + cur + "]"
+			if wm != nil {
+				w := wm.withDefaults()
+				o.Watermark = w.Path
+				scaled := out + "wm"
+				g.chain(wmLabel[i], scaled, watermarkChain(w, o.Width))
+				in += "[" + scaled + "]"
+				f = append(f, overlayPosition(w, o.Width, o.Height, t.Preset.SafeArea))
+			}
+			if burn {
+				f = append(f, "subtitles=filename="+Escape(o.Captions.ASS))
+			}
+			if !isGIF {
+				f = append(f, "format="+t.Preset.Video.PixFmt)
+			}
+			cur = last("g")
+			g.chains = append(g.chains, in+strings.Join(f, ",")+"["+cur+"]")
+		}
+		if isGIF {
+			gifPalette(g, cur, out)
+		}
+
+		args := []string{"-map", "[" + out + "]"}
+		args = append(args, videoCodecArgs(t, fps)...)
+		args = append(args, audioArgs(i, k)...)
+		args = append(args, subtitleArgs(o)...)
+		args = append(args, muxArgs(t.Preset)...)
+		o.Args = append(args, o.TempPath)
+	}
+
+	for k, i := range thumbOnly {
+		o := &plan.Outputs[i]
+		label := fmt.Sprintf("pt%d", k)
+		g.chain(vlabels[len(encoded)+k], label, thumbnailChain(o.Thumbnail))
+		o.Thumbnail.Args = thumbnailArgs(label, o.Thumbnail)
+	}
+	for i := range plan.Outputs {
+		o := &plan.Outputs[i]
+		if !o.Passthrough {
+			continue
+		}
+		t := &targets[i]
+		args := []string{"-map", "0:v:0"}
+		a := audioArgs(i, len(encoded)+i)
+		switch {
+		case a != nil:
+			args = append(args, a...)
+			args = append(args, "-c:v", "copy")
+		case src.Audio != nil && t.Preset.Audio.Codec != "":
+			args = append(args, "-map", "0:a:0", "-c", "copy")
+		default:
+			args = append(args, "-c", "copy")
+		}
+		args = append(args, subtitleArgs(o)...)
+		args = append(args, muxArgs(t.Preset)...)
+		o.Args = append(args, o.TempPath)
+	}
+	plan.FilterGraph = g.String()
 	return plan, nil
+}
+
+// captionOutput decides how a target carries captions and where their
+// files go.
+func captionOutput(t *Target, path, workDir string, w, h int) *CaptionOutput {
+	c := t.Captions
+	if c == (Captions{}) {
+		return nil
+	}
+	o := &CaptionOutput{}
+	if c.Burn {
+		o.ASS = filepath.Join(workDir, "."+t.Preset.ID+".ass")
+		o.Style = captionStyle(w, h, t.Preset.SafeArea)
+	}
+	if c.Track {
+		o.TrackCodec = trackCodec(t.Preset.Container)
+	}
+	if c.Sidecar {
+		ext := t.Preset.CaptionUpload
+		if ext == "" {
+			ext = "srt"
+		}
+		o.Sidecar = strings.TrimSuffix(path, filepath.Ext(path)) + "." + ext
+	}
+	if *o == (CaptionOutput{}) {
+		return nil
+	}
+	return o
 }
 
 // tempPath is where ffmpeg writes before the file is checked and renamed.

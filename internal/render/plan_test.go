@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,10 @@ var sources = map[string]media.Info{
 		Video: &media.Video{Codec: "h264", Profile: "High 4:4:4 Predictive", PixFmt: "yuv444p", BitDepth: 8, Width: 641, Height: 361, FrameRate: 25},
 	},
 }
+
+// mastered is a source already at the social platforms' -14 LUFS: no
+// loudness change, so the plans are those of a render without loudness.
+var mastered = &media.Loudness{Integrated: -14.2, Threshold: -24.3, Range: 6, TruePeak: -2.6}
 
 func targets(t *testing.T, fit preset.Fit, level preset.Level, ids ...string) []Target {
 	t.Helper()
@@ -75,7 +80,7 @@ func TestBuild_golden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			src := sources[tc.source]
-			plan, err := Build(&src, targets(t, tc.fit, tc.level, tc.ids...), Options{OutDir: "/out"})
+			plan, err := Build(&src, targets(t, tc.fit, tc.level, tc.ids...), Options{OutDir: "/out", Loudness: mastered})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,8 +101,14 @@ func TestBuild_golden(t *testing.T) {
 func checkPlan(t *testing.T, p *Plan) {
 	t.Helper()
 	args := p.Args()
-	if n := strings.Count(strings.Join(args, "\x00"), "\x00-i\x00"); n != 1 {
-		t.Errorf("plan has %d inputs, want exactly one decode", n)
+	var inputs []string
+	for i, a := range args {
+		if a == "-i" {
+			inputs = append(inputs, args[i+1])
+		}
+	}
+	if len(inputs) != 1+len(p.Extra) || inputs[0] != p.Input || slices.Contains(inputs[1:], p.Input) {
+		t.Errorf("plan inputs %q, want the source exactly once (one decode) and then %d extra inputs", inputs, len(p.Extra))
 	}
 	if strings.Count(strings.Join(args, "\x00"), "-filter_complex") > 1 {
 		t.Error("more than one filter graph")
@@ -108,6 +119,9 @@ func checkPlan(t *testing.T, p *Plan) {
 		}
 		if o.Args[len(o.Args)-1] != o.TempPath {
 			t.Errorf("%s: args do not end with the temp path", o.PresetID)
+		}
+		if th := o.Thumbnail; th != nil && th.Args[len(th.Args)-1] != th.Pattern {
+			t.Errorf("%s: thumbnail args do not end with the pattern", o.PresetID)
 		}
 		if o.Passthrough == (o.Reason != "") {
 			t.Errorf("%s: passthrough=%v with reason %q", o.PresetID, o.Passthrough, o.Reason)
@@ -129,6 +143,105 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the plan built now; if the change is intended, run go test ./internal/render -update and review the diff.\ngot:\n%s", path, got)
+	}
+}
+
+// TestBuild_goldenFinishing covers captions, loudness, watermarks,
+// thumbnails and samples, alone and together.
+func TestBuild_goldenFinishing(t *testing.T) {
+	t.Parallel()
+	quiet := &media.Loudness{Integrated: -23.4, Threshold: -33.5, Range: 7.2, TruePeak: -12.1}
+	peaky := &media.Loudness{Integrated: -16, Threshold: -26.2, Range: 14.3, TruePeak: 0.4}
+	at := 2.5
+	logo := &Watermark{Path: "/brand/logo.png", Position: BottomRight, Opacity: 0.8}
+	for _, tc := range []struct {
+		name   string
+		source string
+		ids    []string
+		prep   func(ts []Target, o *Options)
+	}{
+		{"captions", "master-1080p30", []string{"youtube-1080p", "tiktok", "webm-1080p", "gif-480p"}, func(ts []Target, o *Options) {
+			o.Captions, o.WorkDir = "/work/captions.vtt", "/work"
+			ts[0].Captions = Captions{Track: true, Sidecar: true}
+			ts[1].Captions = Captions{Burn: true}
+			ts[2].Captions = Captions{Track: true}
+			ts[3].Captions = Captions{Burn: true}
+		}},
+		{"loudness-gain", "master-1080p30", []string{"youtube-1080p", "tiktok", "mp4-720p"}, func(ts []Target, o *Options) {
+			o.Loudness = quiet
+			for i := range ts {
+				ts[i].PlatformLoudness = true
+			}
+		}},
+		{"loudness-limited", "master-1080p30", []string{"tiktok", "instagram-reel", "mp4-720p", "webm-1080p"}, func(ts []Target, o *Options) {
+			o.Loudness = peaky
+			for i := range ts {
+				ts[i].PlatformLoudness = true
+			}
+			ts[1].LoudnessOff = true
+			ts[2].Loudness = &preset.Loudness{LUFS: -16, TruePeak: -1.5}
+		}},
+		{"watermark", "master-1080p30", []string{"youtube-1080p", "instagram-reel", "linkedin-square", "tiktok"}, func(ts []Target, o *Options) {
+			ts[0].Watermark = logo
+			ts[1].Watermark = &Watermark{Path: logo.Path, Position: TopLeft}
+			ts[2].Watermark = &Watermark{Path: logo.Path, Position: Center, Width: 0.5}
+			ts[3].Watermark = &Watermark{Path: "/brand/other.png", Position: BottomLeft, Margin: 0.05}
+		}},
+		{"thumbnails", "master-1080p30", []string{"youtube-1080p", "instagram-reel", "gif-480p"}, func(ts []Target, o *Options) {
+			for i := range ts {
+				ts[i].Thumbnail = true
+			}
+		}},
+		{"thumbnail-at", "phone-rotated", []string{"tiktok", "mp4-720p"}, func(ts []Target, o *Options) {
+			o.ThumbnailAt = &at
+			ts[0].Thumbnail, ts[1].Thumbnail = true, true
+		}},
+		{"thumbnail-passthrough-only", "master-1080p30", []string{"youtube-1080p"}, func(ts []Target, o *Options) {
+			ts[0].Thumbnail = true
+		}},
+		{"everything", "hdr10-4k60", []string{"youtube-4k", "instagram-reel", "gif-480p"}, func(ts []Target, o *Options) {
+			o.Captions, o.WorkDir, o.Loudness = "/work/it's [1],a;b.vtt", "/work/it's [1]", quiet
+			for i := range ts {
+				ts[i].PlatformLoudness = true
+				ts[i].Captions = Captions{Burn: true}
+				ts[i].Watermark = logo
+				ts[i].Thumbnail = true
+			}
+			ts[0].Captions = Captions{Track: true, Sidecar: true}
+		}},
+		{"preview", "master-1080p30", []string{"youtube-1080p", "tiktok", "mov-prores-1080p", "gif-480p"}, func(ts []Target, o *Options) {
+			o.Captions, o.WorkDir, o.Sample, o.FastDecode = "/work/captions.vtt", "/work", &Span{Duration: 10}, true
+			for i := range ts {
+				ts[i].Captions = CaptionsFor(ts[i].Preset, false)
+				ts[i].Watermark = logo
+				ts[i] = PreviewTarget(ts[i], 1920, 1080, 0)
+			}
+		}},
+		{"sample", "master-1080p30", []string{"youtube-1080p", "tiktok"}, func(ts []Target, o *Options) {
+			o.Sample = &Span{Start: 13.5, Duration: 3}
+			ts[0].NoPassthrough = true
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := sources[tc.source]
+			ts := targets(t, "", "", tc.ids...)
+			opts := Options{OutDir: "/out", Loudness: mastered}
+			tc.prep(ts, &opts)
+			plan, err := Build(&src, ts, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlan(t, plan)
+			got, err := json.MarshalIndent(struct {
+				Argv []string `json:"argv"`
+				Plan *Plan    `json:"plan"`
+			}{plan.Args(), plan}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "golden", "finish-"+tc.name+".json"), append(got, '\n'))
+		})
 	}
 }
 
@@ -155,7 +268,7 @@ func TestBuild_passthrough(t *testing.T) {
 			v, a := *src.Video, *src.Audio
 			src.Video, src.Audio = &v, &a
 			tc.mutate(&src)
-			plan, err := Build(&src, targets(t, "", "", "youtube-1080p"), Options{OutDir: "/out"})
+			plan, err := Build(&src, targets(t, "", "", "youtube-1080p"), Options{OutDir: "/out", Loudness: mastered})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -58,6 +58,19 @@ type Spec struct {
 	FastStart bool
 	// Interlaced encodes H.264 as interlaced, top field first.
 	Interlaced bool
+	// VideoSource replaces testsrc2 with another lavfi video source and its
+	// options, e.g. "color=c=0x336699"; size, rate and duration are added.
+	VideoSource string
+	// VideoFilter is applied to the picture, e.g. "fade=in:st=1:d=0.04"
+	// for a first second of black, or "noise=alls=80:allf=t" for a clip
+	// that is hard to compress.
+	VideoFilter string
+	// AudioSource replaces the 440 Hz tone with another lavfi audio source
+	// and its options, e.g. "sine=frequency=1000"; sample rate and
+	// duration are added.
+	AudioSource string
+	// AudioFilter is applied to the sound, e.g. "volume=-12dB".
+	AudioFilter string
 }
 
 func (s Spec) withDefaults() Spec {
@@ -99,12 +112,35 @@ func Generate(t testing.TB, spec Spec) string {
 
 	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error"}
 	// testsrc2 needs an even size; scale makes odd ones.
-	args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%s:duration=%s",
-		s.Width+s.Width%2, s.Height+s.Height%2, rate(s.FPS), seconds(s.Duration)))
+	vsrc := s.VideoSource
+	if vsrc == "" {
+		vsrc = "testsrc2"
+	}
+	if !strings.Contains(vsrc, "=") {
+		vsrc += "="
+	} else {
+		vsrc += ":"
+	}
+	args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("%ssize=%dx%d:rate=%s:duration=%s",
+		vsrc, s.Width+s.Width%2, s.Height+s.Height%2, rate(s.FPS), seconds(s.Duration)))
 	if s.Audio {
-		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration="+seconds(s.Duration))
+		asrc := s.AudioSource
+		if asrc == "" {
+			asrc = "sine=frequency=440"
+		}
+		sep := ":"
+		if !strings.Contains(asrc, "=") {
+			sep = "="
+		}
+		args = append(args, "-f", "lavfi", "-i", asrc+sep+"sample_rate=48000:duration="+seconds(s.Duration))
+		if s.AudioFilter != "" {
+			args = append(args, "-af", s.AudioFilter)
+		}
 	}
 	var filters []string
+	if s.VideoFilter != "" {
+		filters = append(filters, s.VideoFilter)
+	}
 	if s.Width%2 != 0 || s.Height%2 != 0 {
 		filters = append(filters, fmt.Sprintf("scale=%d:%d", s.Width, s.Height))
 	}

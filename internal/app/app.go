@@ -1,0 +1,361 @@
+// Package app is Outpost's one wiring site: configuration → database and
+// migrations → blob storage → the default workspace and its bootstrap API
+// key → events, jobs (River) → the HTTP server, then Run until the context
+// ends and shut down gracefully. cmd/outpost registers its commands (serve,
+// worker, migrate); nothing else imports it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"outpost/internal/blob"
+	"outpost/internal/config"
+	"outpost/internal/engine"
+	"outpost/internal/errcode"
+	"outpost/internal/events"
+	"outpost/internal/jobs"
+	"outpost/internal/media"
+	"outpost/internal/store"
+	"outpost/internal/web"
+)
+
+// Shutdown budget.
+const (
+	// httpShutdownTimeout is how long requests in flight may take to finish.
+	httpShutdownTimeout = 10 * time.Second
+	// jobsShutdownTimeout is how long running jobs may take to finish before
+	// they are canceled (and retried later, here or elsewhere).
+	jobsShutdownTimeout = 10 * time.Second
+)
+
+// Options say what an App runs.
+type Options struct {
+	Config *config.Config
+	Logger *slog.Logger
+	// HTTP serves the API on Config.Listen (serve); false runs workers only.
+	HTTP bool
+	// Out receives the start-up banner (URL, API key hint). Nil: none.
+	Out io.Writer
+	// RescueStuckJobsAfter and NodeTimeout tune stuck-job recovery (see
+	// jobs.Options); zero takes the defaults.
+	RescueStuckJobsAfter time.Duration
+	NodeTimeout          time.Duration
+}
+
+// App is a running Outpost process.
+type App struct {
+	cfg     *config.Config
+	logger  *slog.Logger
+	out     io.Writer
+	store   *store.Store
+	blob    *blob.Store
+	events  *events.Broker
+	jobs    *jobs.Service
+	metrics *prometheus.Registry
+	ln      net.Listener
+	srv     *http.Server
+	url     string
+	// firstKey is an API key made on first run (no key existed, none
+	// configured), shown once in the banner.
+	firstKey    string
+	releaseNode func() error
+}
+
+// New opens everything the process needs: on error, whatever was opened is
+// closed again.
+func New(ctx context.Context, opts Options) (a *App, err error) {
+	cfg, logger := opts.Config, opts.Logger
+	if cfg == nil {
+		return nil, errors.New("app: Config is required")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a = &App{cfg: cfg, logger: logger, out: opts.Out, metrics: prometheus.NewRegistry()}
+	if a.out == nil {
+		a.out = io.Discard
+	}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+			a = nil
+		}
+	}()
+
+	if generated, err := cfg.EnsureSecretKey(); err != nil {
+		return nil, err
+	} else if generated {
+		logger.Info("generated a secret key", "file", filepath.Join(cfg.DataDir, config.SecretKeyFile))
+	}
+	if opts.HTTP {
+		if err := a.listen(); err != nil {
+			return nil, err
+		}
+	}
+	if a.store, err = store.Open(ctx, cfg.DatabaseURL, logger.With("component", "store")); err != nil {
+		return nil, err
+	}
+	if err := a.store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	a.blob, err = blob.Open(ctx, cfg.BlobURL, blob.Options{
+		Secret:        cfg.SecretKey,
+		PublicBaseURL: cfg.PublicURL,
+		Logger:        logger.With("component", "blob"),
+	})
+	if err != nil {
+		return nil, errcode.Wrap(errcode.ConfigInvalid, err, "open blob storage (OUTPOST_BLOB_URL)")
+	}
+	if err := a.ensureWorkspace(ctx, opts.HTTP); err != nil {
+		return nil, err
+	}
+	a.events = events.NewBroker(a.store, events.Options{Logger: logger.With("component", "events")})
+
+	prober := &media.Prober{FFprobe: cfg.FFprobePath}
+	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
+	jopts := jobs.Options{
+		Store:                a.store,
+		Blob:                 a.blob,
+		Events:               a.events,
+		Engine:               &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")},
+		Logger:               logger.With("component", "jobs"),
+		Metrics:              a.metrics,
+		Workers:              cfg.Workers,
+		Retention:            cfg.Retention,
+		WorkDir:              filepath.Join(cfg.DataDir, "work"),
+		LocalBlobDir:         localBlobDir(cfg.BlobURL),
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		NodeTimeout:          opts.NodeTimeout,
+	}
+	jopts.Hostname, _ = os.Hostname()
+	if cfg.Workers > 0 {
+		if _, err := runner.Capabilities(ctx); err != nil {
+			return nil, err
+		}
+		id, release, err := jobs.NodeID(cfg.DataDir, jopts.Hostname)
+		if err != nil {
+			logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
+		} else {
+			jopts.ClientID, a.releaseNode = id, release
+		}
+	}
+	if a.jobs, err = jobs.New(jopts); err != nil {
+		return nil, err
+	}
+
+	if opts.HTTP {
+		handler, err := web.New(web.Deps{
+			Config:  cfg,
+			Store:   a.store,
+			Blob:    a.blob,
+			Exports: a.jobs,
+			Events:  a.events,
+			Prober:  prober,
+			Logger:  logger.With("component", "web"),
+			Metrics: a.metrics,
+			Ready:   a.ready,
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.srv = &http.Server{
+			Handler: handler,
+			// No ReadTimeout or WriteTimeout: uploads, downloads and event
+			// streams legitimately last long. Slow headers are cut short.
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    1 << 20,
+			ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
+		}
+		// Shutdown waits for idle connections: end event streams first.
+		a.srv.RegisterOnShutdown(a.events.Close)
+	}
+	return a, nil
+}
+
+// listen binds the HTTP address now, so that a port taken is reported at
+// start and port 0 resolves before links are signed.
+func (a *App) listen() error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return errcode.Wrap(errcode.ConfigInvalid, err, "listen on "+a.cfg.Listen+" (OUTPOST_LISTEN, --listen)")
+	}
+	a.ln = ln
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	a.url = "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	// The default public URL of an ephemeral port (":0") names the real one.
+	if u, err := url.Parse(a.cfg.PublicURL); err == nil && u.Port() == "0" {
+		u.Host = net.JoinHostPort(u.Hostname(), fmt.Sprint(addr.Port))
+		a.cfg.PublicURL = strings.TrimSuffix(u.String(), "/")
+	}
+	return nil
+}
+
+// ensureWorkspace makes the default workspace and the bootstrap API key. On
+// the first start of a server with no key at all, it makes one to show.
+func (a *App) ensureWorkspace(ctx context.Context, server bool) error {
+	ws, err := a.store.DefaultWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	if k := a.cfg.BootstrapAPIKey; k != "" {
+		key, err := a.store.EnsureAPIKey(ctx, ws.ID, k)
+		if err != nil {
+			return errcode.Wrap(errcode.ConfigInvalid, err, "ensure OUTPOST_BOOTSTRAP_API_KEY")
+		}
+		if key.RevokedAt != nil {
+			a.logger.Warn("OUTPOST_BOOTSTRAP_API_KEY was revoked and stays revoked", "key_id", key.ID)
+		}
+		return nil
+	}
+	if !server {
+		return nil
+	}
+	keys, err := a.store.ListAPIKeys(ctx, ws.ID)
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	_, plain, err := a.store.CreateAPIKey(ctx, ws.ID, "first run")
+	if err != nil {
+		return err
+	}
+	a.firstKey = plain
+	return nil
+}
+
+// localBlobDir returns the folder of a file:// blob URL, or "".
+func localBlobDir(blobURL string) string {
+	u, err := url.Parse(blobURL)
+	if err != nil || u.Scheme != "file" {
+		return ""
+	}
+	return filepath.FromSlash(u.Path)
+}
+
+// ready is the readiness check: the database answers.
+func (a *App) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.store.DB().PingContext(ctx); err != nil {
+		return errcode.Wrap(errcode.DBUnavailable, err, "database does not answer")
+	}
+	return nil
+}
+
+// URL returns the address the HTTP server listens on ("" without HTTP).
+func (a *App) URL() string { return a.url }
+
+// Store returns the database (tests).
+func (a *App) Store() *store.Store { return a.store }
+
+// Jobs returns the job service (tests).
+func (a *App) Jobs() *jobs.Service { return a.jobs }
+
+// Run works jobs and serves HTTP until ctx ends, then shuts down: event
+// streams end, requests in flight may finish (10 s), running jobs may finish
+// (10 s) and are otherwise canceled, to be retried. It returns nil after a
+// clean shutdown.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.jobs.Start(ctx); err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	if a.srv != nil {
+		go func() { serveErr <- a.srv.Serve(a.ln) }()
+	}
+	a.banner()
+	if a.cfg.Sandbox {
+		a.logger.Warn("--sandbox: the platform emulators are not available yet; exports work, publishing does not")
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serve http: %w", err)
+	}
+	a.logger.Info("shutting down")
+	// Requests and jobs wind down side by side.
+	jobsDone := make(chan error, 1)
+	go func() {
+		jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobsShutdownTimeout)
+		defer cancel()
+		jobsDone <- a.jobs.Stop(jctx)
+	}()
+	if a.srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+		if serr := a.srv.Shutdown(sctx); serr != nil {
+			a.logger.Warn("requests still running at shutdown: closing them", "error", serr)
+			_ = a.srv.Close()
+		}
+		cancel()
+	}
+	if jerr := <-jobsDone; jerr != nil {
+		err = errors.Join(err, jerr)
+	}
+	a.events.Close()
+	return err
+}
+
+func (a *App) banner() {
+	mode := fmt.Sprintf("%d render worker(s)", a.cfg.Workers)
+	if a.cfg.Workers == 0 {
+		mode = "no workers (API only)"
+	}
+	if a.srv == nil {
+		fmt.Fprintf(a.out, "Outpost worker is running: %s, database %s\n", mode, a.store.Engine())
+		return
+	}
+	fmt.Fprintf(a.out, "Outpost is running at %s\n", a.url)
+	if a.cfg.PublicURL != a.url {
+		fmt.Fprintf(a.out, "  public URL: %s\n", a.cfg.PublicURL)
+	}
+	fmt.Fprintf(a.out, "  %s, database %s, data in %s\n", mode, a.store.Engine(), a.cfg.DataDir)
+	switch {
+	case a.firstKey != "":
+		fmt.Fprintf(a.out, "  API key (shown once, keep it): %s\n", a.firstKey)
+		fmt.Fprintf(a.out, "  try: curl -H 'Authorization: Bearer %s' %s/api/v1/presets\n", a.firstKey, a.url)
+	case a.cfg.BootstrapAPIKey != "":
+		fmt.Fprintln(a.out, "  API key: the one in OUTPOST_BOOTSTRAP_API_KEY")
+	default:
+		fmt.Fprintln(a.out, "  API key: set OUTPOST_BOOTSTRAP_API_KEY=opk_<your secret> and restart to add one")
+	}
+}
+
+// Close releases what New opened. Run must have returned.
+func (a *App) Close() error {
+	var errs []error
+	if a.ln != nil {
+		// Serve closes it when it ran; close it when it did not.
+		if err := a.ln.Close(); !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if a.blob != nil {
+		errs = append(errs, a.blob.Close())
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	if a.releaseNode != nil {
+		errs = append(errs, a.releaseNode())
+	}
+	return errors.Join(errs...)
+}

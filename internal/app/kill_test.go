@@ -1,0 +1,335 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"outpost/internal/media/mediatest"
+	"outpost/internal/store"
+)
+
+// TestServe_killed kills `outpost serve` with SIGKILL in the middle of a
+// render, then checks that the export completes with exactly one rendition
+// and one file per target, at once rather than after River's stuck-job
+// rescue: when the same node restarts on its data dir, and when another
+// node (`outpost worker`, sharing the database and storage) notices that the
+// dead one stopped sending heartbeats.
+func TestServe_killed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and renders for a while")
+	}
+	t.Parallel()
+	needFFmpeg(t)
+	bin := buildOutpost(t)
+	// Sequential: each renders on every core.
+	t.Run("same node restarts", func(t *testing.T) { killAndRecover(t, bin, false) })
+	t.Run("another node takes over", func(t *testing.T) { killAndRecover(t, bin, true) })
+}
+
+func killAndRecover(t *testing.T, bin string, otherNode bool) {
+	data := t.TempDir()
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	env := append(withoutOutpostEnv(os.Environ()),
+		"OUTPOST_DATA_DIR="+data,
+		"OUTPOST_LISTEN=127.0.0.1:"+port,
+		"OUTPOST_BOOTSTRAP_API_KEY="+testAPIKey,
+		"OUTPOST_LOG_LEVEL=info",
+		"OUTPOST_NODE_TIMEOUT=4s",
+	)
+	logs := filepath.Join(t.TempDir(), "outpost.log")
+	first := startOutpost(t, bin, "serve", env, logs, base)
+
+	// A source long enough to be killed mid-render, uploaded over the API.
+	src := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 16, Audio: true})
+	var prj struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	upload(t, base+"/api/v1/projects", src, &prj)
+	if prj.ID == "" || prj.Status != "ready" {
+		t.Fatalf("project = %+v", prj)
+	}
+	targets := []string{"mp4-720p", "mp4-1080p", "linkedin-square"}
+	var body struct {
+		ProjectID string           `json:"project_id"`
+		Targets   []map[string]any `json:"targets"`
+	}
+	body.ProjectID = prj.ID
+	for _, p := range targets {
+		body.Targets = append(body.Targets, map[string]any{"preset": p, "quality": "web"})
+	}
+	var exp struct {
+		ID string `json:"id"`
+	}
+	postJSON(t, base+"/api/v1/exports", body, http.StatusAccepted, &exp)
+
+	// The test reads the same SQLite file.
+	s, err := store.Open(t.Context(), "sqlite:"+filepath.Join(data, "outpost.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x := waitExport(t, s, exp.ID, 120*time.Second, "progress over 10 %", func(x store.Export) bool {
+		return x.Progress.Percent > 10 || x.Status.Final()
+	})
+	if x.Status.Final() {
+		t.Fatalf("the export finished before it could be killed (%s): make the source longer", x.Status)
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	killedAt := time.Now()
+	t.Logf("killed at %.1f %% (%s)", x.Progress.Percent, x.Progress.Stage)
+	if x, err := s.GetExport(t.Context(), exp.ID); err != nil || x.Status != store.ExportRunning {
+		t.Fatalf("after the kill: %s, %v", x.Status, err)
+	}
+
+	var second *exec.Cmd
+	if otherNode {
+		// Another host's worker: its own data dir, the same database and
+		// storage.
+		env2 := append(withoutOutpostEnv(env),
+			"OUTPOST_DATA_DIR="+t.TempDir(),
+			"OUTPOST_DATABASE_URL=sqlite:"+filepath.Join(data, "outpost.db"),
+			"OUTPOST_BLOB_URL=file://"+filepath.Join(data, "blobs"),
+			"OUTPOST_LOG_LEVEL=info",
+			"OUTPOST_NODE_TIMEOUT=4s",
+		)
+		second = startOutpost(t, bin, "worker", env2, logs, "")
+	} else {
+		second = startOutpost(t, bin, "serve", env, logs, base)
+	}
+	x = waitExport(t, s, exp.ID, 180*time.Second, "a final status", func(x store.Export) bool { return x.Status.Final() })
+	t.Logf("finished %s after the kill", time.Since(killedAt).Round(time.Second))
+	if x.Status != store.ExportSucceeded {
+		t.Fatalf("export = %s %s %s\n%s", x.Status, x.ErrorCode, x.ErrorMessage, tail(logs))
+	}
+	rends, err := s.ListRenditions(t.Context(), exp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for i, r := range rends {
+		if r.Status != store.RenditionSucceeded || r.PresetID != targets[i] || r.TargetIndex != i || r.BlobKey == "" {
+			t.Errorf("rendition %d = %+v", i, r)
+		}
+		keys = append(keys, r.BlobKey)
+	}
+	if len(rends) != len(targets) {
+		t.Errorf("%d renditions, want %d", len(rends), len(targets))
+	}
+	// Exactly the renditions' files, and nothing half-written.
+	var files []string
+	root := filepath.Join(data, "blobs", "renditions")
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".attrs") {
+			rel, _ := filepath.Rel(filepath.Join(data, "blobs"), p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	slices.Sort(files)
+	slices.Sort(keys)
+	if !slices.Equal(files, keys) {
+		t.Errorf("files in storage = %v, want %v", files, keys)
+	}
+	// One job, worked twice: killed, then retried.
+	client, err := river.NewClient(s.RiverDriver(), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jl *river.JobListResult
+	// River records the completion just after the job returns.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		jl, err = client.JobList(t.Context(), river.NewJobListParams().Kinds("export.render").States(
+			rivertype.JobStateCompleted, rivertype.JobStateRunning, rivertype.JobStateAvailable, rivertype.JobStateRetryable))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jl.Jobs) != 1 || jl.Jobs[0].State != rivertype.JobStateRunning || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(jl.Jobs) != 1 || jl.Jobs[0].State != rivertype.JobStateCompleted || jl.Jobs[0].Attempt != 2 ||
+		len(jl.Jobs[0].AttemptedBy) != 2 || (jl.Jobs[0].AttemptedBy[0] != jl.Jobs[0].AttemptedBy[1]) != otherNode {
+		for _, j := range jl.Jobs {
+			t.Logf("job %d: %s, attempt %d by %v, errors %+v", j.ID, j.State, j.Attempt, j.AttemptedBy, j.Errors)
+		}
+		t.Errorf("want one completed job, attempted twice (by another node: %v)", otherNode)
+	} else if at := jl.Jobs[0].AttemptedAt; at != nil {
+		t.Logf("retried %s after the kill", at.Sub(killedAt).Round(time.Millisecond))
+	}
+
+	// A clean stop on SIGTERM.
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("outpost after SIGTERM: %v\n%s", err, tail(logs))
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("outpost still running 30 s after SIGTERM")
+	}
+}
+
+func buildOutpost(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "outpost")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/outpost")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func withoutOutpostEnv(environ []string) []string {
+	return slices.DeleteFunc(slices.Clone(environ), func(kv string) bool { return strings.HasPrefix(kv, "OUTPOST_") })
+}
+
+// startOutpost starts `outpost CMD` in its own process group (so that the
+// ffmpeg it leaves behind when killed is cleaned up after the test) and,
+// given a base URL, waits until it answers there.
+func startOutpost(t *testing.T, bin, command string, env []string, logPath, base string) *exec.Cmd {
+	t.Helper()
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = logf.Close() })
+	cmd := exec.Command(bin, command)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+	if base == "" {
+		return cmd
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outpost serve did not answer on %s: %v\n%s", base, err, tail(logPath))
+		}
+	}
+}
+
+func waitExport(t *testing.T, s *store.Store, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		x, err := s.GetExport(t.Context(), id)
+		if err == nil && cond(x) {
+			return x
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export %s: %s not reached in %s: %+v, %v", id, what, timeout, x, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func upload(t *testing.T, url, path string, out any) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(fw, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	do(t, http.MethodPost, url, mw.FormDataContentType(), &buf, http.StatusCreated, out)
+}
+
+func postJSON(t *testing.T, url string, in any, want int, out any) {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, http.MethodPost, url, "application/json", bytes.NewReader(b), want, out)
+}
+
+func do(t *testing.T, method, url, contentType string, body io.Reader, want int, out any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s = %d %s, want %d", method, url, resp.StatusCode, b, want)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s %s: %v in %s", method, url, err, b)
+	}
+}
+
+// tail returns the end of a log file, for failure messages.
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 6000 {
+		b = b[len(b)-6000:]
+	}
+	return string(b)
+}

@@ -1,0 +1,316 @@
+// Package events carries the live progress of exports to their watchers (the
+// SSE endpoint) across processes: every event is stored (store.ExportEvent)
+// before it is announced, so a watcher in another process, or one that
+// reconnects with the last Seq it saw, reads what it missed from the
+// database. A Broker polls the database for watchers and wakes them at once
+// when the event was published in its own process.
+package events
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"outpost/internal/errcode"
+	"outpost/internal/store"
+)
+
+// Event types.
+const (
+	TypeProgress  = "progress"
+	TypeRendition = "rendition"
+	TypeDone      = "done"
+)
+
+// Event is one live event of an export.
+type Event struct {
+	// Seq increases per export; it is the SSE id, and Subscribe's afterSeq.
+	Seq      int64           `json:"seq"`
+	ExportID string          `json:"export_id"`
+	Type     string          `json:"type"` // "progress" | "rendition" | "done"
+	Data     json.RawMessage `json:"data"`
+}
+
+// Progress is the data of a "progress" event.
+type Progress struct {
+	// Stage is "queued", "probe", "audio", "render", "check" or "store".
+	Stage      string  `json:"stage"`
+	Percent    float64 `json:"percent"`
+	FPS        float64 `json:"fps"`
+	Speed      float64 `json:"speed"`
+	ETASeconds float64 `json:"eta_seconds"`
+}
+
+// Rendition is the data of a "rendition" event: one target finished (or
+// failed). It has no URL: links are signed when they are served.
+type Rendition struct {
+	ID        string  `json:"id"`
+	Preset    string  `json:"preset"`
+	Status    string  `json:"status"`
+	SizeBytes int64   `json:"size_bytes"`
+	Duration  float64 `json:"duration_seconds"`
+	Width     int     `json:"width"`
+	Height    int     `json:"height"`
+	Error     *Error  `json:"error"`
+}
+
+// Error is a failure in an event.
+type Error struct {
+	Code    errcode.Code `json:"code"`
+	Message string       `json:"message"`
+}
+
+// Done is the data of the last event of an export run: its final status
+// ("succeeded", "partially_failed", "failed" or "canceled").
+type Done struct {
+	Status string `json:"status"`
+}
+
+// Defaults for Options.
+const (
+	DefaultPollInterval = 400 * time.Millisecond
+	DefaultBuffer       = 64
+)
+
+// Options tune a Broker.
+type Options struct {
+	// PollInterval is how often a subscriber reads the database for events
+	// published by other processes. Default DefaultPollInterval.
+	PollInterval time.Duration
+	// Buffer is each subscription channel's capacity. Default DefaultBuffer.
+	Buffer int
+	Logger *slog.Logger
+}
+
+// Broker stores and delivers export events. It is safe for concurrent use.
+type Broker struct {
+	store  *store.Store
+	poll   time.Duration
+	buffer int
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	subs   map[string]map[*subscription]struct{} // by export id
+	closed bool
+	done   chan struct{} // closed by Close
+}
+
+type subscription struct {
+	wake chan struct{} // buffered 1: "read the database now"
+}
+
+// NewBroker returns a broker over s.
+func NewBroker(s *store.Store, opts Options) *Broker {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.Buffer <= 0 {
+		opts.Buffer = DefaultBuffer
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Broker{
+		store:  s,
+		poll:   opts.PollInterval,
+		buffer: opts.Buffer,
+		logger: opts.Logger,
+		subs:   map[string]map[*subscription]struct{}{},
+		done:   make(chan struct{}),
+	}
+}
+
+// Publish stores an event and wakes the export's subscribers in this
+// process. data is marshalled to JSON (a json.RawMessage is kept as is).
+func (b *Broker) Publish(ctx context.Context, exportID, typ string, data any) (Event, error) {
+	ev, err := b.insert(ctx, b.store.Queries, exportID, typ, data)
+	if err != nil {
+		return Event{}, err
+	}
+	b.Notify(exportID)
+	return ev, nil
+}
+
+// PublishTx stores an event in tx, so that it commits with the rows it is
+// about. Call Notify after the commit to wake subscribers at once (they
+// would otherwise see it at their next poll).
+func (b *Broker) PublishTx(ctx context.Context, tx *sql.Tx, exportID, typ string, data any) (Event, error) {
+	return b.insert(ctx, b.store.Using(tx), exportID, typ, data)
+}
+
+func (b *Broker) insert(ctx context.Context, q *store.Queries, exportID, typ string, data any) (Event, error) {
+	raw, err := marshal(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("publish %s event: %w", typ, err)
+	}
+	se, err := q.InsertExportEvent(ctx, store.ExportEvent{ExportID: exportID, Type: typ, Data: raw})
+	if err != nil {
+		return Event{}, fmt.Errorf("publish %s event: %w", typ, err)
+	}
+	return fromStore(se), nil
+}
+
+func marshal(data any) (json.RawMessage, error) {
+	switch v := data.(type) {
+	case nil:
+		return json.RawMessage("{}"), nil
+	case json.RawMessage:
+		return v, nil
+	}
+	return json.Marshal(data)
+}
+
+// Notify wakes the export's subscribers in this process, so that they read
+// the database now rather than at their next poll.
+func (b *Broker) Notify(exportID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs[exportID] {
+		select {
+		case s.wake <- struct{}{}:
+		default: // already due to read
+		}
+	}
+}
+
+// Subscribe returns the export's events with Seq greater than afterSeq:
+// first those already stored, then new ones as they are published, here or
+// in another process. The channel is closed after the "done" event, when
+// ctx ends, or when the broker closes. An export that does not exist gives
+// an error with errcode.NotFound; one that had already finished when the
+// caller saw its "done" (afterSeq at or past it) gives a closed channel.
+func (b *Broker) Subscribe(ctx context.Context, exportID string, afterSeq int64) (<-chan Event, error) {
+	if _, err := b.store.GetExport(ctx, exportID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errcode.Wrap(errcode.NotFound, err, "export "+exportID+" not found")
+		}
+		return nil, err
+	}
+	sub := &subscription{wake: make(chan struct{}, 1)}
+	// Registered before the first read, so that no publish falls between
+	// the read and the registration.
+	if !b.add(exportID, sub) {
+		ch := make(chan Event)
+		close(ch)
+		return ch, nil
+	}
+	ch := make(chan Event, b.buffer)
+	go b.run(ctx, exportID, afterSeq, sub, ch)
+	return ch, nil
+}
+
+func (b *Broker) add(exportID string, sub *subscription) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	m := b.subs[exportID]
+	if m == nil {
+		m = map[*subscription]struct{}{}
+		b.subs[exportID] = m
+	}
+	m[sub] = struct{}{}
+	return true
+}
+
+func (b *Broker) remove(exportID string, sub *subscription) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.subs[exportID], sub)
+	if len(b.subs[exportID]) == 0 {
+		delete(b.subs, exportID)
+	}
+}
+
+// run feeds one subscription until done, ctx or Close.
+func (b *Broker) run(ctx context.Context, exportID string, last int64, sub *subscription, ch chan<- Event) {
+	defer close(ch)
+	defer b.remove(exportID, sub)
+	ticker := time.NewTicker(b.poll)
+	defer ticker.Stop()
+	first := true
+	for {
+		evs, err := b.store.ListExportEvents(ctx, exportID, last, 500)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.logger.WarnContext(ctx, "read export events", "export_id", exportID, "error", err)
+		}
+		for _, se := range evs {
+			ev := fromStore(se)
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+				return
+			case <-b.done:
+				return
+			}
+			last = ev.Seq
+			if ev.Type == TypeDone {
+				return
+			}
+		}
+		if len(evs) == 500 {
+			continue // more to replay
+		}
+		if first {
+			first = false
+			// The caller may have seen the "done" already: a finished
+			// export has nothing more to say.
+			if err == nil && b.finished(ctx, exportID, last) {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.done:
+			return
+		case <-sub.wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+// finished reports whether the export is final (or gone) with no event
+// after last: its "done" event commits with its final status, so the
+// subscriber has seen it, or subscribed past it.
+func (b *Broker) finished(ctx context.Context, exportID string, last int64) bool {
+	e, err := b.store.GetExport(ctx, exportID)
+	if errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	if err != nil || !e.Status.Final() {
+		return false
+	}
+	// Read again: the export may have finished since the last read.
+	evs, err := b.store.ListExportEvents(ctx, exportID, last, 1)
+	return err == nil && len(evs) == 0
+}
+
+// Close ends every subscription (their channels close without a "done":
+// SSE clients reconnect elsewhere) and refuses new ones. Use it when the
+// server shuts down, so that streaming requests end.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		close(b.done)
+	}
+}
+
+func fromStore(se store.ExportEvent) Event {
+	data := se.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	return Event{Seq: se.Seq, ExportID: se.ExportID, Type: se.Type, Data: data}
+}

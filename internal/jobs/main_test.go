@@ -1,0 +1,219 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"outpost/internal/blob"
+	"outpost/internal/engine"
+	"outpost/internal/events"
+	"outpost/internal/jobs"
+	"outpost/internal/media"
+	"outpost/internal/media/mediatest"
+	"outpost/internal/store"
+	"outpost/internal/testpg"
+)
+
+var pg testpg.Server
+
+func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+
+// env is a service over a fresh database and blob folder.
+type env struct {
+	store  *store.Store
+	blob   *blob.Store
+	blobs  string // the blob folder
+	events *events.Broker
+	svc    *jobs.Service
+	ws     store.Workspace
+}
+
+type envOptions struct {
+	workers int
+	noStart bool
+}
+
+// engines are the engines the end-to-end tests run on.
+var engines = []store.Engine{store.SQLite, store.Postgres}
+
+func forEachEngine(t *testing.T, fn func(t *testing.T, eng store.Engine)) {
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			fn(t, e)
+		})
+	}
+}
+
+func needFFmpeg(t *testing.T) {
+	t.Helper()
+	for _, bin := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed", bin)
+		}
+	}
+}
+
+func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
+	t.Helper()
+	ctx := t.Context()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "outpost.db")
+	if eng == store.Postgres {
+		dsn = pg.NewDatabase(t)
+	}
+	logger := testLogger(t)
+	s, err := store.Open(ctx, dsn, logger)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	dir := t.TempDir()
+	u, err := blob.FileURL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := blob.Open(ctx, u, blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"})
+	if err != nil {
+		t.Fatalf("blob.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	ws, err := s.DefaultWorkspace(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := events.NewBroker(s, events.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
+	t.Cleanup(br.Close)
+	svc, err := jobs.New(jobs.Options{
+		Store:  s,
+		Blob:   b,
+		Events: br,
+		Engine: &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: logger}, Logger: logger},
+		Logger: logger,
+		// Workers: 1 unless told 0.
+		Workers:           max(o.workers, 0),
+		WorkDir:           t.TempDir(),
+		FetchPollInterval: 100 * time.Millisecond,
+		TestOnly:          true,
+	})
+	if err != nil {
+		t.Fatalf("jobs.New: %v", err)
+	}
+	e := &env{store: s, blob: b, blobs: dir, events: br, svc: svc, ws: ws}
+	if o.workers > 0 && !o.noStart {
+		e.start(t)
+	}
+	return e
+}
+
+func (e *env) start(t *testing.T) {
+	t.Helper()
+	if err := e.svc.Start(t.Context()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := e.svc.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+}
+
+// project makes a ready project whose source is a generated clip.
+func (e *env) project(t *testing.T, spec mediatest.Spec) store.Project {
+	t.Helper()
+	ctx := t.Context()
+	path := mediatest.Generate(t, spec)
+	info, err := (&media.Prober{}).Probe(ctx, path)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	probe, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "sources/" + store.NewID("src") + filepath.Ext(path)
+	if _, err := e.blob.PutFile(ctx, key, path, ""); err != nil {
+		t.Fatalf("PutFile: %v", err)
+	}
+	p, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "clip", Kind: store.ProjectUpload,
+		SourceKey: key, Probe: probe, Status: store.ProjectReady, SizeBytes: info.SizeBytes, Duration: info.Duration})
+	if err != nil {
+		t.Fatalf("CreateProject: %v", err)
+	}
+	return p
+}
+
+// wait polls the export until cond holds.
+func (e *env) wait(t *testing.T, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		x, err := e.store.GetExport(t.Context(), id)
+		if err != nil {
+			t.Fatalf("GetExport: %v", err)
+		}
+		if cond(x) {
+			return x
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export %s: %s not reached in %s: status %s, progress %+v, error %s %s",
+				id, what, timeout, x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *env) waitFinal(t *testing.T, id string) store.Export {
+	t.Helper()
+	return e.wait(t, id, 90*time.Second, "a final status", func(x store.Export) bool { return x.Status.Final() })
+}
+
+// files lists the blob keys under prefix (without fileblob's .attrs).
+func (e *env) files(t *testing.T, prefix string) []string {
+	t.Helper()
+	var keys []string
+	root := filepath.Join(e.blobs, filepath.FromSlash(prefix))
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".attrs") {
+			return nil
+		}
+		rel, _ := filepath.Rel(e.blobs, p)
+		keys = append(keys, filepath.ToSlash(rel))
+		return nil
+	})
+	return keys
+}
+
+// collect reads a subscription until it closes.
+func collect(t *testing.T, ch <-chan events.Event, timeout time.Duration) []events.Event {
+	t.Helper()
+	var evs []events.Event
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return evs
+			}
+			evs = append(evs, ev)
+		case <-timer.C:
+			t.Fatalf("subscription still open after %s (%d events)", timeout, len(evs))
+		}
+	}
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

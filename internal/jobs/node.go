@@ -1,0 +1,299 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+
+	"outpost/internal/errcode"
+	"outpost/internal/events"
+	"outpost/internal/store"
+)
+
+// maxNodeSlots bounds how many processes may share one data dir.
+const maxNodeSlots = 64
+
+// NodeID returns a River client id for this process that stays the same
+// when the process is restarted on the same data dir, so that, at start, it
+// can tell the jobs its killed predecessor was running (River records the
+// client id of each attempt) from those of live processes.
+//
+// Several processes may share a data dir (serve and workers on one host):
+// each takes the first free slot, a file in DIR/nodes locked for the life
+// of the process (the kernel releases the lock when it dies, even by
+// SIGKILL), and uses the id stored in that slot, generated on first use.
+// release frees the slot.
+func NodeID(dataDir, hostname string) (id string, release func() error, err error) {
+	if !canLock {
+		return randomNodeID(hostname), func() error { return nil }, nil
+	}
+	dir := filepath.Join(dataDir, "nodes")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("create node dir: %w", err)
+	}
+	for slot := 1; slot <= maxNodeSlots; slot++ {
+		path := filepath.Join(dir, "slot-"+strconv.Itoa(slot))
+		f, ok, err := lockFile(path)
+		if err != nil {
+			return "", nil, err
+		}
+		if !ok {
+			continue // a live process holds it
+		}
+		b := make([]byte, 128)
+		n, _ := f.ReadAt(b, 0)
+		id := strings.TrimSpace(string(b[:n]))
+		if !validNodeID(id) {
+			id = randomNodeID(hostname)
+			if err := f.Truncate(0); err == nil {
+				_, err = f.WriteAt([]byte(id+"\n"), 0)
+			}
+			if err == nil {
+				err = f.Sync()
+			}
+			if err != nil {
+				_ = f.Close()
+				return "", nil, fmt.Errorf("write node id: %w", err)
+			}
+		}
+		return id, f.Close, nil
+	}
+	return "", nil, fmt.Errorf("all %d node slots in %s are taken", maxNodeSlots, dir)
+}
+
+var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+
+func validNodeID(id string) bool { return nodeIDPattern.MatchString(id) }
+
+// randomNodeID returns "HOST-RANDOM".
+func randomNodeID(hostname string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	host := strings.Map(func(r rune) rune {
+		if r < 128 && (r == '-' || r == '.' || r == '_' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')) {
+			return r
+		}
+		return '-'
+	}, hostname)
+	if len(host) > 60 {
+		host = host[:60]
+	}
+	if host == "" {
+		host = "node"
+	}
+	return host + "-" + hex.EncodeToString(b)
+}
+
+// heartbeatInterval is how often a node says it is alive: several times per
+// node timeout, so that one late beat is not a death. Every node must use
+// the same timeout.
+func heartbeatInterval(nodeTimeout time.Duration) time.Duration {
+	return min(nodeTimeout/4, 15*time.Second)
+}
+
+// heartbeat records that this node is alive.
+func (s *Service) heartbeat(ctx context.Context) error {
+	if err := s.store.TouchNode(ctx, store.Node{ID: s.clientID, Hostname: s.hostname, StartedAt: s.startedAt}); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	return nil
+}
+
+// heartbeatLoop beats and retries the jobs of dead nodes until ctx ends.
+func (s *Service) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(heartbeatInterval(s.nodeTimeout))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "node heartbeat", "error", err)
+		}
+		if n, err := s.rescueDeadNodes(ctx); err != nil && ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "retry jobs of dead nodes", "error", err)
+		} else if n > 0 {
+			s.logger.InfoContext(ctx, "retrying jobs of nodes that stopped sending heartbeats", "jobs", n)
+		}
+	}
+}
+
+// runningJobs lists every job River has as running.
+func (s *Service) runningJobs(ctx context.Context) ([]*rivertype.JobRow, error) {
+	var all []*rivertype.JobRow
+	params := river.NewJobListParams().States(rivertype.JobStateRunning).First(500)
+	for {
+		res, err := s.client.JobList(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("list running jobs: %w", err)
+		}
+		all = append(all, res.Jobs...)
+		if len(res.Jobs) < 500 || res.LastCursor == nil {
+			return all, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
+func lastAttemptBy(job *rivertype.JobRow) string {
+	if len(job.AttemptedBy) == 0 {
+		return ""
+	}
+	return job.AttemptedBy[len(job.AttemptedBy)-1]
+}
+
+// rescueOwnOrphans retries the jobs still running under this node's id:
+// only a predecessor with the same id can have started them, and it is
+// dead (the node slot was free).
+func (s *Service) rescueOwnOrphans(ctx context.Context) (int, error) {
+	jobs, err := s.runningJobs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	jobs = slices.DeleteFunc(jobs, func(j *rivertype.JobRow) bool {
+		return lastAttemptBy(j) != s.clientID || j.AttemptedAt == nil || !j.AttemptedAt.Before(s.startedAt)
+	})
+	return len(jobs), s.rescue(ctx, jobs, "the node was restarted while working the job")
+}
+
+// rescueDeadNodes retries the running jobs of nodes whose last heartbeat is
+// older than the node timeout.
+func (s *Service) rescueDeadNodes(ctx context.Context) (int, error) {
+	nodes, err := s.store.ListNodes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	horizon := time.Now().Add(-s.nodeTimeout)
+	dead := map[string]bool{}
+	for _, n := range nodes {
+		if n.ID != s.clientID && n.HeartbeatAt.Before(horizon) {
+			dead[n.ID] = true
+		}
+	}
+	if len(dead) == 0 {
+		return 0, nil
+	}
+	jobs, err := s.runningJobs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	jobs = slices.DeleteFunc(jobs, func(j *rivertype.JobRow) bool { return !dead[lastAttemptBy(j)] })
+	if err := s.rescue(ctx, jobs, "the node working the job stopped sending heartbeats"); err != nil {
+		return 0, err
+	}
+	for id := range dead {
+		if err := s.store.DeleteNode(ctx, id); err != nil {
+			return len(jobs), err
+		}
+	}
+	return len(jobs), nil
+}
+
+// rescue makes running jobs available again at once, the way River's stuck
+// job rescuer does after RescueStuckJobsAfter: a job whose cancellation was
+// asked is canceled, one out of attempts is discarded (and its export
+// failed), the others run again.
+func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	p := &riverdriver.JobRescueManyParams{StuckHorizon: now}
+	var exhausted []*rivertype.JobRow
+	for _, j := range jobs {
+		errData, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(j.Attempt, 0), Error: "rescued: " + reason})
+		if err != nil {
+			return err
+		}
+		var meta struct {
+			CancelAttemptedAt *time.Time `json:"cancel_attempted_at"`
+		}
+		_ = json.Unmarshal(j.Metadata, &meta)
+		state, finalized := rivertype.JobStateAvailable, (*time.Time)(nil)
+		switch {
+		case meta.CancelAttemptedAt != nil:
+			state, finalized = rivertype.JobStateCancelled, &now
+		case j.Attempt >= j.MaxAttempts:
+			state, finalized = rivertype.JobStateDiscarded, &now
+			exhausted = append(exhausted, j)
+		}
+		p.ID = append(p.ID, j.ID)
+		p.Error = append(p.Error, errData)
+		p.FinalizedAt = append(p.FinalizedAt, finalized)
+		p.ScheduledAt = append(p.ScheduledAt, now)
+		p.State = append(p.State, string(state))
+		s.logger.InfoContext(ctx, "rescuing job", "job_id", j.ID, "kind", j.Kind, "attempted_by", lastAttemptBy(j),
+			"state", state, "reason", reason)
+	}
+	if _, err := s.client.Driver().GetExecutor().JobRescueMany(ctx, p); err != nil {
+		return fmt.Errorf("rescue jobs: %w", err)
+	}
+	for _, j := range exhausted {
+		if j.Kind != KindRender {
+			continue
+		}
+		var args RenderArgs
+		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
+			continue
+		}
+		if err := s.failExport(ctx, args.ExportID, errcode.New(errcode.RenderFailed,
+			"the render stopped on its last attempt (%s)", reason)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failExport fails an export whose job will not run again: its unfinished
+// renditions fail with cause, and watchers get "done".
+func (s *Service) failExport(ctx context.Context, exportID string, cause *errcode.Error) error {
+	rends, err := s.store.ListRenditions(ctx, exportID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rends {
+		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
+			r.Status, r.ErrorCode, r.ErrorMessage = store.RenditionFailed, cause.Code, cause.Message
+			if _, err := s.store.UpdateRendition(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+	if rends, err = s.store.ListRenditions(ctx, exportID); err != nil {
+		return err
+	}
+	change := summarize(rends)
+	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.store.Using(tx).UpdateExportStatus(ctx, exportID, change); err != nil {
+			return err
+		}
+		_, err := s.events.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(change.Status)})
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil // already final
+	}
+	if err != nil {
+		return err
+	}
+	s.events.Notify(exportID)
+	return nil
+}

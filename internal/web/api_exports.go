@@ -1,0 +1,332 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"outpost/internal/errcode"
+	"outpost/internal/jobs"
+	"outpost/internal/store"
+)
+
+// exportCreateRequest starts an export.
+type exportCreateRequest struct {
+	ProjectID string               `json:"project_id"`
+	Targets   []jobs.TargetRequest `json:"targets"`
+	Priority  int                  `json:"priority,omitempty"`
+	Labels    labelsJSON           `json:"labels,omitzero"`
+	// Destinations are refused until publishing exists (issue 5).
+	Destinations json.RawMessage `json:"destinations,omitempty"`
+}
+
+// exportJSON is an export as history lists show it.
+type exportJSON struct {
+	ID          string             `json:"id"`
+	ProjectID   string             `json:"project_id"`
+	ProjectName string             `json:"project_name,omitempty"`
+	Status      store.ExportStatus `json:"status"`
+	Presets     []string           `json:"presets"`
+	Priority    int                `json:"priority"`
+	Progress    progressJSON       `json:"progress"`
+	Labels      labelsJSON         `json:"labels"`
+	CreatedAt   time.Time          `json:"created_at"`
+	StartedAt   *time.Time         `json:"started_at"`
+	FinishedAt  *time.Time         `json:"finished_at"`
+	Error       *codedErrorJSON    `json:"error"`
+}
+
+// exportDetailJSON is one export with its renditions.
+type exportDetailJSON struct {
+	exportJSON
+	Renditions []renditionJSON `json:"renditions"`
+}
+
+// progressJSON is where a running export is.
+type progressJSON struct {
+	Stage      string  `json:"stage"`
+	Percent    float64 `json:"percent"`
+	ETASeconds *int64  `json:"eta_seconds"` // null when unknown
+}
+
+// renditionJSON is one output file of an export.
+type renditionJSON struct {
+	ID              string                `json:"id"`
+	ExportID        string                `json:"export_id"`
+	Preset          string                `json:"preset"`
+	Status          store.RenditionStatus `json:"status"`
+	SizeBytes       int64                 `json:"size_bytes"`
+	DurationSeconds float64               `json:"duration_seconds"`
+	Width           int                   `json:"width"`
+	Height          int                   `json:"height"`
+	VideoCodec      string                `json:"video_codec,omitempty"`
+	AudioCodec      string                `json:"audio_codec,omitempty"`
+	Passthrough     bool                  `json:"passthrough"`
+	// DownloadURL is a signed link, valid until DownloadURLExpiresAt (at
+	// most an hour, and never past ExpiresAt unless saved); null while the
+	// file is not ready or after it was deleted.
+	DownloadURL          *string    `json:"download_url"`
+	DownloadURLExpiresAt *time.Time `json:"download_url_expires_at"`
+	// ExpiresAt is when the file is deleted unless saved or pinned.
+	ExpiresAt *time.Time `json:"expires_at"`
+	Saved     bool       `json:"saved"`
+	Pinned    bool       `json:"pinned"`
+	Deleted   bool       `json:"deleted"`
+	// Check is the validation of the file against its platform's rules.
+	Check json.RawMessage `json:"check,omitempty"`
+	Error *codedErrorJSON `json:"error"`
+}
+
+func exportView(e store.Export) exportJSON {
+	v := exportJSON{
+		ID: e.ID, ProjectID: e.ProjectID, ProjectName: e.ProjectName, Status: e.Status,
+		Presets: e.PresetIDs, Priority: e.Priority,
+		Progress:  progressJSON{Stage: e.Progress.Stage, Percent: e.Progress.Percent},
+		Labels:    labelsJSON{Client: e.Client, Campaign: e.Campaign},
+		CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, FinishedAt: e.FinishedAt,
+		Error: codedError(e.ErrorCode, e.ErrorMessage),
+	}
+	if v.Presets == nil {
+		v.Presets = []string{}
+	}
+	if e.Progress.ETA > 0 && !e.Status.Final() {
+		eta := ceilSeconds(e.Progress.ETA)
+		v.Progress.ETASeconds = &eta
+	}
+	if e.Status == store.ExportSucceeded {
+		v.Progress.Percent = 100
+	}
+	return v
+}
+
+// exportDetail reads the export's renditions and signs their links.
+func (s *Server) exportDetail(ctx context.Context, e store.Export) (exportDetailJSON, error) {
+	rs, err := s.store.ListRenditions(ctx, e.ID)
+	if err != nil {
+		return exportDetailJSON{}, err
+	}
+	d := exportDetailJSON{exportJSON: exportView(e), Renditions: make([]renditionJSON, len(rs))}
+	for i, r := range rs {
+		d.Renditions[i] = s.renditionView(ctx, r, e.ProjectName)
+	}
+	return d, nil
+}
+
+func (s *Server) renditionView(ctx context.Context, r store.Rendition, projectName string) renditionJSON {
+	v := renditionJSON{
+		ID: r.ID, ExportID: r.ExportID, Preset: r.PresetID, Status: r.Status, SizeBytes: r.SizeBytes,
+		DurationSeconds: r.Duration, Width: r.Width, Height: r.Height,
+		VideoCodec: r.VideoCodec, AudioCodec: r.AudioCodec, Passthrough: r.Passthrough,
+		ExpiresAt: r.ExpiresAt, Saved: r.Saved, Pinned: r.Pinned, Deleted: r.DeletedAt != nil,
+		Check: r.CheckReport, Error: codedError(r.ErrorCode, r.ErrorMessage),
+	}
+	if r.Status != store.RenditionSucceeded || r.BlobKey == "" || r.DeletedAt != nil {
+		return v
+	}
+	ttl := downloadLinkTTL
+	if r.ExpiresAt != nil && !r.Saved && !r.Pinned {
+		left := r.ExpiresAt.Sub(s.now())
+		if left < time.Second {
+			return v // expired: the cleanup job deletes it soon
+		}
+		ttl = min(ttl, left)
+	}
+	link, exp, err := s.blob.SignedURL(ctx, r.BlobKey, ttl, downloadName(projectName, r))
+	if err != nil {
+		s.logger.WarnContext(ctx, "sign download link", slog.String("rendition_id", r.ID), slog.Any("error", err))
+		return v
+	}
+	v.DownloadURL, v.DownloadURLExpiresAt = &link, &exp
+	return v
+}
+
+// downloadName is the file name a download is saved under:
+// "<project>-<preset>.<ext>".
+func downloadName(projectName string, r store.Rendition) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(projectName) {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b.WriteRune(c)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	base := strings.Trim(b.String(), "-")
+	if base == "" {
+		base = r.ExportID
+	}
+	return base + "-" + r.PresetID + path.Ext(r.BlobKey)
+}
+
+// exportInWorkspace returns the caller's export id, or not_found.
+func (s *Server) exportInWorkspace(r *http.Request, id string) (store.Export, error) {
+	e, err := s.store.GetExport(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && e.WorkspaceID != workspaceOf(r) {
+		return store.Export{}, notFound("export", id)
+	}
+	return e, err
+}
+
+func (s *Server) exportService() (exportService, error) {
+	if s.exports == nil {
+		return nil, errcode.New(errcode.Internal, "exports are not available on this server")
+	}
+	return s.exports, nil
+}
+
+func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
+	var req exportCreateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if d := bytes.TrimSpace(req.Destinations); len(d) > 0 && !bytes.Equal(d, []byte("null")) && !bytes.Equal(d, []byte("[]")) {
+		return errcode.New(errcode.InvalidOption, "destinations: publishing is not available yet; export without destinations and download the files")
+	}
+	if req.ProjectID == "" {
+		return errcode.New(errcode.InvalidOption, "project_id is required")
+	}
+	if len(req.Targets) == 0 {
+		return errcode.New(errcode.InvalidOption, "targets: give at least one target, e.g. [{\"preset\":\"youtube-1080p\"}]")
+	}
+	if err := checkLabel("labels.client", req.Labels.Client); err != nil {
+		return err
+	}
+	if err := checkLabel("labels.campaign", req.Labels.Campaign); err != nil {
+		return err
+	}
+	ws := workspaceOf(r)
+	p, err := s.store.GetProject(r.Context(), req.ProjectID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && p.WorkspaceID != ws {
+		return notFound("project", req.ProjectID)
+	}
+	if err != nil {
+		return err
+	}
+	svc, err := s.exportService()
+	if err != nil {
+		return err
+	}
+	e, err := svc.CreateExport(r.Context(), ws, jobs.ExportRequest{
+		ProjectID: req.ProjectID, Targets: req.Targets, Priority: req.Priority,
+		Client: strings.TrimSpace(req.Labels.Client), Campaign: strings.TrimSpace(req.Labels.Campaign),
+		IdempotencyKey: r.Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		return err
+	}
+	if e.ProjectName == "" {
+		e.ProjectName = p.Name
+	}
+	d, err := s.exportDetail(r.Context(), e)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusAccepted, d)
+	return nil
+}
+
+func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
+	cursor, limit, err := pageQuery(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.ExportFilter{
+		WorkspaceID: workspaceOf(r), ProjectID: q.Get("project_id"),
+		Client: q.Get("client"), Campaign: q.Get("campaign"), Q: q.Get("q"),
+		Limit: limit, Cursor: cursor,
+	}
+	for _, st := range splitList(q.Get("status")) {
+		status := store.ExportStatus(st)
+		if !status.Valid() {
+			return errcode.New(errcode.InvalidOption, "status %q: want one of queued, running, succeeded, partially_failed, failed, canceled", st)
+		}
+		f.Statuses = append(f.Statuses, status)
+	}
+	f.PresetIDs = splitList(q.Get("preset"))
+	pg, err := s.store.ListExports(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	views := make([]exportJSON, len(pg.Exports))
+	for i, e := range pg.Exports {
+		views[i] = exportView(e)
+	}
+	s.writeJSON(w, r, http.StatusOK, newPage(views, pg.NextCursor))
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.exportInWorkspace(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d, err := s.exportDetail(r.Context(), e)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) cancelExport(w http.ResponseWriter, r *http.Request) error {
+	return s.changeExport(w, r, http.StatusOK, exportService.CancelExport)
+}
+
+func (s *Server) retryExport(w http.ResponseWriter, r *http.Request) error {
+	return s.changeExport(w, r, http.StatusAccepted, exportService.RetryExport)
+}
+
+func (s *Server) changeExport(w http.ResponseWriter, r *http.Request, status int,
+	change func(exportService, context.Context, string, string) (store.Export, error),
+) error {
+	old, err := s.exportInWorkspace(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	svc, err := s.exportService()
+	if err != nil {
+		return err
+	}
+	e, err := change(svc, r.Context(), old.WorkspaceID, old.ID)
+	if err != nil {
+		return err
+	}
+	if e.ProjectName == "" {
+		e.ProjectName = old.ProjectName
+	}
+	d, err := s.exportDetail(r.Context(), e)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, status, d)
+	return nil
+}
+
+// ceilSeconds is a duration in whole seconds, rounded up, for ETAs.
+func ceilSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}

@@ -1,0 +1,303 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"outpost/internal/errcode"
+	"outpost/internal/store"
+)
+
+type ctxKey int
+
+const (
+	ctxInfo ctxKey = iota
+	ctxAPIKey
+)
+
+// reqInfo is filled in as a request goes down the pipeline, for the log
+// line and metrics written on the way back up.
+type reqInfo struct {
+	id          string
+	route       string // the matched pattern, "" when none matched
+	workspaceID string
+}
+
+func infoOf(r *http.Request) *reqInfo {
+	if i, ok := r.Context().Value(ctxInfo).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+// routeOf is the matched route pattern, or "unmatched": a bounded label.
+func routeOf(r *http.Request) string {
+	if rt := infoOf(r).route; rt != "" {
+		return rt
+	}
+	return "unmatched"
+}
+
+// apiKeyOf returns the key the request was authenticated with.
+func apiKeyOf(r *http.Request) store.APIKey {
+	k, _ := r.Context().Value(ctxAPIKey).(store.APIKey)
+	return k
+}
+
+// workspaceOf returns the caller's workspace id: every query is scoped to it.
+func workspaceOf(r *http.Request) string { return apiKeyOf(r).WorkspaceID }
+
+// statusWriter records the status and size of a response. Unwrap lets
+// http.ResponseController reach the connection (Flush for SSE, deadlines).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// recoverPanics turns a handler panic into a 500 internal error (when
+// nothing was written yet) and a logged stack.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w}
+		}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, compared as net/http does
+				panic(v)
+			}
+			s.logger.ErrorContext(r.Context(), "handler panic", slog.Any("panic", v),
+				slog.String("route", routeOf(r)), slog.String("stack", string(debug.Stack())))
+			if sw.status == 0 {
+				s.writeError(sw, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// logRequests gives each request an id (X-Request-ID), logs one line when it
+// ends, and records the HTTP metrics by route pattern.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		info := &reqInfo{id: requestID(r)}
+		w.Header().Set("X-Request-ID", info.id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), ctxInfo, info))
+		defer func() {
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			d := s.now().Sub(start)
+			s.metrics.observe(r.Method, routeOf(r), status, d)
+			level := slog.LevelInfo
+			switch route := routeOf(r); {
+			case status >= 500:
+				level = slog.LevelWarn
+			case route == "GET /healthz" || route == "GET /metrics":
+				level = slog.LevelDebug // probes and scrapes every few seconds
+			}
+			attrs := []slog.Attr{
+				slog.String("request_id", info.id),
+				slog.String("method", r.Method),
+				slog.String("route", routeOf(r)),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int64("bytes", sw.bytes),
+				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+			}
+			if info.workspaceID != "" {
+				attrs = append(attrs, slog.String("workspace_id", info.workspaceID))
+			}
+			s.logger.LogAttrs(r.Context(), level, "http request", attrs...)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// requestID keeps a sane X-Request-ID from a proxy, else makes one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-ID"); id != "" && len(id) <= 64 && isPrintableASCII(id) {
+		return id
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// securityHeaders sets the headers every response carries.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// JSON is never a document: nothing may load or frame it.
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wrap builds a route's handler: route label, body limit, API key,
+// idempotency, then the handler, whose error is written by writeError.
+func (s *Server) wrap(rt route) http.Handler {
+	if rt.Raw != nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			infoOf(r).route = rt.pattern()
+			rt.Raw.ServeHTTP(w, r)
+		})
+	}
+	h := rt.Handler
+	if rt.Idempotent {
+		h = s.idempotent(h)
+	}
+	maxBody := rt.MaxBody
+	if maxBody == 0 {
+		maxBody = maxJSONBody
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoOf(r).route = rt.pattern()
+		w.Header().Set("Cache-Control", "no-store")
+		if maxBody > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		if !rt.Public {
+			key, err := s.authenticate(r)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="outpost"`)
+				s.writeError(w, r, err)
+				return
+			}
+			infoOf(r).workspaceID = key.WorkspaceID
+			r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// authenticate checks the bearer API key and records its use, at most once
+// per apiKeyTouchPeriod (a write per request would be a waste).
+func (s *Server) authenticate(r *http.Request) (store.APIKey, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return store.APIKey{}, errcode.New(errcode.Unauthorized, "missing API key: send Authorization: Bearer <key>")
+	}
+	ctx := r.Context()
+	key, err := s.store.LookupAPIKey(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIKey{}, errcode.New(errcode.Unauthorized, "the API key is not valid or has been revoked")
+	}
+	if err != nil {
+		return store.APIKey{}, fmt.Errorf("look up api key: %w", err)
+	}
+	now := s.now()
+	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= apiKeyTouchPeriod {
+		if err := s.store.TouchAPIKey(ctx, key.ID, now); err != nil {
+			s.logger.WarnContext(ctx, "touch api key", slog.String("api_key_id", key.ID), slog.Any("error", err))
+		}
+	}
+	return key, nil
+}
+
+// muxErrorWriter replaces the mux's plain-text 404 and 405 with JSON errors.
+type muxErrorWriter struct {
+	http.ResponseWriter
+	s        *Server
+	r        *http.Request
+	replaced bool
+}
+
+func (w *muxErrorWriter) WriteHeader(code int) {
+	switch code {
+	case http.StatusNotFound:
+		w.replaced = true
+		w.s.writeError(w.ResponseWriter, w.r, errcode.New(errcode.NotFound, "no route for %s %s", w.r.Method, w.r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		w.replaced = true
+		w.s.writeError(w.ResponseWriter, w.r, errcode.New(errcode.MethodNotAllowed, "%s is not allowed on %s (allowed: %s)",
+			w.r.Method, w.r.URL.Path, w.Header().Get("Allow")))
+	default:
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *muxErrorWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *muxErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// keyLocks serialises requests that share an idempotency key in this
+// process.
+type keyLocks struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+func (l *keyLocks) tryLock(key string) (unlock func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, busy := l.keys[key]; busy {
+		return nil, false
+	}
+	if l.keys == nil {
+		l.keys = make(map[string]struct{})
+	}
+	l.keys[key] = struct{}{}
+	return func() {
+		l.mu.Lock()
+		delete(l.keys, key)
+		l.mu.Unlock()
+	}, true
+}

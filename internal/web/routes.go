@@ -1,0 +1,129 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"outpost/internal/events"
+)
+
+// route is one entry of the route table: how to serve it, and what the
+// OpenAPI document says about it.
+type route struct {
+	Method  string // "" matches every method (Raw handlers that check it themselves)
+	Path    string // ServeMux path, with {name} wildcards
+	Summary string
+	Tag     string
+	// Public routes need no API key.
+	Public bool
+	// Handler serves an API route; Raw serves a non-API one as is (and
+	// keeps it out of the OpenAPI document).
+	Handler handlerFunc
+	Raw     http.Handler
+	// Idempotent routes honour the Idempotency-Key header.
+	Idempotent bool
+	// MaxBody caps the request body; 0 means maxJSONBody, -1 no cap (the
+	// handler sets its own).
+	MaxBody int64
+
+	// For the OpenAPI document.
+	Query    []param
+	Request  any   // JSON body type
+	Form     any   // multipart/form-data body type
+	Status   int   // success status
+	Response any   // JSON response type; nil for none
+	Events   []any // SSE: the types of the events' data
+}
+
+// param is a query parameter.
+type param struct {
+	Name, Type, Description string
+}
+
+func (rt route) pattern() string {
+	if rt.Method == "" {
+		return rt.Path
+	}
+	return rt.Method + " " + rt.Path
+}
+
+var pageParams = []param{
+	{"cursor", "string", "next_cursor of the previous page"},
+	{"limit", "integer", "page size, 1 to 500 (default 50)"},
+}
+
+// routeTable lists every route the server has. New registers them on the
+// mux and the OpenAPI document is built from them, so the two cannot drift.
+func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
+	upload := s.cfg.MaxUploadBytes + 1<<20 // the file plus the form's other fields
+	return []route{
+		{Method: "GET", Path: "/healthz", Tag: "system", Public: true, Summary: "Report whether the service can take work",
+			Handler: s.healthz, Status: 200, Response: healthJSON{}},
+		{Method: "GET", Path: "/metrics", Public: true,
+			Raw: promhttp.HandlerFor(metrics, promhttp.HandlerOpts{})},
+		{Path: "/dl/", Public: true, Raw: s.blob.Handler()},
+		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "system", Public: true, Summary: "This API's OpenAPI 3.1 document",
+			Handler: s.openAPIDocument, Status: 200, Response: map[string]any{}},
+
+		{Method: "POST", Path: "/api/v1/projects", Tag: "projects", Summary: "Create a project from an uploaded file or a URL",
+			Handler: s.createProject, Idempotent: true, MaxBody: upload,
+			Form: projectUploadForm{}, Request: projectURLRequest{}, Status: 201, Response: projectJSON{}},
+		{Method: "GET", Path: "/api/v1/projects", Tag: "projects", Summary: "List projects, newest first",
+			Handler: s.listProjects, Query: append([]param{{"q", "string", "search in name, client and campaign"}}, pageParams...),
+			Status: 200, Response: page[projectJSON]{}},
+		{Method: "GET", Path: "/api/v1/projects/{id}", Tag: "projects", Summary: "Get a project",
+			Handler: s.getProject, Status: 200, Response: projectJSON{}},
+
+		{Method: "GET", Path: "/api/v1/presets", Tag: "presets", Summary: "List built-in and user presets",
+			Handler: s.listPresets, Status: 200, Response: page[presetJSON]{}},
+		{Method: "POST", Path: "/api/v1/presets", Tag: "presets", Summary: "Create a user preset on a built-in",
+			Handler: s.createPreset, Idempotent: true, Request: presetCreateRequest{}, Status: 201, Response: presetJSON{}},
+		{Method: "GET", Path: "/api/v1/presets/{id}", Tag: "presets", Summary: "Get a built-in or user preset",
+			Handler: s.getPreset, Status: 200, Response: presetJSON{}},
+		{Method: "PATCH", Path: "/api/v1/presets/{id}", Tag: "presets", Summary: "Change a user preset",
+			Handler: s.updatePreset, Request: presetPatchRequest{}, Status: 200, Response: presetJSON{}},
+		{Method: "DELETE", Path: "/api/v1/presets/{id}", Tag: "presets", Summary: "Delete a user preset",
+			Handler: s.deletePreset, Status: 204},
+
+		{Method: "POST", Path: "/api/v1/exports", Tag: "exports", Summary: "Start an export of a project to one or more targets",
+			Handler: s.createExport, Idempotent: true, Request: exportCreateRequest{}, Status: 202, Response: exportDetailJSON{}},
+		{Method: "GET", Path: "/api/v1/exports", Tag: "exports", Summary: "Export history: search and filter, newest first",
+			Handler: s.listExports, Query: append([]param{
+				{"status", "string", "comma-separated statuses: queued, running, succeeded, partially_failed, failed, canceled"},
+				{"client", "string", "exact client label"},
+				{"campaign", "string", "exact campaign label"},
+				{"project_id", "string", "exports of this project"},
+				{"preset", "string", "comma-separated preset ids: exports with any of these targets"},
+				{"q", "string", "search in project name, labels and presets; an export id matches exactly"},
+			}, pageParams...),
+			Status: 200, Response: page[exportJSON]{}},
+		{Method: "GET", Path: "/api/v1/exports/{id}", Tag: "exports", Summary: "Get an export with its renditions and download links",
+			Handler: s.getExport, Status: 200, Response: exportDetailJSON{}},
+		{Method: "POST", Path: "/api/v1/exports/{id}/cancel", Tag: "exports", Summary: "Cancel an export",
+			Handler: s.cancelExport, Idempotent: true, Status: 200, Response: exportDetailJSON{}},
+		{Method: "POST", Path: "/api/v1/exports/{id}/retry", Tag: "exports", Summary: "Retry a failed or canceled export",
+			Handler: s.retryExport, Idempotent: true, Status: 202, Response: exportDetailJSON{}},
+		{Method: "GET", Path: "/api/v1/exports/{id}/events", Tag: "exports", Summary: "Live progress as server-sent events (progress, rendition, done)",
+			Handler: s.exportEvents, Query: []param{{"last_event_id", "integer", "resume after this event id (the Last-Event-ID header wins)"}},
+			Status: 200, Events: []any{events.Progress{}, events.Rendition{}, events.Done{}}},
+
+		{Method: "GET", Path: "/api/v1/renditions/{id}", Tag: "renditions", Summary: "Get a rendition with a fresh download link",
+			Handler: s.getRendition, Status: 200, Response: renditionJSON{}},
+		{Method: "POST", Path: "/api/v1/renditions/{id}/save", Tag: "renditions", Summary: "Keep a rendition's file past retention",
+			Handler: s.saveRendition, Idempotent: true, Status: 200, Response: renditionJSON{}},
+	}
+}
+
+// pathParams returns the {name} wildcards of a pattern's path.
+func pathParams(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			names = append(names, strings.TrimSuffix(strings.TrimSuffix(seg[1:len(seg)-1], "..."), "$"))
+		}
+	}
+	return names
+}
