@@ -13,8 +13,8 @@ help: ## list targets
 build: ## build bin/outpost
 	$(GO) build -o $(BIN) ./cmd/outpost
 
-run: build ## start Outpost (server with sandbox platforms once it exists; CLI help until then)
-	./$(BIN) serve --sandbox || ./$(BIN) help
+run: build ## start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
+	./$(BIN) serve --sandbox
 
 deps: ## install test dependencies (ffmpeg, PostgreSQL, Chromium, fonts, versitygw) when missing
 	./scripts/install-deps.sh
