@@ -106,7 +106,7 @@ func run(ctx context.Context, c config) error {
 
 		os.RemoveAll(out)
 		os.MkdirAll(out, 0o755)
-		d, err = timeCmd(ctx, expertArgv)
+		d, err = timeCmd(ctx, expertArgv, c.work)
 		if err != nil {
 			return fmt.Errorf("expert command: %w", err)
 		}
@@ -116,7 +116,7 @@ func run(ctx context.Context, c config) error {
 		os.MkdirAll(filepath.Join(c.work, "naive"), 0o755)
 		var sum time.Duration
 		for _, argv := range naive {
-			d, err := timeCmd(ctx, argv)
+			d, err := timeCmd(ctx, argv, c.work)
 			if err != nil {
 				return fmt.Errorf("naive command: %w", err)
 			}
@@ -241,8 +241,17 @@ func timeOutpost(ctx context.Context, outpost, src, out string) (time.Duration, 
 	return time.Since(start), r.Stats.PeakRSSBytes, nil
 }
 
-// timeCmd runs argv as outpost would (progress on stdout, discarded).
-func timeCmd(ctx context.Context, argv []string) (time.Duration, error) {
+// timeCmd runs argv as outpost would (progress on stdout, discarded). The
+// folders the outputs go to (the output folder and the engine's work folder
+// for thumbnails) are made first, as outpost makes them.
+func timeCmd(ctx context.Context, argv []string, work string) (time.Duration, error) {
+	for _, a := range argv[1:] {
+		if strings.HasPrefix(a, work+string(filepath.Separator)) {
+			if err := os.MkdirAll(filepath.Dir(a), 0o755); err != nil {
+				return 0, err
+			}
+		}
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
