@@ -29,8 +29,9 @@ test-short: ## run the tests without installing anything
 fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: deps build ## render benchmarks: outpost vs the expert ffmpeg command vs one process per target
+bench: deps build ## render benchmarks (outpost vs the expert ffmpeg command vs one process per target), then the API load benchmark
 	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS)
+	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
 
 lint: ## vet, gofmt and golangci-lint (when installed)
 	$(GO) vet $(PKGS)

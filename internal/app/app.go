@@ -23,12 +23,16 @@ import (
 
 	"outpost/internal/blob"
 	"outpost/internal/config"
+	"outpost/internal/connect"
 	"outpost/internal/engine"
 	"outpost/internal/errcode"
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/publish"
+	"outpost/internal/sandbox"
 	"outpost/internal/store"
+	"outpost/internal/ui"
 	"outpost/internal/web"
 )
 
@@ -53,6 +57,15 @@ type Options struct {
 	// jobs.Options); zero takes the defaults.
 	RescueStuckJobsAfter time.Duration
 	NodeTimeout          time.Duration
+	// SandboxOptions tune the in-process emulators of --sandbox (tests:
+	// consent skipped, faults); BaseURL and Logger are set by the app.
+	SandboxOptions sandbox.Options
+	// TunePublisherFunc, when set, adjusts every platform client (tests:
+	// short poll intervals).
+	TunePublisherFunc func(publish.Publisher)
+	// PublishRetryBase is the first retry delay of a failed publication
+	// (tests); zero takes the default.
+	PublishRetryBase time.Duration
 }
 
 // App is a running Outpost process.
@@ -64,9 +77,12 @@ type App struct {
 	blob    *blob.Store
 	events  *events.Broker
 	jobs    *jobs.Service
+	connect *connect.Service
+	sandbox *sandboxServer
 	metrics *prometheus.Registry
 	ln      net.Listener
 	srv     *http.Server
+	ui      *ui.Handler
 	url     string
 	// firstKey is an API key made on first run (no key existed, none
 	// configured), shown once in the banner.
@@ -124,6 +140,23 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 	a.events = events.NewBroker(a.store, events.Options{Logger: logger.With("component", "events")})
 
+	if cfg.Sandbox && opts.HTTP {
+		// The emulators run beside the API, and every platform points there.
+		if a.sandbox, err = startSandbox(cfg.SandboxAddr, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
+			return nil, err
+		}
+		cfg.Platforms = sandboxPlatforms(a.sandbox.url)
+	} else if cfg.Sandbox {
+		logger.Warn("--sandbox runs the emulators in `outpost serve` only; this worker publishes to the platforms configured by OUTPOST_<PLATFORM>_* ")
+	}
+	if len(cfg.SecretKey) == 32 {
+		a.connect, err = connect.New(connect.Options{Store: a.store, Key: cfg.SecretKey, Platforms: cfg.Platforms,
+			PublicURL: cfg.PublicURL, Logger: logger.With("component", "connect"), TuneFunc: opts.TunePublisherFunc})
+		if err != nil {
+			return nil, err
+		}
+	}
+
 	prober := &media.Prober{FFprobe: cfg.FFprobePath}
 	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
 	jopts := jobs.Options{
@@ -139,6 +172,9 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		LocalBlobDir:         localBlobDir(cfg.BlobURL),
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		NodeTimeout:          opts.NodeTimeout,
+		Connect:              a.connect,
+		ConnectionWarning:    cfg.ConnectionWarning,
+		PublishRetryBase:     opts.PublishRetryBase,
 	}
 	jopts.Hostname, _ = os.Hostname()
 	if cfg.Workers > 0 {
@@ -164,6 +200,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 			Exports: a.jobs,
 			Events:  a.events,
 			Prober:  prober,
+			Connect: a.connect,
 			Logger:  logger.With("component", "web"),
 			Metrics: a.metrics,
 			Ready:   a.ready,
@@ -171,8 +208,26 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if a.ui, err = ui.New(ui.Deps{
+			Config:  cfg,
+			Store:   a.store,
+			Blob:    a.blob,
+			Exports: a.jobs,
+			Events:  a.events,
+			Prober:  prober,
+			Logger:  logger.With("component", "ui"),
+		}); err != nil {
+			return nil, err
+		}
+		// The API, downloads, OAuth and probes go to web; every other path
+		// is a page of the UI.
+		mux := http.NewServeMux()
+		for _, p := range []string{"/api/", "/dl/", "/connect/", "/oauth/", "/healthz", "/metrics"} {
+			mux.Handle(p, handler)
+		}
+		mux.Handle("/", a.ui)
 		a.srv = &http.Server{
-			Handler: handler,
+			Handler: mux,
 			// No ReadTimeout or WriteTimeout: uploads, downloads and event
 			// streams legitimately last long. Slow headers are cut short.
 			ReadHeaderTimeout: 10 * time.Second,
@@ -268,6 +323,15 @@ func (a *App) Store() *store.Store { return a.store }
 // Jobs returns the job service (tests).
 func (a *App) Jobs() *jobs.Service { return a.jobs }
 
+// Sandbox returns the in-process emulators of --sandbox and their URL, or
+// nil (tests).
+func (a *App) Sandbox() (*sandbox.Server, string) {
+	if a.sandbox == nil {
+		return nil, ""
+	}
+	return a.sandbox.sb, a.sandbox.url
+}
+
 // Run works jobs and serves HTTP until ctx ends, then shuts down: event
 // streams end, requests in flight may finish (10 s), running jobs may finish
 // (10 s) and are otherwise canceled, to be retried. It returns nil after a
@@ -280,16 +344,19 @@ func (a *App) Run(ctx context.Context) error {
 	if a.srv != nil {
 		go func() { serveErr <- a.srv.Serve(a.ln) }()
 	}
-	a.banner()
-	if a.cfg.Sandbox {
-		a.logger.Warn("--sandbox: the platform emulators are not available yet; exports work, publishing does not")
+	sandboxErr := make(chan error, 1)
+	if a.sandbox != nil {
+		go func() { sandboxErr <- a.sandbox.serve() }()
 	}
+	a.banner()
 
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
 		err = fmt.Errorf("serve http: %w", err)
+	case err = <-sandboxErr:
+		err = fmt.Errorf("serve sandbox: %w", err)
 	}
 	a.logger.Info("shutting down")
 	// Requests and jobs wind down side by side.
@@ -310,6 +377,11 @@ func (a *App) Run(ctx context.Context) error {
 	if jerr := <-jobsDone; jerr != nil {
 		err = errors.Join(err, jerr)
 	}
+	if a.sandbox != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		a.sandbox.shutdown(sctx)
+		cancel()
+	}
 	a.events.Close()
 	return err
 }
@@ -324,10 +396,19 @@ func (a *App) banner() {
 		return
 	}
 	fmt.Fprintf(a.out, "Outpost is running at %s\n", a.url)
+	if a.ui != nil {
+		if u := a.ui.SetupURL(a.url); u != "" {
+			fmt.Fprintf(a.out, "  create the admin account: %s\n", u)
+		}
+	}
 	if a.cfg.PublicURL != a.url {
 		fmt.Fprintf(a.out, "  public URL: %s\n", a.cfg.PublicURL)
 	}
 	fmt.Fprintf(a.out, "  %s, database %s, data in %s\n", mode, a.store.Engine(), a.cfg.DataDir)
+	if a.sandbox != nil {
+		printSandbox(a.out, a.sandbox.url, false)
+		fmt.Fprintf(a.out, "  connect a sandbox account: open %s/connect/youtube signed in, or POST /api/v1/connections/youtube/authorize\n", a.url)
+	}
 	switch {
 	case a.firstKey != "":
 		fmt.Fprintf(a.out, "  API key (shown once, keep it): %s\n", a.firstKey)
@@ -347,6 +428,9 @@ func (a *App) Close() error {
 		if err := a.ln.Close(); !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if a.sandbox != nil {
+		errs = append(errs, a.sandbox.close())
 	}
 	if a.blob != nil {
 		errs = append(errs, a.blob.Close())

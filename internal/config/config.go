@@ -68,6 +68,17 @@ type Config struct {
 	// Sandbox starts the platform emulators in-process and points the
 	// publishers at them.
 	Sandbox bool
+	// SandboxAddr is where `serve --sandbox` serves the emulators
+	// (host:port; port 0 picks a free one).
+	SandboxAddr string
+	// Platforms are the publishing platforms' OAuth apps and origins, by
+	// platform name (PlatformNames). With Sandbox, the app replaces them
+	// with the emulators' at start.
+	Platforms map[string]Platform
+	// ConnectionWarning is how long before a connection's grant ends
+	// (a token that cannot be refreshed, or the refresh token itself) the
+	// connection.expiring webhook is sent.
+	ConnectionWarning time.Duration
 	// AdminEmail and AdminPassword, when both set, are the web UI's first
 	// user, created at start if no user exists yet. Without them the UI
 	// logs a one-time setup link instead.
@@ -97,13 +108,17 @@ type spec struct {
 	LogLevel          slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat         string        `env:"LOG_FORMAT" envDefault:"text"`
 	Sandbox           bool          `env:"SANDBOX"`
+	SandboxAddr       string        `env:"SANDBOX_ADDR" envDefault:"127.0.0.1:0"`
+	ConnectionWarning time.Duration `env:"CONNECTION_WARNING" envDefault:"168h"`
 	AdminEmail        string        `env:"ADMIN_EMAIL"`
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
+	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL.
+	Platforms platformsSpec
 }
 
 // fileVars are the variables that may instead be read from the file named
 // by NAME_FILE (Docker and Kubernetes secrets).
-var fileVars = []string{"SECRET_KEY", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}
+var fileVars = append([]string{"SECRET_KEY", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
 
 // Load builds the configuration from environ (os.Environ's form) and the
 // flags in args. When fs is non-nil, Load adds its flags to fs (showing the
@@ -168,6 +183,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.TextVar(&sp.LogLevel, "log-level", sp.LogLevel, "log level: debug, info, warn, error ($OUTPOST_LOG_LEVEL)")
 	fs.StringVar(&sp.LogFormat, "log-format", sp.LogFormat, "log format: text or json ($OUTPOST_LOG_FORMAT)")
 	fs.BoolVar(&sp.Sandbox, "sandbox", sp.Sandbox, "run the platform emulators in-process and publish to them ($OUTPOST_SANDBOX)")
+	fs.StringVar(&sp.SandboxAddr, "sandbox-addr", sp.SandboxAddr, "where --sandbox serves the emulators, host:port ($OUTPOST_SANDBOX_ADDR)")
 }
 
 // resolve derives the defaults that depend on other settings and validates.
@@ -195,6 +211,8 @@ func (sp spec) resolve() (*Config, error) {
 		LogLevel:          sp.LogLevel,
 		LogFormat:         strings.ToLower(strings.TrimSpace(sp.LogFormat)),
 		Sandbox:           sp.Sandbox,
+		SandboxAddr:       strings.TrimSpace(sp.SandboxAddr),
+		ConnectionWarning: sp.ConnectionWarning,
 		AdminEmail:        strings.TrimSpace(sp.AdminEmail),
 		AdminPassword:     sp.AdminPassword,
 	}
@@ -277,6 +295,15 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if c.FFprobePath == "" {
 		bad("FFPROBE", "ffprobe", "empty")
+	}
+	c.Platforms = resolvePlatforms(sp.Platforms, bad)
+	if c.Sandbox {
+		if err := checkAddr(c.SandboxAddr); err != nil {
+			bad("SANDBOX_ADDR", "sandbox-addr", "%q: %v", c.SandboxAddr, err)
+		}
+	}
+	if c.ConnectionWarning < 0 {
+		bad("CONNECTION_WARNING", "", "%v: want a positive duration such as 168h", c.ConnectionWarning)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT", "log-format", "%q: want text or json", sp.LogFormat)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strings"
 )
 
 // NewLogger returns a logger writing to w in the configured format and
@@ -40,6 +41,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 		slog.Bool("sandbox", c.Sandbox),
+		slog.String("platforms", c.platformsLog()),
 		slog.String("admin_email", c.AdminEmail),
 	)
 }
@@ -61,4 +63,24 @@ func redactURL(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// platformsLog lists the configured platforms, and their origins when not
+// the real ones, without secrets.
+func (c *Config) platformsLog() string {
+	var out []string
+	for _, name := range PlatformNames {
+		p, ok := c.Platforms[name]
+		if !ok || !p.Configured() {
+			continue
+		}
+		if p.BaseURL != "" {
+			name += "@" + redactURL(p.BaseURL)
+		}
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ",")
 }

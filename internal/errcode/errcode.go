@@ -66,6 +66,11 @@ const (
 	PlatformUnavailable Code = "platform_unavailable"
 	CaptionTooLong      Code = "caption_too_long"
 	PostInvalid         Code = "post_invalid"
+	// PlatformNotConfigured: the server has no OAuth app for the platform.
+	PlatformNotConfigured Code = "platform_not_configured"
+	// OAuthFailed: connecting an account did not complete (denied, expired
+	// link, refused code, no account to post as).
+	OAuthFailed Code = "oauth_failed"
 )
 
 // Remedies is the one-line remedy shown with each code.
@@ -107,12 +112,14 @@ var Remedies = map[Code]string{
 	SourceFetchFailed:    "The source URL could not be downloaded: check that it is public and returns the file, then retry.",
 	RateLimited:          "Too many requests: wait for the time in Retry-After, then retry.",
 
-	ConnectionExpired:   "The platform no longer accepts this connection's token (expired or revoked): reconnect the account; waiting publications resume once it is connected again.",
-	PlatformRejected:    "The platform refused the post for the reason in the message (media, policy or account): fix that and publish again; other destinations are unaffected.",
-	PlatformRateLimited: "The platform's rate limit or daily quota is used up: the publication retries by itself after the reset time in the message.",
-	PlatformUnavailable: "The platform failed or could not be reached: the publication retries by itself with backoff; check the platform's status page if it keeps failing.",
-	CaptionTooLong:      "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",
-	PostInvalid:         "Fix the post setting named in the message (title, privacy, hashtags, schedule time, thumbnail or caption file) and publish again.",
+	ConnectionExpired:     "The platform no longer accepts this connection's token (expired or revoked): reconnect the account; waiting publications resume once it is connected again.",
+	PlatformRejected:      "The platform refused the post for the reason in the message (media, policy or account): fix that and publish again; other destinations are unaffected.",
+	PlatformRateLimited:   "The platform's rate limit or daily quota is used up: the publication retries by itself after the reset time in the message.",
+	PlatformUnavailable:   "The platform failed or could not be reached: the publication retries by itself with backoff; check the platform's status page if it keeps failing.",
+	CaptionTooLong:        "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",
+	PostInvalid:           "Fix the post setting named in the message (title, privacy, hashtags, schedule time, thumbnail or caption file) and publish again.",
+	PlatformNotConfigured: "Set OUTPOST_<PLATFORM>_CLIENT_ID and OUTPOST_<PLATFORM>_CLIENT_SECRET to the platform app's credentials and restart, or run `outpost serve --sandbox` to use the emulators.",
+	OAuthFailed:           "Connecting the account did not complete for the reason in the message: start again from GET /connect/{platform} (or POST /api/v1/connections/{platform}/authorize) and approve the request.",
 }
 
 // Error is an error with a stable code. Message says what happened; Remedy

@@ -24,7 +24,9 @@ import (
 const (
 	TypeProgress  = "progress"
 	TypeRendition = "rendition"
-	TypeDone      = "done"
+	// TypePublication reports a publication's state and upload progress.
+	TypePublication = "publication"
+	TypeDone        = "done"
 )
 
 // Event is one live event of an export.
@@ -32,7 +34,7 @@ type Event struct {
 	// Seq increases per export; it is the SSE id, and Subscribe's afterSeq.
 	Seq      int64           `json:"seq"`
 	ExportID string          `json:"export_id"`
-	Type     string          `json:"type"` // "progress" | "rendition" | "done"
+	Type     string          `json:"type"` // "progress" | "rendition" | "publication" | "done"
 	Data     json.RawMessage `json:"data"`
 }
 
@@ -65,10 +67,34 @@ type Error struct {
 	Message string       `json:"message"`
 }
 
+// Publication is the data of a "publication" event: one destination's
+// state, and while uploading the bytes sent.
+type Publication struct {
+	ID           string `json:"id"`
+	Platform     string `json:"platform"`
+	ConnectionID string `json:"connection_id"`
+	Preset       string `json:"preset"`
+	// Stage is always "publish".
+	Stage string `json:"stage"`
+	// State is pending, scheduled, uploading, processing, published,
+	// failed or canceled.
+	State      string  `json:"state"`
+	BytesSent  int64   `json:"bytes_sent"`
+	BytesTotal int64   `json:"bytes_total"`
+	Percent    float64 `json:"percent"`
+	PostURL    string  `json:"post_url,omitempty"`
+	Error      *Error  `json:"error"`
+}
+
 // Done is the data of the last event of an export run: its final status
-// ("succeeded", "partially_failed", "failed" or "canceled").
+// ("succeeded", "partially_failed", "failed" or "canceled"), about the
+// render. When the export has destinations, "done" waits until every
+// publication that is due (not scheduled for later) is final, and lists
+// them; a scheduled publication that goes out later sends its own
+// "publication" events and then another "done".
 type Done struct {
-	Status string `json:"status"`
+	Status       string        `json:"status"`
+	Publications []Publication `json:"publications,omitempty"`
 }
 
 // Defaults for Options.
@@ -288,6 +314,10 @@ func (b *Broker) finished(ctx context.Context, exportID string, last int64) bool
 		return true
 	}
 	if err != nil || !e.Status.Final() {
+		return false
+	}
+	// Publications still going out keep the stream open until their "done".
+	if n, err := b.store.CountDuePublications(ctx, exportID); err != nil || n > 0 {
 		return false
 	}
 	// Read again: the export may have finished since the last read.

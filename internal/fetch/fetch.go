@@ -60,6 +60,8 @@ type Options struct {
 type Client struct {
 	opts Options
 	http *http.Client
+	// direct is http without redirects, for Do.
+	direct *http.Client
 }
 
 // Result describes a fetched body.
@@ -101,7 +103,26 @@ func New(opts Options) *Client {
 		Transport:     transport,
 		CheckRedirect: c.checkRedirect,
 	}
+	c.direct = &http.Client{
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       c.opts.Timeout,
+	}
 	return c
+}
+
+// Do sends req through the guard, for callers that POST to user-supplied
+// URLs (webhooks): the URL is checked, every address dialed is checked,
+// redirects are not followed (the 3xx response is returned) and the whole
+// exchange is bounded by Options.Timeout. The caller closes the body.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if err := checkParsedURL(req.URL, c.opts.AllowLoopback); err != nil {
+		return nil, err
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.opts.UserAgent)
+	}
+	return c.direct.Do(req)
 }
 
 // Fetch downloads rawURL into w. Errors carry codes: URLNotAllowed for a

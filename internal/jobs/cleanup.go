@@ -62,6 +62,7 @@ type CleanupResult struct {
 	Events            int64 // progress events older than a day
 	Nodes             int64 // worker nodes silent for a day
 	ExportsFailed     int   // live exports whose job is gone
+	OAuthStates       int64 // authorizations never completed, expired
 }
 
 // Cleanup deletes, as of now, the files of expired renditions (unless saved,
@@ -84,6 +85,8 @@ func (s *Service) Cleanup(ctx context.Context, now time.Time) (CleanupResult, er
 	res.Nodes, err = s.store.DeleteNodesBefore(ctx, now.Add(-deadNodeRetention))
 	errs = append(errs, err)
 	res.ExportsFailed, err = s.failOrphanedExports(ctx, now)
+	errs = append(errs, err)
+	res.OAuthStates, err = s.store.DeleteOAuthStatesBefore(ctx, now)
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("cleanup: %w", err)

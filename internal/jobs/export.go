@@ -29,12 +29,14 @@ type TargetRequest struct {
 
 // ExportRequest is an export as asked for.
 type ExportRequest struct {
-	ProjectID      string          `json:"project_id"`
-	Targets        []TargetRequest `json:"targets"`
-	Priority       int             `json:"priority,omitempty"` // 1 (highest) … 4, default 2 (River priorities)
-	Client         string          `json:"-"`                  // labels, filled by the API from {"labels":{"client","campaign"}}
-	Campaign       string          `json:"-"`
-	IdempotencyKey string          `json:"-"`
+	ProjectID string          `json:"project_id"`
+	Targets   []TargetRequest `json:"targets"`
+	Priority  int             `json:"priority,omitempty"` // 1 (highest) … 4, default 2 (River priorities)
+	// Destinations are the posts to make of the renditions once stored.
+	Destinations   []Destination `json:"destinations,omitempty"`
+	Client         string        `json:"-"` // labels, filled by the API from {"labels":{"client","campaign"}}
+	Campaign       string        `json:"-"`
+	IdempotencyKey string        `json:"-"`
 }
 
 // Limits of a request.
@@ -107,6 +109,10 @@ func (s *Service) CreateExport(ctx context.Context, workspaceID string, req Expo
 	if err != nil {
 		return store.Export{}, err
 	}
+	plan, err := s.planDestinations(ctx, workspaceID, req, stored)
+	if err != nil {
+		return store.Export{}, err
+	}
 	reqJSON, err := json.Marshal(stored)
 	if err != nil {
 		return store.Export{}, fmt.Errorf("encode export request: %w", err)
@@ -128,12 +134,20 @@ func (s *Service) CreateExport(ctx context.Context, workspaceID string, req Expo
 		if err != nil {
 			return err
 		}
+		rends := make([]store.Rendition, len(stored.Targets))
 		for i, t := range stored.Targets {
-			if _, err := q.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: t.Preset, TargetIndex: i}); err != nil {
+			if rends[i], err = q.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: t.Preset, TargetIndex: i}); err != nil {
 				return err
 			}
 		}
+		if err := s.createPublicationsTx(ctx, q, workspaceID, e.ID, rends, plan); err != nil {
+			return err
+		}
 		if err := s.insertRenderJob(ctx, tx, e.ID, stored.Priority); err != nil {
+			return err
+		}
+		if err := s.emitTx(ctx, tx, store.Event{WorkspaceID: workspaceID, Type: EventExportCreated, SubjectID: e.ID},
+			exportData(e, len(plan))); err != nil {
 			return err
 		}
 		created = e
@@ -330,8 +344,17 @@ func (s *Service) CancelExport(ctx context.Context, workspaceID, exportID string
 				return fmt.Errorf("cancel job %d: %w", jobID, err)
 			}
 		}
-		_, err = s.events.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(store.ExportCanceled)})
-		return err
+		if err := s.cancelPublicationsTx(ctx, tx, exportID); err != nil {
+			return err
+		}
+		if err := s.emitTx(ctx, tx, store.Event{WorkspaceID: out.WorkspaceID, Type: EventExportCanceled, SubjectID: exportID},
+			exportData(out, 0)); err != nil {
+			return err
+		}
+		if err := q.LockExport(ctx, exportID); err != nil {
+			return err
+		}
+		return s.maybeDoneTx(ctx, tx, exportID)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		cur, gerr := s.store.GetExport(ctx, exportID)
@@ -409,4 +432,47 @@ func (s *Service) getExport(ctx context.Context, workspaceID, exportID string) (
 		return store.Export{}, errcode.New(errcode.NotFound, "export %s not found", exportID)
 	}
 	return e, err
+}
+
+// planDestinations checks the request's destinations against its resolved
+// targets.
+func (s *Service) planDestinations(ctx context.Context, workspaceID string, req ExportRequest, stored storedRequest) ([]plannedPub, error) {
+	if len(req.Destinations) == 0 {
+		return nil, nil
+	}
+	prj, err := s.store.GetProject(ctx, stored.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	src := &media.Info{}
+	if err := json.Unmarshal(prj.Probe, src); err != nil {
+		return nil, fmt.Errorf("read project %s probe: %w", prj.ID, err)
+	}
+	targets := make([]targetInfo, len(stored.Targets))
+	for i, t := range stored.Targets {
+		targets[i] = targetInfo{Preset: t.Preset, Base: t.Base}
+	}
+	return s.checkDestinations(ctx, workspaceID, req.Destinations, targets, src, prj.Name, strings.TrimSpace(req.Campaign))
+}
+
+// exportPayload is the data of export.* webhooks.
+type exportPayload struct {
+	ID           string        `json:"id"`
+	ProjectID    string        `json:"project_id"`
+	Status       string        `json:"status"`
+	Presets      []string      `json:"presets"`
+	Client       string        `json:"client,omitempty"`
+	Campaign     string        `json:"campaign,omitempty"`
+	Percent      float64       `json:"percent,omitempty"`
+	Destinations int           `json:"destinations,omitempty"`
+	Error        *events.Error `json:"error,omitempty"`
+}
+
+func exportData(e store.Export, destinations int) exportPayload {
+	d := exportPayload{ID: e.ID, ProjectID: e.ProjectID, Status: string(e.Status), Presets: e.PresetIDs,
+		Client: e.Client, Campaign: e.Campaign, Destinations: destinations}
+	if e.ErrorCode != "" {
+		d.Error = &events.Error{Code: e.ErrorCode, Message: e.ErrorMessage}
+	}
+	return d
 }

@@ -29,8 +29,10 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/blob"
+	"outpost/internal/connect"
 	"outpost/internal/engine"
 	"outpost/internal/events"
+	"outpost/internal/fetch"
 	"outpost/internal/store"
 )
 
@@ -48,6 +50,10 @@ const (
 	DefaultRescueStuckJobsAfter = 6 * time.Hour
 	DefaultNodeTimeout          = 2 * time.Minute
 	DefaultRetention            = 48 * time.Hour
+	DefaultRefreshInterval      = 10 * time.Minute
+	DefaultConnectionWarning    = 7 * 24 * time.Hour
+	DefaultPublishRetryBase     = 30 * time.Second
+	DefaultWebhookTimeout       = 15 * time.Second
 )
 
 // Options configure a Service.
@@ -60,6 +66,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics, when set, receives the job metrics.
 	Metrics prometheus.Registerer
+	// Connect connects accounts and makes publishers; nil disables
+	// publishing (destinations are refused with platform_not_configured).
+	Connect *connect.Service
 
 	// Workers is how many renders this process runs at once (the render
 	// queue's MaxWorkers). Zero makes the service insert-only: it accepts,
@@ -94,6 +103,22 @@ type Options struct {
 	// CleanupInterval is how often expired files are deleted. Default 15 min.
 	CleanupInterval time.Duration
 
+	// RefreshInterval is how often connections are checked for tokens to
+	// renew and grants about to end. Default 10 min.
+	RefreshInterval time.Duration
+	// ConnectionWarning is how long before a grant ends connection.expiring
+	// is sent. Default 7 days.
+	ConnectionWarning time.Duration
+	// PublishRetryBase is the first retry delay of a publication after a
+	// transient failure; it doubles each attempt (capped at an hour).
+	// Default 30 s.
+	PublishRetryBase time.Duration
+	// WebhookTimeout bounds one webhook delivery. Default 15 s.
+	WebhookTimeout time.Duration
+	// WebhookAllowLoopback lets webhooks reach 127.0.0.1 (tests only: never
+	// from configuration).
+	WebhookAllowLoopback bool
+
 	// FetchPollInterval overrides River's fallback poll for new jobs (tests).
 	FetchPollInterval time.Duration
 	// TestOnly starts River without its start-up jitter (tests).
@@ -106,6 +131,8 @@ type Service struct {
 	blob         *blob.Store
 	events       *events.Broker
 	engine       *engine.Engine
+	connect      *connect.Service
+	webhooks     *fetch.Client
 	logger       *slog.Logger
 	client       *river.Client[*sql.Tx]
 	metrics      *metrics
@@ -117,6 +144,8 @@ type Service struct {
 	hostname     string
 	nodeTimeout  time.Duration
 	startedAt    time.Time
+	warning      time.Duration
+	retryBase    time.Duration
 
 	mu      sync.Mutex
 	started bool
@@ -157,15 +186,30 @@ func New(opts Options) (*Service, error) {
 	if opts.ClientID == "" {
 		opts.ClientID = randomNodeID(opts.Hostname)
 	}
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = DefaultRefreshInterval
+	}
+	if opts.ConnectionWarning <= 0 {
+		opts.ConnectionWarning = DefaultConnectionWarning
+	}
+	if opts.PublishRetryBase <= 0 {
+		opts.PublishRetryBase = DefaultPublishRetryBase
+	}
+	if opts.WebhookTimeout <= 0 {
+		opts.WebhookTimeout = DefaultWebhookTimeout
+	}
 	m, err := newMetrics(opts.Metrics)
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		store:        opts.Store,
-		blob:         opts.Blob,
-		events:       opts.Events,
-		engine:       opts.Engine,
+		store:   opts.Store,
+		blob:    opts.Blob,
+		events:  opts.Events,
+		engine:  opts.Engine,
+		connect: opts.Connect,
+		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
+			AllowLoopback: opts.WebhookAllowLoopback}),
 		logger:       opts.Logger,
 		metrics:      m,
 		workers:      opts.Workers,
@@ -175,11 +219,16 @@ func New(opts Options) (*Service, error) {
 		clientID:     opts.ClientID,
 		hostname:     opts.Hostname,
 		nodeTimeout:  opts.NodeTimeout,
+		warning:      opts.ConnectionWarning,
+		retryBase:    opts.PublishRetryBase,
 	}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &renderWorker{s: s})
 	river.AddWorker(workers, &cleanupWorker{s: s})
+	river.AddWorker(workers, &publishWorker{s: s})
+	river.AddWorker(workers, &deliverWorker{s: s})
+	river.AddWorker(workers, &refreshWorker{s: s})
 	cfg := &river.Config{
 		ID:                   opts.ClientID,
 		Logger:               slog.New(demoteInfo{opts.Logger.Handler()}),
@@ -199,6 +248,9 @@ func New(opts Options) (*Service, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(opts.CleanupInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
 				&river.PeriodicJobOpts{ID: KindCleanup, RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(opts.RefreshInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return RefreshArgs{}, nil },
+				&river.PeriodicJobOpts{ID: KindRefresh, RunOnStart: true}),
 		}
 	}
 	client, err := river.NewClient(opts.Store.RiverDriver(), cfg)

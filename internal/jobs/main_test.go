@@ -38,6 +38,8 @@ type env struct {
 type envOptions struct {
 	workers int
 	noStart bool
+	// configure adjusts the service's options before it is made.
+	configure func(s *store.Store, o *jobs.Options)
 }
 
 // engines are the engines the end-to-end tests run on.
@@ -93,7 +95,7 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	}
 	br := events.NewBroker(s, events.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
 	t.Cleanup(br.Close)
-	svc, err := jobs.New(jobs.Options{
+	jo := jobs.Options{
 		Store:  s,
 		Blob:   b,
 		Events: br,
@@ -104,7 +106,11 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 		WorkDir:           t.TempDir(),
 		FetchPollInterval: 100 * time.Millisecond,
 		TestOnly:          true,
-	})
+	}
+	if o.configure != nil {
+		o.configure(s, &jo)
+	}
+	svc, err := jobs.New(jo)
 	if err != nil {
 		t.Fatalf("jobs.New: %v", err)
 	}

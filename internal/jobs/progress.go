@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -33,6 +34,11 @@ var stageSpan = map[string][2]float64{
 type reporter struct {
 	s        *Service
 	exportID string
+	// workspaceID and jobID name the export.progress webhooks (sent at 25,
+	// 50 and 75 %; 100 % goes with the export's end).
+	workspaceID string
+	jobID       int64
+	milestone   float64
 
 	mu      sync.Mutex
 	stage   string
@@ -41,9 +47,12 @@ type reporter struct {
 	audio   bool // an audio stage ran: the render starts later
 }
 
-func (s *Service) newReporter(exportID string) *reporter {
-	return &reporter{s: s, exportID: exportID}
+func (s *Service) newReporter(exportID, workspaceID string, jobID int64) *reporter {
+	return &reporter{s: s, exportID: exportID, workspaceID: workspaceID, jobID: jobID}
 }
+
+// milestones are the export.progress webhooks sent while rendering.
+var milestones = []float64{25, 50, 75}
 
 // report records that stage is at stagePercent. It is safe to call from the
 // engine's progress goroutine.
@@ -102,8 +111,27 @@ func (r *reporter) write(ctx context.Context, p events.Progress, eta time.Durati
 			store.Progress{Stage: p.Stage, Percent: p.Percent, ETA: eta}); err != nil {
 			return err
 		}
-		_, err := r.s.events.PublishTx(ctx, tx, r.exportID, events.TypeProgress, p)
-		return err
+		if _, err := r.s.events.PublishTx(ctx, tx, r.exportID, events.TypeProgress, p); err != nil {
+			return err
+		}
+		for _, m := range milestones {
+			if p.Percent < m || r.milestone >= m || r.workspaceID == "" {
+				continue
+			}
+			r.milestone = m
+			e, err := r.s.store.Using(tx).GetExport(ctx, r.exportID)
+			if err != nil {
+				return err
+			}
+			d := exportData(e, 0)
+			d.Percent = m
+			ms := fmt.Sprint(m)
+			if err := r.s.emitTx(ctx, tx, store.Event{ID: eventID(r.exportID, fmt.Sprint(r.jobID), EventExportProgress, ms),
+				WorkspaceID: r.workspaceID, Type: EventExportProgress, SubjectID: r.exportID}, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, store.ErrConflict) {

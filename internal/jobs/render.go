@@ -120,7 +120,7 @@ func (s *Service) render(ctx context.Context, job *river.Job[RenderArgs]) error 
 		}
 		return err
 	}
-	run.progress = s.newReporter(run.exportID)
+	run.progress = s.newReporter(run.exportID, e.WorkspaceID, job.ID)
 	run.progress.report(ctx, StageProbe, 0, 0, 0, 0)
 
 	var req storedRequest
@@ -358,8 +358,11 @@ func (s *Service) saveRendition(ctx context.Context, run *renderRun, r store.Ren
 		if r, err = q.UpdateRendition(ctx, r); err != nil {
 			return err
 		}
-		_, err = s.events.PublishTx(ctx, tx, run.exportID, events.TypeRendition, data)
-		return err
+		if _, err = s.events.PublishTx(ctx, tx, run.exportID, events.TypeRendition, data); err != nil {
+			return err
+		}
+		// The rendition's publications go out from this commit on.
+		return s.renditionStoredTx(ctx, tx, r)
 	})
 	if err != nil {
 		return r, err
@@ -492,8 +495,15 @@ func (s *Service) finish(ctx context.Context, run *renderRun) error {
 		if err := q.UpdateExportProgress(ctx, run.exportID, store.Progress{Stage: run.progress.lastStage(), Percent: 100}); err != nil {
 			return err
 		}
-		_, err := s.events.PublishTx(ctx, tx, run.exportID, events.TypeDone, events.Done{Status: string(change.Status)})
-		return err
+		e, err := q.GetExport(ctx, run.exportID)
+		if err != nil {
+			return err
+		}
+		if err := s.exportFinishedTx(ctx, tx, e, run.job.ID); err != nil {
+			return err
+		}
+		// "done" waits for the publications going out now.
+		return s.maybeDoneTx(ctx, tx, run.exportID)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// Canceled while its files were being stored.
@@ -531,4 +541,27 @@ func summarize(rends []store.Rendition) store.StatusChange {
 			ErrorMessage: fmt.Sprintf("%d of %d targets failed; %s: %s", len(failed), len(rends),
 				failed[0].PresetID, failed[0].ErrorMessage)}
 	}
+}
+
+// exportFinishedTx sends the webhooks of a finished render: export.progress
+// at 100 % and export.completed, or export.failed.
+func (s *Service) exportFinishedTx(ctx context.Context, tx *sql.Tx, e store.Export, jobID int64) error {
+	run := fmt.Sprint(jobID)
+	if e.Status != store.ExportFailed && e.Status != store.ExportCanceled {
+		d := exportData(e, 0)
+		d.Percent = 100
+		if err := s.emitTx(ctx, tx, store.Event{ID: eventID(e.ID, run, EventExportProgress, "100"), WorkspaceID: e.WorkspaceID,
+			Type: EventExportProgress, SubjectID: e.ID}, d); err != nil {
+			return err
+		}
+	}
+	typ := EventExportCompleted
+	switch e.Status {
+	case store.ExportFailed:
+		typ = EventExportFailed
+	case store.ExportCanceled:
+		typ = EventExportCanceled
+	}
+	return s.emitTx(ctx, tx, store.Event{ID: eventID(e.ID, run, typ), WorkspaceID: e.WorkspaceID, Type: typ, SubjectID: e.ID},
+		exportData(e, 0))
 }

@@ -110,3 +110,32 @@ func (q *Queries) CountEvents(ctx context.Context, f EventFilter) (int64, error)
 	}
 	return n, nil
 }
+
+// InsertEventOnce stores an event with a caller-chosen ID unless one with
+// that ID exists, and reports whether it stored it: an event that a retried
+// job reaches again is recorded (and sent to webhooks) once.
+func (q *Queries) InsertEventOnce(ctx context.Context, e Event) (Event, bool, error) {
+	if e.ID == "" {
+		return Event{}, false, fmt.Errorf("insert event: %w", ErrNotFound)
+	}
+	e.CreatedAt = now(e.CreatedAt)
+	res, err := q.exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO NOTHING`, e.ID, e.WorkspaceID, e.Type, e.SubjectID, e.Payload, e.CreatedAt)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("insert event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Event{}, false, fmt.Errorf("insert event: %w", err)
+	}
+	return e, n > 0, nil
+}
+
+// GetEvent returns the event with id.
+func (q *Queries) GetEvent(ctx context.Context, id string) (Event, error) {
+	e, err := scanEvent(q.queryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+	if err != nil {
+		return Event{}, fmt.Errorf("get event %s: %w", id, notFound(err))
+	}
+	return e, nil
+}

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"outpost/internal/errcode"
@@ -48,21 +50,27 @@ type Publication struct {
 	ErrorMessage string          `json:"error_message,omitempty"`
 	ScheduleAt   *time.Time      `json:"schedule_at,omitempty"`
 	Attempts     int             `json:"attempts"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	PublishedAt  *time.Time      `json:"published_at,omitempty"`
+	// PresetID is the export target posted (the rendition's preset).
+	PresetID string `json:"preset_id"`
+	// JobID is the River job that publishes it (to cancel or reschedule).
+	JobID       int64      `json:"job_id,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
 }
 
 const publicationColumns = `id, workspace_id, export_id, rendition_id, connection_id, platform,
 	metadata, state, remote_ids, post_url, error_code, error_message, schedule_at, attempts,
-	created_at, updated_at, published_at`
+	created_at, updated_at, published_at, preset_id, job_id`
 
 func scanPublication(sc rowScanner) (Publication, error) {
 	var p Publication
+	var job sql.NullInt64
 	err := sc.Scan(&p.ID, &p.WorkspaceID, &p.ExportID, &p.RenditionID, &p.ConnectionID, &p.Platform,
 		scanJSON(&p.Metadata), &p.State, scanJSON(&p.RemoteIDs), &p.PostURL, &p.ErrorCode,
 		&p.ErrorMessage, scanNullTime(&p.ScheduleAt), &p.Attempts, scanTime(&p.CreatedAt),
-		scanTime(&p.UpdatedAt), scanNullTime(&p.PublishedAt))
+		scanTime(&p.UpdatedAt), scanNullTime(&p.PublishedAt), &p.PresetID, &job)
+	p.JobID = job.Int64
 	return p, err
 }
 
@@ -81,10 +89,10 @@ func (q *Queries) CreatePublication(ctx context.Context, p Publication) (Publica
 	p.CreatedAt = now(p.CreatedAt)
 	p.UpdatedAt = p.CreatedAt
 	_, err := q.exec(ctx, `INSERT INTO publications (`+publicationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		p.ID, p.WorkspaceID, p.ExportID, p.RenditionID, p.ConnectionID, p.Platform, p.Metadata,
 		p.State, p.RemoteIDs, p.PostURL, p.ErrorCode, p.ErrorMessage, p.ScheduleAt, p.Attempts,
-		p.CreatedAt, p.UpdatedAt, p.PublishedAt)
+		p.CreatedAt, p.UpdatedAt, p.PublishedAt, p.PresetID, nullJob(p.JobID))
 	if err != nil {
 		return Publication{}, fmt.Errorf("create publication: %w", err)
 	}
@@ -115,11 +123,14 @@ func (q *Queries) ListPublications(ctx context.Context, exportID string) ([]Publ
 }
 
 // CountOpenPublications counts the rendition's publications that are not
-// final: while any is open, the rendition's file must stay (pinned).
+// final, or that failed only because their connection expired (they go out
+// when the account is connected again): while any is open, the rendition's
+// file must stay (pinned).
 func (q *Queries) CountOpenPublications(ctx context.Context, renditionID string) (int, error) {
 	var n int
 	err := q.queryRow(ctx, `SELECT COUNT(*) FROM publications WHERE rendition_id = $1
-		AND state NOT IN ('published', 'failed', 'canceled')`, renditionID).Scan(&n)
+		AND (state NOT IN ('published', 'failed', 'canceled')
+			OR (state = 'failed' AND error_code = 'connection_expired'))`, renditionID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count open publications: %w", err)
 	}
@@ -142,4 +153,101 @@ func (q *Queries) UpdatePublication(ctx context.Context, p Publication) (Publica
 		return Publication{}, fmt.Errorf("update publication %s: %w", p.ID, err)
 	}
 	return q.GetPublication(ctx, p.ID)
+}
+
+func nullJob(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// ListPublicationsByRendition returns the rendition's publications in
+// creation order.
+func (q *Queries) ListPublicationsByRendition(ctx context.Context, renditionID string) ([]Publication, error) {
+	return q.listPublications(ctx, "list rendition publications", `rendition_id = $1`, renditionID)
+}
+
+// ListPublicationsByConnection returns the connection's publications in a
+// state (all when state is empty), in creation order.
+func (q *Queries) ListPublicationsByConnection(ctx context.Context, connectionID string, state PublicationState) ([]Publication, error) {
+	if state == "" {
+		return q.listPublications(ctx, "list connection publications", `connection_id = $1`, connectionID)
+	}
+	return q.listPublications(ctx, "list connection publications", `connection_id = $1 AND state = $2`, connectionID, state)
+}
+
+func (q *Queries) listPublications(ctx context.Context, what, where string, args ...any) ([]Publication, error) {
+	rows, err := q.query(ctx, `SELECT `+publicationColumns+` FROM publications WHERE `+where+`
+		ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	ps, err := collect(rows, scanPublication)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return ps, nil
+}
+
+// CountDuePublications counts the export's publications that are due and
+// not final (pending, uploading or processing): while any is, the export's
+// live stream goes on. Scheduled ones are not counted.
+func (q *Queries) CountDuePublications(ctx context.Context, exportID string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT COUNT(*) FROM publications WHERE export_id = $1
+		AND state IN ('pending', 'uploading', 'processing')`, exportID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count due publications: %w", err)
+	}
+	return n, nil
+}
+
+// TransitionPublication writes p like UpdatePublication, but only while the
+// stored state is one of from; otherwise it returns ErrConflict (a cancel,
+// or another worker, got there first).
+func (q *Queries) TransitionPublication(ctx context.Context, p Publication, from ...PublicationState) (Publication, error) {
+	var pa params
+	pa.add(p.ID)
+	set := `metadata = ` + pa.add(p.Metadata) + `, state = ` + pa.add(p.State) + `, remote_ids = ` + pa.add(p.RemoteIDs) +
+		`, post_url = ` + pa.add(p.PostURL) + `, error_code = ` + pa.add(p.ErrorCode) + `, error_message = ` + pa.add(p.ErrorMessage) +
+		`, schedule_at = ` + pa.add(p.ScheduleAt) + `, attempts = ` + pa.add(p.Attempts) + `, published_at = ` + pa.add(p.PublishedAt) +
+		`, job_id = ` + pa.add(nullJob(p.JobID)) + `, updated_at = ` + pa.add(now(time.Time{}))
+	in := make([]string, len(from))
+	for i, st := range from {
+		in[i] = pa.add(st)
+	}
+	where := `id = $1`
+	if len(in) > 0 {
+		where += ` AND state IN (` + strings.Join(in, ", ") + `)`
+	}
+	res, err := q.exec(ctx, `UPDATE publications SET `+set+` WHERE `+where, pa.args...)
+	if err != nil {
+		return Publication{}, fmt.Errorf("update publication %s: %w", p.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Publication{}, fmt.Errorf("update publication %s: %w", p.ID, err)
+	} else if n == 0 {
+		cur, err := q.GetPublication(ctx, p.ID)
+		if err != nil {
+			return Publication{}, err
+		}
+		return cur, fmt.Errorf("update publication %s: it is %s: %w", p.ID, cur.State, ErrConflict)
+	}
+	return q.GetPublication(ctx, p.ID)
+}
+
+// SavePublicationRemoteIDs stores the remote ids of a publication's upload
+// steps, and nothing else, unless it is final: what a step created is on
+// record before the next step starts.
+func (q *Queries) SavePublicationRemoteIDs(ctx context.Context, id string, remote json.RawMessage) error {
+	res, err := q.exec(ctx, `UPDATE publications SET remote_ids = $2, updated_at = $3
+		WHERE id = $1 AND state NOT IN ('published', 'failed', 'canceled')`, id, remote, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("save publication %s remote ids: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("save publication %s remote ids: %w", id, err)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,8 +21,8 @@ type exportCreateRequest struct {
 	Targets   []jobs.TargetRequest `json:"targets"`
 	Priority  int                  `json:"priority,omitempty"`
 	Labels    labelsJSON           `json:"labels,omitzero"`
-	// Destinations are refused until publishing exists (issue 5).
-	Destinations json.RawMessage `json:"destinations,omitempty"`
+	// Destinations are posts of the renditions to connected accounts.
+	Destinations []jobs.Destination `json:"destinations,omitempty"`
 }
 
 // exportJSON is an export as history lists show it.
@@ -42,10 +41,11 @@ type exportJSON struct {
 	Error       *codedErrorJSON    `json:"error"`
 }
 
-// exportDetailJSON is one export with its renditions.
+// exportDetailJSON is one export with its renditions and publications.
 type exportDetailJSON struct {
 	exportJSON
-	Renditions []renditionJSON `json:"renditions"`
+	Renditions   []renditionJSON   `json:"renditions"`
+	Publications []publicationJSON `json:"publications"`
 }
 
 // progressJSON is where a running export is.
@@ -114,6 +114,14 @@ func (s *Server) exportDetail(ctx context.Context, e store.Export) (exportDetail
 	d := exportDetailJSON{exportJSON: exportView(e), Renditions: make([]renditionJSON, len(rs))}
 	for i, r := range rs {
 		d.Renditions[i] = s.renditionView(ctx, r, e.ProjectName)
+	}
+	ps, err := s.store.ListPublications(ctx, e.ID)
+	if err != nil {
+		return exportDetailJSON{}, err
+	}
+	d.Publications = make([]publicationJSON, len(ps))
+	for i, p := range ps {
+		d.Publications[i] = publicationView(p)
 	}
 	return d, nil
 }
@@ -192,9 +200,6 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if d := bytes.TrimSpace(req.Destinations); len(d) > 0 && !bytes.Equal(d, []byte("null")) && !bytes.Equal(d, []byte("[]")) {
-		return errcode.New(errcode.InvalidOption, "destinations: publishing is not available yet; export without destinations and download the files")
-	}
 	if req.ProjectID == "" {
 		return errcode.New(errcode.InvalidOption, "project_id is required")
 	}
@@ -220,7 +225,7 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e, err := svc.CreateExport(r.Context(), ws, jobs.ExportRequest{
-		ProjectID: req.ProjectID, Targets: req.Targets, Priority: req.Priority,
+		ProjectID: req.ProjectID, Targets: req.Targets, Priority: req.Priority, Destinations: req.Destinations,
 		Client: strings.TrimSpace(req.Labels.Client), Campaign: strings.TrimSpace(req.Labels.Campaign),
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})

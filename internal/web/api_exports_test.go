@@ -52,7 +52,7 @@ func TestServer_exports(t *testing.T) {
 		code   string
 	}{
 		{"destinations", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "tiktok"}},
-			"destinations": []any{map[string]any{"connection_id": "con_x"}}}, 400, "invalid_option"},
+			"destinations": []any{map[string]any{"connection_id": "con_x"}}}, 422, "platform_not_configured"},
 		{"unknown preset", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "myspace"}}}, 400, "unknown_preset"},
 		{"bad quality", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "tiktok", "quality": "max"}}}, 400, "invalid_option"},
 		{"unknown target field", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "tiktok", "crf": 1}}}, 400, "invalid_option"},

@@ -48,6 +48,10 @@ var statusOf = map[errcode.Code]int{
 	errcode.PlatformRejected:     http.StatusUnprocessableEntity,
 	errcode.PlatformRateLimited:  http.StatusTooManyRequests,
 	errcode.PlatformUnavailable:  http.StatusBadGateway,
+	// The server has no OAuth app for the platform: nothing the request
+	// can change, but nothing wrong with it either.
+	errcode.PlatformNotConfigured: http.StatusUnprocessableEntity,
+	errcode.OAuthFailed:           http.StatusBadRequest,
 }
 
 // apiError is an error as the API shows it.

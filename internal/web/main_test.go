@@ -104,6 +104,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 // renders (one worker, real ffmpeg).
 func newEnvWorkers(t *testing.T, workers bool, opts ...envOption) *env {
 	t.Helper()
+	return newEnvJobs(t, workers, nil, opts...)
+}
+
+// newEnvJobs is newEnvWorkers with pre adjusting the jobs service's options
+// before it is made.
+func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts ...envOption) *env {
+	t.Helper()
 	ctx := t.Context()
 	e := &env{t: t, workers: workers}
 	dir := t.TempDir()
@@ -147,6 +154,9 @@ func newEnvWorkers(t *testing.T, workers bool, opts ...envOption) *env {
 	if e.workers {
 		jo.Workers, jo.WorkDir, jo.FetchPollInterval = 1, filepath.Join(dir, "work"), 100*time.Millisecond
 		jo.Engine = &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: logger}, Logger: logger}
+	}
+	if pre != nil {
+		pre(e, &jo)
 	}
 	e.jobs, err = jobs.New(jo)
 	if err != nil {

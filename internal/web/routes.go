@@ -64,7 +64,7 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 			Handler: s.healthz, Status: 200, Response: healthJSON{}},
 		{Method: "GET", Path: "/metrics", Public: true,
 			Raw: promhttp.HandlerFor(metrics, promhttp.HandlerOpts{})},
-		{Path: "/dl/", Public: true, Raw: s.blob.Handler()},
+		{Path: "/dl/", Public: true, Raw: s.trackDownloads(s.blob.Handler())},
 		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "system", Public: true, Summary: "This API's OpenAPI 3.1 document",
 			Handler: s.openAPIDocument, Status: 200, Response: map[string]any{}},
 
@@ -91,7 +91,7 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 		{Method: "POST", Path: "/api/v1/exports", Tag: "exports", Summary: "Start an export of a project to one or more targets",
 			Handler: s.createExport, Idempotent: true, Request: exportCreateRequest{}, Status: 202, Response: exportDetailJSON{}},
 		{Method: "GET", Path: "/api/v1/exports", Tag: "exports", Summary: "Export history: search and filter, newest first",
-			Handler: s.listExports, Query: append([]param{
+			Handler: s.trackHistoryView(s.listExports), Query: append([]param{
 				{"status", "string", "comma-separated statuses: queued, running, succeeded, partially_failed, failed, canceled"},
 				{"client", "string", "exact client label"},
 				{"campaign", "string", "exact campaign label"},
@@ -106,14 +106,50 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 			Handler: s.cancelExport, Idempotent: true, Status: 200, Response: exportDetailJSON{}},
 		{Method: "POST", Path: "/api/v1/exports/{id}/retry", Tag: "exports", Summary: "Retry a failed or canceled export",
 			Handler: s.retryExport, Idempotent: true, Status: 202, Response: exportDetailJSON{}},
-		{Method: "GET", Path: "/api/v1/exports/{id}/events", Tag: "exports", Summary: "Live progress as server-sent events (progress, rendition, done)",
+		{Method: "GET", Path: "/api/v1/exports/{id}/events", Tag: "exports", Summary: "Live progress as server-sent events (progress, rendition, publication, done)",
 			Handler: s.exportEvents, Query: []param{{"last_event_id", "integer", "resume after this event id (the Last-Event-ID header wins)"}},
-			Status: 200, Events: []any{events.Progress{}, events.Rendition{}, events.Done{}}},
+			Status: 200, Events: []any{events.Progress{}, events.Rendition{}, events.Publication{}, events.Done{}}},
+
+		{Method: "POST", Path: "/api/v1/exports/{id}/publications", Tag: "publications", Summary: "Share a finished export to more connected accounts",
+			Handler: s.addPublications, Idempotent: true, Request: publicationsCreateRequest{}, Status: 202, Response: publicationList{}},
+		{Method: "GET", Path: "/api/v1/publications/{id}", Tag: "publications", Summary: "Get a publication",
+			Handler: s.getPublication, Status: 200, Response: publicationJSON{}},
+		{Method: "PATCH", Path: "/api/v1/publications/{id}", Tag: "publications", Summary: "Reschedule a pending or scheduled publication (schedule_at null: now)",
+			Handler: s.patchPublication, Request: publicationPatchRequest{}, Status: 200, Response: publicationJSON{}},
+		{Method: "POST", Path: "/api/v1/publications/{id}/cancel", Tag: "publications", Summary: "Cancel a pending or scheduled publication",
+			Handler: s.cancelPublication, Idempotent: true, Status: 200, Response: publicationJSON{}},
+
+		{Method: "GET", Path: "/api/v1/connections", Tag: "connections", Summary: "Connected accounts, and which platforms can be connected",
+			Handler: s.listConnections, Status: 200, Response: connectionsJSON{}},
+		{Method: "GET", Path: "/api/v1/connections/{id}", Tag: "connections", Summary: "Get a connected account",
+			Handler: s.getConnection, Status: 200, Response: connectionJSON{}},
+		{Method: "DELETE", Path: "/api/v1/connections/{id}", Tag: "connections", Summary: "Disconnect an account (its pending publications are canceled)",
+			Handler: s.deleteConnection, Status: 204},
+		{Method: "POST", Path: "/api/v1/connections/{platform}/authorize", Tag: "connections", Summary: "Start connecting an account: the URL to open in a browser",
+			Handler: s.authorizeConnection, Request: authorizeRequest{}, Status: 200, Response: authorizeJSON{}},
+		{Method: "GET", Path: "/connect/{platform}", Tag: "connections", Public: true, Summary: "Start connecting an account in a browser (API key or signed-in session): redirects to the platform",
+			Handler: s.connectStart, Query: []param{{"return_to", "string", "local path to return to after the callback"}}, Status: 302},
+		{Method: "GET", Path: "/oauth/{platform}/callback", Public: true, Raw: http.HandlerFunc(s.oauthCallback)},
+
+		{Method: "POST", Path: "/api/v1/webhooks", Tag: "webhooks", Summary: "Add a webhook endpoint (the signing secret is shown once)",
+			Handler: s.createWebhook, Idempotent: true, Request: webhookCreateRequest{}, Status: 201, Response: webhookJSON{}},
+		{Method: "GET", Path: "/api/v1/webhooks", Tag: "webhooks", Summary: "List webhook endpoints",
+			Handler: s.listWebhooks, Status: 200, Response: page[webhookJSON]{}},
+		{Method: "GET", Path: "/api/v1/webhooks/{id}", Tag: "webhooks", Summary: "Get a webhook endpoint",
+			Handler: s.getWebhook, Status: 200, Response: webhookJSON{}},
+		{Method: "DELETE", Path: "/api/v1/webhooks/{id}", Tag: "webhooks", Summary: "Delete a webhook endpoint and its delivery log",
+			Handler: s.deleteWebhook, Status: 204},
+		{Method: "GET", Path: "/api/v1/webhooks/{id}/deliveries", Tag: "webhooks", Summary: "An endpoint's delivery log, newest first",
+			Handler: s.listDeliveries, Query: []param{{"limit", "integer", "how many, 1 to 500 (default 50)"}}, Status: 200, Response: page[deliveryJSON]{}},
+		{Method: "POST", Path: "/api/v1/webhook-deliveries/{id}/redeliver", Tag: "webhooks", Summary: "Send a delivery again",
+			Handler: s.redeliver, Idempotent: true, Status: 202, Response: deliveryJSON{}},
 
 		{Method: "GET", Path: "/api/v1/renditions/{id}", Tag: "renditions", Summary: "Get a rendition with a fresh download link",
 			Handler: s.getRendition, Status: 200, Response: renditionJSON{}},
 		{Method: "POST", Path: "/api/v1/renditions/{id}/save", Tag: "renditions", Summary: "Keep a rendition's file past retention",
 			Handler: s.saveRendition, Idempotent: true, Status: 200, Response: renditionJSON{}},
+
+		s.statsRoute(),
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"outpost/internal/blob"
 	"outpost/internal/config"
+	"outpost/internal/connect"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
 	"outpost/internal/jobs"
@@ -38,6 +39,8 @@ type Deps struct {
 	Exports *jobs.Service
 	Events  *events.Broker
 	Prober  *media.Prober
+	// Connect connects accounts (OAuth); nil: publishing is unavailable.
+	Connect *connect.Service
 	Logger  *slog.Logger
 	// Metrics receives the HTTP metrics and Go runtime collectors; it must
 	// also be a prometheus.Gatherer (a *prometheus.Registry is both), which
@@ -53,6 +56,13 @@ type exportService interface {
 	CreateExport(ctx context.Context, workspaceID string, req jobs.ExportRequest) (store.Export, error)
 	CancelExport(ctx context.Context, workspaceID, exportID string) (store.Export, error)
 	RetryExport(ctx context.Context, workspaceID, exportID string) (store.Export, error)
+}
+
+// publishService is what the publication routes need of jobs.Service.
+type publishService interface {
+	AddPublications(ctx context.Context, workspaceID, exportID string, dests []jobs.Destination) ([]store.Publication, error)
+	CancelPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
+	ReschedulePublication(ctx context.Context, workspaceID, id string, at time.Time) (store.Publication, error)
 }
 
 // eventSource is what the SSE stream needs of events.Broker.
@@ -74,6 +84,10 @@ type Server struct {
 	store   *store.Store
 	blob    *blob.Store
 	exports exportService
+	publish publishService
+	conns   connectionService
+	hooks   webhookService
+	connect *connect.Service
 	events  eventSource
 	prober  *media.Prober
 	logger  *slog.Logger
@@ -82,6 +96,8 @@ type Server struct {
 	metrics *httpMetrics
 	// tmpDir receives uploads and fetched sources while they are probed.
 	tmpDir string
+	// webhookLoopback accepts webhook URLs on 127.0.0.1 (tests only).
+	webhookLoopback bool
 
 	heartbeat time.Duration
 	now       func() time.Time
@@ -126,8 +142,9 @@ func New(d Deps) (*Server, error) {
 	}
 	// A nil *jobs.Service in an interface would not be nil: keep nil nil.
 	if d.Exports != nil {
-		s.exports = d.Exports
+		s.exports, s.publish, s.conns, s.hooks = d.Exports, d.Exports, d.Exports, d.Exports
 	}
+	s.connect = d.Connect
 	if d.Events != nil {
 		s.events = d.Events
 	}

@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"outpost/internal/cli"
+	"outpost/internal/config"
+	"outpost/internal/errcode"
+	"outpost/internal/publish"
+	"outpost/internal/sandbox"
+)
+
+// sandboxServer is the platform emulators served on a listener of their
+// own: the platforms' real paths at the root of one origin.
+type sandboxServer struct {
+	sb  *sandbox.Server
+	ln  net.Listener
+	srv *http.Server
+	url string
+}
+
+// startSandbox binds addr and builds the emulators; serve starts serving.
+func startSandbox(addr string, opts sandbox.Options, logger *slog.Logger) (*sandboxServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.ConfigInvalid, err, "sandbox: listen on "+addr+" (OUTPOST_SANDBOX_ADDR, --sandbox-addr)")
+	}
+	u := listenURL(ln)
+	opts.BaseURL = u
+	opts.Logger = logger
+	sb := sandbox.New(opts)
+	return &sandboxServer{sb: sb, ln: ln, url: u, srv: &http.Server{
+		Handler:           sb,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}}, nil
+}
+
+// listenURL is the http URL of a listener (localhost for any address).
+func listenURL(ln net.Listener) string {
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+func (s *sandboxServer) serve() error {
+	err := s.srv.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *sandboxServer) shutdown(ctx context.Context) {
+	if err := s.srv.Shutdown(ctx); err != nil {
+		_ = s.srv.Close()
+	}
+}
+
+func (s *sandboxServer) close() error {
+	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return errors.Join(err, s.sb.Close())
+}
+
+// sandboxPlatforms points every platform at the sandbox with the OAuth
+// client it registers.
+func sandboxPlatforms(base string) map[string]config.Platform {
+	out := map[string]config.Platform{}
+	for _, p := range publish.Platforms {
+		c := sandbox.DefaultClient(p)
+		out[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: base}
+	}
+	return out
+}
+
+// printSandbox writes the sandbox's URLs and endpoints.
+func printSandbox(w io.Writer, base string, clients bool) {
+	fmt.Fprintf(w, "  platform emulators (sandbox) at %s\n", base)
+	fmt.Fprintf(w, "    posted so far:  %s/_sandbox/  (JSON: %s/_sandbox/state)\n", base, base)
+	fmt.Fprintf(w, "    faults:         POST %s/_sandbox/faults {\"platform\",\"kind\":\"5xx|429|quota|reset|expire_token|revoke|slow_processing|reject\",\"count\"}\n", base)
+	if clients {
+		fmt.Fprintln(w, "    OAuth clients (id / secret), base URL for every platform's API and OAuth:")
+		for _, p := range publish.Platforms {
+			c := sandbox.DefaultClient(p)
+			fmt.Fprintf(w, "      %-10s %s / %s\n", p, c.ID, c.Secret)
+		}
+		var env []string
+		for _, p := range []string{"youtube", "facebook", "instagram", "linkedin", "tiktok"} {
+			c := sandbox.DefaultClient(p)
+			up := strings.ToUpper(p)
+			env = append(env, fmt.Sprintf("OUTPOST_%s_CLIENT_ID=%s OUTPOST_%s_CLIENT_SECRET=%s OUTPOST_%s_BASE_URL=%s", up, c.ID, up, c.Secret, up, base))
+		}
+		fmt.Fprintf(w, "    to point `outpost serve` here:\n      %s\n", strings.Join(env, " \\\n      "))
+	}
+}
+
+// runSandbox is `outpost sandbox`: the emulators alone, until interrupted.
+func runSandbox(ctx context.Context, env *cli.Env, args []string) int {
+	fs := newFlagSet(env, "sandbox")
+	addr := fs.String("addr", "127.0.0.1:9900", "listen address, host:port")
+	autoApprove := fs.Bool("auto-approve", false, "skip the consent page: authorize redirects at once")
+	delay := fs.Duration("processing-delay", 0, "how long uploads stay processing")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cli.ExitOK
+		}
+		return cli.ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "outpost sandbox: unexpected argument %q\n", fs.Arg(0))
+		return cli.ExitUsage
+	}
+	logger := env.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
+	sb, err := startSandbox(*addr, sandbox.Options{AutoApprove: *autoApprove, ProcessingDelay: *delay}, logger)
+	if err != nil {
+		return fail(env, err)
+	}
+	defer sb.close()
+	errc := make(chan error, 1)
+	go func() { errc <- sb.serve() }()
+	fmt.Fprintf(env.Stdout, "Outpost sandbox is running at %s (Ctrl-C to stop)\n", sb.url)
+	printSandbox(env.Stdout, sb.url, true)
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	sb.shutdown(sctx)
+	if err != nil {
+		return fail(env, fmt.Errorf("sandbox: %w", err))
+	}
+	return cli.ExitOK
+}

@@ -1,0 +1,202 @@
+package app_test
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"outpost/internal/jobs"
+	"outpost/internal/media/mediatest"
+	"outpost/internal/store"
+	"outpost/internal/tests3"
+)
+
+// TestScaleOut_twoWorkers runs the scale-out shape of DESIGN §1 as separate
+// processes: `outpost serve --workers 0` (API only) and two `outpost worker`
+// nodes with their own data dirs, on one PostgreSQL database and one S3
+// bucket (versitygw). Exports created over the API are rendered by both
+// workers, each rendition lands in the bucket once, and the presigned
+// download links work.
+func TestScaleOut_twoWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs PostgreSQL, versitygw and three outpost processes")
+	}
+	t.Parallel()
+	needFFmpeg(t)
+	dsn := pg.NewDatabase(t)
+	gw := tests3.Start(t)
+	const bucket = "outpost-scale"
+	blobURL := gw.Bucket(t, bucket)
+	bin := buildOutpost(t)
+
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	common := append(withoutOutpostEnv(os.Environ()), gw.Env()...)
+	common = append(common,
+		"OUTPOST_DATABASE_URL="+dsn,
+		"OUTPOST_BLOB_URL="+blobURL,
+		"OUTPOST_SECRET_KEY="+strings.Repeat("5c", 32),
+		"OUTPOST_LOG_LEVEL=info",
+	)
+	logDir := t.TempDir()
+	serveLog := filepath.Join(logDir, "serve.log")
+	startOutpost(t, bin, "serve", append(slices.Clone(common),
+		"OUTPOST_DATA_DIR="+t.TempDir(),
+		"OUTPOST_LISTEN=127.0.0.1:"+port,
+		"OUTPOST_BOOTSTRAP_API_KEY="+testAPIKey,
+		"OUTPOST_WORKERS=0",
+	), serveLog, base)
+	// serve migrated the database; the workers start on it.
+	workerLogs := []string{filepath.Join(logDir, "worker-a.log"), filepath.Join(logDir, "worker-b.log")}
+	for _, logPath := range workerLogs {
+		startOutpost(t, bin, "worker", append(slices.Clone(common),
+			"OUTPOST_DATA_DIR="+t.TempDir(),
+			"OUTPOST_RENDER_CONCURRENCY=1",
+		), logPath, "")
+	}
+	logs := func() string {
+		var b strings.Builder
+		for _, p := range append([]string{serveLog}, workerLogs...) {
+			fmt.Fprintf(&b, "--- %s\n%s\n", filepath.Base(p), tail(p))
+		}
+		return b.String()
+	}
+
+	src := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, Audio: true})
+	var prj struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	upload(t, base+"/api/v1/projects", src, &prj)
+	if prj.Status != "ready" {
+		t.Fatalf("project = %+v", prj)
+	}
+	presets := []string{"gif-480p", "mp4-720p", "gif-480p", "mp4-720p", "gif-480p", "mp4-720p"}
+	ids := make([]string, len(presets))
+	for i, p := range presets {
+		var exp struct {
+			ID string `json:"id"`
+		}
+		postJSON(t, base+"/api/v1/exports", map[string]any{
+			"project_id": prj.ID,
+			"targets":    []map[string]any{{"preset": p, "quality": "web"}},
+		}, http.StatusAccepted, &exp)
+		ids[i] = exp.ID
+	}
+
+	s, err := store.Open(t.Context(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var keys []string
+	for _, id := range ids {
+		x := waitExportOrLogs(t, s, id, 90*time.Second, logs)
+		if x.Status != store.ExportSucceeded {
+			t.Fatalf("export %s = %s %s %s\n%s", id, x.Status, x.ErrorCode, x.ErrorMessage, logs())
+		}
+		rends, err := s.ListRenditions(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rends) != 1 || rends[0].Status != store.RenditionSucceeded || rends[0].BlobKey == "" {
+			t.Fatalf("export %s renditions = %+v", id, rends)
+		}
+		keys = append(keys, rends[0].BlobKey)
+	}
+
+	// Both workers rendered: River's job table says who attempted each job.
+	client, err := river.NewClient(s.RiverDriver(), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jl, err := client.JobList(t.Context(), river.NewJobListParams().Kinds(jobs.KindRender).
+		States(rivertype.JobStateCompleted, rivertype.JobStateRunning).First(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byNode := map[string]int{}
+	for _, j := range jl.Jobs {
+		if len(j.AttemptedBy) > 0 {
+			byNode[j.AttemptedBy[len(j.AttemptedBy)-1]]++
+		}
+	}
+	t.Logf("render jobs by node: %v", byNode)
+	if len(jl.Jobs) < len(ids) {
+		t.Errorf("%d render jobs, want at least %d", len(jl.Jobs), len(ids))
+	}
+	if len(byNode) < 2 {
+		t.Errorf("render jobs done by %d node(s) %v, want both workers\n%s", len(byNode), byNode, logs())
+	}
+
+	// Each rendition is in the bucket once, and nothing else is under
+	// renditions/.
+	var objects []string
+	root := gw.ObjectPath(bucket, "")
+	_ = filepath.WalkDir(filepath.Join(root, "renditions"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			objects = append(objects, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	slices.Sort(objects)
+	slices.Sort(keys)
+	if !slices.Equal(objects, keys) {
+		t.Errorf("objects in the bucket = %v\nwant the renditions' keys %v", objects, keys)
+	}
+
+	// The API hands out presigned S3 links, and they download the file.
+	for _, id := range ids {
+		var x struct {
+			Renditions []struct {
+				SizeBytes   int64  `json:"size_bytes"`
+				DownloadURL string `json:"download_url"`
+			} `json:"renditions"`
+		}
+		do(t, http.MethodGet, base+"/api/v1/exports/"+id, "", nil, http.StatusOK, &x)
+		if len(x.Renditions) != 1 {
+			t.Fatalf("export %s: %d renditions", id, len(x.Renditions))
+		}
+		r := x.Renditions[0]
+		if !strings.HasPrefix(r.DownloadURL, gw.Endpoint+"/"+bucket+"/") || !strings.Contains(r.DownloadURL, "X-Amz-Signature=") {
+			t.Fatalf("download_url = %s, want a presigned link to %s", r.DownloadURL, gw.Endpoint)
+		}
+		resp, err := http.Get(r.DownloadURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n != r.SizeBytes || n == 0 {
+			t.Errorf("GET presigned link of %s: status %d, %d bytes, want 200 and %d", id, resp.StatusCode, n, r.SizeBytes)
+		}
+	}
+}
+
+// waitExportOrLogs waits for a final status, with the processes' logs in
+// the failure.
+func waitExportOrLogs(t *testing.T, s *store.Store, id string, timeout time.Duration, logs func() string) store.Export {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		x, err := s.GetExport(t.Context(), id)
+		if err == nil && x.Status.Final() {
+			return x
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export %s not final after %s: %s %+v, %v\n%s", id, timeout, x.Status, x.Progress, err, logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

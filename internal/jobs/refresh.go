@@ -1,0 +1,185 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"outpost/internal/connect"
+	"outpost/internal/store"
+)
+
+// KindRefresh is the periodic connection refresh job's kind.
+const KindRefresh = "connection.refresh"
+
+// Refresh policy.
+const (
+	// refreshLongLived: tokens that live at least this long are renewed
+	// ahead by the periodic job (TikTok's day, LinkedIn's and Meta's 60
+	// days); shorter ones (Google's hour) are renewed when used.
+	refreshLongLived = 12 * time.Hour
+	// refreshWindow: the periodic job looks at tokens ending within it.
+	refreshWindow = 16 * 24 * time.Hour
+	refreshBatch  = 500
+)
+
+// RefreshArgs are the periodic refresh job's arguments.
+type RefreshArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RefreshArgs) Kind() string { return KindRefresh }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (RefreshArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 3}
+}
+
+type refreshWorker struct {
+	river.WorkerDefaults[RefreshArgs]
+	s *Service
+}
+
+func (w *refreshWorker) Timeout(*river.Job[RefreshArgs]) time.Duration { return 10 * time.Minute }
+
+func (w *refreshWorker) Work(ctx context.Context, _ *river.Job[RefreshArgs]) error {
+	res, err := w.s.RefreshConnections(ctx, time.Now())
+	if res != (RefreshResult{}) {
+		w.s.logger.InfoContext(ctx, "connections checked", "refreshed", res.Refreshed, "expired", res.Expired,
+			"warned", res.Warned, "failed", res.Failed)
+	}
+	return err
+}
+
+// RefreshResult counts what RefreshConnections did.
+type RefreshResult struct {
+	Refreshed int // tokens renewed ahead of their end
+	Expired   int // grants found dead: the connection needs the user
+	Warned    int // connection.expiring sent
+	Failed    int // refreshes that failed for now (retried next round)
+}
+
+// RefreshConnections renews, as of now, the long-lived tokens that have
+// used three quarters of their life, marks connections whose grant is dead
+// expired (connection.expired), and sends connection.expiring once per
+// grant that will end within the warning time and cannot be renewed (an
+// access token without a refresh token, or the refresh token itself).
+func (s *Service) RefreshConnections(ctx context.Context, now time.Time) (RefreshResult, error) {
+	var res RefreshResult
+	if s.connect == nil {
+		return res, nil
+	}
+	cs, err := s.store.ListConnectionsDue(ctx, now.Add(refreshWindow), now.Add(s.warning), refreshBatch)
+	if err != nil {
+		return res, err
+	}
+	var errs []error
+	for _, c := range cs {
+		if ctx.Err() != nil {
+			break
+		}
+		if due(c, now) && connect.Refreshable(c) && s.connect.Configured(c.Platform) {
+			nc, err := s.connect.Refresh(ctx, c)
+			switch {
+			case errors.Is(err, connect.ErrExpired):
+				res.Expired++
+				errs = append(errs, s.notifyExpired(ctx, nc, err))
+				continue
+			case err != nil:
+				res.Failed++
+				s.logger.WarnContext(ctx, "refresh connection", "connection_id", c.ID, "platform", c.Platform, "error", err)
+				continue
+			}
+			res.Refreshed++
+			c = nc
+		}
+		if ends, ok := grantEnd(c); ok && c.ExpiryWarnedAt == nil && ends.Sub(now) < s.warning {
+			if err := s.warnExpiring(ctx, c, ends, now); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			res.Warned++
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return res, fmt.Errorf("refresh connections: %w", err)
+	}
+	return res, nil
+}
+
+// due reports whether a long-lived access token has used three quarters of
+// its life (measured from when the tokens were last stored).
+func due(c store.Connection, now time.Time) bool {
+	if c.TokenExpiresAt == nil {
+		return false
+	}
+	life := c.TokenExpiresAt.Sub(c.UpdatedAt)
+	if life < refreshLongLived {
+		return false
+	}
+	return c.TokenExpiresAt.Sub(now) < life/4
+}
+
+// grantEnd is when the connection stops working unless the user connects
+// again: its refresh token's end, or its access token's when it cannot be
+// renewed.
+func grantEnd(c store.Connection) (time.Time, bool) {
+	if c.RefreshExpiresAt != nil {
+		return *c.RefreshExpiresAt, true
+	}
+	if !connect.Refreshable(c) && c.TokenExpiresAt != nil {
+		return *c.TokenExpiresAt, true
+	}
+	return time.Time{}, false
+}
+
+// connectionPayload is the data of connection.* webhooks.
+type connectionPayload struct {
+	ID          string     `json:"id"`
+	Platform    string     `json:"platform"`
+	AccountID   string     `json:"account_id"`
+	AccountName string     `json:"account_name"`
+	Status      string     `json:"status"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+}
+
+func (s *Service) warnExpiring(ctx context.Context, c store.Connection, ends, now time.Time) error {
+	// One warning per grant end (to the hour: platforms round expiries).
+	err := s.emit(ctx, store.Event{ID: eventID(c.ID, EventConnectionExpiring, ends.UTC().Truncate(time.Hour).Format(time.RFC3339)),
+		WorkspaceID: c.WorkspaceID, Type: EventConnectionExpiring, SubjectID: c.ID},
+		connectionPayload{ID: c.ID, Platform: c.Platform, AccountID: c.AccountID, AccountName: c.AccountName,
+			Status: string(c.Status), ExpiresAt: &ends})
+	if err != nil {
+		return err
+	}
+	return s.store.MarkConnectionWarned(ctx, c.ID, now)
+}
+
+// notifyExpired sends connection.expired for a connection a refresh found
+// dead.
+func (s *Service) notifyExpired(ctx context.Context, c store.Connection, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.emit(ctx, store.Event{ID: eventID(c.ID, EventConnectionExpired, c.UpdatedAt.UTC().Format(time.RFC3339Nano)),
+		WorkspaceID: c.WorkspaceID, Type: EventConnectionExpired, SubjectID: c.ID},
+		connectionPayload{ID: c.ID, Platform: c.Platform, AccountID: c.AccountID, AccountName: c.AccountName,
+			Status: string(store.ConnectionExpired), ExpiresAt: c.TokenExpiresAt, Reason: cause.Error()})
+}
+
+// expireConnection marks a connection expired (its token was refused even
+// after a refresh) and sends connection.expired.
+func (s *Service) expireConnection(ctx context.Context, c store.Connection, cause error) (store.Connection, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if c.Status != store.ConnectionActive {
+		return c, nil
+	}
+	if err := s.store.SetConnectionStatus(ctx, c.ID, store.ConnectionExpired); err != nil {
+		return c, err
+	}
+	c.Status = store.ConnectionExpired
+	return c, s.notifyExpired(ctx, c, cause)
+}

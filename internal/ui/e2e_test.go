@@ -1,0 +1,497 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"outpost/internal/media/mediatest"
+)
+
+// chromiumPath finds Debian's chromium. Without it the browser test skips,
+// or fails when CI is set.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("OUTPOST_CHROMIUM"), "/usr/bin/chromium", "chromium"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is missing: install it (apt-get install -y chromium) — the browser tests need it in CI")
+	}
+	t.Skip("chromium is not installed (apt-get install -y chromium): skipping the browser test")
+	return ""
+}
+
+// artifactsDir is artifacts/ui at the repository root (git-ignored); the
+// test's earlier screenshots (named prefix*.png) are removed.
+func artifactsDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = parent
+	}
+	out := filepath.Join(dir, "artifacts", "ui")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := filepath.Glob(filepath.Join(out, prefix+"*.png"))
+	for _, f := range old {
+		_ = os.Remove(f)
+	}
+	return out
+}
+
+// pageState is what the test polls on the export page.
+type pageState struct {
+	Path    string `json:"path"`
+	Percent string `json:"percent"`
+	Success bool   `json:"success"`
+	Stage   string `json:"stage"`
+}
+
+// TestE2E_browser drives the real UI in Chromium against the real service
+// (SQLite, file blobs, River with one worker, ffmpeg): sign in, upload a
+// clip, open the export modal with Ctrl+E, pick three formats at Web
+// quality, export, watch the progress reach 100 %, download from the
+// success screen, find the export in history by search and download again.
+// Screenshots of each step go to artifacts/ui/.
+func TestE2E_browser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium and renders with ffmpeg")
+	}
+	shots := artifactsDir(t, "[0-9]")
+	e := newEnv(t, envOptions{workers: true, admin: "ada@example.com"})
+	src := mediatest.Generate(t, mediatest.Spec{Width: 640, Height: 360, Duration: 3, FPS: 25, Audio: true})
+	clip := filepath.Join(t.TempDir(), "Launch teaser.mp4")
+	if data, err := os.ReadFile(src); err != nil || os.WriteFile(clip, data, 0o600) != nil {
+		t.Fatalf("copy clip: %v", err)
+	}
+
+	b := startBrowser(t, shots, "")
+	ctx, shot, do, click, eval, waitFor := b.ctx, b.shot, b.do, b.click, b.eval, b.waitFor
+
+	// 1. Sign in.
+	do("open the UI", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)))
+	shot("signin", false)
+	do("sign in",
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("upload-form")),
+	)
+
+	// 2. The first-run tour, once.
+	do("tour", chromedp.WaitVisible(chromedp.CSS(`.tour`)))
+	shot("projects-empty-tour", false)
+	do("tour next", chromedp.Click(chromedp.CSS(`.tour .tour-next`)), chromedp.WaitVisible(chromedp.CSS(`.tour`)))
+	do("skip tour", chromedp.Click(chromedp.CSS(`.tour .tour-skip`)), chromedp.WaitNotPresent(chromedp.CSS(`.tour`)))
+	if v := eval(`localStorage.getItem('outpost.tour.v1') ? 'yes' : 'no'`); v != "yes" {
+		t.Error("the tour is not remembered")
+	}
+
+	// 3. Upload, slowed down so that the progress bar shows.
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatalf("network enable: %v", err)
+	}
+	fi, _ := os.Stat(clip)
+	throttle := func(bytesPerSec float64) {
+		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{UploadThroughput: bytesPerSec, DownloadThroughput: -1}}})
+		if err != nil {
+			t.Logf("network throttling not available: %v", err)
+		}
+	}
+	throttle(float64(fi.Size()) / 2.5)
+	do("fill the upload form",
+		chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{clip}),
+		chromedp.SendKeys(chromedp.CSS(`#upload-form input[name=client]`), "Acme"),
+		chromedp.SendKeys(chromedp.CSS(`#upload-form input[name=campaign]`), "Spring launch"),
+		chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)),
+	)
+	sawProgress := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		v := eval(`(() => { const p = document.querySelector('.upload-progress progress');
+			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`)
+		if v == "yes" {
+			sawProgress = true
+			shot("upload-progress", false)
+			break
+		}
+		if v == "done" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !sawProgress {
+		t.Log("the upload finished before its progress could be photographed")
+	}
+	throttle(-1)
+	waitFor("the uploaded project", `location.search.includes('uploaded') && document.querySelector('.card .poster.loaded') ? 'yes' : 'no'`, 30*time.Second)
+	shot("project-list", true)
+	if v := eval(`document.querySelector('.card').innerText`); !strings.Contains(v, "Launch teaser") ||
+		!strings.Contains(v, "Acme") || !strings.Contains(v, "0:03") && !strings.Contains(v, "3 s") {
+		t.Errorf("project card: %q", v)
+	}
+
+	// 4. Ctrl+E opens the export modal, with the landscape defaults.
+	do("ctrl+e", chromedp.Click(chromedp.CSS(`h1`)), chromedp.KeyEvent("e", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.WaitVisible(chromedp.CSS(`#export-modal .tile[data-id="mp4-720p"]`)))
+	if v := eval(`[...document.querySelectorAll('#export-modal .tile[aria-pressed=true]')].map(b => b.dataset.id).join(',')`); v != "youtube-1080p,linkedin-landscape" {
+		t.Errorf("pre-selected formats: %q", v)
+	}
+	if v := eval(`document.activeElement.closest('#export-modal') ? 'yes' : 'no'`); v != "yes" {
+		t.Error("focus is not in the modal")
+	}
+	shot("modal-defaults", false)
+
+	// 5. Three formats at Web quality; the framing follows the fit mode.
+	do("pick formats",
+		click(`.tile[data-id="youtube-1080p"]`),
+		click(`.tile[data-id="linkedin-landscape"]`),
+		click(`.tile[data-id="mp4-720p"]`),
+		click(`.tile[data-id="gif-480p"]`),
+		click(`.tile[data-id="linkedin-square"]`),
+		click(`#export-modal input[name=quality][value=web]`),
+		click(`#export-modal .advanced summary`),
+		click(`#export-modal input[name=fit][value=pad]`),
+	)
+	if v := eval(`[...document.querySelectorAll('#export-modal .targets .target')].map(li => li.dataset.id).join(',')`); v != "mp4-720p,gif-480p,linkedin-square" {
+		t.Errorf("selected targets: %q", v)
+	}
+	if v := eval(`document.querySelector('.target[data-id="linkedin-square"] .frame').className`); v != "frame fit-pad" {
+		t.Errorf("square preview after choosing pad: %q", v)
+	}
+	if v := eval(`document.querySelector('#export-modal .total').textContent`); !strings.HasPrefix(v, "Total ") {
+		t.Errorf("size estimate: %q", v)
+	}
+	do("share fields have counters", chromedp.WaitVisible(chromedp.CSS(`#export-modal .note`)))
+	if v := eval(`document.querySelector('textarea[name=ig_caption]').parentElement.querySelector('.counter').textContent`); v != "0 / 2,200" {
+		t.Errorf("Instagram caption counter: %q", v)
+	}
+	// Sizes are measured by a sample encode (engine.Estimate) and replace
+	// the upper bounds.
+	waitFor("measured sizes", `[...document.querySelectorAll('#export-modal .targets .target-est')].every(e => e.textContent.startsWith('≈')) &&
+		document.querySelector('#export-modal .total').textContent.startsWith('Total ≈') ? 'yes' : 'no'`, 60*time.Second)
+	shot("modal-three-formats", false)
+	do("save as preset", click(`#export-modal .save-toggle`),
+		chromedp.WaitVisible(chromedp.ID("preset-name")),
+		chromedp.SendKeys(chromedp.ID("preset-name"), "Web, padded"+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("toast")))
+	if v := eval(`document.getElementById('toast').textContent`); !strings.Contains(v, "Saved preset “Web, padded”") {
+		t.Errorf("save preset: %q", v)
+	}
+	do("scroll to distribution", chromedp.ScrollIntoView(chromedp.CSS(`#export-modal .share-fields`)))
+	shot("modal-distribution", false)
+
+	// 6. Enter confirms; the progress page follows the render live.
+	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
+	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
+	exportID := strings.TrimPrefix(eval(`location.pathname`), "/exports/")
+	maxPct, midShot := 0, false
+	for deadline := time.Now().Add(120 * time.Second); ; {
+		if time.Now().After(deadline) {
+			shot("timeout-progress", true)
+			t.Fatalf("the export did not finish (max %d %%)", maxPct)
+		}
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](`({path: location.pathname,
+			percent: (document.querySelector('#percent') || {}).textContent || '',
+			stage: (document.querySelector('.stage-active .stage-label') || {}).textContent || '',
+			success: !!document.querySelector('#success')})`))
+		if err != nil {
+			time.Sleep(100 * time.Millisecond) // the page is reloading
+			continue
+		}
+		var p int
+		if _, err := fmt.Sscanf(st.Percent, "%d", &p); err == nil && p > maxPct {
+			maxPct = p
+		}
+		if !midShot && st.Stage == "Rendering Video" && p >= 5 && p < 90 {
+			midShot = true
+			shot("progress", false)
+		}
+		if st.Success {
+			break
+		}
+		time.Sleep(80 * time.Millisecond)
+	}
+	if maxPct < 100 {
+		t.Errorf("progress seen up to %d %%, not 100 %%", maxPct)
+	}
+	if !midShot {
+		t.Log("the render finished before a mid-way screenshot")
+	}
+
+	// 7. The success screen links every file; the links download.
+	shot("success", true)
+	links := eval(`[...document.querySelectorAll('#success a.btn-download')].map(a => a.href).join('\n')`)
+	if n := len(strings.Fields(links)); n != 3 {
+		t.Fatalf("success screen has %d download links: %q", n, links)
+	}
+	for _, l := range strings.Fields(links) {
+		res, err := http.Get(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || n == 0 {
+			t.Errorf("download %s: %d, %d bytes", l, res.StatusCode, n)
+		}
+	}
+
+	// 8. History: live search finds it; its links download again.
+	do("history", chromedp.Navigate(e.ts.URL+"/history"), chromedp.WaitVisible(chromedp.ID("hq")),
+		chromedp.SendKeys(chromedp.ID("hq"), "launch"))
+	waitFor("the search result", fmt.Sprintf(`location.search === '?q=launch' && document.querySelectorAll('#history-rows tr.hrow').length === 1 &&
+		document.querySelector('#history-rows tr.hrow[data-row=%q]') ? 'yes' : 'no'`, exportID), 10*time.Second)
+	shot("history-search", true)
+	statuses, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](fmt.Sprintf(`Promise.all([...document.querySelectorAll('tr[data-row=%q] .files a.dl')]
+		.map(a => fetch(a.href).then(r => r.blob().then(() => r.status))))`, exportID), chromedp.EvalAwaitPromise))
+	if err != nil || len(statuses) != 3 {
+		t.Fatalf("re-download: %v %v", statuses, err)
+	}
+	for _, s := range statuses {
+		if s != http.StatusOK {
+			t.Errorf("re-download status %d", s)
+		}
+	}
+	do("a search with no match", chromedp.SendKeys(chromedp.ID("hq"), "zzz"))
+	waitFor("the empty result", `document.querySelector('#history-rows .empty-row') ? 'yes' : 'no'`, 10*time.Second)
+
+	// The preset saved from the modal is listed, with its settings.
+	do("presets", chromedp.Navigate(e.ts.URL+"/presets"), chromedp.WaitVisible(chromedp.CSS(`.preset-item`)))
+	if v := eval(`document.querySelector('.preset-item').innerText`); !strings.Contains(v, "Web, padded") ||
+		!strings.Contains(v, "MP4 720p") || !strings.Contains(v, "Web, pad") {
+		t.Errorf("presets page: %q", v)
+	}
+	shot("presets", true)
+
+	// 9. Tablet width: history, the export page and the modal still work.
+	do("tablet", chromedp.EmulateViewport(768, 1024), chromedp.Navigate(e.ts.URL+"/history"),
+		chromedp.WaitVisible(chromedp.CSS(`tr.hrow`)))
+	shot("tablet-history", true)
+	do("tablet export page", chromedp.Navigate(e.ts.URL+"/exports/"+exportID), chromedp.WaitVisible(chromedp.ID("success")))
+	do("tablet modal", chromedp.Click(chromedp.CSS(`#success a[data-export]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#export-modal .tile[data-id="tiktok"]`)))
+	if v := eval(`[...document.querySelectorAll('#export-modal .tile[aria-pressed=true]')].map(b => b.dataset.id).join(',')`); v != "linkedin-square,mp4-720p,gif-480p" {
+		t.Errorf("the second export does not suggest the most used formats: %q", v)
+	}
+	shot("tablet-modal", false)
+	do("escape closes", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("export-modal")))
+	if v := eval(`document.activeElement && document.activeElement.matches('a[data-export]') ? 'yes' : 'no'`); v != "yes" {
+		t.Error("focus did not return to the button that opened the modal")
+	}
+
+	b.finish()
+}
+
+// browserSession is a headless Chromium tab with the test's helpers.
+type browserSession struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+	start    time.Time
+	step     int
+	dir      string
+	prefix   string
+	// pagesMayFail ignores the browser's log of error statuses (a page
+	// that is meant to answer 404 or 422).
+	pagesMayFail bool
+}
+
+// startBrowser starts Debian's chromium with the flags the project uses, a
+// fresh profile, and a listener that records console errors, uncaught
+// exceptions and CSP refusals (finish fails the test on any).
+func startBrowser(t *testing.T, dir, prefix string) *browserSession {
+	t.Helper()
+	chromium := chromiumPath(t)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	// The browser lives as long as the context of its first run: start it
+	// on one without a deadline, then bound the scenario.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 180*time.Second)
+	t.Cleanup(cancel)
+	b := &browserSession{t: t, ctx: ctx, start: time.Now(), dir: dir, prefix: prefix}
+	go func() {
+		for m, err := range chromedp.Console(bctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.mu.Lock()
+				b.problems = append(b.problems, m.String()+" @ "+m.URL)
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// finish fails the test on any console error seen.
+func (b *browserSession) finish() {
+	b.t.Helper()
+	time.Sleep(100 * time.Millisecond) // let the last messages arrive
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		if b.pagesMayFail && strings.Contains(p, "Failed to load resource: the server responded with a status of") {
+			continue
+		}
+		b.t.Errorf("browser console: %s", p)
+	}
+}
+
+// shot saves a screenshot: the viewport, or the whole page from its top.
+func (b *browserSession) shot(name string, full bool) {
+	b.t.Helper()
+	b.step++
+	var buf []byte
+	var err error
+	if full {
+		_ = chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		buf, err = chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	} else {
+		buf, err = chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	}
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(b.dir, fmt.Sprintf("%s%02d-%s.png", b.prefix, b.step, name))
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("%5.1fs %s", time.Since(b.start).Seconds(), filepath.Base(path))
+}
+
+func (b *browserSession) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.shot("failed-"+strings.ReplaceAll(what, " ", "-"), false)
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// click scrolls the element to the middle first, as a person scrolls
+// before clicking: the modal's footer sticks to the bottom.
+func (b *browserSession) click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)),
+		chromedp.Click(chromedp.CSS(sel)))
+}
+
+func (b *browserSession) eval(js string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// waitFor polls js until it returns "yes".
+func (b *browserSession) waitFor(what, js string, d time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
+	for b.eval(js) != "yes" {
+		if time.Now().After(deadline) {
+			b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
+			b.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestE2E_firstRun creates the admin through the one-time setup link in
+// the browser, then visits the pages of features still to come and a
+// missing page.
+func TestE2E_firstRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	shots := artifactsDir(t, "first-run-")
+	e := newEnv(t, envOptions{})
+	b := startBrowser(t, shots, "first-run-")
+	b.pagesMayFail = true
+	b.do("sign-in page", chromedp.Navigate(e.ts.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS(`.flash-info`)))
+	b.shot("signin-no-account", false)
+	b.do("setup page", chromedp.Navigate(e.ui.SetupURL(e.ts.URL)), chromedp.WaitVisible(chromedp.CSS(`input[name=confirm]`)))
+	b.do("fill setup",
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Grace"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "grace@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.SendKeys(chromedp.CSS(`input[name=confirm]`), testPassword+"!"))
+	b.shot("setup", false)
+	b.do("mismatch", chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash-error`)))
+	if v := b.eval(`document.querySelector('.flash-error').innerText`); !strings.Contains(v, "The two passwords differ") {
+		t.Errorf("mismatch message: %q", v)
+	}
+	b.shot("setup-error", false)
+	b.do("retry setup",
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.SendKeys(chromedp.CSS(`input[name=confirm]`), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/setup"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if v := b.eval(`document.querySelector('.account .who').textContent`); v != "Grace" {
+		t.Errorf("signed in as %q", v)
+	}
+	b.do("connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`.placeholder`)))
+	b.shot("connections", true)
+	b.do("missing page", chromedp.Navigate(e.ts.URL+"/no/such/page"), chromedp.WaitVisible(chromedp.CSS(`.flash-error`)))
+	b.shot("not-found", true)
+	// Ctrl+E with no project says what to do.
+	b.do("ctrl+e without projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("upload-form")),
+		chromedp.KeyEvent(kb.Escape), chromedp.KeyEvent("e", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.WaitVisible(chromedp.ID("toast")))
+	if v := b.eval(`document.getElementById('toast').textContent`); !strings.Contains(v, "Upload a video first") {
+		t.Errorf("ctrl+e without projects: %q", v)
+	}
+	b.finish()
+}

@@ -1,0 +1,285 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	"outpost/internal/blob"
+	"outpost/internal/config"
+	"outpost/internal/engine"
+	"outpost/internal/events"
+	"outpost/internal/jobs"
+	"outpost/internal/media"
+	"outpost/internal/store"
+	"outpost/internal/web"
+)
+
+// sqliteTemplate is a migrated database each test copies: migrating takes
+// about a second under -race.
+var sqliteTemplate struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sqliteTemplate.dir != "" {
+		_ = os.RemoveAll(sqliteTemplate.dir)
+	}
+	os.Exit(code)
+}
+
+func templateDB(t *testing.T) string {
+	t.Helper()
+	tp := &sqliteTemplate
+	tp.once.Do(func() {
+		tp.dir, tp.err = os.MkdirTemp("", "outpost-ui-test-*")
+		if tp.err != nil {
+			return
+		}
+		tp.path = filepath.Join(tp.dir, "template.db")
+		s, err := store.Open(context.Background(), "sqlite:"+tp.path, nil)
+		if err != nil {
+			tp.err = err
+			return
+		}
+		tp.err = errors.Join(s.Migrate(context.Background()), s.Close())
+	})
+	if tp.err != nil {
+		t.Fatalf("migrate template database: %v", tp.err)
+	}
+	return tp.path
+}
+
+// env is the UI and the API mounted as app mounts them, on a real SQLite
+// store, real file blobs, the real events broker and jobs service (with a
+// rendering worker when asked), over real HTTP.
+type env struct {
+	t      *testing.T
+	cfg    *config.Config
+	store  *store.Store
+	blob   *blob.Store
+	broker *events.Broker
+	jobs   *jobs.Service
+	ui     *Handler
+	ts     *httptest.Server
+	ws     store.Workspace
+}
+
+type envOptions struct {
+	workers bool
+	// admin creates this user (password "correct horse battery") before
+	// the UI starts.
+	admin string
+	// configure changes the config before New.
+	configure func(*config.Config)
+}
+
+const testPassword = "correct horse battery"
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	ctx := t.Context()
+	e := &env{t: t}
+	dir := t.TempDir()
+	tmpl, err := os.ReadFile(templateDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "outpost.db")
+	if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.store.Close() })
+	if e.ws, err = e.store.DefaultWorkspace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o.admin != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.CreateUser(ctx, store.User{WorkspaceID: e.ws.ID, Email: o.admin, Name: "Ada",
+			PasswordHash: string(hash), Role: store.RoleOwner}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	e.ts = httptest.NewUnstartedServer(nil)
+	base := "http://" + e.ts.Listener.Addr().String()
+	blobDir := filepath.Join(dir, "blobs")
+	blobURL, err := blob.FileURL(blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg = &config.Config{
+		DataDir: filepath.Join(dir, "data"), PublicURL: base, BlobURL: blobURL,
+		MaxUploadBytes: 64 << 20, Retention: 48 * time.Hour,
+		FFmpegPath: "ffmpeg", FFprobePath: "ffprobe",
+		SecretKey: []byte("0123456789abcdef0123456789abcdef"),
+	}
+	if o.configure != nil {
+		o.configure(e.cfg)
+	}
+	e.blob, err = blob.Open(ctx, blobURL, blob.Options{Secret: e.cfg.SecretKey, PublicBaseURL: base, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.blob.Close() })
+	e.broker = events.NewBroker(e.store, events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
+	t.Cleanup(e.broker.Close)
+	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
+		TestOnly: true, LocalBlobDir: blobDir}
+	if o.workers {
+		jo.Workers, jo.WorkDir, jo.FetchPollInterval = 1, filepath.Join(dir, "work"), 100*time.Millisecond
+		jo.Engine = &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: logger}, Logger: logger}
+	}
+	if e.jobs, err = jobs.New(jo); err != nil {
+		t.Fatalf("jobs.New: %v", err)
+	}
+	if o.workers {
+		if err := e.jobs.Start(ctx); err != nil {
+			t.Fatalf("jobs Start: %v", err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := e.jobs.Stop(ctx); err != nil {
+				t.Errorf("jobs Stop: %v", err)
+			}
+		})
+	}
+	prober := &media.Prober{}
+	api, err := web.New(web.Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
+		Prober: prober, Logger: logger, Metrics: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	e.ui, err = New(Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
+		Prober: prober, Logger: logger})
+	if err != nil {
+		t.Fatalf("ui.New: %v", err)
+	}
+	e.ui.bcryptCost = bcrypt.MinCost
+	e.ts.Config.Handler = mount(api, e.ui)
+	e.ts.Start()
+	t.Cleanup(e.ts.Close)
+	return e
+}
+
+// mount is how app mounts the UI beside the API (kept here so the tests
+// use the same split).
+func mount(api, ui http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/dl/", "/healthz", "/metrics"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", ui)
+	return mux
+}
+
+// browser is an HTTP client with cookies that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	csrf string
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, path string, body io.Reader, header ...string) resp {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(b.t.Context(), method, b.e.ts.URL+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	r := resp{status: res.StatusCode, header: res.Header, body: string(data)}
+	if m := csrfMeta.FindStringSubmatch(r.body); m != nil && m[1] != "" {
+		b.csrf = m[1]
+	}
+	return r
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)">`)
+var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
+
+func (b *browser) get(path string) resp { return b.do("GET", path, nil) }
+
+// postForm posts an url-encoded form.
+func (b *browser) postForm(path string, v url.Values, header ...string) resp {
+	return b.do("POST", path, strings.NewReader(v.Encode()),
+		append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
+}
+
+// signIn signs in through the form, as a person would.
+func (b *browser) signIn(email, password string) resp {
+	b.t.Helper()
+	r := b.get("/signin")
+	m := csrfInput.FindStringSubmatch(r.body)
+	if m == nil {
+		b.t.Fatalf("sign-in page has no csrf field: %s", r.body)
+	}
+	r = b.postForm("/signin", url.Values{"csrf_token": {m[1]}, "email": {email}, "password": {password}})
+	if r.status == http.StatusSeeOther {
+		b.get("/projects") // picks up the session's CSRF token
+	}
+	return r
+}
+
+func want(t *testing.T, r resp, status int) {
+	t.Helper()
+	if r.status != status {
+		body := r.body
+		if len(body) > 3000 {
+			body = body[:3000]
+		}
+		t.Fatalf("status %d, want %d: %s", r.status, status, body)
+	}
+}
+
+func hashForTest(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	return string(h), err
+}

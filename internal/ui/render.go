@@ -1,0 +1,392 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"outpost/internal/errcode"
+	"outpost/internal/preset"
+	"outpost/internal/store"
+)
+
+// page is what every template gets.
+type page struct {
+	Title string
+	// Nav is the menu entry to mark as current.
+	Nav   string
+	User  *store.User
+	CSRF  string
+	Flash *flash
+	// FlashInPage: the page shows Flash itself (in its card), not the
+	// layout above it.
+	FlashInPage bool
+	Data        any
+}
+
+// flash is a message at the top of a page or in a panel: what happened
+// and what to do.
+type flash struct {
+	Kind    string `json:"kind"` // "error", "info", "success"
+	Title   string `json:"title,omitempty"`
+	Message string `json:"message"`
+	Remedy  string `json:"remedy,omitempty"`
+}
+
+var funcs = template.FuncMap{
+	"icon":      icon,
+	"bytes":     humanBytes,
+	"clock":     clock,
+	"when":      when,
+	"status":    exportStatus,
+	"rstatus":   renditionStatus,
+	"platform":  platformLabel,
+	"lower":     strings.ToLower,
+	"join":      strings.Join,
+	"add":       func(a, b int) int { return a + b },
+	"pct":       func(f float64) string { return fmt.Sprintf("%.0f", math.Floor(f)) },
+	"hasPrefix": strings.HasPrefix,
+	"fields": func(d presetsData, name, base, quality, fit string, fps float64, kbps int) presetFieldsData {
+		return presetFieldsData{D: d, Name: name, Base: base, Quality: quality, Fit: fit, FPS: fps, Kbps: kbps}
+	},
+}
+
+// presetFieldsData fills the preset form's fields.
+type presetFieldsData struct {
+	D                        presetsData
+	Name, Base, Quality, Fit string
+	FPS                      float64
+	Kbps                     int
+}
+
+// parsePages parses each page of templates/pages with the layout and the
+// partials.
+func parsePages() (map[string]*template.Template, error) {
+	base, err := template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: parse templates: %w", err)
+	}
+	names, err := fs.Glob(assets, "templates/pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: list pages: %w", err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("ui: clone templates: %w", err)
+		}
+		if t, err = t.ParseFS(assets, n); err != nil {
+			return nil, fmt.Errorf("ui: parse %s: %w", n, err)
+		}
+		pages[strings.TrimSuffix(path.Base(n), ".html")] = t
+	}
+	return pages, nil
+}
+
+// render writes a page. Templates run into a buffer first, so a template
+// error becomes a clean error page rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	h.renderTemplate(w, r, status, name, "layout", p)
+}
+
+// renderTemplate executes one named template of a page (the layout, or a
+// fragment the page defines for partial updates).
+func (h *Handler) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, p page) {
+	if v := viewerOf(r); v != nil && p.User == nil {
+		p.User, p.CSRF = &v.User, v.CSRF
+	}
+	t, ok := h.pages[name]
+	if !ok {
+		h.logger.ErrorContext(r.Context(), "ui: no such page", "page", name)
+		http.Error(w, "page missing", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, tmpl, p); err != nil {
+		h.logger.ErrorContext(r.Context(), "ui: render page", "page", name, "error", err)
+		if name != "error" {
+			h.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
+				"This page could not be shown.", "Retry, and report it with the server log if it persists.")
+			return
+		}
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, title, msg, remedy string) {
+	if wantsJSON(r) {
+		h.writeJSONError(w, status, codeForStatus(status), msg, remedy)
+		return
+	}
+	h.render(w, r, status, "error", page{Title: title, FlashInPage: true,
+		Flash: &flash{Kind: "error", Title: title, Message: msg, Remedy: remedy}})
+}
+
+func codeForStatus(status int) errcode.Code {
+	switch status {
+	case http.StatusNotFound:
+		return errcode.NotFound
+	case http.StatusUnauthorized:
+		return errcode.Unauthorized
+	case http.StatusForbidden:
+		return errcode.Unauthorized
+	case http.StatusConflict:
+		return errcode.Conflict
+	}
+	return errcode.Internal
+}
+
+// wantsJSON reports whether the request came from the page's scripts,
+// which read errors as JSON.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json") ||
+		r.Header.Get("X-Requested-With") != ""
+}
+
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.logger.Error("ui: encode json", "error", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"encode response"}}`)
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// jsonError is the body of a failed request made by the page's scripts.
+type jsonError struct {
+	Error struct {
+		Code    errcode.Code `json:"code"`
+		Title   string       `json:"title"`
+		Message string       `json:"message"`
+		Remedy  string       `json:"remedy"`
+	} `json:"error"`
+}
+
+func (h *Handler) writeJSONError(w http.ResponseWriter, status int, code errcode.Code, msg, remedy string) {
+	var e jsonError
+	e.Error.Code, e.Error.Title, e.Error.Message, e.Error.Remedy = code, errorTitle(code), msg, remedy
+	h.writeJSON(w, status, e)
+}
+
+// fail shows err plainly: what happened and what to do, as JSON for
+// scripts and as a page otherwise. Unexpected errors are logged and shown
+// without their details.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var csrf *csrfError
+	if errors.As(err, &csrf) {
+		h.renderError(w, r, http.StatusForbidden, "This page has expired",
+			"The form's security token is missing or out of date.", "Reload the page and try again.")
+		return
+	}
+	status, code, msg, remedy := h.describe(r, err)
+	if wantsJSON(r) {
+		h.writeJSONError(w, status, code, msg, remedy)
+		return
+	}
+	h.render(w, r, status, "error", page{Title: errorTitle(code), FlashInPage: true,
+		Flash: &flash{Kind: "error", Title: errorTitle(code), Message: msg, Remedy: remedy}})
+}
+
+// describe maps an error to its HTTP status, code, message and remedy.
+func (h *Handler) describe(r *http.Request, err error) (int, errcode.Code, string, string) {
+	if errors.Is(err, store.ErrNotFound) {
+		return http.StatusNotFound, errcode.NotFound, "It does not exist in this workspace (any more).",
+			"Go back to your projects or history."
+	}
+	var coded *errcode.Error
+	if !errors.As(err, &coded) {
+		if r.Context().Err() != nil {
+			return http.StatusServiceUnavailable, errcode.Canceled, "The request was canceled.", "Retry."
+		}
+		h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
+		return http.StatusInternalServerError, errcode.Internal, "An unexpected error happened.",
+			errcode.Remedies[errcode.Internal]
+	}
+	status := http.StatusUnprocessableEntity
+	switch coded.Code {
+	case errcode.NotFound:
+		status = http.StatusNotFound
+	case errcode.Conflict:
+		status = http.StatusConflict
+	case errcode.PayloadTooLarge:
+		status = http.StatusRequestEntityTooLarge
+	case errcode.Unauthorized:
+		status = http.StatusUnauthorized
+	case errcode.UnsupportedMediaType:
+		status = http.StatusUnsupportedMediaType
+	case errcode.FileNotFound, errcode.LinkExpired:
+		status = http.StatusGone
+	case errcode.Internal, errcode.DBUnavailable, errcode.OutputWriteFailed, errcode.DiskFull,
+		errcode.FFmpegMissing, errcode.EncoderMissing:
+		status = http.StatusInternalServerError
+		h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
+	}
+	msg := plainMessage(coded.Message)
+	if msg == "" && coded.Err != nil && status != http.StatusInternalServerError {
+		msg = coded.Err.Error()
+	}
+	if msg == "" {
+		msg = errorTitle(coded.Code) + "."
+	}
+	return status, coded.Code, msg, coded.RemedyText()
+}
+
+var targetPrefix = regexp.MustCompile(`targets\[\d+\] \(([^)]+)\): `)
+
+// plainMessage turns an API-shaped message into one for people: a
+// "targets[2] (tiktok): " prefix becomes "TikTok: ", and a leading
+// rule name ("max_duration: ") goes.
+func plainMessage(msg string) string {
+	msg = targetPrefix.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := targetPrefix.FindStringSubmatch(m)
+		name := sub[1]
+		if p, err := preset.Lookup(name); err == nil {
+			name = p.Name
+		}
+		return name + ": "
+	})
+	for _, rule := range []string{"max_duration: ", "min_duration: ", "max_size: ", "fps: "} {
+		msg = strings.Replace(msg, ": "+rule, ": ", 1)
+	}
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
+}
+
+// errorTitle is a short headline for a code.
+func errorTitle(c errcode.Code) string {
+	switch c {
+	case errcode.PlatformRule:
+		return "A format can't be made from this video"
+	case errcode.PayloadTooLarge:
+		return "File too large"
+	case errcode.SourceNoVideo:
+		return "No video in this file"
+	case errcode.SourceUnreadable, errcode.SourceTruncated, errcode.SourceEmpty:
+		return "This file can't be used"
+	case errcode.URLNotAllowed, errcode.SourceFetchFailed:
+		return "That link can't be imported"
+	case errcode.UnknownPreset:
+		return "Unknown format"
+	case errcode.InvalidOption:
+		return "Check the settings"
+	case errcode.NotFound:
+		return "Not found"
+	case errcode.Conflict:
+		return "That can't be done now"
+	case errcode.Unauthorized:
+		return "Please sign in"
+	case errcode.LinkExpired, errcode.FileNotFound:
+		return "The file has expired"
+	case errcode.ConnectionExpired:
+		return "Platform authentication expired"
+	}
+	return "Something went wrong"
+}
+
+// humanBytes formats a size with decimal units, as platforms state their
+// limits ("4 GB").
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	for _, u := range []string{"kB", "MB", "GB", "TB"} {
+		f /= unit
+		if f < unit {
+			if f < 10 && f != math.Trunc(f) {
+				return fmt.Sprintf("%.1f %s", f, u)
+			}
+			return fmt.Sprintf("%.0f %s", f, u)
+		}
+	}
+	return fmt.Sprintf("%.0f PB", f/unit)
+}
+
+// clock formats seconds as m:ss or h:mm:ss.
+func clock(sec float64) string {
+	return preset.Clock(sec)
+}
+
+// when formats a time for lists, in the server's zone.
+func when(t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		tt = *v
+	default:
+		return ""
+	}
+	if tt.IsZero() {
+		return ""
+	}
+	return tt.Local().Format("2 Jan 2006, 15:04")
+}
+
+// statusView is a status shown as an icon and a word, never colour alone.
+type statusView struct {
+	Icon  string
+	Text  string
+	Class string
+}
+
+func exportStatus(s store.ExportStatus) statusView {
+	switch s {
+	case store.ExportQueued:
+		return statusView{"clock", "Queued", "queued"}
+	case store.ExportRunning:
+		return statusView{"spinner", "Running", "running"}
+	case store.ExportSucceeded:
+		return statusView{"check", "Done", "ok"}
+	case store.ExportPartiallyFailed:
+		return statusView{"warn", "Partly failed", "warn"}
+	case store.ExportFailed:
+		return statusView{"x", "Failed", "bad"}
+	case store.ExportCanceled:
+		return statusView{"slash", "Canceled", "muted"}
+	}
+	return statusView{"clock", string(s), "queued"}
+}
+
+func renditionStatus(s store.RenditionStatus) statusView {
+	switch s {
+	case store.RenditionPending:
+		return statusView{"clock", "Waiting", "queued"}
+	case store.RenditionRunning:
+		return statusView{"spinner", "Rendering", "running"}
+	case store.RenditionSucceeded:
+		return statusView{"check", "Ready", "ok"}
+	case store.RenditionFailed:
+		return statusView{"x", "Failed", "bad"}
+	case store.RenditionCanceled:
+		return statusView{"slash", "Canceled", "muted"}
+	}
+	return statusView{"clock", string(s), "queued"}
+}

@@ -1,0 +1,750 @@
+// Outpost UI scripts: plain JS, no build step, no dependencies. Pages
+// work without it (forms post normally); with it they get upload
+// progress, the export modal, live progress, live history search,
+// character counters and the first-run tour.
+(() => {
+  'use strict';
+
+  const $ = (s, r = document) => r.querySelector(s);
+  const $$ = (s, r = document) => Array.from(r.querySelectorAll(s));
+  const csrf = () => ($('meta[name="csrf-token"]') || {}).content || '';
+
+  // ---- helpers --------------------------------------------------------
+  function fmtBytes(n) {
+    if (!isFinite(n) || n < 0) return '';
+    if (n < 1000) return n + ' B';
+    const units = ['kB', 'MB', 'GB', 'TB'];
+    let f = n, i = -1;
+    do { f /= 1000; i++; } while (f >= 1000 && i < units.length - 1);
+    const s = f < 10 && f !== Math.trunc(f) ? f.toFixed(1) : Math.round(f).toString();
+    return s + ' ' + units[i];
+  }
+  function fmtClock(sec) {
+    if (sec < 60) return (Math.round(sec * 10) / 10) + ' s';
+    const t = Math.round(sec), h = Math.floor(t / 3600), m = Math.floor(t / 60) % 60, s = t % 60;
+    const pad = (v) => String(v).padStart(2, '0');
+    return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+  }
+  function eta(sec) {
+    if (!sec || sec <= 0) return '';
+    return sec < 60 ? `about ${Math.ceil(sec)} s left` : `about ${Math.ceil(sec / 60)} min left`;
+  }
+  function iconEl(name) {
+    const t = $('#ui-icons');
+    const el = t && t.content.querySelector('.ic-' + name);
+    return el ? el.cloneNode(true) : document.createElement('span');
+  }
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const k of kids) if (k) e.append(k);
+    return e;
+  }
+  let toastTimer;
+  function toast(msg) {
+    const t = $('#toast');
+    if (!t) return;
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.hidden = true; }, 5000);
+  }
+  // errorBox fills el with an error's headline, message and remedy.
+  function errorBox(box, e) {
+    box.replaceChildren();
+    const err = e || {};
+    box.append(el('strong', { text: err.title || 'Something went wrong' }));
+    box.append(el('p', { text: err.message || 'The request failed.' }));
+    if (err.remedy) {
+      const p = el('p');
+      p.append(el('strong', { text: 'What to do: ' }), document.createTextNode(err.remedy));
+      box.append(p);
+    }
+    box.hidden = false;
+  }
+  async function api(url, opts = {}) {
+    const headers = Object.assign({ Accept: 'application/json', 'X-CSRF-Token': csrf() }, opts.headers || {});
+    let res;
+    try {
+      res = await fetch(url, Object.assign({ credentials: 'same-origin' }, opts, { headers }));
+    } catch (e) {
+      if (e && e.name === 'AbortError') throw e;
+      throw { title: 'No connection', message: 'The server could not be reached.', remedy: 'Check your network, then try again.' };
+    }
+    let body = null;
+    try { body = await res.json(); } catch (_) { /* not JSON */ }
+    if (!res.ok) {
+      throw (body && body.error) || { title: 'Something went wrong', message: `The server answered ${res.status}.`, remedy: 'Reload the page and try again.' };
+    }
+    return body;
+  }
+
+  // ---- posters: skeleton until loaded ----------------------------------
+  function watchImages(root = document) {
+    $$('.skeleton > img', root).forEach((img) => {
+      const done = () => img.parentElement.classList.add('loaded');
+      if (img.complete && img.naturalWidth) done();
+      else { img.addEventListener('load', done, { once: true }); img.addEventListener('error', done, { once: true }); }
+    });
+  }
+  watchImages();
+
+  // ---- confirmations ----------------------------------------------------
+  document.addEventListener('submit', (e) => {
+    const f = e.target;
+    if (f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) e.preventDefault();
+  });
+
+  // ---- character counters ----------------------------------------------
+  function counters(root = document) {
+    $$('[data-limit]', root).forEach((field) => {
+      const c = field.parentElement.querySelector('.counter');
+      if (!c) return;
+      const lim = +field.dataset.limit;
+      const upd = () => {
+        const n = [...field.value].length;
+        c.textContent = `${n.toLocaleString()} / ${lim.toLocaleString()}` + (n > lim ? ` · ${(n - lim).toLocaleString()} over the limit` : '');
+        c.classList.toggle('over', n > lim);
+      };
+      field.addEventListener('input', upd);
+      upd();
+    });
+  }
+  counters();
+
+  // ---- upload with progress --------------------------------------------
+  const uf = $('#upload-form');
+  if (uf) {
+    const input = $('#upload-file', uf);
+    const dz = $('.dropzone', uf);
+    const label = $('.dz-file', uf);
+    const prog = $('.upload-progress', uf);
+    const bar = $('progress', prog);
+    const text = $('.upload-text', prog);
+    const cancel = $('.upload-cancel', prog);
+    const err = $('.form-error', uf);
+    const submit = $('button[type=submit]', uf);
+    const max = +uf.dataset.maxBytes;
+    const showFile = () => {
+      const f = input.files[0];
+      label.textContent = f ? `${f.name} · ${fmtBytes(f.size)}` : '';
+    };
+    input.addEventListener('change', showFile);
+    ['dragenter', 'dragover'].forEach((t) => dz.addEventListener(t, (e) => { e.preventDefault(); dz.classList.add('drag'); }));
+    ['dragleave', 'drop'].forEach((t) => dz.addEventListener(t, () => dz.classList.remove('drag')));
+    dz.addEventListener('drop', (e) => {
+      e.preventDefault();
+      if (e.dataTransfer.files.length) { input.files = e.dataTransfer.files; showFile(); }
+    });
+    uf.addEventListener('submit', (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      const f = input.files[0];
+      if (!f) {
+        errorBox(err, { title: 'No file chosen', message: 'Choose a video file to upload.', remedy: 'Click the upload area or drop a file on it.' });
+        return;
+      }
+      if (max && f.size > max) {
+        errorBox(err, {
+          title: 'File too large',
+          message: `${f.name} is ${fmtBytes(f.size)}; the upload limit is ${uf.dataset.maxLabel}.`,
+          remedy: 'Export a smaller master (for example H.264 at a lower bitrate), or ask your admin to raise OUTPOST_MAX_UPLOAD_BYTES.',
+        });
+        return;
+      }
+      const fd = new FormData(uf);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/projects');
+      xhr.setRequestHeader('X-CSRF-Token', csrf());
+      xhr.setRequestHeader('Accept', 'application/json');
+      const started = performance.now();
+      prog.hidden = false;
+      submit.disabled = true;
+      bar.value = 0;
+      text.textContent = `Starting upload of ${fmtBytes(f.size)}…`;
+      xhr.upload.addEventListener('progress', (ev) => {
+        if (!ev.lengthComputable) return;
+        const pct = (ev.loaded / ev.total) * 100;
+        const secs = (performance.now() - started) / 1000;
+        const rate = secs > 0.5 ? ev.loaded / secs : 0;
+        const left = rate ? (ev.total - ev.loaded) / rate : 0;
+        bar.value = pct;
+        text.textContent = `${Math.floor(pct)} % · ${fmtBytes(ev.loaded)} of ${fmtBytes(ev.total)}` +
+          (rate ? ` · ${fmtBytes(rate)}/s` : '') + (left > 1 ? ` · ${eta(left)}` : '');
+      });
+      xhr.upload.addEventListener('load', () => {
+        bar.value = 100;
+        text.textContent = 'Uploaded · checking the video and taking a poster frame…';
+      });
+      const reset = () => { submit.disabled = false; prog.hidden = true; };
+      xhr.addEventListener('load', () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300 && body) {
+          text.textContent = `Ready: ${body.name}`;
+          location.href = '/projects?uploaded=' + encodeURIComponent(body.id) + '#' + encodeURIComponent(body.id);
+          return;
+        }
+        reset();
+        errorBox(err, (body && body.error) || { title: 'Upload failed', message: `The server answered ${xhr.status}.`, remedy: 'Try again.' });
+      });
+      xhr.addEventListener('error', () => {
+        reset();
+        errorBox(err, { title: 'Upload interrupted', message: 'The connection was lost during the upload.', remedy: 'Check your network and upload the file again.' });
+      });
+      xhr.addEventListener('abort', () => { reset(); toast('Upload canceled.'); });
+      cancel.onclick = () => xhr.abort();
+      xhr.send(fd);
+    });
+  }
+
+  // ---- import from a link ----------------------------------------------
+  const imf = $('#import-form');
+  if (imf) {
+    imf.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const err = $('.form-error', imf), busy = $('.import-busy', imf), btn = $('button[type=submit]', imf);
+      err.hidden = true;
+      busy.hidden = false;
+      btn.disabled = true;
+      try {
+        const r = await api('/projects/import', { method: 'POST', body: new URLSearchParams(new FormData(imf)) });
+        location.href = '/projects?uploaded=' + encodeURIComponent(r.id) + '#' + encodeURIComponent(r.id);
+      } catch (ex) {
+        errorBox(err, ex);
+      } finally {
+        busy.hidden = true;
+        btn.disabled = false;
+      }
+    });
+  }
+
+  // ---- export modal ------------------------------------------------------
+  const modal = $('#export-modal');
+  const M = { opts: null, selected: [], busy: false, idem: '', lastFocus: null, measured: {}, abort: null, timer: 0 };
+
+  function currentProject() {
+    const view = $('#export-view');
+    if (view) return view.dataset.project;
+    const active = document.activeElement && document.activeElement.closest && document.activeElement.closest('[data-project]');
+    if (active) return active.dataset.project;
+    const first = $('[data-project]');
+    return first ? first.dataset.project : '';
+  }
+
+  function openModal(projectId, trigger) {
+    if (!projectId) {
+      toast('Upload a video first: there is no project to export yet.');
+      const f = $('#upload-file');
+      if (f) f.focus();
+      return;
+    }
+    if (!modal) { location.href = '/projects?export=' + encodeURIComponent(projectId); return; }
+    M.lastFocus = trigger || document.activeElement;
+    M.idem = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)) + '';
+    M.opts = null;
+    M.selected = [];
+    M.measured = {};
+    modal.hidden = false;
+    document.body.classList.add('modal-open');
+    const box = $('.modal', modal);
+    $('#export-title', modal).textContent = 'Export';
+    $('.modal-sub', modal).textContent = 'Loading the project…';
+    const fm = $('.formats', modal);
+    fm.dataset.loading = 'true';
+    fm.replaceChildren(...Array.from({ length: 8 }, () => el('div', { class: 'tile skeleton', 'aria-hidden': 'true' })));
+    $('.targets', modal).replaceChildren(...Array.from({ length: 2 }, () => el('li', { class: 'target skeleton', 'aria-hidden': 'true' }, el('div', { class: 'frame-box' }), el('div', {}, el('div', { class: 'sk-line' })))));
+    $('.total', modal).textContent = '';
+    $('.modal-error', modal).hidden = true;
+    $('.save-form', modal).hidden = true;
+    $('.save-toggle', modal).setAttribute('aria-expanded', 'false');
+    const poster = $('.modal-poster', modal);
+    poster.classList.remove('loaded');
+    box.focus();
+    api('/projects/' + encodeURIComponent(projectId) + '/export-options')
+      .then(renderOptions)
+      .catch((e) => errorBox($('.modal-error', modal), e));
+  }
+
+  function closeModal() {
+    if (!modal || modal.hidden) return;
+    modal.hidden = true;
+    document.body.classList.remove('modal-open');
+    clearTimeout(M.timer);
+    if (M.abort) { M.abort.abort(); M.abort = null; }
+    if (M.lastFocus && M.lastFocus.focus) M.lastFocus.focus();
+  }
+
+  const form = modal && $('#export-form', modal);
+  const val = (name) => {
+    const f = form.elements[name];
+    return f ? f.value : '';
+  };
+
+  function renderOptions(o) {
+    M.opts = o;
+    const p = o.project;
+    $('#export-title', modal).textContent = 'Export “' + p.name + '”';
+    $('.modal-sub', modal).textContent = `${fmtClock(p.duration_seconds)} · ${p.width}×${p.height} · ${p.shape} source`;
+    const pimg = $('.modal-poster img', modal);
+    pimg.src = p.poster;
+    pimg.alt = 'Poster frame of ' + p.name;
+    watchImages($('.modal-head', modal));
+    form.elements.client.value = p.client || '';
+    form.elements.campaign.value = p.campaign || '';
+    form.elements.quality.value = 'hd';
+    form.elements.fit.value = 'blur';
+    form.elements.fps.value = '0';
+    form.elements.video_kbps.value = '';
+    form.elements.distribution.value = 'download';
+    M.selected = o.formats.filter((f) => f.default).map((f) => f.id);
+
+    const fm = $('.formats', modal);
+    fm.dataset.loading = 'false';
+    const groups = [['platforms', 'Platforms'], ['files', 'Files'], ['yours', 'Your presets']];
+    const parts = [];
+    for (const [g, title] of groups) {
+      const list = o.formats.filter((f) => f.group === g);
+      if (!list.length) continue;
+      const gid = 'fg-' + g;
+      parts.push(el('p', { class: 'fgroup-title', id: gid, text: title }));
+      const grid = el('div', { class: 'fgrid', role: 'group', 'aria-labelledby': gid });
+      for (const f of list) grid.append(tile(f));
+      parts.push(grid);
+    }
+    fm.replaceChildren(...parts);
+    renderTargets();
+  }
+
+  function tile(f) {
+    const b = el('button', { type: 'button', class: 'tile', 'data-id': f.id, 'aria-pressed': String(M.selected.includes(f.id)) });
+    const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
+    ic.innerHTML = f.icon; // server constants, never user input
+    b.append(ic, el('span', { class: 't-label', text: f.label }),
+      el('span', { class: 't-sub', text: (f.group === 'yours' ? f.description : `${f.platform_label} · ${f.width}×${f.height}`) }),
+      el('span', { class: 't-check', 'aria-hidden': 'true' }));
+    b.title = f.name + (f.description ? ' — ' + f.description : '');
+    if (f.disabled) {
+      b.setAttribute('aria-disabled', 'true');
+      b.append(el('span', { class: 't-why', text: 'Not possible: ' + f.disabled }));
+    } else if (f.default) {
+      b.append(el('span', { class: 't-badge', text: f.why === 'most used' ? 'Most used' : 'Suggested' }));
+    }
+    b.addEventListener('click', () => {
+      if (f.disabled) {
+        toast(`${f.name}: ${f.disabled}. ${f.remedy || ''}`);
+        return;
+      }
+      const i = M.selected.indexOf(f.id);
+      if (i >= 0) M.selected.splice(i, 1); else M.selected.push(f.id);
+      b.setAttribute('aria-pressed', String(i < 0));
+      renderTargets();
+    });
+    return b;
+  }
+
+  function estimate(f) {
+    const q = f.group === 'yours' && f.settings.quality ? f.settings.quality : val('quality');
+    const r = f.rates[q] || f.rates.hd;
+    const kbps = +val('video_kbps') || (f.group === 'yours' ? f.settings.video_kbps : 0) || 0;
+    const v = kbps > 0 && f.container !== 'gif' ? kbps : r.video_kbps;
+    return Math.ceil((v + r.audio_kbps) * 1000 / 8 * M.opts.project.duration_seconds * 1.01) + 4096;
+  }
+
+  // buildTarget is one target of the export request, as the modal's
+  // settings say: a user preset keeps its own quality and fit.
+  function buildTarget(f) {
+    const t = { preset: f.id };
+    if (f.group !== 'yours') { t.quality = val('quality'); t.fit = val('fit'); }
+    const fps = +val('fps'), kbps = +val('video_kbps');
+    if (fps > 0) t.fps = fps;
+    if (kbps > 0) t.video_kbps = kbps;
+    return t;
+  }
+  const tkey = (t) => JSON.stringify([t.preset, t.quality || '', t.fit || '', t.fps || 0, t.video_kbps || 0]);
+
+  // measure asks the server for sizes measured on a sample encode
+  // (engine.Estimate), for the targets it has not measured yet.
+  function scheduleMeasure() {
+    clearTimeout(M.timer);
+    M.timer = setTimeout(measure, 600);
+  }
+  async function measure() {
+    if (!M.opts || modal.hidden) return;
+    const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
+    const need = M.selected.map((id) => buildTarget(byID[id])).filter((t) => !(tkey(t) in M.measured));
+    if (!need.length) return;
+    if (M.abort) M.abort.abort();
+    const ac = new AbortController();
+    M.abort = ac;
+    try {
+      const r = await api('/projects/' + encodeURIComponent(M.opts.project.id) + '/estimate', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ targets: need }), signal: ac.signal,
+      });
+      r.estimates.forEach((e, i) => { M.measured[tkey(need[i])] = e; });
+      M.measuredMethod = r.method;
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      need.forEach((t) => { M.measured[tkey(t)] = { failed: true }; }); // keep the bound
+    }
+    if (M.abort === ac) M.abort = null;
+    renderTargets(true);
+  }
+
+  function renderTargets(fromMeasure) {
+    if (!M.opts) return;
+    const list = $('.targets', modal);
+    const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
+    const fit = val('fit');
+    const fps = +val('fps');
+    const p = M.opts.project;
+    let total = 0, allMeasured = true, missing = false;
+    const items = [];
+    for (const id of M.selected) {
+      const f = byID[id];
+      if (!f) continue;
+      const m = M.measured[tkey(buildTarget(f))];
+      const measuredOK = m && !m.failed && !m.error && m.bytes > 0;
+      const bytes = measuredOK ? m.bytes : estimate(f);
+      if (!m) missing = true;
+      if (!measuredOK) allMeasured = false;
+      total += bytes;
+      const aspect = f.width / f.height;
+      const frame = el('div', { class: 'frame fit-' + (f.group === 'yours' && f.settings.fit ? f.settings.fit : fit) });
+      const side = 88;
+      frame.style.width = (aspect >= 1 ? side : Math.round(side * aspect)) + 'px';
+      frame.style.height = (aspect >= 1 ? Math.round(side / aspect) : side) + 'px';
+      frame.append(el('img', { class: 'bg', src: p.poster, alt: '' }), el('img', { class: 'fg', src: p.poster, alt: '' }));
+      const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
+      ic.innerHTML = f.icon;
+      const info = el('div', {},
+        el('div', { class: 'target-name' }, ic, el('span', { text: f.name })),
+        el('div', { class: 'target-meta', text: `${f.width}×${f.height} · ${f.container.toUpperCase()}` + (f.keep_aspect ? ' · keeps the source shape' : ` · ${fit} fit`) }),
+        el('div', { class: 'target-est' }, el('span', { text: (measuredOK ? '≈ ' : '≤ ') + fmtBytes(bytes) }),
+          el('span', { class: 'est-how', text: measuredOK ? (m.method === 'passthrough' ? ' copied as is' : m.method === 'cap' ? ' measured, at the cap' : ' measured')
+            : (m ? ' upper bound' : ' upper bound · measuring…') })));
+      if (m && m.error) {
+        const wd = el('div', { class: 'target-warn', role: 'note' });
+        wd.append(iconEl('warn'), el('span', { text: m.error.message + (m.error.remedy ? ' — ' + m.error.remedy : '') }));
+        info.append(wd);
+      }
+      const warns = [];
+      if (f.max_size_bytes && bytes > f.max_size_bytes) {
+        warns.push(`May be too large for ${f.name} (${fmtBytes(bytes)} > ${fmtBytes(f.max_size_bytes)}) — choose Web quality`);
+      }
+      if (fps && ((f.max_fps && fps > f.max_fps) || (f.min_fps && fps < f.min_fps))) {
+        warns.push(`${f.name} takes ${f.min_fps || 1} to ${f.max_fps} fps — pick another frame rate`);
+      }
+      for (const w of warns) {
+        const wd = el('div', { class: 'target-warn', role: 'note' });
+        wd.append(iconEl('warn'), el('span', { text: w }));
+        info.append(wd);
+      }
+      const rm = el('button', { type: 'button', class: 'btn btn-icon target-remove', 'aria-label': 'Remove ' + f.name });
+      rm.append(iconEl('close'));
+      rm.addEventListener('click', () => {
+        M.selected = M.selected.filter((x) => x !== id);
+        const t = $(`.tile[data-id="${CSS.escape(id)}"]`, modal);
+        if (t) t.setAttribute('aria-pressed', 'false');
+        renderTargets();
+      });
+      info.append(rm);
+      items.push(el('li', { class: 'target', 'data-id': id }, el('div', { class: 'frame-box' }, frame), info));
+    }
+    if (!items.length) items.push(el('li', { class: 'muted', text: 'No format selected yet: pick one or more on the left.' }));
+    list.replaceChildren(...items);
+    $('.sel-count', modal).textContent = `(${M.selected.length})`;
+    $('.total', modal).textContent = M.selected.length ? `Total ${allMeasured ? '≈' : '≤'} ${fmtBytes(total)} for ${M.selected.length} file${M.selected.length === 1 ? '' : 's'}` : '';
+    $('.estimate-method', modal).textContent = 'Sizes: ≤ is an ' + M.opts.estimate_method + '; ≈ is ' + (M.measuredMethod || 'measured by encoding a short sample') + '.';
+    if (missing && !fromMeasure) scheduleMeasure();
+    const base = $('#preset-base', modal);
+    const keep = base.value;
+    base.replaceChildren(...M.selected.map((id) => el('option', { value: id, text: 'on ' + byID[id].name })));
+    if (M.selected.includes(keep)) base.value = keep;
+    const go = $('.export-label', modal);
+    go.textContent = M.selected.length > 1 ? `Export ${M.selected.length} files` : 'Export';
+  }
+
+  async function submitExport() {
+    if (!M.opts || M.busy) return;
+    const errBox = $('.modal-error', modal);
+    errBox.hidden = true;
+    if (!M.selected.length) {
+      errorBox(errBox, { title: 'Check the settings', message: 'No format is selected.', remedy: 'Pick at least one format in the Format section.' });
+      return;
+    }
+    const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
+    const targets = M.selected.map((id) => buildTarget(byID[id]));
+    const body = {
+      project_id: M.opts.project.id, targets, client: val('client'), campaign: val('campaign'),
+      idempotency_key: M.idem, distribution: val('distribution') || 'download',
+    };
+    const btn = $('.export-go', modal);
+    M.busy = true;
+    btn.disabled = true;
+    $('.export-label', btn).textContent = 'Starting…';
+    try {
+      const r = await api('/exports', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      location.href = r.url;
+    } catch (e) {
+      errorBox(errBox, e);
+      errBox.scrollIntoView({ block: 'nearest' });
+      renderTargets();
+    } finally {
+      M.busy = false;
+      btn.disabled = false;
+    }
+  }
+
+  async function savePreset() {
+    const name = $('#preset-name', modal).value.trim();
+    const errBox = $('.modal-error', modal);
+    if (!name) { errorBox(errBox, { title: 'Name the preset', message: 'A preset needs a name.', remedy: 'Type a name, then Save.' }); return; }
+    if (!M.selected.length) { errorBox(errBox, { title: 'Pick a format', message: 'A preset is a format with your settings.', remedy: 'Select the format to base it on first.' }); return; }
+    const baseID = $('#preset-base', modal).value || M.selected[0];
+    const f = M.opts.formats.find((x) => x.id === baseID) || M.opts.formats.find((x) => x.id === M.selected[0]);
+    const body = { name, base_preset_id: f.base || f.id, quality: val('quality'), fit: val('fit'), fps: +val('fps') || 0, video_kbps: +val('video_kbps') || 0 };
+    try {
+      await api('/presets', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      errBox.hidden = true;
+      $('.save-form', modal).hidden = true;
+      $('.save-toggle', modal).setAttribute('aria-expanded', 'false');
+      toast(`Saved preset “${name}” (${f.name} with these settings). It is under Your presets.`);
+    } catch (e) {
+      errorBox(errBox, e);
+    }
+  }
+
+  if (modal) {
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      // Enter in the preset name saves the preset; it never exports.
+      if (document.activeElement && document.activeElement.id === 'preset-name') return;
+      submitExport();
+    });
+    form.addEventListener('change', (e) => {
+      if (['quality', 'fit', 'fps', 'video_kbps'].includes(e.target.name)) renderTargets();
+    });
+    form.elements.video_kbps.addEventListener('input', () => renderTargets());
+    $('.modal-close', modal).addEventListener('click', closeModal);
+    $('.modal-cancel', modal).addEventListener('click', closeModal);
+    modal.addEventListener('mousedown', (e) => { if (e.target === modal) closeModal(); });
+    $('.save-toggle', modal).addEventListener('click', (e) => {
+      const sf = $('.save-form', modal);
+      sf.hidden = !sf.hidden;
+      e.currentTarget.setAttribute('aria-expanded', String(!sf.hidden));
+      if (!sf.hidden) $('#preset-name', modal).focus();
+    });
+    $('.save-go', modal).addEventListener('click', savePreset);
+    modal.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { e.preventDefault(); closeModal(); return; }
+      if (e.key === 'Tab') { trapFocus(e); return; }
+      if (e.key === 'Enter' && !e.isComposing && !e.shiftKey) {
+        const t = e.target;
+        if (t.id === 'preset-name') { e.preventDefault(); savePreset(); return; }
+        if (t.closest('textarea, button, select, summary, a')) return;
+        e.preventDefault();
+        submitExport();
+      }
+    });
+  }
+
+  function trapFocus(e) {
+    const items = $$('a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])', modal)
+      .filter((x) => x.offsetParent !== null && !x.closest('[hidden]'));
+    if (!items.length) return;
+    const first = items[0], last = items[items.length - 1];
+    if (e.shiftKey && (document.activeElement === first || !modal.contains(document.activeElement) || document.activeElement === $('.modal', modal))) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  }
+
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest && e.target.closest('[data-export]');
+    if (!b) return;
+    e.preventDefault();
+    openModal(b.dataset.export, b);
+  });
+  document.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'e') {
+      e.preventDefault();
+      if (modal && !modal.hidden) return;
+      openModal(currentProject(), document.activeElement);
+    }
+  });
+  const cards = $('#projects');
+  if (cards && cards.dataset.open) {
+    openModal(cards.dataset.open === 'latest' ? currentProject() : cards.dataset.open);
+  }
+
+  // ---- live progress -----------------------------------------------------
+  const view = $('#export-view');
+  if (view && view.dataset.events) {
+    const stageOf = { probe: 'audio', audio: 'audio', render: 'render', check: 'check', store: 'store', publish: 'publish' };
+    const labels = { audio: 'Processing Audio', render: 'Rendering Video', check: 'Checking', store: 'Storing', publish: 'Uploading to Platforms' };
+    const order = ['audio', 'render', 'check', 'store', 'publish'];
+    const bar = $('#overall'), pct = $('#percent'), now = $('#stage-now'), etaEl = $('#eta'), speed = $('#speed'), note = $('#live-note');
+    const statusChip = $('#export-status');
+    const setChip = (icon, text, cls) => {
+      const s = el('span', { class: 'status status-' + cls });
+      s.append(iconEl(icon), el('span', { text }));
+      statusChip.replaceChildren(s);
+    };
+    const setStage = (li, state, icon, text) => {
+      li.className = 'stage stage-' + state;
+      $('.stage-icon', li).replaceChildren(iconEl(icon));
+      $('.stage-text', li).textContent = text;
+    };
+    let running = false;
+    const onProgress = (d) => {
+      const key = stageOf[d.stage];
+      if (d.stage === 'queued' || !key) { now.textContent = 'Waiting for a worker'; return; }
+      if (!running) { running = true; setChip('spinner', 'Running', 'running'); }
+      bar.value = d.percent;
+      pct.textContent = Math.floor(d.percent) + ' %';
+      now.textContent = labels[key];
+      etaEl.textContent = d.eta_seconds > 0 ? eta(d.eta_seconds) : (d.percent >= 100 ? 'Finishing…' : 'Estimating time left…');
+      speed.textContent = d.speed > 0 ? `${d.speed.toFixed(1)}× real time` + (d.fps > 0 ? ` · ${Math.round(d.fps)} fps` : '') : '';
+      const idx = order.indexOf(key);
+      if (idx >= 1) {
+        // One ffmpeg run renders every target at once.
+        $$('#export-view td.rstatus[data-status="pending"]').forEach((td) => setRow(td, 'running'));
+      }
+      $$('#stages .stage').forEach((li, i) => {
+        if (li.dataset.stage === 'publish') return;
+        if (i < idx) setStage(li, 'done', 'check', 'Done');
+        else if (i === idx) setStage(li, 'active', 'spinner', d.percent >= 100 ? 'Finishing' : 'In progress');
+        else setStage(li, 'pending', 'dot', 'Waiting');
+      });
+    };
+    const rstat = { succeeded: ['check', 'Ready', 'ok'], failed: ['x', 'Failed', 'bad'], canceled: ['slash', 'Canceled', 'muted'], running: ['spinner', 'Rendering', 'running'], pending: ['clock', 'Waiting', 'queued'] };
+    function setRow(td, status) {
+      const [icon, text, cls] = rstat[status] || rstat.pending;
+      const s = el('span', { class: 'status status-' + cls });
+      s.append(iconEl(icon), el('span', { text }));
+      td.replaceChildren(s);
+      td.dataset.status = status;
+    }
+    const onRendition = (d) => {
+      const row = $('#r-' + CSS.escape(d.id));
+      if (!row) return;
+      setRow($('.rstatus', row), d.status);
+      if (d.size_bytes) $('.rfile', row).textContent = `${d.width}×${d.height} · ${fmtBytes(d.size_bytes)}`;
+    };
+    const es = new EventSource(view.dataset.events);
+    es.addEventListener('progress', (m) => { try { onProgress(JSON.parse(m.data)); } catch (_) { /* skip */ } });
+    es.addEventListener('rendition', (m) => { try { onRendition(JSON.parse(m.data)); } catch (_) { /* skip */ } });
+    es.addEventListener('done', (m) => {
+      es.close();
+      let d = {};
+      try { d = JSON.parse(m.data); } catch (_) { /* skip */ }
+      if (d.status === 'succeeded') { bar.value = 100; pct.textContent = '100 %'; etaEl.textContent = 'Done'; setChip('check', 'Done', 'ok'); }
+      note.textContent = 'Finished: loading the results…';
+      setTimeout(() => location.reload(), 500);
+    });
+    es.addEventListener('open', () => { note.textContent = 'Live: this page updates by itself, and you can leave and come back.'; });
+    es.addEventListener('error', () => {
+      note.textContent = es.readyState === EventSource.CLOSED
+        ? 'Live updates stopped. Reload the page to see the latest state.'
+        : 'Connection lost: reconnecting…';
+    });
+  }
+
+  // ---- history: live search and filters -----------------------------------
+  const hf = $('#history-filters');
+  if (hf) {
+    const tbody = $('#history-rows');
+    const q = $('#hq');
+    let timer, seq = 0;
+    const refresh = async () => {
+      const params = new URLSearchParams();
+      for (const [k, v] of new FormData(hf)) if (v) params.set(k, v);
+      history.replaceState(null, '', '/history' + (params.toString() ? '?' + params : ''));
+      params.set('partial', '1');
+      const mine = ++seq;
+      tbody.setAttribute('aria-busy', 'true');
+      tbody.replaceChildren(...Array.from({ length: 3 }, () => {
+        const tr = el('tr', { class: 'sk-row', 'aria-hidden': 'true' });
+        for (let i = 0; i < 7; i++) tr.append(el('td', {}, el('div', { class: 'sk-line skeleton' })));
+        return tr;
+      }));
+      try {
+        const res = await fetch('/history?' + params, { headers: { 'X-Requested-With': 'fetch' }, credentials: 'same-origin' });
+        if (mine !== seq) return;
+        if (!res.ok) {
+          let e = null;
+          try { e = (await res.json()).error; } catch (_) { /* skip */ }
+          const box = el('div', { class: 'form-error' });
+          errorBox(box, e);
+          tbody.replaceChildren(el('tr', {}, el('td', { colspan: '7' }, box)));
+          return;
+        }
+        tbody.innerHTML = await res.text(); // server-rendered, escaped rows
+      } catch (_) {
+        if (mine === seq) tbody.replaceChildren(el('tr', {}, el('td', { colspan: '7', text: 'The server could not be reached: check your network.' })));
+      } finally {
+        if (mine === seq) tbody.removeAttribute('aria-busy');
+      }
+    };
+    q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(refresh, 250); });
+    hf.addEventListener('change', (e) => { if (e.target !== q) refresh(); });
+    hf.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(timer); refresh(); });
+  }
+
+  // ---- first-run tour ---------------------------------------------------
+  const TOUR_KEY = 'outpost.tour.v1';
+  const steps = [
+    { sel: '[data-tour="fast"]', icon: 'bolt', title: 'Fast rendering', text: 'Upload your master once. Outpost decodes it once and renders every format you pick in a single pass.' },
+    { sel: '[data-tour-export], [data-tour="formats"]', icon: 'grid', title: 'Multiple formats', text: 'Press Export (or Ctrl/⌘ + E) and pick several formats at once: YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' },
+    { sel: '[data-tour="sharing"]', icon: 'share', title: 'Direct sharing', text: 'Connections will post straight to your accounts. Publishing arrives soon; until then, download the files.' },
+  ];
+  function tour() {
+    let seen = null;
+    try { seen = localStorage.getItem(TOUR_KEY); } catch (_) { return; }
+    if (seen || !document.body.classList.contains('page-projects') || (modal && !modal.hidden)) return;
+    const live = steps.filter((s) => $(s.sel));
+    if (!live.length) return;
+    let i = 0, box = null, target = null;
+    const end = () => {
+      try { localStorage.setItem(TOUR_KEY, new Date().toISOString()); } catch (_) { /* private mode */ }
+      if (target) target.classList.remove('tour-target');
+      if (box) box.remove();
+      document.removeEventListener('keydown', onKey, true);
+    };
+    const onKey = (e) => { if (e.key === 'Escape' && box) { e.preventDefault(); end(); } };
+    document.addEventListener('keydown', onKey, true);
+    const show = () => {
+      if (target) target.classList.remove('tour-target');
+      if (box) box.remove();
+      const s = live[i];
+      target = $(s.sel);
+      target.classList.add('tour-target');
+      box = el('div', { class: 'tour', role: 'dialog', 'aria-labelledby': 'tour-title', 'aria-describedby': 'tour-text' });
+      const h = el('h2', { id: 'tour-title' });
+      h.append(iconEl(s.icon), el('span', { text: s.title }));
+      const next = el('button', { type: 'button', class: 'btn btn-primary tour-next', text: i === live.length - 1 ? 'Got it' : 'Next' });
+      const skip = el('button', { type: 'button', class: 'btn btn-quiet tour-skip', text: 'Skip tour' });
+      box.append(h, el('p', { id: 'tour-text', text: s.text }),
+        el('div', { class: 'tour-nav' }, el('span', { class: 'tour-step', text: `${i + 1} of ${live.length}` }), skip, next));
+      document.body.append(box);
+      const r = target.getBoundingClientRect();
+      const left = Math.max(8, Math.min(window.scrollX + r.left, window.scrollX + document.documentElement.clientWidth - box.offsetWidth - 8));
+      box.style.left = left + 'px';
+      box.style.top = (window.scrollY + r.bottom + 12) + 'px';
+      next.addEventListener('click', () => { i++; if (i < live.length) show(); else end(); });
+      skip.addEventListener('click', end);
+      next.focus({ preventScroll: false });
+    };
+    show();
+  }
+  window.addEventListener('load', tour);
+})();

@@ -1,0 +1,775 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"outpost/internal/config"
+	"outpost/internal/connect"
+	"outpost/internal/jobs"
+	"outpost/internal/media/mediatest"
+	"outpost/internal/publish"
+	"outpost/internal/publish/facebook"
+	"outpost/internal/publish/instagram"
+	"outpost/internal/publish/linkedin"
+	"outpost/internal/publish/tiktok"
+	"outpost/internal/publish/youtube"
+	"outpost/internal/sandbox"
+	"outpost/internal/store"
+)
+
+// pubEnv is a server with a rendering worker, publishing to the sandbox
+// emulators over real HTTP.
+type pubEnv struct {
+	*env
+	sb      *sandbox.Server
+	sbURL   string
+	connect *connect.Service
+	dbPath  string
+}
+
+// tunePublisher makes the clients poll fast (the sandbox processes at once).
+func tunePublisher(p publish.Publisher) {
+	const poll = 20 * time.Millisecond
+	switch c := p.(type) {
+	case *youtube.Client:
+		c.PollInterval = poll
+	case *facebook.Client:
+		c.PollInterval = poll
+	case *instagram.Client:
+		c.PollInterval = poll
+	case *linkedin.Client:
+		c.PollInterval = poll
+	case *tiktok.Client:
+		c.PollInterval = poll
+	}
+}
+
+func newPubEnv(t *testing.T, sbOpts sandbox.Options) *pubEnv {
+	t.Helper()
+	return newPubEnvWorkers(t, sbOpts, true)
+}
+
+// newPubEnvLite is a pubEnv that renders nothing (connections only).
+func newPubEnvLite(t *testing.T) *pubEnv {
+	t.Helper()
+	return newPubEnvWorkers(t, sandbox.Options{}, false)
+}
+
+func newPubEnvWorkers(t *testing.T, sbOpts sandbox.Options, workers bool) *pubEnv {
+	t.Helper()
+	sbOpts.AutoApprove = true
+	sbOpts.Dir = t.TempDir()
+	sb := sandbox.New(sbOpts)
+	sts := httptest.NewServer(sb)
+	t.Cleanup(func() {
+		sts.Close()
+		_ = sb.Close()
+	})
+	pe := &pubEnv{sb: sb, sbURL: sts.URL}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	pe.env = newEnvJobs(t, workers, func(e *env, jo *jobs.Options) {
+		platforms := map[string]config.Platform{}
+		for _, p := range publish.Platforms {
+			c := sandbox.DefaultClient(p)
+			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
+		}
+		var err error
+		pe.connect, err = connect.New(connect.Options{Store: e.store, Key: key, Platforms: platforms,
+			PublicURL: e.cfg.PublicURL, TuneFunc: tunePublisher})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jo.Connect, jo.PublishRetryBase, jo.WebhookAllowLoopback = pe.connect, 100*time.Millisecond, true
+	}, func(e *env, d *Deps) {
+		d.Connect = pe.connect
+		e.configure = func(s *Server) { s.webhookLoopback = true }
+	})
+	pe.dbPath = e2eDB(t, pe.env)
+	return pe
+}
+
+// e2eDB returns the SQLite file of the env.
+func e2eDB(t *testing.T, e *env) string {
+	t.Helper()
+	var path string
+	if err := e.store.DB().QueryRowContext(t.Context(), "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// connectAccount runs the whole OAuth flow as a user would: ask for the
+// authorize URL, open it (the sandbox approves and redirects to our
+// callback), land on the callback page.
+func (pe *pubEnv) connectAccount(platform string) connectionJSON {
+	pe.t.Helper()
+	r := pe.post("/api/v1/connections/"+platform+"/authorize", map[string]any{})
+	want(pe.t, r, http.StatusOK)
+	var a authorizeJSON
+	r.json(pe.t, &a)
+	if !strings.HasPrefix(a.AuthorizeURL, pe.sbURL) || !strings.Contains(a.AuthorizeURL, "state=") {
+		pe.t.Fatalf("authorize URL %s", a.AuthorizeURL)
+	}
+	res, err := http.Get(a.AuthorizeURL) // follows the sandbox's redirect to the callback
+	if err != nil {
+		pe.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Connected to "+platform) {
+		pe.t.Fatalf("callback: %d %s", res.StatusCode, body)
+	}
+	r = pe.get("/api/v1/connections")
+	want(pe.t, r, http.StatusOK)
+	var list connectionsJSON
+	r.json(pe.t, &list)
+	for _, c := range list.Data {
+		if c.Platform == platform {
+			return c
+		}
+	}
+	pe.t.Fatalf("no %s connection after the callback: %s", platform, r.body)
+	return connectionJSON{}
+}
+
+// readyClip uploads a one-second clip and returns the project id.
+func (pe *pubEnv) readyClip() string {
+	pe.t.Helper()
+	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})
+	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
+	want(pe.t, r, http.StatusCreated)
+	var p projectJSON
+	r.json(pe.t, &p)
+	return p.ID
+}
+
+// waitPublications polls the export until every publication satisfies ok.
+func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(publicationJSON) bool) exportDetailJSON {
+	pe.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		r := pe.get("/api/v1/exports/" + id)
+		want(pe.t, r, http.StatusOK)
+		var d exportDetailJSON
+		r.json(pe.t, &d)
+		done := len(d.Publications) > 0
+		for _, p := range d.Publications {
+			done = done && ok(p)
+		}
+		if done {
+			return d
+		}
+		if time.Now().After(deadline) {
+			pe.t.Fatalf("publications not there after %s: %s", timeout, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func final(p publicationJSON) bool {
+	return p.State == store.PublicationPublished || p.State == store.PublicationFailed || p.State == store.PublicationCanceled
+}
+
+func byPlatform(d exportDetailJSON) map[string]publicationJSON {
+	m := map[string]publicationJSON{}
+	for _, p := range d.Publications {
+		m[p.Platform] = p
+	}
+	return m
+}
+
+// receiver is a webhook endpoint that keeps what it got.
+type receiver struct {
+	mu   sync.Mutex
+	got  []receivedHook
+	ts   *httptest.Server
+	fail int // answer 500 to that many first requests
+}
+
+type receivedHook struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if rc.fail > 0 {
+			rc.fail--
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		rc.got = append(rc.got, receivedHook{header: r.Header.Clone(), body: b})
+	}))
+	t.Cleanup(rc.ts.Close)
+	return rc
+}
+
+func (rc *receiver) find(typ string) (receivedHook, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, h := range rc.got {
+		var b struct{ Type string }
+		if json.Unmarshal(h.body, &b) == nil && b.Type == typ {
+			return h, true
+		}
+	}
+	return receivedHook{}, false
+}
+
+// TestPublish_endToEnd connects YouTube and TikTok through OAuth, checks
+// that no token reaches the database file in the clear, exports with both
+// as destinations, follows the live stream until "done" lists both posts,
+// and checks the sandbox got exactly one post each, with UTM-tagged links,
+// and that the webhook receiver got a correctly signed
+// publication.published.
+func TestPublish_endToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	rc := newReceiver(t)
+	rc.fail = 1 // the first delivery is retried
+
+	r := pe.get("/api/v1/connections")
+	want(t, r, http.StatusOK)
+	var before connectionsJSON
+	r.json(t, &before)
+	if len(before.Data) != 0 || len(before.Platforms) != 5 || before.Platforms[0].Status != "configured" {
+		t.Fatalf("connections before: %s", r.body)
+	}
+	yt := pe.connectAccount("youtube")
+	tt := pe.connectAccount("tiktok")
+	if yt.AccountID != sandbox.YouTubeChannelID || yt.AccountName != sandbox.YouTubeChannelName || yt.Status != store.ConnectionActive {
+		t.Errorf("youtube connection %+v", yt)
+	}
+	if tt.AccountID != sandbox.TikTokOpenID {
+		t.Errorf("tiktok connection %+v", tt)
+	}
+	// A reconnect keeps the connection.
+	if again := pe.connectAccount("youtube"); again.ID != yt.ID {
+		t.Errorf("reconnect made connection %s, want %s", again.ID, yt.ID)
+	}
+
+	// The tokens are sealed: their bytes are nowhere in the database files.
+	var secrets [][]byte
+	for _, id := range []string{yt.ID, tt.ID} {
+		c, err := pe.store.GetConnection(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := pe.connect.Tokens(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Access == "" || tok.Refresh == "" {
+			t.Fatalf("%s tokens missing: %+v", c.Platform, c)
+		}
+		secrets = append(secrets, []byte(tok.Access), []byte(tok.Refresh))
+	}
+	if _, err := pe.store.DB().ExecContext(t.Context(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{pe.dbPath, pe.dbPath + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, s) {
+				t.Fatalf("%s holds a token in the clear (%.12s…)", filepath.Base(f), s)
+			}
+		}
+	}
+
+	r = pe.post("/api/v1/webhooks", map[string]any{"url": rc.ts.URL + "/hook", "events": []string{"publication.published", "export.completed"}})
+	want(t, r, http.StatusCreated)
+	var hook webhookJSON
+	r.json(t, &hook)
+	if !strings.HasPrefix(hook.Secret, "whsec_") {
+		t.Fatalf("webhook %s", r.body)
+	}
+	wantError(t, pe.post("/api/v1/webhooks", map[string]any{"url": "http://10.0.0.1/hook"}), http.StatusBadRequest, "url_not_allowed")
+
+	prj := pe.readyClip()
+	// Validation before any work: a TikTok post needs a privacy choice.
+	wantError(t, pe.post("/api/v1/exports", map[string]any{"project_id": prj,
+		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{map[string]any{"connection_id": tt.ID, "preset": "mp4-720p", "caption": "x"}}}),
+		http.StatusBadRequest, "post_invalid")
+	wantError(t, pe.post("/api/v1/exports", map[string]any{"project_id": prj,
+		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "preset": "tiktok", "title": "x"}}}),
+		http.StatusBadRequest, "invalid_option")
+
+	d := pe.createExport(pe.key, map[string]any{"project_id": prj,
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"labels":  map[string]any{"campaign": "spring-launch"},
+		"destinations": []any{
+			map[string]any{"connection_id": yt.ID, "preset": "mp4-720p", "title": "Launch",
+				"description": "Watch https://example.com/launch?ref=yt today", "tags": []string{"launch"}, "privacy": "public"},
+			map[string]any{"connection_id": tt.ID, "preset": "mp4-720p", "caption": "Out now https://example.com/launch #launch",
+				"privacy": "public", "utm": map[string]any{"campaign": "tt-special"}},
+		}})
+	if len(d.Publications) != 2 || d.Publications[0].State != store.PublicationPending {
+		t.Fatalf("export publications %+v", d.Publications)
+	}
+
+	// The live stream ends with "done" once both posts are out.
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", pe.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+pe.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := readSSE(t, res.Body, 10000)
+	res.Body.Close()
+	if len(evs) == 0 || evs[len(evs)-1].event != "done" {
+		t.Fatalf("stream ended without done: %+v", evs)
+	}
+	var done struct {
+		Status       string
+		Publications []struct {
+			Platform, State string
+			PostURL         string `json:"post_url"`
+		}
+	}
+	if err := json.Unmarshal([]byte(evs[len(evs)-1].data), &done); err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != "succeeded" || len(done.Publications) != 2 {
+		t.Fatalf("done %s", evs[len(evs)-1].data)
+	}
+	for _, p := range done.Publications {
+		if p.State != "published" || p.PostURL == "" {
+			t.Errorf("done lists %+v", p)
+		}
+	}
+	sawUpload := false
+	for _, ev := range evs {
+		if ev.event == "publication" && strings.Contains(ev.data, `"state":"uploading"`) {
+			sawUpload = true
+		}
+	}
+	if !sawUpload {
+		t.Error("no publication uploading event in the stream")
+	}
+
+	got := pe.waitPublications(d.ID, 10*time.Second, final)
+	ps := byPlatform(got)
+	for _, platform := range []string{"youtube", "tiktok"} {
+		p := ps[platform]
+		posts := pe.sb.Posts(platform)
+		if p.State != store.PublicationPublished || p.PostURL == "" || p.Error != nil {
+			t.Errorf("%s publication %+v", platform, p)
+		}
+		if len(posts) != 1 {
+			t.Fatalf("%s: %d posts in the sandbox, want 1", platform, len(posts))
+		}
+		if posts[0].URL != p.PostURL {
+			t.Errorf("%s post URL %s, sandbox says %s", platform, p.PostURL, posts[0].URL)
+		}
+	}
+	ytText, ttText := pe.sb.Posts("youtube")[0].Text, pe.sb.Posts("tiktok")[0].Text
+	for _, want := range []string{"ref=yt", "utm_source=youtube", "utm_medium=social", "utm_campaign=spring-launch", "utm_content=mp4-720p"} {
+		if !strings.Contains(ytText, want) {
+			t.Errorf("youtube text %q lacks %s", ytText, want)
+		}
+	}
+	if !strings.Contains(ttText, "utm_source=tiktok") || !strings.Contains(ttText, "utm_campaign=tt-special") {
+		t.Errorf("tiktok text %q", ttText)
+	}
+	if got.Status != store.ExportSucceeded || got.Renditions[0].Pinned {
+		t.Errorf("export %s, rendition pinned %v", got.Status, got.Renditions[0].Pinned)
+	}
+
+	// The webhook: delivered (after one 500), with a valid signature.
+	var h receivedHook
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var ok bool
+		if h, ok = rc.find("publication.published"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no publication.published webhook")
+		}
+	}
+	wh, err := standardwebhooks.NewWebhook(hook.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(h.body, h.header); err != nil {
+		t.Errorf("webhook signature: %v", err)
+	}
+	var body struct {
+		Type string
+		Data struct {
+			Platform string
+			PostURL  string `json:"post_url"`
+		}
+	}
+	if err := json.Unmarshal(h.body, &body); err != nil || body.Data.PostURL == "" {
+		t.Errorf("webhook body %s", h.body)
+	}
+	// The delivery log shows it; a redelivery sends it again.
+	r = pe.get("/api/v1/webhooks/" + hook.ID + "/deliveries")
+	want(t, r, http.StatusOK)
+	var log page[deliveryJSON]
+	r.json(t, &log)
+	if len(log.Data) < 2 {
+		t.Fatalf("deliveries %s", r.body)
+	}
+	var delivered *deliveryJSON
+	for i, dl := range log.Data {
+		if dl.Status == store.DeliverySucceeded {
+			delivered = &log.Data[i]
+		}
+	}
+	if delivered == nil {
+		t.Fatalf("no succeeded delivery: %s", r.body)
+	}
+	rc.mu.Lock()
+	n := len(rc.got)
+	rc.mu.Unlock()
+	want(t, pe.post("/api/v1/webhook-deliveries/"+delivered.ID+"/redeliver", nil), http.StatusAccepted)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rc.mu.Lock()
+		m := len(rc.got)
+		rc.mu.Unlock()
+		if m > n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redelivery not received")
+		}
+	}
+
+	// Disconnecting removes the connection.
+	want(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.key}), http.StatusNoContent)
+	wantError(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.okey}), http.StatusNotFound, "not_found")
+}
+
+// TestPublish_faults publishes one export to all five platforms: a 429
+// snoozes YouTube until Retry-After, a connection reset mid-upload leaves
+// TikTok with exactly one post, a rejection by Facebook fails that
+// publication only, and Instagram and LinkedIn go out.
+func TestPublish_faults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt, tt, fb := pe.connectAccount("youtube"), pe.connectAccount("tiktok"), pe.connectAccount("facebook")
+	ig, li := pe.connectAccount("instagram"), pe.connectAccount("linkedin")
+	if fb.AccountID != sandbox.FacebookPageID || ig.AccountID != sandbox.InstagramUserID || li.AccountID != sandbox.LinkedInPersonURN {
+		t.Fatalf("connections %+v %+v %+v", fb, ig, li)
+	}
+	for _, f := range []sandbox.Fault{
+		{Platform: sandbox.YouTube, Kind: sandbox.FaultRateLimit, Op: "init", RetryAfter: 1},
+		{Platform: sandbox.TikTok, Kind: sandbox.FaultReset},
+		{Platform: sandbox.Facebook, Kind: sandbox.FaultReject, Reason: "copyright"},
+	} {
+		if err := pe.sb.Inject(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Instagram and LinkedIn take 3 s at least.
+	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 3, Audio: true})
+	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
+	want(t, r, http.StatusCreated)
+	var prj projectJSON
+	r.json(t, &prj)
+	d := pe.createExport(pe.key, map[string]any{"project_id": prj.ID,
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{
+			map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public"},
+			map[string]any{"connection_id": tt.ID, "caption": "Launch", "privacy": "public"},
+			map[string]any{"connection_id": fb.ID, "description": "Launch"},
+			map[string]any{"connection_id": ig.ID, "caption": "Launch https://example.com #launch"},
+			map[string]any{"connection_id": li.ID, "caption": "Launch https://example.com"},
+		}})
+	start := time.Now()
+	got := pe.waitPublications(d.ID, 60*time.Second, final)
+	ps := byPlatform(got)
+	if p := ps["youtube"]; p.State != store.PublicationPublished {
+		t.Errorf("youtube %+v", p)
+	}
+	if time.Since(start) < time.Second {
+		t.Errorf("youtube published in %s despite Retry-After: 1", time.Since(start))
+	}
+	if p := ps["tiktok"]; p.State != store.PublicationPublished {
+		t.Errorf("tiktok %+v", p)
+	}
+	if p := ps["facebook"]; p.State != store.PublicationFailed || p.Error == nil || p.Error.Code != "platform_rejected" {
+		t.Errorf("facebook %+v", p)
+	}
+	for _, platform := range []string{"instagram", "linkedin"} {
+		if p := ps[platform]; p.State != store.PublicationPublished || p.PostURL == "" {
+			t.Errorf("%s %+v", platform, p)
+		}
+	}
+	for _, platform := range []string{"youtube", "tiktok", "instagram", "linkedin"} {
+		if n := len(pe.sb.Posts(platform)); n != 1 {
+			t.Errorf("%s: %d posts, want 1", platform, n)
+		}
+	}
+	if len(pe.sb.Faults()) != 0 {
+		t.Errorf("faults left unused: %+v", pe.sb.Faults())
+	}
+	if got.Status != store.ExportSucceeded {
+		t.Errorf("export %s: a failed publication is not a failed export", got.Status)
+	}
+}
+
+// TestPublish_reconnect: a revoked grant fails the publication with
+// connection_expired and expires the connection; connecting the account
+// again queues it again and it goes out. An expired access token (TikTok)
+// is refreshed and the rotated refresh token stored.
+func TestPublish_reconnect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt, tt := pe.connectAccount("youtube"), pe.connectAccount("tiktok")
+	ttBefore, err := pe.store.GetConnection(t.Context(), tt.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldTok, _ := pe.connect.Tokens(ttBefore)
+	for _, f := range []sandbox.Fault{
+		{Platform: sandbox.YouTube, Kind: sandbox.FaultRevoke},
+		{Platform: sandbox.TikTok, Kind: sandbox.FaultExpireToken},
+	} {
+		if err := pe.sb.Inject(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prj := pe.readyClip()
+	d := pe.createExport(pe.key, map[string]any{"project_id": prj,
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{
+			map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public"},
+			map[string]any{"connection_id": tt.ID, "caption": "Launch", "privacy": "public"},
+		}})
+	got := pe.waitPublications(d.ID, 60*time.Second, final)
+	ps := byPlatform(got)
+	if p := ps["youtube"]; p.State != store.PublicationFailed || p.Error == nil || p.Error.Code != "connection_expired" {
+		t.Fatalf("youtube %+v", p)
+	}
+	if !got.Renditions[0].Pinned {
+		t.Error("the file of a publication waiting for a reconnect is not pinned")
+	}
+	if p := ps["tiktok"]; p.State != store.PublicationPublished {
+		t.Errorf("tiktok after an expired token %+v", p)
+	}
+	ttAfter, _ := pe.store.GetConnection(t.Context(), tt.ID)
+	newTok, _ := pe.connect.Tokens(ttAfter)
+	if newTok.Refresh == "" || newTok.Refresh == oldTok.Refresh || newTok.Access == oldTok.Access {
+		t.Error("tiktok's rotated tokens were not stored")
+	}
+	r := pe.get("/api/v1/connections/" + yt.ID)
+	var c connectionJSON
+	r.json(t, &c)
+	if c.Status != store.ConnectionExpired {
+		t.Fatalf("youtube connection %s after a revoked grant", c.Status)
+	}
+	if n := len(pe.sb.Posts("youtube")); n != 0 {
+		t.Fatalf("%d youtube posts before the reconnect", n)
+	}
+
+	// Reconnecting queues the publication again.
+	if again := pe.connectAccount("youtube"); again.ID != yt.ID || again.Status != store.ConnectionActive {
+		t.Fatalf("reconnect %+v", again)
+	}
+	got = pe.waitPublications(d.ID, 30*time.Second, func(p publicationJSON) bool { return p.State == store.PublicationPublished })
+	if n := len(pe.sb.Posts("youtube")); n != 1 {
+		t.Errorf("%d youtube posts after the reconnect, want 1", n)
+	}
+	if got.Renditions[0].Pinned {
+		t.Error("rendition still pinned after every publication went out")
+	}
+}
+
+// TestPublish_schedule: a publication scheduled a few seconds ahead waits
+// (its file pinned) and then goes out; another is rescheduled and then
+// canceled.
+func TestPublish_schedule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt, tt := pe.connectAccount("youtube"), pe.connectAccount("tiktok")
+	prj := pe.readyClip()
+	at := time.Now().Add(4 * time.Second).UTC().Truncate(time.Second)
+	later := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	d := pe.createExport(pe.key, map[string]any{"project_id": prj,
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{
+			map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public", "schedule_at": at},
+			map[string]any{"connection_id": tt.ID, "caption": "Launch", "privacy": "public", "schedule_at": later},
+		}})
+	for _, p := range d.Publications {
+		if p.State != store.PublicationScheduled || p.ScheduleAt == nil {
+			t.Fatalf("publication %+v", p)
+		}
+	}
+	// Rendered, the file is pinned while the publications wait.
+	var waiting exportDetailJSON
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r := pe.get("/api/v1/exports/" + d.ID)
+		r.json(t, &waiting)
+		if waiting.Status.Final() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export not rendered: %s", r.body)
+		}
+	}
+	if waiting.Status != store.ExportSucceeded || !waiting.Renditions[0].Pinned {
+		t.Fatalf("export %s, pinned %v", waiting.Status, waiting.Renditions[0].Pinned)
+	}
+	if time.Now().Before(at) && len(pe.sb.Posts("youtube")) != 0 {
+		t.Fatal("posted before its time")
+	}
+	ttPub := byPlatform(waiting)["tiktok"]
+	r := pe.do(request{method: "PATCH", path: "/api/v1/publications/" + ttPub.ID, key: pe.key,
+		json: map[string]any{"schedule_at": later.Add(time.Hour)}})
+	want(t, r, http.StatusOK)
+	var moved publicationJSON
+	r.json(t, &moved)
+	if moved.State != store.PublicationScheduled || !moved.ScheduleAt.Equal(later.Add(time.Hour)) {
+		t.Errorf("rescheduled %s", r.body)
+	}
+	r = pe.post("/api/v1/publications/"+ttPub.ID+"/cancel", nil)
+	want(t, r, http.StatusOK)
+
+	got := pe.waitPublications(d.ID, 30*time.Second, final)
+	ps := byPlatform(got)
+	if p := ps["youtube"]; p.State != store.PublicationPublished || p.PublishedAt == nil || p.PublishedAt.Before(at) {
+		t.Errorf("youtube %+v (due %s)", p, at)
+	}
+	if p := ps["tiktok"]; p.State != store.PublicationCanceled {
+		t.Errorf("tiktok %+v", p)
+	}
+	// The pin is released in the transaction that finishes the last
+	// publication; read the export again until it shows (a loaded machine
+	// can run the youtube job's final step after waitPublications read it).
+	for deadline := time.Now().Add(15 * time.Second); got.Renditions[0].Pinned; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("rendition still pinned after every publication finished")
+		}
+		pe.get("/api/v1/exports/"+d.ID).json(t, &got)
+	}
+	if n := len(pe.sb.Posts("tiktok")); n != 0 {
+		t.Errorf("%d tiktok posts after the cancel", n)
+	}
+	wantError(t, pe.post("/api/v1/publications/"+ttPub.ID+"/cancel", nil), http.StatusConflict, "conflict")
+}
+
+// TestConnect_browser starts a connection from a signed-in browser: the
+// flow is bound to that browser by a cookie, so the callback in another
+// browser is refused. Without credentials a platform is not_configured.
+func TestConnect_browser(t *testing.T) {
+	t.Parallel()
+	pe := newPubEnvLite(t)
+	ctx := t.Context()
+	u, err := pe.store.CreateUser(ctx, store.User{WorkspaceID: pe.ws.ID, Email: "a@example.com", PasswordHash: "x", Role: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := pe.store.CreateSession(ctx, u.ID, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(url string, cookies ...*http.Cookie) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		res, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	if res := get(pe.ts.URL + "/connect/youtube"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without a session: %d", res.StatusCode)
+	}
+	session := &http.Cookie{Name: "outpost_session", Value: token}
+	if res := get(pe.ts.URL+"/connect/myspace", session); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown platform: %d", res.StatusCode)
+	}
+	start := func() (callback string, binding *http.Cookie) {
+		res := get(pe.ts.URL+"/connect/linkedin?return_to=/connections", session)
+		if res.StatusCode != http.StatusFound {
+			t.Fatalf("connect: %d", res.StatusCode)
+		}
+		for _, c := range res.Cookies() {
+			if c.Name == "outpost_oauth" {
+				binding = c
+			}
+		}
+		if binding == nil || !binding.HttpOnly {
+			t.Fatalf("no binding cookie: %v", res.Cookies())
+		}
+		res = get(res.Header.Get("Location")) // the sandbox approves at once
+		return res.Header.Get("Location"), binding
+	}
+	cb, _ := start()
+	if res := get(cb); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback in another browser: %d", res.StatusCode)
+	}
+	cb, binding := start()
+	res := get(cb, binding)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connections?connected=linkedin" {
+		t.Fatalf("callback: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := get(cb, binding); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback replayed: %d", res.StatusCode)
+	}
+	r := pe.get("/api/v1/connections")
+	var list connectionsJSON
+	r.json(t, &list)
+	if len(list.Data) != 1 || list.Data[0].Platform != "linkedin" || list.Data[0].AccountName != sandbox.LinkedInName {
+		t.Errorf("connections %s", r.body)
+	}
+
+	// A server without platform credentials.
+	bare := newEnv(t)
+	r = bare.get("/api/v1/connections")
+	var none connectionsJSON
+	r.json(t, &none)
+	for _, p := range none.Platforms {
+		if p.Status != "not_configured" {
+			t.Errorf("%+v", p)
+		}
+	}
+	wantError(t, bare.post("/api/v1/connections/youtube/authorize", nil), http.StatusUnprocessableEntity, "platform_not_configured")
+}
