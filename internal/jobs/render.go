@@ -361,6 +361,16 @@ func (s *Service) saveRendition(ctx context.Context, run *renderRun, r store.Ren
 		if _, err = s.events.PublishTx(ctx, tx, run.exportID, events.TypeRendition, data); err != nil {
 			return err
 		}
+		if r.Status == store.RenditionSucceeded {
+			e, err := q.GetExport(ctx, run.exportID)
+			if err != nil {
+				return err
+			}
+			if err := s.emitTx(ctx, tx, store.Event{ID: eventID(r.ID, EventRenditionReady), WorkspaceID: e.WorkspaceID,
+				Type: EventRenditionReady, SubjectID: r.ID}, data); err != nil {
+				return err
+			}
+		}
 		// The rendition's publications go out from this commit on.
 		return s.renditionStoredTx(ctx, tx, r)
 	})
@@ -544,7 +554,7 @@ func summarize(rends []store.Rendition) store.StatusChange {
 }
 
 // exportFinishedTx sends the webhooks of a finished render: export.progress
-// at 100 % and export.completed, or export.failed.
+// at 100 % and export.succeeded, or export.failed.
 func (s *Service) exportFinishedTx(ctx context.Context, tx *sql.Tx, e store.Export, jobID int64) error {
 	run := fmt.Sprint(jobID)
 	if e.Status != store.ExportFailed && e.Status != store.ExportCanceled {

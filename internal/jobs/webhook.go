@@ -23,11 +23,12 @@ import (
 
 // Webhook event types.
 const (
-	EventExportCreated        = "export.created"
+	EventExportCreated        = "export.queued"
 	EventExportProgress       = "export.progress" // data.percent: 25, 50, 75, 100
-	EventExportCompleted      = "export.completed"
+	EventExportCompleted      = "export.succeeded"
 	EventExportFailed         = "export.failed"
 	EventExportCanceled       = "export.canceled"
+	EventRenditionReady       = "rendition.ready"
 	EventPublicationPublished = "publication.published"
 	EventPublicationFailed    = "publication.failed"
 	EventConnectionExpiring   = "connection.expiring"
@@ -36,7 +37,7 @@ const (
 
 // EventTypes lists every webhook event type, for validation and docs.
 var EventTypes = []string{
-	EventExportCreated, EventExportProgress, EventExportCompleted, EventExportFailed, EventExportCanceled,
+	EventExportCreated, EventExportProgress, EventExportCompleted, EventExportFailed, EventExportCanceled, EventRenditionReady,
 	EventPublicationPublished, EventPublicationFailed, EventConnectionExpiring, EventConnectionExpired,
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Event is a stored tracking event ("export.created", "publication.failed"…).
+// Event is a stored tracking event ("export.queued", "publication.failed"…).
 type Event struct {
 	ID          string          `json:"id"`
 	WorkspaceID string          `json:"workspace_id"`

@@ -91,7 +91,7 @@ func statsRange(r *http.Request, now time.Time) (from, to time.Time, err error) 
 }
 
 // Tracking event types recorded by the HTTP layer. The export lifecycle
-// events (export.created, export.progress, export.completed…) are recorded
+// events (export.queued, export.progress, export.succeeded…) are recorded
 // by the jobs service.
 const (
 	EventHistoryViewed       = "history.viewed"
