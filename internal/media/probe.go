@@ -30,9 +30,10 @@ func (p *Prober) bin() string {
 	return p.FFprobe
 }
 
-// vfrPackets is how many video packets Probe reads to judge the frame rate:
-// about 10 s at 30 fps, a fraction of a second of work.
-const vfrPackets = 300
+// vfrWindow is how many seconds of packets, from the start, Probe reads to
+// judge the frame rate: a fraction of a second of work, done by the same
+// ffprobe run that reads the stream facts.
+const vfrWindow = 10
 
 // Probe describes the local file at path.
 //
@@ -58,7 +59,17 @@ func (p *Prober) Probe(ctx context.Context, path string) (*Info, error) {
 		return nil, errcode.New(errcode.SourceEmpty, "%s is empty (0 bytes)", path)
 	}
 
-	out, err := p.run(ctx, path, "-show_format", "-show_streams", "-print_format", "json")
+	// One ffprobe run gives the stream facts and the first packets'
+	// timestamps. A file whose packets cannot be listed but whose header
+	// parses may still render, so that run failing falls back to the
+	// header alone.
+	out, err := p.run(ctx, path, "-show_format", "-show_streams",
+		"-show_entries", "packet=stream_index,pts_time", "-read_intervals", "%+"+strconv.Itoa(vfrWindow),
+		"-print_format", "json")
+	packets := err == nil
+	if err != nil && errcode.Of(err) != errcode.Canceled {
+		out, err = p.run(ctx, path, "-show_format", "-show_streams", "-print_format", "json")
+	}
 	if err != nil {
 		return nil, p.refine(path, st.Size(), err)
 	}
@@ -84,21 +95,17 @@ func (p *Prober) Probe(ctx context.Context, path string) (*Info, error) {
 		info.FastStart = l.FastStart()
 	}
 
-	if info.Video != nil {
-		out, err := p.run(ctx, path,
-			"-select_streams", strconv.Itoa(info.Video.Index),
-			"-read_intervals", "%+#"+strconv.Itoa(vfrPackets),
-			"-show_entries", "packet=pts_time", "-of", "csv")
-		switch {
-		case errcode.Of(err) == errcode.Canceled:
-			return nil, err
-		case err == nil:
-			if vfr, ok := detectVFR(parsePacketTimes(out), vfrPackets); ok && vfr {
-				info.Video.VariableFrameRate = true
-			}
+	if info.Video != nil && packets {
+		pts := packetTimes(out, info.Video.Index)
+		// When the stream runs past the window, the window cut it in
+		// decode order (detectVFR then drops the last few times).
+		limit := 0
+		if info.Duration > vfrWindow {
+			limit = len(pts)
 		}
-		// Otherwise the stream header's verdict stands: a file whose packets
-		// cannot be listed but whose header parsed may still render.
+		if vfr, ok := detectVFR(pts, limit); ok && vfr {
+			info.Video.VariableFrameRate = true
+		}
 	}
 	return info, nil
 }

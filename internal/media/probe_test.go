@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -414,18 +415,24 @@ func TestDetectVFR(t *testing.T) {
 	}
 }
 
-func TestParsePacketTimes(t *testing.T) {
+func TestPacketTimes(t *testing.T) {
 	t.Parallel()
-	in := "packet,0.000000\npacket,0.066667\r\npacket,N/A\nside_data,x\npacket,0.033333,extra\n\npacket,nan\n"
-	got := parsePacketTimes([]byte(in))
+	in := `{"packets": [
+		{"stream_index": 0, "pts_time": "0.000000"},
+		{"stream_index": 1, "pts_time": "-0.021333", "side_data_list": [{}]},
+		{"stream_index": 0, "pts_time": "0.066667"},
+		{"stream_index": 0, "pts_time": "N/A"},
+		{"stream_index": 0},
+		{"stream_index": 0, "pts_time": "0.033333"},
+		{"stream_index": 0, "pts_time": "nan"}
+	], "streams": [], "format": {}}`
+	got := packetTimes([]byte(in), 0)
 	want := []float64{0, 0.066667, 0.033333}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("got %v, want %v", got, want)
-		}
+	if got := packetTimes([]byte("not json"), 0); got != nil {
+		t.Errorf("not json: got %v, want nil", got)
 	}
 }
 

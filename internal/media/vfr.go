@@ -1,24 +1,31 @@
 package media
 
 import (
-	"bytes"
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
 )
 
-// parsePacketTimes reads the pts_time column of
-// "ffprobe -show_entries packet=pts_time -of csv" ("packet,0.033333");
+// packetTimes reads the presentation times of stream's packets from
+// ffprobe's JSON ("packets": [{"stream_index": 0, "pts_time": "0.033333"}]);
 // packets without a timestamp ("N/A") are skipped.
-func parsePacketTimes(out []byte) []float64 {
+func packetTimes(data []byte, stream int) []float64 {
+	var pj struct {
+		Packets []struct {
+			StreamIndex int    `json:"stream_index"`
+			PtsTime     string `json:"pts_time"`
+		} `json:"packets"`
+	}
+	if json.Unmarshal(data, &pj) != nil {
+		return nil
+	}
 	var pts []float64
-	for line := range bytes.Lines(out) {
-		rest, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("packet,"))
-		if !ok {
+	for _, p := range pj.Packets {
+		if p.StreamIndex != stream {
 			continue
 		}
-		field, _, _ := bytes.Cut(rest, []byte(","))
-		f, err := strconv.ParseFloat(string(field), 64)
+		f, err := strconv.ParseFloat(p.PtsTime, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			continue
 		}
