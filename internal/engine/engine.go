@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"outpost/internal/caption"
@@ -287,22 +289,56 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 	progress(Event{Stage: StageRender, Percent: 100, Done: true})
 	e.Logger.Debug("rendered", "source", req.Source, "outputs", len(plan.Outputs), "elapsed", time.Since(start))
 
+	// Outputs are checked side by side: a check mostly waits on ffprobe,
+	// and the thumbnail pick beside it is Go work.
 	n := len(plan.Outputs)
-	done := 0
+	var (
+		mu   sync.Mutex
+		done int
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	)
 	for i := range results {
 		r := &results[i]
 		if r.Output == nil {
 			continue
 		}
-		e.check(ctx, r)
-		if r.Error == nil {
-			e.finish(r, p.cues)
-		}
-		done++
-		progress(Event{Stage: StageCheck, Percent: 100 * float64(done) / float64(n)})
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			e.checkAndFinish(ctx, r, p.cues)
+			mu.Lock()
+			done++
+			progress(Event{Stage: StageCheck, Percent: 100 * float64(done) / float64(n)})
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
 	progress(Event{Stage: StageCheck, Percent: 100, Done: true})
 	return results, nil
+}
+
+// checkAndFinish checks one rendered file and, while ffprobe reads it,
+// writes its sidecar captions and picks its thumbnail; those are removed
+// again when the file fails its check.
+func (e *Engine) checkAndFinish(ctx context.Context, r *Result, cues []caption.Cue) {
+	fin := &Result{Output: r.Output}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		e.finish(fin, cues)
+	}()
+	e.check(ctx, r)
+	<-finished
+	if r.Error != nil {
+		for _, f := range []string{fin.Captions, fin.Thumbnail} {
+			if f != "" {
+				_ = os.Remove(f)
+			}
+		}
+		return
+	}
+	r.Captions, r.Thumbnail = fin.Captions, fin.Thumbnail
 }
 
 // check probes one rendered file and, when it passes its preset's rules,
