@@ -258,6 +258,7 @@ func startServer(ctx context.Context, c config, dir string) (*server, error) {
 		"OUTPOST_BOOTSTRAP_API_KEY="+s.key,
 		"OUTPOST_WORKERS="+c.workers,
 		"OUTPOST_LOG_LEVEL=warn",
+		"OUTPOST_API_RATE_LIMIT=0", // capacity, not the per-key limit, is measured
 	)
 	s.cmd = exec.Command(c.outpost, "serve")
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, s.log, s.log

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -84,6 +85,11 @@ type Config struct {
 	// logs a one-time setup link instead.
 	AdminEmail    string
 	AdminPassword string
+	// APIRateLimit is how many API requests a second each API key may make
+	// on average, APIRateBurst how many at once; more get 429 rate_limited
+	// with Retry-After. 0 turns the limit off.
+	APIRateLimit float64
+	APIRateBurst int
 
 	// secretKeySource says where SecretKey came from, for LogValue.
 	secretKeySource string
@@ -112,6 +118,8 @@ type spec struct {
 	ConnectionWarning time.Duration `env:"CONNECTION_WARNING" envDefault:"168h"`
 	AdminEmail        string        `env:"ADMIN_EMAIL"`
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
+	APIRateLimit      float64       `env:"API_RATE_LIMIT" envDefault:"20"`
+	APIRateBurst      int           `env:"API_RATE_BURST" envDefault:"100"`
 	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL.
 	Platforms platformsSpec
 }
@@ -184,6 +192,8 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.LogFormat, "log-format", sp.LogFormat, "log format: text or json ($OUTPOST_LOG_FORMAT)")
 	fs.BoolVar(&sp.Sandbox, "sandbox", sp.Sandbox, "run the platform emulators in-process and publish to them ($OUTPOST_SANDBOX)")
 	fs.StringVar(&sp.SandboxAddr, "sandbox-addr", sp.SandboxAddr, "where --sandbox serves the emulators, host:port ($OUTPOST_SANDBOX_ADDR)")
+	fs.Float64Var(&sp.APIRateLimit, "api-rate-limit", sp.APIRateLimit, "API requests a second per API key, on average; 0 for no limit ($OUTPOST_API_RATE_LIMIT)")
+	fs.IntVar(&sp.APIRateBurst, "api-rate-burst", sp.APIRateBurst, "API requests per API key at once ($OUTPOST_API_RATE_BURST)")
 }
 
 // resolve derives the defaults that depend on other settings and validates.
@@ -215,6 +225,8 @@ func (sp spec) resolve() (*Config, error) {
 		ConnectionWarning: sp.ConnectionWarning,
 		AdminEmail:        strings.TrimSpace(sp.AdminEmail),
 		AdminPassword:     sp.AdminPassword,
+		APIRateLimit:      sp.APIRateLimit,
+		APIRateBurst:      sp.APIRateBurst,
 	}
 
 	if err := checkListen(c.Listen); err != nil {
@@ -260,6 +272,13 @@ func (sp spec) resolve() (*Config, error) {
 		bad("ADMIN_EMAIL", "", "%q is not an email address", c.AdminEmail)
 	case c.AdminPassword != "" && len(c.AdminPassword) < MinAdminPasswordLen:
 		bad("ADMIN_PASSWORD", "", "want at least %d characters", MinAdminPasswordLen)
+	}
+
+	if c.APIRateLimit < 0 || math.IsNaN(c.APIRateLimit) || math.IsInf(c.APIRateLimit, 0) {
+		bad("API_RATE_LIMIT", "api-rate-limit", "%g: want 0 (no limit) or more", c.APIRateLimit)
+	}
+	if c.APIRateLimit > 0 && c.APIRateBurst < 1 {
+		bad("API_RATE_BURST", "api-rate-burst", "%d: want 1 or more", c.APIRateBurst)
 	}
 
 	if c.RenderConcurrency < 1 || c.RenderConcurrency > 256 {

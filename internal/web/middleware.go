@@ -214,6 +214,13 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			infoOf(r).workspaceID = key.WorkspaceID
+			if ok, wait := s.limiter.allow(key.ID, s.now()); !ok {
+				w.Header().Set("Retry-After", retryAfterSeconds(wait))
+				s.writeError(w, r, errcode.New(errcode.RateLimited,
+					"this API key made more than %g requests a second (bursts of %d): retry after %s s",
+					s.cfg.APIRateLimit, s.cfg.APIRateBurst, retryAfterSeconds(wait)))
+				return
+			}
 			r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
 		}
 		if err := h(w, r); err != nil {

@@ -58,7 +58,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if he.status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", "GET, HEAD")
 	}
-	if he.retryAfter != "" {
+	if he.retryAfter != "" && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", he.retryAfter)
 	}
 	body := errorJSON{Error: errorDetailJSON{Code: he.code, Message: he.message, Remedy: errcode.Remedies[he.code]}}

@@ -106,6 +106,8 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	inFlight keyLocks
+	// limiter rate-limits requests per API key; nil: no limit.
+	limiter *keyLimiter
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -139,6 +141,7 @@ func New(d Deps) (*Server, error) {
 		now:       time.Now,
 		fetcher:   fetch.New(fetch.Options{MaxBytes: d.Config.MaxUploadBytes}),
 		tmpDir:    filepath.Join(d.Config.DataDir, "tmp"),
+		limiter:   newKeyLimiter(d.Config.APIRateLimit, d.Config.APIRateBurst),
 	}
 	// A nil *jobs.Service in an interface would not be nil: keep nil nil.
 	if d.Exports != nil {
