@@ -56,7 +56,9 @@ func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 			if c.Platform != p || c.Status == store.ConnectionRevoked {
 				continue
 			}
-			card.Accounts = append(card.Accounts, connectionView(c, now))
+			v := connectionView(c, now)
+			v.AvatarURL = h.avatar(c)
+			card.Accounts = append(card.Accounts, v)
 		}
 		d.Cards = append(d.Cards, card)
 	}

@@ -626,7 +626,7 @@
       idempotency_key: M.idem, distribution: val('distribution') || 'download',
     };
     if (body.distribution === 'share') {
-      try { body.destinations = destinations(); } catch (e) { errorBox(errBox, e); return; }
+      try { body.destinations = destinations(); } catch (e) { errorBox(errBox, e); errBox.scrollIntoView({ block: 'nearest' }); return; }
     }
     const btn = $('.export-go', modal);
     M.busy = true;
@@ -843,6 +843,11 @@
     };
     sf.addEventListener('change', sync);
     sync();
+    if (location.hash === '#share-more') {
+      const d = $('#share-more');
+      d.open = true;
+      $('summary', d).focus();
+    }
     sf.addEventListener('submit', (e) => {
       const box = $('.form-error', sf);
       box.hidden = true;
