@@ -104,8 +104,9 @@ type envOptions struct {
 	// configure changes the config before New.
 	configure func(*config.Config)
 	// publish runs the sandbox emulators and connects to them, as
-	// `outpost serve --sandbox` does.
-	publish bool
+	// `outpost serve --sandbox` does; autoApprove skips their consent page.
+	publish     bool
+	autoApprove bool
 }
 
 const testPassword = "correct horse battery"
@@ -168,7 +169,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
 		TestOnly: true, LocalBlobDir: blobDir}
 	if o.publish {
-		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger})
+		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger, AutoApprove: o.autoApprove})
 		sts := httptest.NewServer(e.sb)
 		t.Cleanup(func() {
 			sts.Close()

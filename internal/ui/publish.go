@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -299,14 +300,35 @@ func (h *Handler) destinationError(ctx context.Context, err error, workspaceID s
 		if c, err := h.store.GetConnection(ctx, d.ConnectionID); err == nil && c.WorkspaceID == workspaceID {
 			name = platformLabel(c.Platform) + " (" + accountName(c) + ")"
 		}
+		rest := strings.TrimPrefix(msg, pre)
+		if c, err := h.store.GetConnection(ctx, d.ConnectionID); err == nil {
+			rest = strings.TrimPrefix(rest, c.Platform+": ") // the publisher's own prefix
+		}
 		out := *ce
-		out.Message = name + ": " + strings.TrimPrefix(msg, pre)
+		out.Message = name + ": " + plainRule(rest)
 		if out.Remedy == "" && ce.Code == errcode.CaptionTooLong {
 			out.Remedy = "Shorten the text to the platform's limit; the counter under each field shows it."
 		}
 		return &out
 	}
 	return err
+}
+
+// ruleMessage is a publisher's rule message: "title: 120 characters,
+// YouTube allows 100".
+var ruleMessage = regexp.MustCompile(`^([a-z_]+): (\d[^,;]*), ([A-Z][A-Za-z]* allows .+)$`)
+
+// plainRule rewrites rule messages for people: "Title is 120 characters;
+// YouTube allows 100".
+func plainRule(msg string) string {
+	parts := strings.Split(msg, "; ")
+	for i, p := range parts {
+		if m := ruleMessage.FindStringSubmatch(p); m != nil {
+			field := strings.ReplaceAll(m[1], "_", " ")
+			parts[i] = strings.ToUpper(field[:1]) + field[1:] + " is " + m[2] + "; " + m[3]
+		}
+	}
+	return strings.Join(parts, ". ")
 }
 
 func itoa(i int) string {

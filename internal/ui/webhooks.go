@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -114,7 +115,8 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	var evs []string
 	for _, ev := range r.Form["events"] {
 		if !slices.Contains(jobs.EventTypes, ev) {
-			return errcode.New(errcode.InvalidOption, "unknown event type %q", ev)
+			return &errcode.Error{Code: errcode.InvalidOption, Message: fmt.Sprintf("unknown event type %q", ev),
+				Remedy: "Tick event types from the list on the Webhooks page: " + strings.Join(jobs.EventTypes, ", ") + "."}
 		}
 		if !slices.Contains(evs, ev) {
 			evs = append(evs, ev)
