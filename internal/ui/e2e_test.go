@@ -390,6 +390,30 @@ func TestE2E_browser(t *testing.T) {
 		t.Error("focus did not return to the button that opened the modal")
 	}
 
+	// 10. Share to additional platforms from the success screen (tablet).
+	shot("tablet-success", true)
+	do("open share more", click(`#share-more summary`), chromedp.WaitVisible(chromedp.ID("share-form")))
+	do("pick the account", click(`#share-form input[name=account]`),
+		chromedp.WaitVisible(chromedp.CSS(`#share-form .pf[data-platform=youtube] input[name="youtube.title"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#share-form input[name="youtube.title"]`), "Launch teaser, again"))
+	if v := eval(`document.querySelector('#share-form input[name="youtube.title"]').parentElement.querySelector('.counter').textContent`); v != "20 / 100" {
+		t.Errorf("share form counter: %q", v)
+	}
+	shot("tablet-share-more", false)
+	do("share", click(`#share-form button[type=submit]`))
+	waitFor("the second post", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	shot("tablet-shared", true)
+	do("tablet connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube .conn`)))
+	shot("tablet-connections", true)
+	do("webhooks", chromedp.Navigate(e.ts.URL+"/webhooks"), chromedp.WaitVisible(chromedp.ID("webhook-form")),
+		chromedp.SendKeys(chromedp.CSS(`#webhook-form input[name=url]`), e.ts.URL+"/hooks/in"),
+		click(`#webhook-form input[value="publication.published"]`),
+		click(`#webhook-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("webhook-secret")))
+	if v := eval(`document.getElementById('webhook-secret').textContent`); !strings.HasPrefix(v, "whsec_") {
+		t.Errorf("webhook secret: %q", v)
+	}
+	shot("tablet-webhooks", true)
+
 	b.finish()
 }
 

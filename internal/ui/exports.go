@@ -468,7 +468,13 @@ func (h *Handler) exportPage(w http.ResponseWriter, r *http.Request) error {
 	if v.HasFiles && v.Final {
 		title = "Ready: " + e.ProjectName
 	}
-	h.render(w, r, http.StatusOK, "export", page{Title: title, Nav: "history", Data: v})
+	pg := page{Title: title, Nav: "history", Data: v}
+	if p := r.URL.Query().Get("connected"); p != "" {
+		// Back from reconnecting an account: its waiting posts go out.
+		pg.Flash = &flash{Kind: "success", Title: "Reconnected " + platformLabel(p),
+			Message: "Posts that waited for the account are on their way again."}
+	}
+	h.render(w, r, http.StatusOK, "export", pg)
 	return nil
 }
 

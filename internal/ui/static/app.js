@@ -819,6 +819,11 @@
     es.addEventListener('progress', (m) => { try { onProgress(JSON.parse(m.data)); } catch (_) { /* skip */ } });
     es.addEventListener('rendition', (m) => { try { onRendition(JSON.parse(m.data)); } catch (_) { /* skip */ } });
     es.addEventListener('done', (m) => {
+      // A "done" replayed from an earlier run (before a share added posts)
+      // comes while a post on the page is still due: skip it; the stream
+      // resumes after it.
+      const due = $$('#pubs tr[data-state]').some((tr) => ['pending', 'uploading', 'processing'].includes(tr.dataset.state));
+      if (due) return;
       es.close();
       let d = {};
       try { d = JSON.parse(m.data); } catch (_) { /* skip */ }
