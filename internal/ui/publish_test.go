@@ -184,6 +184,44 @@ func TestHandler_publishing(t *testing.T) {
 		t.Error("the YouTube filter does not list the export posted to YouTube")
 	}
 
+	// A revoked grant: the post fails with connection_expired and says
+	// to reconnect; reconnecting sends it.
+	if err := e.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultRevoke}); err != nil {
+		t.Fatal(err)
+	}
+	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Expired"}]}`)
+	want(t, r, http.StatusOK)
+	var expired store.Publication
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ps, _ = e.store.ListPublications(t.Context(), ex.ID)
+		if expired = ps[len(ps)-1]; expired.State == store.PublicationFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("expired post: %+v", expired)
+		}
+	}
+	r = b.get(ex.URL)
+	for _, s := range []string{"Platform authentication expired — reconnect YouTube", "Reconnect YouTube",
+		`/connect/youtube?return_to=/exports/` + ex.ID} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("export page with an expired account lacks %q", s)
+		}
+	}
+	r = b.get("/connections")
+	if !strings.Contains(r.body, "Expired") || !strings.Contains(r.body, "Reconnect to post to this account again.") {
+		t.Error("connections page does not show the account expired")
+	}
+	b.connectThroughUI("youtube")
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if p, _ := e.store.GetPublication(t.Context(), expired.ID); p.State == store.PublicationPublished {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the post did not go out after reconnecting")
+		}
+	}
+
 	// Share more, scheduled: the form of the success screen.
 	at := time.Now().Add(2 * time.Hour).UTC()
 	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{csrfField: {b.csrf}, "account": {conn.ID}, "preset": {"mp4-720p"},
