@@ -246,7 +246,7 @@ func TestE2E_browser(t *testing.T) {
 	// Sizes are measured by a sample encode (engine.Estimate) and replace
 	// the upper bounds.
 	waitFor("measured sizes", `[...document.querySelectorAll('#export-modal .targets .target-est')].every(e => e.textContent.startsWith('≈')) &&
-		document.querySelector('#export-modal .total').textContent.startsWith('Total ≈') ? 'yes' : 'no'`, 60*time.Second)
+		document.querySelector('#export-modal .total').textContent.startsWith('Total ≈') ? 'yes' : 'no'`, 150*time.Second)
 	shot("modal-three-formats", false)
 	do("save as preset", click(`#export-modal .save-toggle`),
 		chromedp.WaitVisible(chromedp.ID("preset-name")),
@@ -266,7 +266,7 @@ func TestE2E_browser(t *testing.T) {
 	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
 	exportID := strings.TrimPrefix(eval(`location.pathname`), "/exports/")
 	maxPct, midShot, pubShot := 0, false, false
-	for deadline := time.Now().Add(120 * time.Second); ; {
+	for deadline := time.Now().Add(180 * time.Second); ; {
 		if time.Now().After(deadline) {
 			shot("timeout-progress", true)
 			t.Fatalf("the export did not finish (max %d %%)", maxPct)
@@ -464,7 +464,7 @@ func startBrowser(t *testing.T, dir, prefix string) *browserSession {
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(bctx, 180*time.Second)
+	ctx, cancel := context.WithTimeout(bctx, 360*time.Second)
 	t.Cleanup(cancel)
 	b := &browserSession{t: t, ctx: ctx, start: time.Now(), dir: dir, prefix: prefix}
 	go func() {
