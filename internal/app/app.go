@@ -215,6 +215,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 			Exports: a.jobs,
 			Events:  a.events,
 			Prober:  prober,
+			Connect: a.connect,
 			Logger:  logger.With("component", "ui"),
 		}); err != nil {
 			return nil, err

@@ -18,6 +18,9 @@ type ExportFilter struct {
 	// PresetIDs matches exports with any of these targets (a platform
 	// filter is its presets).
 	PresetIDs []string
+	// PublishedTo matches exports with a publication to this platform; with
+	// PresetIDs, an export matching either is listed.
+	PublishedTo string
 	// Q matches the project name, client, campaign and preset ids
 	// case-insensitively, and the export id exactly.
 	Q string
@@ -60,10 +63,13 @@ func (q *Queries) ListExports(ctx context.Context, f ExportFilter) (ExportPage, 
 	if f.Campaign != "" {
 		conds = append(conds, "e.campaign = "+p.add(f.Campaign))
 	}
-	if len(f.PresetIDs) > 0 {
-		ors := make([]string, len(f.PresetIDs))
-		for i, id := range f.PresetIDs {
-			ors[i] = `(' ' || e.preset_ids || ' ') LIKE ` + p.add("% "+escapeLike(id)+" %") + ` ESCAPE '\'`
+	if len(f.PresetIDs) > 0 || f.PublishedTo != "" {
+		ors := make([]string, 0, len(f.PresetIDs)+1)
+		for _, id := range f.PresetIDs {
+			ors = append(ors, `(' ' || e.preset_ids || ' ') LIKE `+p.add("% "+escapeLike(id)+" %")+` ESCAPE '\'`)
+		}
+		if f.PublishedTo != "" {
+			ors = append(ors, "EXISTS (SELECT 1 FROM publications pb WHERE pb.export_id = e.id AND pb.platform = "+p.add(f.PublishedTo)+")")
 		}
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"outpost/internal/media/mediatest"
+	"outpost/internal/sandbox"
 )
 
 // chromiumPath finds Debian's chromium. Without it the browser test skips,
@@ -77,17 +78,20 @@ type pageState struct {
 }
 
 // TestE2E_browser drives the real UI in Chromium against the real service
-// (SQLite, file blobs, River with one worker, ffmpeg): sign in, upload a
-// clip, open the export modal with Ctrl+E, pick three formats at Web
-// quality, export, watch the progress reach 100 %, download from the
-// success screen, find the export in history by search and download again.
-// Screenshots of each step go to artifacts/ui/.
+// (SQLite, file blobs, River with one worker, ffmpeg, the platform
+// emulators over HTTP): sign in, connect a sandbox YouTube account through
+// the OAuth flow, upload a clip, open the export modal with Ctrl+E, pick
+// three formats at Web quality, share to the account with a title,
+// description and tags, watch the progress reach 100 % and the post go
+// live, download from the success screen, find the export in history by
+// search and by platform, and download again. Screenshots of each step go
+// to artifacts/ui/.
 func TestE2E_browser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium and renders with ffmpeg")
 	}
 	shots := artifactsDir(t, "[0-9]")
-	e := newEnv(t, envOptions{workers: true, admin: "ada@example.com"})
+	e := newEnv(t, envOptions{workers: true, admin: "ada@example.com", publish: true})
 	src := mediatest.Generate(t, mediatest.Spec{Width: 640, Height: 360, Duration: 3, FPS: 25, Audio: true})
 	clip := filepath.Join(t.TempDir(), "Launch teaser.mp4")
 	if data, err := os.ReadFile(src); err != nil || os.WriteFile(clip, data, 0o600) != nil {
@@ -95,6 +99,7 @@ func TestE2E_browser(t *testing.T) {
 	}
 
 	b := startBrowser(t, shots, "")
+	b.otherOrigin = e.sbURL
 	ctx, shot, do, click, eval, waitFor := b.ctx, b.shot, b.do, b.click, b.eval, b.waitFor
 
 	// 1. Sign in.
@@ -115,6 +120,25 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`localStorage.getItem('outpost.tour.v1') ? 'yes' : 'no'`); v != "yes" {
 		t.Error("the tour is not remembered")
 	}
+
+	// 2b. Connect a sandbox YouTube account through the browser flow.
+	do("connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`a.connect-btn[data-platform=youtube]`)))
+	shot("connections-empty", true)
+	do("connect youtube", click(`a.connect-btn[data-platform=youtube]`), chromedp.WaitVisible(chromedp.ID("approve")))
+	if !strings.HasPrefix(eval(`location.href`), e.sbURL) {
+		t.Errorf("the connect button did not lead to the platform's consent page: %s", eval(`location.href`))
+	}
+	shot("sandbox-consent", false)
+	do("approve", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := eval(`location.pathname + ' | ' + document.querySelector('.flash-success').innerText + ' | ' + document.querySelector('#platform-youtube').innerText`); !strings.Contains(v, "/connections |") ||
+		!strings.Contains(v, "Connected to YouTube") || !strings.Contains(v, sandbox.YouTubeChannelName) || !strings.Contains(v, "Active") {
+		t.Errorf("after connecting: %q", v)
+	}
+	if v := eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`); v != "yes" {
+		t.Error("the account's avatar does not show")
+	}
+	shot("connections-connected", true)
+	do("back to projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("upload-form")))
 
 	// 3. Upload, slowed down so that the progress bar shows.
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
@@ -191,14 +215,38 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('#export-modal .total').textContent`); !strings.HasPrefix(v, "Total ") {
 		t.Errorf("size estimate: %q", v)
 	}
-	do("share fields have counters", chromedp.WaitVisible(chromedp.CSS(`#export-modal .note`)))
-	if v := eval(`document.querySelector('textarea[name=ig_caption]').parentElement.querySelector('.counter').textContent`); v != "0 / 2,200" {
-		t.Errorf("Instagram caption counter: %q", v)
+	// Share to the connected account: its fields count at YouTube's limits.
+	do("share to platforms", click(`#export-modal input[name=distribution][value=share]`),
+		chromedp.WaitVisible(chromedp.CSS(`#export-modal .share-box .acct-list li[data-platform=youtube]`)))
+	if v := eval(`document.querySelector('#export-modal .acct-list').innerText`); !strings.Contains(v, sandbox.YouTubeChannelName) {
+		t.Errorf("accounts listed: %q", v)
 	}
+	if v := eval(`document.querySelector('#export-modal .acct-list li[data-platform=youtube] select').value`); v != "mp4-720p" {
+		t.Errorf("file offered to YouTube: %q", v)
+	}
+	if v := eval(`document.querySelector('[name="pf-youtube-title"]').parentElement.querySelector('.counter').textContent`); v != "0 / 100" {
+		t.Errorf("YouTube title counter: %q", v)
+	}
+	do("a title too long", click(`[name="pf-youtube-title"]`), chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-title"]`), strings.Repeat("x", 120)))
+	if v := eval(`document.querySelector('[name="pf-youtube-title"]').parentElement.querySelector('.counter').textContent`); v != "120 / 100 · 20 over the limit" {
+		t.Errorf("YouTube title counter over: %q", v)
+	}
+	do("export refuses it", click(`#export-modal .export-go`), chromedp.WaitVisible(chromedp.CSS(`#export-modal .modal-error`)))
+	if v := eval(`document.querySelector('#export-modal .modal-error').innerText`); !strings.Contains(v, "YouTube title is 120 characters; YouTube allows 100") ||
+		!strings.Contains(v, "What to do:") {
+		t.Errorf("over-limit message: %q", v)
+	}
+	shot("modal-title-too-long", false)
+	eval(`(() => { const f = document.querySelector('[name="pf-youtube-title"]'); f.value = ''; f.dispatchEvent(new Event('input')); return ''; })()`)
+	do("fix the title",
+		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-title"]`), "Launch teaser"),
+		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-description"]`), "Spring is here: https://example.com/launch"),
+		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-tags"]`), "launch, teaser"))
+	eval(`(() => { document.querySelector('[name="pf-youtube-privacy"]').value = 'unlisted'; return ''; })()`)
 	// Sizes are measured by a sample encode (engine.Estimate) and replace
 	// the upper bounds.
 	waitFor("measured sizes", `[...document.querySelectorAll('#export-modal .targets .target-est')].every(e => e.textContent.startsWith('≈')) &&
-		document.querySelector('#export-modal .total').textContent.startsWith('Total ≈') ? 'yes' : 'no'`, 60*time.Second)
+		document.querySelector('#export-modal .total').textContent.startsWith('Total ≈') ? 'yes' : 'no'`, 150*time.Second)
 	shot("modal-three-formats", false)
 	do("save as preset", click(`#export-modal .save-toggle`),
 		chromedp.WaitVisible(chromedp.ID("preset-name")),
@@ -207,15 +255,18 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.getElementById('toast').textContent`); !strings.Contains(v, "Saved preset “Web, padded”") {
 		t.Errorf("save preset: %q", v)
 	}
-	do("scroll to distribution", chromedp.ScrollIntoView(chromedp.CSS(`#export-modal .share-fields`)))
+	do("scroll to distribution", chromedp.ScrollIntoView(chromedp.CSS(`#export-modal .share-box .pf`)))
 	shot("modal-distribution", false)
+	if v := eval(`document.querySelector('#export-modal .export-label').textContent`); v != "Export 3 files & Share" {
+		t.Errorf("export button: %q", v)
+	}
 
 	// 6. Enter confirms; the progress page follows the render live.
 	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
 	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
 	exportID := strings.TrimPrefix(eval(`location.pathname`), "/exports/")
-	maxPct, midShot := 0, false
-	for deadline := time.Now().Add(120 * time.Second); ; {
+	maxPct, midShot, pubShot := 0, false, false
+	for deadline := time.Now().Add(180 * time.Second); ; {
 		if time.Now().After(deadline) {
 			shot("timeout-progress", true)
 			t.Fatalf("the export did not finish (max %d %%)", maxPct)
@@ -236,6 +287,10 @@ func TestE2E_browser(t *testing.T) {
 			midShot = true
 			shot("progress", false)
 		}
+		if !pubShot && st.Stage == "Uploading to Platforms" {
+			pubShot = true
+			shot("progress-publishing", true)
+		}
 		if st.Success {
 			break
 		}
@@ -248,8 +303,27 @@ func TestE2E_browser(t *testing.T) {
 		t.Log("the render finished before a mid-way screenshot")
 	}
 
-	// 7. The success screen links every file; the links download.
+	// 7. The success screen links every file and the post; the links
+	// download.
 	shot("success", true)
+	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) {
+		t.Errorf("posts table: %q", v)
+	}
+	postURL := eval(`(document.querySelector('#success .posted a.post-link') || {}).href || ''`)
+	if !strings.HasPrefix(postURL, e.sbURL) {
+		t.Errorf("post link %q is not on the platform (%s)", postURL, e.sbURL)
+	}
+	if res, err := http.Get(e.sbURL + "/_sandbox/state"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("the sandbox's post lacks %q: %s", want, body)
+			}
+		}
+	}
 	links := eval(`[...document.querySelectorAll('#success a.btn-download')].map(a => a.href).join('\n')`)
 	if n := len(strings.Fields(links)); n != 3 {
 		t.Fatalf("success screen has %d download links: %q", n, links)
@@ -282,6 +356,13 @@ func TestE2E_browser(t *testing.T) {
 			t.Errorf("re-download status %d", s)
 		}
 	}
+	// The platform filter finds exports by where they were posted.
+	do("platform filter", chromedp.Navigate(e.ts.URL+"/history?platform=youtube"), chromedp.WaitVisible(chromedp.ID("hq")))
+	if v := eval(fmt.Sprintf(`document.querySelector('#history-rows tr.hrow[data-row=%q]') ? 'yes' : 'no'`, exportID)); v != "yes" {
+		t.Error("the YouTube filter does not find the export posted to YouTube")
+	}
+	shot("history-platform", true)
+	do("history search again", chromedp.Navigate(e.ts.URL+"/history?q=launch"), chromedp.WaitVisible(chromedp.ID("hq")))
 	do("a search with no match", chromedp.SendKeys(chromedp.ID("hq"), "zzz"))
 	waitFor("the empty result", `document.querySelector('#history-rows .empty-row') ? 'yes' : 'no'`, 10*time.Second)
 
@@ -309,6 +390,30 @@ func TestE2E_browser(t *testing.T) {
 		t.Error("focus did not return to the button that opened the modal")
 	}
 
+	// 10. Share to additional platforms from the success screen (tablet).
+	shot("tablet-success", true)
+	do("open share more", click(`#share-more summary`), chromedp.WaitVisible(chromedp.ID("share-form")))
+	do("pick the account", click(`#share-form input[name=account]`),
+		chromedp.WaitVisible(chromedp.CSS(`#share-form .pf[data-platform=youtube] input[name="youtube.title"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#share-form input[name="youtube.title"]`), "Launch teaser, again"))
+	if v := eval(`document.querySelector('#share-form input[name="youtube.title"]').parentElement.querySelector('.counter').textContent`); v != "20 / 100" {
+		t.Errorf("share form counter: %q", v)
+	}
+	shot("tablet-share-more", false)
+	do("share", click(`#share-form button[type=submit]`))
+	waitFor("the second post", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	shot("tablet-shared", true)
+	do("tablet connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube .conn`)))
+	shot("tablet-connections", true)
+	do("webhooks", chromedp.Navigate(e.ts.URL+"/webhooks"), chromedp.WaitVisible(chromedp.ID("webhook-form")),
+		chromedp.SendKeys(chromedp.CSS(`#webhook-form input[name=url]`), e.ts.URL+"/hooks/in"),
+		click(`#webhook-form input[value="publication.published"]`),
+		click(`#webhook-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("webhook-secret")))
+	if v := eval(`document.getElementById('webhook-secret').textContent`); !strings.HasPrefix(v, "whsec_") {
+		t.Errorf("webhook secret: %q", v)
+	}
+	shot("tablet-webhooks", true)
+
 	b.finish()
 }
 
@@ -325,6 +430,9 @@ type browserSession struct {
 	// pagesMayFail ignores the browser's log of error statuses (a page
 	// that is meant to answer 404 or 422).
 	pagesMayFail bool
+	// otherOrigin is a site the test visits that is not Outpost (the
+	// sandbox).
+	otherOrigin string
 }
 
 // startBrowser starts Debian's chromium with the flags the project uses, a
@@ -356,7 +464,7 @@ func startBrowser(t *testing.T, dir, prefix string) *browserSession {
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(bctx, 180*time.Second)
+	ctx, cancel := context.WithTimeout(bctx, 360*time.Second)
 	t.Cleanup(cancel)
 	b := &browserSession{t: t, ctx: ctx, start: time.Now(), dir: dir, prefix: prefix}
 	go func() {
@@ -383,6 +491,9 @@ func (b *browserSession) finish() {
 	for _, p := range b.problems {
 		if b.pagesMayFail && strings.Contains(p, "Failed to load resource: the server responded with a status of") {
 			continue
+		}
+		if b.otherOrigin != "" && strings.HasSuffix(p, " @ "+b.otherOrigin+"/favicon.ico") {
+			continue // the sandbox's consent page has no icon
 		}
 		b.t.Errorf("browser console: %s", p)
 	}
@@ -482,7 +593,7 @@ func TestE2E_firstRun(t *testing.T) {
 	if v := b.eval(`document.querySelector('.account .who').textContent`); v != "Grace" {
 		t.Errorf("signed in as %q", v)
 	}
-	b.do("connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`.placeholder`)))
+	b.do("connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube`)))
 	b.shot("connections", true)
 	b.do("missing page", chromedp.Navigate(e.ts.URL+"/no/such/page"), chromedp.WaitVisible(chromedp.CSS(`.flash-error`)))
 	b.shot("not-found", true)

@@ -39,9 +39,12 @@ type exportOptionsJSON struct {
 	} `json:"project"`
 	Formats        []formatOption `json:"formats"`
 	EstimateMethod string         `json:"estimate_method"`
-	// Connections are the accounts a share can go to: none until
-	// publishing lands.
-	Connections []any `json:"connections"`
+	// Connections are the active accounts a share can go to, and
+	// Platforms their post fields with each platform's limits.
+	Connections []accountJSON  `json:"connections"`
+	Platforms   []platformJSON `json:"platforms"`
+	// ConnectURL is where to connect an account when there is none.
+	ConnectURL string `json:"connect_url"`
 }
 
 func (h *Handler) exportOptions(w http.ResponseWriter, r *http.Request) error {
@@ -74,7 +77,10 @@ func (h *Handler) exportOptions(w http.ResponseWriter, r *http.Request) error {
 	}
 	out.Formats = formatOptions(&info, user, used)
 	out.EstimateMethod = EstimateMethod
-	out.Connections = []any{}
+	if out.Connections, out.Platforms, err = h.shareOptions(ctx, workspaceOf(r)); err != nil {
+		return err
+	}
+	out.ConnectURL = "/connections"
 	h.writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -86,8 +92,10 @@ type exportForm struct {
 	Client         string               `json:"client"`
 	Campaign       string               `json:"campaign"`
 	IdempotencyKey string               `json:"idempotency_key"`
-	// Distribution is "download" (or empty); "share" waits for publishing.
-	Distribution string `json:"distribution"`
+	// Distribution is "download" (or empty) or "share", which posts to
+	// Destinations as the API's destinations do.
+	Distribution string             `json:"distribution"`
+	Destinations []jobs.Destination `json:"destinations"`
 }
 
 func (h *Handler) exportService() (exportService, error) {
@@ -107,10 +115,16 @@ func (h *Handler) createExport(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&f); err != nil {
 		return errcode.New(errcode.InvalidJSON, "the export request could not be read: reload the page and try again")
 	}
+	var dests []jobs.Destination
 	if f.Distribution == "share" {
-		return &errcode.Error{Code: errcode.InvalidOption,
-			Message: "sharing to platforms is not available yet",
-			Remedy:  "Connect an account to share once publishing arrives; for now choose Download only."}
+		if _, err := h.publishing(); err != nil {
+			return err
+		}
+		if len(f.Destinations) == 0 {
+			return &errcode.Error{Code: errcode.InvalidOption, Message: "Share to platforms is chosen but no account is ticked",
+				Remedy: "Tick at least one connected account, or choose Download only."}
+		}
+		dests = f.Destinations
 	}
 	if len(f.Targets) == 0 {
 		return &errcode.Error{Code: errcode.InvalidOption, Message: "no format is selected",
@@ -124,10 +138,10 @@ func (h *Handler) createExport(w http.ResponseWriter, r *http.Request) error {
 	e, err := svc.CreateExport(r.Context(), workspaceOf(r), jobs.ExportRequest{
 		ProjectID: f.ProjectID, Targets: f.Targets,
 		Client: strings.TrimSpace(f.Client), Campaign: strings.TrimSpace(f.Campaign),
-		IdempotencyKey: f.IdempotencyKey,
+		IdempotencyKey: f.IdempotencyKey, Destinations: dests,
 	})
 	if err != nil {
-		return err
+		return h.destinationError(r.Context(), err, workspaceOf(r), dests)
 	}
 	h.writeJSON(w, http.StatusCreated, map[string]string{"id": e.ID, "url": "/exports/" + e.ID})
 	return nil
@@ -212,6 +226,18 @@ type exportView struct {
 	FilesReady  int
 	EventsURL   string
 	ProjectLink string
+	// Publications are the export's posts; Publishing is true while one
+	// that is due has not finished.
+	Publications []pubView
+	Publishing   bool
+	Published    int
+	// CanShare: the export has files and accounts to share them to
+	// (ShareAccounts, with the fields of SharePlatforms).
+	CanShare       bool
+	ShareAccounts  []accountJSON
+	SharePlatforms []platformJSON
+	// PublishingOff: this server cannot publish (no connect service).
+	PublishingOff bool
 }
 
 func (h *Handler) loadExport(r *http.Request, id string) (store.Export, error) {
@@ -258,10 +284,25 @@ func (h *Handler) buildExportView(ctx context.Context, e store.Export, user map[
 		v.Error = &flash{Kind: "error", Title: errorTitle(e.ErrorCode), Message: plainMessage(e.ErrorMessage),
 			Remedy: errcode.Remedies[e.ErrorCode]}
 	}
-	v.Stages = stageViews(e)
-	if i := stageIndex(e.Progress.Stage); i >= 0 && v.Live {
+	if v.Publications, err = h.publicationViews(ctx, e.ID, user); err != nil {
+		return exportView{}, err
+	}
+	for _, p := range v.Publications {
+		switch p.State {
+		case store.PublicationPending, store.PublicationUploading, store.PublicationProcessing:
+			v.Publishing = true
+		case store.PublicationPublished:
+			v.Published++
+		}
+	}
+	if v.Final && v.Publishing {
+		// The render is done; posts are still going out.
+		v.Live, v.StageLabel = true, stages[len(stages)-1].Label
+	}
+	v.Stages = stageViews(e, v.Publications)
+	if i := stageIndex(e.Progress.Stage); i >= 0 && v.Live && !v.Final {
 		v.StageLabel = stages[i].Label
-	} else if v.Live {
+	} else if v.Live && !v.Final {
 		v.StageLabel = "Waiting for a worker"
 	}
 
@@ -304,14 +345,14 @@ func (h *Handler) buildExportView(ctx context.Context, e store.Export, user map[
 	return v, nil
 }
 
-func stageViews(e store.Export) []stageView {
+func stageViews(e store.Export, pubs []pubView) []stageView {
 	cur := stageIndex(e.Progress.Stage)
 	out := make([]stageView, len(stages))
 	for i, s := range stages {
 		sv := stageView{Key: s.Key, Label: s.Label}
 		switch {
 		case s.Key == "publish":
-			sv.State, sv.Icon, sv.Text = "skipped", "skip", "Not needed: download only"
+			sv.State, sv.Icon, sv.Text = publishStage(e, pubs)
 		case e.Status == store.ExportSucceeded || e.Status == store.ExportPartiallyFailed:
 			sv.State, sv.Icon, sv.Text = "done", "check", "Done"
 		case i < cur:
@@ -418,11 +459,22 @@ func (h *Handler) exportPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if v.ShareAccounts, v.SharePlatforms, err = h.shareOptions(r.Context(), workspaceOf(r)); err != nil {
+		return err
+	}
+	v.PublishingOff = h.connect == nil || h.publish == nil
+	v.CanShare = v.HasFiles && v.Final && len(v.ShareAccounts) > 0
 	title := "Exporting " + e.ProjectName
 	if v.HasFiles && v.Final {
 		title = "Ready: " + e.ProjectName
 	}
-	h.render(w, r, http.StatusOK, "export", page{Title: title, Nav: "history", Data: v})
+	pg := page{Title: title, Nav: "history", Data: v}
+	if p := r.URL.Query().Get("connected"); p != "" {
+		// Back from reconnecting an account: its waiting posts go out.
+		pg.Flash = &flash{Kind: "success", Title: "Reconnected " + platformLabel(p),
+			Message: "Posts that waited for the account are on their way again."}
+	}
+	h.render(w, r, http.StatusOK, "export", pg)
 	return nil
 }
 
@@ -612,4 +664,36 @@ func levelOf(s string) preset.Level {
 		return preset.HD
 	}
 	return l
+}
+
+// publishStage is the "Uploading to Platforms" stage: skipped without
+// posts, waiting until the files are stored, then the posts' progress.
+func publishStage(e store.Export, pubs []pubView) (state, icon, text string) {
+	if len(pubs) == 0 {
+		return "skipped", "skip", "Not needed: download only"
+	}
+	var open, failed, scheduled int
+	for _, p := range pubs {
+		switch p.State {
+		case store.PublicationPending, store.PublicationUploading, store.PublicationProcessing:
+			open++
+		case store.PublicationFailed:
+			failed++
+		case store.PublicationScheduled:
+			scheduled++
+		}
+	}
+	switch {
+	case e.Status == store.ExportFailed || e.Status == store.ExportCanceled:
+		return "stopped", "slash", "Not posted"
+	case !e.Status.Final():
+		return "pending", "dot", "Waiting for the files"
+	case open > 0:
+		return "active", "spinner", "In progress"
+	case failed > 0:
+		return "stopped", "warn", "Some posts failed"
+	case scheduled > 0:
+		return "done", "clock", "Scheduled"
+	}
+	return "done", "check", "Done"
 }

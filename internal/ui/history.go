@@ -56,6 +56,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 			return errcode.New(errcode.InvalidOption, "unknown platform %q", f.Platform)
 		}
 		ef.PresetIDs = platformPresets(f.Platform, userList)
+		ef.PublishedTo = f.Platform
 	}
 	for _, d := range []struct {
 		v   string

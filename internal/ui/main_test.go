@@ -22,10 +22,18 @@ import (
 
 	"outpost/internal/blob"
 	"outpost/internal/config"
+	"outpost/internal/connect"
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/publish"
+	"outpost/internal/publish/facebook"
+	"outpost/internal/publish/instagram"
+	"outpost/internal/publish/linkedin"
+	"outpost/internal/publish/tiktok"
+	"outpost/internal/publish/youtube"
+	"outpost/internal/sandbox"
 	"outpost/internal/store"
 	"outpost/internal/web"
 )
@@ -82,6 +90,10 @@ type env struct {
 	ui     *Handler
 	ts     *httptest.Server
 	ws     store.Workspace
+	// sb and sbURL are the platform emulators, with publish.
+	sb      *sandbox.Server
+	sbURL   string
+	connect *connect.Service
 }
 
 type envOptions struct {
@@ -91,6 +103,10 @@ type envOptions struct {
 	admin string
 	// configure changes the config before New.
 	configure func(*config.Config)
+	// publish runs the sandbox emulators and connects to them, as
+	// `outpost serve --sandbox` does; autoApprove skips their consent page.
+	publish     bool
+	autoApprove bool
 }
 
 const testPassword = "correct horse battery"
@@ -152,6 +168,26 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Cleanup(e.broker.Close)
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
 		TestOnly: true, LocalBlobDir: blobDir}
+	if o.publish {
+		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger, AutoApprove: o.autoApprove})
+		sts := httptest.NewServer(e.sb)
+		t.Cleanup(func() {
+			sts.Close()
+			_ = e.sb.Close()
+		})
+		e.sbURL = sts.URL
+		platforms := map[string]config.Platform{}
+		for _, p := range publish.Platforms {
+			c := sandbox.DefaultClient(p)
+			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
+		}
+		e.cfg.Platforms = platforms
+		if e.connect, err = connect.New(connect.Options{Store: e.store, Key: e.cfg.SecretKey, Platforms: platforms,
+			PublicURL: base, Logger: logger, TuneFunc: tunePublisher}); err != nil {
+			t.Fatal(err)
+		}
+		jo.Connect, jo.PublishRetryBase, jo.WebhookAllowLoopback = e.connect, 100*time.Millisecond, true
+	}
 	if o.workers {
 		jo.Workers, jo.WorkDir, jo.FetchPollInterval = 1, filepath.Join(dir, "work"), 100*time.Millisecond
 		jo.Engine = &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: logger}, Logger: logger}
@@ -173,27 +209,45 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	prober := &media.Prober{}
 	api, err := web.New(web.Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: prober, Logger: logger, Metrics: prometheus.NewRegistry()})
+		Prober: prober, Logger: logger, Metrics: prometheus.NewRegistry(), Connect: e.connect})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
 	e.ui, err = New(Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: prober, Logger: logger})
+		Prober: prober, Logger: logger, Connect: e.connect})
 	if err != nil {
 		t.Fatalf("ui.New: %v", err)
 	}
 	e.ui.bcryptCost = bcrypt.MinCost
+	e.ui.webhookLoopback = true
 	e.ts.Config.Handler = mount(api, e.ui)
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)
 	return e
 }
 
+// tunePublisher makes the clients poll fast (the sandbox processes at once).
+func tunePublisher(p publish.Publisher) {
+	const poll = 20 * time.Millisecond
+	switch c := p.(type) {
+	case *youtube.Client:
+		c.PollInterval = poll
+	case *facebook.Client:
+		c.PollInterval = poll
+	case *instagram.Client:
+		c.PollInterval = poll
+	case *linkedin.Client:
+		c.PollInterval = poll
+	case *tiktok.Client:
+		c.PollInterval = poll
+	}
+}
+
 // mount is how app mounts the UI beside the API (kept here so the tests
 // use the same split).
 func mount(api, ui http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/dl/", "/healthz", "/metrics"} {
+	for _, p := range []string{"/api/", "/dl/", "/connect/", "/oauth/", "/healthz", "/metrics"} {
 		mux.Handle(p, api)
 	}
 	mux.Handle("/", ui)

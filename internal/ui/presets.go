@@ -229,12 +229,3 @@ func (h *Handler) deletePreset(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/presets", http.StatusSeeOther)
 	return nil
 }
-
-// placeholder serves the pages of features that arrive with publishing.
-func (h *Handler) placeholder(which string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		title := map[string]string{"connections": "Connections", "webhooks": "Webhooks"}[which]
-		h.render(w, r, http.StatusOK, "placeholder", page{Title: title, Nav: which, Data: which})
-		return nil
-	}
-}

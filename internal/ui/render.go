@@ -301,6 +301,14 @@ func errorTitle(c errcode.Code) string {
 		return "The file has expired"
 	case errcode.ConnectionExpired:
 		return "Platform authentication expired"
+	case errcode.PlatformNotConfigured:
+		return "Publishing is not set up"
+	case errcode.CaptionTooLong:
+		return "Text too long for the platform"
+	case errcode.PostInvalid:
+		return "Check the post"
+	case errcode.PlatformRejected:
+		return "The platform refused the post"
 	}
 	return "Something went wrong"
 }

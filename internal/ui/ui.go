@@ -1,13 +1,13 @@
 // Package ui is Outpost's web interface for people: sign-in, projects
 // (upload with progress, import from a URL), the export modal, live
-// progress over SSE, the success screen, history, presets, and placeholder
-// pages for connections and webhooks. Pages are server-rendered with
+// progress over SSE (renders and posts), the success screen with sharing,
+// history, presets, connected accounts and webhooks. Pages are server-rendered with
 // html/template; a small plain-JS file (static/app.js) adds upload
 // progress, the modal, live progress and the first-run tour. Templates and
 // static files are embedded.
 //
 // The UI uses the same services as the JSON API (store, blob, jobs,
-// events, media) with browser sessions instead of API keys: cookies are
+// events, media, connect) with browser sessions instead of API keys: cookies are
 // HttpOnly, SameSite=Lax and Secure behind https, and every state-changing
 // request carries a per-session CSRF token.
 //
@@ -39,6 +39,7 @@ import (
 
 	"outpost/internal/blob"
 	"outpost/internal/config"
+	"outpost/internal/connect"
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
@@ -58,6 +59,9 @@ type Deps struct {
 	Exports *jobs.Service
 	Events  *events.Broker
 	Prober  *media.Prober
+	// Connect connects accounts; nil when publishing is not configured
+	// (no secret key). Exports then offer download only.
+	Connect *connect.Service
 	Logger  *slog.Logger
 }
 
@@ -91,6 +95,13 @@ type Handler struct {
 	blob    *blob.Store
 	exports exportService
 	events  eventSource
+	// publish and connect are nil when publishing is not available.
+	publish publishService
+	connect connector
+	// webhookLoopback accepts webhook URLs on loopback addresses (tests).
+	webhookLoopback bool
+	// csp is the Content-Security-Policy of every page.
+	csp     string
 	prober  *media.Prober
 	runner  *media.Runner
 	fetcher *fetch.Client
@@ -164,7 +175,14 @@ func New(d Deps) (*Handler, error) {
 	// A nil *jobs.Service in an interface would not be nil: keep nil nil.
 	if d.Exports != nil {
 		h.exports = d.Exports
+		h.publish = d.Exports
 	}
+	if d.Connect != nil {
+		h.connect = d.Connect
+	}
+	h.csp = "default-src 'self'; img-src 'self' data: blob: " + h.imgSources() + "; " +
+		"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+		"form-action 'self'; frame-ancestors 'none'"
 	if d.Events != nil {
 		h.events = d.Events
 	}
@@ -285,8 +303,17 @@ func (h *Handler) routes() {
 	m.Handle("POST /presets/{id}", h.auth(h.updatePreset))
 	m.Handle("POST /presets/{id}/delete", h.auth(h.deletePreset))
 
-	m.Handle("GET /connections", h.auth(h.placeholder("connections")))
-	m.Handle("GET /webhooks", h.auth(h.placeholder("webhooks")))
+	m.Handle("POST /exports/{id}/publications", h.auth(h.sharePublications))
+	m.Handle("POST /publications/{id}/cancel", h.auth(h.cancelPublication))
+	m.Handle("POST /publications/{id}/reschedule", h.auth(h.reschedulePublication))
+	m.Handle("POST /publications/{id}/retry", h.auth(h.retryPublication))
+
+	m.Handle("GET /connections", h.auth(h.connectionsPage))
+	m.Handle("POST /connections/{id}/disconnect", h.auth(h.disconnect))
+	m.Handle("GET /webhooks", h.auth(h.webhooksPage))
+	m.Handle("POST /webhooks", h.auth(h.createWebhook))
+	m.Handle("POST /webhooks/{id}/delete", h.auth(h.deleteWebhook))
+	m.Handle("POST /webhook-deliveries/{id}/redeliver", h.auth(h.redeliver))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Signed-in people keep their menu on a missing page.
@@ -306,9 +333,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; "+
-		"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "+
-		"form-action 'self'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", h.csp)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.sameOrigin(r) {
 		h.renderError(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another site.", "Reload the page and try again.")

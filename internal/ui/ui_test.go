@@ -255,11 +255,11 @@ func TestHandler_staticAndHeaders(t *testing.T) {
 	if !strings.Contains(r.body, "Page not found") {
 		t.Errorf("404 page: %s", r.body)
 	}
-	for _, p := range []string{"/connections", "/webhooks"} {
+	for p, s := range map[string]string{"/connections": "OUTPOST_YOUTUBE_CLIENT_ID", "/webhooks": "Add an endpoint"} {
 		r := b.get(p)
 		want(t, r, http.StatusOK)
-		if !strings.Contains(r.body, "arrive with publishing") {
-			t.Errorf("%s does not say the feature is not there yet", p)
+		if !strings.Contains(r.body, s) {
+			t.Errorf("%s lacks %q", p, s)
 		}
 	}
 	// The API keeps its own routes.
@@ -372,13 +372,14 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		"Content-Type", "application/json", "Accept", "application/json", csrfHeader, b.csrf)
 	want(t, r, http.StatusUnprocessableEntity)
 
-	// Export: a share is refused plainly; a download-only export is queued.
+	// Export: a share is refused plainly on a server without publishing;
+	// a download-only export is queued.
 	exp := func(body string) resp {
 		return b.do("POST", "/exports", strings.NewReader(body), "Content-Type", "application/json",
 			"Accept", "application/json", csrfHeader, b.csrf)
 	}
 	r = exp(`{"project_id":"` + p.ID + `","targets":[{"preset":"tiktok"}],"distribution":"share"}`)
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Connect an account to share") {
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Publishing is not available on this server") {
 		t.Errorf("share: %d %s", r.status, r.body)
 	}
 	r = exp(`{"project_id":"` + p.ID + `","targets":[{"preset":"facebook-reel","quality":"web"}]}`)
@@ -430,7 +431,7 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = b.get(ex.URL)
-	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Share to additional platforms",
+	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Sharing is not set up on this server",
 		"Retry failed files", "What to do:"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("success page lacks %q", s)

@@ -101,21 +101,52 @@
   });
 
   // ---- character counters ----------------------------------------------
+  // Each platform counts its own way (data-count): characters, UTF-8
+  // bytes (YouTube descriptions), UTF-16 units (TikTok) or YouTube's tag
+  // length (commas between tags, quotes around tags with spaces).
+  function countText(v, how) {
+    switch (how) {
+      case 'bytes': return new TextEncoder().encode(v).length;
+      case 'utf16': return v.length;
+      case 'tags': {
+        const tags = v.split(',').map((t) => t.trim().replace(/^#/, '')).filter(Boolean);
+        return tags.reduce((n, t, i) => n + (i ? 1 : 0) + [...t].length + (t.includes(' ') ? 2 : 0), 0);
+      }
+      default: return [...v].length;
+    }
+  }
+  const unitOf = (how) => (how === 'bytes' ? 'bytes' : how === 'utf16' ? 'characters (UTF-16)' : 'characters');
+  // overLimit returns "YouTube title is 120 characters; YouTube allows
+  // 100" for a field over its limit, else "".
+  function overLimit(field) {
+    const lim = +field.dataset.limit;
+    if (!lim) return '';
+    const n = countText(field.value, field.dataset.count);
+    if (n <= lim) return '';
+    const what = field.dataset.what || 'The text';
+    const plat = what.split(' ')[0];
+    return `${what[0].toUpperCase() + what.slice(1)} is ${n.toLocaleString()} ${unitOf(field.dataset.count)}; ${plat} allows ${lim.toLocaleString()}.`;
+  }
+  function counter(field) {
+    const c = field.parentElement.querySelector('.counter');
+    if (!c || field.dataset.counted) return;
+    field.dataset.counted = '1';
+    const lim = +field.dataset.limit;
+    const upd = () => {
+      const n = countText(field.value, field.dataset.count);
+      c.textContent = `${n.toLocaleString()} / ${lim.toLocaleString()}` + (n > lim ? ` · ${(n - lim).toLocaleString()} over the limit` : '');
+      c.classList.toggle('over', n > lim);
+      field.setAttribute('aria-invalid', String(n > lim));
+    };
+    field.addEventListener('input', upd);
+    upd();
+  }
   function counters(root = document) {
-    $$('[data-limit]', root).forEach((field) => {
-      const c = field.parentElement.querySelector('.counter');
-      if (!c) return;
-      const lim = +field.dataset.limit;
-      const upd = () => {
-        const n = [...field.value].length;
-        c.textContent = `${n.toLocaleString()} / ${lim.toLocaleString()}` + (n > lim ? ` · ${(n - lim).toLocaleString()} over the limit` : '');
-        c.classList.toggle('over', n > lim);
-      };
-      field.addEventListener('input', upd);
-      upd();
-    });
+    $$('[data-limit]', root).forEach(counter);
   }
   counters();
+  // Browser time zone for forms that send a local time.
+  $$('input[name="tz_offset"]').forEach((i) => { i.value = String(new Date().getTimezoneOffset()); });
 
   // ---- upload with progress --------------------------------------------
   const uf = $('#upload-form');
@@ -303,6 +334,7 @@
     form.elements.video_kbps.value = '';
     form.elements.distribution.value = 'download';
     M.selected = o.formats.filter((f) => f.default).map((f) => f.id);
+    renderShare(o);
 
     const fm = $('.formats', modal);
     fm.dataset.loading = 'false';
@@ -319,6 +351,114 @@
     }
     fm.replaceChildren(...parts);
     renderTargets();
+  }
+
+  // renderShare builds the Distribution section: the accounts (name,
+  // avatar, platform icon, the file each gets) and each platform's fields.
+  function renderShare(o) {
+    const accts = o.connections || [];
+    const shareOpt = form.querySelector('input[name="distribution"][value="share"]');
+    shareOpt.disabled = !accts.length;
+    shareOpt.closest('label').classList.toggle('is-disabled', !accts.length);
+    $('.share-none', modal).hidden = accts.length > 0;
+    const list = $('.acct-list', modal);
+    list.replaceChildren(...accts.map((a) => {
+      const cb = el('input', { type: 'checkbox', name: 'acct', value: a.id, 'data-platform': a.platform, checked: true });
+      const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
+      ic.innerHTML = a.icon; // server constant
+      const av = a.avatar_url ? el('img', { class: 'avatar', src: a.avatar_url, alt: '', width: '24', height: '24' }) : null;
+      const sel = el('select', { class: 'acct-file', 'aria-label': `File to post to ${a.platform_label} ${a.name}` });
+      const lab = el('label', { class: 'acct-pick' }, cb, ic, av, el('span', {}, el('strong', { text: a.platform_label + ' ' }), document.createTextNode(a.name)));
+      return el('li', { 'data-account': a.id, 'data-platform': a.platform }, lab, sel);
+    }));
+    const pf = $('.pfields', modal);
+    pf.replaceChildren(...(o.platforms || []).map((p) => {
+      const fs = el('fieldset', { class: 'pf', 'data-platform': p.platform });
+      const lg = el('legend', {});
+      const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
+      ic.innerHTML = (accts.find((a) => a.platform === p.platform) || {}).icon || '';
+      lg.append(ic, document.createTextNode(' ' + p.label));
+      fs.append(lg);
+      for (const f of p.fields) {
+        const name = `pf-${p.platform}-${f.name}`;
+        let input;
+        if (f.name === 'privacy') {
+          input = el('select', { name });
+          for (const v of p.privacy || []) input.append(el('option', { value: v, text: v[0].toUpperCase() + v.slice(1) }));
+        } else if (f.multiline) {
+          input = el('textarea', { name, rows: '2' });
+        } else {
+          input = el('input', { type: 'text', name });
+        }
+        if (f.limit) { input.dataset.limit = f.limit; input.dataset.count = f.count; input.dataset.what = `${p.label} ${f.label.toLowerCase()}`; }
+        const label = el('label', {}, document.createTextNode(f.label + ' '));
+        if (f.name === 'tags') label.append(el('span', { class: 'hint', text: 'comma separated ' }));
+        label.append(input);
+        if (f.limit) label.append(el('span', { class: 'counter', 'aria-live': 'polite' }));
+        fs.append(label);
+      }
+      return fs;
+    }));
+    counters(pf);
+    for (const n of ['schedule_at', 'utm_campaign', 'utm_source', 'utm_medium', 'utm_content']) form.elements[n].value = '';
+    form.elements.utm_off.checked = false;
+    syncShare();
+  }
+  // syncShare shows the share fields when sharing, the fields of the
+  // platforms ticked, and offers each account the selected formats (its
+  // platform's first).
+  function syncShare() {
+    if (!M.opts) return;
+    const sharing = val('distribution') === 'share';
+    $('.share-box', modal).hidden = !sharing;
+    const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
+    const ticked = new Set();
+    $$('.acct-list li', modal).forEach((li) => {
+      const cb = $('input[type=checkbox]', li), sel = $('select', li), plat = li.dataset.platform;
+      if (cb.checked) ticked.add(plat);
+      const keep = sel.value;
+      const ids = M.selected.slice().sort((a, b) => (byID[b].platform === plat) - (byID[a].platform === plat));
+      sel.replaceChildren(...ids.map((id) => el('option', { value: id, text: byID[id].name })));
+      if (ids.includes(keep) && sel.dataset.touched) sel.value = keep;
+      sel.disabled = !cb.checked;
+    });
+    $$('.pfields .pf', modal).forEach((fs) => { fs.hidden = !ticked.has(fs.dataset.platform); });
+    const go = $('.export-label', modal);
+    if (go && sharing) go.textContent = (M.selected.length > 1 ? `Export ${M.selected.length} files` : 'Export') + ' & Share';
+  }
+  // destinations are the share's posts, as the API takes them; it throws
+  // a plain error for a field over its platform's limit.
+  function destinations() {
+    const at = val('schedule_at');
+    const when = at ? new Date(at).toISOString() : undefined;
+    const utm = {};
+    for (const k of ['campaign', 'source', 'medium', 'content']) { const v = val('utm_' + k).trim(); if (v) utm[k] = v; }
+    if (form.elements.utm_off.checked) utm.disabled = true;
+    const out = [];
+    for (const li of $$('.acct-list li', modal)) {
+      if (!$('input[type=checkbox]', li).checked) continue;
+      const plat = li.dataset.platform;
+      const fs = $(`.pf[data-platform="${plat}"]`, modal);
+      for (const f of $$('[data-limit]', fs)) {
+        const over = overLimit(f);
+        if (over) { f.focus(); throw { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' }; }
+      }
+      const get = (n) => { const f = form.elements[`pf-${plat}-${n}`]; return f ? f.value : ''; };
+      const d = { connection_id: li.dataset.account, preset: $('select', li).value };
+      if (plat === 'youtube') {
+        d.title = get('title').trim();
+        d.description = get('description');
+        d.tags = get('tags').split(',').map((t) => t.trim()).filter(Boolean);
+        d.privacy = get('privacy');
+      } else {
+        d.caption = get('caption');
+      }
+      if (when) d.schedule_at = when;
+      if (Object.keys(utm).length) d.utm = utm;
+      out.push(d);
+    }
+    if (!out.length) throw { title: 'Pick an account', message: 'Share to platforms is chosen but no account is ticked.', remedy: 'Tick at least one account under Post to, or choose Download only.' };
+    return out;
   }
 
   function tile(f) {
@@ -468,6 +608,7 @@
     if (M.selected.includes(keep)) base.value = keep;
     const go = $('.export-label', modal);
     go.textContent = M.selected.length > 1 ? `Export ${M.selected.length} files` : 'Export';
+    syncShare();
   }
 
   async function submitExport() {
@@ -484,6 +625,9 @@
       project_id: M.opts.project.id, targets, client: val('client'), campaign: val('campaign'),
       idempotency_key: M.idem, distribution: val('distribution') || 'download',
     };
+    if (body.distribution === 'share') {
+      try { body.destinations = destinations(); } catch (e) { errorBox(errBox, e); errBox.scrollIntoView({ block: 'nearest' }); return; }
+    }
     const btn = $('.export-go', modal);
     M.busy = true;
     btn.disabled = true;
@@ -529,6 +673,8 @@
     });
     form.addEventListener('change', (e) => {
       if (['quality', 'fit', 'fps', 'video_kbps'].includes(e.target.name)) renderTargets();
+      if (e.target.name === 'distribution' || e.target.name === 'acct') syncShare();
+      if (e.target.classList.contains('acct-file')) e.target.dataset.touched = '1';
     });
     form.elements.video_kbps.addEventListener('input', () => renderTargets());
     $('.modal-close', modal).addEventListener('click', closeModal);
@@ -640,10 +786,44 @@
       setRow($('.rstatus', row), d.status);
       if (d.size_bytes) $('.rfile', row).textContent = `${d.width}×${d.height} · ${fmtBytes(d.size_bytes)}`;
     };
+    const pstat = {
+      pending: ['clock', 'Waiting', 'queued'], scheduled: ['clock', 'Scheduled', 'queued'],
+      uploading: ['spinner', 'Uploading', 'running'], processing: ['spinner', 'Processing on the platform', 'running'],
+      published: ['check', 'Published', 'ok'], failed: ['x', 'Failed', 'bad'], canceled: ['slash', 'Canceled', 'muted'],
+    };
+    const onPublication = (d) => {
+      const row = $('#p-' + CSS.escape(d.id));
+      if (!row) return;
+      const [icon, text, cls] = pstat[d.state] || pstat.pending;
+      const s = el('span', { class: 'status status-' + cls });
+      s.append(iconEl(icon), el('span', { text }));
+      const pctText = d.state === 'uploading' && d.bytes_total > 0 ? ` ${Math.floor(d.percent)} % · ${fmtBytes(d.bytes_sent)} of ${fmtBytes(d.bytes_total)}` : '';
+      $('.pstatus', row).replaceChildren(s, el('span', { class: 'ppct muted', text: pctText }));
+      row.dataset.state = d.state;
+      if (d.post_url) {
+        $('.plink', row).replaceChildren(el('a', { class: 'post-link', href: d.post_url, target: '_blank', rel: 'noopener', text: 'View post' }));
+      }
+      if (d.state === 'uploading' || d.state === 'processing') {
+        const li = $('#stages .stage[data-stage="publish"]');
+        if (li) setStage(li, 'active', 'spinner', 'In progress');
+        now.textContent = labels.publish;
+      }
+      if (d.error && d.state === 'failed') {
+        const msg = el('p', { class: 'status status-bad' });
+        msg.append(iconEl('x'), el('span', { text: d.error.message || 'The post failed.' }));
+        $('.pact', row).replaceChildren(msg);
+      }
+    };
     const es = new EventSource(view.dataset.events);
+    es.addEventListener('publication', (m) => { try { onPublication(JSON.parse(m.data)); } catch (_) { /* skip */ } });
     es.addEventListener('progress', (m) => { try { onProgress(JSON.parse(m.data)); } catch (_) { /* skip */ } });
     es.addEventListener('rendition', (m) => { try { onRendition(JSON.parse(m.data)); } catch (_) { /* skip */ } });
     es.addEventListener('done', (m) => {
+      // A "done" replayed from an earlier run (before a share added posts)
+      // comes while a post on the page is still due: skip it; the stream
+      // resumes after it.
+      const due = $$('#pubs tr[data-state]').some((tr) => ['pending', 'uploading', 'processing'].includes(tr.dataset.state));
+      if (due) return;
       es.close();
       let d = {};
       try { d = JSON.parse(m.data); } catch (_) { /* skip */ }
@@ -656,6 +836,40 @@
       note.textContent = es.readyState === EventSource.CLOSED
         ? 'Live updates stopped. Reload the page to see the latest state.'
         : 'Connection lost: reconnecting…';
+    });
+  }
+
+  // ---- share to additional platforms --------------------------------------
+  const sf = $('#share-form');
+  if (sf) {
+    const sync = () => {
+      const ticked = new Set($$('input[name="account"]:checked', sf).map((c) => c.dataset.platform));
+      $$('.pf', sf).forEach((fs) => { fs.hidden = !ticked.has(fs.dataset.platform); });
+    };
+    sf.addEventListener('change', sync);
+    sync();
+    if (location.hash === '#share-more') {
+      const d = $('#share-more');
+      d.open = true;
+      $('summary', d).focus();
+    }
+    sf.addEventListener('submit', (e) => {
+      const box = $('.form-error', sf);
+      box.hidden = true;
+      if (!$$('input[name="account"]:checked', sf).length) {
+        e.preventDefault();
+        errorBox(box, { title: 'Pick an account', message: 'No account is ticked.', remedy: 'Tick the accounts to share to.' });
+        return;
+      }
+      for (const f of $$('.pf:not([hidden]) [data-limit]', sf)) {
+        const over = overLimit(f);
+        if (over) {
+          e.preventDefault();
+          errorBox(box, { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' });
+          f.focus();
+          return;
+        }
+      }
     });
   }
 
@@ -705,7 +919,7 @@
   const steps = [
     { sel: '[data-tour="fast"]', icon: 'bolt', title: 'Fast rendering', text: 'Upload your master once. Outpost decodes it once and renders every format you pick in a single pass.' },
     { sel: '[data-tour-export], [data-tour="formats"]', icon: 'grid', title: 'Multiple formats', text: 'Press Export (or Ctrl/⌘ + E) and pick several formats at once: YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' },
-    { sel: '[data-tour="sharing"]', icon: 'share', title: 'Direct sharing', text: 'Connections will post straight to your accounts. Publishing arrives soon; until then, download the files.' },
+    { sel: '[data-tour="sharing"]', icon: 'share', title: 'Direct sharing', text: 'Connect your accounts, then choose Share to platforms in the export modal: Outpost posts each file straight to YouTube, Instagram, TikTok, LinkedIn or Facebook.' },
   ];
   function tour() {
     let seen = null;

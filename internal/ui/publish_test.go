@@ -1,0 +1,318 @@
+package ui
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"outpost/internal/media/mediatest"
+	"outpost/internal/sandbox"
+	"outpost/internal/store"
+)
+
+// connectThroughUI connects a sandbox account as the Connect button does:
+// /connect/{platform} → the platform (auto-approving) → our callback → back
+// to /connections with a flash.
+func (b *browser) connectThroughUI(platform string) resp {
+	b.t.Helper()
+	r := b.get("/connect/" + platform + "?return_to=" + url.QueryEscape("/connections"))
+	want(b.t, r, http.StatusFound)
+	res, err := b.c.Get(r.header.Get("Location")) // the sandbox answers with a redirect to our callback
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	res.Body.Close()
+	cb, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || cb.Path != "/oauth/"+platform+"/callback" {
+		b.t.Fatalf("sandbox authorize: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	r = b.get(cb.RequestURI())
+	want(b.t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/connections?connected="+platform {
+		b.t.Fatalf("callback sent the browser to %q", loc)
+	}
+	return b.get(r.header.Get("Location"))
+}
+
+func (b *browser) postJSON(path, body string) resp {
+	return b.do("POST", path, strings.NewReader(body), "Content-Type", "application/json",
+		"Accept", "application/json", csrfHeader, b.csrf)
+}
+
+// waitPublications polls until every publication of the export is in a
+// state of states.
+func waitPublications(t *testing.T, e *env, exportID string, states ...store.PublicationState) []store.Publication {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		ps, err := e.store.ListPublications(t.Context(), exportID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := len(ps) > 0
+		for _, p := range ps {
+			ok := false
+			for _, s := range states {
+				ok = ok || p.State == s
+			}
+			done = done && ok
+		}
+		if done {
+			return ps
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publications of %s: %+v", exportID, ps)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHandler_publishing covers the publishing pages over HTTP against
+// the sandbox: connect, plain refusals of posts the platform would refuse,
+// share, the export page's posts, retry, schedule, reschedule, cancel,
+// disconnect; and webhooks: add (secret once), deliveries, redeliver,
+// delete.
+func TestHandler_publishing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	e := newEnv(t, envOptions{admin: "ada@example.com", workers: true, publish: true, autoApprove: true})
+	b := e.browser()
+	want(t, b.signIn("ada@example.com", testPassword), http.StatusSeeOther)
+
+	r := b.get("/connections")
+	want(t, r, http.StatusOK)
+	for _, s := range []string{"Connect YouTube account", "Connect TikTok account", "No YouTube account connected yet"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("connections page lacks %q", s)
+		}
+	}
+	r = b.connectThroughUI("youtube")
+	for _, s := range []string{"Connected to YouTube", sandbox.YouTubeChannelName, "Active", "Disconnect", e.sbURL + "/_sandbox/avatar.png"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("connections page after connecting lacks %q", s)
+		}
+	}
+	cs, err := e.store.ListConnections(t.Context(), e.ws.ID)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("connections: %v %v", cs, err)
+	}
+	conn := cs[0]
+	// Avatars from the platform's origin are allowed by the page's CSP.
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: blob: https: "+e.sbURL) {
+		t.Errorf("CSP: %s", csp)
+	}
+
+	clip := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, Audio: true})
+	r = b.upload(clip, map[string]string{"name": "Share test", "campaign": "Autumn"}, "Accept", "application/json", csrfHeader, b.csrf)
+	want(t, r, http.StatusCreated)
+	var prj struct{ ID string }
+	_ = json.Unmarshal([]byte(r.body), &prj)
+
+	// The modal lists the account with its platform's fields and limits.
+	r = b.get("/projects/" + prj.ID + "/export-options")
+	want(t, r, http.StatusOK)
+	var opts exportOptionsJSON
+	if err := json.Unmarshal([]byte(r.body), &opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(opts.Connections) != 1 || opts.Connections[0].ID != conn.ID || opts.Connections[0].Name != sandbox.YouTubeChannelName ||
+		len(opts.Platforms) != 1 || opts.Platforms[0].Fields[0].Limit != 100 {
+		t.Fatalf("share options: %+v %+v", opts.Connections, opts.Platforms)
+	}
+
+	// A title over YouTube's limit is refused before anything renders,
+	// plainly, naming the account.
+	long := strings.Repeat("x", 120)
+	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"mp4-720p","quality":"web"}],"distribution":"share",
+		"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"`+long+`"}]}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "YouTube (Sandbox Channel): Title is 120 characters; YouTube allows 100") {
+		t.Errorf("long title: %d %s", r.status, r.body)
+	}
+	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"mp4-720p","quality":"web"}],"distribution":"share","destinations":[]}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no account is ticked") {
+		t.Errorf("share without accounts: %d %s", r.status, r.body)
+	}
+
+	// The first post is rejected by the platform; retry posts it.
+	if err := e.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultReject, Reason: "copyright"}); err != nil {
+		t.Fatal(err)
+	}
+	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"mp4-720p","quality":"web"}],"distribution":"share",
+		"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Share test","description":"More: https://example.com/x","tags":["a","b"],"privacy":"unlisted"}]}`)
+	want(t, r, http.StatusCreated)
+	var ex struct{ ID, URL string }
+	_ = json.Unmarshal([]byte(r.body), &ex)
+	ps := waitPublications(t, e, ex.ID, store.PublicationFailed)
+	r = b.get(ex.URL)
+	want(t, r, http.StatusOK)
+	for _, s := range []string{`id="p-` + ps[0].ID + `"`, "Failed", "/publications/" + ps[0].ID + "/retry", "What to do:", "Share to additional platforms"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("export page with a failed post lacks %q", s)
+		}
+	}
+	want(t, b.postForm("/publications/"+ps[0].ID+"/retry", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	ps = waitPublications(t, e, ex.ID, store.PublicationFailed, store.PublicationPublished)
+	if len(ps) != 2 || ps[1].State != store.PublicationPublished || ps[1].PostURL == "" {
+		t.Fatalf("after retry: %+v", ps)
+	}
+	live := 0
+	for _, p := range e.sb.Posts(sandbox.YouTube) {
+		if p.Status != "rejected" {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("sandbox posts: %+v", e.sb.Posts(sandbox.YouTube))
+	}
+	r = b.get(ex.URL)
+	for _, s := range []string{"Published", ps[1].PostURL, "View post"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("export page after retry lacks %q", s)
+		}
+	}
+	// History: the platform filter finds it by its post.
+	r = b.get("/history?platform=youtube")
+	if !strings.Contains(r.body, `data-row="`+ex.ID+`"`) {
+		t.Error("the YouTube filter does not list the export posted to YouTube")
+	}
+
+	// A revoked grant: the post fails with connection_expired and says
+	// to reconnect; reconnecting sends it.
+	if err := e.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultRevoke}); err != nil {
+		t.Fatal(err)
+	}
+	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Expired"}]}`)
+	want(t, r, http.StatusOK)
+	var expired store.Publication
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ps, _ = e.store.ListPublications(t.Context(), ex.ID)
+		if expired = ps[len(ps)-1]; expired.State == store.PublicationFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("expired post: %+v", expired)
+		}
+	}
+	r = b.get(ex.URL)
+	for _, s := range []string{"Platform authentication expired — reconnect YouTube", "Reconnect YouTube",
+		`/connect/youtube?return_to=/exports/` + ex.ID} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("export page with an expired account lacks %q", s)
+		}
+	}
+	r = b.get("/connections")
+	if !strings.Contains(r.body, "Expired") || !strings.Contains(r.body, "Reconnect to post to this account again.") {
+		t.Error("connections page does not show the account expired")
+	}
+	b.connectThroughUI("youtube")
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if p, _ := e.store.GetPublication(t.Context(), expired.ID); p.State == store.PublicationPublished {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the post did not go out after reconnecting")
+		}
+	}
+
+	// Share more, scheduled: the form of the success screen.
+	at := time.Now().Add(2 * time.Hour).UTC()
+	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{csrfField: {b.csrf}, "account": {conn.ID}, "preset": {"mp4-720p"},
+		"youtube.title": {"Again"}, "youtube.tags": {"x, y"}, "youtube.privacy": {"private"},
+		"schedule_at": {at.Format("2006-01-02T15:04")}, "tz_offset": {"0"}})
+	want(t, r, http.StatusSeeOther)
+	ps, _ = e.store.ListPublications(t.Context(), ex.ID)
+	sched := ps[len(ps)-1]
+	if sched.State != store.PublicationScheduled || sched.ScheduleAt == nil || !sched.ScheduleAt.Truncate(time.Minute).Equal(at.Truncate(time.Minute)) {
+		t.Fatalf("scheduled share: %+v", sched)
+	}
+	r = b.get(ex.URL)
+	for _, s := range []string{"Scheduled", "/publications/" + sched.ID + "/reschedule", "/publications/" + sched.ID + "/cancel"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("export page with a scheduled post lacks %q", s)
+		}
+	}
+	later := at.Add(24 * time.Hour)
+	want(t, b.postForm("/publications/"+sched.ID+"/reschedule", url.Values{csrfField: {b.csrf},
+		"schedule_at": {later.Format("2006-01-02T15:04")}, "tz_offset": {"0"}}), http.StatusSeeOther)
+	if p, _ := e.store.GetPublication(t.Context(), sched.ID); p.ScheduleAt == nil || !p.ScheduleAt.Truncate(time.Minute).Equal(later.Truncate(time.Minute)) {
+		t.Errorf("rescheduled: %+v", p)
+	}
+	want(t, b.postForm("/publications/"+sched.ID+"/cancel", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	if p, _ := e.store.GetPublication(t.Context(), sched.ID); p.State != store.PublicationCanceled {
+		t.Errorf("canceled: %+v", p)
+	}
+
+	// Webhooks: add (the secret shows once), deliveries, redeliver, delete.
+	var hits atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+	}))
+	defer hook.Close()
+	r = b.get("/webhooks")
+	want(t, r, http.StatusOK)
+	r = b.postForm("/webhooks", url.Values{csrfField: {b.csrf}, "url": {hook.URL + "/in"}, "events": {"export.succeeded", "publication.published"}})
+	want(t, r, http.StatusCreated)
+	if !strings.Contains(r.body, "whsec_") || !strings.Contains(r.body, "shown this once") {
+		t.Errorf("new endpoint page: %s", r.body)
+	}
+	r = b.get("/webhooks")
+	if strings.Contains(r.body, "whsec_") || !strings.Contains(r.body, hook.URL+"/in") {
+		t.Errorf("webhooks page shows the secret again, or not the endpoint")
+	}
+	eps, _ := e.store.ListWebhookEndpoints(t.Context(), e.ws.ID)
+	if len(eps) != 1 {
+		t.Fatalf("endpoints: %+v", eps)
+	}
+	// A post fires publication.published.
+	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Third"}]}`)
+	want(t, r, http.StatusOK)
+	var ds []store.WebhookDelivery
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ds, _ = e.store.ListWebhookDeliveries(t.Context(), eps[0].ID, 10)
+		if len(ds) > 0 && ds[0].Status == store.DeliverySucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries: %+v", ds)
+		}
+	}
+	r = b.get("/webhooks")
+	for _, s := range []string{"publication.published", "Delivered", "HTTP 200", "/webhook-deliveries/" + ds[0].ID + "/redeliver"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("delivery log lacks %q", s)
+		}
+	}
+	before := hits.Load()
+	want(t, b.postForm("/webhook-deliveries/"+ds[0].ID+"/redeliver", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	for deadline := time.Now().Add(30 * time.Second); hits.Load() == before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("redeliver sent nothing")
+		}
+	}
+	want(t, b.postForm("/webhooks/"+eps[0].ID+"/delete", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	if eps, _ := e.store.ListWebhookEndpoints(t.Context(), e.ws.ID); len(eps) != 0 {
+		t.Errorf("after delete: %+v", eps)
+	}
+
+	// Disconnect: the account goes; its scheduled posts would be canceled.
+	want(t, b.postForm("/connections/"+conn.ID+"/disconnect", url.Values{}), http.StatusForbidden)
+	r = b.postForm("/connections/"+conn.ID+"/disconnect", url.Values{csrfField: {b.csrf}})
+	want(t, r, http.StatusSeeOther)
+	r = b.get(r.header.Get("Location"))
+	if !strings.Contains(r.body, "Disconnected YouTube "+sandbox.YouTubeChannelName) || !strings.Contains(r.body, "No YouTube account connected yet") {
+		t.Errorf("after disconnect: %s", r.body)
+	}
+	r = b.get("/projects/" + prj.ID + "/export-options")
+	if !strings.Contains(r.body, `"connections":[]`) {
+		t.Errorf("the modal still offers the disconnected account: %s", r.body)
+	}
+}
