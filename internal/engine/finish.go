@@ -18,6 +18,7 @@ import (
 
 	"outpost/internal/caption"
 	"outpost/internal/errcode"
+	"outpost/internal/media"
 	"outpost/internal/render"
 )
 
@@ -78,7 +79,30 @@ func (e *Engine) checkWatermark(ctx context.Context, path string) error {
 	if info.Video == nil || info.Video.Width == 0 {
 		return errcode.New(errcode.WatermarkInvalid, "watermark %s is not an image", path)
 	}
+	if render.IsSVG(path) {
+		// ffprobe reads an SVG's size without rasterising it: decode it
+		// once, so a build without librsvg fails here, before any work.
+		err := e.Runner.Run(ctx, []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+			"-frames:v", "1", "-f", "null", "-"}, 0, nil)
+		if err != nil {
+			return svgError(path, err)
+		}
+	}
 	return nil
+}
+
+// svgError classifies a failed SVG decode: no librsvg in this ffmpeg, or a
+// broken image.
+func svgError(path string, err error) error {
+	msg := err.Error()
+	var x *media.ExitError
+	if errors.As(err, &x) {
+		msg += " " + x.Stderr
+	}
+	if strings.Contains(msg, "Decoder (codec svg) not found") || strings.Contains(msg, "codec svg") && strings.Contains(msg, "not found") {
+		return &errcode.Error{Code: errcode.SVGUnsupported, Message: "watermark " + filepath.Base(path) + ": this ffmpeg has no SVG decoder (librsvg)", Err: err}
+	}
+	return &errcode.Error{Code: errcode.WatermarkInvalid, Message: "watermark " + filepath.Base(path) + ": the SVG cannot be rendered", Err: err}
 }
 
 // writeRenderFiles writes what the plan reads besides the source: the

@@ -79,9 +79,13 @@ type Span struct {
 
 // Input is an input of the plan besides the source.
 type Input struct {
-	// Kind says what it is: "captions" or "watermark".
+	// Kind says what it is: "captions", "watermark" or "clip" (a
+	// timeline's other sources).
 	Kind string `json:"kind"`
 	Path string `json:"path"`
+	// Options come before its -i: an SVG's rendering width, a clip's
+	// in and out points.
+	Options []string `json:"options,omitempty"`
 }
 
 // Output is one file the plan writes.
@@ -134,6 +138,7 @@ func (p *Plan) Args() []string {
 	args = append(args, p.InputOptions...)
 	args = append(args, "-i", p.Input)
 	for _, in := range p.Extra {
+		args = append(args, in.Options...)
 		args = append(args, "-i", in.Path)
 	}
 	if p.FilterGraph != "" {
@@ -327,6 +332,16 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	wmLabel := map[int]string{}
 	for _, in := range wmOrder {
 		users := wmUsers[in]
+		if x := &plan.Extra[in-1]; IsSVG(x.Path) {
+			// A vector image is rasterised at the largest size it is
+			// shown at, so no target scales a small bitmap up.
+			width := 0
+			for _, i := range users {
+				w := targets[i].Watermark.withDefaults()
+				width = max(width, watermarkWidth(w, plan.Outputs[i].Width))
+			}
+			x.Options = []string{"-width", strconv.Itoa(width), "-keep_ar", "1"}
+		}
 		labels := g.split(fmt.Sprintf("%d:v", in), fmt.Sprintf("wm%d_", in), len(users), "split")
 		for k, i := range users {
 			wmLabel[i] = labels[k]

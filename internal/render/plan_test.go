@@ -187,6 +187,12 @@ func TestBuild_goldenFinishing(t *testing.T) {
 			ts[2].Watermark = &Watermark{Path: logo.Path, Position: Center, Width: 0.5}
 			ts[3].Watermark = &Watermark{Path: "/brand/other.png", Position: BottomLeft, Margin: 0.05}
 		}},
+		{"watermark-svg", "master-1080p30", []string{"youtube-1080p", "tiktok", "mp4-720p"}, func(ts []Target, o *Options) {
+			for i := range ts {
+				ts[i].Watermark = &Watermark{Path: "/brand/logo.SVG", Position: TopRight, Width: 0.2}
+			}
+			ts[2].NoPassthrough = true
+		}},
 		{"thumbnails", "master-1080p30", []string{"youtube-1080p", "instagram-reel", "gif-480p"}, func(ts []Target, o *Options) {
 			for i := range ts {
 				ts[i].Thumbnail = true
