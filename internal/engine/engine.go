@@ -53,6 +53,12 @@ type Request struct {
 	// Preview renders each target's preview instead (render.PreviewTarget):
 	// DIR/<preset>.preview.mp4.
 	Preview *Preview
+	// Timeline, when set, is rendered instead of Source: its clips joined
+	// in the one render.
+	Timeline *Timeline
+	// Intro and Outro are clips played before and after the source or
+	// timeline (a brand kit's); "" for none.
+	Intro, Outro string
 }
 
 // Preview is a fast, low-resolution render of an export's settings.
@@ -146,7 +152,7 @@ type prepared struct {
 
 func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event)) (*prepared, error) {
 	p := &prepared{}
-	src, err := e.Prober.Probe(ctx, req.Source)
+	src, tl, err := e.source(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +198,7 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		return p, errcode.Wrap(errcode.OutputWriteFailed, err, "resolve the output folder")
 	}
 	p.workDir = filepath.Join(outDir, workDirName())
-	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt}
+	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl}
 	if req.Captions != "" {
 		opts.Captions = filepath.Join(p.workDir, "captions.vtt")
 	}
@@ -200,6 +206,9 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 	if pv := req.Preview; pv != nil && pv.Seconds > 0 && pv.Seconds < src.Duration {
 		// From the start: the burned-in captions' times stay right.
 		opts.Sample = &render.Span{Start: 0, Duration: pv.Seconds}
+	}
+	if render.NeedsLoudness(src, keep) && tl != nil {
+		return p, errcode.New(errcode.InvalidOption, "loudness normalisation is not available for timelines and intros yet: leave --loudness off")
 	}
 	if render.NeedsLoudness(src, keep) {
 		progress(Event{Stage: StageAudio})
@@ -227,6 +236,16 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		r.Loudness = o.Loudness
 	}
 	return p, nil
+}
+
+// source probes what req renders: its source, or its timeline (with the
+// intro and outro), which also comes back for the plan.
+func (e *Engine) source(ctx context.Context, req *Request) (*media.Info, *render.Timeline, error) {
+	if tl := req.timeline(); tl != nil {
+		return e.probeTimeline(ctx, tl)
+	}
+	src, err := e.Prober.Probe(ctx, req.Source)
+	return src, nil, err
 }
 
 // Export runs a whole export. It returns the per-target results; err is set
