@@ -47,9 +47,9 @@ type ExportRequest struct {
 	OutroProjectID string `json:"outro_project_id,omitempty"`
 	// GroupID groups the exports of one variants request.
 	GroupID        string `json:"-"`
-	Client         string        `json:"-"` // labels, filled by the API from {"labels":{"client","campaign"}}
-	Campaign       string        `json:"-"`
-	IdempotencyKey string        `json:"-"`
+	Client         string `json:"-"` // labels, filled by the API from {"labels":{"client","campaign"}}
+	Campaign       string `json:"-"`
+	IdempotencyKey string `json:"-"`
 }
 
 // Limits of a request.

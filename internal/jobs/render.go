@@ -204,7 +204,11 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 		}
 		return s.renderFailed(ctx, run, err)
 	}
-	ereq, err := s.engineRequest(ctx, e, prj, req, run.todo, targets, dir)
+	idx := make([]int, len(run.todo))
+	for i, r := range run.todo {
+		idx[i] = r.TargetIndex
+	}
+	ereq, err := s.engineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
 	if err != nil {
 		return s.renderFailed(ctx, run, err)
 	}
@@ -240,33 +244,33 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 // engineRequest gathers the local files of a render: the project's source
 // (or its timeline's clips), the intro and outro, and each target's brand
 // watermark.
-func (s *Service) engineRequest(ctx context.Context, e store.Export, prj store.Project, req storedRequest,
-	rends []store.Rendition, targets []render.Target, dir string,
+func (s *Service) engineRequest(ctx context.Context, workspaceID string, prj store.Project, req storedRequest,
+	idx []int, targets []render.Target, dir string,
 ) (engine.Request, error) {
 	ereq := engine.Request{Targets: targets, OutDir: dir}
 	var err error
 	if prj.Kind == store.ProjectTimeline && prj.SourceKey == "" {
-		if ereq.Timeline, err = s.localTimeline(ctx, e.WorkspaceID, prj.Timeline, dir); err != nil {
+		if ereq.Timeline, err = s.localTimeline(ctx, workspaceID, prj.Timeline, dir); err != nil {
 			return ereq, err
 		}
 	} else if ereq.Source, err = s.sourcePath(ctx, prj, dir); err != nil {
 		return ereq, err
 	}
 	if req.IntroProjectID != "" {
-		if ereq.Intro, err = s.clipPath(ctx, e.WorkspaceID, req.IntroProjectID, dir, "the intro"); err != nil {
+		if ereq.Intro, err = s.clipPath(ctx, workspaceID, req.IntroProjectID, dir, "the intro"); err != nil {
 			return ereq, err
 		}
 	}
 	if req.OutroProjectID != "" {
-		if ereq.Outro, err = s.clipPath(ctx, e.WorkspaceID, req.OutroProjectID, dir, "the outro"); err != nil {
+		if ereq.Outro, err = s.clipPath(ctx, workspaceID, req.OutroProjectID, dir, "the outro"); err != nil {
 			return ereq, err
 		}
 	}
-	for i, r := range rends {
-		if r.TargetIndex < 0 || r.TargetIndex >= len(req.Targets) {
+	for i, ti := range idx {
+		if ti < 0 || ti >= len(req.Targets) {
 			continue
 		}
-		k := req.Targets[r.TargetIndex].Kit
+		k := req.Targets[ti].Kit
 		if k == nil || k.WatermarkKey == "" {
 			continue
 		}
