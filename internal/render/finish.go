@@ -388,3 +388,7 @@ func PreviewTarget(t Target, sw, sh, maxSide int) Target {
 	t.Captions = Captions{Burn: t.Captions.Burn || t.Captions.Track}
 	return t
 }
+
+// ThumbnailSize is the size of the thumbnail of a w×h video: its aspect,
+// long side at most ThumbnailMaxSide (YouTube: 1280×720).
+func ThumbnailSize(w, h int) (int, int) { return thumbnailSize(w, h) }

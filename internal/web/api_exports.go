@@ -95,6 +95,9 @@ type renditionJSON struct {
 	Saved     bool       `json:"saved"`
 	Pinned    bool       `json:"pinned"`
 	Deleted   bool       `json:"deleted"`
+	// ThumbnailURL is a signed link to the thumbnail (an uploaded one:
+	// PUT /api/v1/renditions/{id}/thumbnail); null when there is none.
+	ThumbnailURL *string `json:"thumbnail_url,omitempty"`
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *codedErrorJSON `json:"error"`
@@ -169,6 +172,11 @@ func (s *Server) renditionView(ctx context.Context, r store.Rendition, projectNa
 		return v
 	}
 	v.DownloadURL, v.DownloadURLExpiresAt = &link, &exp
+	if r.ThumbnailKey != "" {
+		if link, _, err := s.blob.SignedURL(ctx, r.ThumbnailKey, ttl, strings.TrimSuffix(downloadName(projectName, r), path.Ext(r.BlobKey))+".jpg"); err == nil {
+			v.ThumbnailURL = &link
+		}
+	}
 	return v
 }
 

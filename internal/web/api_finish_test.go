@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"image"
+	_ "image/jpeg"
 	"io"
 	"log/slog"
 	"math"
@@ -223,4 +226,45 @@ func TestServer_estimatePreviewTimeline(t *testing.T) {
 	r = e.post("/api/v1/estimate", map[string]any{"project_id": tp.ID, "targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
 	want(t, r, http.StatusOK)
 	e.createExport(e.key, map[string]any{"project_id": tp.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}}})
+}
+
+// TestServer_putThumbnail: an uploaded image becomes the rendition's
+// thumbnail at the platform's size.
+func TestServer_putThumbnail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.readyProject(e.ws.ID, "Master")
+	d := e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "youtube-1080p"}}})
+	path := "/api/v1/renditions/" + d.Renditions[0].ID + "/thumbnail"
+	img := pngFile(t)
+	wantError(t, e.form("PUT", path, nil, map[string]string{"thumbnail": img}), http.StatusConflict, "conflict")
+
+	rd, err := e.store.GetRendition(t.Context(), d.Renditions[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.Status, rd.BlobKey, rd.Width, rd.Height = store.RenditionSucceeded, "renditions/"+d.ID+"/youtube-1080p.mp4", 1920, 1080
+	if _, err := e.blob.Put(t.Context(), rd.BlobKey, bytes.NewReader([]byte("video")), "video/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.UpdateRendition(t.Context(), rd); err != nil {
+		t.Fatal(err)
+	}
+	r := e.form("PUT", path, nil, map[string]string{"thumbnail": img})
+	want(t, r, http.StatusOK)
+	var v renditionJSON
+	r.json(t, &v)
+	if v.ThumbnailURL == nil {
+		t.Fatalf("no thumbnail_url: %s", r.body)
+	}
+	rc, err := e.blob.Open(t.Context(), "renditions/"+d.ID+"/youtube-1080p.thumbnail.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	cfg, format, err := image.DecodeConfig(rc)
+	if err != nil || format != "jpeg" || cfg.Width != 1280 || cfg.Height != 720 {
+		t.Errorf("thumbnail %s %dx%d, %v; want a 1280x720 JPEG", format, cfg.Width, cfg.Height, err)
+	}
+	wantError(t, e.form("PUT", path, nil, map[string]string{"thumbnail": writeTemp(t, "x.png", "nope")}), http.StatusBadRequest, "invalid_option")
 }

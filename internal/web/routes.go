@@ -167,6 +167,8 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 
 		{Method: "GET", Path: "/api/v1/renditions/{id}", Tag: "renditions", Summary: "Get a rendition with a fresh download link",
 			Handler: s.getRendition, Status: 200, Response: renditionJSON{}},
+		{Method: "PUT", Path: "/api/v1/renditions/{id}/thumbnail", Tag: "renditions", Summary: "Set a rendition's thumbnail from an uploaded JPEG or PNG (cropped to the video's aspect, long side 1280, JPEG ≤ 2 MiB)",
+			Handler: s.putThumbnail, MaxBody: maxThumbnailBytes + 1<<20, Form: thumbnailForm{}, Status: 200, Response: renditionJSON{}},
 		{Method: "POST", Path: "/api/v1/renditions/{id}/save", Tag: "renditions", Summary: "Keep a rendition's file past retention",
 			Handler: s.saveRendition, Idempotent: true, Status: 200, Response: renditionJSON{}},
 
