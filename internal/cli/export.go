@@ -73,6 +73,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	wmMargin := fs.Float64("watermark-margin", 0.03, "watermark distance from the edges as a fraction of the frame's shorter side (on top of the platform's safe area)")
 	thumbnails := fs.Bool("thumbnails", true, "write a thumbnail `<preset>.jpg` next to each video (not GIF), chosen by the render: a sharp, non-black frame")
 	thumbAt := fs.String("thumbnail-at", "", "take the thumbnails at this time in seconds instead of choosing")
+	thumbImage := fs.String("thumbnail", "", "use this JPEG or PNG as every target's thumbnail (cropped to its aspect, long side 1280, JPEG ≤ 2 MiB)")
 	preview := fs.Bool("preview", false, "render a fast low-resolution preview of each target instead: DIR/<preset>.preview.mp4 (H.264, long side 640, plays in a browser)")
 	previewSecs := fs.Float64("preview-seconds", 10, "with --preview, how many seconds from the start to render; 0 for all")
 	brandKit := fs.String("brand-kit", "", "brand kit: a folder with kit.json (watermark, placement, intro, outro), or the name of one in $OUTPOST_BRAND_KITS (default ~/.config/outpost/brand-kits)")
@@ -152,6 +153,12 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	}
 	if kit != nil {
 		req.Intro, req.Outro = kit.Intro, kit.Outro
+	}
+	if *thumbImage != "" {
+		if *thumbAt != "" || !*thumbnails {
+			return fail(env, errcode.New(errcode.InvalidOption, "--thumbnail IMAGE cannot go with --thumbnail-at or --thumbnails=false"))
+		}
+		req.ThumbnailImage = *thumbImage
 	}
 	if *preview {
 		if *previewSecs < 0 {

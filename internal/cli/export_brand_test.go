@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"image"
+	_ "image/jpeg"
 	"math"
 	"os"
 	"path/filepath"
@@ -96,3 +98,32 @@ func TestExport_timeline(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestExport_thumbnailImage: --thumbnail IMAGE becomes each target's
+// thumbnail at its aspect.
+func TestExport_thumbnailImage(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Duration: 1, FPS: 25})
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "export", src, "--preset", "mp4-720p", "--quality", "web", "--out", out, "--json",
+		"--thumbnail", logoPNG(t))
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var sum exportSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(sum.Outputs[0].Thumbnail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil || format != "jpeg" || cfg.Width != 1280 || cfg.Height != 720 {
+		t.Errorf("thumbnail %s %dx%d, %v", format, cfg.Width, cfg.Height, err)
+	}
+	if code, _, _ := run(t, "export", src, "--preset", "mp4-720p", "--out", out, "--thumbnail", writeFile(t, "x.png", "no")); code == ExitOK {
+		t.Error("a bad image was accepted")
+	}
+}

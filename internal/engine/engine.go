@@ -59,6 +59,9 @@ type Request struct {
 	// Intro and Outro are clips played before and after the source or
 	// timeline (a brand kit's); "" for none.
 	Intro, Outro string
+	// ThumbnailImage, when set, is a JPEG or PNG used as every target's
+	// thumbnail instead of a frame (cropped to the target's aspect).
+	ThumbnailImage string
 }
 
 // Preview is a fast, low-resolution render of an export's settings.
@@ -148,6 +151,8 @@ type prepared struct {
 	results []Result
 	cues    []caption.Cue
 	workDir string
+	// thumbnailImage replaces the rendered thumbnails.
+	thumbnailImage string
 }
 
 func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event)) (*prepared, error) {
@@ -199,6 +204,15 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 	}
 	p.workDir = filepath.Join(outDir, workDirName())
 	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl}
+	if req.ThumbnailImage != "" {
+		if err := checkThumbnailImage(req.ThumbnailImage); err != nil {
+			return p, err
+		}
+		// One frame, replaced by the image when the file is checked.
+		zero := 0.0
+		opts.ThumbnailAt = &zero
+		p.thumbnailImage = req.ThumbnailImage
+	}
 	if req.Captions != "" {
 		opts.Captions = filepath.Join(p.workDir, "captions.vtt")
 	}
@@ -315,7 +329,7 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		}
 		e.check(ctx, r)
 		if r.Error == nil {
-			e.finish(r, p.cues)
+			e.finish(r, p.cues, p.thumbnailImage)
 		}
 		done++
 		progress(Event{Stage: StageCheck, Percent: 100 * float64(done) / float64(n)})

@@ -146,7 +146,7 @@ func writeFile(path string, write func(*bytes.Buffer) error) error {
 // finish writes the files that go with a checked output: its sidecar
 // captions and its thumbnail. A failure here is logged and leaves the
 // video itself in place.
-func (e *Engine) finish(r *Result, cues []caption.Cue) {
+func (e *Engine) finish(r *Result, cues []caption.Cue, thumbnailImage string) {
 	o := r.Output
 	if c := o.Captions; c != nil && c.Sidecar != "" {
 		f := caption.Format(strings.TrimPrefix(filepath.Ext(c.Sidecar), "."))
@@ -157,7 +157,11 @@ func (e *Engine) finish(r *Result, cues []caption.Cue) {
 		}
 	}
 	if th := o.Thumbnail; th != nil {
-		if err := keepThumbnail(th); err != nil {
+		keep := keepThumbnail
+		if thumbnailImage != "" {
+			keep = func(th *render.ThumbnailOutput) error { return imageThumbnail(thumbnailImage, th) }
+		}
+		if err := keep(th); err != nil {
 			e.Logger.Warn("thumbnail not written", "preset", o.PresetID, "err", err)
 		} else {
 			r.Thumbnail = th.Path

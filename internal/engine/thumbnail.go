@@ -2,13 +2,17 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/jpeg"
 	_ "image/png" // uploaded thumbnails may be PNG
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 
 	"outpost/internal/errcode"
+	"outpost/internal/render"
 )
 
 // MaxThumbnailUpload caps an uploaded thumbnail image's pixels, so a
@@ -80,4 +84,34 @@ func cover(src image.Image, w, h int) *image.RGBA {
 		}
 	}
 	return dst
+}
+
+// checkThumbnailImage makes sure an image given as thumbnail is one we
+// read, before any work.
+func checkThumbnailImage(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return errcode.New(errcode.InvalidOption, "no thumbnail image at %s", path)
+	}
+	defer f.Close()
+	if _, _, err := image.DecodeConfig(f); err != nil {
+		return errcode.New(errcode.InvalidOption, "thumbnail %s is not a JPEG or PNG image", filepath.Base(path))
+	}
+	return nil
+}
+
+// imageThumbnail writes the image at path as th, at th's size, and removes
+// the frame the render offered.
+func imageThumbnail(path string, th *render.ThumbnailOutput) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := ThumbnailFromImage(f, th.Width, th.Height)
+	if err != nil {
+		return err
+	}
+	_ = os.Remove(fmt.Sprintf(th.Pattern, 1))
+	return os.WriteFile(th.Path, data, 0o644)
 }
