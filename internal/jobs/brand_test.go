@@ -134,3 +134,29 @@ func TestService_export_timeline(t *testing.T) {
 		t.Errorf("export %s (%s), rendition %+v", x.Status, x.ErrorMessage, rends[0])
 	}
 }
+
+// TestService_PreviewExport: a preview is stored under previews/ with its
+// deletion scheduled for when its link expires.
+func TestService_PreviewExport(t *testing.T) {
+	t.Parallel()
+	needFFmpeg(t)
+	ctx := t.Context()
+	e := newEnv(t, store.SQLite, envOptions{noStart: true})
+	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, Audio: true})
+	pv, err := e.svc.PreviewExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID,
+		Targets: []jobs.TargetRequest{{Preset: "tiktok"}}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pv.BlobKey, "previews/") || pv.Width != 360 || pv.Height != 640 || math.Abs(pv.Duration-1) > 0.2 {
+		t.Errorf("preview %+v", pv)
+	}
+	if ok, err := e.blob.Exists(ctx, pv.BlobKey); !ok || err != nil {
+		t.Errorf("preview file: %v, %v", ok, err)
+	}
+	var n int
+	if err := e.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'preview.delete'
+		AND scheduled_at > CURRENT_TIMESTAMP`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("scheduled deletions: %d, %v", n, err)
+	}
+}

@@ -2,9 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"outpost/internal/blob"
 	"outpost/internal/engine"
@@ -126,8 +130,48 @@ func (s *Service) PreviewExport(ctx context.Context, workspaceID string, req Exp
 	if _, err := s.blob.PutFile(ctx, key, r.Path, "video/mp4"); err != nil {
 		return Preview{}, fmt.Errorf("store preview: %w", err)
 	}
+	// Gone once its link has expired.
+	if _, err := s.client.Insert(ctx, DeletePreviewArgs{Key: key}, &river.InsertOpts{ScheduledAt: time.Now().Add(PreviewTTL)}); err != nil {
+		_ = s.blob.Delete(context.WithoutCancel(ctx), key)
+		return Preview{}, fmt.Errorf("schedule the preview's deletion: %w", err)
+	}
 	return Preview{Preset: p.stored.Targets[0].Preset, BlobKey: key, SizeBytes: r.SizeBytes, Duration: r.Duration,
 		Width: r.Width, Height: r.Height}, nil
+}
+
+// PreviewTTL is how long a preview's file is kept: the life of its link.
+const PreviewTTL = time.Hour
+
+// KindDeletePreview is the job that deletes a preview's file.
+const KindDeletePreview = "preview.delete"
+
+// DeletePreviewArgs are the arguments of the job that deletes a preview.
+type DeletePreviewArgs struct {
+	Key string `json:"key"`
+}
+
+// Kind implements river.JobArgs.
+func (DeletePreviewArgs) Kind() string { return KindDeletePreview }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (DeletePreviewArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 5}
+}
+
+type deletePreviewWorker struct {
+	river.WorkerDefaults[DeletePreviewArgs]
+	s *Service
+}
+
+func (w *deletePreviewWorker) Work(ctx context.Context, job *river.Job[DeletePreviewArgs]) error {
+	if !strings.HasPrefix(job.Args.Key, "previews/") {
+		return river.JobCancel(fmt.Errorf("delete preview: %q is not a preview key", job.Args.Key))
+	}
+	err := w.s.blob.Delete(ctx, job.Args.Key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // Variant is one version of an A/B export: overrides of the request.
