@@ -76,7 +76,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	thumbImage := fs.String("thumbnail", "", "use this JPEG or PNG as every target's thumbnail (cropped to its aspect, long side 1280, JPEG ≤ 2 MiB)")
 	preview := fs.Bool("preview", false, "render a fast low-resolution preview of each target instead: DIR/<preset>.preview.mp4 (H.264, long side 640, plays in a browser)")
 	previewSecs := fs.Float64("preview-seconds", 10, "with --preview, how many seconds from the start to render; 0 for all")
-	brandKit := fs.String("brand-kit", "", "brand kit: a folder with kit.json (watermark, placement, intro, outro), or the name of one in $OUTPOST_BRAND_KITS (default ~/.config/outpost/brand-kits)")
+	brandKit := fs.String("brand-kit", "", "brand kit: a folder with kit.json (watermark, placement, intro, outro), the name of one in $OUTPOST_BRAND_KITS (default ~/.config/outpost/brand-kits), or with $OUTPOST_DATA_DIR / $OUTPOST_DATABASE_URL set, a kit's slug in the service's workspace ($OUTPOST_WORKSPACE, default the default one)")
 	timelineFile := fs.String("timeline", "", "timeline file (JSON: clips with source, in, out; crossfade_seconds; audio_bed) rendered instead of INPUT")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -99,7 +99,12 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	}
 	var kit *engine.BrandKit
 	if *brandKit != "" {
-		if kit, err = engine.ReadBrandKit(brandKitDir(env, *brandKit)); err != nil {
+		tmp, err := os.MkdirTemp("", "outpost-kit-")
+		if err != nil {
+			return fail(env, errcode.Wrap(errcode.OutputWriteFailed, err, "create a temp folder"))
+		}
+		defer os.RemoveAll(tmp)
+		if kit, err = resolveBrandKit(ctx, env, *brandKit, tmp); err != nil {
 			return fail(env, err)
 		}
 		if kit.Watermark != nil && *watermark == "" {
