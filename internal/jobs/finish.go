@@ -17,7 +17,8 @@ import (
 	"outpost/internal/store"
 )
 
-// prepared is a validated request with the local files its render needs.
+// preparedRequest is a validated request with the local files its render
+// needs.
 type preparedRequest struct {
 	stored storedRequest
 	req    engine.Request

@@ -255,7 +255,7 @@ func TestBuild_goldenFinishing(t *testing.T) {
 // audio bed, a clip without sound, a preview sample and a GIF only.
 func TestBuild_goldenTimeline(t *testing.T) {
 	t.Parallel()
-	master, phone, silent := sources["master-1080p30"], sources["phone-rotated"], sources["odd-silent"]
+	master, phone, silent, hdr := sources["master-1080p30"], sources["phone-rotated"], sources["odd-silent"], sources["hdr10-4k60"]
 	intro := &media.Info{Path: "/brand/intro.mov", FormatName: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 3,
 		Video: &media.Video{Codec: "prores", PixFmt: "yuv422p10le", Width: 1920, Height: 1080, FrameRate: 25},
 		Audio: &media.Audio{Codec: "pcm_s16le", SampleRate: 44100, Channels: 1}}
@@ -278,6 +278,7 @@ func TestBuild_goldenTimeline(t *testing.T) {
 				ts[0] = PreviewTarget(ts[0], 1920, 1080, 0)
 			}},
 		{"gif-only", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: intro}}}, []string{"gif-480p"}, nil},
+		{"hdr-clip", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: &hdr}}}, []string{"youtube-1080p"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

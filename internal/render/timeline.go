@@ -154,7 +154,11 @@ func timelineInputs(plan *Plan, g *graph, tl *Timeline, src *media.Info) (string
 		// Picture held on its last frame where the stream ends early, and
 		// cut to the clip's length: sound and picture of every clip end
 		// together, so the next clip starts in sync.
-		g.chain(fmt.Sprintf("%d:v:0", i), v, fmt.Sprintf(
+		pre := ""
+		if c.Info.Video.HDR {
+			pre = tonemap + ","
+		}
+		g.chain(fmt.Sprintf("%d:v:0", i), v, pre+fmt.Sprintf(
 			"scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=%d:%d:-1:-1:color=black,setsar=1,fps=%s,format=yuv420p,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=1,trim=duration=%s",
 			w, h, w, h, fpsString(fps), seconds(c.length())))
 		// Sound padded with silence and cut to the same length.
@@ -168,8 +172,8 @@ func timelineInputs(plan *Plan, g *graph, tl *Timeline, src *media.Info) (string
 		vs, as = append(vs, v), append(as, a)
 	}
 	vout, aout := "tlv", "tla"
-	if len(tl.Bed.pathOrEmpty()) > 0 {
-		aout = "tlm"
+	if tl.Bed != nil {
+		aout = "tlm" // mixed with the bed below into "tla"
 	}
 	switch {
 	case len(tl.Clips) == 1:
@@ -218,11 +222,4 @@ func timelineInputs(plan *Plan, g *graph, tl *Timeline, src *media.Info) (string
 		g.chains = append(g.chains, "["+aout+"][bed]amix=inputs=2:duration=first:dropout_transition=0:normalize=0[tla]")
 	}
 	return "tlv", "tla"
-}
-
-func (b *AudioBed) pathOrEmpty() string {
-	if b == nil {
-		return ""
-	}
-	return b.Path
 }
