@@ -159,8 +159,8 @@ func timelineInputs(plan *Plan, g *graph, tl *Timeline, src *media.Info) (string
 			pre = tonemap + ","
 		}
 		g.chain(fmt.Sprintf("%d:v:0", i), v, pre+fmt.Sprintf(
-			"scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=%d:%d:-1:-1:color=black,setsar=1,fps=%s,format=yuv420p,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=1,trim=duration=%s",
-			w, h, w, h, fpsString(fps), seconds(c.length())))
+			"scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=%d:%d:-1:-1:color=black,setsar=1,fps=%s,format=yuv420p,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=%s,trim=duration=%s",
+			w, h, w, h, fpsString(fps), seconds(c.length()), seconds(c.length())))
 		// Sound padded with silence and cut to the same length.
 		norm := "aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,asetpts=PTS-STARTPTS"
 		fit := "apad,atrim=duration=" + seconds(c.length())
