@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -50,7 +53,7 @@ func newEngine(env *Env) *engine.Engine {
 }
 
 func runExport(ctx context.Context, env *Env, args []string) int {
-	fs := newFlagSet(env, "export", "INPUT --preset ID [--preset ID …] --out DIR [options]")
+	fs := newFlagSet(env, "export", "INPUT [INPUT …] --preset ID [--preset ID …] --out DIR [options]\n       outpost export --timeline FILE --preset ID … (several INPUTs are joined in order)")
 	var presets listFlag
 	fs.Var(&presets, "preset", "preset id, repeatable or comma-separated (see `outpost presets list`)")
 	quality := fs.String("quality", "hd", "quality level: web, hd or ultra")
@@ -63,20 +66,23 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	burn := fs.Bool("burn-captions", false, "burn the --captions into the picture instead, inside each platform's safe area")
 	loudness := fs.String("loudness", "", "loudness normalisation: a target in LUFS for every target (e.g. -14), \"platform\" for each platform's level (YouTube, Instagram, TikTok -14), or \"off\" (default: the source's loudness is kept)")
 	truePeak := fs.Float64("true-peak", -1, "true-peak ceiling in dBTP with --loudness")
-	watermark := fs.String("watermark", "", "image (PNG with transparency) overlaid on every frame")
+	watermark := fs.String("watermark", "", "image (PNG with transparency, or SVG) overlaid on every frame")
 	wmPos := fs.String("watermark-position", "br", "watermark corner: tl, tr, bl, br or center")
 	wmOpacity := fs.Float64("watermark-opacity", 1, "watermark opacity, 0 to 1")
 	wmWidth := fs.Float64("watermark-width", 0.15, "watermark width as a fraction of the frame width")
 	wmMargin := fs.Float64("watermark-margin", 0.03, "watermark distance from the edges as a fraction of the frame's shorter side (on top of the platform's safe area)")
 	thumbnails := fs.Bool("thumbnails", true, "write a thumbnail `<preset>.jpg` next to each video (not GIF), chosen by the render: a sharp, non-black frame")
 	thumbAt := fs.String("thumbnail-at", "", "take the thumbnails at this time in seconds instead of choosing")
+	thumbImage := fs.String("thumbnail", "", "use this JPEG or PNG as every target's thumbnail (cropped to its aspect, long side 1280, JPEG ≤ 2 MiB)")
 	preview := fs.Bool("preview", false, "render a fast low-resolution preview of each target instead: DIR/<preset>.preview.mp4 (H.264, long side 640, plays in a browser)")
 	previewSecs := fs.Float64("preview-seconds", 10, "with --preview, how many seconds from the start to render; 0 for all")
+	brandKit := fs.String("brand-kit", "", "brand kit: a folder with kit.json (watermark, placement, intro, outro), the name of one in $OUTPOST_BRAND_KITS (default ~/.config/outpost/brand-kits), or with $OUTPOST_DATA_DIR / $OUTPOST_DATABASE_URL set, a kit's slug in the service's workspace ($OUTPOST_WORKSPACE, default the default one)")
+	timelineFile := fs.String("timeline", "", "timeline file (JSON: clips with source, in, out; crossfade_seconds; audio_bed) rendered instead of INPUT")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(pos) != 1 {
+	if len(pos) == 0 && *timelineFile == "" || len(pos) > 0 && *timelineFile != "" {
 		fs.Usage()
 		return ExitUsage
 	}
@@ -90,6 +96,35 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	fitMode, err := preset.ParseFit(*fit)
 	if err != nil {
 		return fail(env, errcode.Wrap(errcode.InvalidOption, err, "--fit"))
+	}
+	var kit *engine.BrandKit
+	if *brandKit != "" {
+		tmp, err := os.MkdirTemp("", "outpost-kit-")
+		if err != nil {
+			return fail(env, errcode.Wrap(errcode.OutputWriteFailed, err, "create a temp folder"))
+		}
+		defer os.RemoveAll(tmp)
+		if kit, err = resolveBrandKit(ctx, env, *brandKit, tmp); err != nil {
+			return fail(env, err)
+		}
+		if kit.Watermark != nil && *watermark == "" {
+			// The kit's watermark, unless --watermark names another.
+			*watermark = kit.Watermark.Path
+			setFlags := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
+			if !setFlags["watermark-position"] {
+				*wmPos = string(kit.Watermark.Position)
+			}
+			if !setFlags["watermark-opacity"] && kit.Watermark.Opacity > 0 {
+				*wmOpacity = kit.Watermark.Opacity
+			}
+			if !setFlags["watermark-width"] && kit.Watermark.Width > 0 {
+				*wmWidth = kit.Watermark.Width
+			}
+			if !setFlags["watermark-margin"] && kit.Watermark.Margin > 0 {
+				*wmMargin = kit.Watermark.Margin
+			}
+		}
 	}
 	fin, err := parseFinishing(finishFlags{
 		captions: *captions, burn: *burn, loudness: *loudness, truePeak: *truePeak,
@@ -107,7 +142,29 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		}
 		targets = append(targets, fin.target(render.Target{Preset: p, Quality: level, Fit: fitMode}))
 	}
-	req := engine.Request{Source: pos[0], Targets: targets, OutDir: *out, Captions: *captions, ThumbnailAt: fin.thumbAt}
+	req := engine.Request{Targets: targets, OutDir: *out, Captions: *captions, ThumbnailAt: fin.thumbAt}
+	switch {
+	case *timelineFile != "":
+		if req.Timeline, err = engine.ReadTimeline(*timelineFile); err != nil {
+			return fail(env, err)
+		}
+	case len(pos) == 1:
+		req.Source = pos[0]
+	default:
+		req.Timeline = &engine.Timeline{}
+		for _, p := range pos {
+			req.Timeline.Clips = append(req.Timeline.Clips, engine.TimelineClip{Source: p})
+		}
+	}
+	if kit != nil {
+		req.Intro, req.Outro = kit.Intro, kit.Outro
+	}
+	if *thumbImage != "" {
+		if *thumbAt != "" || !*thumbnails {
+			return fail(env, errcode.New(errcode.InvalidOption, "--thumbnail IMAGE cannot go with --thumbnail-at or --thumbnails=false"))
+		}
+		req.ThumbnailImage = *thumbImage
+	}
 	if *preview {
 		if *previewSecs < 0 {
 			return fail(env, errcode.New(errcode.InvalidOption, "--preview-seconds %g: give 0 (all) or more", *previewSecs))
@@ -118,7 +175,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	eng := newEngine(env)
 
 	if *estimate {
-		est, err := eng.Estimate(ctx, req.Source, targets)
+		est, err := eng.EstimateRequest(ctx, engine.Request{Source: req.Source, Targets: targets, Timeline: req.Timeline, Intro: req.Intro, Outro: req.Outro})
 		if err != nil {
 			return fail(env, err)
 		}
@@ -256,4 +313,19 @@ func peakRSS() int64 {
 		return 0
 	}
 	return ru.Maxrss * 1024 // Linux reports KiB
+}
+
+// brandKitDir is where --brand-kit NAME is: a folder path as given, else
+// NAME in $OUTPOST_BRAND_KITS (default ~/.config/outpost/brand-kits).
+func brandKitDir(env *Env, name string) string {
+	if st, err := os.Stat(name); err == nil && st.IsDir() || strings.ContainsRune(name, os.PathSeparator) {
+		return name
+	}
+	root := lookupEnv(env, "OUTPOST_BRAND_KITS", "")
+	if root == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			root = filepath.Join(home, ".config", "outpost", "brand-kits")
+		}
+	}
+	return filepath.Join(root, name)
 }

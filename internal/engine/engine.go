@@ -55,6 +55,15 @@ type Request struct {
 	// Preview renders each target's preview instead (render.PreviewTarget):
 	// DIR/<preset>.preview.mp4.
 	Preview *Preview
+	// Timeline, when set, is rendered instead of Source: its clips joined
+	// in the one render.
+	Timeline *Timeline
+	// Intro and Outro are clips played before and after the source or
+	// timeline (a brand kit's); "" for none.
+	Intro, Outro string
+	// ThumbnailImage, when set, is a JPEG or PNG used as every target's
+	// thumbnail instead of a frame (cropped to the target's aspect).
+	ThumbnailImage string
 }
 
 // Preview is a fast, low-resolution render of an export's settings.
@@ -144,11 +153,13 @@ type prepared struct {
 	results []Result
 	cues    []caption.Cue
 	workDir string
+	// thumbnailImage replaces the rendered thumbnails.
+	thumbnailImage string
 }
 
 func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event)) (*prepared, error) {
 	p := &prepared{}
-	src, err := e.Prober.Probe(ctx, req.Source)
+	src, tl, err := e.source(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +205,16 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		return p, errcode.Wrap(errcode.OutputWriteFailed, err, "resolve the output folder")
 	}
 	p.workDir = filepath.Join(outDir, workDirName())
-	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt}
+	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl}
+	if req.ThumbnailImage != "" {
+		if err := checkThumbnailImage(req.ThumbnailImage); err != nil {
+			return p, err
+		}
+		// One frame, replaced by the image when the file is checked.
+		zero := 0.0
+		opts.ThumbnailAt = &zero
+		p.thumbnailImage = req.ThumbnailImage
+	}
 	if req.Captions != "" {
 		opts.Captions = filepath.Join(p.workDir, "captions.vtt")
 	}
@@ -202,6 +222,9 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 	if pv := req.Preview; pv != nil && pv.Seconds > 0 && pv.Seconds < src.Duration {
 		// From the start: the burned-in captions' times stay right.
 		opts.Sample = &render.Span{Start: 0, Duration: pv.Seconds}
+	}
+	if render.NeedsLoudness(src, keep) && tl != nil {
+		return p, errcode.New(errcode.InvalidOption, "loudness normalisation is not available for timelines and intros yet: leave --loudness off")
 	}
 	if render.NeedsLoudness(src, keep) {
 		progress(Event{Stage: StageAudio})
@@ -229,6 +252,16 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		r.Loudness = o.Loudness
 	}
 	return p, nil
+}
+
+// source probes what req renders: its source, or its timeline (with the
+// intro and outro), which also comes back for the plan.
+func (e *Engine) source(ctx context.Context, req *Request) (*media.Info, *render.Timeline, error) {
+	if tl := req.timeline(); tl != nil {
+		return e.probeTimeline(ctx, tl)
+	}
+	src, err := e.Prober.Probe(ctx, req.Source)
+	return src, nil, err
 }
 
 // Export runs a whole export. It returns the per-target results; err is set
@@ -306,7 +339,7 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			e.checkAndFinish(ctx, r, p.cues)
+			e.checkAndFinish(ctx, r, p.cues, p.thumbnailImage)
 			mu.Lock()
 			done++
 			progress(Event{Stage: StageCheck, Percent: 100 * float64(done) / float64(n)})
@@ -321,12 +354,12 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 // checkAndFinish checks one rendered file and, while ffprobe reads it,
 // writes its sidecar captions and picks its thumbnail; those are removed
 // again when the file fails its check.
-func (e *Engine) checkAndFinish(ctx context.Context, r *Result, cues []caption.Cue) {
+func (e *Engine) checkAndFinish(ctx context.Context, r *Result, cues []caption.Cue, thumbnailImage string) {
 	fin := &Result{Output: r.Output}
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		e.finish(fin, cues)
+		e.finish(fin, cues, thumbnailImage)
 	}()
 	e.check(ctx, r)
 	<-finished

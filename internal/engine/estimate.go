@@ -31,12 +31,19 @@ const SampleSeconds = 3.0
 // settings (one ffmpeg run), scaled to the duration and bounded by the
 // bitrate cap (plus the encoder's initial buffer) when there is one.
 func (e *Engine) Estimate(ctx context.Context, src string, targets []render.Target) ([]SizeEstimate, error) {
-	info, err := e.Prober.Probe(ctx, src)
+	return e.EstimateRequest(ctx, Request{Source: src, Targets: targets})
+}
+
+// EstimateRequest is Estimate for what req renders: its source, or its
+// timeline with the intro and outro (sampled from the joined clips).
+func (e *Engine) EstimateRequest(ctx context.Context, req Request) ([]SizeEstimate, error) {
+	targets := req.Targets
+	info, tl, err := e.source(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
 	if info.Video == nil {
-		return nil, errcode.New(errcode.SourceNoVideo, "%s has no video stream (audio only?)", src)
+		return nil, errcode.New(errcode.SourceNoVideo, "%s has no video stream (audio only?)", req.Source)
 	}
 	out := make([]SizeEstimate, len(targets))
 	var sample []render.Target
@@ -62,7 +69,7 @@ func (e *Engine) Estimate(ctx context.Context, src string, targets []render.Targ
 	defer os.RemoveAll(dir)
 
 	span := &render.Span{Start: max(0, info.Duration/2-SampleSeconds/2), Duration: min(SampleSeconds, info.Duration)}
-	plan, err := render.Build(info, sample, render.Options{OutDir: dir, Sample: span})
+	plan, err := render.Build(info, sample, render.Options{OutDir: dir, Sample: span, Timeline: tl})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"outpost/internal/caption"
 	"outpost/internal/errcode"
+	"outpost/internal/media"
 	"outpost/internal/render"
 )
 
@@ -78,7 +79,30 @@ func (e *Engine) checkWatermark(ctx context.Context, path string) error {
 	if info.Video == nil || info.Video.Width == 0 {
 		return errcode.New(errcode.WatermarkInvalid, "watermark %s is not an image", path)
 	}
+	if render.IsSVG(path) {
+		// ffprobe reads an SVG's size without rasterising it: decode it
+		// once, so a build without librsvg fails here, before any work.
+		err := e.Runner.Run(ctx, []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-i", path,
+			"-frames:v", "1", "-f", "null", "-"}, 0, nil)
+		if err != nil {
+			return svgError(path, err)
+		}
+	}
 	return nil
+}
+
+// svgError classifies a failed SVG decode: no librsvg in this ffmpeg, or a
+// broken image.
+func svgError(path string, err error) error {
+	msg := err.Error()
+	var x *media.ExitError
+	if errors.As(err, &x) {
+		msg += " " + x.Stderr
+	}
+	if strings.Contains(msg, "Decoder (codec svg) not found") || strings.Contains(msg, "codec svg") && strings.Contains(msg, "not found") {
+		return &errcode.Error{Code: errcode.SVGUnsupported, Message: "watermark " + filepath.Base(path) + ": this ffmpeg has no SVG decoder (librsvg)", Err: err}
+	}
+	return &errcode.Error{Code: errcode.WatermarkInvalid, Message: "watermark " + filepath.Base(path) + ": the SVG cannot be rendered", Err: err}
 }
 
 // writeRenderFiles writes what the plan reads besides the source: the
@@ -122,7 +146,7 @@ func writeFile(path string, write func(*bytes.Buffer) error) error {
 // finish writes the files that go with a checked output: its sidecar
 // captions and its thumbnail. A failure here is logged and leaves the
 // video itself in place.
-func (e *Engine) finish(r *Result, cues []caption.Cue) {
+func (e *Engine) finish(r *Result, cues []caption.Cue, thumbnailImage string) {
 	o := r.Output
 	if c := o.Captions; c != nil && c.Sidecar != "" {
 		f := caption.Format(strings.TrimPrefix(filepath.Ext(c.Sidecar), "."))
@@ -133,7 +157,11 @@ func (e *Engine) finish(r *Result, cues []caption.Cue) {
 		}
 	}
 	if th := o.Thumbnail; th != nil {
-		if err := keepThumbnail(th); err != nil {
+		keep := keepThumbnail
+		if thumbnailImage != "" {
+			keep = func(th *render.ThumbnailOutput) error { return imageThumbnail(thumbnailImage, th) }
+		}
+		if err := keep(th); err != nil {
 			e.Logger.Warn("thumbnail not written", "preset", o.PresetID, "err", err)
 		} else {
 			r.Thumbnail = th.Path

@@ -40,7 +40,14 @@ const (
 	FileNotFound      Code = "file_not_found"
 	CaptionInvalid    Code = "caption_invalid"
 	WatermarkInvalid  Code = "watermark_invalid"
-	Internal          Code = "internal"
+	// SVGUnsupported: the installed ffmpeg cannot rasterise SVG (it has no
+	// librsvg decoder).
+	SVGUnsupported Code = "svg_unsupported"
+	// TimelineInvalid: a timeline's clips, points or audio bed are wrong.
+	TimelineInvalid Code = "timeline_invalid"
+	// BrandKitInvalid: a brand kit's files or settings are wrong.
+	BrandKitInvalid Code = "brand_kit_invalid"
+	Internal        Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -97,7 +104,10 @@ var Remedies = map[Code]string{
 	LinkInvalid:       "The download link is damaged or altered: copy the whole link again.",
 	FileNotFound:      "The file is gone (past retention and deleted): render the export again.",
 	CaptionInvalid:    "Fix the caption file at the line named in the message; SRT and WebVTT (with its WEBVTT header) are accepted.",
-	WatermarkInvalid:  "Use a PNG image (with transparency for a logo) that ffmpeg can read, at the path given.",
+	WatermarkInvalid:  "Use a PNG image (with transparency for a logo) or an SVG that ffmpeg can read, at the path given.",
+	SVGUnsupported:    "This ffmpeg cannot rasterise SVG: install a build with librsvg (Debian's ffmpeg package has it), or use a PNG watermark.",
+	TimelineInvalid:   "Fix the clip or setting named in the message: each clip needs a source, and 0 <= in < out <= the source's duration.",
+	BrandKitInvalid:   "Fix the brand kit named in the message: its kit.json settings and its watermark (PNG or SVG) or intro/outro files.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",

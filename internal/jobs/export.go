@@ -25,6 +25,9 @@ type TargetRequest struct {
 	Fit       string  `json:"fit,omitempty"`     // pad|blur|crop, default blur
 	FPS       float64 `json:"fps,omitempty"`
 	VideoKbps int     `json:"video_kbps,omitempty"`
+	// BrandKit is a brand kit id or slug for this target; "" takes the
+	// export's, else the user preset's.
+	BrandKit string `json:"brand_kit,omitempty"`
 }
 
 // ExportRequest is an export as asked for.
@@ -33,10 +36,20 @@ type ExportRequest struct {
 	Targets   []TargetRequest `json:"targets"`
 	Priority  int             `json:"priority,omitempty"` // 1 (highest) … 4, default 2 (River priorities)
 	// Destinations are the posts to make of the renditions once stored.
-	Destinations   []Destination `json:"destinations,omitempty"`
-	Client         string        `json:"-"` // labels, filled by the API from {"labels":{"client","campaign"}}
-	Campaign       string        `json:"-"`
-	IdempotencyKey string        `json:"-"`
+	Destinations []Destination `json:"destinations,omitempty"`
+	// BrandKit is a brand kit id or slug applied to every target (a
+	// target's own brand_kit wins; a user preset's comes last): its
+	// watermark on the picture, its intro and outro around the video.
+	BrandKit string `json:"brand_kit,omitempty"`
+	// IntroProjectID and OutroProjectID replace the brand kit's intro and
+	// outro ("none" removes them).
+	IntroProjectID string `json:"intro_project_id,omitempty"`
+	OutroProjectID string `json:"outro_project_id,omitempty"`
+	// GroupID groups the exports of one variants request.
+	GroupID        string `json:"-"`
+	Client         string `json:"-"` // labels, filled by the API from {"labels":{"client","campaign"}}
+	Campaign       string `json:"-"`
+	IdempotencyKey string `json:"-"`
 }
 
 // Limits of a request.
@@ -59,6 +72,8 @@ type resolvedTarget struct {
 	// Base is the built-in preset the target renders with: Preset itself,
 	// or the user preset's base.
 	Base string `json:"base_preset"`
+	// Kit is the target's brand kit as accepted.
+	Kit *kitSnapshot `json:"kit,omitempty"`
 }
 
 // storedRequest is the export's Request column.
@@ -67,6 +82,10 @@ type storedRequest struct {
 	Targets   []resolvedTarget `json:"targets"`
 	Priority  int              `json:"priority"`
 	Labels    *labels          `json:"labels,omitempty"`
+	// IntroProjectID and OutroProjectID are clips around the video (from
+	// the brand kit or the request); every target gets the same.
+	IntroProjectID string `json:"intro_project_id,omitempty"`
+	OutroProjectID string `json:"outro_project_id,omitempty"`
 }
 
 type labels struct {
@@ -81,6 +100,7 @@ type presetSettings struct {
 	Fit       string  `json:"fit"`
 	FPS       float64 `json:"fps"`
 	VideoKbps int     `json:"video_kbps"`
+	BrandKit  string  `json:"brand_kit"`
 }
 
 // CreateExport validates req against the project's probe and every
@@ -130,6 +150,7 @@ func (s *Service) CreateExport(ctx context.Context, workspaceID string, req Expo
 			Campaign:       req.Campaign,
 			PresetIDs:      presetIDs,
 			IdempotencyKey: req.IdempotencyKey,
+			GroupID:        req.GroupID,
 		})
 		if err != nil {
 			return err
@@ -191,8 +212,8 @@ func (s *Service) validate(ctx context.Context, workspaceID string, req ExportRe
 	if prj.Status != store.ProjectReady || len(prj.Probe) == 0 {
 		return out, nil, errcode.New(errcode.InvalidOption, "project %s is not ready (status %s): wait until its source is uploaded and probed", prj.ID, prj.Status)
 	}
-	if prj.SourceKey == "" {
-		return out, nil, errcode.New(errcode.InvalidOption, "project %s has no source file to render (%s projects cannot be exported yet)", prj.ID, prj.Kind)
+	if prj.SourceKey == "" && (prj.Kind != store.ProjectTimeline || len(prj.Timeline) == 0) {
+		return out, nil, errcode.New(errcode.InvalidOption, "project %s has no source file to render", prj.ID)
 	}
 	src := &media.Info{}
 	if err := json.Unmarshal(prj.Probe, src); err != nil {
@@ -222,11 +243,39 @@ func (s *Service) validate(ctx context.Context, workspaceID string, req ExportRe
 		out.Labels = &labels{Client: req.Client, Campaign: req.Campaign}
 	}
 	presetIDs := make([]string, 0, len(req.Targets))
+	kits := map[string]*kitSnapshot{}
+	var resolved []resolvedTarget
+	var bases []preset.Preset
 	for i, t := range req.Targets {
+		if strings.TrimSpace(t.BrandKit) == "" {
+			t.BrandKit = req.BrandKit
+		}
 		rt, p, err := s.resolveTarget(ctx, workspaceID, t)
 		if err != nil {
 			return out, nil, prefixError(err, fmt.Sprintf("targets[%d]", i))
 		}
+		if ref := strings.TrimSpace(rt.BrandKit); ref != "" && !strings.EqualFold(ref, "none") {
+			k, ok := kits[ref]
+			if !ok {
+				if k, err = s.resolveKit(ctx, workspaceID, ref); err != nil {
+					return out, nil, prefixError(err, fmt.Sprintf("targets[%d]", i))
+				}
+				kits[ref] = k
+			}
+			rt.Kit = k
+		}
+		resolved, bases = append(resolved, rt), append(bases, p)
+	}
+	// Intro and outro: one pair for the whole export (one render joins
+	// them), from the request or the targets' kits.
+	intro, outro, err := s.introOutro(ctx, workspaceID, req, resolved)
+	if err != nil {
+		return out, nil, err
+	}
+	out.IntroProjectID, out.OutroProjectID = intro.id, outro.id
+	src.Duration += intro.duration + outro.duration
+	for i, rt := range resolved {
+		p := bases[i]
 		if vs := p.CheckSource(src); len(vs) > 0 {
 			return out, nil, &errcode.Error{Code: errcode.PlatformRule,
 				Message: fmt.Sprintf("targets[%d] (%s): %s", i, rt.Preset, vs[0].String()), Remedy: vs[0].Remedy}
@@ -280,6 +329,9 @@ func (s *Service) resolveTarget(ctx context.Context, workspaceID string, t Targe
 	}
 	if rt.VideoKbps == 0 {
 		rt.VideoKbps = settings.VideoKbps
+	}
+	if strings.TrimSpace(rt.BrandKit) == "" {
+		rt.BrandKit = settings.BrandKit
 	}
 	level, err := preset.ParseLevel(rt.Quality)
 	if err != nil {

@@ -229,6 +229,7 @@ func New(opts Options) (*Service, error) {
 	river.AddWorker(workers, &publishWorker{s: s})
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &refreshWorker{s: s})
+	river.AddWorker(workers, &deletePreviewWorker{s: s})
 	cfg := &river.Config{
 		ID:                   opts.ClientID,
 		Logger:               slog.New(demoteInfo{opts.Logger.Handler()}),

@@ -204,11 +204,15 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 		}
 		return s.renderFailed(ctx, run, err)
 	}
-	src, err := s.sourcePath(ctx, prj, dir)
+	idx := make([]int, len(run.todo))
+	for i, r := range run.todo {
+		idx[i] = r.TargetIndex
+	}
+	ereq, err := s.engineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
 	if err != nil {
 		return s.renderFailed(ctx, run, err)
 	}
-	results, err := s.engine.Export(ctx, engine.Request{Source: src, Targets: targets, OutDir: dir}, func(ev engine.Event) {
+	results, err := s.engine.Export(ctx, ereq, func(ev engine.Event) {
 		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
 	})
 	if err != nil {
@@ -235,6 +239,57 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 		run.progress.report(ctx, StageStore, 100*float64(i+1)/float64(len(results)), 0, 0, 0)
 	}
 	return nil
+}
+
+// engineRequest gathers the local files of a render: the project's source
+// (or its timeline's clips), the intro and outro, and each target's brand
+// watermark.
+func (s *Service) engineRequest(ctx context.Context, workspaceID string, prj store.Project, req storedRequest,
+	idx []int, targets []render.Target, dir string,
+) (engine.Request, error) {
+	ereq := engine.Request{Targets: targets, OutDir: dir}
+	var err error
+	if prj.Kind == store.ProjectTimeline && prj.SourceKey == "" {
+		if ereq.Timeline, err = s.localTimeline(ctx, workspaceID, prj.Timeline, dir); err != nil {
+			return ereq, err
+		}
+	} else if ereq.Source, err = s.sourcePath(ctx, prj, dir); err != nil {
+		return ereq, err
+	}
+	if req.IntroProjectID != "" {
+		if ereq.Intro, err = s.clipPath(ctx, workspaceID, req.IntroProjectID, dir, "the intro"); err != nil {
+			return ereq, err
+		}
+	}
+	if req.OutroProjectID != "" {
+		if ereq.Outro, err = s.clipPath(ctx, workspaceID, req.OutroProjectID, dir, "the outro"); err != nil {
+			return ereq, err
+		}
+	}
+	for i, ti := range idx {
+		if ti < 0 || ti >= len(req.Targets) {
+			continue
+		}
+		k := req.Targets[ti].Kit
+		if k == nil || k.WatermarkKey == "" {
+			continue
+		}
+		ext := "png"
+		if k.WatermarkFormat == "svg" {
+			ext = "svg"
+		}
+		p, err := s.localBlob(ctx, k.WatermarkKey, filepath.Join(dir, "brand-"+k.ID+"."+ext))
+		if errcode.Of(err) == errcode.SourceNotFound {
+			err = errcode.New(errcode.BrandKitInvalid, "brand kit %s: its watermark image is gone from storage", k.Slug)
+		}
+		if err != nil {
+			return ereq, err
+		}
+		if ereq.Targets[i].Watermark, err = kitWatermark(k, p); err != nil {
+			return ereq, err
+		}
+	}
+	return ereq, nil
 }
 
 // renderTarget builds the render target of the request's target i.
@@ -285,13 +340,22 @@ func (s *Service) sourcePath(ctx context.Context, prj store.Project, dir string)
 	if err := blob.ValidateKey(prj.SourceKey); err != nil {
 		return "", errcode.Wrap(errcode.SourceNotFound, err, "the project has no valid source key")
 	}
+	return s.localBlob(ctx, prj.SourceKey, filepath.Join(dir, "source-"+prj.ID+path.Ext(prj.SourceKey)))
+}
+
+// localBlob returns a local path of the blob at key: the file itself for
+// local storage, else a copy at dst. A missing blob is SourceNotFound.
+func (s *Service) localBlob(ctx context.Context, key, dst string) (string, error) {
 	if s.localBlobDir != "" {
-		p := filepath.Join(s.localBlobDir, filepath.FromSlash(prj.SourceKey))
+		p := filepath.Join(s.localBlobDir, filepath.FromSlash(key))
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	r, err := s.blob.Open(ctx, prj.SourceKey)
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil // fetched already (the same clip twice)
+	}
+	r, err := s.blob.Open(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
 		return "", errcode.Wrap(errcode.SourceNotFound, err, "the project's source file is gone from storage")
 	}
@@ -299,7 +363,6 @@ func (s *Service) sourcePath(ctx context.Context, prj store.Project, dir string)
 		return "", fmt.Errorf("open source: %w", err)
 	}
 	defer r.Close()
-	dst := filepath.Join(dir, "source"+path.Ext(prj.SourceKey))
 	f, err := os.Create(dst)
 	if err != nil {
 		return "", fmt.Errorf("create source copy: %w", err)

@@ -51,7 +51,8 @@ func ParsePosition(s string) (Position, error) {
 
 // Watermark is a brand image overlaid on every frame of a target.
 type Watermark struct {
-	// Path is the image: a PNG, with an alpha channel for a logo.
+	// Path is the image: a PNG, with an alpha channel for a logo, or an
+	// SVG (rasterised by ffmpeg's librsvg decoder at the size shown).
 	Path     string
 	Position Position // "" means bottom right
 	// Width is the image's width as a fraction of the frame's width; 0
@@ -288,10 +289,20 @@ func NeedsLoudness(src *media.Info, targets []Target) bool {
 	return false
 }
 
+// IsSVG reports whether path names an SVG image, which ffmpeg rasterises
+// (with librsvg) rather than decodes.
+func IsSVG(path string) bool {
+	return strings.EqualFold(filepath.Ext(path), ".svg")
+}
+
+// watermarkWidth is the image's width in a frame fw pixels wide.
+func watermarkWidth(w Watermark, fw int) int {
+	return evenAtLeast(int(math.Round(float64(fw)*w.Width)), 2)
+}
+
 // watermarkChain scales the image to the frame and sets its opacity.
 func watermarkChain(w Watermark, fw int) string {
-	ww := evenAtLeast(int(math.Round(float64(fw)*w.Width)), 2)
-	f := fmt.Sprintf("scale=%d:-2,format=rgba", ww)
+	f := fmt.Sprintf("scale=%d:-2,format=rgba", watermarkWidth(w, fw))
 	if w.Opacity < 1 {
 		f += ",colorchannelmixer=aa=" + strconv.FormatFloat(w.Opacity, 'f', 3, 64)
 	}
@@ -377,3 +388,7 @@ func PreviewTarget(t Target, sw, sh, maxSide int) Target {
 	t.Captions = Captions{Burn: t.Captions.Burn || t.Captions.Track}
 	return t
 }
+
+// ThumbnailSize is the size of the thumbnail of a w×h video: its aspect,
+// long side at most ThumbnailMaxSide (YouTube: 1280×720).
+func ThumbnailSize(w, h int) (int, int) { return thumbnailSize(w, h) }

@@ -69,6 +69,9 @@ type Options struct {
 	// FastDecode trades picture fidelity for decoding speed (skips
 	// non-reference frames and the deblocking filter): for previews.
 	FastDecode bool
+	// Timeline, when set, is what is rendered: src is its Source(), and
+	// the clips are the plan's first inputs.
+	Timeline *Timeline
 }
 
 // Span is a part of the source, in seconds.
@@ -79,9 +82,13 @@ type Span struct {
 
 // Input is an input of the plan besides the source.
 type Input struct {
-	// Kind says what it is: "captions" or "watermark".
+	// Kind says what it is: "captions", "watermark" or "clip" (a
+	// timeline's other sources).
 	Kind string `json:"kind"`
 	Path string `json:"path"`
+	// Options come before its -i: an SVG's rendering width, a clip's
+	// in and out points.
+	Options []string `json:"options,omitempty"`
 }
 
 // Output is one file the plan writes.
@@ -134,6 +141,7 @@ func (p *Plan) Args() []string {
 	args = append(args, p.InputOptions...)
 	args = append(args, "-i", p.Input)
 	for _, in := range p.Extra {
+		args = append(args, in.Options...)
 		args = append(args, "-i", in.Path)
 	}
 	if p.FilterGraph != "" {
@@ -162,18 +170,39 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	}
 	duration := src.Duration
 	plan := &Plan{Input: src.Path, Duration: duration}
+	tl := opts.Timeline
 	if s := opts.Sample; s != nil {
-		plan.InputOptions = []string{"-ss", seconds(s.Start), "-t", seconds(s.Duration)}
+		if tl == nil {
+			plan.InputOptions = []string{"-ss", seconds(s.Start), "-t", seconds(s.Duration)}
+		}
 		duration = min(s.Duration, max(0, src.Duration-s.Start))
 		plan.Duration = duration
 	}
+	fastDecode := []string{"-skip_frame:v", "noref", "-skip_loop_filter:v", "all"}
 	if opts.FastDecode {
-		plan.InputOptions = append(plan.InputOptions, "-skip_frame:v", "noref", "-skip_loop_filter:v", "all")
+		plan.InputOptions = append(plan.InputOptions, fastDecode...)
 	}
 	if opts.ThumbnailAt != nil && (*opts.ThumbnailAt < 0 || *opts.ThumbnailAt >= src.Duration) {
 		return nil, errcode.New(errcode.InvalidOption, "thumbnail time %s s is outside the source (0 to %s s)", seconds(*opts.ThumbnailAt), seconds(src.Duration))
 	}
 	g := &graph{}
+	vsrc, asrc := "0:v:0", "0:a:0"
+	if tl != nil {
+		vsrc, asrc = timelineInputs(plan, g, tl, src)
+		if opts.FastDecode {
+			for i := range plan.Extra {
+				if plan.Extra[i].Kind == "clip" {
+					plan.Extra[i].Options = append(plan.Extra[i].Options, fastDecode...)
+				}
+			}
+		}
+		if s := opts.Sample; s != nil {
+			// The part is cut from the joined timeline.
+			g.chain(vsrc, "tlsv", "trim=start="+seconds(s.Start)+":duration="+seconds(s.Duration)+",setpts=PTS-STARTPTS")
+			g.chain(asrc, "tlsa", "atrim=start="+seconds(s.Start)+":duration="+seconds(s.Duration)+",asetpts=PTS-STARTPTS")
+			vsrc, asrc = "tlsv", "tlsa"
+		}
+	}
 
 	// Extra inputs: the captions track and each distinct watermark image,
 	// numbered after the source.
@@ -233,7 +262,11 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 				o.Thumbnail.Step = thumbnailStep(duration)
 			}
 		}
-		if reason := passthroughBlocker(src, t, w, h); reason == "" {
+		reason := "a timeline is joined"
+		if tl == nil {
+			reason = passthroughBlocker(src, t, w, h)
+		}
+		if reason == "" {
 			o.Passthrough = true
 			o.FPS = src.Video.FrameRate
 		} else {
@@ -260,7 +293,6 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	}
 	var vlabels []string
 	if n := len(encoded) + len(thumbOnly); n > 0 {
-		vsrc := "0:v:0"
 		if src.Video.HDR {
 			g.chain(vsrc, "sdr", tonemap)
 			vsrc = "sdr"
@@ -289,12 +321,15 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	}
 	var alabels []string
 	if len(audioTargets) > 0 {
-		asrc := "0:a:0"
 		if src.Audio == nil {
 			g.source("anullsrc=channel_layout=stereo:sample_rate=48000:duration="+seconds(duration), "silence")
 			asrc = "silence"
 		}
 		alabels = g.split(asrc, "a", len(audioTargets), "asplit")
+	} else if tl != nil {
+		// The joined sound has no taker (GIF only): a graph's outputs
+		// must all be connected.
+		g.chains = append(g.chains, "["+asrc+"]anullsink")
 	}
 	audioArgs := func(i, k int) []string {
 		ak := indexOf(audioTargets, i)
@@ -327,6 +362,16 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	wmLabel := map[int]string{}
 	for _, in := range wmOrder {
 		users := wmUsers[in]
+		if x := &plan.Extra[in-1]; IsSVG(x.Path) {
+			// A vector image is rasterised at the largest size it is
+			// shown at, so no target scales a small bitmap up.
+			width := 0
+			for _, i := range users {
+				w := targets[i].Watermark.withDefaults()
+				width = max(width, watermarkWidth(w, plan.Outputs[i].Width))
+			}
+			x.Options = []string{"-width", strconv.Itoa(width), "-keep_ar", "1"}
+		}
 		labels := g.split(fmt.Sprintf("%d:v", in), fmt.Sprintf("wm%d_", in), len(users), "split")
 		for k, i := range users {
 			wmLabel[i] = labels[k]

@@ -187,6 +187,12 @@ func TestBuild_goldenFinishing(t *testing.T) {
 			ts[2].Watermark = &Watermark{Path: logo.Path, Position: Center, Width: 0.5}
 			ts[3].Watermark = &Watermark{Path: "/brand/other.png", Position: BottomLeft, Margin: 0.05}
 		}},
+		{"watermark-svg", "master-1080p30", []string{"youtube-1080p", "tiktok", "mp4-720p"}, func(ts []Target, o *Options) {
+			for i := range ts {
+				ts[i].Watermark = &Watermark{Path: "/brand/logo.SVG", Position: TopRight, Width: 0.2}
+			}
+			ts[2].NoPassthrough = true
+		}},
 		{"thumbnails", "master-1080p30", []string{"youtube-1080p", "instagram-reel", "gif-480p"}, func(ts []Target, o *Options) {
 			for i := range ts {
 				ts[i].Thumbnail = true
@@ -242,6 +248,94 @@ func TestBuild_goldenFinishing(t *testing.T) {
 			}
 			golden(t, filepath.Join("testdata", "golden", "finish-"+tc.name+".json"), append(got, '\n'))
 		})
+	}
+}
+
+// TestBuild_goldenTimeline covers joined clips: cut, crossfaded, with an
+// audio bed, a clip without sound, a preview sample and a GIF only.
+func TestBuild_goldenTimeline(t *testing.T) {
+	t.Parallel()
+	master, phone, silent, hdr := sources["master-1080p30"], sources["phone-rotated"], sources["odd-silent"], sources["hdr10-4k60"]
+	intro := &media.Info{Path: "/brand/intro.mov", FormatName: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 3,
+		Video: &media.Video{Codec: "prores", PixFmt: "yuv422p10le", Width: 1920, Height: 1080, FrameRate: 25},
+		Audio: &media.Audio{Codec: "pcm_s16le", SampleRate: 44100, Channels: 1}}
+	for _, tc := range []struct {
+		name string
+		tl   Timeline
+		ids  []string
+		prep func(ts []Target, o *Options)
+	}{
+		{"cut", Timeline{Clips: []Clip{{Info: intro}, {Info: &master, In: 2, Out: 12.5}, {Info: &silent}, {Info: &phone, Out: 4}}},
+			[]string{"youtube-1080p", "tiktok"}, nil},
+		{"crossfade-bed", Timeline{Clips: []Clip{{Info: &master, Out: 10}, {Info: intro}}, Crossfade: 0.5,
+			Bed: &AudioBed{Path: "/music/bed.mp3", Volume: 0.25, Duck: true}},
+			[]string{"youtube-1080p", "instagram-reel"}, func(ts []Target, o *Options) {
+				ts[0].Watermark = &Watermark{Path: "/brand/logo.png"}
+			}},
+		{"preview", Timeline{Clips: []Clip{{Info: intro}, {Info: &master}}},
+			[]string{"youtube-1080p"}, func(ts []Target, o *Options) {
+				o.Sample, o.FastDecode = &Span{Duration: 10}, true
+				ts[0] = PreviewTarget(ts[0], 1920, 1080, 0)
+			}},
+		{"gif-only", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: intro}}}, []string{"gif-480p"}, nil},
+		{"hdr-clip", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: &hdr}}}, []string{"youtube-1080p"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src, err := tc.tl.Source()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := targets(t, "", "", tc.ids...)
+			opts := Options{OutDir: "/out", Timeline: &tc.tl}
+			if tc.prep != nil {
+				tc.prep(ts, &opts)
+			}
+			plan, err := Build(src, ts, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlan(t, plan)
+			for _, o := range plan.Outputs {
+				if o.Passthrough {
+					t.Errorf("%s passes a timeline through", o.PresetID)
+				}
+			}
+			got, err := json.MarshalIndent(struct {
+				Argv []string `json:"argv"`
+				Plan *Plan    `json:"plan"`
+			}{plan.Args(), plan}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "golden", "timeline-"+tc.name+".json"), append(got, '\n'))
+		})
+	}
+}
+
+func TestTimeline_Validate(t *testing.T) {
+	t.Parallel()
+	m := sources["master-1080p30"]
+	for _, tc := range []struct {
+		name string
+		tl   Timeline
+	}{
+		{"empty", Timeline{}},
+		{"in past end", Timeline{Clips: []Clip{{Info: &m, In: 30}}}},
+		{"out before in", Timeline{Clips: []Clip{{Info: &m, In: 5, Out: 4}}}},
+		{"out past end", Timeline{Clips: []Clip{{Info: &m, Out: 31}}}},
+		{"no video", Timeline{Clips: []Clip{{Info: &media.Info{Duration: 3}}}}},
+		{"crossfade too long", Timeline{Clips: []Clip{{Info: &m, Out: 1}, {Info: &m}}, Crossfade: 1}},
+		{"bed volume", Timeline{Clips: []Clip{{Info: &m}}, Bed: &AudioBed{Path: "/a.mp3", Volume: 9}}},
+	} {
+		if err := tc.tl.Validate(); errcode.Of(err) != errcode.TimelineInvalid {
+			t.Errorf("%s: %v, want timeline_invalid", tc.name, err)
+		}
+	}
+	ok := Timeline{Clips: []Clip{{Info: &m, In: 1, Out: 3}, {Info: &m, Out: 2}}, Crossfade: 0.5}
+	src, err := ok.Source()
+	if err != nil || src.Duration != 3.5 || src.Video.Width != 1920 || src.Audio == nil {
+		t.Errorf("Source = %+v, %v; want 3.5 s, 1920 wide, with audio", src, err)
 	}
 }
 

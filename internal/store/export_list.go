@@ -11,6 +11,8 @@ import (
 type ExportFilter struct {
 	WorkspaceID string // required
 	ProjectID   string
+	// GroupID matches the exports of one variants request.
+	GroupID string
 	// Statuses matches any of them.
 	Statuses []ExportStatus
 	Client   string // exact
@@ -49,6 +51,9 @@ func (q *Queries) ListExports(ctx context.Context, f ExportFilter) (ExportPage, 
 	conds := []string{"e.workspace_id = " + p.add(f.WorkspaceID)}
 	if f.ProjectID != "" {
 		conds = append(conds, "e.project_id = "+p.add(f.ProjectID))
+	}
+	if f.GroupID != "" {
+		conds = append(conds, "e.group_id = "+p.add(f.GroupID))
 	}
 	if len(f.Statuses) > 0 {
 		ph := make([]string, len(f.Statuses))

@@ -21,6 +21,8 @@ const (
 	PrefixWebhook     = "whk"
 	PrefixDelivery    = "dlv"
 	PrefixEvent       = "evt"
+	PrefixBrandKit    = "bkt"
+	PrefixGroup       = "grp"
 )
 
 // idEncoding is lowercase base32 without padding: URL-safe and

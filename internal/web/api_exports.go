@@ -23,6 +23,21 @@ type exportCreateRequest struct {
 	Labels    labelsJSON           `json:"labels,omitzero"`
 	// Destinations are posts of the renditions to connected accounts.
 	Destinations []jobs.Destination `json:"destinations,omitempty"`
+	// BrandKit is a brand kit id or slug for every target: its watermark,
+	// intro and outro (a target's own brand_kit wins).
+	BrandKit string `json:"brand_kit,omitempty"`
+	// IntroProjectID and OutroProjectID replace the kit's ("none": none).
+	IntroProjectID string `json:"intro_project_id,omitempty"`
+	OutroProjectID string `json:"outro_project_id,omitempty"`
+	// Variants make one export per variant (A/B), grouped by group_id; the
+	// response is then an exportGroupJSON.
+	Variants []jobs.Variant `json:"variants,omitempty"`
+}
+
+// exportGroupJSON is the exports of one variants request.
+type exportGroupJSON struct {
+	GroupID string             `json:"group_id"`
+	Exports []exportDetailJSON `json:"exports"`
 }
 
 // exportJSON is an export as history lists show it.
@@ -39,6 +54,8 @@ type exportJSON struct {
 	StartedAt   *time.Time         `json:"started_at"`
 	FinishedAt  *time.Time         `json:"finished_at"`
 	Error       *codedErrorJSON    `json:"error"`
+	// GroupID is shared by the variants of one request; "" for none.
+	GroupID string `json:"group_id,omitempty"`
 }
 
 // exportDetailJSON is one export with its renditions and publications.
@@ -78,6 +95,9 @@ type renditionJSON struct {
 	Saved     bool       `json:"saved"`
 	Pinned    bool       `json:"pinned"`
 	Deleted   bool       `json:"deleted"`
+	// ThumbnailURL is a signed link to the thumbnail (an uploaded one:
+	// PUT /api/v1/renditions/{id}/thumbnail); null when there is none.
+	ThumbnailURL *string `json:"thumbnail_url,omitempty"`
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *codedErrorJSON `json:"error"`
@@ -90,7 +110,8 @@ func exportView(e store.Export) exportJSON {
 		Progress:  progressJSON{Stage: e.Progress.Stage, Percent: e.Progress.Percent},
 		Labels:    labelsJSON{Client: e.Client, Campaign: e.Campaign},
 		CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, FinishedAt: e.FinishedAt,
-		Error: codedError(e.ErrorCode, e.ErrorMessage),
+		Error:   codedError(e.ErrorCode, e.ErrorMessage),
+		GroupID: e.GroupID,
 	}
 	if v.Presets == nil {
 		v.Presets = []string{}
@@ -151,6 +172,11 @@ func (s *Server) renditionView(ctx context.Context, r store.Rendition, projectNa
 		return v
 	}
 	v.DownloadURL, v.DownloadURLExpiresAt = &link, &exp
+	if r.ThumbnailKey != "" {
+		if link, _, err := s.blob.SignedURL(ctx, r.ThumbnailKey, ttl, strings.TrimSuffix(downloadName(projectName, r), path.Ext(r.BlobKey))+".jpg"); err == nil {
+			v.ThumbnailURL = &link
+		}
+	}
 	return v
 }
 
@@ -200,47 +226,67 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if req.ProjectID == "" {
-		return errcode.New(errcode.InvalidOption, "project_id is required")
+	if len(req.Variants) > 0 {
+		return s.createVariants(w, r, req)
 	}
-	if len(req.Targets) == 0 {
-		return errcode.New(errcode.InvalidOption, "targets: give at least one target, e.g. [{\"preset\":\"youtube-1080p\"}]")
-	}
-	if err := checkLabel("labels.client", req.Labels.Client); err != nil {
-		return err
-	}
-	if err := checkLabel("labels.campaign", req.Labels.Campaign); err != nil {
-		return err
-	}
-	ws := workspaceOf(r)
-	p, err := s.store.GetProject(r.Context(), req.ProjectID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && p.WorkspaceID != ws {
-		return notFound("project", req.ProjectID)
-	}
+	status, d, err := s.startExport(r, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
+	}
+	s.writeJSON(w, r, status, d)
+	return nil
+}
+
+// exportRequest checks the request's own fields and converts it.
+func (s *Server) exportRequest(r *http.Request, req exportCreateRequest, key string) (jobs.ExportRequest, store.Project, error) {
+	if req.ProjectID == "" {
+		return jobs.ExportRequest{}, store.Project{}, errcode.New(errcode.InvalidOption, "project_id is required")
+	}
+	if len(req.Targets) == 0 && len(req.Variants) == 0 {
+		return jobs.ExportRequest{}, store.Project{}, errcode.New(errcode.InvalidOption, "targets: give at least one target, e.g. [{\"preset\":\"youtube-1080p\"}]")
+	}
+	if err := checkLabel("labels.client", req.Labels.Client); err != nil {
+		return jobs.ExportRequest{}, store.Project{}, err
+	}
+	if err := checkLabel("labels.campaign", req.Labels.Campaign); err != nil {
+		return jobs.ExportRequest{}, store.Project{}, err
+	}
+	p, err := s.store.GetProject(r.Context(), req.ProjectID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && p.WorkspaceID != workspaceOf(r) {
+		return jobs.ExportRequest{}, store.Project{}, notFound("project", req.ProjectID)
+	}
+	if err != nil {
+		return jobs.ExportRequest{}, store.Project{}, err
+	}
+	return jobs.ExportRequest{
+		ProjectID: req.ProjectID, Targets: req.Targets, Priority: req.Priority, Destinations: req.Destinations,
+		Client: strings.TrimSpace(req.Labels.Client), Campaign: strings.TrimSpace(req.Labels.Campaign),
+		IdempotencyKey: key, BrandKit: req.BrandKit, IntroProjectID: req.IntroProjectID, OutroProjectID: req.OutroProjectID,
+	}, p, nil
+}
+
+// startExport creates one export and returns its view.
+func (s *Server) startExport(r *http.Request, req exportCreateRequest, key string) (int, exportDetailJSON, error) {
+	jr, p, err := s.exportRequest(r, req, key)
+	if err != nil {
+		return 0, exportDetailJSON{}, err
 	}
 	svc, err := s.exportService()
 	if err != nil {
-		return err
+		return 0, exportDetailJSON{}, err
 	}
-	e, err := svc.CreateExport(r.Context(), ws, jobs.ExportRequest{
-		ProjectID: req.ProjectID, Targets: req.Targets, Priority: req.Priority, Destinations: req.Destinations,
-		Client: strings.TrimSpace(req.Labels.Client), Campaign: strings.TrimSpace(req.Labels.Campaign),
-		IdempotencyKey: r.Header.Get("Idempotency-Key"),
-	})
+	e, err := svc.CreateExport(r.Context(), workspaceOf(r), jr)
 	if err != nil {
-		return err
+		return 0, exportDetailJSON{}, err
 	}
 	if e.ProjectName == "" {
 		e.ProjectName = p.Name
 	}
 	d, err := s.exportDetail(r.Context(), e)
 	if err != nil {
-		return err
+		return 0, exportDetailJSON{}, err
 	}
-	s.writeJSON(w, r, http.StatusAccepted, d)
-	return nil
+	return http.StatusAccepted, d, nil
 }
 
 func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
@@ -250,7 +296,7 @@ func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := store.ExportFilter{
-		WorkspaceID: workspaceOf(r), ProjectID: q.Get("project_id"),
+		WorkspaceID: workspaceOf(r), ProjectID: q.Get("project_id"), GroupID: q.Get("group_id"),
 		Client: q.Get("client"), Campaign: q.Get("campaign"), Q: q.Get("q"),
 		Limit: limit, Cursor: cursor,
 	}

@@ -21,6 +21,9 @@ type presetSettings struct {
 	Fit       string  `json:"fit,omitempty"`     // blur, pad or crop
 	FPS       float64 `json:"fps,omitempty"`
 	VideoKbps int     `json:"video_kbps,omitempty"`
+	// BrandKit is a brand kit id or slug applied to exports of this
+	// preset (an export's own brand_kit wins); checked when exporting.
+	BrandKit string `json:"brand_kit,omitempty"`
 }
 
 // presetJSON is a built-in or user preset. A user preset shows its base's

@@ -18,6 +18,7 @@ import (
 
 	"outpost/internal/blob"
 	"outpost/internal/errcode"
+	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/store"
 )
@@ -58,10 +59,14 @@ type formFile struct{}
 
 // projectURLRequest creates a project from a public URL.
 type projectURLRequest struct {
-	SourceURL string `json:"source_url"`
+	SourceURL string `json:"source_url,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Client    string `json:"client,omitempty"`
 	Campaign  string `json:"campaign,omitempty"`
+	// Timeline, instead of source_url, makes a timeline project: clips of
+	// other projects (in and out points in seconds), crossfades and an
+	// audio bed, joined in the export's one render.
+	Timeline *jobs.Timeline `json:"timeline,omitempty"`
 }
 
 const maxLabelLen = 200
@@ -173,6 +178,13 @@ func (s *Server) importProject(w http.ResponseWriter, r *http.Request) error {
 	var req projectURLRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
+	}
+	if req.Timeline != nil {
+		if req.SourceURL != "" {
+			return errcode.New(errcode.InvalidOption, "give source_url or timeline, not both")
+		}
+		return s.createTimelineProject(w, r, timelineProjectRequest{Name: req.Name, Client: req.Client,
+			Campaign: req.Campaign, Timeline: *req.Timeline})
 	}
 	if strings.TrimSpace(req.SourceURL) == "" {
 		return errcode.New(errcode.InvalidOption, "source_url is required (or upload the file as multipart/form-data)")

@@ -68,7 +68,7 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "system", Public: true, Summary: "This API's OpenAPI 3.1 document",
 			Handler: s.openAPIDocument, Status: 200, Response: map[string]any{}},
 
-		{Method: "POST", Path: "/api/v1/projects", Tag: "projects", Summary: "Create a project from an uploaded file or a URL",
+		{Method: "POST", Path: "/api/v1/projects", Tag: "projects", Summary: "Create a project from an uploaded file, a URL or a timeline of other projects' clips",
 			Handler: s.createProject, Idempotent: true, MaxBody: upload,
 			Form: projectUploadForm{}, Request: projectURLRequest{}, Status: 201, Response: projectJSON{}},
 		{Method: "GET", Path: "/api/v1/projects", Tag: "projects", Summary: "List projects, newest first",
@@ -88,10 +88,17 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 		{Method: "DELETE", Path: "/api/v1/presets/{id}", Tag: "presets", Summary: "Delete a user preset",
 			Handler: s.deletePreset, Status: 204},
 
-		{Method: "POST", Path: "/api/v1/exports", Tag: "exports", Summary: "Start an export of a project to one or more targets",
+		{Method: "POST", Path: "/api/v1/exports", Tag: "exports", Summary: "Start an export of a project to one or more targets (with variants: one export per variant, grouped)",
 			Handler: s.createExport, Idempotent: true, Request: exportCreateRequest{}, Status: 202, Response: exportDetailJSON{}},
+		{Method: "POST", Path: "/api/v1/exports/batch", Tag: "exports", Summary: "Start many exports: a result per item (202 when all were accepted, else 207)",
+			Handler: s.createExportBatch, Request: exportBatchRequest{}, Status: 202, Response: batchResultJSON{}},
+		{Method: "POST", Path: "/api/v1/estimate", Tag: "exports", Summary: "Estimate each target's file size for an export's settings (a short sample encode)",
+			Handler: s.estimate, Request: estimateRequest{}, Status: 200, Response: estimateJSON{}},
+		{Method: "POST", Path: "/api/v1/previews", Tag: "exports", Summary: "Render a fast low-resolution preview of one target's settings: a link to a playable MP4",
+			Handler: s.preview, Request: previewRequest{}, Status: 201, Response: previewJSON{}},
 		{Method: "GET", Path: "/api/v1/exports", Tag: "exports", Summary: "Export history: search and filter, newest first",
 			Handler: s.trackHistoryView(s.listExports), Query: append([]param{
+				{"group_id", "string", "the exports of one variants request"},
 				{"status", "string", "comma-separated statuses: queued, running, succeeded, partially_failed, failed, canceled"},
 				{"client", "string", "exact client label"},
 				{"campaign", "string", "exact campaign label"},
@@ -109,6 +116,20 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 		{Method: "GET", Path: "/api/v1/exports/{id}/events", Tag: "exports", Summary: "Live progress as server-sent events (progress, rendition, publication, done)",
 			Handler: s.exportEvents, Query: []param{{"last_event_id", "integer", "resume after this event id (the Last-Event-ID header wins)"}},
 			Status: 200, Events: []any{events.Progress{}, events.Rendition{}, events.Publication{}, events.Done{}}},
+
+		{Method: "POST", Path: "/api/v1/brand-kits", Tag: "brand-kits", Summary: "Create a brand kit (JSON, or multipart/form-data with a PNG or SVG \"watermark\")",
+			Handler: s.createBrandKit, Idempotent: true, MaxBody: maxWatermarkBytes + 1<<20,
+			Form: brandKitForm{}, Request: brandKitRequest{}, Status: 201, Response: brandKitJSON{}},
+		{Method: "GET", Path: "/api/v1/brand-kits", Tag: "brand-kits", Summary: "List the workspace's brand kits",
+			Handler: s.listBrandKits, Status: 200, Response: page[brandKitJSON]{}},
+		{Method: "GET", Path: "/api/v1/brand-kits/{id}", Tag: "brand-kits", Summary: "Get a brand kit by id or slug",
+			Handler: s.getBrandKit, Status: 200, Response: brandKitJSON{}},
+		{Method: "PATCH", Path: "/api/v1/brand-kits/{id}", Tag: "brand-kits", Summary: "Change a brand kit's settings",
+			Handler: s.updateBrandKit, Request: brandKitRequest{}, Status: 200, Response: brandKitJSON{}},
+		{Method: "PUT", Path: "/api/v1/brand-kits/{id}/watermark", Tag: "brand-kits", Summary: "Replace a brand kit's watermark image (PNG or SVG)",
+			Handler: s.putWatermark, MaxBody: maxWatermarkBytes + 1<<20, Form: watermarkForm{}, Status: 200, Response: brandKitJSON{}},
+		{Method: "DELETE", Path: "/api/v1/brand-kits/{id}", Tag: "brand-kits", Summary: "Delete a brand kit",
+			Handler: s.deleteBrandKit, Status: 204},
 
 		{Method: "POST", Path: "/api/v1/exports/{id}/publications", Tag: "publications", Summary: "Share a finished export to more connected accounts",
 			Handler: s.addPublications, Idempotent: true, Request: publicationsCreateRequest{}, Status: 202, Response: publicationList{}},
@@ -146,6 +167,8 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 
 		{Method: "GET", Path: "/api/v1/renditions/{id}", Tag: "renditions", Summary: "Get a rendition with a fresh download link",
 			Handler: s.getRendition, Status: 200, Response: renditionJSON{}},
+		{Method: "PUT", Path: "/api/v1/renditions/{id}/thumbnail", Tag: "renditions", Summary: "Set a rendition's thumbnail from an uploaded JPEG or PNG (cropped to the video's aspect, long side 1280, JPEG ≤ 2 MiB)",
+			Handler: s.putThumbnail, MaxBody: maxThumbnailBytes + 1<<20, Form: thumbnailForm{}, Status: 200, Response: renditionJSON{}},
 		{Method: "POST", Path: "/api/v1/renditions/{id}/save", Tag: "renditions", Summary: "Keep a rendition's file past retention",
 			Handler: s.saveRendition, Idempotent: true, Status: 200, Response: renditionJSON{}},
 

@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"image"
+	_ "image/jpeg"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"outpost/internal/engine"
+	"outpost/internal/jobs"
+	"outpost/internal/media"
+	"outpost/internal/media/mediatest"
+	"outpost/internal/store"
+)
+
+const testSVG = `<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#fff"/></svg>`
+
+func (e *env) form(method, path string, fields, files map[string]string) resp {
+	e.t.Helper()
+	body, ct := multipartBody(e.t, fields, files)
+	return e.do(request{method: method, path: path, key: e.key, body: body, header: map[string]string{"Content-Type": ct}})
+}
+
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func pngFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "logo.png")
+	out, err := exec.CommandContext(t.Context(), "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+		"-i", "color=c=white:s=32x16,format=rgba", "-frames:v", "1", p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make png: %v\n%s", err, out)
+	}
+	return p
+}
+
+func TestServer_brandKits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	intro := e.readyProject(e.ws.ID, "Intro")
+	r := e.form("POST", "/api/v1/brand-kits", map[string]string{"slug": "acme", "name": "Acme Corp", "client": "Acme",
+		"position": "tr", "width": "0.2", "opacity": "0.8", "intro_project_id": intro.ID},
+		map[string]string{"watermark": writeTemp(t, "logo.svg", testSVG)})
+	want(t, r, http.StatusCreated)
+	var k brandKitJSON
+	r.json(t, &k)
+	if !store.HasPrefix(k.ID, store.PrefixBrandKit) || k.Slug != "acme" || k.Watermark == nil || k.Watermark.Format != "svg" ||
+		k.Watermark.Position != "tr" || k.Watermark.Width != 0.2 || k.Watermark.URL == "" || k.IntroProjectID != intro.ID {
+		t.Fatalf("created %s", r.body)
+	}
+	wantError(t, e.post("/api/v1/brand-kits", map[string]any{"slug": "acme"}), http.StatusConflict, "conflict")
+	wantError(t, e.post("/api/v1/brand-kits", map[string]any{"slug": "Bad Slug"}), http.StatusBadRequest, "invalid_option")
+	wantError(t, e.post("/api/v1/brand-kits", map[string]any{"slug": "x", "position": "middle"}), http.StatusBadRequest, "invalid_option")
+	wantError(t, e.post("/api/v1/brand-kits", map[string]any{"slug": "x", "intro_project_id": "prj_nope"}), http.StatusNotFound, "not_found")
+	wantError(t, e.form("POST", "/api/v1/brand-kits", map[string]string{"slug": "bad-image"},
+		map[string]string{"watermark": writeTemp(t, "logo.png", "not an image")}), http.StatusUnprocessableEntity, "watermark_invalid")
+	want(t, e.post("/api/v1/brand-kits", map[string]any{"slug": "beta", "name": "Beta"}), http.StatusCreated)
+
+	// By slug or id; PATCH; a new PNG image.
+	want(t, e.get("/api/v1/brand-kits/acme"), http.StatusOK)
+	want(t, e.get("/api/v1/brand-kits/"+k.ID), http.StatusOK)
+	r = e.do(request{method: "PATCH", path: "/api/v1/brand-kits/acme", key: e.key, json: map[string]any{"opacity": 0.5, "name": "Acme"}})
+	want(t, r, http.StatusOK)
+	r.json(t, &k)
+	if k.Name != "Acme" || k.Watermark.Opacity != 0.5 || k.Watermark.Width != 0.2 {
+		t.Errorf("patched %s", r.body)
+	}
+	r = e.form("PUT", "/api/v1/brand-kits/acme/watermark", nil, map[string]string{"watermark": pngFile(t)})
+	want(t, r, http.StatusOK)
+	r.json(t, &k)
+	if k.Watermark.Format != "png" || k.Watermark.Position != "tr" {
+		t.Errorf("new image %s", r.body)
+	}
+	var list page[brandKitJSON]
+	r = e.get("/api/v1/brand-kits")
+	want(t, r, http.StatusOK)
+	r.json(t, &list)
+	if len(list.Data) != 2 || list.Data[0].Slug != "acme" {
+		t.Errorf("list %s", r.body)
+	}
+	wantError(t, e.do(request{method: "GET", path: "/api/v1/brand-kits/acme", key: e.okey}), http.StatusNotFound, "not_found")
+
+	// Exports take the kit by slug, on the export or a user preset.
+	p := e.readyProject(e.ws.ID, "Master")
+	d := e.createExport(e.key, map[string]any{"project_id": p.ID, "brand_kit": "acme", "targets": []any{map[string]any{"preset": "mp4-720p"}}})
+	if d.Status != store.ExportQueued {
+		t.Errorf("export %+v", d)
+	}
+	r = e.post("/api/v1/presets", map[string]any{"name": "Acme 720p", "base_preset_id": "mp4-720p", "settings": map[string]any{"brand_kit": "acme"}})
+	want(t, r, http.StatusCreated)
+	var up presetJSON
+	r.json(t, &up)
+	e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": up.ID}}})
+	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "brand_kit": "nope",
+		"targets": []any{map[string]any{"preset": "mp4-720p"}}}), http.StatusNotFound, "not_found")
+
+	r = e.do(request{method: "DELETE", path: "/api/v1/brand-kits/beta", key: e.key})
+	want(t, r, http.StatusNoContent)
+	wantError(t, e.get("/api/v1/brand-kits/beta"), http.StatusNotFound, "not_found")
+}
+
+// TestServer_variantsAndBatch: variants make grouped exports; a batch
+// answers per item.
+func TestServer_variantsAndBatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.readyProject(e.ws.ID, "Master")
+	intro := e.readyProject(e.ws.ID, "Intro")
+	want(t, e.post("/api/v1/brand-kits", map[string]any{"slug": "acme", "intro_project_id": intro.ID}), http.StatusCreated)
+	r := e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "brand_kit": "acme"}}})
+	want(t, r, http.StatusAccepted)
+	var g exportGroupJSON
+	r.json(t, &g)
+	if !store.HasPrefix(g.GroupID, store.PrefixGroup) || len(g.Exports) != 2 || g.Exports[1].GroupID != g.GroupID {
+		t.Fatalf("group %s", r.body)
+	}
+	var pg page[exportJSON]
+	r = e.get("/api/v1/exports?group_id=" + g.GroupID)
+	want(t, r, http.StatusOK)
+	r.json(t, &pg)
+	if len(pg.Data) != 2 {
+		t.Errorf("group lists %d exports", len(pg.Data))
+	}
+	// A bad variant creates nothing.
+	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "brand_kit": "nope"}}}), http.StatusNotFound, "not_found")
+	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "A"}}}), http.StatusBadRequest, "invalid_option")
+
+	r = e.post("/api/v1/exports/batch", map[string]any{"exports": []any{
+		map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}}},
+		map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "myspace"}}},
+		map[string]any{"project_id": "prj_nope", "targets": []any{map[string]any{"preset": "tiktok"}}},
+		map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "tiktok"}}, "variants": []any{map[string]any{"name": "x"}}},
+	}})
+	want(t, r, http.StatusMultiStatus)
+	var b batchResultJSON
+	r.json(t, &b)
+	if len(b.Results) != 4 || b.Results[0].Status != 202 || b.Results[0].Export == nil ||
+		b.Results[1].Status != 400 || b.Results[1].Error.Code != "unknown_preset" ||
+		b.Results[2].Status != 404 || b.Results[3].Group == nil {
+		t.Errorf("batch %s", r.body)
+	}
+}
+
+// TestServer_estimatePreviewTimeline: size estimates, a playable preview
+// and a timeline project, with real ffmpeg.
+func TestServer_estimatePreviewTimeline(t *testing.T) {
+	t.Parallel()
+	e := newEnvJobs(t, false, func(e *env, o *jobs.Options) {
+		o.WorkDir = t.TempDir()
+		o.Engine = &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: slog.New(slog.DiscardHandler)}, Logger: slog.New(slog.DiscardHandler)}
+	})
+	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Audio: true})
+	r := e.upload(e.key, map[string]string{"name": "Clip"}, clip)
+	want(t, r, http.StatusCreated)
+	var p projectJSON
+	r.json(t, &p)
+
+	r = e.post("/api/v1/estimate", map[string]any{"project_id": p.ID, "targets": []any{
+		map[string]any{"preset": "mp4-720p", "quality": "web"}, map[string]any{"preset": "gif-480p"}}})
+	want(t, r, http.StatusOK)
+	var est estimateJSON
+	r.json(t, &est)
+	if len(est.Estimates) != 2 || est.Estimates[0].Bytes <= 0 || est.Estimates[1].Preset != "gif-480p" {
+		t.Errorf("estimate %s", r.body)
+	}
+
+	start := time.Now()
+	r = e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "tiktok"}}, "seconds": 1})
+	want(t, r, http.StatusCreated)
+	t.Logf("preview of 1 s in %s", time.Since(start))
+	var pv previewJSON
+	r.json(t, &pv)
+	if pv.URL == "" || pv.Width > 640 || pv.Height > 640 || math.Abs(pv.Duration-1) > 0.2 {
+		t.Fatalf("preview %s", r.body)
+	}
+	res, err := e.ts.Client().Get(pv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("preview link: %s", res.Status)
+	}
+	f := filepath.Join(t.TempDir(), "preview.mp4")
+	data, _ := io.ReadAll(res.Body)
+	if err := os.WriteFile(f, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := (&media.Prober{}).Probe(context.Background(), f)
+	if err != nil || info.Video == nil || info.Video.Codec != "h264" || !info.FastStart {
+		t.Errorf("preview file %+v, %v", info, err)
+	}
+	wantError(t, e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{
+		map[string]any{"preset": "tiktok"}, map[string]any{"preset": "mp4-720p"}}}), http.StatusBadRequest, "invalid_option")
+
+	r = e.post("/api/v1/projects", map[string]any{"name": "Cut", "timeline": map[string]any{
+		"clips": []any{map[string]any{"project_id": p.ID, "in": 0.5}, map[string]any{"project_id": p.ID, "out": 1}}}})
+	want(t, r, http.StatusCreated)
+	var tp projectJSON
+	r.json(t, &tp)
+	if tp.Kind != store.ProjectTimeline || math.Abs(tp.DurationSeconds-2.5) > 0.01 {
+		t.Errorf("timeline project %s", r.body)
+	}
+	wantError(t, e.post("/api/v1/projects", map[string]any{"timeline": map[string]any{
+		"clips": []any{map[string]any{"project_id": p.ID, "in": 9}}}}), http.StatusUnprocessableEntity, "timeline_invalid")
+	r = e.post("/api/v1/estimate", map[string]any{"project_id": tp.ID, "targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
+	want(t, r, http.StatusOK)
+	e.createExport(e.key, map[string]any{"project_id": tp.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}}})
+}
+
+// TestServer_putThumbnail: an uploaded image becomes the rendition's
+// thumbnail at the platform's size.
+func TestServer_putThumbnail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.readyProject(e.ws.ID, "Master")
+	d := e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "youtube-1080p"}}})
+	path := "/api/v1/renditions/" + d.Renditions[0].ID + "/thumbnail"
+	img := pngFile(t)
+	wantError(t, e.form("PUT", path, nil, map[string]string{"thumbnail": img}), http.StatusConflict, "conflict")
+
+	rd, err := e.store.GetRendition(t.Context(), d.Renditions[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.Status, rd.BlobKey, rd.Width, rd.Height = store.RenditionSucceeded, "renditions/"+d.ID+"/youtube-1080p.mp4", 1920, 1080
+	if _, err := e.blob.Put(t.Context(), rd.BlobKey, bytes.NewReader([]byte("video")), "video/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.UpdateRendition(t.Context(), rd); err != nil {
+		t.Fatal(err)
+	}
+	r := e.form("PUT", path, nil, map[string]string{"thumbnail": img})
+	want(t, r, http.StatusOK)
+	var v renditionJSON
+	r.json(t, &v)
+	if v.ThumbnailURL == nil {
+		t.Fatalf("no thumbnail_url: %s", r.body)
+	}
+	rc, err := e.blob.Open(t.Context(), "renditions/"+d.ID+"/youtube-1080p.thumbnail.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	cfg, format, err := image.DecodeConfig(rc)
+	if err != nil || format != "jpeg" || cfg.Width != 1280 || cfg.Height != 720 {
+		t.Errorf("thumbnail %s %dx%d, %v; want a 1280x720 JPEG", format, cfg.Width, cfg.Height, err)
+	}
+	wantError(t, e.form("PUT", path, nil, map[string]string{"thumbnail": writeTemp(t, "x.png", "nope")}), http.StatusBadRequest, "invalid_option")
+}
