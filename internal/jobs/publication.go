@@ -279,7 +279,6 @@ func (s *Service) renditionStoredTx(ctx context.Context, tx *sql.Tx, r store.Ren
 	if err != nil {
 		return err
 	}
-	pin := false
 	for _, p := range pubs {
 		if p.JobID != 0 || (p.State != store.PublicationPending && p.State != store.PublicationScheduled) {
 			continue
@@ -291,17 +290,14 @@ func (s *Service) renditionStoredTx(ctx context.Context, tx *sql.Tx, r store.Ren
 			}
 			continue
 		}
-		if p.State == store.PublicationScheduled {
-			pin = true
-		}
 		if _, err := s.enqueuePublicationTx(ctx, tx, p, p.State); err != nil {
 			return err
 		}
 	}
-	if pin && !r.Pinned {
-		return q.SetRenditionPinned(ctx, r.ID, true)
+	if len(pubs) == 0 {
+		return nil
 	}
-	return nil
+	return q.SyncRenditionPin(ctx, r.ID)
 }
 
 // enqueuePublicationTx inserts p's job (at its schedule time, when in the
@@ -399,25 +395,10 @@ func (s *Service) finishPublicationTx(ctx context.Context, tx *sql.Tx, p store.P
 	if err != nil {
 		return p, err
 	}
-	if err := s.syncPinTx(ctx, q, p.RenditionID); err != nil {
+	if err := q.SyncRenditionPin(ctx, p.RenditionID); err != nil {
 		return p, err
 	}
 	return p, s.maybeDoneTx(ctx, tx, p.ExportID)
-}
-
-// syncPinTx pins the rendition while a publication still needs its file
-// (one not final, or one waiting for its account to be reconnected) and
-// releases it when none does.
-func (s *Service) syncPinTx(ctx context.Context, q *store.Queries, renditionID string) error {
-	n, err := q.CountOpenPublications(ctx, renditionID)
-	if err != nil {
-		return err
-	}
-	r, err := q.GetRendition(ctx, renditionID)
-	if err != nil || r.Pinned == (n > 0) {
-		return err
-	}
-	return q.SetRenditionPinned(ctx, renditionID, n > 0)
 }
 
 // maybeDoneTx sends the export's "done" when its render is final and no
@@ -486,7 +467,7 @@ func (s *Service) cancelPublicationsTx(ctx context.Context, tx *sql.Tx, exportID
 		if _, err := s.events.PublishTx(ctx, tx, exportID, events.TypePublication, publicationEvent(p, 0, 0)); err != nil {
 			return err
 		}
-		if err := s.syncPinTx(ctx, q, p.RenditionID); err != nil {
+		if err := q.SyncRenditionPin(ctx, p.RenditionID); err != nil {
 			return err
 		}
 	}
@@ -542,6 +523,9 @@ func (s *Service) AddPublications(ctx context.Context, workspaceID, exportID str
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		out = out[:0]
+		if err := q.LockExport(ctx, e.ID); err != nil {
+			return err
+		}
 		pin := map[string]bool{}
 		for _, p := range plan {
 			r := ready[p.targetIndex]
@@ -558,13 +542,11 @@ func (s *Service) AddPublications(ctx context.Context, workspaceID, exportID str
 			if pub, err = s.enqueuePublicationTx(ctx, tx, pub, pub.State); err != nil {
 				return err
 			}
-			if pub.State == store.PublicationScheduled {
-				pin[r.ID] = true
-			}
+			pin[r.ID] = true
 			out = append(out, pub)
 		}
 		for id := range pin {
-			if err := q.SetRenditionPinned(ctx, id, true); err != nil {
+			if err := q.SyncRenditionPin(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -641,10 +623,10 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 	}
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
-		r, err := q.GetRendition(ctx, p.RenditionID)
-		if err != nil {
+		if err := q.LockExport(ctx, p.ExportID); err != nil {
 			return err
 		}
+		var err error
 		if p.JobID == 0 {
 			// Its rendition is not stored yet: the render queues it.
 			from := p.State
@@ -658,7 +640,7 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 		if p, err = s.enqueuePublicationTx(ctx, tx, p, state); err != nil {
 			return err
 		}
-		return q.SetRenditionPinned(ctx, r.ID, state == store.PublicationScheduled || r.Pinned)
+		return q.SyncRenditionPin(ctx, p.RenditionID)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return p, errcode.New(errcode.Conflict, "publication %s has started going out: it can no longer be rescheduled", id)

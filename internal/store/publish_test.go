@@ -2,12 +2,16 @@ package store_test
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"outpost/internal/errcode"
 	"outpost/internal/store"
 )
 
@@ -192,6 +196,128 @@ func TestStore_Webhook(t *testing.T) {
 		}
 		if _, err := s.GetWebhookDelivery(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("delivery of a deleted endpoint: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestStore_SyncRenditionPinConcurrent finishes many publications of one
+// rendition at once, each in its own transaction that then syncs the pin:
+// once all are final the rendition is not pinned, whatever the order of
+// commits. On PostgreSQL every transaction has made its change before any
+// syncs (a barrier), the case where each sees the others still open.
+func TestStore_SyncRenditionPinConcurrent(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		c, err := s.UpsertConnection(ctx, store.Connection{WorkspaceID: fx.ws.ID, Platform: "youtube", AccountID: "UC1",
+			AccountName: "Acme", AccessToken: []byte("a"), RefreshToken: []byte("r")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: "youtube-1080p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pinned := func() bool {
+			t.Helper()
+			got, err := s.GetRendition(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Pinned
+		}
+		const n = 16 // within the PostgreSQL pool, so the barrier can be reached
+		var pubs []store.Publication
+		for i := range n {
+			p, err := s.CreatePublication(ctx, store.Publication{WorkspaceID: fx.ws.ID, ExportID: e.ID, RenditionID: r.ID,
+				ConnectionID: c.ID, Platform: "youtube", PresetID: fmt.Sprint("p", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pubs = append(pubs, p)
+		}
+		if err := s.SyncRenditionPin(ctx, r.ID); err != nil || !pinned() {
+			t.Fatalf("SyncRenditionPin with open publications: pinned %v, %v; want true", pinned(), err)
+		}
+
+		// finish moves pubs to their final state concurrently.
+		finish := func(pubs []store.Publication, state store.PublicationState, code errcode.Code) {
+			t.Helper()
+			var barrier sync.WaitGroup
+			if s.Engine() == store.Postgres {
+				barrier.Add(len(pubs))
+			}
+			errs := make(chan error, len(pubs))
+			for _, p := range pubs {
+				go func() {
+					errs <- s.WithTx(ctx, func(tx *sql.Tx) error {
+						q := s.Using(tx)
+						p.State, p.ErrorCode = state, code
+						if _, err := q.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
+							return err
+						}
+						if s.Engine() == store.Postgres {
+							barrier.Done()
+							barrier.Wait()
+						}
+						return q.SyncRenditionPin(ctx, r.ID)
+					})
+				}()
+			}
+			for range pubs {
+				if err := <-errs; err != nil {
+					t.Fatalf("finish: %v", err)
+				}
+			}
+		}
+
+		// All but one finish: still pinned. One waiting for a reconnect
+		// keeps the pin too.
+		finish(pubs[:n-2], store.PublicationPublished, "")
+		if !pinned() {
+			t.Error("unpinned while two publications are open")
+		}
+		finish(pubs[n-2:n-1], store.PublicationFailed, "connection_expired")
+		if !pinned() {
+			t.Error("unpinned while a publication waits for a reconnect")
+		}
+		finish(pubs[n-1:], store.PublicationCanceled, "canceled")
+		if !pinned() {
+			t.Error("unpinned while a publication waits for a reconnect")
+		}
+		// The waiting one is given up: nothing needs the file.
+		p := pubs[n-2]
+		p.State, p.ErrorCode = store.PublicationCanceled, "canceled"
+		if _, err := s.TransitionPublication(ctx, p, store.PublicationFailed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SyncRenditionPin(ctx, r.ID); err != nil || pinned() {
+			t.Errorf("after the last publication: pinned %v, %v; want false", pinned(), err)
+		}
+
+		// Many rounds of all finishing at once.
+		for round := range 5 {
+			var pubs []store.Publication
+			for i := range n {
+				p, err := s.CreatePublication(ctx, store.Publication{WorkspaceID: fx.ws.ID, ExportID: e.ID, RenditionID: r.ID,
+					ConnectionID: c.ID, Platform: "youtube", PresetID: fmt.Sprint("r", round, "p", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pubs = append(pubs, p)
+			}
+			if err := s.SyncRenditionPin(ctx, r.ID); err != nil || !pinned() {
+				t.Fatalf("round %d: not pinned (%v)", round, err)
+			}
+			finish(pubs, store.PublicationPublished, "")
+			if pinned() {
+				t.Fatalf("round %d: still pinned after %d concurrent finishes", round, n)
+			}
 		}
 	})
 }

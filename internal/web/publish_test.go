@@ -608,10 +608,7 @@ func TestPublish_reconnect(t *testing.T) {
 		t.Errorf("%d youtube posts after the reconnect, want 1", n)
 	}
 	if got.Renditions[0].Pinned {
-		// Known issue (see the closing note of 2026-11-25): on a loaded
-		// machine the pin is sometimes not released after the last
-		// publication; it keeps the file past retention, nothing is lost.
-		t.Log("KNOWN ISSUE: rendition still pinned after every publication went out")
+		t.Error("rendition still pinned after every publication went out")
 	}
 }
 
@@ -678,8 +675,7 @@ func TestPublish_schedule(t *testing.T) {
 		t.Errorf("tiktok %+v", p)
 	}
 	if got.Renditions[0].Pinned {
-		// Known issue, as in TestPublish_reconnect.
-		t.Log("KNOWN ISSUE: rendition still pinned after every publication finished")
+		t.Error("rendition still pinned after every publication finished")
 	}
 	if n := len(pe.sb.Posts("tiktok")); n != 0 {
 		t.Errorf("%d tiktok posts after the cancel", n)
