@@ -41,6 +41,12 @@ type Config struct {
 	// SecretKey is the 32-byte key that seals OAuth tokens and signs
 	// links. Nil until EnsureSecretKey when it was not configured.
 	SecretKey []byte
+	// TokenKeys are more keys that seal connection tokens, by key id
+	// (2…255; the secret key is id 1): the highest id seals new tokens,
+	// every listed one still opens what it sealed. Rotate by adding a key
+	// with a higher id; once the refresh job has sealed every token again,
+	// the older one can go. OUTPOST_TOKEN_KEYS="2:HEXKEY,3:HEXKEY".
+	TokenKeys map[byte][]byte
 	// BootstrapAPIKey, when set, is an API key ensured to exist for the
 	// default workspace at start.
 	BootstrapAPIKey string
@@ -97,6 +103,7 @@ type spec struct {
 	DatabaseURL       string        `env:"DATABASE_URL"`
 	BlobURL           string        `env:"BLOB_URL"`
 	SecretKey         string        `env:"SECRET_KEY"`
+	TokenKeys         string        `env:"TOKEN_KEYS"`
 	BootstrapAPIKey   string        `env:"BOOTSTRAP_API_KEY"`
 	RenderConcurrency int           `env:"RENDER_CONCURRENCY" envDefault:"1"`
 	Workers           string        `env:"WORKERS"`
@@ -118,7 +125,7 @@ type spec struct {
 
 // fileVars are the variables that may instead be read from the file named
 // by NAME_FILE (Docker and Kubernetes secrets).
-var fileVars = append([]string{"SECRET_KEY", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
+var fileVars = append([]string{"SECRET_KEY", "TOKEN_KEYS", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
 
 // Load builds the configuration from environ (os.Environ's form) and the
 // flags in args. When fs is non-nil, Load adds its flags to fs (showing the
@@ -246,6 +253,13 @@ func (sp spec) resolve() (*Config, error) {
 			bad("SECRET_KEY", "", "%v", err)
 		}
 		c.SecretKey, c.secretKeySource = key, "env"
+	}
+	if sp.TokenKeys != "" {
+		keys, err := ParseTokenKeys(sp.TokenKeys)
+		if err != nil {
+			bad("TOKEN_KEYS", "", "%v", err)
+		}
+		c.TokenKeys = keys
 	}
 	if k := c.BootstrapAPIKey; k != "" && (len(k) < minAPIKeyLen || strings.ContainsFunc(k, isSpaceOrControl)) {
 		bad("BOOTSTRAP_API_KEY", "", "want at least %d characters and no spaces (e.g. `openssl rand -hex 24`)", minAPIKeyLen)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"outpost/internal/connect"
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/oauth"
 	"outpost/internal/publish"
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
@@ -39,6 +41,10 @@ type pubEnv struct {
 	sbURL   string
 	connect *connect.Service
 	dbPath  string
+	// secretKey and platforms made connect (to make another with more
+	// keys).
+	secretKey []byte
+	platforms map[string]config.Platform
 }
 
 // tunePublisher makes the clients poll fast (the sandbox processes at once).
@@ -89,6 +95,7 @@ func newPubEnvWorkers(t *testing.T, sbOpts sandbox.Options, workers bool) *pubEn
 			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
 		}
 		var err error
+		pe.secretKey, pe.platforms = key, platforms
 		pe.connect, err = connect.New(connect.Options{Store: e.store, Key: key, Platforms: platforms,
 			PublicURL: e.cfg.PublicURL, TuneFunc: tunePublisher})
 		if err != nil {
@@ -766,4 +773,106 @@ func TestConnect_browser(t *testing.T) {
 		}
 	}
 	wantError(t, bare.post("/api/v1/connections/youtube/authorize", nil), http.StatusUnprocessableEntity, "platform_not_configured")
+}
+
+// TestConnect_tokenKeyRotation: with a newer token key configured, tokens
+// sealed under the old one still open; a refresh, and the reseal of the
+// periodic job, seal them under the new key id, after which the old key is
+// no longer needed.
+func TestConnect_tokenKeyRotation(t *testing.T) {
+	t.Parallel()
+	pe := newPubEnvLite(t)
+	ctx := t.Context()
+	tt, yt := pe.connectAccount("tiktok"), pe.connectAccount("youtube")
+	get := func(id string) store.Connection {
+		t.Helper()
+		c, err := pe.store.GetConnection(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	keyID := func(c store.Connection) (access, refresh byte) {
+		a, _ := oauth.KeyID(c.AccessToken)
+		r, _ := oauth.KeyID(c.RefreshToken)
+		return a, r
+	}
+	ttOld, ytOld := get(tt.ID), get(yt.ID)
+	if a, r := keyID(ytOld); a != connect.SecretKeyID || r != connect.SecretKeyID {
+		t.Fatalf("key ids before the rotation: %d %d", a, r)
+	}
+	ytTok, err := pe.connect.Tokens(ytOld)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	newKey := make([]byte, 32)
+	_, _ = rand.Read(newKey)
+	newService := func(secret []byte, keys map[byte][]byte) *connect.Service {
+		t.Helper()
+		s, err := connect.New(connect.Options{Store: pe.store, Key: secret, TokenKeys: keys, Platforms: pe.platforms,
+			PublicURL: pe.cfg.PublicURL, TuneFunc: tunePublisher})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rotated := newService(pe.secretKey, map[byte][]byte{7: newKey})
+	if rotated.SealKeyID() != 7 {
+		t.Errorf("SealKeyID = %d, want the highest, 7", rotated.SealKeyID())
+	}
+	// Old seals open.
+	if got, err := rotated.Tokens(ytOld); err != nil || got != ytTok {
+		t.Fatalf("tokens sealed under the old key after the rotation: %+v, %v", got, err)
+	}
+	if !rotated.Stale(ytOld) || !rotated.Stale(ttOld) {
+		t.Error("connections sealed under the old key are not stale")
+	}
+	// A refresh seals under the new key.
+	ttNew, err := rotated.Refresh(ctx, ttOld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, r := keyID(ttNew); a != 7 || r != 7 {
+		t.Errorf("key ids after a refresh: %d %d, want 7", a, r)
+	}
+	// The reseal seals the same tokens under the new key, once.
+	if ok, err := rotated.ResealTokens(ctx, ytOld); err != nil || !ok {
+		t.Fatalf("ResealTokens = %v, %v", ok, err)
+	}
+	ytNew := get(yt.ID)
+	if a, r := keyID(ytNew); a != 7 || r != 7 {
+		t.Errorf("key ids after the reseal: %d %d, want 7", a, r)
+	}
+	if ytNew.Status != store.ConnectionActive || !ytNew.UpdatedAt.Equal(ytOld.UpdatedAt) {
+		t.Errorf("the reseal changed more than the tokens: %+v", ytNew)
+	}
+	if ok, err := rotated.ResealTokens(ctx, ytNew); err != nil || ok {
+		t.Errorf("ResealTokens of a current connection = %v, %v; want false", ok, err)
+	}
+	// A reseal from a stale read (refreshed meanwhile) writes nothing.
+	if ok, err := rotated.ResealTokens(ctx, ttOld); err != nil || ok {
+		t.Errorf("ResealTokens from a stale read = %v, %v; want false", ok, err)
+	}
+
+	// The old key can go: a server with another secret key and the new
+	// token key opens everything.
+	other := make([]byte, 32)
+	_, _ = rand.Read(other)
+	retired := newService(other, map[byte][]byte{7: newKey})
+	for _, c := range []store.Connection{get(tt.ID), get(yt.ID)} {
+		if got, err := retired.Tokens(c); err != nil || got.Access == "" {
+			t.Errorf("%s after the old key was removed: %+v, %v", c.Platform, got, err)
+		}
+	}
+	if got, _ := retired.Tokens(get(yt.ID)); got != ytTok {
+		t.Errorf("resealed tokens differ: %+v, want %+v", got, ytTok)
+	}
+	// And the server without the new key cannot open them.
+	if _, err := pe.connect.Tokens(get(yt.ID)); !errors.Is(err, oauth.ErrUnknownKey) {
+		t.Errorf("tokens under an unconfigured key: %v, want ErrUnknownKey", err)
+	}
+	if _, err := connect.New(connect.Options{Store: pe.store, Key: pe.secretKey, TokenKeys: map[byte][]byte{1: newKey}}); err == nil {
+		t.Error("a token key with id 1 (the secret key's) was accepted")
+	}
 }
