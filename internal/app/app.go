@@ -174,6 +174,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		NodeTimeout:          opts.NodeTimeout,
 		Connect:              a.connect,
 		ConnectionWarning:    cfg.ConnectionWarning,
+		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,
 		PublishRetryBase:     opts.PublishRetryBase,
 	}
 	jopts.Hostname, _ = os.Hostname()

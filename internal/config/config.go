@@ -85,6 +85,10 @@ type Config struct {
 	// (a token that cannot be refreshed, or the refresh token itself) the
 	// connection.expiring webhook is sent.
 	ConnectionWarning time.Duration
+	// YouTubeQuotaPerDay is the YouTube Data API units the project (the
+	// OAuth client) may spend per Pacific day (10 000 unless Google granted
+	// more); publications wait for the reset rather than pass it.
+	YouTubeQuotaPerDay int
 	// AdminEmail and AdminPassword, when both set, are the web UI's first
 	// user, created at start if no user exists yet. Without them the UI
 	// logs a one-time setup link instead.
@@ -117,6 +121,7 @@ type spec struct {
 	Sandbox           bool          `env:"SANDBOX"`
 	SandboxAddr       string        `env:"SANDBOX_ADDR" envDefault:"127.0.0.1:0"`
 	ConnectionWarning time.Duration `env:"CONNECTION_WARNING" envDefault:"168h"`
+	YouTubeQuota      int           `env:"YOUTUBE_QUOTA_PER_DAY" envDefault:"10000"`
 	AdminEmail        string        `env:"ADMIN_EMAIL"`
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL.
@@ -204,24 +209,25 @@ func (sp spec) resolve() (*Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
 	}
 	c := &Config{
-		Listen:            strings.TrimSpace(sp.Listen),
-		DataDir:           strings.TrimSpace(sp.DataDir),
-		DatabaseURL:       strings.TrimSpace(sp.DatabaseURL),
-		BlobURL:           strings.TrimSpace(sp.BlobURL),
-		BootstrapAPIKey:   sp.BootstrapAPIKey,
-		RenderConcurrency: sp.RenderConcurrency,
-		Retention:         sp.Retention,
-		PublicURL:         strings.TrimSpace(sp.PublicURL),
-		MaxUploadBytes:    int64(sp.MaxUploadBytes),
-		FFmpegPath:        strings.TrimSpace(sp.FFmpegPath),
-		FFprobePath:       strings.TrimSpace(sp.FFprobePath),
-		LogLevel:          sp.LogLevel,
-		LogFormat:         strings.ToLower(strings.TrimSpace(sp.LogFormat)),
-		Sandbox:           sp.Sandbox,
-		SandboxAddr:       strings.TrimSpace(sp.SandboxAddr),
-		ConnectionWarning: sp.ConnectionWarning,
-		AdminEmail:        strings.TrimSpace(sp.AdminEmail),
-		AdminPassword:     sp.AdminPassword,
+		Listen:             strings.TrimSpace(sp.Listen),
+		DataDir:            strings.TrimSpace(sp.DataDir),
+		DatabaseURL:        strings.TrimSpace(sp.DatabaseURL),
+		BlobURL:            strings.TrimSpace(sp.BlobURL),
+		BootstrapAPIKey:    sp.BootstrapAPIKey,
+		RenderConcurrency:  sp.RenderConcurrency,
+		Retention:          sp.Retention,
+		PublicURL:          strings.TrimSpace(sp.PublicURL),
+		MaxUploadBytes:     int64(sp.MaxUploadBytes),
+		FFmpegPath:         strings.TrimSpace(sp.FFmpegPath),
+		FFprobePath:        strings.TrimSpace(sp.FFprobePath),
+		LogLevel:           sp.LogLevel,
+		LogFormat:          strings.ToLower(strings.TrimSpace(sp.LogFormat)),
+		Sandbox:            sp.Sandbox,
+		SandboxAddr:        strings.TrimSpace(sp.SandboxAddr),
+		ConnectionWarning:  sp.ConnectionWarning,
+		YouTubeQuotaPerDay: sp.YouTubeQuota,
+		AdminEmail:         strings.TrimSpace(sp.AdminEmail),
+		AdminPassword:      sp.AdminPassword,
 	}
 
 	if err := checkListen(c.Listen); err != nil {
@@ -315,6 +321,9 @@ func (sp spec) resolve() (*Config, error) {
 		if err := checkAddr(c.SandboxAddr); err != nil {
 			bad("SANDBOX_ADDR", "sandbox-addr", "%q: %v", c.SandboxAddr, err)
 		}
+	}
+	if c.YouTubeQuotaPerDay <= 0 {
+		bad("YOUTUBE_QUOTA_PER_DAY", "", "%d: want the project's daily units, e.g. 10000", c.YouTubeQuotaPerDay)
 	}
 	if c.ConnectionWarning < 0 {
 		bad("CONNECTION_WARNING", "", "%v: want a positive duration such as 168h", c.ConnectionWarning)

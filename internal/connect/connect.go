@@ -159,6 +159,10 @@ func (s *Service) Configured(platform string) bool {
 	return s.platforms[platform].Configured()
 }
 
+// ClientID returns the platform's OAuth client id: the project whose quota
+// (YouTube) the calls spend.
+func (s *Service) ClientID(platform string) string { return s.platforms[platform].ClientID }
+
 // BaseURL returns the platform's origin override ("" for the real one).
 func (s *Service) BaseURL(platform string) string { return s.platforms[platform].BaseURL }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/errcode"
 	"outpost/internal/events"
@@ -198,9 +199,13 @@ func (s *Service) checkDestination(ctx context.Context, workspaceID string, d De
 		return p, err
 	}
 	r := estimateRendition(targets[p.targetIndex].Base, src)
+	post := p.meta.post(conn.Platform, targets[p.targetIndex].Preset)
+	if s.nativeSchedule(conn.Platform, p.scheduleAt, now) {
+		post.ScheduleAt = *p.scheduleAt
+	}
 	vctx, cancel := context.WithTimeout(ctx, validateTimeout)
 	defer cancel()
-	if err := pub.Validate(vctx, r, p.meta.post(conn.Platform, targets[p.targetIndex].Preset), acct); err != nil {
+	if err := pub.Validate(vctx, r, post, acct); err != nil {
 		// Only the rules count here: a platform that cannot be asked now
 		// (network, token) is asked again when the post goes out.
 		if pe, ok := publish.AsError(err); ok && pe.Class == publish.Permanent {
@@ -304,7 +309,9 @@ func (s *Service) renditionStoredTx(ctx context.Context, tx *sql.Tx, r store.Ren
 // future) and records it with state.
 func (s *Service) enqueuePublicationTx(ctx context.Context, tx *sql.Tx, p store.Publication, state store.PublicationState) (store.Publication, error) {
 	opts := &river.InsertOpts{}
-	if p.ScheduleAt != nil && p.ScheduleAt.After(time.Now()) {
+	// A platform that schedules natively gets the post now; elsewhere the
+	// job waits for the time.
+	if now := time.Now(); p.ScheduleAt != nil && p.ScheduleAt.After(now) && !s.nativeSchedule(p.Platform, p.ScheduleAt, now) {
 		opts.ScheduledAt = *p.ScheduleAt
 	}
 	res, err := s.client.InsertTx(ctx, tx, PublishArgs{PublicationID: p.ID}, opts)
@@ -452,8 +459,8 @@ func (s *Service) cancelPublicationsTx(ctx context.Context, tx *sql.Tx, exportID
 		return err
 	}
 	for _, p := range pubs {
-		if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
-			continue
+		if p.State != store.PublicationPending && p.State != store.PublicationScheduled || onPlatform(p) {
+			continue // gone out, or scheduled on the platform: not ours to cancel
 		}
 		if p.JobID != 0 {
 			if _, err := s.client.JobCancelTx(ctx, tx, p.JobID); err != nil && !errors.Is(err, river.ErrNotFound) {
@@ -559,6 +566,19 @@ func (s *Service) AddPublications(ctx context.Context, workspaceID, exportID str
 	return out, nil
 }
 
+// onPlatform reports whether a scheduled publication is already uploaded
+// and scheduled by the platform itself (it has its post URL).
+func onPlatform(p store.Publication) bool {
+	return p.State == store.PublicationScheduled && p.PostURL != ""
+}
+
+// errScheduledOnPlatform refuses to move or cancel a post the platform
+// holds: the clients have no call to change it there.
+func errScheduledOnPlatform(p store.Publication, what string) error {
+	return errcode.New(errcode.ScheduledOnPlatform, "publication %s is uploaded and scheduled on %s (%s): it can no longer be %s from Outpost",
+		p.ID, p.Platform, p.PostURL, what)
+}
+
 // getPublication returns the workspace's publication, or errcode.NotFound.
 func (s *Service) getPublication(ctx context.Context, workspaceID, id string) (store.Publication, error) {
 	p, err := s.store.GetPublication(ctx, id)
@@ -577,6 +597,9 @@ func (s *Service) CancelPublication(ctx context.Context, workspaceID, id string)
 	}
 	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
 		return p, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be canceled", id, p.State)
+	}
+	if onPlatform(p) {
+		return p, errScheduledOnPlatform(p, "canceled")
 	}
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
 		if p.JobID != 0 {
@@ -607,6 +630,9 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 	}
 	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
 		return p, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be rescheduled", id, p.State)
+	}
+	if onPlatform(p) {
+		return p, errScheduledOnPlatform(p, "rescheduled")
 	}
 	now := time.Now()
 	switch {
@@ -743,4 +769,70 @@ func (s *Service) DeleteConnection(ctx context.Context, workspaceID, id string) 
 	}
 	s.logger.InfoContext(ctx, "account disconnected", "connection_id", id, "platform", c.Platform, "kept_for_history", len(pubs) > 0)
 	return nil
+}
+
+// Sweep of abandoned publications.
+const (
+	// stuckPublicationAfter: a live publication quiet this long is checked
+	// against its job (a snoozed or retrying job is left alone).
+	stuckPublicationAfter = 10 * time.Minute
+	stuckPublicationBatch = 500
+)
+
+// failOrphanedPublications fails live publications, quiet for a while,
+// whose publish job is finalized or gone (River discarded it after its
+// last attempt ended in a crash or a timeout, or an operator deleted it):
+// nothing would ever finish them, and their pin would keep the file
+// forever. The publication fails with publication_abandoned.
+func (s *Service) failOrphanedPublications(ctx context.Context, now time.Time) (int, error) {
+	live, err := s.store.ListLivePublicationJobs(ctx, now.Add(-stuckPublicationAfter), stuckPublicationBatch)
+	if err != nil {
+		return 0, err
+	}
+	failed := 0
+	for _, p := range live {
+		job, err := s.client.JobGet(ctx, p.JobID)
+		why := "its publish job no longer exists"
+		switch {
+		case errors.Is(err, river.ErrNotFound):
+		case err != nil:
+			return failed, err
+		case job.FinalizedAt == nil && job.State != rivertype.JobStateCompleted &&
+			job.State != rivertype.JobStateCancelled && job.State != rivertype.JobStateDiscarded:
+			continue // queued, snoozed, retrying or running
+		default:
+			why = fmt.Sprintf("its publish job ended (%s after %d attempts)", job.State, job.Attempt)
+			if n := len(job.Errors); n > 0 {
+				why += ": " + job.Errors[n-1].Error
+			}
+		}
+		err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+			// Under the export's lock, the publication must be as listed:
+			// a reschedule or a reconnect may have given it a new job.
+			q := s.store.Using(tx)
+			if err := q.LockExport(ctx, p.ExportID); err != nil {
+				return err
+			}
+			cur, err := q.GetPublication(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			if cur.JobID != p.JobID || cur.State != p.State || !cur.UpdatedAt.Equal(p.UpdatedAt) {
+				return store.ErrConflict
+			}
+			_, err = s.failPublicationTx(ctx, tx, cur, errcode.PublicationAbandoned,
+				"the publication did not finish: "+why)
+			return err
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue // it moved on meanwhile
+		}
+		if err != nil {
+			return failed, fmt.Errorf("fail abandoned publication %s: %w", p.ID, err)
+		}
+		s.events.Notify(p.ExportID)
+		s.logger.WarnContext(ctx, "abandoned publication failed", "publication_id", p.ID, "job_id", p.JobID, "reason", why)
+		failed++
+	}
+	return failed, nil
 }

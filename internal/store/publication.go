@@ -137,8 +137,10 @@ func (q *Queries) CountOpenPublications(ctx context.Context, renditionID string)
 }
 
 // openPublicationCond is the condition on publications that still need
-// their rendition's file: not final, or waiting for a reconnect.
-const openPublicationCond = `(state NOT IN ('published', 'failed', 'canceled')
+// their rendition's file: not final and not yet uploaded to be scheduled
+// by the platform (scheduled with a post URL), or waiting for a reconnect.
+const openPublicationCond = `((state NOT IN ('published', 'failed', 'canceled')
+		AND NOT (state = 'scheduled' AND post_url <> ''))
 	OR (state = 'failed' AND error_code = 'connection_expired'))`
 
 // SyncRenditionPin sets the rendition's pinned flag from its publications:
@@ -219,6 +221,24 @@ func (q *Queries) listPublications(ctx context.Context, what, where string, args
 	ps, err := collect(rows, scanPublication)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return ps, nil
+}
+
+// ListLivePublicationJobs returns up to limit publications, of every
+// workspace, that are not final, have a job and were last updated before
+// t: the candidates of the sweep for publications whose job ended without
+// finishing them. Oldest first.
+func (q *Queries) ListLivePublicationJobs(ctx context.Context, t time.Time, limit int) ([]Publication, error) {
+	rows, err := q.query(ctx, `SELECT `+publicationColumns+` FROM publications
+		WHERE state IN ('pending', 'scheduled', 'uploading', 'processing') AND job_id IS NOT NULL AND updated_at < $1
+		ORDER BY updated_at, id LIMIT $2`, t, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list live publication jobs: %w", err)
+	}
+	ps, err := collect(rows, scanPublication)
+	if err != nil {
+		return nil, fmt.Errorf("list live publication jobs: %w", err)
 	}
 	return ps, nil
 }

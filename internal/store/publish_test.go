@@ -321,3 +321,67 @@ func TestStore_SyncRenditionPinConcurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_Quota(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		k := store.Quota{Platform: "youtube", Project: "client-1", Day: "2026-11-25"}
+		if n, err := s.QuotaUsed(ctx, k); err != nil || n != 0 {
+			t.Fatalf("QuotaUsed of a new day = %d, %v", n, err)
+		}
+		// Concurrent reservations never pass the limit together.
+		const limit, cost, n = 10000, 1600, 12
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		granted := 0
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.ReserveQuota(ctx, k, cost, limit)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					granted++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if granted != limit/cost {
+			t.Errorf("%d reservations of %d granted within %d, want %d", granted, cost, limit, limit/cost)
+		}
+		if used, _ := s.QuotaUsed(ctx, k); used != int64(granted*cost) {
+			t.Errorf("QuotaUsed = %d, want %d", used, granted*cost)
+		}
+		// Settling gives back what a call did not spend, never below 0.
+		if err := s.AddQuota(ctx, k, -100); err != nil {
+			t.Fatal(err)
+		}
+		if used, _ := s.QuotaUsed(ctx, k); used != int64(granted*cost-100) {
+			t.Errorf("after a refund QuotaUsed = %d", used)
+		}
+		if err := s.AddQuota(ctx, k, -1_000_000); err != nil {
+			t.Fatal(err)
+		}
+		if used, _ := s.QuotaUsed(ctx, k); used != 0 {
+			t.Errorf("after a large refund QuotaUsed = %d, want 0", used)
+		}
+		// The platform's quotaExceeded marks the day used up.
+		if err := s.ExhaustQuota(ctx, k, limit); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ReserveQuota(ctx, k, 1, limit); err != nil || ok {
+			t.Errorf("ReserveQuota after quotaExceeded = %v, %v", ok, err)
+		}
+		// Other days and projects are apart.
+		other := k
+		other.Day = "2026-11-26"
+		if ok, err := s.ReserveQuota(ctx, other, cost, limit); err != nil || !ok {
+			t.Errorf("ReserveQuota on the next day = %v, %v", ok, err)
+		}
+	})
+}

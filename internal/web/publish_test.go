@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"outpost/internal/config"
@@ -77,6 +78,12 @@ func newPubEnvLite(t *testing.T) *pubEnv {
 
 func newPubEnvWorkers(t *testing.T, sbOpts sandbox.Options, workers bool) *pubEnv {
 	t.Helper()
+	return newPubEnvTuned(t, sbOpts, workers, nil)
+}
+
+// newPubEnvTuned is newPubEnvWorkers with tune adjusting the jobs' options.
+func newPubEnvTuned(t *testing.T, sbOpts sandbox.Options, workers bool, tune func(*jobs.Options)) *pubEnv {
+	t.Helper()
 	sbOpts.AutoApprove = true
 	sbOpts.Dir = t.TempDir()
 	sb := sandbox.New(sbOpts)
@@ -102,6 +109,9 @@ func newPubEnvWorkers(t *testing.T, sbOpts sandbox.Options, workers bool) *pubEn
 			t.Fatal(err)
 		}
 		jo.Connect, jo.PublishRetryBase, jo.WebhookAllowLoopback = pe.connect, 100*time.Millisecond, true
+		if tune != nil {
+			tune(jo)
+		}
 	}, func(e *env, d *Deps) {
 		d.Connect = pe.connect
 		e.configure = func(s *Server) { s.webhookLoopback = true }
@@ -630,7 +640,8 @@ func TestPublish_schedule(t *testing.T) {
 	pe := newPubEnv(t, sandbox.Options{})
 	yt, tt := pe.connectAccount("youtube"), pe.connectAccount("tiktok")
 	prj := pe.readyClip()
-	at := time.Now().Add(4 * time.Second).UTC().Truncate(time.Second)
+	// Far enough ahead to still be ahead when a loaded machine accepts it.
+	at := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
 	later := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	d := pe.createExport(pe.key, map[string]any{"project_id": prj,
 		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
@@ -658,8 +669,12 @@ func TestPublish_schedule(t *testing.T) {
 	if waiting.Status != store.ExportSucceeded || !waiting.Renditions[0].Pinned {
 		t.Fatalf("export %s, pinned %v", waiting.Status, waiting.Renditions[0].Pinned)
 	}
-	if time.Now().Before(at) && len(pe.sb.Posts("youtube")) != 0 {
-		t.Fatal("posted before its time")
+	// YouTube schedules natively: the video is there before its time,
+	// private and scheduled, never public.
+	for _, post := range pe.sb.Posts("youtube") {
+		if time.Now().Before(at) && (post.Status != "scheduled" || post.ScheduledAt == nil || !post.ScheduledAt.Equal(at)) {
+			t.Fatalf("youtube post before its time: %+v", post)
+		}
 	}
 	ttPub := byPlatform(waiting)["tiktok"]
 	r := pe.do(request{method: "PATCH", path: "/api/v1/publications/" + ttPub.ID, key: pe.key,
@@ -874,5 +889,156 @@ func TestConnect_tokenKeyRotation(t *testing.T) {
 	}
 	if _, err := connect.New(connect.Options{Store: pe.store, Key: pe.secretKey, TokenKeys: map[byte][]byte{1: newKey}}); err == nil {
 		t.Error("a token key with id 1 (the secret key's) was accepted")
+	}
+}
+
+// TestPublish_youtubeQuota: the ledger books what each YouTube publication
+// spends of the project's daily units; a 403 quotaExceeded from the
+// platform marks the day used up and snoozes the publication until
+// midnight Pacific; then another publication waits for the reset without
+// calling the platform at all.
+func TestPublish_youtubeQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	const limit = 5000
+	pe := newPubEnvTuned(t, sandbox.Options{}, true, func(o *jobs.Options) { o.YouTubeQuotaPerDay = limit })
+	ctx := t.Context()
+	yt := pe.connectAccount("youtube")
+	project := sandbox.DefaultClient("youtube").ID
+	day, reset := (&youtube.Client{}).QuotaDay(time.Now())
+	quota := store.Quota{Platform: "youtube", Project: project, Day: day}
+	ledger := func() int64 {
+		t.Helper()
+		n, err := pe.store.QuotaUsed(ctx, quota)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// One publication: booked at what it cost, not at the reservation.
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public"}}})
+	pe.waitPublications(d.ID, 60*time.Second, func(p publicationJSON) bool { return p.State == store.PublicationPublished })
+	spent := ledger()
+	if spent < youtube.CostInsert || spent > int64(pe.sb.QuotaUsed(project)) {
+		t.Errorf("ledger %d units after one upload; the platform counted %d (the insert alone is %d)",
+			spent, pe.sb.QuotaUsed(project), youtube.CostInsert)
+	}
+
+	// share adds a YouTube publication to the export and returns its River
+	// job once it is snoozed.
+	share := func() (store.Publication, *rivertype.JobRow) {
+		t.Helper()
+		r := pe.post("/api/v1/exports/"+d.ID+"/publications", map[string]any{
+			"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Again", "privacy": "public"}}})
+		want(t, r, http.StatusAccepted)
+		var list publicationList
+		r.json(t, &list)
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			p, err := pe.store.GetPublication(ctx, list.Publications[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := pe.jobs.Client().JobGet(ctx, p.JobID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State == rivertype.JobStateScheduled {
+				return p, j
+			}
+			if time.Now().After(deadline) || p.State.Final() {
+				t.Fatalf("publication %s (job %s) was not snoozed", p.State, j.State)
+			}
+		}
+	}
+	snoozedToReset := func(j *rivertype.JobRow) {
+		t.Helper()
+		at := time.Now().Add(reset)
+		if j.ScheduledAt.Before(at.Add(-time.Minute)) || j.ScheduledAt.After(at.Add(5*time.Minute)) {
+			t.Errorf("snoozed until %s, want the quota reset %s", j.ScheduledAt, at)
+		}
+	}
+
+	// The platform says the quota is used up (another client of the
+	// project spent it): the day is marked used up, nothing is posted.
+	if err := pe.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultQuota, Op: "init"}); err != nil {
+		t.Fatal(err)
+	}
+	p, j := share()
+	snoozedToReset(j)
+	if p.State.Final() {
+		t.Errorf("publication %s after quotaExceeded, want it waiting", p.State)
+	}
+	if got := ledger(); got != limit {
+		t.Errorf("ledger %d after quotaExceeded, want the day used up (%d)", got, limit)
+	}
+
+	// Now the ledger alone holds the next one back: no call is made.
+	before := pe.sb.QuotaUsed(project)
+	_, j = share()
+	snoozedToReset(j)
+	if after := pe.sb.QuotaUsed(project); after != before {
+		t.Errorf("the platform was called (%d → %d units) while the ledger said the quota was used up", before, after)
+	}
+	if n := len(pe.sb.Posts("youtube")); n != 1 {
+		t.Errorf("%d youtube posts, want 1", n)
+	}
+}
+
+// TestPublish_nativeSchedule: YouTube and Facebook schedule posts
+// themselves: the video is uploaded at once and held by the platform, the
+// publication is scheduled with its post URL, the file is no longer
+// pinned, and the post can no longer be moved or canceled from Outpost.
+func TestPublish_nativeSchedule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt, fb := pe.connectAccount("youtube"), pe.connectAccount("facebook")
+	at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{
+			map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public", "schedule_at": at},
+			map[string]any{"connection_id": fb.ID, "title": "Launch", "description": "Soon", "schedule_at": at},
+		}})
+	got := pe.waitPublications(d.ID, 60*time.Second, func(p publicationJSON) bool {
+		return p.State == store.PublicationScheduled && p.PostURL != ""
+	})
+	if got.Renditions[0].Pinned {
+		t.Error("the file is pinned though every post is on its platform")
+	}
+	for _, platform := range []string{"youtube", "facebook"} {
+		posts := pe.sb.Posts(platform)
+		if len(posts) != 1 || posts[0].Status != "scheduled" || posts[0].ScheduledAt == nil || !posts[0].ScheduledAt.Equal(at) {
+			t.Errorf("%s posts %+v, want one scheduled at %s", platform, posts, at)
+		}
+	}
+	if p := pe.sb.Posts("youtube"); len(p) == 1 && p[0].Privacy != "private" {
+		t.Errorf("youtube scheduled video is %s, want private until its time", p[0].Privacy)
+	}
+	ytPub := byPlatform(got)["youtube"]
+	// The job looks again at the time.
+	sp, err := pe.store.GetPublication(t.Context(), ytPub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := pe.jobs.Client().JobGet(t.Context(), sp.JobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != rivertype.JobStateScheduled || j.ScheduledAt.Before(at) || j.ScheduledAt.After(at.Add(time.Minute)) {
+		t.Errorf("job %s at %s, want scheduled at %s", j.State, j.ScheduledAt, at)
+	}
+	wantError(t, pe.post("/api/v1/publications/"+ytPub.ID+"/cancel", nil), http.StatusConflict, "scheduled_on_platform")
+	wantError(t, pe.do(request{method: "PATCH", path: "/api/v1/publications/" + ytPub.ID, key: pe.key,
+		json: map[string]any{"schedule_at": at.Add(time.Hour)}}), http.StatusConflict, "scheduled_on_platform")
+	if n := len(pe.sb.Posts("youtube")); n != 1 {
+		t.Errorf("%d youtube posts, want 1", n)
 	}
 }
