@@ -198,6 +198,17 @@ func (s *Service) publish(ctx context.Context, job *river.Job[PublishArgs]) erro
 	if native {
 		pj.Post.ScheduleAt = *p.ScheduleAt
 	}
+	// The rendition's thumbnail goes with the post where the platform
+	// takes one, unless an earlier attempt set it already.
+	if r.ThumbnailKey != "" && pub.Features().Thumbnail && !st.IsDone("thumbnail") {
+		thumb, cleanup, err := s.blobFile(ctx, r.ThumbnailKey, job)
+		if err != nil {
+			run.log.WarnContext(ctx, "thumbnail left out: its file cannot be read", "thumbnail_key", r.ThumbnailKey, "error", err)
+		} else {
+			defer cleanup()
+			pj.Post.ThumbnailPath = thumb
+		}
+	}
 
 	for {
 		// A token about to end is renewed first.
@@ -251,36 +262,42 @@ func (s *Service) publishOnce(ctx context.Context, pub publish.Publisher, pj *pu
 // renditionFile returns a local path of the rendition's file: the blob
 // itself for local storage, else a copy in the work dir.
 func (s *Service) renditionFile(ctx context.Context, r store.Rendition, job *river.Job[PublishArgs]) (string, func(), error) {
+	return s.blobFile(ctx, r.BlobKey, job)
+}
+
+// blobFile returns a local path of the blob at key: the blob itself for
+// local storage, else a copy in the work dir.
+func (s *Service) blobFile(ctx context.Context, key string, job *river.Job[PublishArgs]) (string, func(), error) {
 	if s.localBlobDir != "" {
-		p := filepath.Join(s.localBlobDir, filepath.FromSlash(r.BlobKey))
+		p := filepath.Join(s.localBlobDir, filepath.FromSlash(key))
 		if _, err := os.Stat(p); err == nil {
 			return p, func() {}, nil
 		}
 	}
-	rd, err := s.blob.Open(ctx, r.BlobKey)
+	rd, err := s.blob.Open(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
 		return "", nil, errcode.Wrap(errcode.FileNotFound, err, "the file to post is gone from storage")
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("open rendition: %w", err)
+		return "", nil, fmt.Errorf("open %s: %w", key, err)
 	}
 	defer rd.Close()
 	if err := os.MkdirAll(s.workDir, 0o750); err != nil {
 		return "", nil, fmt.Errorf("create work dir: %w", err)
 	}
-	f, err := os.CreateTemp(s.workDir, fmt.Sprintf("publish-%d-*%s", job.ID, path.Ext(r.BlobKey)))
+	f, err := os.CreateTemp(s.workDir, fmt.Sprintf("publish-%d-*%s", job.ID, path.Ext(key)))
 	if err != nil {
-		return "", nil, fmt.Errorf("create rendition copy: %w", err)
+		return "", nil, fmt.Errorf("create copy of %s: %w", key, err)
 	}
 	cleanup := func() { _ = os.Remove(f.Name()) }
 	if _, err := io.Copy(f, rd); err != nil {
 		_ = f.Close()
 		cleanup()
-		return "", nil, fmt.Errorf("copy rendition: %w", err)
+		return "", nil, fmt.Errorf("copy %s: %w", key, err)
 	}
 	if err := f.Close(); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("copy rendition: %w", err)
+		return "", nil, fmt.Errorf("copy %s: %w", key, err)
 	}
 	return f.Name(), cleanup, nil
 }

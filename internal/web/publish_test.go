@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"image"
+	"image/jpeg"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -1040,5 +1042,66 @@ func TestPublish_nativeSchedule(t *testing.T) {
 		json: map[string]any{"schedule_at": at.Add(time.Hour)}}), http.StatusConflict, "scheduled_on_platform")
 	if n := len(pe.sb.Posts("youtube")); n != 1 {
 		t.Errorf("%d youtube posts, want 1", n)
+	}
+}
+
+// TestPublish_thumbnail: a rendition's thumbnail goes with its YouTube post
+// (thumbnails.set after the upload), recorded as done in the remote state.
+func TestPublish_thumbnail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	ctx := t.Context()
+	yt := pe.connectAccount("youtube")
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
+	var done exportDetailJSON
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r := pe.get("/api/v1/exports/" + d.ID)
+		r.json(t, &done)
+		if done.Status.Final() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export not rendered: %s", r.body)
+		}
+	}
+	// The thumbnail as the render stores it.
+	var img bytes.Buffer
+	if err := jpeg.Encode(&img, image.NewRGBA(image.Rect(0, 0, 1280, 720)), nil); err != nil {
+		t.Fatal(err)
+	}
+	rend, err := pe.store.GetRendition(ctx, done.Renditions[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rend.ThumbnailKey = "renditions/" + d.ID + "/thumbnail.jpg"
+	if _, err := pe.blob.Put(ctx, rend.ThumbnailKey, &img, "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pe.store.UpdateRendition(ctx, rend); err != nil {
+		t.Fatal(err)
+	}
+
+	r := pe.post("/api/v1/exports/"+d.ID+"/publications", map[string]any{
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public"}}})
+	want(t, r, http.StatusAccepted)
+	got := pe.waitPublications(d.ID, 60*time.Second, final)
+	if p := got.Publications[0]; p.State != store.PublicationPublished {
+		t.Fatalf("publication %+v", p)
+	}
+	posts := pe.sb.Posts("youtube")
+	if len(posts) != 1 || !posts[0].Thumbnail {
+		t.Errorf("youtube posts %+v, want one with its thumbnail", posts)
+	}
+	p, err := pe.store.GetPublication(ctx, got.Publications[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st publish.State
+	if err := json.Unmarshal(p.RemoteIDs, &st); err != nil || !st.IsDone("thumbnail") {
+		t.Errorf("remote state %s (%v): thumbnail not recorded as done", p.RemoteIDs, err)
 	}
 }
