@@ -750,7 +750,11 @@ func (s *Service) DeleteConnection(ctx context.Context, workspaceID, id string) 
 					return fmt.Errorf("cancel publish job %d: %w", p.JobID, err)
 				}
 			}
-			p.State, p.ErrorCode, p.ErrorMessage = store.PublicationCanceled, errcode.Canceled, "the account was disconnected"
+			msg := "the account was disconnected"
+			if onPlatform(p) {
+				msg += "; the post stays scheduled on " + p.Platform + " (" + p.PostURL + "): delete it there if it should not go out"
+			}
+			p.State, p.ErrorCode, p.ErrorMessage = store.PublicationCanceled, errcode.Canceled, msg
 			if _, err := s.finishPublicationTx(ctx, tx, p, slices.Concat(liveStates, []store.PublicationState{store.PublicationFailed})...); err != nil && !errors.Is(err, store.ErrConflict) {
 				return err
 			}
