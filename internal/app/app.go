@@ -150,7 +150,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		logger.Warn("--sandbox runs the emulators in `outpost serve` only; this worker publishes to the platforms configured by OUTPOST_<PLATFORM>_* ")
 	}
 	if len(cfg.SecretKey) == 32 {
-		a.connect, err = connect.New(connect.Options{Store: a.store, Key: cfg.SecretKey, Platforms: cfg.Platforms,
+		a.connect, err = connect.New(connect.Options{Store: a.store, Key: cfg.SecretKey, TokenKeys: cfg.TokenKeys, Platforms: cfg.Platforms,
 			PublicURL: cfg.PublicURL, Logger: logger.With("component", "connect"), TuneFunc: opts.TunePublisherFunc})
 		if err != nil {
 			return nil, err
@@ -174,6 +174,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		NodeTimeout:          opts.NodeTimeout,
 		Connect:              a.connect,
 		ConnectionWarning:    cfg.ConnectionWarning,
+		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,
 		PublishRetryBase:     opts.PublishRetryBase,
 	}
 	jopts.Hostname, _ = os.Hostname()

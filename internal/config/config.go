@@ -42,6 +42,12 @@ type Config struct {
 	// SecretKey is the 32-byte key that seals OAuth tokens and signs
 	// links. Nil until EnsureSecretKey when it was not configured.
 	SecretKey []byte
+	// TokenKeys are more keys that seal connection tokens, by key id
+	// (2…255; the secret key is id 1): the highest id seals new tokens,
+	// every listed one still opens what it sealed. Rotate by adding a key
+	// with a higher id; once the refresh job has sealed every token again,
+	// the older one can go. OUTPOST_TOKEN_KEYS="2:HEXKEY,3:HEXKEY".
+	TokenKeys map[byte][]byte
 	// BootstrapAPIKey, when set, is an API key ensured to exist for the
 	// default workspace at start.
 	BootstrapAPIKey string
@@ -80,6 +86,10 @@ type Config struct {
 	// (a token that cannot be refreshed, or the refresh token itself) the
 	// connection.expiring webhook is sent.
 	ConnectionWarning time.Duration
+	// YouTubeQuotaPerDay is the YouTube Data API units the project (the
+	// OAuth client) may spend per Pacific day (10 000 unless Google granted
+	// more); publications wait for the reset rather than pass it.
+	YouTubeQuotaPerDay int
 	// AdminEmail and AdminPassword, when both set, are the web UI's first
 	// user, created at start if no user exists yet. Without them the UI
 	// logs a one-time setup link instead.
@@ -103,6 +113,7 @@ type spec struct {
 	DatabaseURL       string        `env:"DATABASE_URL"`
 	BlobURL           string        `env:"BLOB_URL"`
 	SecretKey         string        `env:"SECRET_KEY"`
+	TokenKeys         string        `env:"TOKEN_KEYS"`
 	BootstrapAPIKey   string        `env:"BOOTSTRAP_API_KEY"`
 	RenderConcurrency int           `env:"RENDER_CONCURRENCY" envDefault:"1"`
 	Workers           string        `env:"WORKERS"`
@@ -116,6 +127,7 @@ type spec struct {
 	Sandbox           bool          `env:"SANDBOX"`
 	SandboxAddr       string        `env:"SANDBOX_ADDR" envDefault:"127.0.0.1:0"`
 	ConnectionWarning time.Duration `env:"CONNECTION_WARNING" envDefault:"168h"`
+	YouTubeQuota      int           `env:"YOUTUBE_QUOTA_PER_DAY" envDefault:"10000"`
 	AdminEmail        string        `env:"ADMIN_EMAIL"`
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 	APIRateLimit      float64       `env:"API_RATE_LIMIT" envDefault:"20"`
@@ -126,7 +138,7 @@ type spec struct {
 
 // fileVars are the variables that may instead be read from the file named
 // by NAME_FILE (Docker and Kubernetes secrets).
-var fileVars = append([]string{"SECRET_KEY", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
+var fileVars = append([]string{"SECRET_KEY", "TOKEN_KEYS", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
 
 // Load builds the configuration from environ (os.Environ's form) and the
 // flags in args. When fs is non-nil, Load adds its flags to fs (showing the
@@ -207,26 +219,27 @@ func (sp spec) resolve() (*Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
 	}
 	c := &Config{
-		Listen:            strings.TrimSpace(sp.Listen),
-		DataDir:           strings.TrimSpace(sp.DataDir),
-		DatabaseURL:       strings.TrimSpace(sp.DatabaseURL),
-		BlobURL:           strings.TrimSpace(sp.BlobURL),
-		BootstrapAPIKey:   sp.BootstrapAPIKey,
-		RenderConcurrency: sp.RenderConcurrency,
-		Retention:         sp.Retention,
-		PublicURL:         strings.TrimSpace(sp.PublicURL),
-		MaxUploadBytes:    int64(sp.MaxUploadBytes),
-		FFmpegPath:        strings.TrimSpace(sp.FFmpegPath),
-		FFprobePath:       strings.TrimSpace(sp.FFprobePath),
-		LogLevel:          sp.LogLevel,
-		LogFormat:         strings.ToLower(strings.TrimSpace(sp.LogFormat)),
-		Sandbox:           sp.Sandbox,
-		SandboxAddr:       strings.TrimSpace(sp.SandboxAddr),
-		ConnectionWarning: sp.ConnectionWarning,
-		AdminEmail:        strings.TrimSpace(sp.AdminEmail),
-		AdminPassword:     sp.AdminPassword,
-		APIRateLimit:      sp.APIRateLimit,
-		APIRateBurst:      sp.APIRateBurst,
+		Listen:             strings.TrimSpace(sp.Listen),
+		DataDir:            strings.TrimSpace(sp.DataDir),
+		DatabaseURL:        strings.TrimSpace(sp.DatabaseURL),
+		BlobURL:            strings.TrimSpace(sp.BlobURL),
+		BootstrapAPIKey:    sp.BootstrapAPIKey,
+		RenderConcurrency:  sp.RenderConcurrency,
+		Retention:          sp.Retention,
+		PublicURL:          strings.TrimSpace(sp.PublicURL),
+		MaxUploadBytes:     int64(sp.MaxUploadBytes),
+		FFmpegPath:         strings.TrimSpace(sp.FFmpegPath),
+		FFprobePath:        strings.TrimSpace(sp.FFprobePath),
+		LogLevel:           sp.LogLevel,
+		LogFormat:          strings.ToLower(strings.TrimSpace(sp.LogFormat)),
+		Sandbox:            sp.Sandbox,
+		SandboxAddr:        strings.TrimSpace(sp.SandboxAddr),
+		ConnectionWarning:  sp.ConnectionWarning,
+		YouTubeQuotaPerDay: sp.YouTubeQuota,
+		AdminEmail:         strings.TrimSpace(sp.AdminEmail),
+		AdminPassword:      sp.AdminPassword,
+		APIRateLimit:       sp.APIRateLimit,
+		APIRateBurst:       sp.APIRateBurst,
 	}
 
 	if err := checkListen(c.Listen); err != nil {
@@ -258,6 +271,13 @@ func (sp spec) resolve() (*Config, error) {
 			bad("SECRET_KEY", "", "%v", err)
 		}
 		c.SecretKey, c.secretKeySource = key, "env"
+	}
+	if sp.TokenKeys != "" {
+		keys, err := ParseTokenKeys(sp.TokenKeys)
+		if err != nil {
+			bad("TOKEN_KEYS", "", "%v", err)
+		}
+		c.TokenKeys = keys
 	}
 	if k := c.BootstrapAPIKey; k != "" && (len(k) < minAPIKeyLen || strings.ContainsFunc(k, isSpaceOrControl)) {
 		bad("BOOTSTRAP_API_KEY", "", "want at least %d characters and no spaces (e.g. `openssl rand -hex 24`)", minAPIKeyLen)
@@ -320,6 +340,9 @@ func (sp spec) resolve() (*Config, error) {
 		if err := checkAddr(c.SandboxAddr); err != nil {
 			bad("SANDBOX_ADDR", "sandbox-addr", "%q: %v", c.SandboxAddr, err)
 		}
+	}
+	if c.YouTubeQuotaPerDay <= 0 {
+		bad("YOUTUBE_QUOTA_PER_DAY", "", "%d: want the project's daily units, e.g. 10000", c.YouTubeQuotaPerDay)
 	}
 	if c.ConnectionWarning < 0 {
 		bad("CONNECTION_WARNING", "", "%v: want a positive duration such as 168h", c.ConnectionWarning)

@@ -30,6 +30,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("blob_url", redactURL(c.BlobURL)),
 		slog.String("secret_key", secret),
+		slog.Int("token_keys", len(c.TokenKeys)),
 		slog.Bool("bootstrap_api_key", c.BootstrapAPIKey != ""),
 		slog.Int("render_concurrency", c.RenderConcurrency),
 		slog.Int("workers", c.Workers),

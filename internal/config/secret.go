@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // SecretKeySize is the length of the secret key in bytes (AES-256).
@@ -37,6 +39,43 @@ func ParseSecretKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("key is neither 64 hex characters nor base64 of %d bytes (generate one with `openssl rand -hex 32`)", SecretKeySize)
+}
+
+// ParseTokenKeys decodes OUTPOST_TOKEN_KEYS: comma- or space-separated
+// ID:KEY pairs, ID 2 to 255 (1 is the secret key), each KEY as in
+// ParseSecretKey.
+func ParseTokenKeys(s string) (map[byte][]byte, error) {
+	keys := map[byte][]byte{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		idText, keyText, ok := strings.Cut(f, ":")
+		if !ok {
+			return nil, fmt.Errorf("%q: want ID:KEY, e.g. 2:$(openssl rand -hex 32)", redactKey(f))
+		}
+		id, err := strconv.ParseUint(idText, 10, 8)
+		if err != nil || id < 2 {
+			return nil, fmt.Errorf("key id %q: want 2 to 255 (1 is OUTPOST_SECRET_KEY)", idText)
+		}
+		if _, dup := keys[byte(id)]; dup {
+			return nil, fmt.Errorf("key id %d given twice", id)
+		}
+		key, err := ParseSecretKey(keyText)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", id, err)
+		}
+		keys[byte(id)] = key
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no keys: want ID:KEY pairs")
+	}
+	return keys, nil
+}
+
+// redactKey shows only the start of what may be a key, for errors.
+func redactKey(s string) string {
+	if len(s) > 4 {
+		return s[:4] + "…"
+	}
+	return s
 }
 
 // EnsureSecretKey fills SecretKey when it was not configured: it reads

@@ -153,3 +153,26 @@ func TestConfig_LogValue(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTokenKeys(t *testing.T) {
+	t.Parallel()
+	k2, k3 := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	got, err := ParseTokenKeys(" 2:" + k2 + ", 3:" + k3 + " ")
+	if err != nil || len(got) != 2 || got[2][0] != 0xab || got[3][0] != 0xcd {
+		t.Fatalf("ParseTokenKeys = %x, %v", got, err)
+	}
+	for _, bad := range []string{"", ",", k2, "1:" + k2, "0:" + k2, "256:" + k2, "x:" + k2, "2:short", "2:" + k2 + ",2:" + k3} {
+		if _, err := ParseTokenKeys(bad); err == nil {
+			t.Errorf("ParseTokenKeys(%q) accepted", bad)
+		} else if strings.Contains(err.Error(), k2) {
+			t.Errorf("ParseTokenKeys(%q) error shows the key: %v", bad, err)
+		}
+	}
+	c, err := Load([]string{"OUTPOST_TOKEN_KEYS=4:" + k2}, nil, nil)
+	if err != nil || len(c.TokenKeys[4]) != 32 {
+		t.Errorf("Load with OUTPOST_TOKEN_KEYS = %v, %v", c, err)
+	}
+	if _, err := Load([]string{"OUTPOST_TOKEN_KEYS=1:" + k2}, nil, nil); err == nil || !strings.Contains(err.Error(), "OUTPOST_TOKEN_KEYS") {
+		t.Errorf("Load with key id 1: %v", err)
+	}
+}

@@ -43,15 +43,21 @@ const (
 	DefaultStateTTL = 15 * time.Minute
 	// callTimeout bounds each OAuth and account lookup call.
 	callTimeout = 30 * time.Second
-	// keyID names the configured secret key in sealed tokens.
-	keyID byte = 1
+	// SecretKeyID names the secret key (Options.Key) in sealed tokens.
+	SecretKeyID byte = 1
 )
 
 // Options configure a Service.
 type Options struct {
 	Store *store.Store
-	// Key is the 32-byte secret key that seals tokens (config.SecretKey).
+	// Key is the 32-byte secret key that seals tokens (config.SecretKey),
+	// key id 1.
 	Key []byte
+	// TokenKeys are more 32-byte token keys by key id (2…255,
+	// config.TokenKeys): the highest id seals, every one opens what it
+	// sealed. Adding a key with a higher id rotates: tokens are sealed
+	// again under it as they are refreshed, and by ResealTokens.
+	TokenKeys map[byte][]byte
 	// Platforms are the OAuth apps and origins by platform name.
 	Platforms map[string]config.Platform
 	// PublicURL is this server's base URL: callbacks go to
@@ -74,7 +80,8 @@ type Options struct {
 // is safe for concurrent use.
 type Service struct {
 	store     *store.Store
-	key       []byte
+	keyring   map[byte][]byte
+	sealID    byte // the newest key's id: the one that seals
 	platforms map[string]config.Platform
 	publicURL string
 	http      *http.Client
@@ -94,6 +101,18 @@ func New(opts Options) (*Service, error) {
 	}
 	if len(opts.Key) != 32 {
 		return nil, errors.New("connect: Key must be 32 bytes")
+	}
+	keyring := map[byte][]byte{SecretKeyID: opts.Key}
+	sealID := SecretKeyID
+	for id, k := range opts.TokenKeys {
+		if id <= SecretKeyID {
+			return nil, fmt.Errorf("connect: token key id %d: ids 2 to 255 (1 is the secret key)", id)
+		}
+		if len(k) != 32 {
+			return nil, fmt.Errorf("connect: token key %d must be 32 bytes", id)
+		}
+		keyring[id] = k
+		sealID = max(sealID, id)
 	}
 	if opts.HTTP == nil {
 		opts.HTTP = &http.Client{Transport: &http.Transport{
@@ -119,7 +138,7 @@ func New(opts Options) (*Service, error) {
 		platforms[k] = v
 	}
 	return &Service{
-		store: opts.Store, key: opts.Key, platforms: platforms,
+		store: opts.Store, keyring: keyring, sealID: sealID, platforms: platforms,
 		publicURL: strings.TrimRight(opts.PublicURL, "/"), http: opts.HTTP, logger: opts.Logger,
 		tune: opts.TuneFunc, stateTTL: opts.StateTTL, now: opts.Now, locks: map[string]*sync.Mutex{},
 	}, nil
@@ -139,6 +158,10 @@ func Known(platform string) bool {
 func (s *Service) Configured(platform string) bool {
 	return s.platforms[platform].Configured()
 }
+
+// ClientID returns the platform's OAuth client id: the project whose quota
+// (YouTube) the calls spend.
+func (s *Service) ClientID(platform string) string { return s.platforms[platform].ClientID }
 
 // BaseURL returns the platform's origin override ("" for the real one).
 func (s *Service) BaseURL(platform string) string { return s.platforms[platform].BaseURL }
@@ -221,7 +244,7 @@ func (s *Service) Authorize(ctx context.Context, workspaceID, platform string, o
 	state := randomToken()
 	id := hashHex(state)
 	verifier := oauth.NewVerifier()
-	sealed, err := oauth.Seal(s.key, keyID, []byte(verifier), []byte("oauth_state:"+id))
+	sealed, err := oauth.Seal(s.keyring[s.sealID], s.sealID, []byte(verifier), []byte("oauth_state:"+id))
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -441,7 +464,10 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-func (s *Service) keys() map[byte][]byte { return map[byte][]byte{keyID: s.key} }
+func (s *Service) keys() map[byte][]byte { return s.keyring }
+
+// SealKeyID is the id of the key new seals use (the highest configured).
+func (s *Service) SealKeyID() byte { return s.sealID }
 
 func aad(connID, platform, which string) []byte {
 	return []byte(connID + "\x00" + platform + "\x00" + which)
@@ -451,7 +477,7 @@ func (s *Service) seal(connID, platform, which, v string) ([]byte, error) {
 	if v == "" {
 		return nil, nil
 	}
-	return oauth.Seal(s.key, keyID, []byte(v), aad(connID, platform, which))
+	return oauth.Seal(s.keyring[s.sealID], s.sealID, []byte(v), aad(connID, platform, which))
 }
 
 func (s *Service) open(c store.Connection, which string, sealed []byte) (string, error) {
@@ -662,4 +688,47 @@ func NewNonce() string { return randomToken() }
 func hashHex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// Stale reports whether a token of c is sealed under a key other than the
+// newest (ResealTokens would seal it again).
+func (s *Service) Stale(c store.Connection) bool {
+	for _, b := range [][]byte{c.AccessToken, c.RefreshToken} {
+		if id, ok := oauth.KeyID(b); ok && id != s.sealID {
+			return true
+		}
+	}
+	return false
+}
+
+// ResealTokens seals c's tokens again under the newest key, when either is
+// under an older one, without asking the platform: after it the older key
+// can be removed. It reports whether it wrote; a connection whose tokens
+// changed meanwhile (a refresh, which seals with the newest key anyway) is
+// left as it is.
+func (s *Service) ResealTokens(ctx context.Context, c store.Connection) (bool, error) {
+	if !s.Stale(c) {
+		return false, nil
+	}
+	t, err := s.Tokens(c)
+	if err != nil {
+		return false, err
+	}
+	access, err := s.seal(c.ID, c.Platform, "access", t.Access)
+	if err != nil {
+		return false, err
+	}
+	refresh, err := s.seal(c.ID, c.Platform, "refresh", t.Refresh)
+	if err != nil {
+		return false, err
+	}
+	err = s.store.ResealConnectionTokens(ctx, c.ID, c.AccessToken, c.RefreshToken, access, refresh)
+	if errors.Is(err, store.ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.logger.InfoContext(ctx, "connection tokens sealed under the newest key", "connection_id", c.ID, "key_id", s.sealID)
+	return true, nil
 }

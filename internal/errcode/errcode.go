@@ -75,6 +75,12 @@ const (
 	PostInvalid         Code = "post_invalid"
 	// PlatformNotConfigured: the server has no OAuth app for the platform.
 	PlatformNotConfigured Code = "platform_not_configured"
+	// ScheduledOnPlatform: the post is uploaded and scheduled by the
+	// platform itself; Outpost cannot move or cancel it there.
+	ScheduledOnPlatform Code = "scheduled_on_platform"
+	// PublicationAbandoned: the publication's job ended (retries used up,
+	// or lost) without finishing it.
+	PublicationAbandoned Code = "publication_abandoned"
 	// OAuthFailed: connecting an account did not complete (denied, expired
 	// link, refused code, no account to post as).
 	OAuthFailed Code = "oauth_failed"
@@ -124,6 +130,8 @@ var Remedies = map[Code]string{
 
 	ConnectionExpired:     "The platform no longer accepts this connection's token (expired or revoked): reconnect the account; waiting publications resume once it is connected again.",
 	PlatformRejected:      "The platform refused the post for the reason in the message (media, policy or account): fix that and publish again; other destinations are unaffected.",
+	PublicationAbandoned:  "The publishing job ended without finishing (its retries ran out, or it was lost): share the export to the account again (POST /api/v1/exports/{id}/publications).",
+	ScheduledOnPlatform:   "The post is already uploaded and scheduled by the platform itself: change its time or delete it there (the post URL is in the publication).",
 	PlatformRateLimited:   "The platform's rate limit or daily quota is used up: the publication retries by itself after the reset time in the message.",
 	PlatformUnavailable:   "The platform failed or could not be reached: the publication retries by itself with backoff; check the platform's status page if it keeps failing.",
 	CaptionTooLong:        "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",

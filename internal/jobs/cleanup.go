@@ -56,13 +56,14 @@ func (w *cleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 
 // CleanupResult counts what a cleanup removed.
 type CleanupResult struct {
-	RenditionsDeleted int   // files past retention, deleted from storage
-	IdempotencyKeys   int64 // records older than a day
-	Sessions          int64 // expired sessions
-	Events            int64 // progress events older than a day
-	Nodes             int64 // worker nodes silent for a day
-	ExportsFailed     int   // live exports whose job is gone
-	OAuthStates       int64 // authorizations never completed, expired
+	RenditionsDeleted  int   // files past retention, deleted from storage
+	IdempotencyKeys    int64 // records older than a day
+	Sessions           int64 // expired sessions
+	Events             int64 // progress events older than a day
+	Nodes              int64 // worker nodes silent for a day
+	ExportsFailed      int   // live exports whose job is gone
+	PublicationsFailed int   // live publications whose job is gone
+	OAuthStates        int64 // authorizations never completed, expired
 }
 
 // Cleanup deletes, as of now, the files of expired renditions (unless saved,
@@ -85,6 +86,8 @@ func (s *Service) Cleanup(ctx context.Context, now time.Time) (CleanupResult, er
 	res.Nodes, err = s.store.DeleteNodesBefore(ctx, now.Add(-deadNodeRetention))
 	errs = append(errs, err)
 	res.ExportsFailed, err = s.failOrphanedExports(ctx, now)
+	errs = append(errs, err)
+	res.PublicationsFailed, err = s.failOrphanedPublications(ctx, now)
 	errs = append(errs, err)
 	res.OAuthStates, err = s.store.DeleteOAuthStatesBefore(ctx, now)
 	errs = append(errs, err)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"outpost/internal/errcode"
 	"outpost/internal/jobs"
 	"outpost/internal/store"
@@ -159,4 +161,105 @@ func TestNodeID(t *testing.T) {
 	}
 	_ = releaseAgain()
 	_ = releaseB()
+}
+
+// TestService_Cleanup_orphanedPublication: a live publication whose job is
+// gone, or ended without finishing it, is failed with publication_abandoned
+// and releases its file; one whose job waits is left alone.
+func TestService_Cleanup_orphanedPublication(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		ctx := t.Context()
+		e := newEnv(t, eng, envOptions{})
+		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
+			AccountName: "Acme", AccessToken: []byte("a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// live creates a publication in state with job jobID.
+		live := func(state store.PublicationState, jobID int64) store.Publication {
+			t.Helper()
+			p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
+				ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.State, p.JobID = state, jobID
+			if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		lost := live(store.PublicationUploading, 987654) // no such job
+		job, err := e.svc.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting := live(store.PublicationScheduled, job.Job.ID)
+		if err := e.store.SyncRenditionPin(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		state := func(p store.Publication) store.Publication {
+			t.Helper()
+			got, err := e.store.GetPublication(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		pinned := func() bool {
+			t.Helper()
+			got, err := e.store.GetRendition(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Pinned
+		}
+
+		// Recent: not looked at yet.
+		if res, err := e.svc.Cleanup(ctx, time.Now()); err != nil || res.PublicationsFailed != 0 {
+			t.Fatalf("Cleanup of recent publications = %+v, %v", res, err)
+		}
+		later := time.Now().Add(time.Hour)
+		res, err := e.svc.Cleanup(ctx, later)
+		if err != nil || res.PublicationsFailed != 1 {
+			t.Fatalf("Cleanup = %+v, %v", res, err)
+		}
+		if p := state(lost); p.State != store.PublicationFailed || p.ErrorCode != errcode.PublicationAbandoned {
+			t.Errorf("lost publication = %s %s", p.State, p.ErrorCode)
+		}
+		if p := state(waiting); p.State != store.PublicationScheduled {
+			t.Errorf("waiting publication = %s", p.State)
+		}
+		if !pinned() {
+			t.Error("file released while a publication still waits")
+		}
+
+		// Its job is canceled behind its back: abandoned too, file released.
+		if _, err := e.svc.Client().JobCancel(ctx, job.Job.ID); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := e.svc.Cleanup(ctx, later); err != nil || res.PublicationsFailed != 1 {
+			t.Fatalf("Cleanup after the cancel = %+v, %v", res, err)
+		}
+		if p := state(waiting); p.State != store.PublicationFailed || p.ErrorCode != errcode.PublicationAbandoned {
+			t.Errorf("publication of a canceled job = %s %s", p.State, p.ErrorCode)
+		}
+		if pinned() {
+			t.Error("file still pinned after every publication was abandoned")
+		}
+	})
 }

@@ -33,6 +33,7 @@ import (
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
+	"outpost/internal/publish"
 	"outpost/internal/store"
 )
 
@@ -53,6 +54,7 @@ const (
 	DefaultRefreshInterval      = 10 * time.Minute
 	DefaultConnectionWarning    = 7 * 24 * time.Hour
 	DefaultPublishRetryBase     = 30 * time.Second
+	DefaultYouTubeQuotaPerDay   = 10000
 	DefaultWebhookTimeout       = 15 * time.Second
 )
 
@@ -113,6 +115,11 @@ type Options struct {
 	// transient failure; it doubles each attempt (capped at an hour).
 	// Default 30 s.
 	PublishRetryBase time.Duration
+	// YouTubeQuotaPerDay is the Data API units the YouTube project (OAuth
+	// client) may spend per Pacific day; a publication that would pass it
+	// waits for the reset. Default 10 000 (Google's default); negative: no
+	// ledger.
+	YouTubeQuotaPerDay int
 	// WebhookTimeout bounds one webhook delivery. Default 15 s.
 	WebhookTimeout time.Duration
 	// WebhookAllowLoopback lets webhooks reach 127.0.0.1 (tests only: never
@@ -146,6 +153,8 @@ type Service struct {
 	startedAt    time.Time
 	warning      time.Duration
 	retryBase    time.Duration
+	// quotaPerDay is the daily unit quota per platform project (YouTube).
+	quotaPerDay map[string]int64
 
 	mu      sync.Mutex
 	started bool
@@ -198,6 +207,9 @@ func New(opts Options) (*Service, error) {
 	if opts.WebhookTimeout <= 0 {
 		opts.WebhookTimeout = DefaultWebhookTimeout
 	}
+	if opts.YouTubeQuotaPerDay == 0 {
+		opts.YouTubeQuotaPerDay = DefaultYouTubeQuotaPerDay
+	}
 	m, err := newMetrics(opts.Metrics)
 	if err != nil {
 		return nil, err
@@ -221,6 +233,7 @@ func New(opts Options) (*Service, error) {
 		nodeTimeout:  opts.NodeTimeout,
 		warning:      opts.ConnectionWarning,
 		retryBase:    opts.PublishRetryBase,
+		quotaPerDay:  map[string]int64{publish.YouTube: int64(opts.YouTubeQuotaPerDay)},
 	}
 
 	workers := river.NewWorkers()

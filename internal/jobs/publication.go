@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/errcode"
 	"outpost/internal/events"
@@ -198,9 +199,13 @@ func (s *Service) checkDestination(ctx context.Context, workspaceID string, d De
 		return p, err
 	}
 	r := estimateRendition(targets[p.targetIndex].Base, src)
+	post := p.meta.post(conn.Platform, targets[p.targetIndex].Preset)
+	if s.nativeSchedule(conn.Platform, p.scheduleAt, now) {
+		post.ScheduleAt = *p.scheduleAt
+	}
 	vctx, cancel := context.WithTimeout(ctx, validateTimeout)
 	defer cancel()
-	if err := pub.Validate(vctx, r, p.meta.post(conn.Platform, targets[p.targetIndex].Preset), acct); err != nil {
+	if err := pub.Validate(vctx, r, post, acct); err != nil {
 		// Only the rules count here: a platform that cannot be asked now
 		// (network, token) is asked again when the post goes out.
 		if pe, ok := publish.AsError(err); ok && pe.Class == publish.Permanent {
@@ -279,7 +284,6 @@ func (s *Service) renditionStoredTx(ctx context.Context, tx *sql.Tx, r store.Ren
 	if err != nil {
 		return err
 	}
-	pin := false
 	for _, p := range pubs {
 		if p.JobID != 0 || (p.State != store.PublicationPending && p.State != store.PublicationScheduled) {
 			continue
@@ -291,24 +295,23 @@ func (s *Service) renditionStoredTx(ctx context.Context, tx *sql.Tx, r store.Ren
 			}
 			continue
 		}
-		if p.State == store.PublicationScheduled {
-			pin = true
-		}
 		if _, err := s.enqueuePublicationTx(ctx, tx, p, p.State); err != nil {
 			return err
 		}
 	}
-	if pin && !r.Pinned {
-		return q.SetRenditionPinned(ctx, r.ID, true)
+	if len(pubs) == 0 {
+		return nil
 	}
-	return nil
+	return q.SyncRenditionPin(ctx, r.ID)
 }
 
 // enqueuePublicationTx inserts p's job (at its schedule time, when in the
 // future) and records it with state.
 func (s *Service) enqueuePublicationTx(ctx context.Context, tx *sql.Tx, p store.Publication, state store.PublicationState) (store.Publication, error) {
 	opts := &river.InsertOpts{}
-	if p.ScheduleAt != nil && p.ScheduleAt.After(time.Now()) {
+	// A platform that schedules natively gets the post now; elsewhere the
+	// job waits for the time.
+	if now := time.Now(); p.ScheduleAt != nil && p.ScheduleAt.After(now) && !s.nativeSchedule(p.Platform, p.ScheduleAt, now) {
 		opts.ScheduledAt = *p.ScheduleAt
 	}
 	res, err := s.client.InsertTx(ctx, tx, PublishArgs{PublicationID: p.ID}, opts)
@@ -399,25 +402,10 @@ func (s *Service) finishPublicationTx(ctx context.Context, tx *sql.Tx, p store.P
 	if err != nil {
 		return p, err
 	}
-	if err := s.syncPinTx(ctx, q, p.RenditionID); err != nil {
+	if err := q.SyncRenditionPin(ctx, p.RenditionID); err != nil {
 		return p, err
 	}
 	return p, s.maybeDoneTx(ctx, tx, p.ExportID)
-}
-
-// syncPinTx pins the rendition while a publication still needs its file
-// (one not final, or one waiting for its account to be reconnected) and
-// releases it when none does.
-func (s *Service) syncPinTx(ctx context.Context, q *store.Queries, renditionID string) error {
-	n, err := q.CountOpenPublications(ctx, renditionID)
-	if err != nil {
-		return err
-	}
-	r, err := q.GetRendition(ctx, renditionID)
-	if err != nil || r.Pinned == (n > 0) {
-		return err
-	}
-	return q.SetRenditionPinned(ctx, renditionID, n > 0)
 }
 
 // maybeDoneTx sends the export's "done" when its render is final and no
@@ -471,8 +459,8 @@ func (s *Service) cancelPublicationsTx(ctx context.Context, tx *sql.Tx, exportID
 		return err
 	}
 	for _, p := range pubs {
-		if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
-			continue
+		if p.State != store.PublicationPending && p.State != store.PublicationScheduled || onPlatform(p) {
+			continue // gone out, or scheduled on the platform: not ours to cancel
 		}
 		if p.JobID != 0 {
 			if _, err := s.client.JobCancelTx(ctx, tx, p.JobID); err != nil && !errors.Is(err, river.ErrNotFound) {
@@ -486,7 +474,7 @@ func (s *Service) cancelPublicationsTx(ctx context.Context, tx *sql.Tx, exportID
 		if _, err := s.events.PublishTx(ctx, tx, exportID, events.TypePublication, publicationEvent(p, 0, 0)); err != nil {
 			return err
 		}
-		if err := s.syncPinTx(ctx, q, p.RenditionID); err != nil {
+		if err := q.SyncRenditionPin(ctx, p.RenditionID); err != nil {
 			return err
 		}
 	}
@@ -542,6 +530,9 @@ func (s *Service) AddPublications(ctx context.Context, workspaceID, exportID str
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		out = out[:0]
+		if err := q.LockExport(ctx, e.ID); err != nil {
+			return err
+		}
 		pin := map[string]bool{}
 		for _, p := range plan {
 			r := ready[p.targetIndex]
@@ -558,13 +549,11 @@ func (s *Service) AddPublications(ctx context.Context, workspaceID, exportID str
 			if pub, err = s.enqueuePublicationTx(ctx, tx, pub, pub.State); err != nil {
 				return err
 			}
-			if pub.State == store.PublicationScheduled {
-				pin[r.ID] = true
-			}
+			pin[r.ID] = true
 			out = append(out, pub)
 		}
 		for id := range pin {
-			if err := q.SetRenditionPinned(ctx, id, true); err != nil {
+			if err := q.SyncRenditionPin(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -575,6 +564,19 @@ func (s *Service) AddPublications(ctx context.Context, workspaceID, exportID str
 	}
 	s.events.Notify(e.ID)
 	return out, nil
+}
+
+// onPlatform reports whether a scheduled publication is already uploaded
+// and scheduled by the platform itself (it has its post URL).
+func onPlatform(p store.Publication) bool {
+	return p.State == store.PublicationScheduled && p.PostURL != ""
+}
+
+// errScheduledOnPlatform refuses to move or cancel a post the platform
+// holds: the clients have no call to change it there.
+func errScheduledOnPlatform(p store.Publication, what string) error {
+	return errcode.New(errcode.ScheduledOnPlatform, "publication %s is uploaded and scheduled on %s (%s): it can no longer be %s from Outpost",
+		p.ID, p.Platform, p.PostURL, what)
 }
 
 // getPublication returns the workspace's publication, or errcode.NotFound.
@@ -595,6 +597,9 @@ func (s *Service) CancelPublication(ctx context.Context, workspaceID, id string)
 	}
 	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
 		return p, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be canceled", id, p.State)
+	}
+	if onPlatform(p) {
+		return p, errScheduledOnPlatform(p, "canceled")
 	}
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
 		if p.JobID != 0 {
@@ -626,6 +631,9 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
 		return p, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be rescheduled", id, p.State)
 	}
+	if onPlatform(p) {
+		return p, errScheduledOnPlatform(p, "rescheduled")
+	}
 	now := time.Now()
 	switch {
 	case !at.IsZero() && at.Before(now.Add(-scheduleSlack)):
@@ -641,10 +649,10 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 	}
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
-		r, err := q.GetRendition(ctx, p.RenditionID)
-		if err != nil {
+		if err := q.LockExport(ctx, p.ExportID); err != nil {
 			return err
 		}
+		var err error
 		if p.JobID == 0 {
 			// Its rendition is not stored yet: the render queues it.
 			from := p.State
@@ -658,7 +666,7 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 		if p, err = s.enqueuePublicationTx(ctx, tx, p, state); err != nil {
 			return err
 		}
-		return q.SetRenditionPinned(ctx, r.ID, state == store.PublicationScheduled || r.Pinned)
+		return q.SyncRenditionPin(ctx, p.RenditionID)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return p, errcode.New(errcode.Conflict, "publication %s has started going out: it can no longer be rescheduled", id)
@@ -742,7 +750,11 @@ func (s *Service) DeleteConnection(ctx context.Context, workspaceID, id string) 
 					return fmt.Errorf("cancel publish job %d: %w", p.JobID, err)
 				}
 			}
-			p.State, p.ErrorCode, p.ErrorMessage = store.PublicationCanceled, errcode.Canceled, "the account was disconnected"
+			msg := "the account was disconnected"
+			if onPlatform(p) {
+				msg += "; the post stays scheduled on " + p.Platform + " (" + p.PostURL + "): delete it there if it should not go out"
+			}
+			p.State, p.ErrorCode, p.ErrorMessage = store.PublicationCanceled, errcode.Canceled, msg
 			if _, err := s.finishPublicationTx(ctx, tx, p, slices.Concat(liveStates, []store.PublicationState{store.PublicationFailed})...); err != nil && !errors.Is(err, store.ErrConflict) {
 				return err
 			}
@@ -761,4 +773,70 @@ func (s *Service) DeleteConnection(ctx context.Context, workspaceID, id string) 
 	}
 	s.logger.InfoContext(ctx, "account disconnected", "connection_id", id, "platform", c.Platform, "kept_for_history", len(pubs) > 0)
 	return nil
+}
+
+// Sweep of abandoned publications.
+const (
+	// stuckPublicationAfter: a live publication quiet this long is checked
+	// against its job (a snoozed or retrying job is left alone).
+	stuckPublicationAfter = 10 * time.Minute
+	stuckPublicationBatch = 500
+)
+
+// failOrphanedPublications fails live publications, quiet for a while,
+// whose publish job is finalized or gone (River discarded it after its
+// last attempt ended in a crash or a timeout, or an operator deleted it):
+// nothing would ever finish them, and their pin would keep the file
+// forever. The publication fails with publication_abandoned.
+func (s *Service) failOrphanedPublications(ctx context.Context, now time.Time) (int, error) {
+	live, err := s.store.ListLivePublicationJobs(ctx, now.Add(-stuckPublicationAfter), stuckPublicationBatch)
+	if err != nil {
+		return 0, err
+	}
+	failed := 0
+	for _, p := range live {
+		job, err := s.client.JobGet(ctx, p.JobID)
+		why := "its publish job no longer exists"
+		switch {
+		case errors.Is(err, river.ErrNotFound):
+		case err != nil:
+			return failed, err
+		case job.FinalizedAt == nil && job.State != rivertype.JobStateCompleted &&
+			job.State != rivertype.JobStateCancelled && job.State != rivertype.JobStateDiscarded:
+			continue // queued, snoozed, retrying or running
+		default:
+			why = fmt.Sprintf("its publish job ended (%s after %d attempts)", job.State, job.Attempt)
+			if n := len(job.Errors); n > 0 {
+				why += ": " + job.Errors[n-1].Error
+			}
+		}
+		err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+			// Under the export's lock, the publication must be as listed:
+			// a reschedule or a reconnect may have given it a new job.
+			q := s.store.Using(tx)
+			if err := q.LockExport(ctx, p.ExportID); err != nil {
+				return err
+			}
+			cur, err := q.GetPublication(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			if cur.JobID != p.JobID || cur.State != p.State || !cur.UpdatedAt.Equal(p.UpdatedAt) {
+				return store.ErrConflict
+			}
+			_, err = s.failPublicationTx(ctx, tx, cur, errcode.PublicationAbandoned,
+				"the publication did not finish: "+why)
+			return err
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue // it moved on meanwhile
+		}
+		if err != nil {
+			return failed, fmt.Errorf("fail abandoned publication %s: %w", p.ID, err)
+		}
+		s.events.Notify(p.ExportID)
+		s.logger.WarnContext(ctx, "abandoned publication failed", "publication_id", p.ID, "job_id", p.JobID, "reason", why)
+		failed++
+	}
+	return failed, nil
 }

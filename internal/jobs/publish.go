@@ -111,7 +111,10 @@ func (s *Service) publish(ctx context.Context, job *river.Job[PublishArgs]) erro
 	if s.connect == nil {
 		return s.failPublication(ctx, run, p, errcode.New(errcode.PlatformNotConfigured, "publishing is not configured on this server"))
 	}
-	if p.ScheduleAt != nil && time.Until(*p.ScheduleAt) > time.Second {
+	// A future schedule is the platform's to keep where it can (the post
+	// is uploaded now, scheduled there); elsewhere the job waits.
+	native := s.nativeSchedule(p.Platform, p.ScheduleAt, time.Now())
+	if !native && p.ScheduleAt != nil && time.Until(*p.ScheduleAt) > time.Second {
 		return river.JobSnooze(time.Until(*p.ScheduleAt))
 	}
 	run.log = run.log.With("platform", p.Platform, "export_id", p.ExportID)
@@ -154,8 +157,8 @@ func (s *Service) publish(ctx context.Context, job *river.Job[PublishArgs]) erro
 	// Going out now.
 	from := p.State
 	p.State = store.PublicationUploading
-	if from == store.PublicationProcessing {
-		p.State = from
+	if from == store.PublicationProcessing || from == store.PublicationScheduled && p.PostURL != "" {
+		p.State = from // processing, or scheduled on the platform: looking again
 	}
 	p.Attempts++
 	p.ErrorCode, p.ErrorMessage = "", ""
@@ -192,6 +195,20 @@ func (s *Service) publish(ctx context.Context, job *river.Job[PublishArgs]) erro
 	if path.Ext(r.BlobKey) == ".webm" {
 		pj.Rendition.ContentType = "video/webm"
 	}
+	if native {
+		pj.Post.ScheduleAt = *p.ScheduleAt
+	}
+	// The rendition's thumbnail goes with the post where the platform
+	// takes one, unless an earlier attempt set it already.
+	if r.ThumbnailKey != "" && pub.Features().Thumbnail && !st.IsDone("thumbnail") {
+		thumb, cleanup, err := s.blobFile(ctx, r.ThumbnailKey, job)
+		if err != nil {
+			run.log.WarnContext(ctx, "thumbnail left out: its file cannot be read", "thumbnail_key", r.ThumbnailKey, "error", err)
+		} else {
+			defer cleanup()
+			pj.Post.ThumbnailPath = thumb
+		}
+	}
 
 	for {
 		// A token about to end is renewed first.
@@ -204,7 +221,19 @@ func (s *Service) publish(ctx context.Context, job *river.Job[PublishArgs]) erro
 		if pj.Account, err = s.connect.Account(conn); err != nil {
 			return s.publishFailed(ctx, run, err)
 		}
+		// A unit quota (YouTube) is reserved before the calls and settled
+		// with what they cost after.
+		hold, err := s.reserveQuota(ctx, pub, pj)
+		if qw := (*quotaWaitError)(nil); errors.As(err, &qw) {
+			run.log.InfoContext(ctx, "daily quota would be exceeded: waiting for the reset", "again_in", qw.wait)
+			s.noteRetry(ctx, run.pub, &errcode.Error{Code: errcode.PlatformRateLimited, Message: qw.Error()})
+			return river.JobSnooze(qw.wait)
+		}
+		if err != nil {
+			return err
+		}
 		res, err := s.publishOnce(ctx, pub, pj, st.MediaID == "" && st.SessionURL == "" && st.UploadID == "")
+		s.settleQuota(ctx, hold, res.QuotaUnits, err)
 		if err == nil {
 			return s.publishResult(ctx, run, pj, res)
 		}
@@ -233,36 +262,42 @@ func (s *Service) publishOnce(ctx context.Context, pub publish.Publisher, pj *pu
 // renditionFile returns a local path of the rendition's file: the blob
 // itself for local storage, else a copy in the work dir.
 func (s *Service) renditionFile(ctx context.Context, r store.Rendition, job *river.Job[PublishArgs]) (string, func(), error) {
+	return s.blobFile(ctx, r.BlobKey, job)
+}
+
+// blobFile returns a local path of the blob at key: the blob itself for
+// local storage, else a copy in the work dir.
+func (s *Service) blobFile(ctx context.Context, key string, job *river.Job[PublishArgs]) (string, func(), error) {
 	if s.localBlobDir != "" {
-		p := filepath.Join(s.localBlobDir, filepath.FromSlash(r.BlobKey))
+		p := filepath.Join(s.localBlobDir, filepath.FromSlash(key))
 		if _, err := os.Stat(p); err == nil {
 			return p, func() {}, nil
 		}
 	}
-	rd, err := s.blob.Open(ctx, r.BlobKey)
+	rd, err := s.blob.Open(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
 		return "", nil, errcode.Wrap(errcode.FileNotFound, err, "the file to post is gone from storage")
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("open rendition: %w", err)
+		return "", nil, fmt.Errorf("open %s: %w", key, err)
 	}
 	defer rd.Close()
 	if err := os.MkdirAll(s.workDir, 0o750); err != nil {
 		return "", nil, fmt.Errorf("create work dir: %w", err)
 	}
-	f, err := os.CreateTemp(s.workDir, fmt.Sprintf("publish-%d-*%s", job.ID, path.Ext(r.BlobKey)))
+	f, err := os.CreateTemp(s.workDir, fmt.Sprintf("publish-%d-*%s", job.ID, path.Ext(key)))
 	if err != nil {
-		return "", nil, fmt.Errorf("create rendition copy: %w", err)
+		return "", nil, fmt.Errorf("create copy of %s: %w", key, err)
 	}
 	cleanup := func() { _ = os.Remove(f.Name()) }
 	if _, err := io.Copy(f, rd); err != nil {
 		_ = f.Close()
 		cleanup()
-		return "", nil, fmt.Errorf("copy rendition: %w", err)
+		return "", nil, fmt.Errorf("copy %s: %w", key, err)
 	}
 	if err := f.Close(); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("copy rendition: %w", err)
+		return "", nil, fmt.Errorf("copy %s: %w", key, err)
 	}
 	return f.Name(), cleanup, nil
 }
@@ -300,6 +335,9 @@ func (s *Service) publishResult(ctx context.Context, run *pubRun, pj *publish.Jo
 	p.RemoteIDs = b
 	for _, w := range res.Warnings {
 		run.log.WarnContext(ctx, "publication warning", "warning", w)
+	}
+	if res.Status == publish.StatusScheduled && p.ScheduleAt != nil {
+		return s.scheduledOnPlatform(ctx, run, pj, res)
 	}
 	switch res.Status {
 	case publish.StatusPublished, publish.StatusScheduled:
@@ -440,4 +478,59 @@ func (s *Service) failPublication(ctx context.Context, run *pubRun, p store.Publ
 	s.events.Notify(p.ExportID)
 	run.log.WarnContext(ctx, "publication failed", "error_code", code, "error", msg)
 	return river.JobCancel(err)
+}
+
+// nativeSchedule reports whether a publication due at at is left to the
+// platform's own scheduling: the platform has it and at is within its
+// range (Facebook: 10 minutes to 30 days ahead).
+func (s *Service) nativeSchedule(platform string, at *time.Time, now time.Time) bool {
+	if at == nil || s.connect == nil || !at.After(now.Add(time.Second)) {
+		return false
+	}
+	pub, err := s.connect.Publisher(platform)
+	if err != nil {
+		return false
+	}
+	f, d := pub.Features(), at.Sub(now)
+	return f.NativeSchedule && d >= f.MinScheduleAhead && (f.MaxScheduleAhead <= 0 || d <= f.MaxScheduleAhead)
+}
+
+// minScheduledRecheck is the shortest wait before looking again at a post
+// the platform holds for its time.
+const minScheduledRecheck = 2 * time.Second
+
+// scheduledOnPlatform records a post uploaded and scheduled by the
+// platform: the publication stays scheduled, with its post URL, its file
+// is no longer needed, and the job looks again at the time to see it
+// published.
+func (s *Service) scheduledOnPlatform(ctx context.Context, run *pubRun, pj *publish.Job, res publish.Result) error {
+	p := run.pub
+	p.State, p.PostURL = store.PublicationScheduled, cmp(res.PostURL, pj.State.PostURL)
+	err := s.store.WithTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		q := s.store.Using(tx)
+		if err := q.LockExport(ctx, p.ExportID); err != nil {
+			return err
+		}
+		var err error
+		if p, err = q.TransitionPublication(ctx, p, store.PublicationUploading, store.PublicationProcessing, store.PublicationScheduled); err != nil {
+			return err
+		}
+		if _, err := s.events.PublishTx(ctx, tx, p.ExportID, events.TypePublication, publicationEvent(p, 0, 0)); err != nil {
+			return err
+		}
+		if err := q.SyncRenditionPin(ctx, p.RenditionID); err != nil {
+			return err
+		}
+		return s.maybeDoneTx(ctx, tx, p.ExportID)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.events.Notify(p.ExportID)
+	wait := max(time.Until(*p.ScheduleAt)+time.Second, minScheduledRecheck)
+	run.log.InfoContext(ctx, "scheduled on the platform", "post_url", p.PostURL, "publish_at", p.ScheduleAt, "again_in", wait)
+	return river.JobSnooze(wait)
 }

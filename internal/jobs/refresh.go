@@ -48,7 +48,7 @@ func (w *refreshWorker) Work(ctx context.Context, _ *river.Job[RefreshArgs]) err
 	res, err := w.s.RefreshConnections(ctx, time.Now())
 	if res != (RefreshResult{}) {
 		w.s.logger.InfoContext(ctx, "connections checked", "refreshed", res.Refreshed, "expired", res.Expired,
-			"warned", res.Warned, "failed", res.Failed)
+			"warned", res.Warned, "failed", res.Failed, "resealed", res.Resealed)
 	}
 	return err
 }
@@ -59,6 +59,7 @@ type RefreshResult struct {
 	Expired   int // grants found dead: the connection needs the user
 	Warned    int // connection.expiring sent
 	Failed    int // refreshes that failed for now (retried next round)
+	Resealed  int // tokens sealed again under the newest token key
 }
 
 // RefreshConnections renews, as of now, the long-lived tokens that have
@@ -103,10 +104,40 @@ func (s *Service) RefreshConnections(ctx context.Context, now time.Time) (Refres
 			res.Warned++
 		}
 	}
+	n, err := s.resealConnections(ctx)
+	res.Resealed = n
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("refresh connections: %w", err)
 	}
 	return res, nil
+}
+
+// resealConnections seals again, under the newest token key, the tokens of
+// every connection still sealed under an older one (a key rotation), so
+// that the older key can be removed from the configuration.
+func (s *Service) resealConnections(ctx context.Context) (int, error) {
+	n, after := 0, ""
+	for ctx.Err() == nil {
+		cs, err := s.store.ListConnectionsAfter(ctx, after, refreshBatch)
+		if err != nil || len(cs) == 0 {
+			return n, err
+		}
+		for _, c := range cs {
+			after = c.ID
+			ok, err := s.connect.ResealTokens(ctx, c)
+			if err != nil {
+				// A token no configured key opens: the connection needs
+				// the user (or the key back); the others go on.
+				s.logger.WarnContext(ctx, "reseal connection tokens", "connection_id", c.ID, "platform", c.Platform, "error", err)
+				continue
+			}
+			if ok {
+				n++
+			}
+		}
+	}
+	return n, ctx.Err()
 }
 
 // due reports whether a long-lived access token has used three quarters of

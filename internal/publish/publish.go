@@ -59,8 +59,14 @@ type Publisher interface {
 // false the job layer holds the publication until Post.ScheduleAt itself.
 type Features struct {
 	NativeSchedule bool
-	Thumbnail      bool
-	Captions       bool
+	// MinScheduleAhead is how far ahead a native schedule must be
+	// (Facebook: 10 minutes); closer, the job layer waits and posts then.
+	MinScheduleAhead time.Duration
+	// MaxScheduleAhead, when set, is how far ahead it may be at most;
+	// further, the job layer waits for the time and posts then.
+	MaxScheduleAhead time.Duration
+	Thumbnail        bool
+	Captions         bool
 }
 
 // Rendition is the local file to upload and what ffprobe says about it.

@@ -178,6 +178,44 @@ func (q *Queries) SwapConnectionTokens(ctx context.Context, id string, oldRefres
 	return nil
 }
 
+// ResealConnectionTokens replaces the connection's sealed tokens by the
+// same tokens sealed under another key, only while they are still
+// oldAccess and oldRefresh; otherwise (refreshed meanwhile) ErrConflict.
+// Status, expiries and warnings are kept.
+func (q *Queries) ResealConnectionTokens(ctx context.Context, id string, oldAccess, oldRefresh, access, refresh []byte) error {
+	res, err := q.exec(ctx, `UPDATE connections SET access_token = $4, refresh_token = $5
+		WHERE id = $1 AND (access_token = $2 OR (access_token IS NULL AND $2 IS NULL))
+		AND (refresh_token = $3 OR (refresh_token IS NULL AND $3 IS NULL))`,
+		id, nullBytes(oldAccess), nullBytes(oldRefresh), nullBytes(access), nullBytes(refresh))
+	if err != nil {
+		return fmt.Errorf("reseal connection %s tokens: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("reseal connection %s tokens: %w", id, err)
+	} else if n == 0 {
+		if _, err := q.GetConnection(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("reseal connection %s tokens: changed meanwhile: %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// ListConnectionsAfter returns up to limit connections of every workspace
+// with an id after after, in id order (to walk them all).
+func (q *Queries) ListConnectionsAfter(ctx context.Context, after string, limit int) ([]Connection, error) {
+	rows, err := q.query(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id > $1
+		ORDER BY id LIMIT $2`, after, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	cs, err := collect(rows, scanConnection)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return cs, nil
+}
+
 func nullBytes(b []byte) any {
 	if b == nil {
 		return nil

@@ -129,12 +129,47 @@ func (q *Queries) ListPublications(ctx context.Context, exportID string) ([]Publ
 func (q *Queries) CountOpenPublications(ctx context.Context, renditionID string) (int, error) {
 	var n int
 	err := q.queryRow(ctx, `SELECT COUNT(*) FROM publications WHERE rendition_id = $1
-		AND (state NOT IN ('published', 'failed', 'canceled')
-			OR (state = 'failed' AND error_code = 'connection_expired'))`, renditionID).Scan(&n)
+		AND `+openPublicationCond, renditionID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count open publications: %w", err)
 	}
 	return n, nil
+}
+
+// openPublicationCond is the condition on publications that still need
+// their rendition's file: not final and not yet uploaded to be scheduled
+// by the platform (scheduled with a post URL), or waiting for a reconnect.
+const openPublicationCond = `((state NOT IN ('published', 'failed', 'canceled')
+		AND NOT (state = 'scheduled' AND post_url <> ''))
+	OR (state = 'failed' AND error_code = 'connection_expired'))`
+
+// SyncRenditionPin sets the rendition's pinned flag from its publications:
+// pinned while one is open (see CountOpenPublications), released when none
+// is. Call it in the transaction that changed a publication's state, after
+// the change.
+//
+// It first takes the rendition's row lock and only then reads the
+// publications, in a statement of its own: under READ COMMITTED a
+// statement that waited for the lock sees what the lock holder committed,
+// so of concurrent transactions changing publications of one rendition the
+// last to get the lock writes the flag from every change (a single UPDATE …
+// SET pinned = EXISTS(…) would read the publications as of before its wait,
+// and two concurrent last finishes could each see the other still open).
+func (q *Queries) SyncRenditionPin(ctx context.Context, renditionID string) error {
+	res, err := q.exec(ctx, `UPDATE renditions SET pinned = pinned WHERE id = $1`, renditionID)
+	if err != nil {
+		return fmt.Errorf("lock rendition %s: %w", renditionID, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("lock rendition %s: %w", renditionID, err)
+	}
+	_, err = q.exec(ctx, `UPDATE renditions SET pinned = NOT pinned, updated_at = $2
+		WHERE id = $1 AND pinned <> EXISTS (SELECT 1 FROM publications
+			WHERE rendition_id = $1 AND `+openPublicationCond+`)`, renditionID, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("sync rendition pin %s: %w", renditionID, err)
+	}
+	return nil
 }
 
 // UpdatePublication writes the progress fields of p (metadata, state,
@@ -186,6 +221,24 @@ func (q *Queries) listPublications(ctx context.Context, what, where string, args
 	ps, err := collect(rows, scanPublication)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return ps, nil
+}
+
+// ListLivePublicationJobs returns up to limit publications, of every
+// workspace, that are not final, have a job and were last updated before
+// t: the candidates of the sweep for publications whose job ended without
+// finishing them. Oldest first.
+func (q *Queries) ListLivePublicationJobs(ctx context.Context, t time.Time, limit int) ([]Publication, error) {
+	rows, err := q.query(ctx, `SELECT `+publicationColumns+` FROM publications
+		WHERE state IN ('pending', 'scheduled', 'uploading', 'processing') AND job_id IS NOT NULL AND updated_at < $1
+		ORDER BY updated_at, id LIMIT $2`, t, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list live publication jobs: %w", err)
+	}
+	ps, err := collect(rows, scanPublication)
+	if err != nil {
+		return nil, fmt.Errorf("list live publication jobs: %w", err)
 	}
 	return ps, nil
 }

@@ -2,12 +2,16 @@ package store_test
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"outpost/internal/errcode"
 	"outpost/internal/store"
 )
 
@@ -192,6 +196,192 @@ func TestStore_Webhook(t *testing.T) {
 		}
 		if _, err := s.GetWebhookDelivery(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("delivery of a deleted endpoint: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestStore_SyncRenditionPinConcurrent finishes many publications of one
+// rendition at once, each in its own transaction that then syncs the pin:
+// once all are final the rendition is not pinned, whatever the order of
+// commits. On PostgreSQL every transaction has made its change before any
+// syncs (a barrier), the case where each sees the others still open.
+func TestStore_SyncRenditionPinConcurrent(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		c, err := s.UpsertConnection(ctx, store.Connection{WorkspaceID: fx.ws.ID, Platform: "youtube", AccountID: "UC1",
+			AccountName: "Acme", AccessToken: []byte("a"), RefreshToken: []byte("r")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: "youtube-1080p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pinned := func() bool {
+			t.Helper()
+			got, err := s.GetRendition(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Pinned
+		}
+		const n = 16 // within the PostgreSQL pool, so the barrier can be reached
+		var pubs []store.Publication
+		for i := range n {
+			p, err := s.CreatePublication(ctx, store.Publication{WorkspaceID: fx.ws.ID, ExportID: e.ID, RenditionID: r.ID,
+				ConnectionID: c.ID, Platform: "youtube", PresetID: fmt.Sprint("p", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pubs = append(pubs, p)
+		}
+		if err := s.SyncRenditionPin(ctx, r.ID); err != nil || !pinned() {
+			t.Fatalf("SyncRenditionPin with open publications: pinned %v, %v; want true", pinned(), err)
+		}
+
+		// finish moves pubs to their final state concurrently.
+		finish := func(pubs []store.Publication, state store.PublicationState, code errcode.Code) {
+			t.Helper()
+			var barrier sync.WaitGroup
+			if s.Engine() == store.Postgres {
+				barrier.Add(len(pubs))
+			}
+			errs := make(chan error, len(pubs))
+			for _, p := range pubs {
+				go func() {
+					errs <- s.WithTx(ctx, func(tx *sql.Tx) error {
+						q := s.Using(tx)
+						p.State, p.ErrorCode = state, code
+						if _, err := q.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
+							return err
+						}
+						if s.Engine() == store.Postgres {
+							barrier.Done()
+							barrier.Wait()
+						}
+						return q.SyncRenditionPin(ctx, r.ID)
+					})
+				}()
+			}
+			for range pubs {
+				if err := <-errs; err != nil {
+					t.Fatalf("finish: %v", err)
+				}
+			}
+		}
+
+		// All but one finish: still pinned. One waiting for a reconnect
+		// keeps the pin too.
+		finish(pubs[:n-2], store.PublicationPublished, "")
+		if !pinned() {
+			t.Error("unpinned while two publications are open")
+		}
+		finish(pubs[n-2:n-1], store.PublicationFailed, "connection_expired")
+		if !pinned() {
+			t.Error("unpinned while a publication waits for a reconnect")
+		}
+		finish(pubs[n-1:], store.PublicationCanceled, "canceled")
+		if !pinned() {
+			t.Error("unpinned while a publication waits for a reconnect")
+		}
+		// The waiting one is given up: nothing needs the file.
+		p := pubs[n-2]
+		p.State, p.ErrorCode = store.PublicationCanceled, "canceled"
+		if _, err := s.TransitionPublication(ctx, p, store.PublicationFailed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SyncRenditionPin(ctx, r.ID); err != nil || pinned() {
+			t.Errorf("after the last publication: pinned %v, %v; want false", pinned(), err)
+		}
+
+		// Many rounds of all finishing at once.
+		for round := range 5 {
+			var pubs []store.Publication
+			for i := range n {
+				p, err := s.CreatePublication(ctx, store.Publication{WorkspaceID: fx.ws.ID, ExportID: e.ID, RenditionID: r.ID,
+					ConnectionID: c.ID, Platform: "youtube", PresetID: fmt.Sprint("r", round, "p", i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pubs = append(pubs, p)
+			}
+			if err := s.SyncRenditionPin(ctx, r.ID); err != nil || !pinned() {
+				t.Fatalf("round %d: not pinned (%v)", round, err)
+			}
+			finish(pubs, store.PublicationPublished, "")
+			if pinned() {
+				t.Fatalf("round %d: still pinned after %d concurrent finishes", round, n)
+			}
+		}
+	})
+}
+
+func TestStore_Quota(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		k := store.Quota{Platform: "youtube", Project: "client-1", Day: "2026-11-25"}
+		if n, err := s.QuotaUsed(ctx, k); err != nil || n != 0 {
+			t.Fatalf("QuotaUsed of a new day = %d, %v", n, err)
+		}
+		// Concurrent reservations never pass the limit together.
+		const limit, cost, n = 10000, 1600, 12
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		granted := 0
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.ReserveQuota(ctx, k, cost, limit)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					granted++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if granted != limit/cost {
+			t.Errorf("%d reservations of %d granted within %d, want %d", granted, cost, limit, limit/cost)
+		}
+		if used, _ := s.QuotaUsed(ctx, k); used != int64(granted*cost) {
+			t.Errorf("QuotaUsed = %d, want %d", used, granted*cost)
+		}
+		// Settling gives back what a call did not spend, never below 0.
+		if err := s.AddQuota(ctx, k, -100); err != nil {
+			t.Fatal(err)
+		}
+		if used, _ := s.QuotaUsed(ctx, k); used != int64(granted*cost-100) {
+			t.Errorf("after a refund QuotaUsed = %d", used)
+		}
+		if err := s.AddQuota(ctx, k, -1_000_000); err != nil {
+			t.Fatal(err)
+		}
+		if used, _ := s.QuotaUsed(ctx, k); used != 0 {
+			t.Errorf("after a large refund QuotaUsed = %d, want 0", used)
+		}
+		// The platform's quotaExceeded marks the day used up.
+		if err := s.ExhaustQuota(ctx, k, limit); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ReserveQuota(ctx, k, 1, limit); err != nil || ok {
+			t.Errorf("ReserveQuota after quotaExceeded = %v, %v", ok, err)
+		}
+		// Other days and projects are apart.
+		other := k
+		other.Day = "2026-11-26"
+		if ok, err := s.ReserveQuota(ctx, other, cost, limit); err != nil || !ok {
+			t.Errorf("ReserveQuota on the next day = %v, %v", ok, err)
 		}
 	})
 }

@@ -127,7 +127,17 @@ func exportView(e store.Export) exportJSON {
 }
 
 // exportDetail reads the export's renditions and signs their links.
+//
+// Publications are read before renditions: a publication's final state and
+// its rendition's pin release commit together, so a reader that sees the
+// publication final then also sees the pin as it was left (read the other
+// way round, a commit in between showed every publication done and the file
+// still pinned).
 func (s *Server) exportDetail(ctx context.Context, e store.Export) (exportDetailJSON, error) {
+	ps, err := s.store.ListPublications(ctx, e.ID)
+	if err != nil {
+		return exportDetailJSON{}, err
+	}
 	rs, err := s.store.ListRenditions(ctx, e.ID)
 	if err != nil {
 		return exportDetailJSON{}, err
@@ -135,10 +145,6 @@ func (s *Server) exportDetail(ctx context.Context, e store.Export) (exportDetail
 	d := exportDetailJSON{exportJSON: exportView(e), Renditions: make([]renditionJSON, len(rs))}
 	for i, r := range rs {
 		d.Renditions[i] = s.renditionView(ctx, r, e.ProjectName)
-	}
-	ps, err := s.store.ListPublications(ctx, e.ID)
-	if err != nil {
-		return exportDetailJSON{}, err
 	}
 	d.Publications = make([]publicationJSON, len(ps))
 	for i, p := range ps {

@@ -24,6 +24,7 @@ var statusOf = map[errcode.Code]int{
 	errcode.FileNotFound:         http.StatusNotFound,
 	errcode.MethodNotAllowed:     http.StatusMethodNotAllowed,
 	errcode.Conflict:             http.StatusConflict,
+	errcode.ScheduledOnPlatform:  http.StatusConflict,
 	errcode.IdempotencyKeyReused: http.StatusConflict,
 	errcode.Canceled:             http.StatusConflict,
 	errcode.PayloadTooLarge:      http.StatusRequestEntityTooLarge,
@@ -51,6 +52,7 @@ var statusOf = map[errcode.Code]int{
 	errcode.PlatformRejected:     http.StatusUnprocessableEntity,
 	errcode.PlatformRateLimited:  http.StatusTooManyRequests,
 	errcode.PlatformUnavailable:  http.StatusBadGateway,
+	errcode.PublicationAbandoned: http.StatusBadGateway,
 	// The server has no OAuth app for the platform: nothing the request
 	// can change, but nothing wrong with it either.
 	errcode.PlatformNotConfigured: http.StatusUnprocessableEntity,

@@ -57,6 +57,9 @@ type Client struct {
 	MaxSchedule time.Duration
 }
 
+// minScheduleAhead is how far ahead scheduled_publish_time must be.
+const minScheduleAhead = 10 * time.Minute
+
 var _ publish.Publisher = (*Client)(nil)
 
 // New returns a Client for baseURL ("" for the real Graph API).
@@ -81,7 +84,9 @@ func (c *Client) Platform() string { return publish.Facebook }
 
 // Features: scheduled_publish_time, thumb on Page videos.
 func (c *Client) Features() publish.Features {
-	return publish.Features{NativeSchedule: true, Thumbnail: true}
+	// A minute more than the platform's 10: the upload takes a while.
+	return publish.Features{NativeSchedule: true, Thumbnail: true, MinScheduleAhead: minScheduleAhead + time.Minute,
+		MaxScheduleAhead: c.MaxSchedule}
 }
 
 // Validate checks the file and text against Page video or Reels rules.
@@ -121,7 +126,7 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 		pr.Add(errcode.PostInvalid, "privacy: Page posts are public; %q is not available", p.Privacy)
 	}
 	if !p.ScheduleAt.IsZero() && p.ScheduleAt.After(time.Now()) {
-		if d := time.Until(p.ScheduleAt); d < 10*time.Minute || d > c.MaxSchedule {
+		if d := time.Until(p.ScheduleAt); d < minScheduleAhead || d > c.MaxSchedule {
 			pr.Add(errcode.PostInvalid, "schedule_at: Facebook schedules 10 minutes to %d days ahead", int(c.MaxSchedule.Hours()/24))
 		}
 	}

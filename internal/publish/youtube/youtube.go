@@ -59,6 +59,40 @@ var pacific = func() *time.Location {
 	return l
 }()
 
+// QuotaDay returns the quota day of t (YYYY-MM-DD in Pacific time, as
+// Google resets the Data API quota at midnight Pacific) and the time left
+// until it resets.
+func (c *Client) QuotaDay(t time.Time) (string, time.Duration) {
+	return t.In(pacific).Format(time.DateOnly), publish.NextMidnight(t, pacific)
+}
+
+// maxPollEstimate bounds the processing polls QuotaEstimate counts: with
+// a short poll interval a call could in theory poll far more, but the
+// reservation is settled with what was really spent.
+const maxPollEstimate = 25
+
+// QuotaEstimate returns what a Publish call with post p from state st is
+// expected to spend at most: the insert when the video is not uploaded
+// yet, the thumbnail and captions not yet set, and the processing polls of
+// one call (at most maxPollEstimate).
+func (c *Client) QuotaEstimate(p publish.Post, st publish.State) int {
+	units := 0
+	if st.MediaID == "" {
+		units += CostInsert
+	}
+	if p.ThumbnailPath != "" && !st.IsDone("thumbnail") {
+		units += CostThumbnail
+	}
+	if p.CaptionsPath != "" && !st.IsDone("captions") {
+		units += CostCaption
+	}
+	polls := maxPollEstimate
+	if c.PollInterval > 0 && c.PollTimeout/c.PollInterval < maxPollEstimate {
+		polls = 1 + int(c.PollTimeout/c.PollInterval)
+	}
+	return units + polls*CostList
+}
+
 // Client publishes to one YouTube channel per Account.
 type Client struct {
 	BaseURL string

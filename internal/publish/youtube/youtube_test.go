@@ -229,3 +229,34 @@ func TestTagsLength(t *testing.T) {
 		t.Errorf("got %d", n)
 	}
 }
+
+func TestClient_QuotaEstimate(t *testing.T) {
+	t.Parallel()
+	c := New("", nil) // 2 min of 5 s polls: 25
+	done := publish.State{MediaID: "v1"}
+	done.MarkDone("thumbnail")
+	for _, tc := range []struct {
+		name string
+		p    publish.Post
+		st   publish.State
+		want int
+	}{
+		{"fresh upload", publish.Post{}, publish.State{}, CostInsert + 25*CostList},
+		{"with thumbnail and captions", publish.Post{ThumbnailPath: "t.jpg", CaptionsPath: "c.srt"}, publish.State{},
+			CostInsert + CostThumbnail + CostCaption + 25*CostList},
+		{"uploaded, thumbnail set", publish.Post{ThumbnailPath: "t.jpg", CaptionsPath: "c.srt"}, done, CostCaption + 25*CostList},
+	} {
+		if got := c.QuotaEstimate(tc.p, tc.st); got != tc.want {
+			t.Errorf("%s: QuotaEstimate = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	c.PollInterval = time.Millisecond // polls counted at most 25
+	if got := c.QuotaEstimate(publish.Post{}, done); got != 25*CostList {
+		t.Errorf("fast polls: QuotaEstimate = %d, want %d", got, 25*CostList)
+	}
+	// The quota day is the Pacific day: 07:59 UTC is still the day before.
+	day, reset := c.QuotaDay(time.Date(2026, 11, 25, 7, 59, 0, 0, time.UTC))
+	if day != "2026-11-24" || reset != time.Minute {
+		t.Errorf("QuotaDay = %s, %s; want 2026-11-24, 1m", day, reset)
+	}
+}
