@@ -678,6 +678,67 @@ func (s *Service) ReschedulePublication(ctx context.Context, workspaceID, id str
 	return p, nil
 }
 
+// RetryPublication queues a failed publication again, as it was: same
+// file, account and text. Its remote state is kept, so the upload resumes
+// where it stopped and a post the platform already made is found, never
+// made twice; after a platform rejection the upload starts afresh. It gives errcode.Conflict unless the publication failed and
+// its file is still stored, and errcode.ConnectionExpired while the
+// account needs reconnecting.
+func (s *Service) RetryPublication(ctx context.Context, workspaceID, id string) (store.Publication, error) {
+	p, err := s.getPublication(ctx, workspaceID, id)
+	if err != nil {
+		return p, err
+	}
+	if p.State != store.PublicationFailed {
+		return p, errcode.New(errcode.Conflict, "publication %s is %s: only a failed publication can be retried", id, p.State)
+	}
+	c, err := s.store.GetConnection(ctx, p.ConnectionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return p, errcode.New(errcode.Conflict, "the account of publication %s was disconnected: share the export again", id)
+	case err != nil:
+		return p, err
+	case c.Status != store.ConnectionActive:
+		return p, &errcode.Error{Code: errcode.ConnectionExpired,
+			Message: fmt.Sprintf("the %s account %s is %s", c.Platform, c.AccountName, c.Status),
+			Remedy:  "Reconnect the account: publications that failed because it expired are queued again by themselves."}
+	}
+	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+		q := s.store.Using(tx)
+		if err := q.LockExport(ctx, p.ExportID); err != nil {
+			return err
+		}
+		r, err := q.GetRendition(ctx, p.RenditionID)
+		if err != nil {
+			return err
+		}
+		if r.Status != store.RenditionSucceeded || r.DeletedAt != nil {
+			return errcode.New(errcode.Conflict, "the file of publication %s is no longer stored: render the export again, then share it", id)
+		}
+		state := store.PublicationPending
+		if p.ScheduleAt != nil && p.ScheduleAt.After(time.Now()) {
+			state = store.PublicationScheduled
+		}
+		if p.ErrorCode == errcode.PlatformRejected {
+			// The platform turned that upload down: nothing of it is
+			// live, and resuming would only find the rejection again.
+			p.RemoteIDs, p.PostURL = nil, ""
+		}
+		if p, err = s.enqueuePublicationTx(ctx, tx, p, state); err != nil {
+			return err
+		}
+		return q.SyncRenditionPin(ctx, p.RenditionID)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return p, errcode.New(errcode.Conflict, "publication %s changed meanwhile: reload it and try again", id)
+	}
+	if err != nil {
+		return p, err
+	}
+	s.events.Notify(p.ExportID)
+	return p, nil
+}
+
 // ResumeConnection queues again the publications that failed because the
 // connection had expired, once it is connected again. It returns how many.
 func (s *Service) ResumeConnection(ctx context.Context, connectionID string) (int, error) {

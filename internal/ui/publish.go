@@ -24,6 +24,7 @@ type publishService interface {
 	AddPublications(ctx context.Context, workspaceID, exportID string, dests []jobs.Destination) ([]store.Publication, error)
 	CancelPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
 	ReschedulePublication(ctx context.Context, workspaceID, id string, at time.Time) (store.Publication, error)
+	RetryPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
 	DeleteConnection(ctx context.Context, workspaceID, id string) error
 	Redeliver(ctx context.Context, workspaceID, deliveryID string) (store.WebhookDelivery, error)
 }
@@ -242,6 +243,12 @@ func (h *Handler) publicationViews(ctx context.Context, exportID string, user ma
 			}
 		}
 		v.CanCancel = p.State == store.PublicationPending || p.State == store.PublicationScheduled
+		if p.State == store.PublicationScheduled && p.PostURL != "" {
+			// Uploaded, and the platform itself publishes it at the time:
+			// Outpost has no call to move or withdraw it there.
+			v.Status.Text = "Scheduled on " + platformLabel(p.Platform)
+			v.CanCancel = false
+		}
 		out = append(out, v)
 	}
 	return out, nil
@@ -408,9 +415,9 @@ func parseLocalTime(v, offset string) (time.Time, error) {
 		Remedy: "Pick a date and time with the picker, or clear it to post now."}
 }
 
-// retryPublication posts a failed publication again: a new publication of
-// the same file to the same account with the same text, through the same
-// service as sharing (the failed one stays in the history).
+// retryPublication queues a failed publication again as it was (same
+// file, account and text; the upload resumes and a post already made is
+// found, never made twice).
 func (h *Handler) retryPublication(w http.ResponseWriter, r *http.Request) error {
 	p, err := h.publicationInWorkspace(r)
 	if err != nil {
@@ -420,29 +427,8 @@ func (h *Handler) retryPublication(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if p.State != store.PublicationFailed {
-		return &errcode.Error{Code: errcode.Conflict, Message: "only a failed post can be retried (this one is " + string(p.State) + ")",
-			Remedy: "Reload the page to see its current state."}
-	}
-	var meta struct {
-		Title       string            `json:"title"`
-		Description string            `json:"description"`
-		Caption     string            `json:"caption"`
-		Tags        []string          `json:"tags"`
-		Privacy     string            `json:"privacy"`
-		Format      string            `json:"format"`
-		UTM         *jobs.UTMOverride `json:"utm"`
-	}
-	if len(p.Metadata) > 0 {
-		if err := json.Unmarshal(p.Metadata, &meta); err != nil {
-			return errcode.New(errcode.Conflict, "the text of this post cannot be read: share the export again instead")
-		}
-	}
-	d := jobs.Destination{ConnectionID: p.ConnectionID, Preset: p.PresetID, Title: meta.Title,
-		Description: meta.Description, Caption: meta.Caption, Tags: meta.Tags, Privacy: meta.Privacy,
-		Format: meta.Format, UTM: meta.UTM}
-	if _, err := svc.AddPublications(r.Context(), p.WorkspaceID, p.ExportID, []jobs.Destination{d}); err != nil {
-		return h.destinationError(r.Context(), err, p.WorkspaceID, []jobs.Destination{d})
+	if _, err := svc.RetryPublication(r.Context(), p.WorkspaceID, p.ID); err != nil {
+		return err
 	}
 	return h.afterAction(w, r, p.ExportID)
 }

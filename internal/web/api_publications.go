@@ -119,6 +119,22 @@ func (s *Server) cancelPublication(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+func (s *Server) retryPublication(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.publicationInWorkspace(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	svc, err := s.publishing()
+	if err != nil {
+		return err
+	}
+	if p, err = svc.RetryPublication(r.Context(), p.WorkspaceID, p.ID); err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, publicationView(p))
+	return nil
+}
+
 func (s *Server) patchPublication(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.publicationInWorkspace(r, r.PathValue("id"))
 	if err != nil {

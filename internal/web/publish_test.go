@@ -1105,3 +1105,41 @@ func TestPublish_thumbnail(t *testing.T) {
 		t.Errorf("remote state %s (%v): thumbnail not recorded as done", p.RemoteIDs, err)
 	}
 }
+
+// TestPublish_retry: a publication the platform rejected is retried as it
+// was (same id, same text) and goes out once; only failed ones retry.
+func TestPublish_retry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt := pe.connectAccount("youtube")
+	if err := pe.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultReject, Reason: "copyright"}); err != nil {
+		t.Fatal(err)
+	}
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "preset": "mp4-720p", "title": "Launch", "privacy": "public"}}})
+	got := pe.waitPublications(d.ID, 60*time.Second, final)
+	p := got.Publications[0]
+	if p.State != store.PublicationFailed {
+		t.Fatalf("publication %+v, want failed by the rejection", p)
+	}
+	r := pe.post("/api/v1/publications/"+p.ID+"/retry", nil)
+	want(t, r, http.StatusOK)
+	got = pe.waitPublications(d.ID, 60*time.Second, final)
+	if len(got.Publications) != 1 || got.Publications[0].ID != p.ID || got.Publications[0].State != store.PublicationPublished {
+		t.Fatalf("after retry: %+v", got.Publications)
+	}
+	live := 0
+	for _, post := range pe.sb.Posts("youtube") {
+		if post.Status != "rejected" {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("youtube posts %+v, want one live", pe.sb.Posts("youtube"))
+	}
+	wantError(t, pe.post("/api/v1/publications/"+p.ID+"/retry", nil), http.StatusConflict, "conflict")
+}

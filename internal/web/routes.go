@@ -139,6 +139,8 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 			Handler: s.patchPublication, Request: publicationPatchRequest{}, Status: 200, Response: publicationJSON{}},
 		{Method: "POST", Path: "/api/v1/publications/{id}/cancel", Tag: "publications", Summary: "Cancel a pending or scheduled publication",
 			Handler: s.cancelPublication, Idempotent: true, Status: 200, Response: publicationJSON{}},
+		{Method: "POST", Path: "/api/v1/publications/{id}/retry", Tag: "publications", Summary: "Retry a failed publication as it was (the upload resumes; never a second post)",
+			Handler: s.retryPublication, Idempotent: true, Status: 200, Response: publicationJSON{}},
 
 		{Method: "GET", Path: "/api/v1/connections", Tag: "connections", Summary: "Connected accounts, and which platforms can be connected",
 			Handler: s.listConnections, Status: 200, Response: connectionsJSON{}},

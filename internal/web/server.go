@@ -63,6 +63,7 @@ type publishService interface {
 	AddPublications(ctx context.Context, workspaceID, exportID string, dests []jobs.Destination) ([]store.Publication, error)
 	CancelPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
 	ReschedulePublication(ctx context.Context, workspaceID, id string, at time.Time) (store.Publication, error)
+	RetryPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
 }
 
 // eventSource is what the SSE stream needs of events.Broker.
