@@ -191,8 +191,8 @@ type Variant struct {
 	OutroProjectID string `json:"outro_project_id,omitempty"`
 	// Targets replace the request's targets; empty keeps them.
 	Targets []TargetRequest `json:"targets,omitempty"`
-	// Captions replace the request's captions; {"mode": "none"} (no text)
-	// removes them.
+	// Captions replace the request's captions (its mode is kept unless
+	// this one has a mode); {"mode": "none"} (no text) removes them.
 	Captions *Captions `json:"captions,omitempty"`
 }
 
@@ -228,8 +228,12 @@ func (s *Service) CreateVariants(ctx context.Context, workspaceID string, req Ex
 		if len(v.Targets) > 0 {
 			r.Targets = v.Targets
 		}
-		if c := v.Captions; c != nil {
-			r.Captions = c
+		if v.Captions != nil {
+			c := *v.Captions
+			if c.Mode == "" && req.Captions != nil {
+				c.Mode = req.Captions.Mode // other words, same placement
+			}
+			r.Captions = &c
 			if strings.TrimSpace(c.Text) == "" && strings.EqualFold(strings.TrimSpace(c.Mode), CaptionsNone) {
 				r.Captions = nil
 			}

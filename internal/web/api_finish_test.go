@@ -143,7 +143,41 @@ func TestServer_variantsAndBatch(t *testing.T) {
 	if len(pg.Data) != 2 {
 		t.Errorf("group lists %d exports", len(pg.Data))
 	}
+	// Variants may swap the captions, or drop them.
+	fr := "WEBVTT\n\n00:00.000 --> 00:01.000\nBonjour\n"
+	r = e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"captions": map[string]any{"text": testSRT, "language": "en", "mode": "burn"},
+		"variants": []any{map[string]any{"name": "en"}, map[string]any{"name": "fr", "captions": map[string]any{"text": fr, "language": "fr"}},
+			map[string]any{"name": "plain", "captions": map[string]any{"mode": "none"}}}})
+	want(t, r, http.StatusAccepted)
+	r.json(t, &g)
+	for i, wantLang := range []string{"en", "fr", ""} {
+		ex, err := e.store.GetExport(t.Context(), g.Exports[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Captions *struct{ Language, Format string }
+			Targets  []struct {
+				CaptionsMode string `json:"captions_mode"`
+			}
+		}
+		if err := json.Unmarshal(ex.Request, &st); err != nil {
+			t.Fatal(err)
+		}
+		if lang := ""; st.Captions != nil {
+			lang = st.Captions.Language
+			if lang != wantLang || (lang == "fr") != (st.Captions.Format == "vtt") || st.Targets[0].CaptionsMode != "burn" {
+				t.Errorf("variant %d request %s", i, ex.Request)
+			}
+		} else if wantLang != "" || st.Targets[0].CaptionsMode != "" {
+			t.Errorf("variant %d request %s", i, ex.Request)
+		}
+	}
 	// A bad variant creates nothing.
+	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "captions": map[string]any{"text": "garbage"}}}}),
+		http.StatusUnprocessableEntity, "caption_invalid")
 	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
 		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "brand_kit": "nope"}}}), http.StatusNotFound, "not_found")
 	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
