@@ -250,6 +250,10 @@ func TestServer_estimatePreviewTimeline(t *testing.T) {
 	}
 	wantError(t, e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{
 		map[string]any{"preset": "tiktok"}, map[string]any{"preset": "mp4-720p"}}}), http.StatusBadRequest, "invalid_option")
+	// With captions: burned into the preview.
+	r = e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"seconds": 1, "captions": map[string]any{"text": testSRT}})
+	want(t, r, http.StatusCreated)
 
 	r = e.post("/api/v1/projects", map[string]any{"name": "Cut", "timeline": map[string]any{
 		"clips": []any{map[string]any{"project_id": p.ID, "in": 0.5}, map[string]any{"project_id": p.ID, "out": 1}}}})
