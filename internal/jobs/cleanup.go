@@ -117,7 +117,7 @@ func (s *Service) deleteExpired(ctx context.Context, now time.Time) (int, error)
 				kept[r.ID] = true
 				continue
 			}
-			for _, key := range []string{r.BlobKey, r.ThumbnailKey} {
+			for _, key := range []string{r.BlobKey, r.ThumbnailKey, r.CaptionsKey} {
 				if key == "" {
 					continue
 				}

@@ -33,11 +33,15 @@ func TestService_Cleanup(t *testing.T) {
 		mk := func(i int, expires time.Time) store.Rendition {
 			t.Helper()
 			key := "renditions/" + x.ID + "/r" + string(rune('0'+i)) + ".mp4"
-			if _, err := e.blob.Put(ctx, key, strings.NewReader("data"), "video/mp4"); err != nil {
-				t.Fatal(err)
+			thumb, capKey := strings.TrimSuffix(key, ".mp4")+".jpg", strings.TrimSuffix(key, ".mp4")+".srt"
+			for _, k := range []string{key, thumb, capKey} {
+				if _, err := e.blob.Put(ctx, k, strings.NewReader("data"), ""); err != nil {
+					t.Fatal(err)
+				}
 			}
 			r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "mp4-720p", TargetIndex: i,
-				Status: store.RenditionSucceeded, BlobKey: key, SizeBytes: 4, ExpiresAt: &expires})
+				Status: store.RenditionSucceeded, BlobKey: key, SizeBytes: 4, ExpiresAt: &expires,
+				ThumbnailKey: thumb, CaptionsKey: capKey})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,9 +74,11 @@ func TestService_Cleanup(t *testing.T) {
 			r       store.Rendition
 			deleted bool
 		}{{expired, true}, {saved, false}, {pinned, false}, {fresh, false}} {
-			ok, err := e.blob.Exists(ctx, tc.r.BlobKey)
-			if err != nil || ok == tc.deleted {
-				t.Errorf("%s: file exists = %v (%v), want %v", tc.r.BlobKey, ok, err, !tc.deleted)
+			for _, key := range []string{tc.r.BlobKey, tc.r.ThumbnailKey, tc.r.CaptionsKey} {
+				ok, err := e.blob.Exists(ctx, key)
+				if err != nil || ok == tc.deleted {
+					t.Errorf("%s: file exists = %v (%v), want %v", key, ok, err, !tc.deleted)
+				}
 			}
 			r, err := e.store.GetRendition(ctx, tc.r.ID)
 			if err != nil || (r.DeletedAt != nil) != tc.deleted {

@@ -15,6 +15,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/media"
 	"outpost/internal/preset"
+	"outpost/internal/render"
 	"outpost/internal/store"
 )
 
@@ -28,6 +29,13 @@ type TargetRequest struct {
 	// BrandKit is a brand kit id or slug for this target; "" takes the
 	// export's, else the user preset's.
 	BrandKit string `json:"brand_kit,omitempty"`
+	// CaptionsMode is how this target carries the export's captions (auto,
+	// burn, soft, sidecar, none); "" takes the user preset's, else the
+	// export's captions.mode, else auto.
+	CaptionsMode string `json:"captions_mode,omitempty"`
+	// Loudness normalises this target ("platform", a level in LUFS, "off");
+	// "" takes the user preset's, else the export's, else off.
+	Loudness Loudness `json:"loudness,omitempty"`
 }
 
 // ExportRequest is an export as asked for.
@@ -45,6 +53,18 @@ type ExportRequest struct {
 	// outro ("none" removes them).
 	IntroProjectID string `json:"intro_project_id,omitempty"`
 	OutroProjectID string `json:"outro_project_id,omitempty"`
+	// Captions are burned in, added as a track or written as a sidecar
+	// file, per target (TargetRequest.CaptionsMode).
+	Captions *Captions `json:"captions,omitempty"`
+	// Loudness is every target's loudness normalisation unless the target
+	// (or its user preset) says otherwise; "" is off.
+	Loudness Loudness `json:"loudness,omitempty"`
+	// TruePeak is the true-peak ceiling in dBTP with a LUFS level; nil
+	// means DefaultTruePeak.
+	TruePeak *float64 `json:"true_peak,omitempty"`
+	// ThumbnailAt takes every rendition's thumbnail at this many seconds;
+	// nil lets the render choose a sharp, non-black frame.
+	ThumbnailAt *float64 `json:"thumbnail_at,omitempty"`
 	// GroupID groups the exports of one variants request.
 	GroupID        string `json:"-"`
 	Client         string `json:"-"` // labels, filled by the API from {"labels":{"client","campaign"}}
@@ -86,6 +106,12 @@ type storedRequest struct {
 	// the brand kit or the request); every target gets the same.
 	IntroProjectID string `json:"intro_project_id,omitempty"`
 	OutroProjectID string `json:"outro_project_id,omitempty"`
+	// Captions, TruePeak and ThumbnailAt are the finishing settings every
+	// target shares; each target's caption mode and loudness are in its
+	// resolvedTarget.
+	Captions    *storedCaptions `json:"captions,omitempty"`
+	TruePeak    float64         `json:"true_peak,omitempty"`
+	ThumbnailAt *float64        `json:"thumbnail_at,omitempty"`
 }
 
 type labels struct {
@@ -101,6 +127,9 @@ type presetSettings struct {
 	FPS       float64 `json:"fps"`
 	VideoKbps int     `json:"video_kbps"`
 	BrandKit  string  `json:"brand_kit"`
+	// CaptionsMode and Loudness are the preset's finishing defaults.
+	CaptionsMode string   `json:"captions_mode"`
+	Loudness     Loudness `json:"loudness"`
 }
 
 // CreateExport validates req against the project's probe and every
@@ -274,6 +303,19 @@ func (s *Service) validate(ctx context.Context, workspaceID string, req ExportRe
 	}
 	out.IntroProjectID, out.OutroProjectID = intro.id, outro.id
 	src.Duration += intro.duration + outro.duration
+	if err := finishing(req, &out, resolved, src.Duration); err != nil {
+		return out, nil, err
+	}
+	if prj.Kind == store.ProjectTimeline || intro.id != "" || outro.id != "" {
+		for i, rt := range resolved {
+			t := render.Target{Preset: bases[i]}
+			applyLoudness(&t, rt.Loudness, out.TruePeak)
+			if render.NeedsLoudness(src, []render.Target{t}) {
+				return out, nil, errcode.New(errcode.InvalidOption,
+					"targets[%d] (%s): loudness normalisation is not available with timelines, intros or outros yet: set loudness off", i, rt.Preset)
+			}
+		}
+	}
 	for i, rt := range resolved {
 		p := bases[i]
 		if vs := p.CheckSource(src); len(vs) > 0 {
@@ -332,6 +374,12 @@ func (s *Service) resolveTarget(ctx context.Context, workspaceID string, t Targe
 	}
 	if strings.TrimSpace(rt.BrandKit) == "" {
 		rt.BrandKit = settings.BrandKit
+	}
+	if strings.TrimSpace(rt.CaptionsMode) == "" {
+		rt.CaptionsMode = settings.CaptionsMode
+	}
+	if strings.TrimSpace(string(rt.Loudness)) == "" {
+		rt.Loudness = settings.Loudness
 	}
 	level, err := preset.ParseLevel(rt.Quality)
 	if err != nil {

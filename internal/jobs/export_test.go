@@ -64,8 +64,10 @@ func TestService_export(t *testing.T) {
 				t.Errorf("blob %s: %+v, %v (row says %d bytes)", r.BlobKey, attrs, err, r.SizeBytes)
 			}
 		}
-		if files := e.files(t, "renditions/"+x.ID); len(files) != 2 {
-			t.Errorf("files = %v", files)
+		// The two files and the video's automatic thumbnail (a GIF has none).
+		if files := e.files(t, "renditions/"+x.ID); len(files) != 3 || rends[0].ThumbnailKey != "renditions/"+x.ID+"/mp4-720p.jpg" ||
+			rends[1].ThumbnailKey != "" {
+			t.Errorf("files = %v; thumbnails %q %q", files, rends[0].ThumbnailKey, rends[1].ThumbnailKey)
 		}
 
 		// The whole stream, replayed after the fact.
@@ -413,7 +415,7 @@ func TestService_RetryExport(t *testing.T) {
 	if after[1].ID != before[1].ID || after[1].Status != store.RenditionSucceeded || after[1].ErrorCode != "" {
 		t.Errorf("retried rendition = %+v", after[1])
 	}
-	if files := e.files(t, "renditions/"+x.ID); len(files) != 2 {
+	if files := e.files(t, "renditions/"+x.ID); len(files) != 3 { // + the MP4's thumbnail
 		t.Errorf("files = %v", files)
 	}
 	// The retried run's stream starts over (with higher seqs) and ends done.

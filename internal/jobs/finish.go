@@ -2,17 +2,22 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"outpost/internal/blob"
+	"outpost/internal/caption"
 	"outpost/internal/engine"
 	"outpost/internal/errcode"
+	"outpost/internal/preset"
 	"outpost/internal/render"
 	"outpost/internal/store"
 )
@@ -186,6 +191,9 @@ type Variant struct {
 	OutroProjectID string `json:"outro_project_id,omitempty"`
 	// Targets replace the request's targets; empty keeps them.
 	Targets []TargetRequest `json:"targets,omitempty"`
+	// Captions replace the request's captions (its mode is kept unless
+	// this one has a mode); {"mode": "none"} (no text) removes them.
+	Captions *Captions `json:"captions,omitempty"`
 }
 
 // MaxVariants bounds the variants of one request.
@@ -220,6 +228,16 @@ func (s *Service) CreateVariants(ctx context.Context, workspaceID string, req Ex
 		if len(v.Targets) > 0 {
 			r.Targets = v.Targets
 		}
+		if v.Captions != nil {
+			c := *v.Captions
+			if c.Mode == "" && req.Captions != nil {
+				c.Mode = req.Captions.Mode // other words, same placement
+			}
+			r.Captions = &c
+			if strings.TrimSpace(c.Text) == "" && strings.EqualFold(strings.TrimSpace(c.Mode), CaptionsNone) {
+				r.Captions = nil
+			}
+		}
 		if r.IdempotencyKey != "" {
 			r.IdempotencyKey += "/" + name
 		}
@@ -242,4 +260,230 @@ func (s *Service) CreateVariants(ctx context.Context, workspaceID string, req Ex
 		out = append(out, e)
 	}
 	return group, out, nil
+}
+
+// Captions are an export's captions, sent inline with the request.
+type Captions struct {
+	// Text is the caption file: SRT or WebVTT (with its WEBVTT header), at
+	// most MaxCaptionsBytes.
+	Text string `json:"text"`
+	// Language is the captions' language as a BCP 47 tag ("en", "pt-BR");
+	// kept with the export for publishing.
+	Language string `json:"language,omitempty"`
+	// Mode is how targets carry them unless a target's captions_mode (or
+	// its user preset's) says otherwise: auto, burn, soft, sidecar or none.
+	Mode string `json:"mode,omitempty"`
+}
+
+// MaxCaptionsBytes bounds inline caption text: hours of dialogue fit.
+const MaxCaptionsBytes = 512 << 10
+
+// Caption modes: how one target carries an export's captions.
+const (
+	// CaptionsAuto is the CLI's default: a soft track where the container
+	// has one (MP4/MOV mov_text, WebM WebVTT), plus a sidecar file for
+	// platforms that take caption uploads (YouTube, LinkedIn, Facebook feed).
+	CaptionsAuto = "auto"
+	// CaptionsBurn renders them into the picture, inside the platform's
+	// safe area (no track or sidecar then).
+	CaptionsBurn = "burn"
+	// CaptionsSoft adds a soft subtitle track only.
+	CaptionsSoft = "soft"
+	// CaptionsSidecar writes a caption file next to the video only (SRT,
+	// or the platform's upload format).
+	CaptionsSidecar = "sidecar"
+	// CaptionsNone leaves this target without captions.
+	CaptionsNone = "none"
+)
+
+// CheckCaptionsMode validates a caption mode ("" is allowed: unset).
+func CheckCaptionsMode(mode string) error {
+	switch mode {
+	case "", CaptionsAuto, CaptionsBurn, CaptionsSoft, CaptionsSidecar, CaptionsNone:
+		return nil
+	}
+	return errcode.New(errcode.InvalidOption, "captions mode %q: use auto, burn, soft, sidecar or none", mode)
+}
+
+// renderCaptions is how a target of preset p carries captions in mode.
+func renderCaptions(p preset.Preset, mode string) render.Captions {
+	switch mode {
+	case CaptionsBurn:
+		return render.Captions{Burn: true}
+	case CaptionsSoft:
+		return render.Captions{Track: true}
+	case CaptionsSidecar:
+		return render.Captions{Sidecar: true}
+	case CaptionsAuto:
+		return render.CaptionsFor(p, false)
+	}
+	return render.Captions{}
+}
+
+// Loudness is a loudness normalisation setting: "platform" (each
+// platform's level: YouTube, Instagram, TikTok −14 LUFS), a target level
+// in LUFS from -70 to -5, or "off" (the source's loudness is kept, the
+// default). In JSON it is a string or a number.
+type Loudness string
+
+// Loudness settings besides a level.
+const (
+	LoudnessOff      Loudness = "off"
+	LoudnessPlatform Loudness = "platform"
+)
+
+// UnmarshalJSON takes a string ("platform", "off", "-14") or a number (-14).
+func (l *Loudness) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = Loudness(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("loudness: want \"platform\", \"off\" or a level in LUFS such as -14")
+	}
+	*l = Loudness(n.String())
+	return nil
+}
+
+// Normalize returns the setting in its stored form ("off", "platform", or
+// the level as a plain number), or errcode.InvalidOption. "" stays "".
+func (l Loudness) Normalize() (Loudness, error) {
+	s := strings.ToLower(strings.TrimSpace(string(l)))
+	switch s {
+	case "":
+		return "", nil
+	case "off", "none":
+		return LoudnessOff, nil
+	case "platform":
+		return LoudnessPlatform, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(strings.TrimSuffix(s, "lufs")), " "), 64)
+	if err != nil || math.IsNaN(v) || v < -70 || v > -5 {
+		return "", errcode.New(errcode.InvalidOption, "loudness %q: give a level in LUFS between -70 and -5 (e.g. -14), platform, or off", string(l))
+	}
+	return Loudness(strconv.FormatFloat(v, 'f', -1, 64)), nil
+}
+
+// DefaultTruePeak is the true-peak ceiling of a loudness level, in dBTP.
+const DefaultTruePeak = -1.0
+
+// applyLoudness sets t's loudness fields from a normalised setting.
+func applyLoudness(t *render.Target, l Loudness, truePeak float64) {
+	switch l {
+	case "", LoudnessOff:
+		t.LoudnessOff = true
+	case LoudnessPlatform:
+		t.PlatformLoudness = true
+	default:
+		v, err := strconv.ParseFloat(string(l), 64)
+		if err != nil {
+			t.LoudnessOff = true
+			return
+		}
+		t.Loudness = &preset.Loudness{LUFS: v, TruePeak: truePeak}
+	}
+}
+
+// storedCaptions are the export's captions as accepted.
+type storedCaptions struct {
+	Text     string         `json:"text"`
+	Format   caption.Format `json:"format"`
+	Language string         `json:"language,omitempty"`
+	Cues     int            `json:"cues"`
+}
+
+// checkCaptions validates inline captions with the caption parser: a
+// malformed file is caption_invalid naming the line.
+func checkCaptions(c *Captions) (*storedCaptions, error) {
+	if strings.TrimSpace(c.Text) == "" {
+		return nil, errcode.New(errcode.InvalidOption, "captions.text: give the SRT or WebVTT file's text")
+	}
+	if len(c.Text) > MaxCaptionsBytes {
+		return nil, errcode.New(errcode.CaptionInvalid, "captions.text: %d bytes; at most %d KiB", len(c.Text), MaxCaptionsBytes>>10)
+	}
+	lang := strings.TrimSpace(c.Language)
+	if len(lang) > 35 || strings.ContainsFunc(lang, func(r rune) bool {
+		return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		return nil, errcode.New(errcode.InvalidOption, "captions.language %q: give a BCP 47 tag such as en or pt-BR", c.Language)
+	}
+	data := []byte(c.Text)
+	cues, err := caption.Parse(data)
+	if err != nil {
+		return nil, prefixError(err, "captions")
+	}
+	return &storedCaptions{Text: c.Text, Format: caption.Detect(data), Language: lang, Cues: len(cues)}, nil
+}
+
+// finishing validates the request's captions, loudness and thumbnail time
+// and resolves each target's caption mode and loudness: a target's own,
+// else its user preset's (already in ts), else the export's.
+func finishing(req ExportRequest, out *storedRequest, ts []resolvedTarget, duration float64) error {
+	exportMode := ""
+	if req.Captions != nil {
+		c, err := checkCaptions(req.Captions)
+		if err != nil {
+			return err
+		}
+		out.Captions = c
+		exportMode = strings.ToLower(strings.TrimSpace(req.Captions.Mode))
+		if err := CheckCaptionsMode(exportMode); err != nil {
+			return prefixError(err, "captions.mode")
+		}
+		if exportMode == "" {
+			exportMode = CaptionsAuto
+		}
+	}
+	loud, err := req.Loudness.Normalize()
+	if err != nil {
+		return err
+	}
+	out.TruePeak = DefaultTruePeak
+	if req.TruePeak != nil {
+		if *req.TruePeak < -9 || *req.TruePeak > 0 {
+			return errcode.New(errcode.InvalidOption, "true_peak %g: give a ceiling in dBTP between -9 and 0", *req.TruePeak)
+		}
+		out.TruePeak = *req.TruePeak
+	}
+	for i := range ts {
+		t := &ts[i]
+		mode := strings.ToLower(strings.TrimSpace(t.CaptionsMode))
+		if err := CheckCaptionsMode(mode); err != nil {
+			return prefixError(err, fmt.Sprintf("targets[%d]", i))
+		}
+		switch {
+		case out.Captions == nil:
+			if m := strings.ToLower(strings.TrimSpace(req.Targets[i].CaptionsMode)); m != "" && m != CaptionsNone {
+				return errcode.New(errcode.InvalidOption, "targets[%d].captions_mode: the export has no captions: add captions.text", i)
+			}
+			mode = ""
+		case mode == "":
+			mode = exportMode
+		}
+		if mode == CaptionsNone {
+			mode = ""
+		}
+		t.CaptionsMode = mode
+		l, err := t.Loudness.Normalize()
+		if err != nil {
+			return prefixError(err, fmt.Sprintf("targets[%d]", i))
+		}
+		if l == "" {
+			l = loud
+		}
+		if l == "" {
+			l = LoudnessOff
+		}
+		t.Loudness = l
+	}
+	if req.ThumbnailAt != nil {
+		at := *req.ThumbnailAt
+		if math.IsNaN(at) || at < 0 || (duration > 0 && at >= duration) {
+			return errcode.New(errcode.InvalidOption, "thumbnail_at %g: give a time in seconds from 0 to under the video's %.2f s", at, duration)
+		}
+		out.ThumbnailAt = &at
+	}
+	return nil
 }

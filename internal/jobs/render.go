@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -247,8 +248,15 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 func (s *Service) engineRequest(ctx context.Context, workspaceID string, prj store.Project, req storedRequest,
 	idx []int, targets []render.Target, dir string,
 ) (engine.Request, error) {
-	ereq := engine.Request{Targets: targets, OutDir: dir}
+	ereq := engine.Request{Targets: targets, OutDir: dir, ThumbnailAt: req.ThumbnailAt}
 	var err error
+	if c := req.Captions; c != nil {
+		// The engine reads captions from a file, as the CLI's --captions.
+		ereq.Captions = filepath.Join(dir, "captions."+string(c.Format))
+		if err := os.WriteFile(ereq.Captions, []byte(c.Text), 0o600); err != nil {
+			return ereq, fmt.Errorf("write captions: %w", err)
+		}
+	}
 	if prj.Kind == store.ProjectTimeline && prj.SourceKey == "" {
 		if ereq.Timeline, err = s.localTimeline(ctx, workspaceID, prj.Timeline, dir); err != nil {
 			return ereq, err
@@ -310,7 +318,12 @@ func renderTarget(req storedRequest, i int) (render.Target, error) {
 	if err != nil {
 		return render.Target{}, errcode.New(errcode.InvalidOption, "fit %q: %v", rt.Fit, err)
 	}
-	return render.Target{Preset: p, Quality: level, Fit: fit, FPS: rt.FPS, VideoKbps: rt.VideoKbps}, nil
+	t := render.Target{Preset: p, Quality: level, Fit: fit, FPS: rt.FPS, VideoKbps: rt.VideoKbps, Thumbnail: true}
+	if req.Captions != nil {
+		t.Captions = renderCaptions(p, rt.CaptionsMode)
+	}
+	applyLoudness(&t, rt.Loudness, req.TruePeak)
+	return t, nil
 }
 
 // fileNames returns each target's file name: its preset id and extension,
@@ -386,6 +399,24 @@ func (s *Service) storeRendition(ctx context.Context, run *renderRun, r store.Re
 	if _, err := s.blob.PutFile(ctx, key, res.Path, ""); err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
+	// The thumbnail the render chose (unless one was uploaded for this
+	// rendition) and the caption sidecar, under names fixed by the
+	// request: a retry overwrites the same keys.
+	var thumbKey, capKey string
+	if res.Thumbnail != "" {
+		if thumbKey, err = s.putExtra(ctx, run.exportID, res.Thumbnail, "image/jpeg"); err != nil {
+			return err
+		}
+	}
+	if res.Captions != "" {
+		ct := "application/x-subrip"
+		if strings.EqualFold(filepath.Ext(res.Captions), ".vtt") {
+			ct = "text/vtt"
+		}
+		if capKey, err = s.putExtra(ctx, run.exportID, res.Captions, ct); err != nil {
+			return err
+		}
+	}
 	report, err := json.Marshal(res.Check)
 	if err != nil {
 		return fmt.Errorf("encode check report: %w", err)
@@ -395,6 +426,10 @@ func (s *Service) storeRendition(ctx context.Context, run *renderRun, r store.Re
 	r.Width, r.Height, r.VideoCodec, r.AudioCodec = res.Width, res.Height, res.VideoCodec, res.AudioCodec
 	r.Passthrough, r.CheckReport, r.ErrorCode, r.ErrorMessage = res.Passthrough, report, "", ""
 	r.ExpiresAt = &expires
+	if thumbKey != "" && (r.ThumbnailKey == "" || !isOverride(r.ThumbnailKey)) {
+		r.ThumbnailKey = thumbKey
+	}
+	r.CaptionsKey = capKey
 	run.stored = append(run.stored, r) // before the row: a failure below still removes the file on cancel
 	if r, err = s.saveRendition(ctx, run, r); err != nil {
 		return err
@@ -402,6 +437,24 @@ func (s *Service) storeRendition(ctx context.Context, run *renderRun, r store.Re
 	s.metrics.rendition(metricPreset(res.Preset), string(r.Status))
 	return nil
 }
+
+// putExtra stores a file made with a rendition (thumbnail, captions) next
+// to it and returns its key.
+func (s *Service) putExtra(ctx context.Context, exportID, file, contentType string) (string, error) {
+	key, err := blob.RenditionKey(exportID, filepath.Base(file))
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.blob.PutFile(ctx, key, file, contentType); err != nil {
+		return "", fmt.Errorf("store %s: %w", key, err)
+	}
+	return key, nil
+}
+
+// isOverride reports whether a thumbnail key is an uploaded thumbnail
+// (PUT /api/v1/renditions/{id}/thumbnail: "<name>.thumbnail.jpg"), which a
+// render never replaces.
+func isOverride(key string) bool { return strings.HasSuffix(key, ".thumbnail.jpg") }
 
 // saveRendition writes the rendition's outcome and its event in one
 // transaction, while the export is live: a canceled export gets no
@@ -542,6 +595,17 @@ func (s *Service) discardRun(ctx context.Context, run *renderRun) {
 			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
 			continue
 		}
+		for _, key := range []string{r.ThumbnailKey, r.CaptionsKey} {
+			if key != "" && !isOverride(key) {
+				if err := s.blob.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+					run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "key", key, "error", err)
+				}
+			}
+		}
+		if !isOverride(r.ThumbnailKey) {
+			r.ThumbnailKey = ""
+		}
+		r.CaptionsKey = ""
 		r.Status, r.BlobKey, r.SizeBytes, r.ExpiresAt = store.RenditionCanceled, "", 0, nil
 		r.ErrorCode, r.ErrorMessage = errcode.Canceled, "the export was canceled"
 		if _, err := s.store.UpdateRendition(ctx, r); err != nil {

@@ -42,6 +42,8 @@ type Rendition struct {
 	ErrorCode    errcode.Code    `json:"error_code,omitempty"`
 	ErrorMessage string          `json:"error_message,omitempty"`
 	ThumbnailKey string          `json:"thumbnail_key,omitempty"`
+	// CaptionsKey is the caption sidecar file (SRT or WebVTT); "" for none.
+	CaptionsKey string `json:"captions_key,omitempty"`
 	// ExpiresAt is when the file may be deleted, unless Pinned or Saved.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// Pinned keeps the file while a scheduled publication needs it.
@@ -56,7 +58,7 @@ type Rendition struct {
 
 const renditionColumns = `id, export_id, preset_id, target_index, status, blob_key, size_bytes,
 	duration_seconds, width, height, video_codec, audio_codec, passthrough, check_report, error_code,
-	error_message, thumbnail_key, expires_at, pinned, saved, deleted_at, created_at, updated_at`
+	error_message, thumbnail_key, expires_at, pinned, saved, deleted_at, created_at, updated_at, captions_key`
 
 func scanRendition(sc rowScanner) (Rendition, error) {
 	var r Rendition
@@ -64,7 +66,7 @@ func scanRendition(sc rowScanner) (Rendition, error) {
 		&r.Duration, &r.Width, &r.Height, &r.VideoCodec, &r.AudioCodec, &r.Passthrough,
 		scanJSON(&r.CheckReport), &r.ErrorCode, &r.ErrorMessage, &r.ThumbnailKey,
 		scanNullTime(&r.ExpiresAt), &r.Pinned, &r.Saved, scanNullTime(&r.DeletedAt),
-		scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt))
+		scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt), &r.CaptionsKey)
 	return r, err
 }
 
@@ -82,12 +84,12 @@ func (q *Queries) CreateRendition(ctx context.Context, r Rendition) (Rendition, 
 	r.UpdatedAt = r.CreatedAt
 	res, err := q.exec(ctx, `INSERT INTO renditions (`+renditionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-		$20, $21, $22, $23)
+		$20, $21, $22, $23, $24)
 		ON CONFLICT (export_id, target_index) DO NOTHING`,
 		r.ID, r.ExportID, r.PresetID, r.TargetIndex, r.Status, r.BlobKey, r.SizeBytes, r.Duration,
 		r.Width, r.Height, r.VideoCodec, r.AudioCodec, r.Passthrough, r.CheckReport, r.ErrorCode,
 		r.ErrorMessage, r.ThumbnailKey, r.ExpiresAt, r.Pinned, r.Saved, r.DeletedAt, r.CreatedAt,
-		r.UpdatedAt)
+		r.UpdatedAt, r.CaptionsKey)
 	if err != nil {
 		return Rendition{}, fmt.Errorf("create rendition: %w", err)
 	}
@@ -121,17 +123,17 @@ func (q *Queries) ListRenditions(ctx context.Context, exportID string) ([]Rendit
 }
 
 // UpdateRendition writes the outcome fields of r (status through
-// thumbnail key, and ExpiresAt) and sets UpdatedAt. Pinned, Saved and
+// thumbnail key, CaptionsKey and ExpiresAt) and sets UpdatedAt. Pinned, Saved and
 // DeletedAt have their own methods, so that a render step never undoes a
 // user's save.
 func (q *Queries) UpdateRendition(ctx context.Context, r Rendition) (Rendition, error) {
 	res, err := q.exec(ctx, `UPDATE renditions SET status = $2, blob_key = $3, size_bytes = $4,
 		duration_seconds = $5, width = $6, height = $7, video_codec = $8, audio_codec = $9,
 		passthrough = $10, check_report = $11, error_code = $12, error_message = $13,
-		thumbnail_key = $14, expires_at = $15, updated_at = $16 WHERE id = $1`,
+		thumbnail_key = $14, expires_at = $15, updated_at = $16, captions_key = $17 WHERE id = $1`,
 		r.ID, r.Status, r.BlobKey, r.SizeBytes, r.Duration, r.Width, r.Height, r.VideoCodec,
 		r.AudioCodec, r.Passthrough, r.CheckReport, r.ErrorCode, r.ErrorMessage, r.ThumbnailKey,
-		r.ExpiresAt, now(time.Time{}))
+		r.ExpiresAt, now(time.Time{}), r.CaptionsKey)
 	if err != nil {
 		return Rendition{}, fmt.Errorf("update rendition %s: %w", r.ID, err)
 	}
@@ -158,7 +160,7 @@ func (q *Queries) ListExpiredRenditions(ctx context.Context, at time.Time, limit
 	return rs, nil
 }
 
-// MarkRenditionDeleted records that the rendition's file (and thumbnail)
+// MarkRenditionDeleted records that the rendition's file (and thumbnail and captions)
 // were removed from blob storage at t. Marking twice keeps the first time.
 func (q *Queries) MarkRenditionDeleted(ctx context.Context, id string, t time.Time) error {
 	return q.updateRenditionFlag(ctx, id, "mark rendition deleted",

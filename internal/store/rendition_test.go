@@ -46,6 +46,7 @@ func TestStore_Rendition(t *testing.T) {
 		r0.Status, r0.BlobKey, r0.SizeBytes, r0.Duration = store.RenditionSucceeded, "renders/a.mp4", 1234567, 59.96
 		r0.Width, r0.Height, r0.VideoCodec, r0.AudioCodec = 1080, 1920, "h264", "aac"
 		r0.Passthrough, r0.CheckReport, r0.ThumbnailKey, r0.ExpiresAt = true, report, "thumbs/a.jpg", &expires
+		r0.CaptionsKey = "renditions/a/youtube-1080p.srt"
 		r0.Saved = true // ignored by UpdateRendition
 		up, err := s.UpdateRendition(ctx, r0)
 		if err != nil {
@@ -55,7 +56,7 @@ func TestStore_Rendition(t *testing.T) {
 		if up.Status != store.RenditionSucceeded || up.BlobKey != "renders/a.mp4" || up.SizeBytes != 1234567 ||
 			up.Duration != 59.96 || up.Width != 1080 || up.Height != 1920 || up.VideoCodec != "h264" ||
 			up.AudioCodec != "aac" || !up.Passthrough || !jsonEqual(t, up.CheckReport, report) ||
-			up.ThumbnailKey != "thumbs/a.jpg" || up.ExpiresAt == nil || !up.ExpiresAt.Equal(wantExpires) || up.Saved {
+			up.ThumbnailKey != "thumbs/a.jpg" || up.CaptionsKey != "renditions/a/youtube-1080p.srt" || up.ExpiresAt == nil || !up.ExpiresAt.Equal(wantExpires) || up.Saved {
 			t.Errorf("UpdateRendition = %+v", up)
 		}
 

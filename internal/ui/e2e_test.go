@@ -261,6 +261,11 @@ func TestE2E_browser(t *testing.T) {
 		t.Errorf("export button: %q", v)
 	}
 
+	// Finishing: a thumbnail time and each platform's loudness (none of
+	// these formats has a level, so the render stays the same).
+	eval(`(() => { const f = document.querySelector('#export-modal [name=thumbnail_at]'); f.value = '1';
+		document.querySelector('#export-modal [name=loudness]').value = 'platform'; return ''; })()`)
+
 	// 6. Enter confirms; the progress page follows the render live.
 	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
 	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
@@ -306,6 +311,9 @@ func TestE2E_browser(t *testing.T) {
 	// 7. The success screen links every file and the post; the links
 	// download.
 	shot("success", true)
+	if v := eval(`document.querySelector('details.details').textContent`); !strings.Contains(v, "At 1 s") {
+		t.Errorf("export details lack the thumbnail time: %q", v)
+	}
 	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) {
 		t.Errorf("posts table: %q", v)
 	}

@@ -96,6 +96,11 @@ type exportForm struct {
 	// Destinations as the API's destinations do.
 	Distribution string             `json:"distribution"`
 	Destinations []jobs.Destination `json:"destinations"`
+	// Captions (the picked file's text, read by the page), Loudness and
+	// ThumbnailAt are the Advanced section's finishing settings.
+	Captions    *jobs.Captions `json:"captions"`
+	Loudness    jobs.Loudness  `json:"loudness"`
+	ThumbnailAt *float64       `json:"thumbnail_at"`
 }
 
 func (h *Handler) exportService() (exportService, error) {
@@ -139,6 +144,7 @@ func (h *Handler) createExport(w http.ResponseWriter, r *http.Request) error {
 		ProjectID: f.ProjectID, Targets: f.Targets,
 		Client: strings.TrimSpace(f.Client), Campaign: strings.TrimSpace(f.Campaign),
 		IdempotencyKey: f.IdempotencyKey, Destinations: dests,
+		Captions: f.Captions, Loudness: f.Loudness, ThumbnailAt: f.ThumbnailAt,
 	})
 	if err != nil {
 		return h.destinationError(r.Context(), err, workspaceOf(r), dests)
@@ -154,6 +160,13 @@ type storedRequest struct {
 		Base string `json:"base_preset"`
 	} `json:"targets"`
 	Priority int `json:"priority"`
+	Captions *struct {
+		Format   string `json:"format"`
+		Language string `json:"language"`
+		Cues     int    `json:"cues"`
+	} `json:"captions"`
+	TruePeak    float64  `json:"true_peak"`
+	ThumbnailAt *float64 `json:"thumbnail_at"`
 }
 
 // Stages of the progress view, in order, and the event stages each covers.
@@ -238,6 +251,10 @@ type exportView struct {
 	SharePlatforms []platformJSON
 	// PublishingOff: this server cannot publish (no connect service).
 	PublishingOff bool
+	// Captions and Thumbnail describe the export's finishing settings for
+	// its details ("" when not set).
+	Captions  string
+	Thumbnail string
 }
 
 func (h *Handler) loadExport(r *http.Request, id string) (store.Export, error) {
@@ -310,6 +327,16 @@ func (h *Handler) buildExportView(ctx context.Context, e store.Export, user map[
 	if len(e.Request) > 0 {
 		_ = json.Unmarshal(e.Request, &req)
 	}
+	if c := req.Captions; c != nil {
+		v.Captions = fmt.Sprintf("%s file, %d cues", strings.ToUpper(c.Format), c.Cues)
+		if c.Language != "" {
+			v.Captions += ", language " + c.Language
+		}
+	}
+	v.Thumbnail = "Chosen by Outpost (a sharp, non-black frame)"
+	if req.ThumbnailAt != nil {
+		v.Thumbnail = "At " + strconv.FormatFloat(*req.ThumbnailAt, 'f', -1, 64) + " s"
+	}
 	now := h.now()
 	for _, rd := range rs {
 		st := rd.Status
@@ -381,6 +408,23 @@ func targetSettings(t jobs.TargetRequest) string {
 	}
 	if t.VideoKbps > 0 {
 		parts = append(parts, strconv.Itoa(t.VideoKbps)+" kb/s")
+	}
+	switch t.CaptionsMode {
+	case jobs.CaptionsBurn:
+		parts = append(parts, "captions burned in")
+	case jobs.CaptionsSoft:
+		parts = append(parts, "captions as a track")
+	case jobs.CaptionsSidecar:
+		parts = append(parts, "captions as a file")
+	case jobs.CaptionsAuto:
+		parts = append(parts, "captions as a track (and a file where the platform takes one)")
+	}
+	switch t.Loudness {
+	case "", jobs.LoudnessOff:
+	case jobs.LoudnessPlatform:
+		parts = append(parts, "platform loudness")
+	default:
+		parts = append(parts, string(t.Loudness)+" LUFS")
 	}
 	return strings.Join(parts, " · ")
 }

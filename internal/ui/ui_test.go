@@ -398,6 +398,24 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		t.Errorf("idempotency: %s", r.body)
 	}
 
+	// The Advanced section's captions, loudness and thumbnail time.
+	srt := `1\n00:00:00,000 --> 00:00:01,000\nHello\n\n2\n00:00:01,000 --> 00:00:02,000\nBye\n`
+	r = exp(`{"project_id":"` + p.ID + `","targets":[{"preset":"tiktok","quality":"web"}],"captions":{"text":"1\n00:00:00,000 --> 00:00:01\nx\n"}}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "line 2") {
+		t.Errorf("malformed captions: %d %s", r.status, r.body)
+	}
+	r = exp(`{"project_id":"` + p.ID + `","targets":[{"preset":"tiktok","quality":"web"}],"captions":{"text":"` + srt +
+		`","mode":"burn"},"loudness":"platform","thumbnail_at":1.5}`)
+	want(t, r, http.StatusCreated)
+	var fx struct{ ID, URL string }
+	_ = json.Unmarshal([]byte(r.body), &fx)
+	r = b.get(fx.URL)
+	for _, s := range []string{"captions burned in", "platform loudness", "SRT file, 2 cues", "At 1.5 s"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("export page lacks %q", s)
+		}
+	}
+
 	r = b.get(ex.URL)
 	want(t, r, http.StatusOK)
 	for _, s := range []string{"Processing Audio", "Rendering Video", "Checking", "Storing", "Uploading to Platforms",

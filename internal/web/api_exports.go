@@ -29,6 +29,17 @@ type exportCreateRequest struct {
 	// IntroProjectID and OutroProjectID replace the kit's ("none": none).
 	IntroProjectID string `json:"intro_project_id,omitempty"`
 	OutroProjectID string `json:"outro_project_id,omitempty"`
+	// Captions (inline SRT or WebVTT) go on every target as its
+	// captions_mode says (default auto: soft track, plus a sidecar for
+	// platforms that take caption uploads).
+	Captions *jobs.Captions `json:"captions,omitempty"`
+	// Loudness: "platform", a level in LUFS (-70 to -5) or "off" (default).
+	Loudness jobs.Loudness `json:"loudness,omitempty"`
+	// TruePeak is the ceiling in dBTP with a LUFS level (default -1).
+	TruePeak *float64 `json:"true_peak,omitempty"`
+	// ThumbnailAt takes the thumbnails at this second instead of letting
+	// the render pick a sharp, non-black frame.
+	ThumbnailAt *float64 `json:"thumbnail_at,omitempty"`
 	// Variants make one export per variant (A/B), grouped by group_id; the
 	// response is then an exportGroupJSON.
 	Variants []jobs.Variant `json:"variants,omitempty"`
@@ -95,9 +106,13 @@ type renditionJSON struct {
 	Saved     bool       `json:"saved"`
 	Pinned    bool       `json:"pinned"`
 	Deleted   bool       `json:"deleted"`
-	// ThumbnailURL is a signed link to the thumbnail (an uploaded one:
-	// PUT /api/v1/renditions/{id}/thumbnail); null when there is none.
+	// ThumbnailURL is a signed link to the thumbnail (JPEG: the frame the
+	// render chose, or an uploaded one: PUT
+	// /api/v1/renditions/{id}/thumbnail); null when there is none.
 	ThumbnailURL *string `json:"thumbnail_url,omitempty"`
+	// CaptionsURL is a signed link to the caption sidecar file (SRT or
+	// WebVTT) for platforms that take caption uploads; absent when none.
+	CaptionsURL *string `json:"captions_url,omitempty"`
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *codedErrorJSON `json:"error"`
@@ -181,6 +196,11 @@ func (s *Server) renditionView(ctx context.Context, r store.Rendition, projectNa
 	if r.ThumbnailKey != "" {
 		if link, _, err := s.blob.SignedURL(ctx, r.ThumbnailKey, ttl, strings.TrimSuffix(downloadName(projectName, r), path.Ext(r.BlobKey))+".jpg"); err == nil {
 			v.ThumbnailURL = &link
+		}
+	}
+	if r.CaptionsKey != "" {
+		if link, _, err := s.blob.SignedURL(ctx, r.CaptionsKey, ttl, strings.TrimSuffix(downloadName(projectName, r), path.Ext(r.BlobKey))+path.Ext(r.CaptionsKey)); err == nil {
+			v.CaptionsURL = &link
 		}
 	}
 	return v
@@ -268,6 +288,7 @@ func (s *Server) exportRequest(r *http.Request, req exportCreateRequest, key str
 		ProjectID: req.ProjectID, Targets: req.Targets, Priority: req.Priority, Destinations: req.Destinations,
 		Client: strings.TrimSpace(req.Labels.Client), Campaign: strings.TrimSpace(req.Labels.Campaign),
 		IdempotencyKey: key, BrandKit: req.BrandKit, IntroProjectID: req.IntroProjectID, OutroProjectID: req.OutroProjectID,
+		Captions: req.Captions, Loudness: req.Loudness, TruePeak: req.TruePeak, ThumbnailAt: req.ThumbnailAt,
 	}, p, nil
 }
 

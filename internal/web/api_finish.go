@@ -154,6 +154,12 @@ type estimateRequest struct {
 	BrandKit       string               `json:"brand_kit,omitempty"`
 	IntroProjectID string               `json:"intro_project_id,omitempty"`
 	OutroProjectID string               `json:"outro_project_id,omitempty"`
+	// Captions, Loudness and ThumbnailAt are checked as an export's are, so
+	// one body serves both; a preview burns the captions in (loudness and
+	// thumbnails do not change a preview or an estimate).
+	Captions    *jobs.Captions `json:"captions,omitempty"`
+	Loudness    jobs.Loudness  `json:"loudness,omitempty"`
+	ThumbnailAt *float64       `json:"thumbnail_at,omitempty"`
 }
 
 // estimateJSON is the predicted size of each target's file.
@@ -163,7 +169,8 @@ type estimateJSON struct {
 
 func (r estimateRequest) export() exportCreateRequest {
 	return exportCreateRequest{ProjectID: r.ProjectID, Targets: r.Targets, BrandKit: r.BrandKit,
-		IntroProjectID: r.IntroProjectID, OutroProjectID: r.OutroProjectID}
+		IntroProjectID: r.IntroProjectID, OutroProjectID: r.OutroProjectID,
+		Captions: r.Captions, Loudness: r.Loudness, ThumbnailAt: r.ThumbnailAt}
 }
 
 // estimate predicts file sizes from a short sample encode (a few seconds

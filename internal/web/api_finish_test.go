@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	_ "image/jpeg"
 	"io"
@@ -12,13 +13,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"outpost/internal/caption"
 	"outpost/internal/engine"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/render"
 	"outpost/internal/store"
 )
 
@@ -139,7 +143,41 @@ func TestServer_variantsAndBatch(t *testing.T) {
 	if len(pg.Data) != 2 {
 		t.Errorf("group lists %d exports", len(pg.Data))
 	}
+	// Variants may swap the captions, or drop them.
+	fr := "WEBVTT\n\n00:00.000 --> 00:01.000\nBonjour\n"
+	r = e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"captions": map[string]any{"text": testSRT, "language": "en", "mode": "burn"},
+		"variants": []any{map[string]any{"name": "en"}, map[string]any{"name": "fr", "captions": map[string]any{"text": fr, "language": "fr"}},
+			map[string]any{"name": "plain", "captions": map[string]any{"mode": "none"}}}})
+	want(t, r, http.StatusAccepted)
+	r.json(t, &g)
+	for i, wantLang := range []string{"en", "fr", ""} {
+		ex, err := e.store.GetExport(t.Context(), g.Exports[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Captions *struct{ Language, Format string }
+			Targets  []struct {
+				CaptionsMode string `json:"captions_mode"`
+			}
+		}
+		if err := json.Unmarshal(ex.Request, &st); err != nil {
+			t.Fatal(err)
+		}
+		if lang := ""; st.Captions != nil {
+			lang = st.Captions.Language
+			if lang != wantLang || (lang == "fr") != (st.Captions.Format == "vtt") || st.Targets[0].CaptionsMode != "burn" {
+				t.Errorf("variant %d request %s", i, ex.Request)
+			}
+		} else if wantLang != "" || st.Targets[0].CaptionsMode != "" {
+			t.Errorf("variant %d request %s", i, ex.Request)
+		}
+	}
 	// A bad variant creates nothing.
+	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "captions": map[string]any{"text": "garbage"}}}}),
+		http.StatusUnprocessableEntity, "caption_invalid")
 	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
 		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "brand_kit": "nope"}}}), http.StatusNotFound, "not_found")
 	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
@@ -212,6 +250,10 @@ func TestServer_estimatePreviewTimeline(t *testing.T) {
 	}
 	wantError(t, e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{
 		map[string]any{"preset": "tiktok"}, map[string]any{"preset": "mp4-720p"}}}), http.StatusBadRequest, "invalid_option")
+	// With captions: burned into the preview.
+	r = e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
+		"seconds": 1, "captions": map[string]any{"text": testSRT}})
+	want(t, r, http.StatusCreated)
 
 	r = e.post("/api/v1/projects", map[string]any{"name": "Cut", "timeline": map[string]any{
 		"clips": []any{map[string]any{"project_id": p.ID, "in": 0.5}, map[string]any{"project_id": p.ID, "out": 1}}}})
@@ -267,4 +309,160 @@ func TestServer_putThumbnail(t *testing.T) {
 		t.Errorf("thumbnail %s %dx%d, %v; want a 1280x720 JPEG", format, cfg.Width, cfg.Height, err)
 	}
 	wantError(t, e.form("PUT", path, nil, map[string]string{"thumbnail": writeTemp(t, "x.png", "nope")}), http.StatusBadRequest, "invalid_option")
+}
+
+const testSRT = "1\n00:00:00,000 --> 00:00:01,500\nHello from Outpost\n\n2\n00:00:01,500 --> 00:00:02,000\nBye\n"
+
+// TestServer_exportFinishing: captions (burned, soft track, sidecar),
+// loudness and the thumbnail time through the API and the render worker.
+func TestServer_exportFinishing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	e := newEnvWorkers(t, true)
+	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Width: 320, Height: 240, Audio: true})
+	r := e.upload(e.key, map[string]string{"name": "Finish"}, clip)
+	want(t, r, http.StatusCreated)
+	var p projectJSON
+	r.json(t, &p)
+
+	// Refused before any work.
+	bad := "1\n00:00:00,000 --> 00:00:01,000\nok\n\n2\n00:00:03 --> 00:00:04,000\nno millis\n"
+	r = e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "captions": map[string]any{"text": bad},
+		"targets": []any{map[string]any{"preset": "mp4-720p"}}})
+	wantError(t, r, http.StatusUnprocessableEntity, "caption_invalid")
+	if !strings.Contains(string(r.body), "line 6") {
+		t.Errorf("malformed captions: %s; want the line number", r.body)
+	}
+	for name, body := range map[string]map[string]any{
+		"loudness":      {"loudness": -3},
+		"loudness word": {"loudness": "loud"},
+		"mode":          {"captions": map[string]any{"text": testSRT, "mode": "subtitle"}},
+		"mode alone":    {"targets": []any{map[string]any{"preset": "mp4-720p", "captions_mode": "burn"}}},
+		"thumbnail_at":  {"thumbnail_at": 5},
+	} {
+		body["project_id"] = p.ID
+		if body["targets"] == nil {
+			body["targets"] = []any{map[string]any{"preset": "mp4-720p"}}
+		}
+		if r := e.post("/api/v1/exports", body); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s; want 400", name, r.status, r.body)
+		}
+	}
+
+	d := e.createExport(e.key, map[string]any{
+		"project_id": p.ID, "loudness": -14, "thumbnail_at": 1,
+		"captions": map[string]any{"text": testSRT, "language": "en", "mode": "burn"},
+		"targets": []any{
+			map[string]any{"preset": "mp4-720p", "quality": "web"},
+			map[string]any{"preset": "mp4-720p", "quality": "web", "captions_mode": "soft", "loudness": "off"},
+			map[string]any{"preset": "mp4-720p", "quality": "web", "captions_mode": "sidecar"},
+		},
+	})
+	ex, err := e.store.GetExport(t.Context(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored struct {
+		Captions struct {
+			Text, Format, Language string
+		}
+		ThumbnailAt *float64 `json:"thumbnail_at"`
+		Targets     []struct {
+			CaptionsMode string `json:"captions_mode"`
+			Loudness     string
+		}
+	}
+	if err := json.Unmarshal(ex.Request, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Captions.Text != testSRT || stored.Captions.Format != "srt" || stored.Captions.Language != "en" ||
+		stored.ThumbnailAt == nil || *stored.ThumbnailAt != 1 || len(stored.Targets) != 3 ||
+		stored.Targets[0].CaptionsMode != "burn" || stored.Targets[0].Loudness != "-14" ||
+		stored.Targets[1].CaptionsMode != "soft" || stored.Targets[1].Loudness != "off" || stored.Targets[2].CaptionsMode != "sidecar" {
+		t.Errorf("stored request %s", ex.Request)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	evs, _ := readSSE(t, res.Body, 1000)
+	audio := false
+	for _, ev := range evs {
+		audio = audio || ev.event == "progress" && strings.Contains(ev.data, `"stage":"audio"`)
+	}
+	if !audio {
+		t.Errorf("no audio stage in the progress events: %+v", evs)
+	}
+
+	r = e.get("/api/v1/exports/" + d.ID)
+	want(t, r, http.StatusOK)
+	var got exportDetailJSON
+	r.json(t, &got)
+	if got.Status != store.ExportSucceeded || len(got.Renditions) != 3 {
+		t.Fatalf("export %s", r.body)
+	}
+	rends, err := e.store.ListRenditions(t.Context(), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rd := range rends {
+		v := got.Renditions[i]
+		if rd.ThumbnailKey == "" || v.ThumbnailURL == nil {
+			t.Errorf("rendition %d: no thumbnail (%q)", i, rd.ThumbnailKey)
+			continue
+		}
+		thumb := e.blobBytes(rd.ThumbnailKey)
+		tw, th := render.ThumbnailSize(rd.Width, rd.Height)
+		if cfg, format, err := image.DecodeConfig(bytes.NewReader(thumb)); err != nil || format != "jpeg" || cfg.Width != tw || cfg.Height != th {
+			t.Errorf("rendition %d thumbnail %s %dx%d, %v; want a %dx%d JPEG", i, format, cfg.Width, cfg.Height, err, tw, th)
+		}
+		wantSidecar := i == 2
+		if (rd.CaptionsKey != "") != wantSidecar || (v.CaptionsURL != nil) != wantSidecar {
+			t.Errorf("rendition %d captions key %q url %v; want one: %v", i, rd.CaptionsKey, v.CaptionsURL, wantSidecar)
+		}
+		if rd.CaptionsKey != "" {
+			cues, err := caption.Parse(e.blobBytes(rd.CaptionsKey))
+			if err != nil || len(cues) != 2 || cues[0].Text != "Hello from Outpost" {
+				t.Errorf("sidecar %s: %+v, %v", rd.CaptionsKey, cues, err)
+			}
+		}
+		f := filepath.Join(t.TempDir(), "out.mp4")
+		if err := os.WriteFile(f, e.blobBytes(rd.BlobKey), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "s",
+			"-show_entries", "stream=codec_name", "-of", "csv=p=0", f).Output()
+		if track := strings.TrimSpace(string(out)); err != nil || (track == "mov_text") != (i == 1) {
+			t.Errorf("rendition %d subtitle streams %q, %v; want mov_text only with soft", i, track, err)
+		}
+		if i == 0 {
+			l, err := (&media.Runner{}).MeasureLoudness(ctx, f, rd.Duration, nil)
+			if err != nil || math.Abs(l.Integrated-(-14)) > 1 {
+				t.Errorf("loudness %+v, %v; want -14 ±1 LUFS", l, err)
+			}
+		}
+	}
+}
+
+// blobBytes reads a stored file.
+func (e *env) blobBytes(key string) []byte {
+	e.t.Helper()
+	rc, err := e.blob.Open(e.t.Context(), key)
+	if err != nil {
+		e.t.Fatalf("open %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
 }

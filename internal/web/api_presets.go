@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/jobs"
 	"outpost/internal/preset"
 	"outpost/internal/store"
 )
@@ -24,6 +25,12 @@ type presetSettings struct {
 	// BrandKit is a brand kit id or slug applied to exports of this
 	// preset (an export's own brand_kit wins); checked when exporting.
 	BrandKit string `json:"brand_kit,omitempty"`
+	// CaptionsMode is how exports of this preset carry captions (auto,
+	// burn, soft, sidecar, none), unless a target says otherwise.
+	CaptionsMode string `json:"captions_mode,omitempty"`
+	// Loudness normalises exports of this preset: "platform", a level in
+	// LUFS, or "off".
+	Loudness jobs.Loudness `json:"loudness,omitempty"`
 }
 
 // presetJSON is a built-in or user preset. A user preset shows its base's
@@ -260,6 +267,12 @@ func checkSettings(base preset.Preset, st presetSettings) error {
 		return errcode.New(errcode.InvalidOption, "settings.fps %v: %s needs at least %v", st.FPS, base.ID, base.Rules.MinFPS)
 	case st.VideoKbps < 0 || st.VideoKbps > 0 && (st.VideoKbps < 50 || st.VideoKbps > 500_000):
 		return errcode.New(errcode.InvalidOption, "settings.video_kbps %d: want 50 to 500000, or 0 for the quality level's", st.VideoKbps)
+	}
+	if err := jobs.CheckCaptionsMode(st.CaptionsMode); err != nil {
+		return errcode.New(errcode.InvalidOption, "settings.captions_mode %q: want auto, burn, soft, sidecar or none", st.CaptionsMode)
+	}
+	if _, err := st.Loudness.Normalize(); err != nil {
+		return errcode.New(errcode.InvalidOption, "settings.loudness %q: want platform, off or a level in LUFS between -70 and -5", string(st.Loudness))
 	}
 	return nil
 }

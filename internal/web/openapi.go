@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"outpost/internal/errcode"
+	"outpost/internal/jobs"
 	"outpost/internal/preset"
 	"outpost/internal/store"
 )
@@ -187,6 +188,7 @@ var (
 	durType     = reflect.TypeFor[time.Duration]()
 	rawType     = reflect.TypeFor[json.RawMessage]()
 	formFileTyp = reflect.TypeFor[formFile]()
+	loudnessTyp = reflect.TypeFor[jobs.Loudness]()
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
@@ -199,6 +201,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{} // any JSON
 	case formFileTyp:
 		return map[string]any{"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
+	case loudnessTyp:
+		return map[string]any{"type": []string{"string", "number"},
+			"description": `"platform", "off", or a level in LUFS from -70 to -5 (e.g. -14)`}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -332,6 +332,12 @@
     form.elements.fit.value = 'blur';
     form.elements.fps.value = '0';
     form.elements.video_kbps.value = '';
+    form.elements.captions_file.value = '';
+    form.elements.captions_mode.value = 'auto';
+    form.elements.loudness.value = 'off';
+    form.elements.loudness_custom.value = '';
+    form.elements.loudness_custom.disabled = true;
+    form.elements.thumbnail_at.value = '';
     form.elements.distribution.value = 'download';
     M.selected = o.formats.filter((f) => f.default).map((f) => f.id);
     renderShare(o);
@@ -611,6 +617,24 @@
     syncShare();
   }
 
+  // finishing adds the Advanced section's captions (the file's text, read
+  // here), loudness and thumbnail time to an export request.
+  async function finishing(body) {
+    const file = form.elements.captions_file.files[0];
+    if (file) {
+      if (file.size > 512 * 1024) throw { title: 'Check the captions', message: 'The captions file is larger than 512 KiB.', remedy: 'Pick an SRT or WebVTT file.' };
+      body.captions = { text: await file.text(), mode: val('captions_mode') };
+    }
+    let loud = val('loudness');
+    if (loud === 'custom') {
+      loud = val('loudness_custom');
+      if (loud === '' || +loud < -70 || +loud > -5) throw { title: 'Check the loudness', message: 'Give a level between −70 and −5 LUFS.', remedy: 'For example −16.' };
+    }
+    if (loud && loud !== 'off') body.loudness = loud;
+    const at = val('thumbnail_at');
+    if (at !== '') body.thumbnail_at = +at;
+  }
+
   async function submitExport() {
     if (!M.opts || M.busy) return;
     const errBox = $('.modal-error', modal);
@@ -628,6 +652,7 @@
     if (body.distribution === 'share') {
       try { body.destinations = destinations(); } catch (e) { errorBox(errBox, e); errBox.scrollIntoView({ block: 'nearest' }); return; }
     }
+    try { await finishing(body); } catch (e) { errorBox(errBox, e); errBox.scrollIntoView({ block: 'nearest' }); return; }
     const btn = $('.export-go', modal);
     M.busy = true;
     btn.disabled = true;
@@ -677,6 +702,9 @@
       if (e.target.classList.contains('acct-file')) e.target.dataset.touched = '1';
     });
     form.elements.video_kbps.addEventListener('input', () => renderTargets());
+    form.elements.loudness.addEventListener('change', () => {
+      form.elements.loudness_custom.disabled = val('loudness') !== 'custom';
+    });
     $('.modal-close', modal).addEventListener('click', closeModal);
     $('.modal-cancel', modal).addEventListener('click', closeModal);
     modal.addEventListener('mousedown', (e) => { if (e.target === modal) closeModal(); });
