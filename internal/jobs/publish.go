@@ -209,6 +209,18 @@ func (s *Service) publish(ctx context.Context, job *river.Job[PublishArgs]) erro
 			pj.Post.ThumbnailPath = thumb
 		}
 	}
+	// So do its caption sidecar (YouTube captions.insert), in the
+	// export's caption language.
+	if r.CaptionsKey != "" && pub.Features().Captions && !st.IsDone("captions") {
+		subs, cleanup, err := s.blobFile(ctx, r.CaptionsKey, job)
+		if err != nil {
+			run.log.WarnContext(ctx, "captions left out: their file cannot be read", "captions_key", r.CaptionsKey, "error", err)
+		} else {
+			defer cleanup()
+			pj.Post.CaptionsPath = subs
+			pj.Post.CaptionsLanguage = s.captionsLanguage(ctx, p.ExportID)
+		}
+	}
 
 	for {
 		// A token about to end is renewed first.
@@ -533,4 +545,18 @@ func (s *Service) scheduledOnPlatform(ctx context.Context, run *pubRun, pj *publ
 	wait := max(time.Until(*p.ScheduleAt)+time.Second, minScheduledRecheck)
 	run.log.InfoContext(ctx, "scheduled on the platform", "post_url", p.PostURL, "publish_at", p.ScheduleAt, "again_in", wait)
 	return river.JobSnooze(wait)
+}
+
+// captionsLanguage is the language of the export's captions as requested,
+// "" (the publisher's default) when none was given or it cannot be read.
+func (s *Service) captionsLanguage(ctx context.Context, exportID string) string {
+	e, err := s.store.GetExport(ctx, exportID)
+	if err != nil {
+		return ""
+	}
+	var req storedRequest
+	if json.Unmarshal(e.Request, &req) != nil || req.Captions == nil {
+		return ""
+	}
+	return req.Captions.Language
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -1142,4 +1143,27 @@ func TestPublish_retry(t *testing.T) {
 		t.Errorf("youtube posts %+v, want one live", pe.sb.Posts("youtube"))
 	}
 	wantError(t, pe.post("/api/v1/publications/"+p.ID+"/retry", nil), http.StatusConflict, "conflict")
+}
+
+// TestPublish_captions: an export's caption sidecar goes up with the
+// YouTube post (captions.insert) in the requested language.
+func TestPublish_captions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt := pe.connectAccount("youtube")
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
+		"captions":     map[string]any{"text": "1\n00:00:00,000 --> 00:00:01,000\nHola\n", "language": "es", "mode": "sidecar"},
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "preset": "mp4-720p", "title": "Lanzamiento", "privacy": "public"}}})
+	got := pe.waitPublications(d.ID, 60*time.Second, final)
+	if p := got.Publications[0]; p.State != store.PublicationPublished {
+		t.Fatalf("publication %+v", p)
+	}
+	posts := pe.sb.Posts("youtube")
+	if len(posts) != 1 || !slices.Equal(posts[0].Captions, []string{"es"}) {
+		t.Errorf("youtube posts %+v, want one with Spanish captions", posts)
+	}
 }
