@@ -133,11 +133,14 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 			t.Errorf("rendition %d = %+v", i, r)
 		}
 		keys = append(keys, r.BlobKey)
+		if r.ThumbnailKey != "" {
+			keys = append(keys, r.ThumbnailKey)
+		}
 	}
 	if len(rends) != len(targets) {
 		t.Errorf("%d renditions, want %d", len(rends), len(targets))
 	}
-	// Exactly the renditions' files, and nothing half-written.
+	// Exactly the renditions' files and thumbnails, nothing half-written.
 	var files []string
 	root := filepath.Join(data, "blobs", "renditions")
 	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

@@ -113,6 +113,9 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 			t.Fatalf("export %s renditions = %+v", id, rends)
 		}
 		keys = append(keys, rends[0].BlobKey)
+		if k := rends[0].ThumbnailKey; k != "" {
+			keys = append(keys, k)
+		}
 	}
 
 	// Both workers rendered: River's job table says who attempted each job.
@@ -139,8 +142,8 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 		t.Errorf("render jobs done by %d node(s) %v, want both workers\n%s", len(byNode), byNode, logs())
 	}
 
-	// Each rendition is in the bucket once, and nothing else is under
-	// renditions/.
+	// Each rendition (and its thumbnail) is in the bucket once, and
+	// nothing else is under renditions/.
 	var objects []string
 	root := gw.ObjectPath(bucket, "")
 	_ = filepath.WalkDir(filepath.Join(root, "renditions"), func(p string, d fs.DirEntry, err error) error {
