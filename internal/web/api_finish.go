@@ -31,17 +31,27 @@ func (s *Server) finishService() (finishService, error) {
 
 // createVariants makes one export per variant, grouped.
 func (s *Server) createVariants(w http.ResponseWriter, r *http.Request, req exportCreateRequest) error {
-	jr, p, err := s.exportRequest(r, req, r.Header.Get("Idempotency-Key"))
+	g, err := s.variantGroup(r, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
+	}
+	s.writeJSON(w, r, http.StatusAccepted, g)
+	return nil
+}
+
+// variantGroup creates the exports of req's variants and describes them.
+func (s *Server) variantGroup(r *http.Request, req exportCreateRequest, idempotencyKey string) (exportGroupJSON, error) {
+	jr, p, err := s.exportRequest(r, req, idempotencyKey)
+	if err != nil {
+		return exportGroupJSON{}, err
 	}
 	svc, err := s.finishService()
 	if err != nil {
-		return err
+		return exportGroupJSON{}, err
 	}
 	group, es, err := svc.CreateVariants(r.Context(), workspaceOf(r), jr, req.Variants)
 	if err != nil {
-		return err
+		return exportGroupJSON{}, err
 	}
 	out := exportGroupJSON{GroupID: group, Exports: make([]exportDetailJSON, len(es))}
 	for i, e := range es {
@@ -49,11 +59,10 @@ func (s *Server) createVariants(w http.ResponseWriter, r *http.Request, req expo
 			e.ProjectName = p.Name
 		}
 		if out.Exports[i], err = s.exportDetail(r.Context(), e); err != nil {
-			return err
+			return exportGroupJSON{}, err
 		}
 	}
-	s.writeJSON(w, r, http.StatusAccepted, out)
-	return nil
+	return out, nil
 }
 
 // MaxBatch bounds the exports of one batch request.
@@ -122,26 +131,9 @@ func (s *Server) createExportBatch(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) batchVariants(r *http.Request, item batchItemRequest, res *batchItemJSON) error {
-	jr, p, err := s.exportRequest(r, item.exportCreateRequest, item.IdempotencyKey)
+	g, err := s.variantGroup(r, item.exportCreateRequest, item.IdempotencyKey)
 	if err != nil {
 		return err
-	}
-	svc, err := s.finishService()
-	if err != nil {
-		return err
-	}
-	group, es, err := svc.CreateVariants(r.Context(), workspaceOf(r), jr, item.Variants)
-	if err != nil {
-		return err
-	}
-	g := exportGroupJSON{GroupID: group, Exports: make([]exportDetailJSON, len(es))}
-	for i, e := range es {
-		if e.ProjectName == "" {
-			e.ProjectName = p.Name
-		}
-		if g.Exports[i], err = s.exportDetail(r.Context(), e); err != nil {
-			return err
-		}
 	}
 	res.Status, res.Group = http.StatusAccepted, &g
 	return nil

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -103,7 +104,10 @@ func (s *Server) getPublication(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) cancelPublication(w http.ResponseWriter, r *http.Request) error {
+// actOnPublication applies act to the caller's publication {id} and
+// answers with the publication as act left it.
+func (s *Server) actOnPublication(w http.ResponseWriter, r *http.Request,
+	act func(ctx context.Context, svc publishService, p store.Publication) (store.Publication, error)) error {
 	p, err := s.publicationInWorkspace(r, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -112,27 +116,23 @@ func (s *Server) cancelPublication(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if p, err = svc.CancelPublication(r.Context(), p.WorkspaceID, p.ID); err != nil {
+	if p, err = act(r.Context(), svc, p); err != nil {
 		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, publicationView(p))
 	return nil
 }
 
+func (s *Server) cancelPublication(w http.ResponseWriter, r *http.Request) error {
+	return s.actOnPublication(w, r, func(ctx context.Context, svc publishService, p store.Publication) (store.Publication, error) {
+		return svc.CancelPublication(ctx, p.WorkspaceID, p.ID)
+	})
+}
+
 func (s *Server) retryPublication(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.publicationInWorkspace(r, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	svc, err := s.publishing()
-	if err != nil {
-		return err
-	}
-	if p, err = svc.RetryPublication(r.Context(), p.WorkspaceID, p.ID); err != nil {
-		return err
-	}
-	s.writeJSON(w, r, http.StatusOK, publicationView(p))
-	return nil
+	return s.actOnPublication(w, r, func(ctx context.Context, svc publishService, p store.Publication) (store.Publication, error) {
+		return svc.RetryPublication(ctx, p.WorkspaceID, p.ID)
+	})
 }
 
 func (s *Server) patchPublication(w http.ResponseWriter, r *http.Request) error {
