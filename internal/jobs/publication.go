@@ -703,31 +703,21 @@ func (s *Service) RetryPublication(ctx context.Context, workspaceID, id string) 
 			Message: fmt.Sprintf("the %s account %s is %s", c.Platform, c.AccountName, c.Status),
 			Remedy:  "Reconnect the account: publications that failed because it expired are queued again by themselves."}
 	}
+	if p.ErrorCode == errcode.PlatformRejected {
+		// The platform turned that upload down: nothing of it is live,
+		// and resuming would only find the rejection again.
+		p.RemoteIDs, p.PostURL = nil, ""
+	}
 	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
-		q := s.store.Using(tx)
-		if err := q.LockExport(ctx, p.ExportID); err != nil {
+		requeued, stored, err := s.requeueTx(ctx, tx, p)
+		switch {
+		case err != nil:
 			return err
-		}
-		r, err := q.GetRendition(ctx, p.RenditionID)
-		if err != nil {
-			return err
-		}
-		if r.Status != store.RenditionSucceeded || r.DeletedAt != nil {
+		case !stored:
 			return errcode.New(errcode.Conflict, "the file of publication %s is no longer stored: render the export again, then share it", id)
 		}
-		state := store.PublicationPending
-		if p.ScheduleAt != nil && p.ScheduleAt.After(time.Now()) {
-			state = store.PublicationScheduled
-		}
-		if p.ErrorCode == errcode.PlatformRejected {
-			// The platform turned that upload down: nothing of it is
-			// live, and resuming would only find the rejection again.
-			p.RemoteIDs, p.PostURL = nil, ""
-		}
-		if p, err = s.enqueuePublicationTx(ctx, tx, p, state); err != nil {
-			return err
-		}
-		return q.SyncRenditionPin(ctx, p.RenditionID)
+		p = requeued
+		return nil
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return p, errcode.New(errcode.Conflict, "publication %s changed meanwhile: reload it and try again", id)
@@ -737,6 +727,31 @@ func (s *Service) RetryPublication(ctx context.Context, workspaceID, id string) 
 	}
 	s.events.Notify(p.ExportID)
 	return p, nil
+}
+
+// requeueTx queues failed publication p again (pending, or scheduled when
+// its time is ahead) and pins its file, under the export's lock. stored is
+// false, and nothing is done, when the file is no longer stored.
+func (s *Service) requeueTx(ctx context.Context, tx *sql.Tx, p store.Publication) (_ store.Publication, stored bool, _ error) {
+	q := s.store.Using(tx)
+	if err := q.LockExport(ctx, p.ExportID); err != nil {
+		return p, false, err
+	}
+	r, err := q.GetRendition(ctx, p.RenditionID)
+	if err != nil {
+		return p, false, err
+	}
+	if r.Status != store.RenditionSucceeded || r.DeletedAt != nil {
+		return p, false, nil
+	}
+	state := store.PublicationPending
+	if p.ScheduleAt != nil && p.ScheduleAt.After(time.Now()) {
+		state = store.PublicationScheduled
+	}
+	if p, err = s.enqueuePublicationTx(ctx, tx, p, state); err != nil {
+		return p, true, err
+	}
+	return p, true, q.SyncRenditionPin(ctx, p.RenditionID)
 }
 
 // ResumeConnection queues again the publications that failed because the
@@ -752,23 +767,13 @@ func (s *Service) ResumeConnection(ctx context.Context, connectionID string) (in
 			continue
 		}
 		err := s.store.WithTx(ctx, func(tx *sql.Tx) error {
-			q := s.store.Using(tx)
-			r, err := q.GetRendition(ctx, p.RenditionID)
-			if err != nil {
-				return err
+			// A file that is gone is skipped: share the export again
+			// after a new render.
+			_, stored, err := s.requeueTx(ctx, tx, p)
+			if err == nil && stored {
+				n++
 			}
-			if r.Status != store.RenditionSucceeded || r.DeletedAt != nil {
-				return nil // the file is gone: share the export again after a new render
-			}
-			state := store.PublicationPending
-			if p.ScheduleAt != nil && p.ScheduleAt.After(time.Now()) {
-				state = store.PublicationScheduled
-			}
-			if _, err := s.enqueuePublicationTx(ctx, tx, p, state); err != nil {
-				return err
-			}
-			n++
-			return nil
+			return err
 		})
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			return n, fmt.Errorf("resume publication %s: %w", p.ID, err)
