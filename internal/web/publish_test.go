@@ -1031,9 +1031,16 @@ func TestPublish_nativeSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := pe.jobs.Client().JobGet(t.Context(), sp.JobID)
-	if err != nil {
-		t.Fatal(err)
+	// The publication is marked scheduled just before its job snoozes
+	// until the time: wait for the job to leave running.
+	var j *rivertype.JobRow
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if j, err = pe.jobs.Client().JobGet(t.Context(), sp.JobID); err != nil {
+			t.Fatal(err)
+		}
+		if j.State != rivertype.JobStateRunning || time.Now().After(deadline) {
+			break
+		}
 	}
 	if j.State != rivertype.JobStateScheduled || j.ScheduledAt.Before(at) || j.ScheduledAt.After(at.Add(time.Minute)) {
 		t.Errorf("job %s at %s, want scheduled at %s", j.State, j.ScheduledAt, at)
