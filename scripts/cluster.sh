@@ -48,11 +48,11 @@ pg_bin() {
 	echo "$d"
 }
 
-# as_pg runs a PostgreSQL binary as the postgres OS user when we are root
-# (postgres refuses to run as root).
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+# as_pg is the prefix that runs a PostgreSQL binary as the postgres OS user
+# when we are root (postgres refuses to run as root). setpriv execs, so a
+# background job's $! is the server itself.
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups); fi
 
 versitygw_bin() {
 	command -v versitygw 2>/dev/null && return
@@ -86,10 +86,10 @@ up() {
 	mkdir -p "$dir/pg"
 	if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir/pg"; fi
 	if [ ! -f "$dir/pg/data/PG_VERSION" ]; then
-		as_pg "$pgb/initdb" -D "$dir/pg/data" -U outpost --auth=trust -E UTF8 >"$dir/logs/initdb.log" 2>&1 ||
+		"${as_pg[@]}" "$pgb/initdb" -D "$dir/pg/data" -U outpost --auth=trust -E UTF8 >"$dir/logs/initdb.log" 2>&1 ||
 			die "initdb failed: $dir/logs/initdb.log"
 	fi
-	as_pg "$pgb/postgres" -D "$dir/pg/data" -p "$pg_port" -c listen_addresses=127.0.0.1 \
+	"${as_pg[@]}" "$pgb/postgres" -D "$dir/pg/data" -p "$pg_port" -c listen_addresses=127.0.0.1 \
 		-c unix_socket_directories="$dir/pg" >"$dir/logs/postgres.log" 2>&1 &
 	started postgres $!
 	wait_port "$pg_port" PostgreSQL "$dir/logs/postgres.log"
