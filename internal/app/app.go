@@ -104,13 +104,19 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	if a.out == nil {
 		a.out = io.Discard
 	}
+	// `return nil, err` sets a to nil before this runs: close what was
+	// opened through its own pointer.
+	opened := a
 	defer func() {
 		if err != nil {
-			_ = a.Close()
+			_ = opened.Close()
 			a = nil
 		}
 	}()
 
+	if err := checkKeySource(cfg, opts.HTTP); err != nil {
+		return nil, err
+	}
 	if generated, err := cfg.EnsureSecretKey(); err != nil {
 		return nil, err
 	} else if generated {
@@ -125,6 +131,9 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		return nil, err
 	}
 	if err := a.store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.checkClusterKeys(ctx); err != nil {
 		return nil, err
 	}
 	a.blob, err = blob.Open(ctx, cfg.BlobURL, blob.Options{

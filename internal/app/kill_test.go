@@ -105,10 +105,11 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 
 	var second *exec.Cmd
 	if otherNode {
-		// Another host's worker: its own data dir, the same database and
-		// storage.
+		// Another host's worker: its own data dir, the same database,
+		// storage and secret key (the one serve generated).
 		env2 := append(withoutOutpostEnv(env),
 			"OUTPOST_DATA_DIR="+t.TempDir(),
+			"OUTPOST_SECRET_KEY_FILE="+filepath.Join(data, "secret.key"),
 			"OUTPOST_DATABASE_URL=sqlite:"+filepath.Join(data, "outpost.db"),
 			"OUTPOST_BLOB_URL=file://"+filepath.Join(data, "blobs"),
 			"OUTPOST_LOG_LEVEL=info",

@@ -139,7 +139,8 @@ func TestHTTPError(t *testing.T) {
 	// Every code has a status, so none falls through to 500 by accident,
 	// except those that are server failures.
 	server := []errcode.Code{errcode.Internal, errcode.RenderFailed, errcode.OutputWriteFailed,
-		errcode.CheckFailed, errcode.ConfigInvalid, errcode.MigrationFailed}
+		errcode.CheckFailed, errcode.ConfigInvalid, errcode.MigrationFailed,
+		errcode.SecretKeyMismatch, errcode.SecretKeyRequired}
 	for c := range errcode.Remedies {
 		st := httpError(errcode.New(c, "x")).status
 		if st >= 500 && !slices.Contains(server, c) && statusOf[c] == 0 {
