@@ -1,15 +1,22 @@
 package platforms_test
 
 import (
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/oauth"
 	"outpost/internal/preset"
 	"outpost/internal/publish"
+	"outpost/internal/publish/internal/pubtest"
 	"outpost/internal/publish/platforms"
+	"outpost/internal/sandbox"
 )
 
 // TestAll_complete checks every registered platform describes itself
@@ -188,6 +195,152 @@ func TestDescriptor_ValidatePost(t *testing.T) {
 			e, ok := publish.AsError(err)
 			if !ok || e.Class != publish.Permanent || e.ErrCode() != tt.code || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("ValidatePost = %v, want a permanent %s containing %q", err, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite docs/platforms.md from the descriptors")
+
+const docPath = "../../../docs/platforms.md"
+
+// doc renders docs/platforms.md from the descriptors, so the two never
+// drift.
+func doc() []byte {
+	var b strings.Builder
+	b.WriteString("# Platforms\n\n")
+	b.WriteString("What each publishing platform takes in a destination (`POST /api/v1/exports` `destinations[]`,\n")
+	b.WriteString("`POST /api/v1/exports/{id}/publications`) and how Outpost checks it before anything is sent: the\n")
+	b.WriteString("limits are counted the platform's way. Failures are `post_invalid` or `caption_too_long`. A\n")
+	b.WriteString("platform's `caption` is its one text: the destination's `caption`, else its `description`.\n\n")
+	b.WriteString("Generated from the platform descriptors (`internal/publish/<platform>/descriptor.go`) by\n")
+	b.WriteString("`go test ./internal/publish/platforms -update`.\n")
+	units := map[publish.Count]string{publish.CountChars: "characters", publish.CountBytes: "bytes (UTF-8)",
+		publish.CountUTF16: "UTF-16 code units", publish.CountTags: "characters in all (a comma between tags, quotes around a tag with a space)"}
+	ahead := func(d time.Duration) string {
+		if d%(24*time.Hour) == 0 {
+			return fmt.Sprintf("%d days", d/(24*time.Hour))
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	for _, d := range platforms.All() {
+		fmt.Fprintf(&b, "\n## %s (`%s`)\n\n", d.Name, d.ID)
+		fmt.Fprintf(&b, "| field | label | kind | rules |\n|---|---|---|---|\n")
+		for _, f := range d.Fields {
+			var rules []string
+			if f.Required {
+				rules = append(rules, "required")
+			}
+			if f.Limit > 0 {
+				rules = append(rules, fmt.Sprintf("at most %d %s", f.Limit, units[f.Count]))
+			}
+			if f.Forbid != "" {
+				rules = append(rules, "no `"+strings.Join(strings.Split(f.Forbid, ""), "` `")+"`")
+			}
+			for _, c := range f.Choices {
+				s := fmt.Sprintf("`%s` (%s", c.Value, c.Label)
+				if c.Remote != "" {
+					s += ", also `" + c.Remote + "`"
+				}
+				if c.Value == f.Default {
+					s += ", the default"
+				}
+				rules = append(rules, s+")")
+			}
+			if f.Kind == publish.KindSelect && f.Default == "" && f.Required {
+				rules = append(rules, "no default: the user chooses")
+			}
+			text := strings.Join(rules, "; ")
+			if text != "" && f.Help != "" {
+				text += ". "
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, f.Label, f.Kind, text+f.Help)
+		}
+		b.WriteString("\n")
+		switch f := d.Features; {
+		case !f.NativeSchedule:
+			b.WriteString("- Scheduling: not native; Outpost holds the post and publishes at `schedule_at`.\n")
+		case f.MinScheduleAhead > 0 || f.MaxScheduleAhead > 0:
+			fmt.Fprintf(&b, "- Scheduling: native, %s to %s ahead (outside that, Outpost holds the post).\n", ahead(f.MinScheduleAhead), ahead(f.MaxScheduleAhead))
+		default:
+			b.WriteString("- Scheduling: native, any time ahead.\n")
+		}
+		fmt.Fprintf(&b, "- Presets, best first: `%s`.\n", strings.Join(d.Presets, "`, `"))
+		env := "OUTPOST_" + d.Env
+		fmt.Fprintf(&b, "- Settings: `%s_CLIENT_ID`, `%s_CLIENT_SECRET` (or `_FILE`), `%s_BASE_URL`", env, env, env)
+		if d.OAuth.AppFrom != "" {
+			from, _ := platforms.Lookup(d.OAuth.AppFrom)
+			fmt.Fprintf(&b, "; without them, %s's app", from.Name)
+		}
+		b.WriteString(".\n")
+		pkce := ""
+		if d.OAuth.PKCE {
+			pkce = ", PKCE"
+		}
+		fmt.Fprintf(&b, "- OAuth scopes: `%s`%s.\n", strings.Join(d.OAuth.Scopes, "`, `"), pkce)
+	}
+	return []byte(b.String())
+}
+
+func TestDocs(t *testing.T) {
+	want := doc()
+	if *update {
+		if err := os.WriteFile(docPath, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("docs/platforms.md is out of step with the platform descriptors: run go test ./internal/publish/platforms -update")
+	}
+}
+
+// TestAll_connect connects every registered platform's seeded sandbox
+// account with the descriptor's OAuth facts and looks it up with the
+// client's Accounts, as connecting does.
+func TestAll_connect(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{ // the account each grant posts as
+		"youtube": sandbox.YouTubeChannelID, "facebook": sandbox.FacebookPageID, "instagram": sandbox.InstagramUserID,
+		"linkedin": sandbox.LinkedInPersonURN, "tiktok": sandbox.TikTokOpenID,
+	}
+	e := pubtest.Start(t, sandbox.Options{})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, d := range platforms.All() {
+		t.Run(d.ID, func(t *testing.T) {
+			t.Parallel()
+			dc := sandbox.DefaultClient(d.ID)
+			c, err := oauth.New(d.ID, e.URL, oauth.Credentials{ClientID: dc.ID, ClientSecret: dc.Secret,
+				RedirectURL: "https://outpost.example/oauth/" + d.ID + "/callback"}, noRedirect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := oauth.NewVerifier()
+			resp, err := noRedirect.Get(c.AuthCodeURL("state", v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			loc, err := resp.Location()
+			if err != nil {
+				t.Fatalf("authorize: %s, no redirect", resp.Status)
+			}
+			tok, err := c.Exchange(t.Context(), loc.Query().Get("code"), v)
+			if err != nil {
+				t.Fatalf("exchange: %v", err)
+			}
+			accts, err := d.NewFunc(e.URL, e.HTTP).Accounts(t.Context(), tok.AccessToken)
+			if err != nil {
+				t.Fatalf("Accounts: %v", err)
+			}
+			if len(accts) != 1 || accts[0].ID != want[d.ID] || accts[0].Name == "" {
+				t.Fatalf("Accounts = %+v, want %q (a registered platform needs its seeded sandbox account here)", accts, want[d.ID])
+			}
+			if own := accts[0].AccessToken != ""; own != (d.ID == "facebook") {
+				t.Errorf("own token %v: only a Facebook Page posts with a token of its own", own)
 			}
 		})
 	}
