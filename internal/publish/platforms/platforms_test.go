@@ -1,16 +1,15 @@
 package platforms_test
 
 import (
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/golden"
 	"outpost/internal/oauth"
 	"outpost/internal/preset"
 	"outpost/internal/publish"
@@ -200,8 +199,6 @@ func TestDescriptor_ValidatePost(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite docs/platforms.md from the descriptors")
-
 const docPath = "../../../docs/platforms.md"
 
 // doc renders docs/platforms.md from the descriptors, so the two never
@@ -283,19 +280,8 @@ func doc() []byte {
 }
 
 func TestDocs(t *testing.T) {
-	want := doc()
-	if *update {
-		if err := os.WriteFile(docPath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Error("docs/platforms.md is out of step with the platform descriptors: run go test ./internal/publish/platforms -update")
-	}
+	t.Parallel()
+	golden.Check(t, docPath, doc(), "run go test ./internal/publish/platforms -update")
 }
 
 // TestAll_connect connects every registered platform's seeded sandbox
