@@ -154,7 +154,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		if a.sandbox, err = startSandbox(cfg.SandboxAddr, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
 			return nil, err
 		}
-		cfg.Platforms = sandboxPlatforms(a.sandbox.url)
+		cfg.Platforms = sandbox.PlatformSettings(a.sandbox.url)
 	} else if cfg.Sandbox {
 		logger.Warn("--sandbox runs the emulators in `outpost serve` only; this worker publishes to the platforms configured by OUTPOST_<PLATFORM>_* ")
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"outpost/internal/publish/platforms"
 )
 
 // NewLogger returns a logger writing to w in the configured format and
@@ -87,7 +89,7 @@ func redactURL(raw string) string {
 // the real ones, without secrets.
 func (c *Config) platformsLog() string {
 	var out []string
-	for _, name := range PlatformNames {
+	for _, name := range platforms.IDs() {
 		p, ok := c.Platforms[name]
 		if !ok || !p.Configured() {
 			continue

@@ -33,7 +33,7 @@ import (
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
-	"outpost/internal/publish"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
 )
 
@@ -233,7 +233,7 @@ func New(opts Options) (*Service, error) {
 		nodeTimeout:  opts.NodeTimeout,
 		warning:      opts.ConnectionWarning,
 		retryBase:    opts.PublishRetryBase,
-		quotaPerDay:  map[string]int64{publish.YouTube: int64(opts.YouTubeQuotaPerDay)},
+		quotaPerDay:  map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)},
 	}
 
 	workers := river.NewWorkers()

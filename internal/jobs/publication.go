@@ -18,6 +18,8 @@ import (
 	"outpost/internal/media"
 	"outpost/internal/preset"
 	"outpost/internal/publish"
+	"outpost/internal/publish/facebook"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
 )
 
@@ -182,10 +184,10 @@ func (s *Service) checkDestination(ctx context.Context, workspaceID string, d De
 	p.meta = postMeta{Title: strings.TrimSpace(d.Title), Description: d.Description, Caption: d.Caption,
 		Tags: slices.DeleteFunc(d.Tags, func(t string) bool { return t == "" }), Privacy: strings.TrimSpace(d.Privacy),
 		Format: strings.TrimSpace(d.Format), UTM: d.UTM, Campaign: campaign}
-	if p.meta.Title == "" && conn.Platform == publish.YouTube {
+	if p.meta.Title == "" && conn.Platform == youtube.ID {
 		p.meta.Title = projectName // YouTube requires one
 	}
-	if p.meta.Format == "" && conn.Platform == publish.Facebook && strings.Contains(targets[p.targetIndex].Base, "reel") {
+	if p.meta.Format == "" && conn.Platform == facebook.ID && strings.Contains(targets[p.targetIndex].Base, "reel") {
 		p.meta.Format = "reel"
 	}
 

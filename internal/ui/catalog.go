@@ -361,8 +361,8 @@ func presetIconFor(id string, user map[string]store.Preset) string {
 	return "preset"
 }
 
-// platforms lists the platforms of the built-ins, for the history filter.
-func platforms() []string {
+// presetPlatforms lists the platforms of the built-ins, for the history filter.
+func presetPlatforms() []string {
 	var ps []string
 	for _, p := range preset.Builtins() {
 		if !slices.Contains(ps, p.Platform) {

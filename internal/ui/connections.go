@@ -4,11 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/store"
 )
 
@@ -48,8 +47,9 @@ func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	now := h.now()
 	d := connectionsData{Available: h.connect != nil && h.publish != nil}
-	for _, p := range publish.Platforms {
-		card := platformCard{Platform: p, Label: platformLabel(p), EnvPrefix: "OUTPOST_" + strings.ToUpper(p),
+	for _, pd := range platforms.All() {
+		p := pd.ID
+		card := platformCard{Platform: p, Label: pd.Name, EnvPrefix: "OUTPOST_" + pd.Env,
 			Configured: h.connect != nil && h.connect.Configured(p),
 			ConnectURL: "/connect/" + p + "?return_to=" + url.QueryEscape("/connections")}
 		for _, c := range cs {

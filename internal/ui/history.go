@@ -52,7 +52,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 		ef.Statuses = []store.ExportStatus{st}
 	}
 	if f.Platform != "" {
-		if !slices.Contains(platforms(), f.Platform) {
+		if !slices.Contains(presetPlatforms(), f.Platform) {
 			return errcode.New(errcode.InvalidOption, "unknown platform %q", f.Platform)
 		}
 		ef.PresetIDs = platformPresets(f.Platform, userList)
@@ -79,7 +79,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := historyData{Filter: f, Statuses: store.ExportStatuses, Platforms: platforms()}
+	d := historyData{Filter: f, Statuses: store.ExportStatuses, Platforms: presetPlatforms()}
 	for _, e := range pg.Exports {
 		v, err := h.buildExportView(ctx, e, user)
 		if err != nil {

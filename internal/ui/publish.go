@@ -10,11 +10,12 @@ import (
 
 	"outpost/internal/errcode"
 	"outpost/internal/jobs"
-	"outpost/internal/publish"
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
 	"outpost/internal/publish/linkedin"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/publish/tiktok"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
 )
 
@@ -47,33 +48,25 @@ type fieldLimit struct {
 	Multi bool   `json:"multiline,omitempty"`
 }
 
-// YouTube's text limits (reference/platforms.md §1; the youtube package
-// checks the same numbers in Validate but exports no constants for them).
-const (
-	youtubeMaxTitle       = 100
-	youtubeMaxDescription = 5000
-	youtubeMaxTags        = 500
-)
-
 // platformFields are the post fields of each platform, with the limits its
 // publisher enforces. Facebook, Instagram, LinkedIn and TikTok post one
 // text (publish.Post.Text: the caption).
 var platformFields = map[string][]fieldLimit{
-	publish.YouTube: {
-		{Name: "title", Label: "Title", Limit: youtubeMaxTitle, Count: "chars"},
-		{Name: "description", Label: "Description", Limit: youtubeMaxDescription, Count: "bytes", Multi: true},
-		{Name: "tags", Label: "Tags", Limit: youtubeMaxTags, Count: "tags"},
+	youtube.ID: {
+		{Name: "title", Label: "Title", Limit: youtube.MaxTitle, Count: "chars"},
+		{Name: "description", Label: "Description", Limit: youtube.MaxDescription, Count: "bytes", Multi: true},
+		{Name: "tags", Label: "Tags", Limit: youtube.MaxTags, Count: "tags"},
 		{Name: "privacy", Label: "Privacy"},
 	},
-	publish.Instagram: {{Name: "caption", Label: "Caption", Limit: instagram.MaxCaption, Count: "chars", Multi: true}},
-	publish.LinkedIn:  {{Name: "caption", Label: "Text", Limit: linkedin.MaxCommentary, Count: "chars", Multi: true}},
-	publish.TikTok:    {{Name: "caption", Label: "Caption", Limit: tiktok.MaxTitle, Count: "utf16", Multi: true}},
-	publish.Facebook:  {{Name: "caption", Label: "Text", Limit: facebook.MaxText, Count: "chars", Multi: true}},
+	instagram.ID: {{Name: "caption", Label: "Caption", Limit: instagram.MaxCaption, Count: "chars", Multi: true}},
+	linkedin.ID:  {{Name: "caption", Label: "Text", Limit: linkedin.MaxCommentary, Count: "chars", Multi: true}},
+	tiktok.ID:    {{Name: "caption", Label: "Caption", Limit: tiktok.MaxTitle, Count: "utf16", Multi: true}},
+	facebook.ID:  {{Name: "caption", Label: "Text", Limit: facebook.MaxText, Count: "chars", Multi: true}},
 }
 
 // privacyOptions are the choices of the privacy field, per platform.
 var privacyOptions = map[string][]string{
-	publish.YouTube: {"private", "unlisted", "public"},
+	youtube.ID: {"private", "unlisted", "public"},
 }
 
 // accountJSON is a connected account as the modal lists it.
@@ -108,7 +101,7 @@ func (h *Handler) shareOptions(ctx context.Context, workspaceID string) ([]accou
 		return nil, nil, err
 	}
 	seen := map[string]bool{}
-	for _, p := range publish.Platforms {
+	for _, p := range platforms.IDs() {
 		for _, c := range cs {
 			if c.Platform != p || c.Status != store.ConnectionActive || !h.connect.Configured(p) {
 				continue
@@ -153,7 +146,7 @@ func (h *Handler) imgSources() string {
 	if h.connect == nil {
 		return strings.Join(src, " ")
 	}
-	for _, p := range publish.Platforms {
+	for _, p := range platforms.IDs() {
 		if b := h.connect.BaseURL(p); strings.HasPrefix(b, "http://") && !strings.ContainsAny(b, " ;'\"") {
 			src = append(src, strings.TrimRight(b, "/"))
 		}

@@ -11,7 +11,7 @@ import (
 
 	"outpost/internal/connect"
 	"outpost/internal/errcode"
-	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/store"
 )
 
@@ -93,7 +93,7 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	for i, c := range cs {
 		out.Data[i] = connectionView(c)
 	}
-	for _, p := range publish.Platforms {
+	for _, p := range platforms.IDs() {
 		pj := platformJSON{Platform: p, Status: "not_configured"}
 		if s.connect != nil && s.connect.Configured(p) {
 			pj.Status, pj.ConnectURL = "configured", s.cfg.PublicURL+"/connect/"+p

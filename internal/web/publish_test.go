@@ -99,11 +99,7 @@ func newPubEnvTuned(t *testing.T, sbOpts sandbox.Options, workers bool, tune fun
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	pe.env = newEnvJobs(t, workers, func(e *env, jo *jobs.Options) {
-		platforms := map[string]config.Platform{}
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
-		}
+		platforms := sandbox.PlatformSettings(sts.URL)
 		var err error
 		pe.secretKey, pe.platforms = key, platforms
 		pe.connect, err = connect.New(connect.Options{Store: e.store, Key: key, Platforms: platforms,
