@@ -20,7 +20,7 @@ import (
 
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
-	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
 	"outpost/internal/tests3"
@@ -73,8 +73,8 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 		"OUTPOST_LOG_LEVEL=info",
 		"OUTPOST_NODE_TIMEOUT=4s",
 	)
-	for _, p := range publish.Platforms {
-		c, up := sandbox.DefaultClient(p), "OUTPOST_"+strings.ToUpper(p)
+	for _, d := range platforms.All() {
+		c, up := sandbox.DefaultClient(d.ID), "OUTPOST_"+d.Env
 		common = append(common, up+"_CLIENT_ID="+c.ID, up+"_CLIENT_SECRET="+c.Secret, up+"_BASE_URL="+sbURL)
 	}
 	apiPort := freePort(t)
