@@ -242,73 +242,70 @@ func (x *exporter) eachExport(fn func(store.Export) error) error {
 	}
 }
 
-func (x *exporter) exports() error {
-	a, err := x.array("exports.json")
+// perExport writes one array entry holding, for every export of the
+// workspace (newest first), the items fn returns for it.
+func perExport[T any](x *exporter, name string, fn func(store.Export) ([]T, error)) error {
+	a, err := x.array(name)
 	if err != nil {
 		return err
 	}
-	if err := x.eachExport(func(e store.Export) error { return a.add(e) }); err != nil {
-		return err
+	f := store.ExportFilter{WorkspaceID: x.ws.ID, Limit: 500}
+	for {
+		page, err := x.src.ListExports(x.ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Exports {
+			items, err := fn(e)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if err := a.add(it); err != nil {
+					return err
+				}
+			}
+		}
+		if f.Cursor = page.NextCursor; f.Cursor == "" {
+			return a.close()
+		}
 	}
-	return a.close()
+}
+
+func (x *exporter) exports() error {
+	return perExport(x, "exports.json", func(e store.Export) ([]store.Export, error) { return []store.Export{e}, nil })
 }
 
 func (x *exporter) renditions() error {
-	a, err := x.array("renditions.json")
-	if err != nil {
-		return err
-	}
-	err = x.eachExport(func(e store.Export) error {
+	return perExport(x, "renditions.json", func(e store.Export) ([]Rendition, error) {
 		rs, err := x.src.ListRenditions(x.ctx, e.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, r := range rs {
-			out := Rendition{Rendition: r}
-			if r.DeletedAt == nil && r.Status == store.RenditionSucceeded {
-				if out.DownloadLink, err = x.fileLink(r.BlobKey, ""); err != nil {
-					return err
-				}
-				if out.ThumbnailLink, err = x.fileLink(r.ThumbnailKey, ""); err != nil {
-					return err
-				}
-				if out.CaptionsLink, err = x.fileLink(r.CaptionsKey, ""); err != nil {
-					return err
-				}
+		out := make([]Rendition, len(rs))
+		for i, r := range rs {
+			out[i] = Rendition{Rendition: r}
+			if r.DeletedAt != nil || r.Status != store.RenditionSucceeded {
+				continue // no file to link to
 			}
-			if err := a.add(out); err != nil {
-				return err
+			if out[i].DownloadLink, err = x.fileLink(r.BlobKey, ""); err != nil {
+				return nil, err
+			}
+			if out[i].ThumbnailLink, err = x.fileLink(r.ThumbnailKey, ""); err != nil {
+				return nil, err
+			}
+			if out[i].CaptionsLink, err = x.fileLink(r.CaptionsKey, ""); err != nil {
+				return nil, err
 			}
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return err
-	}
-	return a.close()
 }
 
 func (x *exporter) publications() error {
-	a, err := x.array("publications.json")
-	if err != nil {
-		return err
-	}
-	err = x.eachExport(func(e store.Export) error {
-		ps, err := x.src.ListPublications(x.ctx, e.ID)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if err := a.add(p); err != nil {
-				return err
-			}
-		}
-		return nil
+	return perExport(x, "publications.json", func(e store.Export) ([]store.Publication, error) {
+		return x.src.ListPublications(x.ctx, e.ID)
 	})
-	if err != nil {
-		return err
-	}
-	return a.close()
 }
 
 func (x *exporter) presets() error {
