@@ -653,3 +653,27 @@ func TestStore_DeleteHistoryBefore(t *testing.T) {
 		}
 	})
 }
+
+// TestStore_MigrateTeamsDown rolls 00010 back (roles return to users) and
+// applies it again.
+func TestStore_MigrateTeamsDown(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		ws, _ := s.DefaultWorkspace(ctx)
+		u := newOwner(t, s, ws, "owner@example.com")
+		if err := s.MigrateDownTo(ctx, 9); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		var role string
+		if err := s.DB().QueryRowContext(ctx, `SELECT role FROM users WHERE id = $1`, u.ID).Scan(&role); err != nil || role != "owner" {
+			t.Errorf("users.role after down = %q, %v", role, err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("up again: %v", err)
+		}
+		if got, err := s.GetUser(ctx, u.ID); err != nil || got.Role != store.RoleOwner {
+			t.Errorf("after up again: %+v, %v", got, err)
+		}
+	})
+}
