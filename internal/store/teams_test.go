@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -320,6 +321,37 @@ func TestStore_Invites(t *testing.T) {
 		invalid("revoked", err)
 		if err := s.RevokeInvite(ctx, link.ID, at); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("revoke a used invite = %v, want ErrNotFound", err)
+		}
+
+		// Signing up through an invite: the new user and the accepted
+		// invite in one transaction.
+		signup, signupToken, _ := s.CreateInvite(ctx, store.Invite{WorkspaceID: acme.ID, Email: "erin@example.com",
+			Role: store.RoleAdmin})
+		var erin store.User
+		err = s.WithTx(ctx, func(tx *sql.Tx) error {
+			q := s.Using(tx)
+			inv, err := q.LookupInvite(ctx, signupToken, at)
+			if err != nil {
+				return err
+			}
+			if erin, err = q.CreateUser(ctx, store.User{WorkspaceID: inv.WorkspaceID, Email: inv.Email,
+				PasswordHash: "x", Role: inv.Role}); err != nil {
+				return err
+			}
+			_, err = q.AcceptInvite(ctx, signupToken, erin.ID, at)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("sign up through an invite: %v", err)
+		}
+		if u, _ := s.GetUser(ctx, erin.ID); u.WorkspaceID != acme.ID || u.Role != store.RoleAdmin {
+			t.Errorf("signed-up user = %+v", u)
+		}
+		if got, _ := s.GetInvite(ctx, signup.ID); got.AcceptedBy != erin.ID {
+			t.Errorf("invite after sign-up = %+v", got)
+		}
+		if ws, err := s.ListWorkspaces(ctx); err != nil || len(ws) != 2 || ws[0].Slug != "acme" {
+			t.Errorf("ListWorkspaces = %+v, %v", ws, err)
 		}
 	})
 }
