@@ -194,69 +194,40 @@ func (x *exporter) members() error {
 }
 
 func (x *exporter) projects() error {
-	a, err := x.array("projects.json")
-	if err != nil {
-		return err
+	next := func(cursor string) ([]store.Project, string, error) {
+		page, err := x.src.ListProjects(x.ctx, store.ProjectFilter{WorkspaceID: x.ws.ID, Limit: 500, Cursor: cursor})
+		return page.Projects, page.NextCursor, err
 	}
-	f := store.ProjectFilter{WorkspaceID: x.ws.ID, Limit: 500}
-	for {
-		page, err := x.src.ListProjects(x.ctx, f)
-		if err != nil {
-			return err
+	return writePages(x, "projects.json", next, func(p store.Project) ([]Project, error) {
+		p.SourceURL = redactURL(p.SourceURL)
+		out := Project{Project: p}
+		var err error
+		if out.SourceLink, err = x.fileLink(p.SourceKey, ""); err != nil {
+			return nil, err
 		}
-		for _, p := range page.Projects {
-			p.SourceURL = redactURL(p.SourceURL)
-			out := Project{Project: p}
-			if out.SourceLink, err = x.fileLink(p.SourceKey, ""); err != nil {
-				return err
-			}
-			if out.ThumbnailLink, err = x.fileLink(p.ThumbnailKey, ""); err != nil {
-				return err
-			}
-			if err := a.add(out); err != nil {
-				return err
-			}
+		if out.ThumbnailLink, err = x.fileLink(p.ThumbnailKey, ""); err != nil {
+			return nil, err
 		}
-		if f.Cursor = page.NextCursor; f.Cursor == "" {
-			return a.close()
-		}
-	}
+		return []Project{out}, nil
+	})
 }
 
-// eachExport calls fn with every export of the workspace, newest first.
-func (x *exporter) eachExport(fn func(store.Export) error) error {
-	f := store.ExportFilter{WorkspaceID: x.ws.ID, Limit: 500}
-	for {
-		page, err := x.src.ListExports(x.ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, e := range page.Exports {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		if f.Cursor = page.NextCursor; f.Cursor == "" {
-			return nil
-		}
-	}
-}
-
-// perExport writes one array entry holding, for every export of the
-// workspace (newest first), the items fn returns for it.
-func perExport[T any](x *exporter, name string, fn func(store.Export) ([]T, error)) error {
+// writePages writes one array entry holding the items fn returns for every
+// row of every page next returns (from cursor "" until a page has no next
+// cursor), so a large workspace is read a page at a time.
+func writePages[R, T any](x *exporter, name string, next func(cursor string) ([]R, string, error), fn func(R) ([]T, error)) error {
 	a, err := x.array(name)
 	if err != nil {
 		return err
 	}
-	f := store.ExportFilter{WorkspaceID: x.ws.ID, Limit: 500}
+	cursor := ""
 	for {
-		page, err := x.src.ListExports(x.ctx, f)
+		rows, nextCursor, err := next(cursor)
 		if err != nil {
 			return err
 		}
-		for _, e := range page.Exports {
-			items, err := fn(e)
+		for _, r := range rows {
+			items, err := fn(r)
 			if err != nil {
 				return err
 			}
@@ -266,10 +237,20 @@ func perExport[T any](x *exporter, name string, fn func(store.Export) ([]T, erro
 				}
 			}
 		}
-		if f.Cursor = page.NextCursor; f.Cursor == "" {
+		if cursor = nextCursor; cursor == "" {
 			return a.close()
 		}
 	}
+}
+
+// perExport writes one array entry holding, for every export of the
+// workspace (newest first), the items fn returns for it.
+func perExport[T any](x *exporter, name string, fn func(store.Export) ([]T, error)) error {
+	next := func(cursor string) ([]store.Export, string, error) {
+		page, err := x.src.ListExports(x.ctx, store.ExportFilter{WorkspaceID: x.ws.ID, Limit: 500, Cursor: cursor})
+		return page.Exports, page.NextCursor, err
+	}
+	return writePages(x, name, next, fn)
 }
 
 func (x *exporter) exports() error {
