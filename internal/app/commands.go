@@ -22,6 +22,7 @@ func Commands() []cli.Command {
 		{Name: "serve", Summary: "run the API and the workers in one process (--workers 0: API only)", Run: runServe},
 		{Name: "worker", Summary: "run job workers only (scale-out: several on one PostgreSQL)", Run: runWorker},
 		{Name: "migrate", Summary: "apply the database migrations (Outpost's and River's), then exit", Run: runMigrate},
+		{Name: "keys", Summary: "create, list, revoke and rotate API keys on the configured database", Run: runKeys},
 		{Name: "sandbox", Summary: "serve the platform emulators (YouTube, Facebook, Instagram, LinkedIn, TikTok) on --addr", Run: runSandbox},
 	}
 }

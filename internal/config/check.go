@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/caarlos0/env/v11"
@@ -166,3 +167,50 @@ func parseCount(s string) (int, error) {
 }
 
 func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// checkSMTPURL validates a mail server URL: smtp:// (STARTTLS) or smtps://
+// (implicit TLS), with a host.
+func checkSMTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "smtp" && u.Scheme != "smtps" {
+		return fmt.Errorf("%s: want smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465", redactURL(raw))
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%s: no host", redactURL(raw))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%s: bad port %q", redactURL(raw), p)
+		}
+	}
+	return nil
+}
+
+// parseRetention parses a retention period: "keep" (or "") for for ever, a
+// number of days ("90d"), or a Go duration ("2160h") of at least an hour.
+func parseRetention(s string) (time.Duration, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || s == "keep" {
+		return 0, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 || n > 36500 {
+			return 0, fmt.Errorf("want keep, days such as 90d, or a duration such as 2160h")
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("want keep, days such as 90d, or a duration such as 2160h")
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("want at least 1h (or keep)")
+	}
+	return d, nil
+}

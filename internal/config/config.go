@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,20 @@ type Config struct {
 	// with Retry-After. 0 turns the limit off.
 	APIRateLimit float64
 	APIRateBurst int
+	// APIKeyGuessLimit is how many bad API keys a minute one client
+	// address may send before it gets 429 rate_limited with Retry-After;
+	// 0 turns the limit off.
+	APIKeyGuessLimit int
+	// SMTPURL is the mail server notifications are sent through:
+	// smtp://user:pass@host:587 (STARTTLS required) or
+	// smtps://user:pass@host:465 (implicit TLS). "" sends no email.
+	SMTPURL string
+	// SMTPFrom is the From address of notifications ("Outpost
+	// <outpost@example.com>"); required with SMTPURL.
+	SMTPFrom string
+	// HistoryRetention is how long history rows (finished exports whose
+	// files are gone) are kept; 0 keeps them for ever.
+	HistoryRetention time.Duration
 
 	// secretKeySource says where SecretKey came from, for LogValue.
 	secretKeySource string
@@ -132,6 +147,10 @@ type spec struct {
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 	APIRateLimit      float64       `env:"API_RATE_LIMIT" envDefault:"20"`
 	APIRateBurst      int           `env:"API_RATE_BURST" envDefault:"100"`
+	APIKeyGuessLimit  int           `env:"API_KEY_GUESS_LIMIT" envDefault:"20"`
+	SMTPURL           string        `env:"SMTP_URL"`
+	SMTPFrom          string        `env:"SMTP_FROM"`
+	HistoryRetention  string        `env:"HISTORY_RETENTION" envDefault:"keep"`
 	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL
 	// by platform id, read by parsePlatforms.
 	Platforms map[string]platformSpec `env:"-"`
@@ -139,7 +158,7 @@ type spec struct {
 
 // fileVars are the variables that may instead be read from the file named
 // by NAME_FILE (Docker and Kubernetes secrets).
-var fileVars = append([]string{"SECRET_KEY", "TOKEN_KEYS", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
+var fileVars = append([]string{"SECRET_KEY", "TOKEN_KEYS", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD", "SMTP_URL"}, platformFileVars()...)
 
 // Load builds the configuration from environ (os.Environ's form) and the
 // flags in args. When fs is non-nil, Load adds its flags to fs (showing the
@@ -211,6 +230,8 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.SandboxAddr, "sandbox-addr", sp.SandboxAddr, "where --sandbox serves the emulators, host:port ($OUTPOST_SANDBOX_ADDR)")
 	fs.Float64Var(&sp.APIRateLimit, "api-rate-limit", sp.APIRateLimit, "API requests a second per API key, on average; 0 for no limit ($OUTPOST_API_RATE_LIMIT)")
 	fs.IntVar(&sp.APIRateBurst, "api-rate-burst", sp.APIRateBurst, "API requests per API key at once ($OUTPOST_API_RATE_BURST)")
+	fs.IntVar(&sp.APIKeyGuessLimit, "api-key-guess-limit", sp.APIKeyGuessLimit, "bad API keys a minute per client address before 429; 0 for no limit ($OUTPOST_API_KEY_GUESS_LIMIT)")
+	fs.StringVar(&sp.HistoryRetention, "history-retention", sp.HistoryRetention, "how long finished exports stay in the history once their files are gone, e.g. 90d; keep: for ever ($OUTPOST_HISTORY_RETENTION)")
 }
 
 // resolve derives the defaults that depend on other settings and validates.
@@ -245,6 +266,9 @@ func (sp spec) resolve() (*Config, error) {
 		AdminPassword:      sp.AdminPassword,
 		APIRateLimit:       sp.APIRateLimit,
 		APIRateBurst:       sp.APIRateBurst,
+		APIKeyGuessLimit:   sp.APIKeyGuessLimit,
+		SMTPURL:            strings.TrimSpace(sp.SMTPURL),
+		SMTPFrom:           strings.TrimSpace(sp.SMTPFrom),
 	}
 
 	if err := checkListen(c.Listen); err != nil {
@@ -304,6 +328,28 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if c.APIRateLimit > 0 && c.APIRateBurst < 1 {
 		bad("API_RATE_BURST", "api-rate-burst", "%d: want 1 or more", c.APIRateBurst)
+	}
+
+	if c.APIKeyGuessLimit < 0 {
+		bad("API_KEY_GUESS_LIMIT", "api-key-guess-limit", "%d: want 0 (no limit) or more", c.APIKeyGuessLimit)
+	}
+	if c.SMTPURL != "" {
+		if err := checkSMTPURL(c.SMTPURL); err != nil {
+			bad("SMTP_URL", "", "%v", err)
+		}
+		if c.SMTPFrom == "" {
+			bad("SMTP_FROM", "", "required with OUTPOST_SMTP_URL: the notifications' From address, e.g. Outpost <outpost@example.com>")
+		}
+	}
+	if c.SMTPFrom != "" {
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			bad("SMTP_FROM", "", "%q: %v", c.SMTPFrom, err)
+		}
+	}
+	if d, err := parseRetention(sp.HistoryRetention); err != nil {
+		bad("HISTORY_RETENTION", "history-retention", "%q: %v", sp.HistoryRetention, err)
+	} else {
+		c.HistoryRetention = d
 	}
 
 	if c.RenderConcurrency < 1 || c.RenderConcurrency > 256 {

@@ -42,6 +42,10 @@ func TestLoad_defaults(t *testing.T) {
 	if !configsEqual(*c, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *c, want)
 	}
+	if c.APIKeyGuessLimit != 20 || c.HistoryRetention != 0 || c.SMTPURL != "" {
+		t.Errorf("APIKeyGuessLimit = %d, HistoryRetention = %v, SMTPURL = %q; want 20, keep, none",
+			c.APIKeyGuessLimit, c.HistoryRetention, c.SMTPURL)
+	}
 }
 
 func configsEqual(a, b Config) bool {
@@ -222,6 +226,36 @@ func TestLoad(t *testing.T) {
 		{name: "empty ffmpeg", env: []string{"OUTPOST_FFMPEG= "}, wantErr: []string{"OUTPOST_FFMPEG (--ffmpeg): empty"}},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: []string{"flag provided but not defined"}},
 		{
+			name: "teams settings",
+			env: []string{"OUTPOST_SMTP_URL=smtps://mailer:p%40ss@mail.example.com:465", "OUTPOST_SMTP_FROM=Outpost <outpost@example.com>",
+				"OUTPOST_API_KEY_GUESS_LIMIT=50", "OUTPOST_HISTORY_RETENTION=90d"},
+			check: func(t *testing.T, c *Config) {
+				if c.SMTPURL != "smtps://mailer:p%40ss@mail.example.com:465" || c.SMTPFrom != "Outpost <outpost@example.com>" ||
+					c.APIKeyGuessLimit != 50 || c.HistoryRetention != 90*24*time.Hour {
+					t.Errorf("got %+v", *c)
+				}
+			},
+		},
+		{
+			name: "history retention as a duration, by flag",
+			args: []string{"--history-retention", "36h", "--api-key-guess-limit", "0"},
+			check: func(t *testing.T, c *Config) {
+				if c.HistoryRetention != 36*time.Hour || c.APIKeyGuessLimit != 0 {
+					t.Errorf("HistoryRetention = %v, APIKeyGuessLimit = %d", c.HistoryRetention, c.APIKeyGuessLimit)
+				}
+			},
+		},
+		{name: "smtp scheme", env: []string{"OUTPOST_SMTP_URL=http://mail.example.com", "OUTPOST_SMTP_FROM=a@example.com"},
+			wantErr: []string{"OUTPOST_SMTP_URL", "want smtp://"}},
+		{name: "smtp without host", env: []string{"OUTPOST_SMTP_URL=smtp://", "OUTPOST_SMTP_FROM=a@example.com"}, wantErr: []string{"no host"}},
+		{name: "smtp password not echoed", env: []string{"OUTPOST_SMTP_URL=ftp://u:hunter22@mail.example.com", "OUTPOST_SMTP_FROM=a@example.com"},
+			wantErr: []string{"u:xxxxx@mail.example.com"}},
+		{name: "smtp without from", env: []string{"OUTPOST_SMTP_URL=smtp://mail.example.com:587"}, wantErr: []string{"OUTPOST_SMTP_FROM", "required"}},
+		{name: "bad from", env: []string{"OUTPOST_SMTP_URL=smtp://mail.example.com", "OUTPOST_SMTP_FROM=outpost"}, wantErr: []string{"OUTPOST_SMTP_FROM", `"outpost"`}},
+		{name: "negative guess limit", env: []string{"OUTPOST_API_KEY_GUESS_LIMIT=-1"}, wantErr: []string{"OUTPOST_API_KEY_GUESS_LIMIT (--api-key-guess-limit)"}},
+		{name: "bad history retention", env: []string{"OUTPOST_HISTORY_RETENTION=forever"}, wantErr: []string{"OUTPOST_HISTORY_RETENTION (--history-retention)", "keep, days"}},
+		{name: "tiny history retention", env: []string{"OUTPOST_HISTORY_RETENTION=5m"}, wantErr: []string{"at least 1h"}},
+		{
 			name:    "every problem at once",
 			env:     []string{"OUTPOST_LISTEN=x", "OUTPOST_LOG_FORMAT=xml", "OUTPOST_RETENTION=0s"},
 			wantErr: []string{"OUTPOST_LISTEN", "OUTPOST_LOG_FORMAT", "OUTPOST_RETENTION"},
@@ -335,9 +369,24 @@ func TestConfig_ForWorker(t *testing.T) {
 			t.Errorf("worker's line shows %s, a setting it does not use: %s", k, worker)
 		}
 	}
-	for _, k := range []string{"config.database_url=", "config.blob_url=", "config.render_concurrency=", "config.secret_key="} {
+	for _, k := range []string{"config.database_url=", "config.blob_url=", "config.render_concurrency=", "config.secret_key=",
+		"config.smtp=\"not configured\"", "config.history_retention=keep"} {
 		if !strings.Contains(worker, k) {
 			t.Errorf("worker's line lacks %s: %s", k, worker)
 		}
+	}
+}
+
+func TestConfig_LogValueHidesSMTPPassword(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]string{"OUTPOST_DATA_DIR=" + t.TempDir(), "OUTPOST_SMTP_URL=smtp://mailer:hunter22@mail.example.com:587",
+		"OUTPOST_SMTP_FROM=outpost@example.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("start", "config", cfg)
+	if strings.Contains(b.String(), "hunter22") || !strings.Contains(b.String(), "mailer:xxxxx@mail.example.com:587 from outpost@example.com") {
+		t.Errorf("log line: %s", b.String())
 	}
 }

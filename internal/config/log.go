@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"outpost/internal/publish/platforms"
 )
@@ -52,6 +53,8 @@ func (c *Config) logAttrs(http bool) []slog.Attr {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 		slog.String("platforms", c.platformsLog()),
+		slog.String("smtp", c.smtpLog()),
+		slog.String("history_retention", retentionLog(c.HistoryRetention)),
 	}
 	if http {
 		attrs = append(attrs,
@@ -61,6 +64,7 @@ func (c *Config) logAttrs(http bool) []slog.Attr {
 			slog.Int64("max_upload_bytes", c.MaxUploadBytes),
 			slog.Bool("sandbox", c.Sandbox),
 			slog.String("admin_email", c.AdminEmail),
+			slog.Int("api_key_guess_limit", c.APIKeyGuessLimit),
 		)
 	}
 	return attrs
@@ -103,4 +107,19 @@ func (c *Config) platformsLog() string {
 		return "none"
 	}
 	return strings.Join(out, ",")
+}
+
+// smtpLog shows the mail server without its password.
+func (c *Config) smtpLog() string {
+	if c.SMTPURL == "" {
+		return "not configured"
+	}
+	return redactURL(c.SMTPURL) + " from " + c.SMTPFrom
+}
+
+func retentionLog(d time.Duration) string {
+	if d == 0 {
+		return "keep"
+	}
+	return d.String()
 }

@@ -69,6 +69,18 @@ const (
 	URLNotAllowed        Code = "url_not_allowed"
 	SourceFetchFailed    Code = "source_fetch_failed"
 	RateLimited          Code = "rate_limited"
+	// Forbidden: the member's role or the API key's scopes do not allow
+	// the action.
+	Forbidden Code = "forbidden"
+	// InviteInvalid: an invite link that is unknown, expired, used,
+	// revoked, or meant for another email address.
+	InviteInvalid Code = "invite_invalid"
+	// PlanLimit: the workspace's plan does not allow the request (the
+	// message names the limit).
+	PlanLimit Code = "plan_limit"
+	// EmailNotConfigured: the server has no SMTP settings, so it sends no
+	// email.
+	EmailNotConfigured Code = "email_not_configured"
 )
 
 // Codes of publishing to a platform.
@@ -135,6 +147,10 @@ var Remedies = map[Code]string{
 	URLNotAllowed:        "Use a public http(s) URL: private, loopback and link-local addresses are refused.",
 	SourceFetchFailed:    "The source URL could not be downloaded: check that it is public and returns the file, then retry.",
 	RateLimited:          "Too many requests: wait for the time in Retry-After, then retry.",
+	Forbidden:            "Your role or the API key's scopes do not allow this (the message says what it needs): ask a workspace owner or admin for that role, or use a key with that scope.",
+	InviteInvalid:        "The invite link is unknown, expired, already used, revoked or meant for another email address: ask a workspace admin for a new invite.",
+	PlanLimit:            "The workspace's plan does not allow this (the message names the limit): stay within it, or ask the instance admin to raise the workspace's limits.",
+	EmailNotConfigured:   "This server sends no email: set OUTPOST_SMTP_URL and OUTPOST_SMTP_FROM and restart it, or share the link yourself.",
 
 	ConnectionExpired:     "The platform no longer accepts this connection's token (expired or revoked): reconnect the account; waiting publications resume once it is connected again.",
 	PlatformRejected:      "The platform refused the post for the reason in the message (media, policy or account): fix that and publish again; other destinations are unaffected.",

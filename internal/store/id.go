@@ -23,6 +23,8 @@ const (
 	PrefixEvent       = "evt"
 	PrefixBrandKit    = "bkt"
 	PrefixGroup       = "grp"
+	PrefixInvite      = "inv"
+	PrefixAudit       = "aud"
 )
 
 // idEncoding is lowercase base32 without padding: URL-safe and

@@ -307,3 +307,13 @@ func keysetCondition(p *params, table, cur string) (string, error) {
 	return " AND (" + table + "created_at < " + at + " OR (" + table + "created_at = " + at +
 		" AND " + table + "id < " + id + "))", nil
 }
+
+// trimPage cuts rows fetched with LIMIT limit+1 to one page and returns the
+// cursor of the next page ("" on the last), keyed by created_at and id.
+func trimPage[T any](rows []T, limit int, key func(T) (time.Time, string)) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, encodeCursor(key(rows[limit-1]))
+}

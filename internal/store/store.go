@@ -183,8 +183,12 @@ func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
 
 // WithTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise (also on panic). Use Using(tx) for store methods inside fn.
-func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return runTx(ctx, s.db, fn)
+}
+
+func runTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -206,6 +210,19 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) (err erro
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// atomic runs fn with Queries in one transaction: a new one when q is bound
+// to the pool, the caller's when q is already bound to a transaction (its
+// commit then decides). For methods that write several rows.
+func (q *Queries) atomic(ctx context.Context, fn func(q *Queries) error) error {
+	db, ok := q.db.(*sql.DB)
+	if !ok {
+		return fn(q)
+	}
+	return runTx(ctx, db, func(tx *sql.Tx) error {
+		return fn(&Queries{db: tx, engine: q.engine})
+	})
 }
 
 // Using returns the store's methods bound to q, usually a *sql.Tx from

@@ -76,3 +76,17 @@ func (q *Queries) DefaultWorkspace(ctx context.Context) (Workspace, error) {
 	}
 	return q.GetWorkspaceBySlug(ctx, DefaultWorkspaceSlug)
 }
+
+// ListWorkspaces returns every workspace of the instance by name, for
+// instance admins (plans).
+func (q *Queries) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
+	rows, err := q.query(ctx, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY name, slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	ws, err := collect(rows, scanWorkspace)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	return ws, nil
+}

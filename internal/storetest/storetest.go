@@ -1,0 +1,65 @@
+// Package storetest opens migrated stores on both engines for the tests of
+// packages built on the store: a SQLite file in the test's temporary
+// folder, or a fresh database on the test binary's PostgreSQL server.
+//
+//	var pg testpg.Server
+//
+//	func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+//
+//	func TestX(t *testing.T) {
+//		storetest.ForEachEngine(t, &pg, func(t *testing.T, s *store.Store) { … })
+//	}
+package storetest
+
+import (
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"outpost/internal/store"
+	"outpost/internal/testpg"
+)
+
+// Engines are the engines every store-backed test runs on.
+var Engines = []store.Engine{store.SQLite, store.Postgres}
+
+// URL returns the URL of a fresh, empty database of the engine.
+func URL(t testing.TB, engine store.Engine, pg *testpg.Server) string {
+	t.Helper()
+	if engine == store.Postgres {
+		return pg.NewDatabase(t)
+	}
+	return "sqlite:" + filepath.Join(t.TempDir(), "outpost.db")
+}
+
+// Open returns a fresh, migrated store of the engine, closed when the test
+// ends. It logs warnings and errors to the test's output.
+func Open(t testing.TB, engine store.Engine, pg *testpg.Server) *store.Store {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := store.Open(t.Context(), URL(t, engine, pg), logger)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+// ForEachEngine runs fn as a parallel subtest per engine, each with a
+// fresh, migrated store.
+func ForEachEngine(t *testing.T, pg *testpg.Server, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	for _, engine := range Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			fn(t, Open(t, engine, pg))
+		})
+	}
+}
