@@ -62,7 +62,7 @@ func TestService_rescue(t *testing.T) {
 		if err := e.store.TouchNode(ctx, store.Node{ID: "dead-node", HeartbeatAt: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := e.svc.RescueDeadNodes(ctx); err != nil || n != 1 {
+		if n, err := e.runner.RescueDeadNodes(ctx); err != nil || n != 1 {
 			t.Fatalf("RescueDeadNodes = %d, %v", n, err)
 		}
 		j := waitJob(t, dead, first, rivertype.JobStateAvailable)
@@ -72,7 +72,7 @@ func TestService_rescue(t *testing.T) {
 		if nodes, err := e.store.ListNodes(ctx); err != nil || len(nodes) != 0 {
 			t.Errorf("nodes after the rescue = %+v, %v", nodes, err)
 		}
-		if n, err := e.svc.RescueDeadNodes(ctx); err != nil || n != 0 {
+		if n, err := e.runner.RescueDeadNodes(ctx); err != nil || n != 0 {
 			t.Errorf("second RescueDeadNodes = %d, %v", n, err)
 		}
 		if _, err := dead.JobCancel(ctx, first); err != nil {
@@ -81,10 +81,10 @@ func TestService_rescue(t *testing.T) {
 
 		// The same node, restarted, retries what its predecessor ran.
 		second := running()
-		if n, err := e.svc.RescueOwnOrphans(ctx, "other-node", time.Now()); err != nil || n != 0 {
+		if n, err := e.runner.RescueOwnOrphans(ctx, "other-node", time.Now()); err != nil || n != 0 {
 			t.Errorf("RescueOwnOrphans of another id = %d, %v", n, err)
 		}
-		if n, err := e.svc.RescueOwnOrphans(ctx, "dead-node", time.Now()); err != nil || n != 1 {
+		if n, err := e.runner.RescueOwnOrphans(ctx, "dead-node", time.Now()); err != nil || n != 1 {
 			t.Fatalf("RescueOwnOrphans = %d, %v", n, err)
 		}
 		waitJob(t, dead, second, rivertype.JobStateAvailable)

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,13 +12,13 @@ import (
 )
 
 // Role is what a user may do in their workspace.
-type Role string
+type Role = outpost.Role
 
 // Roles.
 const (
-	RoleOwner  Role = "owner"
-	RoleAdmin  Role = "admin"
-	RoleMember Role = "member"
+	RoleOwner  = outpost.RoleOwner
+	RoleAdmin  = outpost.RoleAdmin
+	RoleMember = outpost.RoleMember
 )
 
 // User is a person who signs in to the web UI.

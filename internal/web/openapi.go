@@ -11,9 +11,8 @@ import (
 	"unicode"
 
 	"outpost/internal/errcode"
-	"outpost/internal/jobs"
+	"outpost/internal/outpost"
 	"outpost/internal/preset"
-	"outpost/internal/store"
 )
 
 // openAPI builds the OpenAPI 3.1 document from the route table: paths from
@@ -153,13 +152,13 @@ func operationID(rt route) string {
 
 // enums are the values of the string types that have a fixed set.
 var enums = map[reflect.Type]func() []string{
-	reflect.TypeFor[store.ExportStatus]():    func() []string { return strs(store.ExportStatuses) },
-	reflect.TypeFor[store.RenditionStatus](): func() []string { return []string{"pending", "running", "succeeded", "failed", "canceled"} },
-	reflect.TypeFor[store.ProjectStatus]():   func() []string { return []string{"pending", "probing", "ready", "failed"} },
-	reflect.TypeFor[store.ProjectKind]():     func() []string { return []string{"upload", "url", "timeline"} },
-	reflect.TypeFor[preset.Level]():          func() []string { return strs(preset.Levels) },
-	reflect.TypeFor[preset.Fit]():            func() []string { return []string{"blur", "pad", "crop"} },
-	reflect.TypeFor[errcode.Code]():          func() []string { return strs(slices.Collect(maps.Keys(errcode.Remedies))) },
+	reflect.TypeFor[outpost.ExportStatus]():    func() []string { return strs(outpost.ExportStatuses) },
+	reflect.TypeFor[outpost.RenditionStatus](): func() []string { return strs(outpost.RenditionStatuses) },
+	reflect.TypeFor[outpost.ProjectStatus]():   func() []string { return strs(outpost.ProjectStatuses) },
+	reflect.TypeFor[outpost.ProjectKind]():     func() []string { return strs(outpost.ProjectKinds) },
+	reflect.TypeFor[preset.Level]():            func() []string { return strs(preset.Levels) },
+	reflect.TypeFor[preset.Fit]():              func() []string { return []string{"blur", "pad", "crop"} },
+	reflect.TypeFor[errcode.Code]():            func() []string { return strs(slices.Collect(maps.Keys(errcode.Remedies))) },
 }
 
 func strs[S ~string](in []S) []string {
@@ -188,7 +187,7 @@ var (
 	durType     = reflect.TypeFor[time.Duration]()
 	rawType     = reflect.TypeFor[json.RawMessage]()
 	formFileTyp = reflect.TypeFor[formFile]()
-	loudnessTyp = reflect.TypeFor[jobs.Loudness]()
+	loudnessTyp = reflect.TypeFor[outpost.Loudness]()
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {

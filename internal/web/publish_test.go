@@ -27,6 +27,7 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/oauth"
+	"outpost/internal/outpost"
 	"outpost/internal/publish"
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
@@ -34,6 +35,7 @@ import (
 	"outpost/internal/publish/tiktok"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
+	"outpost/internal/service"
 	"outpost/internal/store"
 )
 
@@ -115,9 +117,8 @@ func newPubEnvTuned(t *testing.T, sbOpts sandbox.Options, workers bool, tune fun
 		if tune != nil {
 			tune(jo)
 		}
-	}, func(e *env, d *Deps) {
-		d.Connect = pe.connect
-		e.configure = func(s *Server) { s.webhookLoopback = true }
+	}, func(e *env, d *Deps, so *service.Options) {
+		so.Connect, so.WebhookAllowLoopback = pe.connect, true
 	})
 	pe.dbPath = e2eDB(t, pe.env)
 	return pe
@@ -136,11 +137,11 @@ func e2eDB(t *testing.T, e *env) string {
 // connectAccount runs the whole OAuth flow as a user would: ask for the
 // authorize URL, open it (the sandbox approves and redirects to our
 // callback), land on the callback page.
-func (pe *pubEnv) connectAccount(platform string) connectionJSON {
+func (pe *pubEnv) connectAccount(platform string) outpost.Connection {
 	pe.t.Helper()
 	r := pe.post("/api/v1/connections/"+platform+"/authorize", map[string]any{})
 	want(pe.t, r, http.StatusOK)
-	var a authorizeJSON
+	var a outpost.Authorization
 	r.json(pe.t, &a)
 	if !strings.HasPrefix(a.AuthorizeURL, pe.sbURL) || !strings.Contains(a.AuthorizeURL, "state=") {
 		pe.t.Fatalf("authorize URL %s", a.AuthorizeURL)
@@ -156,7 +157,7 @@ func (pe *pubEnv) connectAccount(platform string) connectionJSON {
 	}
 	r = pe.get("/api/v1/connections")
 	want(pe.t, r, http.StatusOK)
-	var list connectionsJSON
+	var list outpost.ConnectionList
 	r.json(pe.t, &list)
 	for _, c := range list.Data {
 		if c.Platform == platform {
@@ -164,7 +165,7 @@ func (pe *pubEnv) connectAccount(platform string) connectionJSON {
 		}
 	}
 	pe.t.Fatalf("no %s connection after the callback: %s", platform, r.body)
-	return connectionJSON{}
+	return outpost.Connection{}
 }
 
 // readyClip uploads a one-second clip and returns the project id.
@@ -173,19 +174,19 @@ func (pe *pubEnv) readyClip() string {
 	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})
 	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
 	want(pe.t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(pe.t, &p)
 	return p.ID
 }
 
 // waitPublications polls the export until every publication satisfies ok.
-func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(publicationJSON) bool) exportDetailJSON {
+func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(outpost.Publication) bool) outpost.ExportDetail {
 	pe.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		r := pe.get("/api/v1/exports/" + id)
 		want(pe.t, r, http.StatusOK)
-		var d exportDetailJSON
+		var d outpost.ExportDetail
 		r.json(pe.t, &d)
 		done := len(d.Publications) > 0
 		for _, p := range d.Publications {
@@ -201,12 +202,12 @@ func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(pub
 	}
 }
 
-func final(p publicationJSON) bool {
+func final(p outpost.Publication) bool {
 	return p.State == store.PublicationPublished || p.State == store.PublicationFailed || p.State == store.PublicationCanceled
 }
 
-func byPlatform(d exportDetailJSON) map[string]publicationJSON {
-	m := map[string]publicationJSON{}
+func byPlatform(d outpost.ExportDetail) map[string]outpost.Publication {
+	m := map[string]outpost.Publication{}
 	for _, p := range d.Publications {
 		m[p.Platform] = p
 	}
@@ -272,7 +273,7 @@ func TestPublish_endToEnd(t *testing.T) {
 
 	r := pe.get("/api/v1/connections")
 	want(t, r, http.StatusOK)
-	var before connectionsJSON
+	var before outpost.ConnectionList
 	r.json(t, &before)
 	if len(before.Data) != 0 || len(before.Platforms) != 5 || before.Platforms[0].Status != "configured" {
 		t.Fatalf("connections before: %s", r.body)
@@ -323,7 +324,7 @@ func TestPublish_endToEnd(t *testing.T) {
 
 	r = pe.post("/api/v1/webhooks", map[string]any{"url": rc.ts.URL + "/hook", "events": []string{"publication.published", "export.succeeded"}})
 	want(t, r, http.StatusCreated)
-	var hook webhookJSON
+	var hook outpost.Webhook
 	r.json(t, &hook)
 	if !strings.HasPrefix(hook.Secret, "whsec_") {
 		t.Fatalf("webhook %s", r.body)
@@ -455,12 +456,12 @@ func TestPublish_endToEnd(t *testing.T) {
 	// The delivery log shows it; a redelivery sends it again.
 	r = pe.get("/api/v1/webhooks/" + hook.ID + "/deliveries")
 	want(t, r, http.StatusOK)
-	var log page[deliveryJSON]
+	var log page[outpost.Delivery]
 	r.json(t, &log)
 	if len(log.Data) < 2 {
 		t.Fatalf("deliveries %s", r.body)
 	}
-	var delivered *deliveryJSON
+	var delivered *outpost.Delivery
 	for i, dl := range log.Data {
 		if dl.Status == store.DeliverySucceeded {
 			delivered = &log.Data[i]
@@ -518,7 +519,7 @@ func TestPublish_faults(t *testing.T) {
 	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 3, Audio: true})
 	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
 	want(t, r, http.StatusCreated)
-	var prj projectJSON
+	var prj outpost.Project
 	r.json(t, &prj)
 	d := pe.createExport(pe.key, map[string]any{"project_id": prj.ID,
 		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
@@ -610,7 +611,7 @@ func TestPublish_reconnect(t *testing.T) {
 		t.Error("tiktok's rotated tokens were not stored")
 	}
 	r := pe.get("/api/v1/connections/" + yt.ID)
-	var c connectionJSON
+	var c outpost.Connection
 	r.json(t, &c)
 	if c.Status != store.ConnectionExpired {
 		t.Fatalf("youtube connection %s after a revoked grant", c.Status)
@@ -623,7 +624,7 @@ func TestPublish_reconnect(t *testing.T) {
 	if again := pe.connectAccount("youtube"); again.ID != yt.ID || again.Status != store.ConnectionActive {
 		t.Fatalf("reconnect %+v", again)
 	}
-	got = pe.waitPublications(d.ID, 30*time.Second, func(p publicationJSON) bool { return p.State == store.PublicationPublished })
+	got = pe.waitPublications(d.ID, 30*time.Second, func(p outpost.Publication) bool { return p.State == store.PublicationPublished })
 	if n := len(pe.sb.Posts("youtube")); n != 1 {
 		t.Errorf("%d youtube posts after the reconnect, want 1", n)
 	}
@@ -658,7 +659,7 @@ func TestPublish_schedule(t *testing.T) {
 		}
 	}
 	// Rendered, the file is pinned while the publications wait.
-	var waiting exportDetailJSON
+	var waiting outpost.ExportDetail
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		r := pe.get("/api/v1/exports/" + d.ID)
 		r.json(t, &waiting)
@@ -683,7 +684,7 @@ func TestPublish_schedule(t *testing.T) {
 	r := pe.do(request{method: "PATCH", path: "/api/v1/publications/" + ttPub.ID, key: pe.key,
 		json: map[string]any{"schedule_at": later.Add(time.Hour)}})
 	want(t, r, http.StatusOK)
-	var moved publicationJSON
+	var moved outpost.Publication
 	r.json(t, &moved)
 	if moved.State != store.PublicationScheduled || !moved.ScheduleAt.Equal(later.Add(time.Hour)) {
 		t.Errorf("rescheduled %s", r.body)
@@ -774,7 +775,7 @@ func TestConnect_browser(t *testing.T) {
 		t.Errorf("callback replayed: %d", res.StatusCode)
 	}
 	r := pe.get("/api/v1/connections")
-	var list connectionsJSON
+	var list outpost.ConnectionList
 	r.json(t, &list)
 	if len(list.Data) != 1 || list.Data[0].Platform != "linkedin" || list.Data[0].AccountName != sandbox.LinkedInName {
 		t.Errorf("connections %s", r.body)
@@ -783,7 +784,7 @@ func TestConnect_browser(t *testing.T) {
 	// A server without platform credentials.
 	bare := newEnv(t)
 	r = bare.get("/api/v1/connections")
-	var none connectionsJSON
+	var none outpost.ConnectionList
 	r.json(t, &none)
 	for _, p := range none.Platforms {
 		if p.Status != "not_configured" {
@@ -911,6 +912,7 @@ func TestPublish_youtubeQuota(t *testing.T) {
 	yt := pe.connectAccount("youtube")
 	project := sandbox.DefaultClient("youtube").ID
 	day, reset := (&youtube.Client{}).QuotaDay(time.Now())
+	resetAt := time.Now().Add(reset) // an instant: the test may run long
 	quota := store.Quota{Platform: "youtube", Project: project, Day: day}
 	ledger := func() int64 {
 		t.Helper()
@@ -925,7 +927,7 @@ func TestPublish_youtubeQuota(t *testing.T) {
 	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
 		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
 		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public"}}})
-	pe.waitPublications(d.ID, 60*time.Second, func(p publicationJSON) bool { return p.State == store.PublicationPublished })
+	pe.waitPublications(d.ID, 60*time.Second, func(p outpost.Publication) bool { return p.State == store.PublicationPublished })
 	spent := ledger()
 	if spent < youtube.CostInsert || spent > int64(pe.sb.QuotaUsed(project)) {
 		t.Errorf("ledger %d units after one upload; the platform counted %d (the insert alone is %d)",
@@ -960,9 +962,8 @@ func TestPublish_youtubeQuota(t *testing.T) {
 	}
 	snoozedToReset := func(j *rivertype.JobRow) {
 		t.Helper()
-		at := time.Now().Add(reset)
-		if j.ScheduledAt.Before(at.Add(-time.Minute)) || j.ScheduledAt.After(at.Add(5*time.Minute)) {
-			t.Errorf("snoozed until %s, want the quota reset %s", j.ScheduledAt, at)
+		if j.ScheduledAt.Before(resetAt.Add(-time.Minute)) || j.ScheduledAt.After(resetAt.Add(5*time.Minute)) {
+			t.Errorf("snoozed until %s, want the quota reset %s", j.ScheduledAt, resetAt)
 		}
 	}
 
@@ -1010,7 +1011,7 @@ func TestPublish_nativeSchedule(t *testing.T) {
 			map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public", "schedule_at": at},
 			map[string]any{"connection_id": fb.ID, "title": "Launch", "description": "Soon", "schedule_at": at},
 		}})
-	got := pe.waitPublications(d.ID, 60*time.Second, func(p publicationJSON) bool {
+	got := pe.waitPublications(d.ID, 60*time.Second, func(p outpost.Publication) bool {
 		return p.State == store.PublicationScheduled && p.PostURL != ""
 	})
 	if got.Renditions[0].Pinned {
@@ -1065,7 +1066,7 @@ func TestPublish_thumbnail(t *testing.T) {
 	yt := pe.connectAccount("youtube")
 	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
 		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
-	var done exportDetailJSON
+	var done outpost.ExportDetail
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		r := pe.get("/api/v1/exports/" + d.ID)
 		r.json(t, &done)
