@@ -316,20 +316,7 @@ func TestService_CancelExport(t *testing.T) {
 	checkStream(t, evs, "canceled", 0)
 
 	jobID := jobOf(t, e, x.ID)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		j, err := e.runner.Client().JobGet(ctx, jobID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if j.State == rivertype.JobStateCancelled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job state %s, want cancelled", j.State)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitJob(t, e.runner.Client(), jobID, rivertype.JobStateCancelled)
 	rends, err := e.store.ListRenditions(ctx, x.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -466,15 +453,7 @@ func TestService_RenderFailed_source(t *testing.T) {
 	if x.Status != store.ExportFailed || x.ErrorCode != errcode.SourceUnreadable {
 		t.Errorf("export = %s %s %s", x.Status, x.ErrorCode, x.ErrorMessage)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		j, err := e.runner.Client().JobGet(ctx, jobOf(t, e, x.ID))
-		if err == nil && j.State == rivertype.JobStateCancelled && j.Attempt == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job = %+v, %v; want cancelled after 1 attempt", j, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if j := waitJob(t, e.runner.Client(), jobOf(t, e, x.ID), rivertype.JobStateCancelled); j.Attempt != 1 {
+		t.Errorf("job cancelled after %d attempts, want 1", j.Attempt)
 	}
 }

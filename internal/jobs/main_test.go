@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/testpg"
+	"outpost/internal/waitfor"
 )
 
 var pg testpg.Server
@@ -200,21 +202,13 @@ func (e *env) retryExport(ctx context.Context, workspaceID, id string) (store.Ex
 // wait polls the export until cond holds.
 func (e *env) wait(t *testing.T, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitfor.Value(t, timeout, func() (store.Export, error) {
 		x, err := e.store.GetExport(t.Context(), id)
-		if err != nil {
-			t.Fatalf("GetExport: %v", err)
+		if err == nil && !cond(x) {
+			err = fmt.Errorf("status %s, progress %+v, error %s %s", x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
 		}
-		if cond(x) {
-			return x
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export %s: %s not reached in %s: status %s, progress %+v, error %s %s",
-				id, what, timeout, x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return x, err
+	}, "export %s: %s", id, what)
 }
 
 func (e *env) waitFinal(t *testing.T, id string) store.Export {

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 type blockArgs struct{}
@@ -93,18 +95,11 @@ func TestService_rescue(t *testing.T) {
 
 func waitJob(t *testing.T, c *river.Client[*sql.Tx], id int64, state rivertype.JobState) *rivertype.JobRow {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	return waitfor.Value(t, 30*time.Second, func() (*rivertype.JobRow, error) {
 		j, err := c.JobGet(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil && j.State != state {
+			err = fmt.Errorf("job is %s", j.State)
 		}
-		if j.State == state {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %d is %s, want %s", id, j.State, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return j, err
+	}, "job %d %s", id, state)
 }

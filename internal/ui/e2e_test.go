@@ -2,12 +2,14 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 	"outpost/internal/media/mediatest"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 // chromiumPath finds Debian's chromium. Without it the browser test skips,
@@ -134,7 +137,13 @@ func TestE2E_browser(t *testing.T) {
 		!strings.Contains(v, "Connected to YouTube") || !strings.Contains(v, sandbox.YouTubeChannelName) || !strings.Contains(v, "Active") {
 		t.Errorf("after connecting: %q", v)
 	}
-	if v := eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`); v != "yes" {
+	// The avatar loads from the sandbox after the page: wait for it.
+	if err := waitfor.Until(15*time.Second, func() error {
+		if eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`) != "yes" {
+			return errors.New("not loaded")
+		}
+		return nil
+	}); err != nil {
 		t.Error("the account's avatar does not show")
 	}
 	shot("connections-connected", true)
@@ -160,19 +169,18 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)),
 	)
 	sawProgress := false
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
-		v := eval(`(() => { const p = document.querySelector('.upload-progress progress');
-			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`)
-		if v == "yes" {
+	_ = waitfor.Until(20*time.Second, func() error {
+		switch eval(`(() => { const p = document.querySelector('.upload-progress progress');
+			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`) {
+		case "yes":
 			sawProgress = true
 			shot("upload-progress", false)
-			break
+			return nil
+		case "done":
+			return nil
 		}
-		if v == "done" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return errors.New("uploading")
+	})
 	if !sawProgress {
 		t.Log("the upload finished before its progress could be photographed")
 	}
@@ -271,18 +279,13 @@ func TestE2E_browser(t *testing.T) {
 	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
 	exportID := strings.TrimPrefix(eval(`location.pathname`), "/exports/")
 	maxPct, midShot, pubShot := 0, false, false
-	for deadline := time.Now().Add(180 * time.Second); ; {
-		if time.Now().After(deadline) {
-			shot("timeout-progress", true)
-			t.Fatalf("the export did not finish (max %d %%)", maxPct)
-		}
+	if err := waitfor.Until(180*time.Second, func() error {
 		st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](`({path: location.pathname,
 			percent: (document.querySelector('#percent') || {}).textContent || '',
 			stage: (document.querySelector('.stage-active .stage-label') || {}).textContent || '',
 			success: !!document.querySelector('#success')})`))
 		if err != nil {
-			time.Sleep(100 * time.Millisecond) // the page is reloading
-			continue
+			return err // the page is changing
 		}
 		var p int
 		if _, err := fmt.Sscanf(st.Percent, "%d", &p); err == nil && p > maxPct {
@@ -296,10 +299,13 @@ func TestE2E_browser(t *testing.T) {
 			pubShot = true
 			shot("progress-publishing", true)
 		}
-		if st.Success {
-			break
+		if !st.Success {
+			return errors.New("not finished")
 		}
-		time.Sleep(80 * time.Millisecond)
+		return nil
+	}); err != nil {
+		shot("timeout-progress", true)
+		t.Fatalf("the export did not finish (max %d %%): %v", maxPct, err)
 	}
 	if maxPct < 100 {
 		t.Errorf("progress seen up to %d %%, not 100 %%", maxPct)
@@ -438,6 +444,8 @@ type browserSession struct {
 	// pagesMayFail ignores the browser's log of error statuses (a page
 	// that is meant to answer 404 or 422).
 	pagesMayFail bool
+	// ended: the console's end marker came through (finish).
+	ended bool
 	// otherOrigin is a site the test visits that is not Outpost (the
 	// sandbox).
 	otherOrigin string
@@ -480,20 +488,34 @@ func startBrowser(t *testing.T, dir, prefix string) *browserSession {
 			if err != nil {
 				return
 			}
+			b.mu.Lock()
 			if m.Type == chromedp.ConsoleError || m.IsException() {
-				b.mu.Lock()
 				b.problems = append(b.problems, m.String()+" @ "+m.URL)
-				b.mu.Unlock()
 			}
+			if strings.Contains(m.String(), consoleEnd) {
+				b.ended = true
+			}
+			b.mu.Unlock()
 		}
 	}()
 	return b
 }
 
+// consoleEnd marks the end of a scenario in the browser's console.
+const consoleEnd = "outpost-e2e: end of scenario"
+
 // finish fails the test on any console error seen.
 func (b *browserSession) finish() {
 	b.t.Helper()
-	time.Sleep(100 * time.Millisecond) // let the last messages arrive
+	// The messages arrive in order: once the end marker logged now has
+	// come through, every earlier one has.
+	b.ended = false
+	_ = chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void](`console.info(`+strconv.Quote(consoleEnd)+`)`))
+	waitfor.True(b.t, 10*time.Second, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.ended
+	}, "the browser's console messages")
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.problems {
@@ -557,13 +579,14 @@ func (b *browserSession) eval(js string) string {
 // waitFor polls js until it returns "yes".
 func (b *browserSession) waitFor(what, js string, d time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(d)
-	for b.eval(js) != "yes" {
-		if time.Now().After(deadline) {
-			b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
-			b.t.Fatalf("timed out waiting for %s", what)
+	if err := waitfor.Until(d, func() error {
+		if b.eval(js) != "yes" {
+			return errors.New("not yet")
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}); err != nil {
+		b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
+		b.t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

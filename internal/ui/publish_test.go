@@ -2,10 +2,12 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"outpost/internal/media/mediatest"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 // connectThroughUI connects a sandbox account as the Connect button does:
@@ -49,28 +52,25 @@ func (b *browser) postJSON(path, body string) resp {
 // state of states.
 func waitPublications(t *testing.T, e *env, exportID string, states ...store.PublicationState) []store.Publication {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	return waitfor.Value(t, 90*time.Second, func() ([]store.Publication, error) {
 		ps, err := e.store.ListPublications(t.Context(), exportID)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil && (len(ps) == 0 || slices.ContainsFunc(ps, func(p store.Publication) bool { return !slices.Contains(states, p.State) })) {
+			err = fmt.Errorf("%+v", ps)
 		}
-		done := len(ps) > 0
-		for _, p := range ps {
-			ok := false
-			for _, s := range states {
-				ok = ok || p.State == s
-			}
-			done = done && ok
+		return ps, err
+	}, "publications of %s in %v", exportID, states)
+}
+
+// waitPublication polls a publication until ok holds.
+func waitPublication(t *testing.T, e *env, id string, ok func(store.Publication) bool, what string) store.Publication {
+	t.Helper()
+	return waitfor.Value(t, 60*time.Second, func() (store.Publication, error) {
+		p, err := e.store.GetPublication(t.Context(), id)
+		if err == nil && !ok(p) {
+			err = fmt.Errorf("%+v", p)
 		}
-		if done {
-			return ps
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("publications of %s: %+v", exportID, ps)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return p, err
+	}, "publication %s %s", id, what)
 }
 
 // TestHandler_publishing covers the publishing pages over HTTP against
@@ -191,16 +191,8 @@ func TestHandler_publishing(t *testing.T) {
 	}
 	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Expired"}]}`)
 	want(t, r, http.StatusOK)
-	var expired store.Publication
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		ps, _ = e.store.ListPublications(t.Context(), ex.ID)
-		if expired = ps[len(ps)-1]; expired.State == store.PublicationFailed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expired post: %+v", expired)
-		}
-	}
+	ps, _ = e.store.ListPublications(t.Context(), ex.ID)
+	expired := waitPublication(t, e, ps[len(ps)-1].ID, func(p store.Publication) bool { return p.State == store.PublicationFailed }, "failed")
 	r = b.get(ex.URL)
 	for _, s := range []string{"Platform authentication expired — reconnect YouTube", "Reconnect YouTube",
 		`/connect/youtube?return_to=/exports/` + ex.ID} {
@@ -213,14 +205,7 @@ func TestHandler_publishing(t *testing.T) {
 		t.Error("connections page does not show the account expired")
 	}
 	b.connectThroughUI("youtube")
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if p, _ := e.store.GetPublication(t.Context(), expired.ID); p.State == store.PublicationPublished {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the post did not go out after reconnecting")
-		}
-	}
+	waitPublication(t, e, expired.ID, func(p store.Publication) bool { return p.State == store.PublicationPublished }, "published after the reconnect")
 
 	// Share more, scheduled: the form of the success screen. YouTube
 	// schedules natively: the video is uploaded now and the platform
@@ -231,15 +216,9 @@ func TestHandler_publishing(t *testing.T) {
 		"schedule_at": {at.Format("2006-01-02T15:04")}, "tz_offset": {"0"}})
 	want(t, r, http.StatusSeeOther)
 	ps, _ = e.store.ListPublications(t.Context(), ex.ID)
-	native := ps[len(ps)-1]
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if native, _ = e.store.GetPublication(t.Context(), native.ID); native.State == store.PublicationScheduled && native.PostURL != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("natively scheduled post: %+v", native)
-		}
-	}
+	native := waitPublication(t, e, ps[len(ps)-1].ID, func(p store.Publication) bool {
+		return p.State == store.PublicationScheduled && p.PostURL != ""
+	}, "scheduled on the platform")
 	r = b.get(ex.URL)
 	if !strings.Contains(r.body, "Scheduled on YouTube") || strings.Contains(r.body, "/publications/"+native.ID+"/cancel") {
 		t.Errorf("export page with a post scheduled on YouTube: want its status and no cancel")
@@ -305,16 +284,13 @@ func TestHandler_publishing(t *testing.T) {
 	// A post fires publication.published.
 	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Third"}]}`)
 	want(t, r, http.StatusOK)
-	var ds []store.WebhookDelivery
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		ds, _ = e.store.ListWebhookDeliveries(t.Context(), eps[0].ID, 10)
-		if len(ds) > 0 && ds[0].Status == store.DeliverySucceeded {
-			break
+	ds := waitfor.Value(t, 60*time.Second, func() ([]store.WebhookDelivery, error) {
+		ds, err := e.store.ListWebhookDeliveries(t.Context(), eps[0].ID, 10)
+		if err == nil && (len(ds) == 0 || ds[0].Status != store.DeliverySucceeded) {
+			err = fmt.Errorf("%+v", ds)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveries: %+v", ds)
-		}
-	}
+		return ds, err
+	}, "a delivery succeeded")
 	r = b.get("/webhooks")
 	for _, s := range []string{"publication.published", "Delivered", "HTTP 200", "/webhook-deliveries/" + ds[0].ID + "/redeliver"} {
 		if !strings.Contains(r.body, s) {
@@ -323,11 +299,7 @@ func TestHandler_publishing(t *testing.T) {
 	}
 	before := hits.Load()
 	want(t, b.postForm("/webhook-deliveries/"+ds[0].ID+"/redeliver", url.Values{}), http.StatusSeeOther)
-	for deadline := time.Now().Add(30 * time.Second); hits.Load() == before; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("redeliver sent nothing")
-		}
-	}
+	waitfor.True(t, 30*time.Second, func() bool { return hits.Load() != before }, "the redelivery sent")
 	want(t, b.postForm("/webhooks/"+eps[0].ID+"/delete", url.Values{}), http.StatusSeeOther)
 	if eps, _ := e.store.ListWebhookEndpoints(t.Context(), e.ws.ID); len(eps) != 0 {
 		t.Errorf("after delete: %+v", eps)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -37,6 +38,7 @@ import (
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 // pubEnv is a server with a rendering worker, publishing to the sandbox
@@ -179,11 +181,24 @@ func (pe *pubEnv) readyClip() string {
 	return p.ID
 }
 
+// waitExport polls the export until ok holds (what says what that is).
+func (pe *pubEnv) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
+	pe.t.Helper()
+	return waitfor.Value(pe.t, 60*time.Second, func() (outpost.ExportDetail, error) {
+		r := pe.get("/api/v1/exports/" + id)
+		var d outpost.ExportDetail
+		r.json(pe.t, &d)
+		if !ok(d) {
+			return d, fmt.Errorf("%s", r.body)
+		}
+		return d, nil
+	}, "export %s %s", id, what)
+}
+
 // waitPublications polls the export until every publication satisfies ok.
 func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(outpost.Publication) bool) outpost.ExportDetail {
 	pe.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitfor.Value(pe.t, timeout, func() (outpost.ExportDetail, error) {
 		r := pe.get("/api/v1/exports/" + id)
 		want(pe.t, r, http.StatusOK)
 		var d outpost.ExportDetail
@@ -192,14 +207,11 @@ func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(out
 		for _, p := range d.Publications {
 			done = done && ok(p)
 		}
-		if done {
-			return d
+		if !done {
+			return d, fmt.Errorf("%s", r.body)
 		}
-		if time.Now().After(deadline) {
-			pe.t.Fatalf("publications not there after %s: %s", timeout, r.body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return d, nil
+	}, "publications of %s", id)
 }
 
 func final(p outpost.Publication) bool {
@@ -427,15 +439,10 @@ func TestPublish_endToEnd(t *testing.T) {
 
 	// The webhook: delivered (after one 500), with a valid signature.
 	var h receivedHook
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		var ok bool
-		if h, ok = rc.find("publication.published"); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no publication.published webhook")
-		}
-	}
+	waitfor.True(t, 30*time.Second, func() (ok bool) {
+		h, ok = rc.find("publication.published")
+		return ok
+	}, "a publication.published webhook")
 	wh, err := standardwebhooks.NewWebhook(hook.Secret)
 	if err != nil {
 		t.Fatal(err)
@@ -474,17 +481,11 @@ func TestPublish_endToEnd(t *testing.T) {
 	n := len(rc.got)
 	rc.mu.Unlock()
 	want(t, pe.post("/api/v1/webhook-deliveries/"+delivered.ID+"/redeliver", nil), http.StatusAccepted)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	waitfor.True(t, 30*time.Second, func() bool {
 		rc.mu.Lock()
-		m := len(rc.got)
-		rc.mu.Unlock()
-		if m > n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redelivery not received")
-		}
-	}
+		defer rc.mu.Unlock()
+		return len(rc.got) > n
+	}, "the redelivery received")
 
 	// Disconnecting removes the connection.
 	want(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.key}), http.StatusNoContent)
@@ -659,17 +660,7 @@ func TestPublish_schedule(t *testing.T) {
 		}
 	}
 	// Rendered, the file is pinned while the publications wait.
-	var waiting outpost.ExportDetail
-	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		r := pe.get("/api/v1/exports/" + d.ID)
-		r.json(t, &waiting)
-		if waiting.Status.Final() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export not rendered: %s", r.body)
-		}
-	}
+	waiting := pe.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "rendered")
 	if waiting.Status != store.ExportSucceeded || !waiting.Renditions[0].Pinned {
 		t.Fatalf("export %s, pinned %v", waiting.Status, waiting.Renditions[0].Pinned)
 	}
@@ -943,22 +934,22 @@ func TestPublish_youtubeQuota(t *testing.T) {
 		want(t, r, http.StatusAccepted)
 		var list publicationList
 		r.json(t, &list)
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			p, err := pe.store.GetPublication(ctx, list.Publications[0].ID)
-			if err != nil {
-				t.Fatal(err)
+		var p store.Publication
+		j := waitfor.Value(t, 60*time.Second, func() (*rivertype.JobRow, error) {
+			var err error
+			if p, err = pe.store.GetPublication(ctx, list.Publications[0].ID); err != nil {
+				return nil, err
 			}
 			j, err := pe.jobs.Client().JobGet(ctx, p.JobID)
-			if err != nil {
-				t.Fatal(err)
+			if err == nil && j.State != rivertype.JobStateScheduled {
+				err = fmt.Errorf("publication %s, job %s", p.State, j.State)
 			}
-			if j.State == rivertype.JobStateScheduled {
-				return p, j
-			}
-			if time.Now().After(deadline) || p.State.Final() {
-				t.Fatalf("publication %s (job %s) was not snoozed", p.State, j.State)
-			}
+			return j, err
+		}, "the publication snoozed")
+		if p.State.Final() {
+			t.Fatalf("publication %s, want it waiting", p.State)
 		}
+		return p, j
 	}
 	snoozedToReset := func(j *rivertype.JobRow) {
 		t.Helper()
@@ -1034,15 +1025,13 @@ func TestPublish_nativeSchedule(t *testing.T) {
 	}
 	// The publication is marked scheduled just before its job snoozes
 	// until the time: wait for the job to leave running.
-	var j *rivertype.JobRow
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if j, err = pe.jobs.Client().JobGet(t.Context(), sp.JobID); err != nil {
-			t.Fatal(err)
+	j := waitfor.Value(t, 30*time.Second, func() (*rivertype.JobRow, error) {
+		j, err := pe.jobs.Client().JobGet(t.Context(), sp.JobID)
+		if err == nil && j.State == rivertype.JobStateRunning {
+			err = errors.New("the job is still running")
 		}
-		if j.State != rivertype.JobStateRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+		return j, err
+	}, "the publish job to leave running")
 	if j.State != rivertype.JobStateScheduled || j.ScheduledAt.Before(at) || j.ScheduledAt.After(at.Add(time.Minute)) {
 		t.Errorf("job %s at %s, want scheduled at %s", j.State, j.ScheduledAt, at)
 	}
@@ -1066,17 +1055,7 @@ func TestPublish_thumbnail(t *testing.T) {
 	yt := pe.connectAccount("youtube")
 	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
 		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
-	var done outpost.ExportDetail
-	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		r := pe.get("/api/v1/exports/" + d.ID)
-		r.json(t, &done)
-		if done.Status.Final() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export not rendered: %s", r.body)
-		}
-	}
+	done := pe.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "rendered")
 	// The thumbnail as the render stores it.
 	var img bytes.Buffer
 	if err := jpeg.Encode(&img, image.NewRGBA(image.Rect(0, 0, 1280, 720)), nil); err != nil {
