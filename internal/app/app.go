@@ -105,13 +105,19 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	if a.out == nil {
 		a.out = io.Discard
 	}
+	// `return nil, err` sets a to nil before this runs: close what was
+	// opened through its own pointer.
+	opened := a
 	defer func() {
 		if err != nil {
-			_ = a.Close()
+			_ = opened.Close()
 			a = nil
 		}
 	}()
 
+	if err := checkKeySource(cfg, opts.HTTP); err != nil {
+		return nil, err
+	}
 	if generated, err := cfg.EnsureSecretKey(); err != nil {
 		return nil, err
 	} else if generated {
@@ -126,6 +132,9 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		return nil, err
 	}
 	if err := a.store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.checkClusterKeys(ctx); err != nil {
 		return nil, err
 	}
 	a.blob, err = blob.Open(ctx, cfg.BlobURL, blob.Options{
@@ -146,7 +155,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		if a.sandbox, err = startSandbox(cfg.SandboxAddr, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
 			return nil, err
 		}
-		cfg.Platforms = sandboxPlatforms(a.sandbox.url)
+		cfg.Platforms = sandbox.PlatformSettings(a.sandbox.url)
 	} else if cfg.Sandbox {
 		logger.Warn("--sandbox runs the emulators in `outpost serve` only; this worker publishes to the platforms configured by OUTPOST_<PLATFORM>_* ")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -81,7 +82,11 @@ func runLong(ctx context.Context, env *cli.Env, name string, args []string, http
 		return fail(env, errcode.New(errcode.ConfigInvalid, "outpost worker with --workers 0 has nothing to do: use 1 or more"))
 	}
 	logger := cfg.NewLogger(env.Stderr)
-	logger.Info("starting outpost "+name, "version", cli.Version, "config", cfg)
+	var shown slog.LogValuer = cfg
+	if !http {
+		shown = cfg.ForWorker()
+	}
+	logger.Info("starting outpost "+name, "version", cli.Version, "config", shown)
 	a, err := New(ctx, Options{Config: cfg, Logger: logger, HTTP: http, Out: env.Stdout,
 		RescueStuckJobsAfter: sf.rescueAfter, NodeTimeout: sf.nodeTimeout})
 	if err != nil {

@@ -105,10 +105,11 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 
 	var second *exec.Cmd
 	if otherNode {
-		// Another host's worker: its own data dir, the same database and
-		// storage.
+		// Another host's worker: its own data dir, the same database,
+		// storage and secret key (the one serve generated).
 		env2 := append(withoutOutpostEnv(env),
 			"OUTPOST_DATA_DIR="+t.TempDir(),
+			"OUTPOST_SECRET_KEY_FILE="+filepath.Join(data, "secret.key"),
 			"OUTPOST_DATABASE_URL=sqlite:"+filepath.Join(data, "outpost.db"),
 			"OUTPOST_BLOB_URL=file://"+filepath.Join(data, "blobs"),
 			"OUTPOST_LOG_LEVEL=info",
@@ -225,15 +226,16 @@ func withoutOutpostEnv(environ []string) []string {
 
 // startOutpost starts `outpost CMD` in its own process group (so that the
 // ffmpeg it leaves behind when killed is cleaned up after the test) and,
-// given a base URL, waits until it answers there.
-func startOutpost(t *testing.T, bin, command string, env []string, logPath, base string) *exec.Cmd {
+// startProcess starts bin with args in a process group of its own, its
+// output appended to logPath; the group is killed at cleanup.
+func startProcess(t *testing.T, bin string, args, env []string, logPath string) *exec.Cmd {
 	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = logf.Close() })
-	cmd := exec.Command(bin, command)
+	cmd := exec.Command(bin, args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -241,6 +243,13 @@ func startOutpost(t *testing.T, bin, command string, env []string, logPath, base
 	}
 	pgid := cmd.Process.Pid
 	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+	return cmd
+}
+
+// given a base URL, waits until it answers there.
+func startOutpost(t *testing.T, bin, command string, env []string, logPath, base string) *exec.Cmd {
+	t.Helper()
+	cmd := startProcess(t, bin, []string{command}, env, logPath)
 	if base == "" {
 		return cmd
 	}

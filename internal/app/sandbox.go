@@ -15,7 +15,7 @@ import (
 	"outpost/internal/cli"
 	"outpost/internal/config"
 	"outpost/internal/errcode"
-	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/sandbox"
 )
 
@@ -77,17 +77,6 @@ func (s *sandboxServer) close() error {
 	return errors.Join(err, s.sb.Close())
 }
 
-// sandboxPlatforms points every platform at the sandbox with the OAuth
-// client it registers.
-func sandboxPlatforms(base string) map[string]config.Platform {
-	out := map[string]config.Platform{}
-	for _, p := range publish.Platforms {
-		c := sandbox.DefaultClient(p)
-		out[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: base}
-	}
-	return out
-}
-
 // printSandbox writes the sandbox's URLs and endpoints.
 func printSandbox(w io.Writer, base string, clients bool) {
 	fmt.Fprintf(w, "  platform emulators (sandbox) at %s\n", base)
@@ -95,15 +84,12 @@ func printSandbox(w io.Writer, base string, clients bool) {
 	fmt.Fprintf(w, "    faults:         POST %s/_sandbox/faults {\"platform\",\"kind\":\"5xx|429|quota|reset|expire_token|revoke|slow_processing|reject\",\"count\"}\n", base)
 	if clients {
 		fmt.Fprintln(w, "    OAuth clients (id / secret), base URL for every platform's API and OAuth:")
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			fmt.Fprintf(w, "      %-10s %s / %s\n", p, c.ID, c.Secret)
-		}
 		var env []string
-		for _, p := range []string{"youtube", "facebook", "instagram", "linkedin", "tiktok"} {
-			c := sandbox.DefaultClient(p)
-			up := strings.ToUpper(p)
-			env = append(env, fmt.Sprintf("OUTPOST_%s_CLIENT_ID=%s OUTPOST_%s_CLIENT_SECRET=%s OUTPOST_%s_BASE_URL=%s", up, c.ID, up, c.Secret, up, base))
+		for _, d := range platforms.All() {
+			c := sandbox.DefaultClient(d.ID)
+			fmt.Fprintf(w, "      %-10s %s / %s\n", d.ID, c.ID, c.Secret)
+			up := config.EnvPrefix + d.Env
+			env = append(env, fmt.Sprintf("%s_CLIENT_ID=%s %s_CLIENT_SECRET=%s %s_BASE_URL=%s", up, c.ID, up, c.Secret, up, base))
 		}
 		fmt.Fprintf(w, "    to point `outpost serve` here:\n      %s\n", strings.Join(env, " \\\n      "))
 	}

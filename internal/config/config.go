@@ -79,7 +79,7 @@ type Config struct {
 	// (host:port; port 0 picks a free one).
 	SandboxAddr string
 	// Platforms are the publishing platforms' OAuth apps and origins, by
-	// platform name (PlatformNames). With Sandbox, the app replaces them
+	// platform id (platforms.IDs). With Sandbox, the app replaces them
 	// with the emulators' at start.
 	Platforms map[string]Platform
 	// ConnectionWarning is how long before a connection's grant ends
@@ -132,8 +132,9 @@ type spec struct {
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 	APIRateLimit      float64       `env:"API_RATE_LIMIT" envDefault:"20"`
 	APIRateBurst      int           `env:"API_RATE_BURST" envDefault:"100"`
-	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL.
-	Platforms platformsSpec
+	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL
+	// by platform id, read by parsePlatforms.
+	Platforms map[string]platformSpec `env:"-"`
 }
 
 // fileVars are the variables that may instead be read from the file named
@@ -182,6 +183,10 @@ func parseEnv(environ []string) (spec, error) {
 	var sp spec
 	if err := env.ParseWithOptions(&sp, env.Options{Environment: vars, Prefix: EnvPrefix}); err != nil {
 		errs = append(errs, envErrors(err)...)
+	}
+	var err error
+	if sp.Platforms, err = parsePlatforms(vars); err != nil {
+		errs = append(errs, err)
 	}
 	return sp, errors.Join(errs...)
 }

@@ -315,3 +315,30 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+func TestConfig_ForWorker(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]string{"OUTPOST_DATA_DIR=" + t.TempDir(), "OUTPOST_PUBLIC_URL=https://outpost.example.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(v slog.LogValuer) string {
+		var b strings.Builder
+		slog.New(slog.NewTextHandler(&b, nil)).Info("start", "config", v)
+		return b.String()
+	}
+	serve, worker := line(cfg), line(cfg.ForWorker())
+	for _, k := range []string{"config.listen=", "config.public_url=", "config.max_upload_bytes=", "config.sandbox="} {
+		if !strings.Contains(serve, k) {
+			t.Errorf("serve's line lacks %s: %s", k, serve)
+		}
+		if strings.Contains(worker, k) {
+			t.Errorf("worker's line shows %s, a setting it does not use: %s", k, worker)
+		}
+	}
+	for _, k := range []string{"config.database_url=", "config.blob_url=", "config.render_concurrency=", "config.secret_key="} {
+		if !strings.Contains(worker, k) {
+			t.Errorf("worker's line lacks %s: %s", k, worker)
+		}
+	}
+}

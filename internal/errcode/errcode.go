@@ -47,7 +47,13 @@ const (
 	TimelineInvalid Code = "timeline_invalid"
 	// BrandKitInvalid: a brand kit's files or settings are wrong.
 	BrandKitInvalid Code = "brand_kit_invalid"
-	Internal        Code = "internal"
+	// SecretKeyMismatch: this node's secret key (or a token key) is not the
+	// one the cluster's other nodes recorded in the database.
+	SecretKeyMismatch Code = "secret_key_mismatch"
+	// SecretKeyRequired: a node of a cluster would generate a key of its
+	// own; a cluster needs one key that the operator sets.
+	SecretKeyRequired Code = "secret_key_required"
+	Internal          Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -114,6 +120,8 @@ var Remedies = map[Code]string{
 	SVGUnsupported:    "This ffmpeg cannot rasterise SVG: install a build with librsvg (Debian's ffmpeg package has it), or use a PNG watermark.",
 	TimelineInvalid:   "Fix the clip or setting named in the message: each clip needs a source, and 0 <= in < out <= the source's duration.",
 	BrandKitInvalid:   "Fix the brand kit named in the message: its kit.json settings and its watermark (PNG or SVG) or intro/outro files.",
+	SecretKeyMismatch: "Give every node the same OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) and OUTPOST_TOKEN_KEYS as the nodes already running, then start this one again.",
+	SecretKeyRequired: "Set OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) to the cluster's key, the same on every node (make one with `openssl rand -hex 32`).",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",

@@ -2,15 +2,13 @@ package errcode
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite docs/errors.md from the code list")
+	"outpost/internal/golden"
+)
 
 const docPath = "../../docs/errors.md"
 
@@ -36,19 +34,7 @@ func doc() []byte {
 }
 
 func TestDocs(t *testing.T) {
-	want := doc()
-	if *update {
-		if err := os.WriteFile(docPath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Error("docs/errors.md is out of step with internal/errcode: run go test ./internal/errcode -update")
-	}
+	golden.Check(t, docPath, doc(), "run go test ./internal/errcode -update")
 	for c, r := range Remedies {
 		if r == "" {
 			t.Errorf("%s has no remedy", c)
@@ -82,7 +68,8 @@ func TestStatus(t *testing.T) {
 	t.Parallel()
 	// Every code has a status, so none falls through to 500 by accident,
 	// except those that are server failures.
-	server := []Code{Internal, RenderFailed, OutputWriteFailed, CheckFailed, ConfigInvalid, MigrationFailed}
+	server := []Code{Internal, RenderFailed, OutputWriteFailed, CheckFailed, ConfigInvalid, MigrationFailed,
+		SecretKeyMismatch, SecretKeyRequired}
 	for c := range Remedies {
 		if st := Status(c); st >= 500 && !slices.Contains(server, c) && statuses[c] == 0 {
 			t.Errorf("code %s maps to %d", c, st)

@@ -35,7 +35,7 @@ import (
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
-	"outpost/internal/publish"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
 )
 
@@ -235,7 +235,7 @@ func New(opts Options) (*Runner, error) {
 	river.AddWorker(workers, r.cleanup)
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
 		connect: opts.Connect, retryBase: opts.PublishRetryBase, logger: opts.Logger,
-		quotaPerDay: map[string]int64{publish.YouTube: int64(opts.YouTubeQuotaPerDay)}})
+		quotaPerDay: map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)}})
 	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger,
 		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
 			AllowLoopback: opts.WebhookAllowLoopback})})

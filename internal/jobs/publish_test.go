@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"outpost/internal/config"
 	"outpost/internal/connect"
 	"outpost/internal/events"
 	"outpost/internal/jobs"
@@ -72,11 +71,7 @@ func TestPublication_engines(t *testing.T) {
 		e := newEnv(t, eng, envOptions{workers: 1, configure: func(s *store.Store, o *jobs.Options) {
 			key := make([]byte, 32)
 			_, _ = rand.Read(key)
-			platforms := map[string]config.Platform{}
-			for _, p := range publish.Platforms {
-				c := sandbox.DefaultClient(p)
-				platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
-			}
+			platforms := sandbox.PlatformSettings(sts.URL)
 			var err error
 			cs, err = connect.New(connect.Options{Store: s, Key: key, Platforms: platforms, PublicURL: "http://127.0.0.1:1",
 				TuneFunc: func(p publish.Publisher) {

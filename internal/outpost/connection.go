@@ -98,4 +98,7 @@ type Connections interface {
 	// Origins are the configured platforms' base URLs (the emulators', in
 	// the sandbox): avatars are loaded from there.
 	Origins() []string
+	// Platforms are the publishing platforms, in display order, with
+	// their post fields.
+	Platforms() []Platform
 }

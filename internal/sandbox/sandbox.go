@@ -35,6 +35,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"outpost/internal/config"
+	"outpost/internal/publish/platforms"
 )
 
 // Platform names.
@@ -45,8 +48,6 @@ const (
 	LinkedIn  = "linkedin"
 	TikTok    = "tiktok"
 )
-
-var platforms = []string{YouTube, Facebook, Instagram, LinkedIn, TikTok}
 
 // The seeded accounts: every authorization is granted as this one user.
 const (
@@ -92,6 +93,17 @@ func DefaultClient(platform string) Client {
 		id = "100000000000002"
 	}
 	return Client{Platform: platform, ID: id, Secret: "sandbox-" + platform + "-secret"}
+}
+
+// PlatformSettings returns the settings that point every platform at a
+// sandbox served at base, with the OAuth clients it registers by default.
+func PlatformSettings(base string) map[string]config.Platform {
+	out := map[string]config.Platform{}
+	for _, p := range platforms.IDs() {
+		c := DefaultClient(p)
+		out[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: base}
+	}
+	return out
 }
 
 // Options configure a Server. The zero value is usable: consent page on,
@@ -322,7 +334,7 @@ func New(opts Options) *Server {
 		s.clients[c.ID] = c
 		have[c.Platform] = true
 	}
-	for _, p := range platforms {
+	for _, p := range platforms.IDs() {
 		if !have[p] {
 			c := DefaultClient(p)
 			s.clients[c.ID] = c
@@ -655,7 +667,7 @@ type State struct {
 
 func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 	st := State{Posts: map[string][]Post{}, Faults: s.Faults()}
-	for _, p := range platforms {
+	for _, p := range platforms.IDs() {
 		st.Posts[p] = []Post{}
 	}
 	for _, p := range s.Posts("") {

@@ -11,7 +11,7 @@ import (
 	"outpost/internal/errcode"
 	"outpost/internal/jobs"
 	"outpost/internal/outpost"
-	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/store"
 )
 
@@ -44,7 +44,7 @@ func (s *Connections) List(ctx context.Context, workspaceID string) (outpost.Con
 	for i, c := range cs {
 		out.Data[i] = connectionView(c)
 	}
-	for _, p := range publish.Platforms {
+	for _, p := range platforms.IDs() {
 		ps := outpost.PlatformStatus{Platform: p, Status: "not_configured"}
 		if s.connect != nil && s.connect.Configured(p) {
 			ps.Status, ps.ConnectURL = "configured", s.publicURL+"/connect/"+p
@@ -117,7 +117,7 @@ func (s *Connections) Origins() []string {
 		return nil
 	}
 	var out []string
-	for _, p := range publish.Platforms {
+	for _, p := range platforms.IDs() {
 		if b := strings.TrimRight(s.connect.BaseURL(p), "/"); b != "" && !slices.Contains(out, b) {
 			out = append(out, b)
 		}

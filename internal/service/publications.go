@@ -18,6 +18,8 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/preset"
 	"outpost/internal/publish"
+	"outpost/internal/publish/facebook"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
 )
 
@@ -151,10 +153,10 @@ func (s *Publications) check(ctx context.Context, workspaceID string, d outpost.
 	}
 	p.spec = outpost.PostSpec{Title: strings.TrimSpace(d.Title), Description: d.Description, Caption: d.Caption,
 		Tags: tags, Privacy: strings.TrimSpace(d.Privacy), Format: strings.TrimSpace(d.Format), UTM: d.UTM, Campaign: campaign}
-	if p.spec.Title == "" && conn.Platform == publish.YouTube {
+	if p.spec.Title == "" && conn.Platform == youtube.ID {
 		p.spec.Title = projectName // YouTube requires one
 	}
-	if p.spec.Format == "" && conn.Platform == publish.Facebook && strings.Contains(targets[p.targetIndex].Base, "reel") {
+	if p.spec.Format == "" && conn.Platform == facebook.ID && strings.Contains(targets[p.targetIndex].Base, "reel") {
 		p.spec.Format = "reel"
 	}
 

@@ -118,3 +118,13 @@ func ensureSQLiteDir(path string) error {
 	}
 	return nil
 }
+
+// EngineOf returns the engine a database URL names, without opening it
+// ("" when the URL is not one Open accepts).
+func EngineOf(databaseURL string) Engine {
+	e, _, err := parseURL(databaseURL)
+	if err != nil {
+		return ""
+	}
+	return e
+}

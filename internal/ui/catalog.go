@@ -336,8 +336,8 @@ func presetIconFor(id string, user map[string]outpost.Preset) string {
 	return "preset"
 }
 
-// platforms lists the platforms of the built-ins, for the history filter.
-func platforms() []string {
+// presetPlatforms lists the platforms of the built-ins, for the history filter.
+func presetPlatforms() []string {
 	var ps []string
 	for _, p := range preset.Builtins() {
 		if !slices.Contains(ps, p.Platform) {

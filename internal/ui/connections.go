@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"outpost/internal/errcode"
@@ -45,10 +44,10 @@ func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	now := h.now()
 	d := connectionsData{Available: h.svc.Connections.Available()}
-	for _, ps := range list.Platforms {
-		p := ps.Platform
-		card := platformCard{Platform: p, Label: platformLabel(p), EnvPrefix: "OUTPOST_" + strings.ToUpper(p),
-			Configured: ps.Configured(), ConnectURL: "/connect/" + p + "?return_to=" + url.QueryEscape("/connections")}
+	for _, pd := range h.svc.Connections.Platforms() {
+		p := pd.ID
+		card := platformCard{Platform: p, Label: pd.Name, EnvPrefix: "OUTPOST_" + pd.Env,
+			Configured: pd.Configured, ConnectURL: "/connect/" + p + "?return_to=" + url.QueryEscape("/connections")}
 		for _, c := range list.Data {
 			if c.Platform != p || c.Status == outpost.ConnectionRevoked {
 				continue

@@ -146,6 +146,12 @@ func TestE2E_browser(t *testing.T) {
 	}); err != nil {
 		t.Error("the account's avatar does not show")
 	}
+	// And a TikTok account, the same way.
+	do("connect tiktok", click(`a.connect-btn[data-platform=tiktok]`), chromedp.WaitVisible(chromedp.ID("approve")))
+	do("approve tiktok", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := eval(`document.querySelector('#platform-tiktok').innerText`); !strings.Contains(v, "Active") {
+		t.Errorf("TikTok after connecting: %q", v)
+	}
 	shot("connections-connected", true)
 	do("back to projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("upload-form")))
 
@@ -232,6 +238,12 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('#export-modal .acct-list li[data-platform=youtube] select').value`); v != "mp4-720p" {
 		t.Errorf("file offered to YouTube: %q", v)
 	}
+	// The fields come from the platforms' descriptors: TikTok's privacy is
+	// a choice without a default, YouTube's defaults to public.
+	if v := eval(`[...document.querySelectorAll('#export-modal .pf')].map(f => f.dataset.platform + ':' +
+		[...f.querySelectorAll('[data-field]')].map(i => i.dataset.field + '=' + i.value).join(',')).join(' ')`); v != "youtube:title=,description=,tags=,privacy=public tiktok:caption=,privacy=" {
+		t.Errorf("post fields: %q", v)
+	}
 	if v := eval(`document.querySelector('[name="pf-youtube-title"]').parentElement.querySelector('.counter').textContent`); v != "0 / 100" {
 		t.Errorf("YouTube title counter: %q", v)
 	}
@@ -251,6 +263,13 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-description"]`), "Spring is here: https://example.com/launch"),
 		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-tags"]`), "launch, teaser"))
 	eval(`(() => { document.querySelector('[name="pf-youtube-privacy"]').value = 'unlisted'; return ''; })()`)
+	// TikTok wants its privacy chosen: the modal says so before anything
+	// is sent.
+	do("tiktok caption", chromedp.SendKeys(chromedp.CSS(`[name="pf-tiktok-caption"]`), "Spring is here #launch"),
+		click(`#export-modal .export-go`))
+	waitFor("the privacy refusal", `(document.querySelector('#export-modal .modal-error') || {}).innerText.includes('TikTok requires an explicit choice of who can watch') ? 'yes' : 'no'`, 10*time.Second)
+	shot("modal-tiktok-privacy", false)
+	eval(`(() => { document.querySelector('[name="pf-tiktok-privacy"]').value = 'followers'; return ''; })()`)
 	// Sizes are measured by a sample encode (engine.Estimate) and replace
 	// the upper bounds.
 	waitFor("measured sizes", `[...document.querySelectorAll('#export-modal .targets .target-est')].every(e => e.textContent.startsWith('≈')) &&
@@ -320,7 +339,9 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('details.details').textContent`); !strings.Contains(v, "At 1 s") {
 		t.Errorf("export details lack the thumbnail time: %q", v)
 	}
-	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) {
+	waitFor("both posts", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 ? 'yes' : 'no'`, 60*time.Second)
+	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) ||
+		!strings.Contains(v, "TikTok") {
 		t.Errorf("posts table: %q", v)
 	}
 	postURL := eval(`(document.querySelector('#success .posted a.post-link') || {}).href || ''`)
@@ -332,7 +353,7 @@ func TestE2E_browser(t *testing.T) {
 	} else {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch"} {
+		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch", "Spring is here #launch", "FOLLOWER_OF_CREATOR"} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("the sandbox's post lacks %q: %s", want, body)
 			}
@@ -407,15 +428,28 @@ func TestE2E_browser(t *testing.T) {
 	// 10. Share to additional platforms from the success screen (tablet).
 	shot("tablet-success", true)
 	do("open share more", click(`#share-more summary`), chromedp.WaitVisible(chromedp.ID("share-form")))
-	do("pick the account", click(`#share-form input[name=account]`),
+	do("pick the accounts", click(`#share-form input[name=account][data-platform=youtube]`), click(`#share-form input[name=account][data-platform=tiktok]`),
 		chromedp.WaitVisible(chromedp.CSS(`#share-form .pf[data-platform=youtube] input[name="youtube.title"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#share-form input[name="youtube.title"]`), "Launch teaser, again"))
 	if v := eval(`document.querySelector('#share-form input[name="youtube.title"]').parentElement.querySelector('.counter').textContent`); v != "20 / 100" {
 		t.Errorf("share form counter: %q", v)
 	}
+	do("tiktok caption again", chromedp.SendKeys(chromedp.CSS(`#share-form textarea[name="tiktok.caption"]`), "Again, for friends"),
+		click(`#share-form button[type=submit]`))
+	waitFor("the privacy refusal", `(document.querySelector('#share-form .form-error:not([hidden])') || {}).innerText?.includes('TikTok requires an explicit choice of who can watch') ? 'yes' : 'no'`, 10*time.Second)
 	shot("tablet-share-more", false)
+	eval(`(() => { document.querySelector('#share-form select[name="tiktok.privacy"]').value = 'friends'; return ''; })()`)
 	do("share", click(`#share-form button[type=submit]`))
-	waitFor("the second post", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	waitFor("the second posts", `document.querySelectorAll('#pubs tr[data-state=published]').length === 4 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	if res, err := http.Get(e.sbURL + "/_sandbox/state"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), "MUTUAL_FOLLOW_FRIENDS") {
+			t.Errorf("the sandbox lacks the TikTok post for friends: %s", body)
+		}
+	}
 	shot("tablet-shared", true)
 	do("tablet connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube .conn`)))
 	shot("tablet-connections", true)

@@ -33,8 +33,8 @@ type exportOptionsJSON struct {
 	EstimateMethod string         `json:"estimate_method"`
 	// Connections are the active accounts a share can go to, and
 	// Platforms their post fields with each platform's limits.
-	Connections []accountJSON  `json:"connections"`
-	Platforms   []platformJSON `json:"platforms"`
+	Connections []accountJSON      `json:"connections"`
+	Platforms   []outpost.Platform `json:"platforms"`
 	// ConnectURL is where to connect an account when there is none.
 	ConnectURL string `json:"connect_url"`
 }
@@ -204,7 +204,7 @@ type exportView struct {
 	// (ShareAccounts, with the fields of SharePlatforms).
 	CanShare       bool
 	ShareAccounts  []accountJSON
-	SharePlatforms []platformJSON
+	SharePlatforms []outpost.Platform
 	// PublishingOff: this server cannot publish.
 	PublishingOff bool
 	// Captions and Thumbnail describe the export's finishing settings for

@@ -62,7 +62,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := historyData{Filter: f, Statuses: outpost.ExportStatuses, Platforms: platforms()}
+	d := historyData{Filter: f, Statuses: outpost.ExportStatuses, Platforms: presetPlatforms()}
 	for _, e := range pg.Exports {
 		detail, err := h.svc.Exports.Get(ctx, ws, e.ID)
 		if err != nil {

@@ -178,11 +178,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 			_ = e.sb.Close()
 		})
 		e.sbURL = sts.URL
-		platforms := map[string]config.Platform{}
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
-		}
+		platforms := sandbox.PlatformSettings(sts.URL)
 		e.cfg.Platforms = platforms
 		if e.connect, err = connect.New(connect.Options{Store: e.store, Key: e.cfg.SecretKey, Platforms: platforms,
 			PublicURL: base, Logger: logger, TuneFunc: tunePublisher}); err != nil {

@@ -11,52 +11,8 @@ import (
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
 	"outpost/internal/publish"
-	"outpost/internal/publish/facebook"
-	"outpost/internal/publish/instagram"
-	"outpost/internal/publish/linkedin"
-	"outpost/internal/publish/tiktok"
+	"outpost/internal/publish/platforms"
 )
-
-// fieldLimit is one post field of a platform with its limit, for the
-// modal's counters. Count says how the platform counts: "chars"
-// (characters), "bytes" (UTF-8), "utf16" (UTF-16 code units) or "tags"
-// (YouTube's tag length: commas between, quotes around tags with spaces).
-type fieldLimit struct {
-	Name  string `json:"name"`  // the Destination field: title, description, caption, tags, privacy
-	Label string `json:"label"` // what the form calls it
-	Limit int    `json:"limit,omitempty"`
-	Count string `json:"count,omitempty"`
-	Multi bool   `json:"multiline,omitempty"`
-}
-
-// YouTube's text limits (reference/platforms.md §1; the youtube package
-// checks the same numbers in Validate but exports no constants for them).
-const (
-	youtubeMaxTitle       = 100
-	youtubeMaxDescription = 5000
-	youtubeMaxTags        = 500
-)
-
-// platformFields are the post fields of each platform, with the limits its
-// publisher enforces. Facebook, Instagram, LinkedIn and TikTok post one
-// text (publish.Post.Text: the caption).
-var platformFields = map[string][]fieldLimit{
-	publish.YouTube: {
-		{Name: "title", Label: "Title", Limit: youtubeMaxTitle, Count: "chars"},
-		{Name: "description", Label: "Description", Limit: youtubeMaxDescription, Count: "bytes", Multi: true},
-		{Name: "tags", Label: "Tags", Limit: youtubeMaxTags, Count: "tags"},
-		{Name: "privacy", Label: "Privacy"},
-	},
-	publish.Instagram: {{Name: "caption", Label: "Caption", Limit: instagram.MaxCaption, Count: "chars", Multi: true}},
-	publish.LinkedIn:  {{Name: "caption", Label: "Text", Limit: linkedin.MaxCommentary, Count: "chars", Multi: true}},
-	publish.TikTok:    {{Name: "caption", Label: "Caption", Limit: tiktok.MaxTitle, Count: "utf16", Multi: true}},
-	publish.Facebook:  {{Name: "caption", Label: "Text", Limit: facebook.MaxText, Count: "chars", Multi: true}},
-}
-
-// privacyOptions are the choices of the privacy field, per platform.
-var privacyOptions = map[string][]string{
-	publish.YouTube: {"private", "unlisted", "public"},
-}
 
 // accountJSON is a connected account as the modal lists it.
 type accountJSON struct {
@@ -69,23 +25,16 @@ type accountJSON struct {
 	Icon      string `json:"icon"` // inline SVG, a server constant
 }
 
-// platformJSON is a platform's post fields for the modal.
-type platformJSON struct {
-	Platform string       `json:"platform"`
-	Label    string       `json:"label"`
-	Fields   []fieldLimit `json:"fields"`
-	Privacy  []string     `json:"privacy,omitempty"`
-}
-
 // errPublishingOff refuses a share on a server that cannot publish.
 var errPublishingOff = &errcode.Error{Code: errcode.PlatformNotConfigured, Message: "publishing is not available on this server",
 	Remedy: "Start Outpost with a secret key and the platforms' OAuth apps (OUTPOST_<PLATFORM>_CLIENT_ID/_SECRET), or run `outpost serve --sandbox` to try it."}
 
 // shareOptions lists the workspace's active accounts on configured
-// platforms and the fields of their platforms.
-func (h *Handler) shareOptions(ctx context.Context, workspaceID string) ([]accountJSON, []platformJSON, error) {
+// platforms, and those platforms with their post fields (from their
+// descriptors: the forms and counters are built from them).
+func (h *Handler) shareOptions(ctx context.Context, workspaceID string) ([]accountJSON, []outpost.Platform, error) {
 	accts := []accountJSON{}
-	var plats []platformJSON
+	var plats []outpost.Platform
 	if !h.svc.Connections.Available() {
 		return accts, plats, nil
 	}
@@ -93,22 +42,16 @@ func (h *Handler) shareOptions(ctx context.Context, workspaceID string) ([]accou
 	if err != nil {
 		return nil, nil, err
 	}
-	configured := map[string]bool{}
-	for _, p := range list.Platforms {
-		configured[p.Platform] = p.Configured()
-	}
-	seen := map[string]bool{}
-	for _, p := range publish.Platforms {
+	for _, p := range h.svc.Connections.Platforms() {
+		n := len(accts)
 		for _, c := range list.Data {
-			if c.Platform != p || c.Status != outpost.ConnectionActive || !configured[p] {
-				continue
+			if c.Platform == p.ID && c.Status == outpost.ConnectionActive && p.Configured {
+				accts = append(accts, accountJSON{ID: c.ID, Platform: p.ID, Label: p.Name, Name: c.Name(),
+					AvatarURL: h.avatar(c), Status: string(c.Status), Icon: string(icon(p.ID))})
 			}
-			accts = append(accts, accountJSON{ID: c.ID, Platform: p, Label: platformLabel(p), Name: c.Name(),
-				AvatarURL: h.avatar(c), Status: string(c.Status), Icon: string(icon(p))})
-			if !seen[p] {
-				seen[p] = true
-				plats = append(plats, platformJSON{Platform: p, Label: platformLabel(p), Fields: platformFields[p], Privacy: privacyOptions[p]})
-			}
+		}
+		if len(accts) > n {
+			plats = append(plats, p)
 		}
 	}
 	return accts, plats, nil
@@ -375,15 +318,36 @@ func (h *Handler) shareFormDestinations(r *http.Request) ([]outpost.Destination,
 		if err != nil {
 			return nil, errcode.New(errcode.NotFound, "an account ticked is no longer connected: reload the page")
 		}
-		f := func(name string) string { return r.PostFormValue(c.Platform + "." + name) }
-		d := outpost.Destination{ConnectionID: c.ID, Preset: r.PostFormValue("preset"), Title: f("title"),
-			Description: f("description"), Caption: f("caption"), Privacy: f("privacy"), ScheduleAt: sched, UTM: utm}
-		for _, t := range strings.Split(f("tags"), ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				d.Tags = append(d.Tags, t)
+		d := outpost.Destination{ConnectionID: c.ID, Preset: r.PostFormValue("preset"), ScheduleAt: sched, UTM: utm}
+		if p, ok := platforms.Lookup(c.Platform); ok {
+			for _, f := range p.Fields {
+				setPostField(&d, f, r.PostFormValue(c.Platform+"."+f.Name))
 			}
 		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// setPostField sets the destination's field f to the form value v (tags
+// are comma separated).
+func setPostField(d *outpost.Destination, f publish.Field, v string) {
+	switch f.Name {
+	case publish.FieldTitle:
+		d.Title = strings.TrimSpace(v)
+	case publish.FieldDescription:
+		d.Description = v
+	case publish.FieldCaption:
+		d.Caption = v
+	case publish.FieldPrivacy:
+		d.Privacy = v
+	case publish.FieldFormat:
+		d.Format = v
+	case publish.FieldTags:
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				d.Tags = append(d.Tags, t)
+			}
+		}
+	}
 }

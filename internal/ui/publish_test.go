@@ -234,6 +234,24 @@ func TestHandler_publishing(t *testing.T) {
 			tt = c
 		}
 	}
+	// Its fields on the share form come from its descriptor: the caption
+	// counted in UTF-16 units, and privacy a choice the user must make
+	// (no default); a share without one is refused, saying so.
+	r = b.get(ex.URL)
+	for _, s := range []string{`<fieldset class="pf" data-platform="tiktok">`,
+		`name="tiktok.caption" rows="2" data-field="caption" data-kind="textarea" data-label="Caption" data-limit="2200" data-count="utf16"`,
+		`name="tiktok.privacy" data-field="privacy" data-kind="select" data-label="Who can watch" data-required="1"><option value="">Choose…</option><option value="public">Everyone</option>`,
+		`<option value="public" selected>Public</option>`} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("share form lacks %s", s)
+		}
+	}
+	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{"account": {tt.ID}, "preset": {"mp4-720p"},
+		"tiktok.caption": {"No choice"}, "tiktok.privacy": {""}})
+	want(t, r, http.StatusBadRequest)
+	if !strings.Contains(r.body, "TikTok requires an explicit choice") {
+		t.Errorf("share without a TikTok privacy choice: %s", r.body)
+	}
 	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{"account": {tt.ID}, "preset": {"mp4-720p"},
 		"tiktok.caption": {"Again, later"}, "tiktok.privacy": {"private"}, "schedule_at": {at.Format("2006-01-02T15:04")}, "tz_offset": {"0"}})
 	want(t, r, http.StatusSeeOther)

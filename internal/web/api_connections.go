@@ -27,6 +27,16 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// platformList is the publishing platforms, from their descriptors.
+type platformList struct {
+	Data []outpost.Platform `json:"data"`
+}
+
+func (s *Server) listPlatforms(w http.ResponseWriter, r *http.Request) error {
+	s.writeJSON(w, r, http.StatusOK, platformList{Data: s.svc.Connections.Platforms()})
+	return nil
+}
+
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.svc.Connections.Get(r.Context(), workspaceOf(r), r.PathValue("id"))
 	if err != nil {

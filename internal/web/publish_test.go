@@ -33,6 +33,7 @@ import (
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
 	"outpost/internal/publish/linkedin"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/publish/tiktok"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
@@ -103,11 +104,7 @@ func newPubEnvTuned(t *testing.T, sbOpts sandbox.Options, workers bool, tune fun
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	pe.env = newEnvJobs(t, workers, func(e *env, jo *jobs.Options) {
-		platforms := map[string]config.Platform{}
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
-		}
+		platforms := sandbox.PlatformSettings(sts.URL)
 		var err error
 		pe.secretKey, pe.platforms = key, platforms
 		pe.connect, err = connect.New(connect.Options{Store: e.store, Key: key, Platforms: platforms,
@@ -1152,5 +1149,62 @@ func TestPublish_captions(t *testing.T) {
 	posts := pe.sb.Posts("youtube")
 	if len(posts) != 1 || !slices.Equal(posts[0].Captions, []string{"es"}) {
 		t.Errorf("youtube posts %+v, want one with Spanish captions", posts)
+	}
+}
+
+// TestPlatforms: GET /api/v1/platforms lists the platforms from their
+// descriptors, in display order: post fields with kinds, limits and
+// counting rules, TikTok's privacy a required choice without a default,
+// scheduling, presets best first, and whether each can be connected.
+func TestPlatforms(t *testing.T) {
+	t.Parallel()
+	pe := newPubEnvLite(t)
+	r := pe.get("/api/v1/platforms")
+	want(t, r, http.StatusOK)
+	var out struct {
+		Data []outpost.Platform `json:"data"`
+	}
+	r.json(t, &out)
+	var ids []string
+	for _, p := range out.Data {
+		ids = append(ids, p.ID)
+		if !p.Configured || p.Name == "" || len(p.Fields) == 0 || len(p.Presets) == 0 {
+			t.Errorf("%s: %+v", p.ID, p)
+		}
+	}
+	if !slices.Equal(ids, platforms.IDs()) {
+		t.Errorf("platforms %v, want %v", ids, platforms.IDs())
+	}
+	byID := map[string]outpost.Platform{}
+	for _, p := range out.Data {
+		byID[p.ID] = p
+	}
+	field := func(p, name string) publish.Field {
+		t.Helper()
+		for _, f := range byID[p].Fields {
+			if f.Name == name {
+				return f
+			}
+		}
+		t.Fatalf("%s has no field %s", p, name)
+		return publish.Field{}
+	}
+	if f := field("tiktok", "privacy"); !f.Required || f.Default != "" || f.Kind != publish.KindSelect || len(f.Choices) != 4 {
+		t.Errorf("tiktok privacy %+v", f)
+	}
+	if f := field("tiktok", "caption"); f.Limit != 2200 || f.Count != publish.CountUTF16 {
+		t.Errorf("tiktok caption %+v", f)
+	}
+	if f := field("youtube", "privacy"); f.Default != "public" || f.Required {
+		t.Errorf("youtube privacy %+v", f)
+	}
+	if f := field("youtube", "description"); f.Limit != 5000 || f.Count != publish.CountBytes {
+		t.Errorf("youtube description %+v", f)
+	}
+	if !byID["youtube"].Schedule.Native || byID["tiktok"].Schedule.Native || byID["youtube"].Presets[0] != "youtube-1080p" {
+		t.Errorf("schedule or presets: %+v %+v", byID["youtube"], byID["tiktok"])
+	}
+	if fb := byID["facebook"].Schedule; !fb.Native || fb.MinAheadSeconds != 600 {
+		t.Errorf("facebook schedule %+v", fb)
 	}
 }

@@ -143,6 +143,8 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 		{Method: "POST", Path: "/api/v1/publications/{id}/retry", Tag: "publications", Summary: "Retry a failed publication as it was (the upload resumes; never a second post)",
 			Handler: s.retryPublication, Idempotent: true, Status: 200, Response: outpost.Publication{}},
 
+		{Method: "GET", Path: "/api/v1/platforms", Tag: "connections", Summary: "The publishing platforms: each one's post fields (kind, limit and how it is counted, choices, default), scheduling, presets, and whether it can be connected here",
+			Handler: s.listPlatforms, Status: 200, Response: platformList{}},
 		{Method: "GET", Path: "/api/v1/connections", Tag: "connections", Summary: "Connected accounts, and which platforms can be connected",
 			Handler: s.listConnections, Status: 200, Response: outpost.ConnectionList{}},
 		{Method: "GET", Path: "/api/v1/connections/{id}", Tag: "connections", Summary: "Get a connected account",

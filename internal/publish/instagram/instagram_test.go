@@ -1,4 +1,4 @@
-package instagram
+package instagram_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
+	"outpost/internal/publish/instagram"
 	"outpost/internal/publish/internal/pubtest"
 	"outpost/internal/sandbox"
 )
 
 func TestClient_Validate(t *testing.T) {
 	t.Parallel()
-	c := New("", nil)
+	c := instagram.New("", nil)
 	r := publish.Rendition{Size: 10 << 20, Duration: 30 * time.Second, Width: 1080, Height: 1920, FrameRate: 30}
 	tags := func(n int) string {
 		var b strings.Builder
@@ -58,7 +59,7 @@ func TestClient_Publish_slowProcessing(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{})
 	e.Inject(t, sandbox.Fault{Platform: sandbox.Instagram, Kind: sandbox.FaultSlowProcessing, DelayMS: 300})
-	c := New(e.URL, e.HTTP)
+	c := instagram.New(e.URL, e.HTTP)
 	c.PollInterval, c.PollTimeout = 10*time.Millisecond, 50*time.Millisecond
 	path, _ := pubtest.File(t, 100<<10)
 	acct := publish.Account{ID: sandbox.InstagramUserID, AccessToken: e.SB.IssueToken(sandbox.Instagram)}

@@ -143,6 +143,59 @@
   function counters(root = document) {
     $$('[data-limit]', root).forEach(counter);
   }
+  // ---- post fields ---------------------------------------------------------
+  // postField builds one post field of platform p from its descriptor
+  // field f (kind text, textarea, tags or select; limit and count for the
+  // counter; a required select without a default starts on "Choose…"),
+  // the same markup the export page renders for "Share to additional
+  // platforms".
+  function postField(p, f, name) {
+    const data = { name, 'data-field': f.name, 'data-kind': f.kind, 'data-label': f.label };
+    let input;
+    if (f.kind === 'select') {
+      input = el('select', data);
+      if (f.required && !f.default) { input.dataset.required = '1'; input.append(el('option', { value: '', text: 'Choose…' })); }
+      for (const c of f.choices || []) input.append(el('option', { value: c.value, text: c.label }));
+      input.value = f.default || '';
+    } else if (f.kind === 'textarea') {
+      input = el('textarea', { ...data, rows: '2' });
+    } else {
+      input = el('input', { ...data, type: 'text' });
+    }
+    if (f.limit) { input.dataset.limit = f.limit; input.dataset.count = f.count; input.dataset.what = `${p.name} ${f.label.toLowerCase()}`; }
+    const label = el('label', {}, document.createTextNode(f.label + ' '));
+    if (f.kind === 'tags') label.append(el('span', { class: 'hint', text: 'comma separated ' }));
+    label.append(input);
+    if (f.limit) label.append(el('span', { class: 'counter', 'aria-live': 'polite' }));
+    if (f.help) label.append(el('span', { class: 'hint', text: f.help }));
+    return label;
+  }
+  // checkFields returns the first post field of fieldset fs that the
+  // platform would refuse (a required choice not made, a text over its
+  // limit) with the error to show, else null.
+  function checkFields(fs) {
+    for (const f of $$('[data-field]', fs)) {
+      if (f.dataset.required && !f.value) {
+        const plat = fs.querySelector('legend').textContent.trim();
+        return { field: f, err: { title: `Choose ${f.dataset.label.toLowerCase()}`, message: `${plat} requires an explicit choice of ${f.dataset.label.toLowerCase()}.`, remedy: 'Pick one of the options: it has no default.' } };
+      }
+      const over = overLimit(f);
+      if (over) return { field: f, err: { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' } };
+    }
+    return null;
+  }
+  // postValues are the fields' values as a destination takes them, by
+  // field name; tags are split at commas.
+  function postValues(fields) {
+    const d = {};
+    for (const f of fields) {
+      const v = f.value;
+      if (f.dataset.kind === 'tags') d[f.dataset.field] = v.split(',').map((t) => t.trim()).filter(Boolean);
+      else if (v.trim()) d[f.dataset.field] = f.dataset.kind === 'text' ? v.trim() : v;
+    }
+    return d;
+  }
+
   // init wires what a server-rendered part of the page needs: counters,
   // the browser's time zone for forms that send a local time, the share
   // form.
@@ -382,30 +435,12 @@
     }));
     const pf = $('.pfields', modal);
     pf.replaceChildren(...(o.platforms || []).map((p) => {
-      const fs = el('fieldset', { class: 'pf', 'data-platform': p.platform });
+      const fs = el('fieldset', { class: 'pf', 'data-platform': p.id });
       const lg = el('legend', {});
       const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
-      ic.innerHTML = (accts.find((a) => a.platform === p.platform) || {}).icon || '';
-      lg.append(ic, document.createTextNode(' ' + p.label));
-      fs.append(lg);
-      for (const f of p.fields) {
-        const name = `pf-${p.platform}-${f.name}`;
-        let input;
-        if (f.name === 'privacy') {
-          input = el('select', { name });
-          for (const v of p.privacy || []) input.append(el('option', { value: v, text: v[0].toUpperCase() + v.slice(1) }));
-        } else if (f.multiline) {
-          input = el('textarea', { name, rows: '2' });
-        } else {
-          input = el('input', { type: 'text', name });
-        }
-        if (f.limit) { input.dataset.limit = f.limit; input.dataset.count = f.count; input.dataset.what = `${p.label} ${f.label.toLowerCase()}`; }
-        const label = el('label', {}, document.createTextNode(f.label + ' '));
-        if (f.name === 'tags') label.append(el('span', { class: 'hint', text: 'comma separated ' }));
-        label.append(input);
-        if (f.limit) label.append(el('span', { class: 'counter', 'aria-live': 'polite' }));
-        fs.append(label);
-      }
+      ic.innerHTML = (accts.find((a) => a.platform === p.id) || {}).icon || '';
+      lg.append(ic, document.createTextNode(' ' + p.name));
+      fs.append(lg, ...p.fields.map((f) => postField(p, f, `pf-${p.id}-${f.name}`)));
       return fs;
     }));
     counters(pf);
@@ -448,20 +483,10 @@
       if (!$('input[type=checkbox]', li).checked) continue;
       const plat = li.dataset.platform;
       const fs = $(`.pf[data-platform="${plat}"]`, modal);
-      for (const f of $$('[data-limit]', fs)) {
-        const over = overLimit(f);
-        if (over) { f.focus(); throw { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' }; }
-      }
-      const get = (n) => { const f = form.elements[`pf-${plat}-${n}`]; return f ? f.value : ''; };
+      const bad = checkFields(fs);
+      if (bad) { bad.field.focus(); throw bad.err; }
       const d = { connection_id: li.dataset.account, preset: $('select', li).value };
-      if (plat === 'youtube') {
-        d.title = get('title').trim();
-        d.description = get('description');
-        d.tags = get('tags').split(',').map((t) => t.trim()).filter(Boolean);
-        d.privacy = get('privacy');
-      } else {
-        d.caption = get('caption');
-      }
+      Object.assign(d, postValues($$('[data-field]', fs)));
       if (when) d.schedule_at = when;
       if (Object.keys(utm).length) d.utm = utm;
       out.push(d);
@@ -831,12 +856,12 @@
         errorBox(box, { title: 'Pick an account', message: 'No account is ticked.', remedy: 'Tick the accounts to share to.' });
         return;
       }
-      for (const f of $$('.pf:not([hidden]) [data-limit]', sf)) {
-        const over = overLimit(f);
-        if (over) {
+      for (const fs of $$('.pf:not([hidden])', sf)) {
+        const bad = checkFields(fs);
+        if (bad) {
           e.preventDefault();
-          errorBox(box, { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' });
-          f.focus();
+          errorBox(box, bad.err);
+          bad.field.focus();
           return;
         }
       }
