@@ -99,8 +99,8 @@ func TestPublication_engines(t *testing.T) {
 		x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, Labels: outpost.Labels{Campaign: "launch"},
 			Targets: []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}},
 			Destinations: []outpost.Destination{
-				{ConnectionID: yt.ID, Preset: "mp4-720p", Title: "Launch", Description: "https://example.com/a", Privacy: "public"},
-				{ConnectionID: tt.ID, Preset: "mp4-720p", Caption: "Launch", Privacy: "public"},
+				{ConnectionID: yt.ID, Preset: "mp4-720p", PostFields: outpost.PostFields{Title: "Launch", Description: "https://example.com/a", Privacy: "public"}},
+				{ConnectionID: tt.ID, Preset: "mp4-720p", PostFields: outpost.PostFields{Caption: "Launch", Privacy: "public"}},
 			}})
 		if err != nil {
 			t.Fatalf("CreateExport: %v", err)

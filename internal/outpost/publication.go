@@ -11,18 +11,9 @@ import (
 // Destination is one post of an export: where (a connection), what (one of
 // the export's targets, by preset) and the text.
 type Destination struct {
-	ConnectionID string   `json:"connection_id"`
-	Preset       string   `json:"preset"`
-	Title        string   `json:"title,omitempty"`
-	Description  string   `json:"description,omitempty"`
-	Caption      string   `json:"caption,omitempty"`
-	Tags         []string `json:"tags,omitempty"`
-	// Privacy: public, unlisted, private (YouTube); TikTok's privacy
-	// levels; LinkedIn connections.
-	Privacy string `json:"privacy,omitempty"`
-	// Format "reel" posts a Facebook Reel (the facebook-reel preset does
-	// by default).
-	Format string `json:"format,omitempty"`
+	ConnectionID string `json:"connection_id"`
+	Preset       string `json:"preset"`
+	PostFields
 	// ScheduleAt, in the future, holds the post until then.
 	ScheduleAt *time.Time `json:"schedule_at,omitempty"`
 	// UTM overrides the campaign parameters added to links in the text.
@@ -85,16 +76,26 @@ type Publications interface {
 	Retry(ctx context.Context, workspaceID, id string) (Publication, error)
 }
 
+// PostFields are a post's text fields: which of them a platform takes,
+// and its limits, its descriptor says (GET /api/v1/platforms).
+type PostFields struct {
+	Title       string   `json:"title,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Caption     string   `json:"caption,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	// Privacy: public, unlisted, private (YouTube); TikTok's privacy
+	// levels; LinkedIn connections.
+	Privacy string `json:"privacy,omitempty"`
+	// Format "reel" posts a Facebook Reel (the facebook-reel preset does
+	// by default).
+	Format string `json:"format,omitempty"`
+}
+
 // PostSpec is a publication as accepted: the post as asked, with the
 // defaults applied at acceptance. The publish job posts it.
 type PostSpec struct {
-	Title       string       `json:"title,omitempty"`
-	Description string       `json:"description,omitempty"`
-	Caption     string       `json:"caption,omitempty"`
-	Tags        []string     `json:"tags,omitempty"`
-	Privacy     string       `json:"privacy,omitempty"`
-	Format      string       `json:"format,omitempty"`
-	UTM         *UTMOverride `json:"utm,omitempty"`
+	PostFields
+	UTM *UTMOverride `json:"utm,omitempty"`
 	// Campaign is the export's campaign label, the default utm_campaign.
 	Campaign string `json:"campaign,omitempty"`
 }

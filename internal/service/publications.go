@@ -151,8 +151,9 @@ func (s *Publications) check(ctx context.Context, workspaceID string, d outpost.
 			tags = append(tags, t)
 		}
 	}
-	p.spec = outpost.PostSpec{Title: strings.TrimSpace(d.Title), Description: d.Description, Caption: d.Caption,
-		Tags: tags, Privacy: strings.TrimSpace(d.Privacy), Format: strings.TrimSpace(d.Format), UTM: d.UTM, Campaign: campaign}
+	p.spec = outpost.PostSpec{PostFields: outpost.PostFields{Title: strings.TrimSpace(d.Title), Description: d.Description,
+		Caption: d.Caption, Tags: tags, Privacy: strings.TrimSpace(d.Privacy), Format: strings.TrimSpace(d.Format)},
+		UTM: d.UTM, Campaign: campaign}
 	if p.spec.Title == "" && conn.Platform == youtube.ID {
 		p.spec.Title = projectName // YouTube requires one
 	}
@@ -302,17 +303,11 @@ func errScheduledOnPlatform(p store.Publication, what string) error {
 // Cancel cancels a publication that has not started going out (pending or
 // scheduled). Others give errcode.Conflict.
 func (s *Publications) Cancel(ctx context.Context, workspaceID, id string) (outpost.Publication, error) {
-	p, err := publicationIn(ctx, s.store, workspaceID, id)
+	p, err := s.waiting(ctx, workspaceID, id, "canceled")
 	if err != nil {
 		return outpost.Publication{}, err
 	}
-	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be canceled", id, p.State)
-	}
-	if jobs.OnPlatform(p) {
-		return outpost.Publication{}, errScheduledOnPlatform(p, "canceled")
-	}
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.commit(ctx, &p, "publication "+id+" has started going out: it can no longer be canceled", func(tx *sql.Tx) error {
 		if err := s.queue.CancelJob(ctx, tx, p.JobID); err != nil {
 			return err
 		}
@@ -320,28 +315,47 @@ func (s *Publications) Cancel(ctx context.Context, workspaceID, id string) (outp
 		p, err = s.queue.FinishPublication(ctx, tx, p, store.PublicationPending, store.PublicationScheduled)
 		return err
 	})
+}
+
+// waiting returns a publication of the workspace that has not started
+// going out and that Outpost still holds, to be verb ("canceled",
+// "rescheduled"); others give errcode.Conflict or
+// errcode.ScheduledOnPlatform.
+func (s *Publications) waiting(ctx context.Context, workspaceID, id, verb string) (store.Publication, error) {
+	p, err := publicationIn(ctx, s.store, workspaceID, id)
+	if err != nil {
+		return p, err
+	}
+	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
+		return p, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be %s", id, p.State, verb)
+	}
+	if jobs.OnPlatform(p) {
+		return p, errScheduledOnPlatform(p, verb)
+	}
+	return p, nil
+}
+
+// commit makes a change to publication p in one transaction, then tells
+// its export's watchers and returns its view. store.ErrConflict (it
+// changed meanwhile) gives errcode.Conflict with the message conflict.
+func (s *Publications) commit(ctx context.Context, p *store.Publication, conflict string, change func(tx *sql.Tx) error) (outpost.Publication, error) {
+	err := s.store.WithTx(ctx, change)
 	if errors.Is(err, store.ErrConflict) {
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "publication %s has started going out: it can no longer be canceled", id)
+		return outpost.Publication{}, errcode.New(errcode.Conflict, "%s", conflict)
 	}
 	if err != nil {
 		return outpost.Publication{}, err
 	}
 	s.queue.Notify(p.ExportID)
-	return publicationView(p), nil
+	return publicationView(*p), nil
 }
 
 // Reschedule moves a pending or scheduled publication to at (a zero time:
 // now). Others give errcode.Conflict.
 func (s *Publications) Reschedule(ctx context.Context, workspaceID, id string, at time.Time) (outpost.Publication, error) {
-	p, err := publicationIn(ctx, s.store, workspaceID, id)
+	p, err := s.waiting(ctx, workspaceID, id, "rescheduled")
 	if err != nil {
 		return outpost.Publication{}, err
-	}
-	if p.State != store.PublicationPending && p.State != store.PublicationScheduled {
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "publication %s is %s: only pending or scheduled publications can be rescheduled", id, p.State)
-	}
-	if jobs.OnPlatform(p) {
-		return outpost.Publication{}, errScheduledOnPlatform(p, "rescheduled")
 	}
 	now := s.now()
 	switch {
@@ -356,7 +370,7 @@ func (s *Publications) Reschedule(ctx context.Context, workspaceID, id string, a
 		at = at.UTC()
 		p.ScheduleAt, state = &at, store.PublicationScheduled
 	}
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.commit(ctx, &p, "publication "+id+" has started going out: it can no longer be rescheduled", func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		if err := q.LockExport(ctx, p.ExportID); err != nil {
 			return err
@@ -377,14 +391,6 @@ func (s *Publications) Reschedule(ctx context.Context, workspaceID, id string, a
 		}
 		return q.SyncRenditionPin(ctx, p.RenditionID)
 	})
-	if errors.Is(err, store.ErrConflict) {
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "publication %s has started going out: it can no longer be rescheduled", id)
-	}
-	if err != nil {
-		return outpost.Publication{}, err
-	}
-	s.queue.Notify(p.ExportID)
-	return publicationView(p), nil
 }
 
 // Retry queues a failed publication again, as it was: same file, account
@@ -418,7 +424,7 @@ func (s *Publications) Retry(ctx context.Context, workspaceID, id string) (outpo
 		// and resuming would only find the rejection again.
 		p.RemoteIDs, p.PostURL = nil, ""
 	}
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.commit(ctx, &p, "publication "+id+" changed meanwhile: reload it and try again", func(tx *sql.Tx) error {
 		requeued, stored, err := s.queue.Requeue(ctx, tx, p)
 		switch {
 		case err != nil:
@@ -429,14 +435,6 @@ func (s *Publications) Retry(ctx context.Context, workspaceID, id string) (outpo
 		p = requeued
 		return nil
 	})
-	if errors.Is(err, store.ErrConflict) {
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "publication %s changed meanwhile: reload it and try again", id)
-	}
-	if err != nil {
-		return outpost.Publication{}, err
-	}
-	s.queue.Notify(p.ExportID)
-	return publicationView(p), nil
 }
 
 // resume queues again the publications that failed because the connection

@@ -321,7 +321,7 @@ func (h *Handler) shareFormDestinations(r *http.Request) ([]outpost.Destination,
 		d := outpost.Destination{ConnectionID: c.ID, Preset: r.PostFormValue("preset"), ScheduleAt: sched, UTM: utm}
 		if p, ok := platforms.Lookup(c.Platform); ok {
 			for _, f := range p.Fields {
-				setPostField(&d, f, r.PostFormValue(c.Platform+"."+f.Name))
+				setPostField(&d.PostFields, f, r.PostFormValue(c.Platform+"."+f.Name))
 			}
 		}
 		out = append(out, d)
@@ -329,9 +329,9 @@ func (h *Handler) shareFormDestinations(r *http.Request) ([]outpost.Destination,
 	return out, nil
 }
 
-// setPostField sets the destination's field f to the form value v (tags
+// setPostField sets the post's field f to the form value v (tags
 // are comma separated).
-func setPostField(d *outpost.Destination, f publish.Field, v string) {
+func setPostField(d *outpost.PostFields, f publish.Field, v string) {
 	switch f.Name {
 	case publish.FieldTitle:
 		d.Title = strings.TrimSpace(v)

@@ -354,59 +354,46 @@ type statusView struct {
 	Class string
 }
 
-func exportStatus(s outpost.ExportStatus) statusView {
-	switch s {
-	case outpost.ExportQueued:
-		return statusView{"clock", "Queued", "queued"}
-	case outpost.ExportRunning:
-		return statusView{"spinner", "Running", "running"}
-	case outpost.ExportSucceeded:
-		return statusView{"check", "Done", "ok"}
-	case outpost.ExportPartiallyFailed:
-		return statusView{"warn", "Partly failed", "warn"}
-	case outpost.ExportFailed:
-		return statusView{"x", "Failed", "bad"}
-	case outpost.ExportCanceled:
-		return statusView{"slash", "Canceled", "muted"}
+// The statuses' views, by status.
+var (
+	exportStatuses = map[outpost.ExportStatus]statusView{
+		outpost.ExportQueued:          {"clock", "Queued", "queued"},
+		outpost.ExportRunning:         {"spinner", "Running", "running"},
+		outpost.ExportSucceeded:       {"check", "Done", "ok"},
+		outpost.ExportPartiallyFailed: {"warn", "Partly failed", "warn"},
+		outpost.ExportFailed:          {"x", "Failed", "bad"},
+		outpost.ExportCanceled:        {"slash", "Canceled", "muted"},
+	}
+	renditionStatuses = map[outpost.RenditionStatus]statusView{
+		outpost.RenditionPending:   {"clock", "Waiting", "queued"},
+		outpost.RenditionRunning:   {"spinner", "Rendering", "running"},
+		outpost.RenditionSucceeded: {"check", "Ready", "ok"},
+		outpost.RenditionFailed:    {"x", "Failed", "bad"},
+		outpost.RenditionCanceled:  {"slash", "Canceled", "muted"},
+	}
+	pubStatuses = map[outpost.PublicationState]statusView{
+		outpost.PublicationPending:    {"clock", "Waiting", "queued"},
+		outpost.PublicationScheduled:  {"clock", "Scheduled", "queued"},
+		outpost.PublicationUploading:  {"spinner", "Uploading", "running"},
+		outpost.PublicationProcessing: {"spinner", "Processing on the platform", "running"},
+		outpost.PublicationPublished:  {"check", "Published", "ok"},
+		outpost.PublicationFailed:     {"x", "Failed", "bad"},
+		outpost.PublicationCanceled:   {"slash", "Canceled", "muted"},
+	}
+)
+
+// statusOf is the view of status s in table m; a status the table lacks
+// shows as itself, waiting.
+func statusOf[S ~string](m map[S]statusView, s S) statusView {
+	if v, ok := m[s]; ok {
+		return v
 	}
 	return statusView{"clock", string(s), "queued"}
 }
 
-func renditionStatus(s outpost.RenditionStatus) statusView {
-	switch s {
-	case outpost.RenditionPending:
-		return statusView{"clock", "Waiting", "queued"}
-	case outpost.RenditionRunning:
-		return statusView{"spinner", "Rendering", "running"}
-	case outpost.RenditionSucceeded:
-		return statusView{"check", "Ready", "ok"}
-	case outpost.RenditionFailed:
-		return statusView{"x", "Failed", "bad"}
-	case outpost.RenditionCanceled:
-		return statusView{"slash", "Canceled", "muted"}
-	}
-	return statusView{"clock", string(s), "queued"}
-}
-
-func pubStatus(s outpost.PublicationState) statusView {
-	switch s {
-	case outpost.PublicationPending:
-		return statusView{"clock", "Waiting", "queued"}
-	case outpost.PublicationScheduled:
-		return statusView{"clock", "Scheduled", "queued"}
-	case outpost.PublicationUploading:
-		return statusView{"spinner", "Uploading", "running"}
-	case outpost.PublicationProcessing:
-		return statusView{"spinner", "Processing on the platform", "running"}
-	case outpost.PublicationPublished:
-		return statusView{"check", "Published", "ok"}
-	case outpost.PublicationFailed:
-		return statusView{"x", "Failed", "bad"}
-	case outpost.PublicationCanceled:
-		return statusView{"slash", "Canceled", "muted"}
-	}
-	return statusView{"clock", string(s), "queued"}
-}
+func exportStatus(s outpost.ExportStatus) statusView       { return statusOf(exportStatuses, s) }
+func renditionStatus(s outpost.RenditionStatus) statusView { return statusOf(renditionStatuses, s) }
+func pubStatus(s outpost.PublicationState) statusView      { return statusOf(pubStatuses, s) }
 
 func deliveryStatus(s outpost.DeliveryStatus) statusView {
 	switch s {

@@ -833,3 +833,25 @@ func TestHandler_presetEditKeepsFinishing(t *testing.T) {
 		t.Errorf("after the UI edit: %s, settings %+v; want %+v", got.Name, got.Settings, kept)
 	}
 }
+
+// TestStatusViews: every export and rendition status has its own view (an
+// icon and a word), and publications' states too.
+func TestStatusViews(t *testing.T) {
+	t.Parallel()
+	for _, s := range outpost.ExportStatuses {
+		if _, ok := exportStatuses[s]; !ok {
+			t.Errorf("export status %s has no view", s)
+		}
+	}
+	for _, s := range outpost.RenditionStatuses {
+		if _, ok := renditionStatuses[s]; !ok {
+			t.Errorf("rendition status %s has no view", s)
+		}
+	}
+	if len(pubStatuses) != 7 {
+		t.Errorf("%d publication state views, want 7", len(pubStatuses))
+	}
+	if v := exportStatus("new"); v.Text != "new" || v.Icon != "clock" {
+		t.Errorf("unknown status: %+v", v)
+	}
+}

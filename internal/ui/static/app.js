@@ -824,6 +824,10 @@
       try {
         const d = JSON.parse(m.data);
         speed = d.speed > 0 ? { speed: d.speed, fps: d.fps || 0 } : {};
+        // The bar moves at once; the rest of the panel comes with the
+        // fragment, which may skip steps while the server is busy.
+        const bar = $('#overall'), pct = $('#percent');
+        if (bar && pct && d.percent >= 0) { bar.value = d.percent; pct.textContent = Math.floor(d.percent) + ' %'; }
       } catch (_) { /* skip */ }
       refresh();
     });
