@@ -99,12 +99,12 @@ func (s *Server) trackHistoryView(next handlerFunc) handlerFunc {
 // several ranges, and only the first one counts.
 func (s *Server) trackDownloads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw := &codeWriter{ResponseWriter: w}
+		cw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(cw, r)
 		if r.Method != http.MethodGet {
 			return
 		}
-		if cw.code != http.StatusOK && !(cw.code == http.StatusPartialContent && strings.HasPrefix(r.Header.Get("Range"), "bytes=0-")) {
+		if cw.status != http.StatusOK && !(cw.status == http.StatusPartialContent && strings.HasPrefix(r.Header.Get("Range"), "bytes=0-")) {
 			return
 		}
 		// The handler checked the link's signature, so obj is the key it
@@ -112,26 +112,3 @@ func (s *Server) trackDownloads(next http.Handler) http.Handler {
 		s.svc.Stats.RecordDownload(r.Context(), r.URL.Query().Get("obj"))
 	})
 }
-
-// codeWriter remembers the response status. Unwrap keeps
-// http.ResponseController working through it.
-type codeWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *codeWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *codeWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
