@@ -31,6 +31,7 @@ import (
 	"outpost/internal/media"
 	"outpost/internal/publish"
 	"outpost/internal/sandbox"
+	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/ui"
 	"outpost/internal/web"
@@ -76,7 +77,7 @@ type App struct {
 	store   *store.Store
 	blob    *blob.Store
 	events  *events.Broker
-	jobs    *jobs.Service
+	jobs    *jobs.Runner
 	connect *connect.Service
 	sandbox *sandboxServer
 	metrics *prometheus.Registry
@@ -147,7 +148,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	if err := a.ensureWorkspace(ctx, opts.HTTP); err != nil {
 		return nil, err
 	}
-	a.events = events.NewBroker(a.store, events.Options{Logger: logger.With("component", "events")})
+	a.events = events.NewBroker(a.store.EventLog(), events.Options{Logger: logger.With("component", "events")})
 
 	if cfg.Sandbox && opts.HTTP {
 		// The emulators run beside the API, and every platform points there.
@@ -168,11 +169,12 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 
 	prober := &media.Prober{FFprobe: cfg.FFprobePath}
 	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
+	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")}
 	jopts := jobs.Options{
 		Store:                a.store,
 		Blob:                 a.blob,
 		Events:               a.events,
-		Engine:               &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")},
+		Engine:               eng,
 		Logger:               logger.With("component", "jobs"),
 		Metrics:              a.metrics,
 		Workers:              cfg.Workers,
@@ -203,31 +205,26 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 
 	if opts.HTTP {
-		handler, err := web.New(web.Deps{
-			Config:  cfg,
-			Store:   a.store,
-			Blob:    a.blob,
-			Exports: a.jobs,
-			Events:  a.events,
-			Prober:  prober,
-			Connect: a.connect,
-			Logger:  logger.With("component", "web"),
-			Metrics: a.metrics,
-			Ready:   a.ready,
+		services, err := service.New(service.Options{
+			Store: a.store, Blob: a.blob, Events: a.events, Jobs: a.jobs, Engine: eng, Connect: a.connect,
+			Prober: prober, FFmpeg: runner, Logger: logger.With("component", "service"),
+			MaxUploadBytes: cfg.MaxUploadBytes, TmpDir: filepath.Join(cfg.DataDir, "tmp"), PublicURL: cfg.PublicURL,
 		})
 		if err != nil {
 			return nil, err
 		}
-		if a.ui, err = ui.New(ui.Deps{
-			Config:  cfg,
-			Store:   a.store,
-			Blob:    a.blob,
-			Exports: a.jobs,
-			Events:  a.events,
-			Prober:  prober,
-			Connect: a.connect,
-			Logger:  logger.With("component", "ui"),
-		}); err != nil {
+		handler, err := web.New(web.Deps{
+			Config:    cfg,
+			Services:  services,
+			Downloads: a.blob.Handler(),
+			Logger:    logger.With("component", "web"),
+			Metrics:   a.metrics,
+			Ready:     a.ready,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if a.ui, err = ui.New(ui.Deps{Config: cfg, Services: services, Logger: logger.With("component", "ui")}); err != nil {
 			return nil, err
 		}
 		// The API, downloads, OAuth and probes go to web; every other path
@@ -331,8 +328,8 @@ func (a *App) URL() string { return a.url }
 // Store returns the database (tests).
 func (a *App) Store() *store.Store { return a.store }
 
-// Jobs returns the job service (tests).
-func (a *App) Jobs() *jobs.Service { return a.jobs }
+// Jobs returns the job runner (tests).
+func (a *App) Jobs() *jobs.Runner { return a.jobs }
 
 // Sandbox returns the in-process emulators of --sandbox and their URL, or
 // nil (tests).

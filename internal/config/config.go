@@ -37,8 +37,8 @@ type Config struct {
 	// DatabaseURL is postgres://… or postgresql://… for PostgreSQL, or
 	// sqlite:PATH (or a path) for SQLite. Default: sqlite:DATA_DIR/outpost.db.
 	DatabaseURL string
-	// BlobURL is a gocloud.dev/blob URL (file:///…, s3://…, gs://…,
-	// azblob://…). Default: file://ABS_DATA_DIR/blobs.
+	// BlobURL is a gocloud.dev/blob URL of a scheme blob.Open supports
+	// (file:///…, s3://…). Default: file://ABS_DATA_DIR/blobs.
 	BlobURL string
 	// SecretKey is the 32-byte key that seals OAuth tokens and signs
 	// links. Nil until EnsureSecretKey when it was not configured.
@@ -216,7 +216,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.Listen, "listen", sp.Listen, "HTTP listen address, host:port ($OUTPOST_LISTEN)")
 	fs.StringVar(&sp.DataDir, "data-dir", sp.DataDir, "data directory: SQLite database, file blobs, secret key ($OUTPOST_DATA_DIR)")
 	fs.StringVar(&sp.DatabaseURL, "database-url", sp.DatabaseURL, "database: postgres://… or sqlite:PATH (default sqlite:DATA_DIR/outpost.db) ($OUTPOST_DATABASE_URL)")
-	fs.StringVar(&sp.BlobURL, "blob-url", sp.BlobURL, "blob storage: file:///…, s3://…, gs://…, azblob://… (default file://DATA_DIR/blobs) ($OUTPOST_BLOB_URL)")
+	fs.StringVar(&sp.BlobURL, "blob-url", sp.BlobURL, "blob storage: file:///… or s3://… (default file://DATA_DIR/blobs) ($OUTPOST_BLOB_URL)")
 	fs.IntVar(&sp.RenderConcurrency, "render-concurrency", sp.RenderConcurrency, "renders run at once by this process ($OUTPOST_RENDER_CONCURRENCY)")
 	fs.StringVar(&sp.Workers, "workers", sp.Workers, "job workers in this process; 0 for none (default: render concurrency) ($OUTPOST_WORKERS)")
 	fs.DurationVar(&sp.Retention, "retention", sp.Retention, "how long renditions are kept unless saved ($OUTPOST_RETENTION)")

@@ -220,6 +220,7 @@ func TestLoad(t *testing.T) {
 		{name: "mysql", env: []string{"OUTPOST_DATABASE_URL=mysql://db/outpost"}, wantErr: []string{"OUTPOST_DATABASE_URL (--database-url)", `"mysql"`}},
 		{name: "relative file blob URL", env: []string{"OUTPOST_BLOB_URL=file://blobs"}, wantErr: []string{"OUTPOST_BLOB_URL", "absolute path"}},
 		{name: "unknown blob scheme", env: []string{"OUTPOST_BLOB_URL=ftp://x/y"}, wantErr: []string{"OUTPOST_BLOB_URL", "scheme must be"}},
+		{name: "blob scheme the build lacks", env: []string{"OUTPOST_BLOB_URL=gs://bucket"}, wantErr: []string{"OUTPOST_BLOB_URL", "scheme must be one of file, s3"}},
 		{name: "s3 without bucket", env: []string{"OUTPOST_BLOB_URL=s3://"}, wantErr: []string{"no bucket"}},
 		{name: "relative public URL", env: []string{"OUTPOST_PUBLIC_URL=outpost.example.com"}, wantErr: []string{"OUTPOST_PUBLIC_URL", "absolute http(s)"}},
 		{name: "public URL with query", env: []string{"OUTPOST_PUBLIC_URL=https://x.example.com/?a=1"}, wantErr: []string{"no query"}},

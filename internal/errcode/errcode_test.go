@@ -21,14 +21,14 @@ func doc() []byte {
 	b.WriteString("one of these stable codes. Codes are never renamed. Platform rule failures also name the rule\n")
 	b.WriteString("(`max_duration`, `max_size`, `aspect_ratio`, …; see `outpost presets show ID`).\n\n")
 	b.WriteString("Generated from `internal/errcode` by `go test ./internal/errcode -update`.\n\n")
-	b.WriteString("| code | what to do |\n|---|---|\n")
+	b.WriteString("| code | HTTP status | what to do |\n|---|---|---|\n")
 	codes := make([]string, 0, len(Remedies))
 	for c := range Remedies {
 		codes = append(codes, string(c))
 	}
 	slices.Sort(codes)
 	for _, c := range codes {
-		fmt.Fprintf(&b, "| `%s` | %s |\n", c, strings.ReplaceAll(Remedies[Code(c)], "|", "\\\\|"))
+		fmt.Fprintf(&b, "| `%s` | %d | %s |\n", c, Status(Code(c)), strings.ReplaceAll(Remedies[Code(c)], "|", "\\\\|"))
 	}
 	return []byte(b.String())
 }
@@ -61,5 +61,26 @@ func TestOf(t *testing.T) {
 	}
 	if e := As(wrapped); e.RemedyText() != Remedies[SourceTruncated] {
 		t.Errorf("RemedyText = %q", e.RemedyText())
+	}
+}
+
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	// Every code has a status, so none falls through to 500 by accident,
+	// except those that are server failures.
+	server := []Code{Internal, RenderFailed, OutputWriteFailed, CheckFailed, ConfigInvalid, MigrationFailed,
+		SecretKeyMismatch, SecretKeyRequired}
+	for c := range Remedies {
+		if st := Status(c); st >= 500 && !slices.Contains(server, c) && statuses[c] == 0 {
+			t.Errorf("code %s maps to %d", c, st)
+		}
+	}
+	for c := range statuses {
+		if _, ok := Remedies[c]; !ok {
+			t.Errorf("status for %s, which has no remedy", c)
+		}
+	}
+	if Status(InvalidOption) != 400 || Status("no_such_code") != 500 {
+		t.Errorf("invalid_option %d, unknown %d", Status(InvalidOption), Status("no_such_code"))
 	}
 }

@@ -2,14 +2,18 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"outpost/internal/blob"
 	"outpost/internal/errcode"
+	"outpost/internal/store"
 )
 
 // KindCleanup is the periodic cleanup job's kind.
@@ -39,15 +43,18 @@ func (CleanupArgs) InsertOpts() river.InsertOpts {
 
 type cleanupWorker struct {
 	river.WorkerDefaults[CleanupArgs]
-	s *Service
+	store  *store.Store
+	blob   *blob.Store
+	queue  *Queue
+	logger *slog.Logger
 }
 
 func (w *cleanupWorker) Timeout(*river.Job[CleanupArgs]) time.Duration { return 10 * time.Minute }
 
 func (w *cleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) error {
-	res, err := w.s.Cleanup(ctx, time.Now())
+	res, err := w.run(ctx, time.Now())
 	if res != (CleanupResult{}) {
-		w.s.logger.InfoContext(ctx, "cleanup", "renditions_deleted", res.RenditionsDeleted,
+		w.logger.InfoContext(ctx, "cleanup", "renditions_deleted", res.RenditionsDeleted,
 			"idempotency_keys", res.IdempotencyKeys, "sessions", res.Sessions, "events", res.Events,
 			"nodes", res.Nodes, "exports_failed", res.ExportsFailed)
 	}
@@ -66,30 +73,30 @@ type CleanupResult struct {
 	OAuthStates        int64 // authorizations never completed, expired
 }
 
-// Cleanup deletes, as of now, the files of expired renditions (unless saved,
+// run deletes, as of now, the files of expired renditions (unless saved,
 // pinned or still needed by an open publication), and prunes idempotency
 // keys, sessions, old progress events and silent nodes. It also fails live
 // exports whose job no longer exists. It runs every CleanupInterval on one
 // node (River's leader); it is safe to run anywhere, any time.
-func (s *Service) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {
+func (w *cleanupWorker) run(ctx context.Context, now time.Time) (CleanupResult, error) {
 	var res CleanupResult
 	var errs []error
-	n, err := s.deleteExpired(ctx, now)
+	n, err := w.deleteExpired(ctx, now)
 	res.RenditionsDeleted = n
 	errs = append(errs, err)
-	res.IdempotencyKeys, err = s.store.DeleteIdempotencyKeysBefore(ctx, now.Add(-idempotencyKeyRetention))
+	res.IdempotencyKeys, err = w.store.DeleteIdempotencyKeysBefore(ctx, now.Add(-idempotencyKeyRetention))
 	errs = append(errs, err)
-	res.Sessions, err = s.store.DeleteExpiredSessions(ctx, now)
+	res.Sessions, err = w.store.DeleteExpiredSessions(ctx, now)
 	errs = append(errs, err)
-	res.Events, err = s.store.DeleteExportEventsBefore(ctx, "progress", now.Add(-progressEventRetention))
+	res.Events, err = w.store.DeleteExportEventsBefore(ctx, "progress", now.Add(-progressEventRetention))
 	errs = append(errs, err)
-	res.Nodes, err = s.store.DeleteNodesBefore(ctx, now.Add(-deadNodeRetention))
+	res.Nodes, err = w.store.DeleteNodesBefore(ctx, now.Add(-deadNodeRetention))
 	errs = append(errs, err)
-	res.ExportsFailed, err = s.failOrphanedExports(ctx, now)
+	res.ExportsFailed, err = w.failOrphanedExports(ctx, now)
 	errs = append(errs, err)
-	res.PublicationsFailed, err = s.failOrphanedPublications(ctx, now)
+	res.PublicationsFailed, err = w.failOrphanedPublications(ctx, now)
 	errs = append(errs, err)
-	res.OAuthStates, err = s.store.DeleteOAuthStatesBefore(ctx, now)
+	res.OAuthStates, err = w.store.DeleteOAuthStatesBefore(ctx, now)
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("cleanup: %w", err)
@@ -98,11 +105,11 @@ func (s *Service) Cleanup(ctx context.Context, now time.Time) (CleanupResult, er
 }
 
 // deleteExpired deletes the files of renditions expired at now.
-func (s *Service) deleteExpired(ctx context.Context, now time.Time) (int, error) {
+func (w *cleanupWorker) deleteExpired(ctx context.Context, now time.Time) (int, error) {
 	deleted := 0
 	kept := map[string]bool{} // needed by a publication: skipped this round
 	for {
-		rs, err := s.store.ListExpiredRenditions(ctx, now, cleanupBatch+len(kept))
+		rs, err := w.store.ListExpiredRenditions(ctx, now, cleanupBatch+len(kept))
 		if err != nil {
 			return deleted, err
 		}
@@ -111,7 +118,7 @@ func (s *Service) deleteExpired(ctx context.Context, now time.Time) (int, error)
 			if kept[r.ID] {
 				continue
 			}
-			if n, err := s.store.CountOpenPublications(ctx, r.ID); err != nil {
+			if n, err := w.store.CountOpenPublications(ctx, r.ID); err != nil {
 				return deleted, err
 			} else if n > 0 {
 				kept[r.ID] = true
@@ -121,11 +128,11 @@ func (s *Service) deleteExpired(ctx context.Context, now time.Time) (int, error)
 				if key == "" {
 					continue
 				}
-				if err := s.blob.Delete(ctx, key); err != nil {
+				if err := w.blob.Delete(ctx, key); err != nil {
 					return deleted, fmt.Errorf("delete %s: %w", key, err)
 				}
 			}
-			if err := s.store.MarkRenditionDeleted(ctx, r.ID, now); err != nil {
+			if err := w.store.MarkRenditionDeleted(ctx, r.ID, now); err != nil {
 				return deleted, err
 			}
 			deleted++
@@ -140,26 +147,103 @@ func (s *Service) deleteExpired(ctx context.Context, now time.Time) (int, error)
 // failOrphanedExports fails queued or running exports, quiet for a while,
 // whose render job is finalized or gone (River discarded it, or an operator
 // deleted it): nothing would ever finish them.
-func (s *Service) failOrphanedExports(ctx context.Context, now time.Time) (int, error) {
-	live, err := s.store.ListLiveExportJobs(ctx, now.Add(-stuckExportAfter))
+func (w *cleanupWorker) failOrphanedExports(ctx context.Context, now time.Time) (int, error) {
+	live, err := w.store.ListLiveExportJobs(ctx, now.Add(-stuckExportAfter))
 	if err != nil {
 		return 0, err
 	}
 	failed := 0
 	for _, lj := range live {
-		job, err := s.client.JobGet(ctx, lj.JobID)
-		switch {
-		case errors.Is(err, river.ErrNotFound):
-		case err != nil:
+		_, ended, err := w.jobEnded(ctx, lj.JobID)
+		if err != nil {
 			return failed, err
-		case job.FinalizedAt == nil && job.State != rivertype.JobStateCompleted &&
-			job.State != rivertype.JobStateCancelled && job.State != rivertype.JobStateDiscarded:
+		}
+		if !ended {
 			continue // still queued, retrying or running
 		}
-		if err := s.failExport(ctx, lj.ExportID, errcode.New(errcode.RenderFailed,
+		if err := w.queue.FailExport(ctx, lj.ExportID, errcode.New(errcode.RenderFailed,
 			"the export's render job ended without finishing it")); err != nil {
 			return failed, err
 		}
+		failed++
+	}
+	return failed, nil
+}
+
+// jobEnded reports whether a job is finalized or gone (a nil job): nothing
+// will run it again.
+func (w *cleanupWorker) jobEnded(ctx context.Context, jobID int64) (*rivertype.JobRow, bool, error) {
+	job, err := w.queue.client.JobGet(ctx, jobID)
+	switch {
+	case errors.Is(err, river.ErrNotFound):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return job, job.FinalizedAt != nil || job.State == rivertype.JobStateCompleted ||
+		job.State == rivertype.JobStateCancelled || job.State == rivertype.JobStateDiscarded, nil
+}
+
+// Sweep of abandoned publications.
+const (
+	// stuckPublicationAfter: a live publication quiet this long is checked
+	// against its job (a snoozed or retrying job is left alone).
+	stuckPublicationAfter = 10 * time.Minute
+	stuckPublicationBatch = 500
+)
+
+// failOrphanedPublications fails live publications, quiet for a while,
+// whose publish job is finalized or gone (River discarded it after its
+// last attempt ended in a crash or a timeout, or an operator deleted it):
+// nothing would ever finish them, and their pin would keep the file
+// forever. The publication fails with publication_abandoned.
+func (w *cleanupWorker) failOrphanedPublications(ctx context.Context, now time.Time) (int, error) {
+	live, err := w.store.ListLivePublicationJobs(ctx, now.Add(-stuckPublicationAfter), stuckPublicationBatch)
+	if err != nil {
+		return 0, err
+	}
+	failed := 0
+	for _, p := range live {
+		job, ended, err := w.jobEnded(ctx, p.JobID)
+		switch {
+		case err != nil:
+			return failed, err
+		case !ended:
+			continue // queued, snoozed, retrying or running
+		}
+		why := "its publish job no longer exists"
+		if job != nil {
+			why = fmt.Sprintf("its publish job ended (%s after %d attempts)", job.State, job.Attempt)
+			if n := len(job.Errors); n > 0 {
+				why += ": " + job.Errors[n-1].Error
+			}
+		}
+		err = w.store.WithTx(ctx, func(tx *sql.Tx) error {
+			// Under the export's lock, the publication must be as listed:
+			// a reschedule or a reconnect may have given it a new job.
+			q := w.store.Using(tx)
+			if err := q.LockExport(ctx, p.ExportID); err != nil {
+				return err
+			}
+			cur, err := q.GetPublication(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			if cur.JobID != p.JobID || cur.State != p.State || !cur.UpdatedAt.Equal(p.UpdatedAt) {
+				return store.ErrConflict
+			}
+			_, err = w.queue.FailPublication(ctx, tx, cur, errcode.PublicationAbandoned,
+				"the publication did not finish: "+why)
+			return err
+		})
+		if errors.Is(err, store.ErrConflict) {
+			continue // it moved on meanwhile
+		}
+		if err != nil {
+			return failed, fmt.Errorf("fail abandoned publication %s: %w", p.ID, err)
+		}
+		w.queue.Notify(p.ExportID)
+		w.logger.WarnContext(ctx, "abandoned publication failed", "publication_id", p.ID, "job_id", p.JobID, "reason", why)
 		failed++
 	}
 	return failed, nil

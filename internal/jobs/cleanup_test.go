@@ -63,7 +63,7 @@ func TestService_Cleanup(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		res, err := e.svc.Cleanup(ctx, now)
+		res, err := e.runner.Cleanup(ctx, now)
 		if err != nil {
 			t.Fatalf("Cleanup: %v", err)
 		}
@@ -89,7 +89,7 @@ func TestService_Cleanup(t *testing.T) {
 			t.Errorf("recent idempotency key: %v", err)
 		}
 		// Again: nothing left to do.
-		if res, err := e.svc.Cleanup(ctx, now); err != nil || res.RenditionsDeleted != 0 {
+		if res, err := e.runner.Cleanup(ctx, now); err != nil || res.RenditionsDeleted != 0 {
 			t.Errorf("second Cleanup = %+v, %v", res, err)
 		}
 	})
@@ -123,7 +123,7 @@ func TestService_Cleanup_orphanedExport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := e.svc.Cleanup(ctx, time.Now())
+	res, err := e.runner.Cleanup(ctx, time.Now())
 	if err != nil || res.ExportsFailed != 1 {
 		t.Fatalf("Cleanup = %+v, %v", res, err)
 	}
@@ -210,7 +210,7 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 			return p
 		}
 		lost := live(store.PublicationUploading, 987654) // no such job
-		job, err := e.svc.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
+		job, err := e.runner.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,11 +236,11 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 		}
 
 		// Recent: not looked at yet.
-		if res, err := e.svc.Cleanup(ctx, time.Now()); err != nil || res.PublicationsFailed != 0 {
+		if res, err := e.runner.Cleanup(ctx, time.Now()); err != nil || res.PublicationsFailed != 0 {
 			t.Fatalf("Cleanup of recent publications = %+v, %v", res, err)
 		}
 		later := time.Now().Add(time.Hour)
-		res, err := e.svc.Cleanup(ctx, later)
+		res, err := e.runner.Cleanup(ctx, later)
 		if err != nil || res.PublicationsFailed != 1 {
 			t.Fatalf("Cleanup = %+v, %v", res, err)
 		}
@@ -255,10 +255,10 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 		}
 
 		// Its job is canceled behind its back: abandoned too, file released.
-		if _, err := e.svc.Client().JobCancel(ctx, job.Job.ID); err != nil {
+		if _, err := e.runner.Client().JobCancel(ctx, job.Job.ID); err != nil {
 			t.Fatal(err)
 		}
-		if res, err := e.svc.Cleanup(ctx, later); err != nil || res.PublicationsFailed != 1 {
+		if res, err := e.runner.Cleanup(ctx, later); err != nil || res.PublicationsFailed != 1 {
 			t.Fatalf("Cleanup after the cancel = %+v, %v", res, err)
 		}
 		if p := state(waiting); p.State != store.PublicationFailed || p.ErrorCode != errcode.PublicationAbandoned {

@@ -8,11 +8,11 @@ import (
 // Hooks for the external tests.
 
 // RescueDeadNodes runs one round of the heartbeat check's rescue.
-func (s *Service) RescueDeadNodes(ctx context.Context) (int, error) { return s.rescueDeadNodes(ctx) }
+func (r *Runner) RescueDeadNodes(ctx context.Context) (int, error) { return r.rescueDeadNodes(ctx) }
 
 // RescueOwnOrphans runs the start-up rescue as a process with clientID
 // started at startedAt.
-func (s *Service) RescueOwnOrphans(ctx context.Context, clientID string, startedAt time.Time) (int, error) {
-	s.clientID, s.startedAt = clientID, startedAt
-	return s.rescueOwnOrphans(ctx)
+func (r *Runner) RescueOwnOrphans(ctx context.Context, clientID string, startedAt time.Time) (int, error) {
+	r.clientID, r.startedAt = clientID, startedAt
+	return r.rescueOwnOrphans(ctx)
 }

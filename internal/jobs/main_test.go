@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -17,8 +18,11 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
+	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/testpg"
+	"outpost/internal/waitfor"
 )
 
 var pg testpg.Server
@@ -31,8 +35,10 @@ type env struct {
 	blob   *blob.Store
 	blobs  string // the blob folder
 	events *events.Broker
-	svc    *jobs.Service
-	ws     store.Workspace
+	runner *jobs.Runner
+	// svc are the use cases over the runner's queue.
+	svc outpost.Services
+	ws  store.Workspace
 }
 
 type envOptions struct {
@@ -93,7 +99,7 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br := events.NewBroker(s, events.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
+	br := events.NewBroker(s.EventLog(), events.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
 	t.Cleanup(br.Close)
 	jo := jobs.Options{
 		Store:  s,
@@ -110,11 +116,16 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if o.configure != nil {
 		o.configure(s, &jo)
 	}
-	svc, err := jobs.New(jo)
+	runner, err := jobs.New(jo)
 	if err != nil {
 		t.Fatalf("jobs.New: %v", err)
 	}
-	e := &env{store: s, blob: b, blobs: dir, events: br, svc: svc, ws: ws}
+	svc, err := service.New(service.Options{Store: s, Blob: b, Events: br, Jobs: runner, Engine: jo.Engine,
+		Connect: jo.Connect, Logger: logger, TmpDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("service.New: %v", err)
+	}
+	e := &env{store: s, blob: b, blobs: dir, events: br, runner: runner, svc: svc, ws: ws}
 	if o.workers > 0 && !o.noStart {
 		e.start(t)
 	}
@@ -123,13 +134,13 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 
 func (e *env) start(t *testing.T) {
 	t.Helper()
-	if err := e.svc.Start(t.Context()); err != nil {
+	if err := e.runner.Start(t.Context()); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := e.svc.Stop(ctx); err != nil {
+		if err := e.runner.Stop(ctx); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
 	})
@@ -160,24 +171,44 @@ func (e *env) project(t *testing.T, spec mediatest.Spec) store.Project {
 	return p
 }
 
+// createExport accepts an export through the exports service and returns
+// its row.
+func (e *env) createExport(ctx context.Context, workspaceID string, req outpost.ExportRequest) (store.Export, error) {
+	d, err := e.svc.Exports.Create(ctx, workspaceID, req)
+	if err != nil {
+		return store.Export{}, err
+	}
+	return e.store.GetExport(ctx, d.ID)
+}
+
+// cancelExport cancels an export through the exports service and returns
+// its row.
+func (e *env) cancelExport(ctx context.Context, workspaceID, id string) (store.Export, error) {
+	if _, err := e.svc.Exports.Cancel(ctx, workspaceID, id); err != nil {
+		return store.Export{}, err
+	}
+	return e.store.GetExport(ctx, id)
+}
+
+// retryExport retries an export through the exports service and returns
+// its row.
+func (e *env) retryExport(ctx context.Context, workspaceID, id string) (store.Export, error) {
+	if _, err := e.svc.Exports.Retry(ctx, workspaceID, id); err != nil {
+		return store.Export{}, err
+	}
+	return e.store.GetExport(ctx, id)
+}
+
 // wait polls the export until cond holds.
 func (e *env) wait(t *testing.T, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitfor.Value(t, timeout, func() (store.Export, error) {
 		x, err := e.store.GetExport(t.Context(), id)
-		if err != nil {
-			t.Fatalf("GetExport: %v", err)
+		if err == nil && !cond(x) {
+			err = fmt.Errorf("status %s, progress %+v, error %s %s", x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
 		}
-		if cond(x) {
-			return x
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export %s: %s not reached in %s: status %s, progress %+v, error %s %s",
-				id, what, timeout, x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return x, err
+	}, "export %s: %s", id, what)
 }
 
 func (e *env) waitFinal(t *testing.T, id string) store.Export {

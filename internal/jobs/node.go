@@ -3,10 +3,8 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +19,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/errcode"
-	"outpost/internal/events"
 	"outpost/internal/store"
 )
 
@@ -107,17 +104,17 @@ func heartbeatInterval(nodeTimeout time.Duration) time.Duration {
 }
 
 // heartbeat records that this node is alive.
-func (s *Service) heartbeat(ctx context.Context) error {
-	if err := s.store.TouchNode(ctx, store.Node{ID: s.clientID, Hostname: s.hostname, StartedAt: s.startedAt}); err != nil {
+func (r *Runner) heartbeat(ctx context.Context) error {
+	if err := r.store.TouchNode(ctx, store.Node{ID: r.clientID, Hostname: r.hostname, StartedAt: r.startedAt}); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
 	return nil
 }
 
 // heartbeatLoop beats and retries the jobs of dead nodes until ctx ends.
-func (s *Service) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
+func (r *Runner) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(heartbeatInterval(s.nodeTimeout))
+	t := time.NewTicker(heartbeatInterval(r.nodeTimeout))
 	defer t.Stop()
 	for {
 		select {
@@ -125,23 +122,23 @@ func (s *Service) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
 			return
 		case <-t.C:
 		}
-		if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "node heartbeat", "error", err)
+		if err := r.heartbeat(ctx); err != nil && ctx.Err() == nil {
+			r.logger.WarnContext(ctx, "node heartbeat", "error", err)
 		}
-		if n, err := s.rescueDeadNodes(ctx); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "retry jobs of dead nodes", "error", err)
+		if n, err := r.rescueDeadNodes(ctx); err != nil && ctx.Err() == nil {
+			r.logger.WarnContext(ctx, "retry jobs of dead nodes", "error", err)
 		} else if n > 0 {
-			s.logger.InfoContext(ctx, "retrying jobs of nodes that stopped sending heartbeats", "jobs", n)
+			r.logger.InfoContext(ctx, "retrying jobs of nodes that stopped sending heartbeats", "jobs", n)
 		}
 	}
 }
 
 // runningJobs lists every job River has as running.
-func (s *Service) runningJobs(ctx context.Context) ([]*rivertype.JobRow, error) {
+func (r *Runner) runningJobs(ctx context.Context) ([]*rivertype.JobRow, error) {
 	var all []*rivertype.JobRow
 	params := river.NewJobListParams().States(rivertype.JobStateRunning).First(500)
 	for {
-		res, err := s.client.JobList(ctx, params)
+		res, err := r.client.JobList(ctx, params)
 		if err != nil {
 			return nil, fmt.Errorf("list running jobs: %w", err)
 		}
@@ -163,44 +160,44 @@ func lastAttemptBy(job *rivertype.JobRow) string {
 // rescueOwnOrphans retries the jobs still running under this node's id:
 // only a predecessor with the same id can have started them, and it is
 // dead (the node slot was free).
-func (s *Service) rescueOwnOrphans(ctx context.Context) (int, error) {
-	jobs, err := s.runningJobs(ctx)
+func (r *Runner) rescueOwnOrphans(ctx context.Context) (int, error) {
+	jobs, err := r.runningJobs(ctx)
 	if err != nil {
 		return 0, err
 	}
 	jobs = slices.DeleteFunc(jobs, func(j *rivertype.JobRow) bool {
-		return lastAttemptBy(j) != s.clientID || j.AttemptedAt == nil || !j.AttemptedAt.Before(s.startedAt)
+		return lastAttemptBy(j) != r.clientID || j.AttemptedAt == nil || !j.AttemptedAt.Before(r.startedAt)
 	})
-	return len(jobs), s.rescue(ctx, jobs, "the node was restarted while working the job")
+	return len(jobs), r.rescue(ctx, jobs, "the node was restarted while working the job")
 }
 
 // rescueDeadNodes retries the running jobs of nodes whose last heartbeat is
 // older than the node timeout.
-func (s *Service) rescueDeadNodes(ctx context.Context) (int, error) {
-	nodes, err := s.store.ListNodes(ctx)
+func (r *Runner) rescueDeadNodes(ctx context.Context) (int, error) {
+	nodes, err := r.store.ListNodes(ctx)
 	if err != nil {
 		return 0, err
 	}
-	horizon := time.Now().Add(-s.nodeTimeout)
+	horizon := time.Now().Add(-r.nodeTimeout)
 	dead := map[string]bool{}
 	for _, n := range nodes {
-		if n.ID != s.clientID && n.HeartbeatAt.Before(horizon) {
+		if n.ID != r.clientID && n.HeartbeatAt.Before(horizon) {
 			dead[n.ID] = true
 		}
 	}
 	if len(dead) == 0 {
 		return 0, nil
 	}
-	jobs, err := s.runningJobs(ctx)
+	jobs, err := r.runningJobs(ctx)
 	if err != nil {
 		return 0, err
 	}
 	jobs = slices.DeleteFunc(jobs, func(j *rivertype.JobRow) bool { return !dead[lastAttemptBy(j)] })
-	if err := s.rescue(ctx, jobs, "the node working the job stopped sending heartbeats"); err != nil {
+	if err := r.rescue(ctx, jobs, "the node working the job stopped sending heartbeats"); err != nil {
 		return 0, err
 	}
 	for id := range dead {
-		if err := s.store.DeleteNode(ctx, id); err != nil {
+		if err := r.store.DeleteNode(ctx, id); err != nil {
 			return len(jobs), err
 		}
 	}
@@ -211,7 +208,7 @@ func (s *Service) rescueDeadNodes(ctx context.Context) (int, error) {
 // job rescuer does after RescueStuckJobsAfter: a job whose cancellation was
 // asked is canceled, one out of attempts is discarded (and its export
 // failed), the others run again.
-func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error {
+func (r *Runner) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -240,10 +237,10 @@ func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason s
 		p.FinalizedAt = append(p.FinalizedAt, finalized)
 		p.ScheduledAt = append(p.ScheduledAt, now)
 		p.State = append(p.State, string(state))
-		s.logger.InfoContext(ctx, "rescuing job", "job_id", j.ID, "kind", j.Kind, "attempted_by", lastAttemptBy(j),
+		r.logger.InfoContext(ctx, "rescuing job", "job_id", j.ID, "kind", j.Kind, "attempted_by", lastAttemptBy(j),
 			"state", state, "reason", reason)
 	}
-	if _, err := s.client.Driver().GetExecutor().JobRescueMany(ctx, p); err != nil {
+	if _, err := r.client.Driver().GetExecutor().JobRescueMany(ctx, p); err != nil {
 		return fmt.Errorf("rescue jobs: %w", err)
 	}
 	for _, j := range exhausted {
@@ -254,46 +251,10 @@ func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason s
 		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
 			continue
 		}
-		if err := s.failExport(ctx, args.ExportID, errcode.New(errcode.RenderFailed,
+		if err := r.queue.FailExport(ctx, args.ExportID, errcode.New(errcode.RenderFailed,
 			"the render stopped on its last attempt (%s)", reason)); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// failExport fails an export whose job will not run again: its unfinished
-// renditions fail with cause, and watchers get "done".
-func (s *Service) failExport(ctx context.Context, exportID string, cause *errcode.Error) error {
-	rends, err := s.store.ListRenditions(ctx, exportID)
-	if err != nil {
-		return err
-	}
-	for _, r := range rends {
-		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
-			r.Status, r.ErrorCode, r.ErrorMessage = store.RenditionFailed, cause.Code, cause.Message
-			if _, err := s.store.UpdateRendition(ctx, r); err != nil {
-				return err
-			}
-		}
-	}
-	if rends, err = s.store.ListRenditions(ctx, exportID); err != nil {
-		return err
-	}
-	change := summarize(rends)
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.store.Using(tx).UpdateExportStatus(ctx, exportID, change); err != nil {
-			return err
-		}
-		_, err := s.events.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(change.Status)})
-		return err
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return nil // already final
-	}
-	if err != nil {
-		return err
-	}
-	s.events.Notify(exportID)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/publish"
 	"outpost/internal/publish/tiktok"
 	"outpost/internal/publish/youtube"
@@ -95,11 +96,11 @@ func TestPublication_engines(t *testing.T) {
 		}
 
 		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1, Audio: true})
-		x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID, Campaign: "launch",
-			Targets: []jobs.TargetRequest{{Preset: "mp4-720p", Quality: "web"}},
-			Destinations: []jobs.Destination{
-				{ConnectionID: yt.ID, Preset: "mp4-720p", Title: "Launch", Description: "https://example.com/a", Privacy: "public"},
-				{ConnectionID: tt.ID, Preset: "mp4-720p", Caption: "Launch", Privacy: "public"},
+		x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, Labels: outpost.Labels{Campaign: "launch"},
+			Targets: []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}},
+			Destinations: []outpost.Destination{
+				{ConnectionID: yt.ID, Preset: "mp4-720p", PostFields: outpost.PostFields{Title: "Launch", Description: "https://example.com/a", Privacy: "public"}},
+				{ConnectionID: tt.ID, Preset: "mp4-720p", PostFields: outpost.PostFields{Caption: "Launch", Privacy: "public"}},
 			}})
 		if err != nil {
 			t.Fatalf("CreateExport: %v", err)
@@ -135,7 +136,7 @@ func TestPublication_engines(t *testing.T) {
 		if newTT.Refresh == oldTT.Refresh || newTT.Refresh == "" {
 			t.Error("the rotated TikTok refresh token was not stored")
 		}
-		n, err := e.store.CountEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: jobs.EventPublicationPublished})
+		n, err := e.store.CountEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: outpost.EventPublicationPublished})
 		if err != nil || n != 2 {
 			t.Errorf("publication.published events: %d, %v", n, err)
 		}
@@ -147,12 +148,12 @@ func TestPublication_engines(t *testing.T) {
 		}
 
 		// The refresh job: nothing due right after connecting.
-		res, err := e.svc.RefreshConnections(ctx, time.Now())
+		res, err := e.runner.RefreshConnections(ctx, time.Now())
 		if err != nil || res.Refreshed != 0 || res.Expired != 0 {
 			t.Errorf("RefreshConnections = %+v, %v", res, err)
 		}
 		// Near the end of TikTok's day-long token, it is renewed ahead.
-		res, err = e.svc.RefreshConnections(ctx, time.Now().Add(23*time.Hour))
+		res, err = e.runner.RefreshConnections(ctx, time.Now().Add(23*time.Hour))
 		if err != nil || res.Refreshed != 1 {
 			t.Errorf("RefreshConnections a day later = %+v, %v", res, err)
 		}
@@ -163,11 +164,11 @@ func TestPublication_engines(t *testing.T) {
 			t.Fatalf("linkedin connection without a refresh expiry: %+v", li)
 		}
 		for range 2 {
-			if res, err = e.svc.RefreshConnections(ctx, li.RefreshExpiresAt.Add(-5*24*time.Hour)); err != nil || res.Warned == 0 && res.Refreshed == 0 {
+			if res, err = e.runner.RefreshConnections(ctx, li.RefreshExpiresAt.Add(-5*24*time.Hour)); err != nil || res.Warned == 0 && res.Refreshed == 0 {
 				t.Errorf("RefreshConnections near the end = %+v, %v", res, err)
 			}
 		}
-		n, err = e.store.CountEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: jobs.EventConnectionExpiring, SubjectID: li.ID})
+		n, err = e.store.CountEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: outpost.EventConnectionExpiring, SubjectID: li.ID})
 		if err != nil || n != 1 {
 			t.Errorf("connection.expiring events for linkedin: %d, %v", n, err)
 		}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,23 +14,18 @@ import (
 )
 
 // PublicationState is where a post is.
-type PublicationState string
+type PublicationState = outpost.PublicationState
 
 // Publication states.
 const (
-	PublicationPending    PublicationState = "pending"
-	PublicationScheduled  PublicationState = "scheduled"
-	PublicationUploading  PublicationState = "uploading"
-	PublicationProcessing PublicationState = "processing" // uploaded; the platform is processing it
-	PublicationPublished  PublicationState = "published"
-	PublicationFailed     PublicationState = "failed"
-	PublicationCanceled   PublicationState = "canceled"
+	PublicationPending    = outpost.PublicationPending
+	PublicationScheduled  = outpost.PublicationScheduled
+	PublicationUploading  = outpost.PublicationUploading
+	PublicationProcessing = outpost.PublicationProcessing
+	PublicationPublished  = outpost.PublicationPublished
+	PublicationFailed     = outpost.PublicationFailed
+	PublicationCanceled   = outpost.PublicationCanceled
 )
-
-// Final reports whether s is a final state.
-func (s PublicationState) Final() bool {
-	return s == PublicationPublished || s == PublicationFailed || s == PublicationCanceled
-}
 
 // Publication is one post of one rendition to one connected account.
 type Publication struct {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,15 +12,15 @@ import (
 )
 
 // RenditionStatus is where one output file of an export is.
-type RenditionStatus string
+type RenditionStatus = outpost.RenditionStatus
 
 // Rendition statuses.
 const (
-	RenditionPending   RenditionStatus = "pending"
-	RenditionRunning   RenditionStatus = "running"
-	RenditionSucceeded RenditionStatus = "succeeded"
-	RenditionFailed    RenditionStatus = "failed"
-	RenditionCanceled  RenditionStatus = "canceled"
+	RenditionPending   = outpost.RenditionPending
+	RenditionRunning   = outpost.RenditionRunning
+	RenditionSucceeded = outpost.RenditionSucceeded
+	RenditionFailed    = outpost.RenditionFailed
+	RenditionCanceled  = outpost.RenditionCanceled
 )
 
 // Rendition is one output file of an export: one target.

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 	"outpost/internal/media/mediatest"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 // chromiumPath finds Debian's chromium. Without it the browser test skips,
@@ -134,8 +137,20 @@ func TestE2E_browser(t *testing.T) {
 		!strings.Contains(v, "Connected to YouTube") || !strings.Contains(v, sandbox.YouTubeChannelName) || !strings.Contains(v, "Active") {
 		t.Errorf("after connecting: %q", v)
 	}
-	if v := eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`); v != "yes" {
+	// The avatar loads from the sandbox after the page: wait for it.
+	if err := waitfor.Until(15*time.Second, func() error {
+		if eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`) != "yes" {
+			return errors.New("not loaded")
+		}
+		return nil
+	}); err != nil {
 		t.Error("the account's avatar does not show")
+	}
+	// And a TikTok account, the same way.
+	do("connect tiktok", click(`a.connect-btn[data-platform=tiktok]`), chromedp.WaitVisible(chromedp.ID("approve")))
+	do("approve tiktok", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := eval(`document.querySelector('#platform-tiktok').innerText`); !strings.Contains(v, "Active") {
+		t.Errorf("TikTok after connecting: %q", v)
 	}
 	shot("connections-connected", true)
 	do("back to projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("upload-form")))
@@ -160,19 +175,18 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)),
 	)
 	sawProgress := false
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
-		v := eval(`(() => { const p = document.querySelector('.upload-progress progress');
-			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`)
-		if v == "yes" {
+	_ = waitfor.Until(20*time.Second, func() error {
+		switch eval(`(() => { const p = document.querySelector('.upload-progress progress');
+			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`) {
+		case "yes":
 			sawProgress = true
 			shot("upload-progress", false)
-			break
+			return nil
+		case "done":
+			return nil
 		}
-		if v == "done" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return errors.New("uploading")
+	})
 	if !sawProgress {
 		t.Log("the upload finished before its progress could be photographed")
 	}
@@ -224,6 +238,12 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('#export-modal .acct-list li[data-platform=youtube] select').value`); v != "mp4-720p" {
 		t.Errorf("file offered to YouTube: %q", v)
 	}
+	// The fields come from the platforms' descriptors: TikTok's privacy is
+	// a choice without a default, YouTube's defaults to public.
+	if v := eval(`[...document.querySelectorAll('#export-modal .pf')].map(f => f.dataset.platform + ':' +
+		[...f.querySelectorAll('[data-field]')].map(i => i.dataset.field + '=' + i.value).join(',')).join(' ')`); v != "youtube:title=,description=,tags=,privacy=public tiktok:caption=,privacy=" {
+		t.Errorf("post fields: %q", v)
+	}
 	if v := eval(`document.querySelector('[name="pf-youtube-title"]').parentElement.querySelector('.counter').textContent`); v != "0 / 100" {
 		t.Errorf("YouTube title counter: %q", v)
 	}
@@ -243,6 +263,13 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-description"]`), "Spring is here: https://example.com/launch"),
 		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-tags"]`), "launch, teaser"))
 	eval(`(() => { document.querySelector('[name="pf-youtube-privacy"]').value = 'unlisted'; return ''; })()`)
+	// TikTok wants its privacy chosen: the modal says so before anything
+	// is sent.
+	do("tiktok caption", chromedp.SendKeys(chromedp.CSS(`[name="pf-tiktok-caption"]`), "Spring is here #launch"),
+		click(`#export-modal .export-go`))
+	waitFor("the privacy refusal", `(document.querySelector('#export-modal .modal-error') || {}).innerText.includes('TikTok requires an explicit choice of who can watch') ? 'yes' : 'no'`, 10*time.Second)
+	shot("modal-tiktok-privacy", false)
+	eval(`(() => { document.querySelector('[name="pf-tiktok-privacy"]').value = 'followers'; return ''; })()`)
 	// Sizes are measured by a sample encode (engine.Estimate) and replace
 	// the upper bounds.
 	waitFor("measured sizes", `[...document.querySelectorAll('#export-modal .targets .target-est')].every(e => e.textContent.startsWith('≈')) &&
@@ -270,19 +297,19 @@ func TestE2E_browser(t *testing.T) {
 	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
 	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
 	exportID := strings.TrimPrefix(eval(`location.pathname`), "/exports/")
+	// The page records the highest percent it shows: the live parts are
+	// swapped in on each event, faster than a poll may look.
+	eval(`(() => { window.maxPct = 0; const seen = () => { const p = document.querySelector('#percent');
+		const n = p ? parseInt(p.textContent, 10) : 0; if (n > window.maxPct) window.maxPct = n; };
+		seen(); new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, characterData: true }); return ''; })()`)
 	maxPct, midShot, pubShot := 0, false, false
-	for deadline := time.Now().Add(180 * time.Second); ; {
-		if time.Now().After(deadline) {
-			shot("timeout-progress", true)
-			t.Fatalf("the export did not finish (max %d %%)", maxPct)
-		}
+	if err := waitfor.Until(180*time.Second, func() error {
 		st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](`({path: location.pathname,
 			percent: (document.querySelector('#percent') || {}).textContent || '',
 			stage: (document.querySelector('.stage-active .stage-label') || {}).textContent || '',
 			success: !!document.querySelector('#success')})`))
 		if err != nil {
-			time.Sleep(100 * time.Millisecond) // the page is reloading
-			continue
+			return err // the page is changing
 		}
 		var p int
 		if _, err := fmt.Sscanf(st.Percent, "%d", &p); err == nil && p > maxPct {
@@ -296,10 +323,16 @@ func TestE2E_browser(t *testing.T) {
 			pubShot = true
 			shot("progress-publishing", true)
 		}
-		if st.Success {
-			break
+		if !st.Success {
+			return errors.New("not finished")
 		}
-		time.Sleep(80 * time.Millisecond)
+		return nil
+	}); err != nil {
+		shot("timeout-progress", true)
+		t.Fatalf("the export did not finish (max %d %%): %v", maxPct, err)
+	}
+	if n, err := strconv.Atoi(eval(`String(window.maxPct)`)); err == nil && n > maxPct {
+		maxPct = n
 	}
 	if maxPct < 100 {
 		t.Errorf("progress seen up to %d %%, not 100 %%", maxPct)
@@ -314,7 +347,9 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('details.details').textContent`); !strings.Contains(v, "At 1 s") {
 		t.Errorf("export details lack the thumbnail time: %q", v)
 	}
-	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) {
+	waitFor("both posts", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 ? 'yes' : 'no'`, 60*time.Second)
+	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) ||
+		!strings.Contains(v, "TikTok") {
 		t.Errorf("posts table: %q", v)
 	}
 	postURL := eval(`(document.querySelector('#success .posted a.post-link') || {}).href || ''`)
@@ -326,7 +361,7 @@ func TestE2E_browser(t *testing.T) {
 	} else {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch"} {
+		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch", "Spring is here #launch", "FOLLOWER_OF_CREATOR"} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("the sandbox's post lacks %q: %s", want, body)
 			}
@@ -401,15 +436,28 @@ func TestE2E_browser(t *testing.T) {
 	// 10. Share to additional platforms from the success screen (tablet).
 	shot("tablet-success", true)
 	do("open share more", click(`#share-more summary`), chromedp.WaitVisible(chromedp.ID("share-form")))
-	do("pick the account", click(`#share-form input[name=account]`),
+	do("pick the accounts", click(`#share-form input[name=account][data-platform=youtube]`), click(`#share-form input[name=account][data-platform=tiktok]`),
 		chromedp.WaitVisible(chromedp.CSS(`#share-form .pf[data-platform=youtube] input[name="youtube.title"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#share-form input[name="youtube.title"]`), "Launch teaser, again"))
 	if v := eval(`document.querySelector('#share-form input[name="youtube.title"]').parentElement.querySelector('.counter').textContent`); v != "20 / 100" {
 		t.Errorf("share form counter: %q", v)
 	}
+	do("tiktok caption again", chromedp.SendKeys(chromedp.CSS(`#share-form textarea[name="tiktok.caption"]`), "Again, for friends"),
+		click(`#share-form button[type=submit]`))
+	waitFor("the privacy refusal", `(document.querySelector('#share-form .form-error:not([hidden])') || {}).innerText?.includes('TikTok requires an explicit choice of who can watch') ? 'yes' : 'no'`, 10*time.Second)
 	shot("tablet-share-more", false)
+	eval(`(() => { document.querySelector('#share-form select[name="tiktok.privacy"]').value = 'friends'; return ''; })()`)
 	do("share", click(`#share-form button[type=submit]`))
-	waitFor("the second post", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	waitFor("the second posts", `document.querySelectorAll('#pubs tr[data-state=published]').length === 4 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	if res, err := http.Get(e.sbURL + "/_sandbox/state"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), "MUTUAL_FOLLOW_FRIENDS") {
+			t.Errorf("the sandbox lacks the TikTok post for friends: %s", body)
+		}
+	}
 	shot("tablet-shared", true)
 	do("tablet connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube .conn`)))
 	shot("tablet-connections", true)
@@ -438,6 +486,8 @@ type browserSession struct {
 	// pagesMayFail ignores the browser's log of error statuses (a page
 	// that is meant to answer 404 or 422).
 	pagesMayFail bool
+	// ended: the console's end marker came through (finish).
+	ended bool
 	// otherOrigin is a site the test visits that is not Outpost (the
 	// sandbox).
 	otherOrigin string
@@ -480,20 +530,34 @@ func startBrowser(t *testing.T, dir, prefix string) *browserSession {
 			if err != nil {
 				return
 			}
+			b.mu.Lock()
 			if m.Type == chromedp.ConsoleError || m.IsException() {
-				b.mu.Lock()
 				b.problems = append(b.problems, m.String()+" @ "+m.URL)
-				b.mu.Unlock()
 			}
+			if strings.Contains(m.String(), consoleEnd) {
+				b.ended = true
+			}
+			b.mu.Unlock()
 		}
 	}()
 	return b
 }
 
+// consoleEnd marks the end of a scenario in the browser's console.
+const consoleEnd = "outpost-e2e: end of scenario"
+
 // finish fails the test on any console error seen.
 func (b *browserSession) finish() {
 	b.t.Helper()
-	time.Sleep(100 * time.Millisecond) // let the last messages arrive
+	// The messages arrive in order: once the end marker logged now has
+	// come through, every earlier one has.
+	b.ended = false
+	_ = chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void](`console.info(`+strconv.Quote(consoleEnd)+`)`))
+	waitfor.True(b.t, 10*time.Second, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.ended
+	}, "the browser's console messages")
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.problems {
@@ -557,13 +621,14 @@ func (b *browserSession) eval(js string) string {
 // waitFor polls js until it returns "yes".
 func (b *browserSession) waitFor(what, js string, d time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(d)
-	for b.eval(js) != "yes" {
-		if time.Now().After(deadline) {
-			b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
-			b.t.Fatalf("timed out waiting for %s", what)
+	if err := waitfor.Until(d, func() error {
+		if b.eval(js) != "yes" {
+			return errors.New("not yet")
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}); err != nil {
+		b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
+		b.t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

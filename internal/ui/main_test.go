@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +26,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/outpost"
 	"outpost/internal/publish"
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
@@ -34,6 +34,7 @@ import (
 	"outpost/internal/publish/tiktok"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
+	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/web"
 )
@@ -86,7 +87,8 @@ type env struct {
 	store  *store.Store
 	blob   *blob.Store
 	broker *events.Broker
-	jobs   *jobs.Service
+	jobs   *jobs.Runner
+	svc    outpost.Services
 	ui     *Handler
 	ts     *httptest.Server
 	ws     store.Workspace
@@ -164,7 +166,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.blob.Close() })
-	e.broker = events.NewBroker(e.store, events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
+	e.broker = events.NewBroker(e.store.EventLog(), events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
 	t.Cleanup(e.broker.Close)
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
 		TestOnly: true, LocalBlobDir: blobDir}
@@ -204,18 +206,21 @@ func newEnv(t *testing.T, o envOptions) *env {
 		})
 	}
 	prober := &media.Prober{}
-	api, err := web.New(web.Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: prober, Logger: logger, Metrics: prometheus.NewRegistry(), Connect: e.connect})
+	if e.svc, err = service.New(service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs,
+		Engine: &engine.Engine{Prober: prober, Runner: &media.Runner{Logger: logger}, Logger: logger}, Connect: e.connect,
+		Prober: prober, Logger: logger, MaxUploadBytes: e.cfg.MaxUploadBytes, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"),
+		PublicURL: base, WebhookAllowLoopback: true, BcryptCost: bcrypt.MinCost}); err != nil {
+		t.Fatalf("service.New: %v", err)
+	}
+	api, err := web.New(web.Deps{Config: e.cfg, Services: e.svc, Downloads: e.blob.Handler(), Logger: logger,
+		Metrics: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	e.ui, err = New(Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: prober, Logger: logger, Connect: e.connect})
+	e.ui, err = New(Deps{Config: e.cfg, Services: e.svc, Logger: logger})
 	if err != nil {
 		t.Fatalf("ui.New: %v", err)
 	}
-	e.ui.bcryptCost = bcrypt.MinCost
-	e.ui.webhookLoopback = true
 	e.ts.Config.Handler = mount(api, e.ui)
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)
@@ -252,10 +257,9 @@ func mount(api, ui http.Handler) http.Handler {
 
 // browser is an HTTP client with cookies that does not follow redirects.
 type browser struct {
-	t    *testing.T
-	e    *env
-	c    *http.Client
-	csrf string
+	t *testing.T
+	e *env
+	c *http.Client
 }
 
 func (e *env) browser() *browser {
@@ -285,15 +289,8 @@ func (b *browser) do(method, path string, body io.Reader, header ...string) resp
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	r := resp{status: res.StatusCode, header: res.Header, body: string(data)}
-	if m := csrfMeta.FindStringSubmatch(r.body); m != nil && m[1] != "" {
-		b.csrf = m[1]
-	}
-	return r
+	return resp{status: res.StatusCode, header: res.Header, body: string(data)}
 }
-
-var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)">`)
-var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
 
 func (b *browser) get(path string) resp { return b.do("GET", path, nil) }
 
@@ -306,16 +303,8 @@ func (b *browser) postForm(path string, v url.Values, header ...string) resp {
 // signIn signs in through the form, as a person would.
 func (b *browser) signIn(email, password string) resp {
 	b.t.Helper()
-	r := b.get("/signin")
-	m := csrfInput.FindStringSubmatch(r.body)
-	if m == nil {
-		b.t.Fatalf("sign-in page has no csrf field: %s", r.body)
-	}
-	r = b.postForm("/signin", url.Values{"csrf_token": {m[1]}, "email": {email}, "password": {password}})
-	if r.status == http.StatusSeeOther {
-		b.get("/projects") // picks up the session's CSRF token
-	}
-	return r
+	want(b.t, b.get("/signin"), http.StatusOK)
+	return b.postForm("/signin", url.Values{"email": {email}, "password": {password}})
 }
 
 func want(t *testing.T, r resp, status int) {

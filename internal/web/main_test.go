@@ -26,6 +26,8 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/outpost"
+	"outpost/internal/service"
 	"outpost/internal/store"
 )
 
@@ -80,7 +82,8 @@ type env struct {
 	blob    *blob.Store
 	blobDir string
 	broker  *events.Broker
-	jobs    *jobs.Service
+	jobs    *jobs.Runner
+	svc     outpost.Services
 	srv     *Server
 	ts      *httptest.Server
 	reg     *prometheus.Registry
@@ -93,7 +96,9 @@ type env struct {
 	configure func(*Server)
 }
 
-type envOption func(*env, *Deps)
+// envOption adjusts the server's and the services' dependencies before
+// they are made.
+type envOption func(*env, *Deps, *service.Options)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
@@ -148,7 +153,7 @@ func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.blob.Close() })
-	e.broker = events.NewBroker(e.store, events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
+	e.broker = events.NewBroker(e.store.EventLog(), events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
 	t.Cleanup(e.broker.Close)
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour, TestOnly: true}
 	if e.workers {
@@ -175,13 +180,17 @@ func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts 
 		})
 	}
 	e.reg = prometheus.NewRegistry()
-	d := Deps{
-		Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: &media.Prober{}, Logger: logger, Metrics: e.reg,
-	}
+	d := Deps{Config: e.cfg, Downloads: e.blob.Handler(), Logger: logger, Metrics: e.reg}
+	so := service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs, Engine: jo.Engine,
+		Prober: &media.Prober{}, Logger: logger, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"), PublicURL: base}
 	for _, o := range opts {
-		o(e, &d)
+		o(e, &d, &so)
 	}
+	so.MaxUploadBytes = e.cfg.MaxUploadBytes
+	if e.svc, err = service.New(so); err != nil {
+		t.Fatalf("service.New: %v", err)
+	}
+	d.Services = e.svc
 	e.srv, err = New(d)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 	"sync"
 
 	"outpost/internal/errcode"
-	"outpost/internal/store"
+	"outpost/internal/outpost"
 )
 
 type ctxKey int
@@ -47,8 +46,8 @@ func routeOf(r *http.Request) string {
 }
 
 // apiKeyOf returns the key the request was authenticated with.
-func apiKeyOf(r *http.Request) store.APIKey {
-	k, _ := r.Context().Value(ctxAPIKey).(store.APIKey)
+func apiKeyOf(r *http.Request) outpost.APIKey {
+	k, _ := r.Context().Value(ctxAPIKey).(outpost.APIKey)
 	return k
 }
 
@@ -229,29 +228,14 @@ func (s *Server) wrap(rt route) http.Handler {
 	})
 }
 
-// authenticate checks the bearer API key and records its use, at most once
-// per apiKeyTouchPeriod (a write per request would be a waste).
-func (s *Server) authenticate(r *http.Request) (store.APIKey, error) {
+// authenticate checks the bearer API key.
+func (s *Server) authenticate(r *http.Request) (outpost.APIKey, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return store.APIKey{}, errcode.New(errcode.Unauthorized, "missing API key: send Authorization: Bearer <key>")
+		return outpost.APIKey{}, errcode.New(errcode.Unauthorized, "missing API key: send Authorization: Bearer <key>")
 	}
-	ctx := r.Context()
-	key, err := s.store.LookupAPIKey(ctx, token)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.APIKey{}, errcode.New(errcode.Unauthorized, "the API key is not valid or has been revoked")
-	}
-	if err != nil {
-		return store.APIKey{}, fmt.Errorf("look up api key: %w", err)
-	}
-	now := s.now()
-	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= apiKeyTouchPeriod {
-		if err := s.store.TouchAPIKey(ctx, key.ID, now); err != nil {
-			s.logger.WarnContext(ctx, "touch api key", slog.String("api_key_id", key.ID), slog.Any("error", err))
-		}
-	}
-	return key, nil
+	return s.svc.Accounts.AuthenticateKey(r.Context(), token)
 }
 
 // muxErrorWriter replaces the mux's plain-text 404 and 405 with JSON errors.

@@ -1,46 +1,42 @@
-package web
+package events
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/events"
 )
 
-// exportEvents streams an export's progress as server-sent events:
+// Stream timings.
+const (
+	// RetryMillis is the reconnection delay a stream asks of its
+	// EventSource clients (the browsers' own default).
+	RetryMillis = 3000
+	// DefaultHeartbeat is how often an idle stream sends a comment line, so
+	// that proxies do not close it.
+	DefaultHeartbeat = 15 * time.Second
+)
+
+// Stream writes ch as server-sent events until the "done" event, the end
+// of ch, or the end of ctx:
 //
 //	id: <seq>
-//	event: progress | rendition | done
+//	event: progress | rendition | publication | done
 //	data: <json>
 //
-// A reconnect with Last-Event-ID (or ?last_event_id=) resumes after that
-// event. A comment line every heartbeat keeps proxies from closing an idle
-// stream. The stream ends after the done event.
-func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.exportInWorkspace(r, r.PathValue("id"))
-	if err != nil {
-		return err
+// It writes the response's headers, and a comment line every heartbeat (0:
+// DefaultHeartbeat). Once it has started nothing else can be written:
+// failures end the stream.
+func Stream(ctx context.Context, w http.ResponseWriter, ch <-chan Event, heartbeat time.Duration) {
+	if heartbeat <= 0 {
+		heartbeat = DefaultHeartbeat
 	}
-	after, err := lastEventID(r)
-	if err != nil {
-		return err
-	}
-	if s.events == nil {
-		return errcode.New(errcode.Internal, "live progress is not available on this server")
-	}
-	ctx := r.Context()
-	ch, err := s.events.Subscribe(ctx, e.ID, after)
-	if err != nil {
-		return err
-	}
-
 	rc := http.NewResponseController(w)
 	// A stream outlives any server-wide write timeout.
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -49,49 +45,47 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	// From here on the status is sent: failures end the stream, nothing more.
-	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
-		return nil
+	if _, err := fmt.Fprintf(w, "retry: %d\n\n", RetryMillis); err != nil {
+		return
 	}
 	if err := rc.Flush(); err != nil {
-		s.logger.WarnContext(ctx, "sse flush", slog.Any("error", err))
-		return nil
+		return
 	}
-	heartbeat := time.NewTicker(s.heartbeat)
-	defer heartbeat.Stop()
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
 	var buf bytes.Buffer
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-heartbeat.C:
+			return
+		case <-tick.C:
 			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
-				return nil
+				return
 			}
 		case ev, ok := <-ch:
 			if !ok {
-				return nil
+				return
 			}
 			buf.Reset()
 			writeEvent(&buf, ev)
 			if _, err := w.Write(buf.Bytes()); err != nil {
-				return nil
+				return
 			}
-			if ev.Type == "done" {
+			if ev.Type == TypeDone {
 				_ = rc.Flush()
-				return nil
+				return
 			}
 		}
 		if err := rc.Flush(); err != nil {
-			return nil
+			return
 		}
 	}
 }
 
 // writeEvent formats one event. Data is written compact, on one line.
-func writeEvent(buf *bytes.Buffer, ev events.Event) {
+func writeEvent(buf *bytes.Buffer, ev Event) {
 	fmt.Fprintf(buf, "id: %d\n", ev.Seq)
-	if t := oneLine(ev.Type); t != "" {
+	if t := strings.NewReplacer("\r", "", "\n", "").Replace(ev.Type); t != "" {
 		fmt.Fprintf(buf, "event: %s\n", t)
 	}
 	buf.WriteString("data: ")
@@ -107,13 +101,9 @@ func writeEvent(buf *bytes.Buffer, ev events.Event) {
 	buf.WriteString("\n\n")
 }
 
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
-}
-
-// lastEventID reads where a reconnecting client left off: the Last-Event-ID
+// LastEventID reads where a reconnecting client left off: the Last-Event-ID
 // header (sent by EventSource on reconnect), else ?last_event_id=.
-func lastEventID(r *http.Request) (int64, error) {
+func LastEventID(r *http.Request) (int64, error) {
 	v := r.Header.Get("Last-Event-ID")
 	if v == "" {
 		v = r.URL.Query().Get("last_event_id")
