@@ -176,8 +176,13 @@ func TestE2E_browser(t *testing.T) {
 	)
 	sawProgress := false
 	_ = waitfor.Until(20*time.Second, func() error {
-		switch eval(`(() => { const p = document.querySelector('.upload-progress progress');
-			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`) {
+		// The page navigates when the upload ends: an evaluation may fail.
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const p = document.querySelector('.upload-progress progress');
+			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`))
+		if err != nil {
+			return err
+		}
+		switch v {
 		case "yes":
 			sawProgress = true
 			shot("upload-progress", false)
@@ -618,17 +623,22 @@ func (b *browserSession) eval(js string) string {
 	return v
 }
 
-// waitFor polls js until it returns "yes".
+// waitFor polls js until it returns "yes". A page navigating between two
+// polls makes one evaluation fail: that is "not yet", not a failure.
 func (b *browserSession) waitFor(what, js string, d time.Duration) {
 	b.t.Helper()
 	if err := waitfor.Until(d, func() error {
-		if b.eval(js) != "yes" {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			return err
+		}
+		if v != "yes" {
 			return errors.New("not yet")
 		}
 		return nil
 	}); err != nil {
 		b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
-		b.t.Fatalf("timed out waiting for %s", what)
+		b.t.Fatalf("timed out waiting for %s (last: %v)", what, err)
 	}
 }
 
