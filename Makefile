@@ -5,7 +5,7 @@ PKGS    := ./...
 BENCH_SECONDS ?= 30
 BENCH_RUNS    ?= 3
 
-.PHONY: help build run test test-short deps bench lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench lint fmt fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -13,8 +13,11 @@ help: ## list targets
 build: ## build bin/outpost
 	$(GO) build -o $(BIN) ./cmd/outpost
 
-run: build ## start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
+run: deps-run build ## install ffmpeg and caption fonts when missing, then start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
 	./$(BIN) serve --sandbox
+
+deps-run: ## install what the service needs to run (ffmpeg/ffprobe, caption fonts) when missing
+	./scripts/install-deps.sh --runtime
 
 deps: ## install test dependencies (ffmpeg, PostgreSQL, Chromium, fonts, versitygw) when missing
 	./scripts/install-deps.sh

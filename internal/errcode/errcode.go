@@ -10,6 +10,7 @@ package errcode
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is a stable error code. Codes are never renamed once published.
@@ -167,6 +168,28 @@ func (e *Error) RemedyText() string {
 		return e.Remedy
 	}
 	return Remedies[e.Code]
+}
+
+// Line formats err as one line for a terminal: "CODE: MESSAGE — remedy:
+// REMEDY". withCause appends the wrapped error to the message (start-up
+// errors, where the cause — "connection refused", "permission denied" — is
+// the clue); without it, a message hides its cause (an ffmpeg failure's
+// stderr tail belongs in the log). Line breaks and runs of spaces inside (a
+// database driver's multi-line error) become single spaces.
+func Line(err error, withCause bool) string {
+	e := As(err)
+	msg := e.Message
+	if e.Err != nil && (msg == "" || withCause) {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += e.Err.Error()
+	}
+	line := string(e.Code) + ": " + strings.Join(strings.Fields(msg), " ")
+	if r := e.RemedyText(); r != "" {
+		line += " — remedy: " + r
+	}
+	return line
 }
 
 // New returns an Error with a formatted message.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -108,6 +109,28 @@ func (p *Prober) Probe(ctx context.Context, path string) (*Info, error) {
 		}
 	}
 	return info, nil
+}
+
+// Check runs `ffprobe -version`: a missing or broken ffprobe is
+// FFmpegMissing.
+func (p *Prober) Check(ctx context.Context) error {
+	bin := p.bin()
+	cmd := exec.CommandContext(ctx, bin, "-version")
+	cmd.WaitDelay = CancelGrace
+	stderr := newLogTail(tailSize)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Start(); err != nil {
+		return startError(ctx, "ffprobe", bin, err)
+	}
+	if err := cmd.Wait(); err != nil {
+		code := exitCode(err)
+		if ctx.Err() != nil {
+			return canceled(ctx, "ffprobe", code, stderr, err)
+		}
+		return &errcode.Error{Code: errcode.FFmpegMissing, Message: fmt.Sprintf("ffprobe -version failed (%s)", bin),
+			Err: &ExitError{Program: "ffprobe", ExitCode: code, Stderr: stderr.String(), Err: err}}
+	}
+	return nil
 }
 
 // run runs ffprobe -v error with args and the path, returning stdout.
