@@ -163,7 +163,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 
 	if cfg.Sandbox && opts.HTTP {
 		// The emulators run beside the API, and every platform points there.
-		if a.sandbox, err = startSandbox(cfg.SandboxAddr, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
+		if a.sandbox, err = startKeptSandbox(cfg, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
 			return err
 		}
 		cfg.Platforms = sandboxPlatforms(a.sandbox.url)
@@ -203,6 +203,15 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 			logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
 		} else {
 			jopts.ClientID, a.releaseNode = id, release
+			// The slot is this process's now: ffmpeg its killed predecessor
+			// left running goes before the jobs are taken again.
+			children := &media.Children{Dir: filepath.Join(cfg.DataDir, "children", id)}
+			if n, err := children.KillLeftovers(ctx); err != nil {
+				logger.Warn("stop processes left by this node's predecessor", "error", err)
+			} else if n > 0 {
+				logger.Info("stopped processes left by this node's predecessor", "processes", n)
+			}
+			runner.Children, prober.Children = children, children
 		}
 	}
 	if a.jobs, err = jobs.New(jopts); err != nil {

@@ -22,6 +22,8 @@ type Prober struct {
 	// FFprobe is the ffprobe binary: a path, or a name looked up on PATH.
 	// Empty means "ffprobe".
 	FFprobe string
+	// Children, when set, records every ffprobe started (see Runner).
+	Children *Children
 }
 
 func (p *Prober) bin() string {
@@ -119,10 +121,11 @@ func (p *Prober) Check(ctx context.Context) error {
 	cmd.WaitDelay = CancelGrace
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
-	if err := cmd.Start(); err != nil {
-		return startError(ctx, "ffprobe", bin, err)
+	startErr, err := p.Children.run(cmd)
+	if startErr != nil {
+		return startError(ctx, "ffprobe", bin, startErr)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err != nil {
 		code := exitCode(err)
 		if ctx.Err() != nil {
 			return canceled(ctx, "ffprobe", code, stderr, err)
@@ -146,10 +149,11 @@ func (p *Prober) run(ctx context.Context, path string, args ...string) ([]byte, 
 	var stdout bytes.Buffer
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	if err := cmd.Start(); err != nil {
-		return nil, startError(ctx, "ffprobe", bin, err)
+	startErr, err := p.Children.run(cmd)
+	if startErr != nil {
+		return nil, startError(ctx, "ffprobe", bin, startErr)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err != nil {
 		code := exitCode(err)
 		if ctx.Err() != nil {
 			return nil, canceled(ctx, "ffprobe", code, stderr, err)

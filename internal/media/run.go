@@ -23,6 +23,9 @@ type Runner struct {
 	// Logger receives a debug line per run (argv, exit status, time taken).
 	// Nil discards them.
 	Logger *slog.Logger
+	// Children, when set, records every ffmpeg started, so that a node
+	// killed mid-render can stop them when it starts again.
+	Children *Children
 }
 
 // CancelGrace is how long ffmpeg may take after SIGINT to finish its output
@@ -142,10 +145,10 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 
 	log.DebugContext(ctx, "ffmpeg start", "ffmpeg_args", argv)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return "", startError(ctx, "ffmpeg", bin, err)
+	startErr, err := r.Children.run(cmd)
+	if startErr != nil {
+		return "", startError(ctx, "ffmpeg", bin, startErr)
 	}
-	err := cmd.Wait()
 	_ = parser.Close()
 	code := exitCode(err)
 	log.DebugContext(ctx, "ffmpeg exit", "ffmpeg_exit_code", code, "elapsed", time.Since(start))
