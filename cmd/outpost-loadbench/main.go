@@ -33,6 +33,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"outpost/internal/waitfor"
 )
 
 type config struct {
@@ -266,23 +268,28 @@ func startServer(ctx context.Context, c config, dir string) (*server, error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.outpost, err)
 	}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	err = waitfor.Until(60*time.Second, func() error {
 		if ctx.Err() != nil {
-			s.stop()
-			return nil, ctx.Err()
+			return waitfor.Stop(ctx.Err())
 		}
 		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("outpost serve did not answer on %s: %v (log: %s)", s.base, err, s.log.Name())
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/healthz: %s", resp.Status)
 		}
+		return nil
+	})
+	if err != nil {
+		s.stop()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("outpost serve did not answer on %s: %w (log: %s)", s.base, err, s.log.Name())
 	}
+	return s, nil
 }
 
 func (s *server) stop() {

@@ -141,11 +141,14 @@ func renderHelper(dir string) int {
 	go func() {
 		done <- (&Runner{Children: &Children{Dir: dir}}).Run(context.Background(), realtimeArgs(60), 60, nil)
 	}()
-	for {
-		if e, _ := os.ReadDir(dir); len(e) > 0 {
-			break
+	if err := waitfor.Until(time.Minute, func() error {
+		if e, _ := os.ReadDir(dir); len(e) == 0 {
+			return errors.New("ffmpeg not recorded yet")
 		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	}); err != nil {
+		fmt.Println(err)
+		return 1
 	}
 	var wg sync.WaitGroup
 	for range 4 * runtime.NumCPU() {

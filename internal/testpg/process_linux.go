@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"outpost/internal/waitfor"
 )
 
 // dirPrefix names the temporary directories, so that stale ones can be found.
@@ -167,27 +169,33 @@ func (p *process) startPostgres(ctx context.Context, bin string, cred *syscall.C
 		close(p.exited)
 	}()
 
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		conn, err := pgx.Connect(cctx, p.url().String())
-		cancel()
-		if err == nil {
-			_ = conn.Close(ctx)
-			return nil
-		}
+	err = waitfor.Until(60*time.Second, func() error {
 		select {
 		case <-p.exited:
 			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres exited at start: %s\n%s", cmd.ProcessState, tail(log))
-		case <-time.After(50 * time.Millisecond):
+			return waitfor.Stop(fmt.Errorf("postgres exited at start: %s\n%s", cmd.ProcessState, tail(log)))
+		default:
 		}
-		if time.Now().After(deadline) {
-			_ = p.stop()
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres not ready after 60s: %w\n%s", err, tail(log))
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(cctx, p.url().String())
+		if err != nil {
+			return err
 		}
+		_ = conn.Close(ctx)
+		return nil
+	})
+	if err != nil {
+		select {
+		case <-p.exited:
+			return err
+		default:
+		}
+		_ = p.stop()
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("postgres not ready after 60s: %w\n%s", err, tail(log))
 	}
+	return nil
 }
 
 // url is the DSN of the maintenance database.

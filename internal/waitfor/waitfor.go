@@ -6,6 +6,7 @@
 package waitfor
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -53,8 +54,9 @@ func Value[T any](t testing.TB, timeout time.Duration, get func() (T, error), fo
 }
 
 // Until polls cond until it returns nil and returns nil, or returns cond's
-// last error once timeout has passed. For code that is not a test (a
-// benchmark's harness) or that must decide itself what a timeout means.
+// last error once timeout has passed, or at once an error cond wrapped with
+// Stop. For code that is not a test (a benchmark's harness) or that must
+// decide itself what a timeout means.
 func Until(timeout time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -62,12 +64,25 @@ func Until(timeout time.Duration, cond func() error) error {
 		if err == nil {
 			return nil
 		}
+		var stop stopError
+		if errors.As(err, &stop) {
+			return stop.err
+		}
 		if !time.Now().Before(deadline) {
 			return err
 		}
 		time.Sleep(Poll)
 	}
 }
+
+// Stop marks err as final: the wait ends at once with it (the process being
+// waited for has exited, so it will never answer).
+func Stop(err error) error { return stopError{err} }
+
+type stopError struct{ err error }
+
+func (e stopError) Error() string { return e.err.Error() }
+func (e stopError) Unwrap() error { return e.err }
 
 var errNotYet = notYet{}
 

@@ -62,3 +62,18 @@ func TestCheck_failureSaysWhatNeverHappened(t *testing.T) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func TestUntil_stopEndsTheWait(t *testing.T) {
+	t.Parallel()
+	exited := errors.New("process exited")
+	var n atomic.Int32
+	err := Until(time.Hour, func() error {
+		if n.Add(1) == 2 {
+			return Stop(exited)
+		}
+		return errors.New("not listening")
+	})
+	if !errors.Is(err, exited) || err.Error() != "process exited" || n.Load() != 2 {
+		t.Fatalf("Until = %v after %d polls, want the stopped error after 2", err, n.Load())
+	}
+}
