@@ -48,7 +48,10 @@ const (
 	TimelineInvalid Code = "timeline_invalid"
 	// BrandKitInvalid: a brand kit's files or settings are wrong.
 	BrandKitInvalid Code = "brand_kit_invalid"
-	Internal        Code = "internal"
+	// SourceDamaged is a warning, not a failure: the source's decoders met
+	// damaged data (at the times given) and the render went on.
+	SourceDamaged Code = "source_damaged"
+	Internal      Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -115,6 +118,7 @@ var Remedies = map[Code]string{
 	SVGUnsupported:    "This ffmpeg cannot rasterise SVG: install a build with librsvg (Debian's ffmpeg package has it), or use a PNG watermark.",
 	TimelineInvalid:   "Fix the clip or setting named in the message: each clip needs a source, and 0 <= in < out <= the source's duration.",
 	BrandKitInvalid:   "Fix the brand kit named in the message: its kit.json settings and its watermark (PNG or SVG) or intro/outro files.",
+	SourceDamaged:     "The files were made, but the source is damaged at the times given and those parts may show glitches or freezes: export or copy the master again and render it anew.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",

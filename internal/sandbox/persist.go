@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // Persist keeps the sandbox's state in the file at path: it loads what the
@@ -66,8 +68,8 @@ func (s *Server) persist() {
 	}
 }
 
-// saveLocked writes the state atomically (a temporary file renamed over the
-// old one); callers hold s.saveMu.
+// saveLocked writes the state atomically (renameio: a synced temporary file
+// renamed over the old one); callers hold s.saveMu.
 func (s *Server) saveLocked() error {
 	b, err := json.Marshal(s.snapshot())
 	if err != nil {
@@ -79,19 +81,7 @@ func (s *Server) saveLocked() error {
 	if err := os.MkdirAll(filepath.Dir(s.statePath), 0o700); err != nil {
 		return fmt.Errorf("sandbox: save state: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.statePath), ".state-*.tmp")
-	if err != nil {
-		return fmt.Errorf("sandbox: save state: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), s.statePath)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
+	if err := renameio.WriteFile(s.statePath, b, 0o600); err != nil {
 		return fmt.Errorf("sandbox: save state: %w", err)
 	}
 	s.saved = b

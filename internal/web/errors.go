@@ -34,6 +34,7 @@ var statusOf = map[errcode.Code]int{
 	errcode.SourceUnreadable:     http.StatusUnprocessableEntity,
 	errcode.SourceTruncated:      http.StatusUnprocessableEntity,
 	errcode.SourceNoVideo:        http.StatusUnprocessableEntity,
+	errcode.SourceDamaged:        http.StatusUnprocessableEntity, // a warning on a finished export, never a response
 	errcode.SourceFetchFailed:    http.StatusUnprocessableEntity,
 	errcode.PlatformRule:         http.StatusUnprocessableEntity,
 	errcode.RateLimited:          http.StatusTooManyRequests,
