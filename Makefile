@@ -32,9 +32,10 @@ test-short: ## run the tests without installing anything
 fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: deps build ## render benchmarks (outpost vs the expert ffmpeg command vs one process per target), then the API load benchmark
+bench: deps build ## render benchmarks (outpost vs the expert ffmpeg command vs one process per target, ETA error), then the API load benchmark on SQLite and PostgreSQL
 	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
+	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres
 
 lint: ## vet, gofmt and golangci-lint (when installed)
 	$(GO) vet $(PKGS)

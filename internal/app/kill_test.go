@@ -307,18 +307,7 @@ func startOutpost(t *testing.T, bin, command string, env []string, logPath, base
 	if base == "" {
 		return cmd
 	}
-	err = waitfor.Until(60*time.Second, func() error {
-		resp, err := http.Get(base + "/healthz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/healthz: %s", resp.Status)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := waitfor.Until(60*time.Second, waitfor.OK(base+"/healthz")); err != nil {
 		t.Fatalf("outpost %s did not answer on %s: %v\n%s", command, base, err, tail(logPath))
 	}
 	return cmd

@@ -167,7 +167,9 @@ func (s *Service) CreateExport(ctx context.Context, workspaceID string, req Expo
 		return store.Export{}, fmt.Errorf("encode export request: %w", err)
 	}
 	var created store.Export
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+	// Accepts come in bursts: those arriving together share a transaction
+	// (each in its savepoint), and each returns once it is committed.
+	err = s.store.WithBatchedTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		e, err := q.CreateExport(ctx, store.Export{
 			WorkspaceID:    workspaceID,

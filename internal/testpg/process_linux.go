@@ -34,6 +34,8 @@ type process struct {
 	port   int
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
+	// durable keeps fsync and synchronous commit (Start's benchmarks).
+	durable bool
 }
 
 // findBinDir returns the directory holding initdb and postgres: the newest
@@ -67,19 +69,24 @@ func isExecutable(path string) bool {
 }
 
 // startProcess initdbs a new cluster in a temporary directory and starts
-// postgres on it.
-func startProcess(ctx context.Context, bin string) (*process, error) {
+// postgres on it. durable keeps PostgreSQL's durability settings and puts
+// the cluster on disk rather than on the RAM disk.
+func startProcess(ctx context.Context, bin string, durable bool) (*process, error) {
 	sweepStale()
 
 	cred, err := serverCredential()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(baseDir(), dirPrefix+"*")
+	base := baseDir()
+	if durable {
+		base = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, dirPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	p := &process{dir: dir}
+	p := &process{dir: dir, durable: durable}
 	ok := false
 	defer func() {
 		if !ok {
@@ -136,18 +143,19 @@ func (p *process) startPostgres(ctx context.Context, bin string, cred *syscall.C
 	}
 	defer logFile.Close()
 
-	cmd := exec.Command(filepath.Join(bin, "postgres"),
+	args := []string{
 		"-D", filepath.Join(p.dir, "data"),
 		"-p", strconv.Itoa(port),
 		"-k", filepath.Join(p.dir, "sock"),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "max_connections=200",
 		"-c", "shared_buffers=32MB",
-		// Durability is worthless for a throwaway server; speed is not.
-		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off",
-	)
+	}
+	if !p.durable {
+		// Durability is worthless for a test's server; speed is not.
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = p.dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile

@@ -8,6 +8,7 @@ package waitfor
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -72,6 +73,22 @@ func Until(timeout time.Duration, cond func() error) error {
 			return err
 		}
 		time.Sleep(Poll)
+	}
+}
+
+// OK is a condition for Until, Check and Value's callers: a GET of url
+// answers 200 OK (a server that started listening and is ready).
+func OK(url string) func() error {
+	return func() error {
+		resp, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return nil
 	}
 }
 
