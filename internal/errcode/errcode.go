@@ -10,6 +10,7 @@ package errcode
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is a stable error code. Codes are never renamed once published.
@@ -53,7 +54,10 @@ const (
 	// SecretKeyRequired: a node of a cluster would generate a key of its
 	// own; a cluster needs one key that the operator sets.
 	SecretKeyRequired Code = "secret_key_required"
-	Internal          Code = "internal"
+	// SourceDamaged is a warning, not a failure: the source's decoders met
+	// damaged data (at the times given) and the render went on.
+	SourceDamaged Code = "source_damaged"
+	Internal      Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -134,6 +138,7 @@ var Remedies = map[Code]string{
 	BrandKitInvalid:   "Fix the brand kit named in the message: its kit.json settings and its watermark (PNG or SVG) or intro/outro files.",
 	SecretKeyMismatch: "Give every node the same OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) and OUTPOST_TOKEN_KEYS as the nodes already running, then start this one again.",
 	SecretKeyRequired: "Set OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) to the cluster's key, the same on every node (make one with `openssl rand -hex 32`).",
+	SourceDamaged:     "The files were made, but the source is damaged at the times given and those parts may show glitches or freezes: export or copy the master again and render it anew.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",
@@ -191,6 +196,28 @@ func (e *Error) RemedyText() string {
 		return e.Remedy
 	}
 	return Remedies[e.Code]
+}
+
+// Line formats err as one line for a terminal: "CODE: MESSAGE — remedy:
+// REMEDY". withCause appends the wrapped error to the message (start-up
+// errors, where the cause — "connection refused", "permission denied" — is
+// the clue); without it, a message hides its cause (an ffmpeg failure's
+// stderr tail belongs in the log). Line breaks and runs of spaces inside (a
+// database driver's multi-line error) become single spaces.
+func Line(err error, withCause bool) string {
+	e := As(err)
+	msg := e.Message
+	if e.Err != nil && (msg == "" || withCause) {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += e.Err.Error()
+	}
+	line := string(e.Code) + ": " + strings.Join(strings.Fields(msg), " ")
+	if r := e.RemedyText(); r != "" {
+		line += " — remedy: " + r
+	}
+	return line
 }
 
 // New returns an Error with a formatted message.

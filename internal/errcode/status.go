@@ -37,6 +37,7 @@ var statuses = map[Code]int{
 	TimelineInvalid:      http.StatusUnprocessableEntity,
 	BrandKitInvalid:      http.StatusUnprocessableEntity,
 	CaptionTooLong:       http.StatusUnprocessableEntity,
+	SourceDamaged:        http.StatusUnprocessableEntity,
 	ConnectionExpired:    http.StatusUnprocessableEntity,
 	PlatformRejected:     http.StatusUnprocessableEntity,
 	// The server has no OAuth app for the platform: nothing the request

@@ -96,7 +96,7 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 		return store.Export{}, fmt.Errorf("encode export request: %w", err)
 	}
 	var created store.Export
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+	err = s.store.WithBatchedTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		e, err := q.CreateExport(ctx, store.Export{
 			WorkspaceID:    workspaceID,
