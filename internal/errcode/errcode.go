@@ -57,7 +57,10 @@ const (
 	// SourceDamaged is a warning, not a failure: the source's decoders met
 	// damaged data (at the times given) and the render went on.
 	SourceDamaged Code = "source_damaged"
-	Internal      Code = "internal"
+	// TimedOut: work the request waits for (a size estimate) passed its
+	// time limit.
+	TimedOut Code = "timed_out"
+	Internal Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -139,6 +142,7 @@ var Remedies = map[Code]string{
 	SecretKeyMismatch: "Give every node the same OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) and OUTPOST_TOKEN_KEYS as the nodes already running, then start this one again.",
 	SecretKeyRequired: "Set OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) to the cluster's key, the same on every node (make one with `openssl rand -hex 32`).",
 	SourceDamaged:     "The files were made, but the source is damaged at the times given and those parts may show glitches or freezes: export or copy the master again and render it anew.",
+	TimedOut:          "The server did not finish in time (it may be busy rendering): retry in a moment.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",

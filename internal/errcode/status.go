@@ -50,6 +50,7 @@ var statuses = map[Code]int{
 	RateLimited:           http.StatusTooManyRequests,
 	PlatformRateLimited:   http.StatusTooManyRequests,
 	DBUnavailable:         http.StatusServiceUnavailable,
+	TimedOut:              http.StatusServiceUnavailable,
 	FFmpegMissing:         http.StatusServiceUnavailable,
 	EncoderMissing:        http.StatusServiceUnavailable,
 	DiskFull:              http.StatusInsufficientStorage,

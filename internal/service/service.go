@@ -11,6 +11,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,9 @@ type Options struct {
 	// FetchAllowLoopback imports sources from loopback addresses (tests
 	// only: their origin servers run on 127.0.0.1).
 	FetchAllowLoopback bool
+	// EstimateTimeout bounds one size estimate (it encodes samples of
+	// every target); 0 is 45 s. Tests on a loaded machine raise it.
+	EstimateTimeout time.Duration
 	// BcryptCost is the cost of password hashes; 0 is bcrypt's default + 2.
 	BcryptCost int
 	// Now is the clock (tests); nil is time.Now.
@@ -98,7 +102,7 @@ func New(o Options) (outpost.Services, error) {
 	pubs := &Publications{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, logger: o.Logger, now: o.Now}
 	exports := &Exports{store: o.Store, blob: o.Blob, events: o.Events, queue: o.Jobs.Queue(), files: files,
 		engine: o.Engine, presets: presets, pubs: pubs, views: views, logger: o.Logger, now: o.Now,
-		estimates: newEstimateCache()}
+		estimates: newEstimateCache(cmp.Or(o.EstimateTimeout, defaultEstimateTimeout))}
 	return outpost.Services{
 		Projects:     projects,
 		Exports:      exports,

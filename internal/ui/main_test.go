@@ -209,7 +209,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if e.svc, err = service.New(service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs,
 		Engine: &engine.Engine{Prober: prober, Runner: &media.Runner{Logger: logger}, Logger: logger}, Connect: e.connect,
 		Prober: prober, Logger: logger, MaxUploadBytes: e.cfg.MaxUploadBytes, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"),
-		PublicURL: base, WebhookAllowLoopback: true, BcryptCost: bcrypt.MinCost}); err != nil {
+		PublicURL: base, WebhookAllowLoopback: true, BcryptCost: bcrypt.MinCost,
+		EstimateTimeout: 10 * time.Minute}); err != nil { // tests check what estimates say, not how fast
 		t.Fatalf("service.New: %v", err)
 	}
 	api, err := web.New(web.Deps{Config: e.cfg, Services: e.svc, Downloads: e.blob.Handler(), Logger: logger,

@@ -182,7 +182,10 @@ func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts 
 	e.reg = prometheus.NewRegistry()
 	d := Deps{Config: e.cfg, Downloads: e.blob.Handler(), Logger: logger, Metrics: e.reg}
 	so := service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs, Engine: jo.Engine,
-		Prober: &media.Prober{}, Logger: logger, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"), PublicURL: base}
+		Prober: &media.Prober{}, Logger: logger, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"), PublicURL: base,
+		// On a loaded machine a sample encode can pass the production
+		// limit; these tests check what estimates say, not how fast.
+		EstimateTimeout: 10 * time.Minute}
 	for _, o := range opts {
 		o(e, &d, &so)
 	}
