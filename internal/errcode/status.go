@@ -38,6 +38,7 @@ var statuses = map[Code]int{
 	BrandKitInvalid:      http.StatusUnprocessableEntity,
 	CaptionTooLong:       http.StatusUnprocessableEntity,
 	ConnectionExpired:    http.StatusUnprocessableEntity,
+	ConnectionUnreadable: http.StatusUnprocessableEntity,
 	PlatformRejected:     http.StatusUnprocessableEntity,
 	// The server has no OAuth app for the platform: nothing the request
 	// can change, but nothing wrong with it either.
@@ -54,6 +55,7 @@ var statuses = map[Code]int{
 	DiskFull:              http.StatusInsufficientStorage,
 	PlatformUnavailable:   http.StatusBadGateway,
 	PublicationAbandoned:  http.StatusBadGateway,
+	PublicationStuck:      http.StatusBadGateway,
 }
 
 // Status is the HTTP status of a request that failed with code: 500 for

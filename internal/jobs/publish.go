@@ -89,6 +89,8 @@ type pubRun struct {
 	// one refresh).
 	refreshed bool
 
+	// mu guards sentAt and pub's RemoteIDs, written by the publisher's
+	// SaveFunc while its ProgressFunc may read pub.
 	mu     sync.Mutex
 	sentAt time.Time
 }
@@ -190,7 +192,16 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 			if err != nil {
 				return err
 			}
-			return w.store.SavePublicationRemoteIDs(ctx, p.ID, b)
+			if err := w.store.SavePublicationRemoteIDs(ctx, p.ID, b); err != nil {
+				return err
+			}
+			// What this attempt writes of the publication later (failed,
+			// scheduled on the platform) carries the saved ids, never the
+			// ones it started with: a retry must resume, not post again.
+			run.mu.Lock()
+			run.pub.RemoteIDs = b
+			run.mu.Unlock()
+			return nil
 		},
 		ProgressFunc: func(sent, total int64) { w.publishProgress(ctx, run, sent, total) },
 	}
@@ -291,8 +302,9 @@ func (w *publishWorker) publishProgress(ctx context.Context, run *pubRun, sent, 
 		return
 	}
 	run.sentAt = now
+	p := run.pub
 	run.mu.Unlock()
-	w.publicationEvent(ctx, run.pub, sent, total)
+	w.publicationEvent(ctx, p, sent, total)
 }
 
 // publishResult records a publish outcome: live (or natively scheduled) →
@@ -388,7 +400,7 @@ func (w *publishWorker) publishFailed(ctx context.Context, run *pubRun, err erro
 	case publish.Permanent:
 		return w.failPublication(ctx, run, p, err)
 	}
-	if code := errcode.Of(err); code == errcode.FileNotFound || code == errcode.PlatformNotConfigured {
+	if permanent(errcode.Of(err)) {
 		return w.failPublication(ctx, run, p, err)
 	}
 	if run.job.Attempt >= run.job.MaxAttempts {
@@ -400,10 +412,16 @@ func (w *publishWorker) publishFailed(ctx context.Context, run *pubRun, err erro
 	return err
 }
 
-// noteRetry tells watchers why the publication waits.
+// noteRetry records on the publication, and tells watchers, why it waits
+// for its next attempt: a retried failure is never silent.
 func (w *publishWorker) noteRetry(ctx context.Context, p store.Publication, err error) {
 	e := errcode.As(err)
 	p.ErrorCode, p.ErrorMessage = e.Code, errMessage(err)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if nerr := w.store.NotePublicationError(wctx, p.ID, p.ErrorCode, p.ErrorMessage); nerr != nil {
+		w.logger.WarnContext(ctx, "record publication error", "publication_id", p.ID, "error", nerr)
+	}
 	w.publicationEvent(ctx, p, 0, 0)
 }
 

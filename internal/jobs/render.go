@@ -73,18 +73,6 @@ type renderWorker struct {
 // CancelExport or shutdown.
 func (w *renderWorker) Timeout(*river.Job[RenderArgs]) time.Duration { return -1 }
 
-// permanent reports whether a failure with code would happen again on a
-// retry: the source or the request is at fault, not the moment.
-func permanent(code errcode.Code) bool {
-	switch code {
-	case errcode.SourceNotFound, errcode.SourceEmpty, errcode.SourceUnreadable, errcode.SourceTruncated,
-		errcode.SourceNoVideo, errcode.UnknownPreset, errcode.InvalidOption, errcode.PlatformRule,
-		errcode.FFmpegMissing, errcode.EncoderMissing:
-		return true
-	}
-	return false
-}
-
 // renderRun is one attempt at one export.
 type renderRun struct {
 	job      *river.Job[RenderArgs]
