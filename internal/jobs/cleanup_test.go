@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/errcode"
 	"outpost/internal/jobs"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -266,6 +268,92 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 		}
 		if pinned() {
 			t.Error("file still pinned after every publication was abandoned")
+		}
+	})
+}
+
+// TestService_Cleanup_stuckPublication: a publication left uploading with
+// its job still there (a node hangs, a job no node takes) is reported
+// stuck once it has been quiet past its step's limit: failed with
+// publication_stuck, naming the node that last worked on it and its last
+// error, its job canceled and its step ended. Before the limit it is left
+// alone.
+func TestService_Cleanup_stuckPublication(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		ctx := t.Context()
+		e := newEnv(t, eng, envOptions{})
+		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
+			AccountName: "Acme", AccessToken: []byte("a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The job waits for its next attempt; the last one, on node-a,
+		// failed with a 503.
+		job, err := e.runner.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "p"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
+			ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.State, p.JobID, p.Attempts = store.PublicationUploading, job.Job.ID, 3
+		if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
+			t.Fatal(err)
+		}
+		step, err := e.store.StartStep(ctx, store.Step{ExportID: x.ID, PublicationID: p.ID, Kind: outpost.StepPublish,
+			Node: "node-a", Hostname: "a", JobID: job.Job.ID, Attempt: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.NotePublicationError(ctx, p.ID, errcode.PlatformUnavailable, "youtube: 503 backend error"); err != nil {
+			t.Fatal(err)
+		}
+
+		// Quiet for an hour: waiting for its retry, not stuck.
+		if res, err := e.runner.Cleanup(ctx, time.Now().Add(time.Hour)); err != nil || res.PublicationsFailed != 0 {
+			t.Fatalf("Cleanup an hour later = %+v, %v", res, err)
+		}
+		if got, _ := e.store.GetPublication(ctx, p.ID); got.State != store.PublicationUploading {
+			t.Fatalf("after an hour: %s", got.State)
+		}
+		// Past the limit: stuck.
+		if res, err := e.runner.Cleanup(ctx, time.Now().Add(8*time.Hour)); err != nil || res.PublicationsFailed != 1 {
+			t.Fatalf("Cleanup 8 h later = %+v, %v", res, err)
+		}
+		got, err := e.store.GetPublication(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != store.PublicationFailed || got.ErrorCode != errcode.PublicationStuck {
+			t.Errorf("stuck publication = %s %s", got.State, got.ErrorCode)
+		}
+		for _, want := range []string{"sat uploading for 8h", "node node-a (attempt 3)", "last error: youtube: 503 backend error"} {
+			if !strings.Contains(got.ErrorMessage, want) {
+				t.Errorf("message %q lacks %q", got.ErrorMessage, want)
+			}
+		}
+		if j, err := e.runner.Client().JobGet(ctx, job.Job.ID); err != nil || j.State != rivertype.JobStateCancelled {
+			t.Errorf("its job: %v, %v; want cancelled", j, err)
+		}
+		steps, err := e.store.ListSteps(ctx, x.ID)
+		if err != nil || len(steps) != 1 || steps[0].ID != step.ID || steps[0].Outcome != outpost.StepInterrupted {
+			t.Errorf("steps = %+v, %v", steps, err)
 		}
 	})
 }

@@ -229,12 +229,13 @@ func New(opts Options) (*Runner, error) {
 			logger: opts.Logger},
 	}
 
+	steps := &stepLog{store: opts.Store, node: opts.ClientID, hostname: opts.Hostname, logger: opts.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
-		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, logger: opts.Logger})
+		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger})
 	river.AddWorker(workers, r.cleanup)
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
-		connect: opts.Connect, retryBase: opts.PublishRetryBase, logger: opts.Logger,
+		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,
 		quotaPerDay: map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)}})
 	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger,
 		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",

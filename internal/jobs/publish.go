@@ -39,6 +39,10 @@ const (
 	// publishProgressInterval throttles the upload's live events.
 	publishProgressInterval = 500 * time.Millisecond
 	maxPublishRetry         = time.Hour
+	// publishTimeout bounds one attempt: an upload of a large file takes
+	// long; the clients bound their polls and the context carries
+	// shutdown.
+	publishTimeout = 6 * time.Hour
 )
 
 // PublishArgs are the publication job's arguments.
@@ -64,12 +68,12 @@ type publishWorker struct {
 	retryBase time.Duration
 	// quotaPerDay is the daily unit quota per platform project (YouTube).
 	quotaPerDay map[string]int64
+	steps       *stepLog
 	logger      *slog.Logger
 }
 
-// Timeout: an upload of a large file takes long; the clients bound their
-// polls and the context carries shutdown.
-func (w *publishWorker) Timeout(*river.Job[PublishArgs]) time.Duration { return 6 * time.Hour }
+// Timeout is publishTimeout.
+func (w *publishWorker) Timeout(*river.Job[PublishArgs]) time.Duration { return publishTimeout }
 
 // NextRetry backs off exponentially from Options.PublishRetryBase.
 func (w *publishWorker) NextRetry(job *river.Job[PublishArgs]) time.Time {
@@ -95,7 +99,7 @@ type pubRun struct {
 	sentAt time.Time
 }
 
-func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) error {
+func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) (err error) {
 	run := &pubRun{job: job}
 	run.log = w.logger.With("publication_id", job.Args.PublicationID, "job_id", job.ID, "attempt", job.Attempt)
 	p, err := w.store.GetPublication(ctx, job.Args.PublicationID)
@@ -122,6 +126,9 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 		return river.JobSnooze(time.Until(*p.ScheduleAt))
 	}
 	run.log = run.log.With("platform", p.Platform, "export_id", p.ExportID)
+	// This node's attempt at the publication, whatever becomes of it.
+	step := w.steps.start(ctx, job.ID, job.Attempt, store.Step{ExportID: p.ExportID, PublicationID: p.ID, Kind: outpost.StepPublish})
+	defer func() { w.steps.finish(ctx, step, err) }()
 
 	r, err := w.store.GetRendition(ctx, p.RenditionID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,37 @@ func TestPublication_engines(t *testing.T) {
 		for _, p := range pubs {
 			if p.State != store.PublicationPublished || len(p.RemoteIDs) == 0 {
 				t.Errorf("publication %+v", p)
+			}
+		}
+		// This node ran every step: the rendition's render, check and
+		// store, then each publication's attempts, the last published.
+		steps, err := e.store.ListSteps(ctx, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rends, _ := e.store.ListRenditions(ctx, x.ID)
+		var kinds []outpost.StepKind
+		lastStep := map[string]store.Step{}
+		for _, s := range steps {
+			if s.Node != e.runner.ClientID() || s.JobID == 0 || s.Attempt < 1 || s.FinishedAt == nil {
+				t.Errorf("step %+v, want one by %s, ended", s, e.runner.ClientID())
+			}
+			if s.RenditionID != "" {
+				kinds = append(kinds, s.Kind)
+				if s.RenditionID != rends[0].ID || s.Outcome != outpost.StepSucceeded {
+					t.Errorf("rendition step %+v", s)
+				}
+			}
+			if s.PublicationID != "" {
+				lastStep[s.PublicationID] = s
+			}
+		}
+		if want := []outpost.StepKind{outpost.StepRender, outpost.StepCheck, outpost.StepStore}; !slices.Equal(kinds, want) {
+			t.Errorf("rendition steps %v, want %v", kinds, want)
+		}
+		for _, p := range pubs {
+			if s := lastStep[p.ID]; s.Kind != outpost.StepPublish || s.Outcome != outpost.StepSucceeded {
+				t.Errorf("last step of publication %s = %+v, want a publish step that succeeded", p.Platform, s)
 			}
 		}
 

@@ -20,6 +20,9 @@ const (
 	StepSegment StepKind = "segment"
 )
 
+// StepKinds lists every step kind.
+var StepKinds = []StepKind{StepRender, StepCheck, StepStore, StepPublish, StepSegment}
+
 // StepOutcome is how a step ended.
 type StepOutcome string
 
@@ -35,6 +38,9 @@ const (
 	// killed and another attempt took over).
 	StepInterrupted StepOutcome = "interrupted"
 )
+
+// StepOutcomes lists every step outcome.
+var StepOutcomes = []StepOutcome{StepRunning, StepSucceeded, StepWaiting, StepFailed, StepInterrupted}
 
 // Step is one run of one step of an export on one node: which node (its
 // River client id, which begins with its hostname) and which attempt of

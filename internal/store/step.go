@@ -76,17 +76,14 @@ func (q *Queries) FinishStep(ctx context.Context, id string, outcome StepOutcome
 	return nil
 }
 
-// InterruptSteps marks interrupted the export's steps still running (of
-// one publication, when publicationID is set): nothing works them any more
-// (the export or the publication was failed for good).
+// InterruptSteps marks interrupted the steps still running of one of the
+// export's publications, or with publicationID "" of its renditions
+// (render, check, store, segment): nothing works them any more (the
+// publication, or the render, was failed for good).
 func (q *Queries) InterruptSteps(ctx context.Context, exportID, publicationID string) error {
-	where := `export_id = $1 AND outcome = $2`
-	args := []any{exportID, outpost.StepRunning, outpost.StepInterrupted, now(time.Time{})}
-	if publicationID != "" {
-		where += ` AND publication_id = $5`
-		args = append(args, publicationID)
-	}
-	if _, err := q.exec(ctx, `UPDATE export_steps SET outcome = $3, finished_at = $4 WHERE `+where, args...); err != nil {
+	if _, err := q.exec(ctx, `UPDATE export_steps SET outcome = $1, finished_at = $2
+		WHERE export_id = $3 AND publication_id = $4 AND outcome = $5`,
+		outpost.StepInterrupted, now(time.Time{}), exportID, publicationID, outpost.StepRunning); err != nil {
 		return fmt.Errorf("interrupt steps of %s: %w", exportID, err)
 	}
 	return nil

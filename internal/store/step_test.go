@@ -93,12 +93,21 @@ func TestStore_Steps(t *testing.T) {
 			t.Errorf("ListStepNodes = %v", nodes)
 		}
 
-		// The export failed for good: what still runs is interrupted.
+		// The render failed for good: its steps still running are
+		// interrupted, a publication's are not; then the publication's.
+		pub2 := start(e, outpost.StepPublish, "", "pub_a", "node-b", 2, 3*time.Second)
 		if err := s.InterruptSteps(ctx, e.ID, ""); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.ListSteps(ctx, e.ID); got[1].Outcome != outpost.StepInterrupted || got[1].FinishedAt == nil {
-			t.Errorf("after InterruptSteps: %+v", got[1])
+		got, _ = s.ListSteps(ctx, e.ID)
+		if got[1].Outcome != outpost.StepInterrupted || got[1].FinishedAt == nil || got[4].ID != pub2.ID || got[4].Outcome != outpost.StepRunning {
+			t.Errorf("after InterruptSteps of the render: %+v, %+v", got[1], got[4])
+		}
+		if err := s.InterruptSteps(ctx, e.ID, "pub_a"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.ListSteps(ctx, e.ID); got[4].Outcome != outpost.StepInterrupted {
+			t.Errorf("after InterruptSteps of the publication: %+v", got[4])
 		}
 	})
 }

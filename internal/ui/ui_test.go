@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"outpost/internal/config"
+	"outpost/internal/errcode"
 	"outpost/internal/events"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
@@ -439,9 +440,31 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		ErrorCode: "platform_rule_violated", ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	// worker-7 rendered both, checked them, and stored the first.
+	for i, st := range []struct {
+		rendition int
+		kind      outpost.StepKind
+		outcome   outpost.StepOutcome
+		code      errcode.Code
+	}{
+		{0, outpost.StepRender, outpost.StepSucceeded, ""},
+		{1, outpost.StepCheck, outpost.StepFailed, errcode.PlatformRule},
+		{0, outpost.StepStore, outpost.StepSucceeded, ""},
+	} {
+		step, err := e.store.StartStep(t.Context(), store.Step{ExportID: ex.ID, RenditionID: rs[st.rendition].ID, Kind: st.kind,
+			Node: "worker-7-3fa2", Hostname: "worker-7", JobID: 1, Attempt: 1, StartedAt: time.Now().Add(time.Duration(i) * time.Millisecond)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.FinishStep(t.Context(), step.ID, st.outcome, st.code); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r = b.get(ex.URL)
 	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Sharing is not set up on this server",
-		"Retry failed files", "What to do:"} {
+		"Retry failed files", "What to do:", "Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,
+		`data-step="check" data-node="worker-7-3fa2" data-outcome="failed"`, "Failed (platform_rule_violated)",
+		"<dt>Nodes</dt><dd>worker-7-3fa2</dd>"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("success page lacks %q", s)
 		}
@@ -451,6 +474,9 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	want(t, r, http.StatusOK)
 	if !strings.Contains(r.body, ex.ID) || !strings.Contains(r.body, "/renditions/"+rs[0].ID+"/download") {
 		t.Errorf("history search misses the export: %s", r.body)
+	}
+	if !strings.Contains(r.body, "On worker-7-3fa2") {
+		t.Error("history does not say which node ran the export")
 	}
 	for _, q := range []string{"q=nothing-like-this", "status=succeeded", "platform=youtube", "client=Other", "from=2001-01-01&to=2001-01-02"} {
 		if r := b.get("/history?partial=1&" + q); strings.Contains(r.body, ex.ID) {

@@ -258,6 +258,29 @@ func TestServer_exportGolden(t *testing.T) {
 		ErrorCode: errcode.PlatformRule, ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	// The node of each step: node-1 rendered both, checked and stored
+	// the first; the second broke its platform's rule at the check.
+	for i, st := range []struct {
+		rendition int
+		kind      outpost.StepKind
+		outcome   outpost.StepOutcome
+		code      errcode.Code
+	}{
+		{0, outpost.StepRender, outpost.StepSucceeded, ""},
+		{1, outpost.StepRender, outpost.StepSucceeded, ""},
+		{0, outpost.StepCheck, outpost.StepSucceeded, ""},
+		{1, outpost.StepCheck, outpost.StepFailed, errcode.PlatformRule},
+		{0, outpost.StepStore, outpost.StepSucceeded, ""},
+	} {
+		step, err := e.store.StartStep(ctx, store.Step{ExportID: d.ID, RenditionID: d.Renditions[st.rendition].ID, Kind: st.kind,
+			Node: "node-1", Hostname: "host-1", JobID: 1, Attempt: 1, StartedAt: time.Now().Add(time.Duration(i) * time.Millisecond)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.FinishStep(ctx, step.ID, st.outcome, st.code); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	golden(t, "export.json", normalise(r.body))
