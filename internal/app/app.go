@@ -193,11 +193,16 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		if _, err := runner.Capabilities(ctx); err != nil {
 			return nil, err
 		}
-		id, release, err := jobs.NodeID(cfg.DataDir, jopts.Hostname)
-		if err != nil {
-			logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
-		} else {
-			jopts.ClientID, a.releaseNode = id, release
+	}
+	// The node's slot in the data dir: its id, and its own scratch folder,
+	// emptied of what a killed predecessor left (serve's estimates and
+	// previews work there too).
+	if node, err := jobs.TakeNode(cfg.DataDir, jopts.Hostname); err != nil {
+		logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
+	} else {
+		jopts.ClientID, jopts.WorkDir, a.releaseNode = node.ID, node.WorkDir, node.Release
+		if node.Cleared > 0 {
+			logger.Info("removed the scratch files a stopped node left behind", "node", node.ID, "entries", node.Cleared)
 		}
 	}
 	if a.jobs, err = jobs.New(jopts); err != nil {

@@ -1,6 +1,8 @@
 package jobs_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,34 +143,78 @@ func TestService_Cleanup_orphanedExport(t *testing.T) {
 	}
 }
 
-// TestNodeID: a slot's id survives its release; two holders at once get two
-// ids.
-func TestNodeID(t *testing.T) {
+// TestTakeNode: a slot's id survives its release; two holders at once get
+// two ids and two scratch folders. A node taking the slot of a dead one
+// (released: the kernel does it when a process dies) finds its folder
+// emptied, while the live node sharing the data dir keeps its own; entries
+// of the shared work folder that belong to no slot go once a day old.
+func TestTakeNode(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a, releaseA, err := jobs.NodeID(dir, "host one")
-	if err != nil {
+	take := func() *jobs.Node {
+		t.Helper()
+		n, err := jobs.TakeNode(dir, "host one")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	write := func(path string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("partial render"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(path string) bool {
+		_, err := os.Stat(path)
+		return err == nil
+	}
+	a, b := take(), take()
+	if a.ID == b.ID || !strings.HasPrefix(a.ID, "host-one-") {
+		t.Errorf("ids %q and %q", a.ID, b.ID)
+	}
+	if a.WorkDir != filepath.Join(dir, "work", a.ID) || b.WorkDir == a.WorkDir || a.Cleared != 0 {
+		t.Errorf("work dirs %q and %q, cleared %d", a.WorkDir, b.WorkDir, a.Cleared)
+	}
+	killed := filepath.Join(a.WorkDir, "exp_a", "7-1", "tiktok.mp4")
+	alive := filepath.Join(b.WorkDir, "exp_b", "8-1", "tiktok.mp4")
+	write(killed)
+	write(alive)
+	write(filepath.Join(a.WorkDir, "publish-9-123.mp4"))
+	oldEntry, newEntry := filepath.Join(dir, "work", "exp_legacy", "1-1", "a.mp4"), filepath.Join(dir, "work", "estimate-5", "a.mp4")
+	write(oldEntry)
+	write(newEntry)
+	dayAgo := time.Now().Add(-25 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "work", "exp_legacy"), dayAgo, dayAgo); err != nil {
 		t.Fatal(err)
 	}
-	b, releaseB, err := jobs.NodeID(dir, "host one")
-	if err != nil {
+	// The live node's folder, a day old too, is still its own.
+	if err := os.Chtimes(b.WorkDir, dayAgo, dayAgo); err != nil {
 		t.Fatal(err)
 	}
-	if a == b || !strings.HasPrefix(a, "host-one-") {
-		t.Errorf("ids %q and %q", a, b)
-	}
-	if err := releaseA(); err != nil {
+
+	// a dies; its restart takes its slot back.
+	if err := a.Release(); err != nil {
 		t.Fatal(err)
 	}
-	again, releaseAgain, err := jobs.NodeID(dir, "host one")
-	if err != nil {
-		t.Fatal(err)
+	again := take()
+	if again.ID != a.ID || again.WorkDir != a.WorkDir {
+		t.Errorf("after release: %q in %q, want %q", again.ID, again.WorkDir, a.ID)
 	}
-	if again != a {
-		t.Errorf("after release: %q, want %q", again, a)
+	if again.Cleared != 2 || exists(killed) || !exists(again.WorkDir) {
+		t.Errorf("the dead node's folder: cleared %d, its render still there: %v", again.Cleared, exists(killed))
 	}
-	_ = releaseAgain()
-	_ = releaseB()
+	if !exists(alive) {
+		t.Error("the live node's render was removed")
+	}
+	if exists(oldEntry) || !exists(newEntry) {
+		t.Errorf("unowned entries: day-old one kept %v, fresh one kept %v", exists(oldEntry), exists(newEntry))
+	}
+	_ = again.Release()
+	_ = b.Release()
 }
 
 // TestService_Cleanup_orphanedPublication: a live publication whose job is
