@@ -89,7 +89,7 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 		"OUTPOST_WORKERS=0",
 	), logPath("api"), base)
 	workers := map[string]*exec.Cmd{} // by node id
-	dataDirs := map[string]string{}    // by node id
+	dataDirs := map[string]string{}   // by node id
 	workerEnv := func(data string) []string {
 		return append(slices.Clone(common), "OUTPOST_DATA_DIR="+data, "OUTPOST_RENDER_CONCURRENCY=1")
 	}

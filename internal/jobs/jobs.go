@@ -386,4 +386,3 @@ func (demoteInfo) level(l slog.Level) slog.Level {
 	}
 	return l
 }
-
