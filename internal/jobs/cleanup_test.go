@@ -217,6 +217,45 @@ func TestTakeNode(t *testing.T) {
 	_ = b.Release()
 }
 
+// livePublications makes, straight in the store, a finished export with a
+// stored rendition and a connected account, and returns live, which
+// creates a publication of the rendition in state with job jobID.
+func (e *env) livePublications(t *testing.T) (store.Export, store.Rendition, func(state store.PublicationState, jobID int64) store.Publication) {
+	t.Helper()
+	ctx := t.Context()
+	prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+		SourceKey: "sources/a.mp4", Status: store.ProjectReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
+		AccountName: "Acme", AccessToken: []byte("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, r, func(state store.PublicationState, jobID int64) store.Publication {
+		t.Helper()
+		p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
+			ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.State, p.JobID = state, jobID
+		if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
 // TestService_Cleanup_orphanedPublication: a live publication whose job is
 // gone, or ended without finishing it, is failed with publication_abandoned
 // and releases its file; one whose job waits is left alone.
@@ -225,38 +264,7 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		ctx := t.Context()
 		e := newEnv(t, eng, envOptions{})
-		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
-			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
-			AccountName: "Acme", AccessToken: []byte("a")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// live creates a publication in state with job jobID.
-		live := func(state store.PublicationState, jobID int64) store.Publication {
-			t.Helper()
-			p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
-				ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.State, p.JobID = state, jobID
-			if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}
+		_, r, live := e.livePublications(t)
 		lost := live(store.PublicationUploading, 987654) // no such job
 		job, err := e.runner.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
 		if err != nil {
@@ -329,39 +337,14 @@ func TestService_Cleanup_stuckPublication(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		ctx := t.Context()
 		e := newEnv(t, eng, envOptions{})
-		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
-			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
-			AccountName: "Acme", AccessToken: []byte("a")})
-		if err != nil {
-			t.Fatal(err)
-		}
+		x, _, live := e.livePublications(t)
 		// The job waits for its next attempt; the last one, on node-a,
 		// failed with a 503.
 		job, err := e.runner.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "p"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
-			ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.State, p.JobID, p.Attempts = store.PublicationUploading, job.Job.ID, 3
-		if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
-			t.Fatal(err)
-		}
+		p := live(store.PublicationUploading, job.Job.ID)
 		step, err := e.store.StartStep(ctx, store.Step{ExportID: x.ID, PublicationID: p.ID, Kind: outpost.StepPublish,
 			Node: "node-a", Hostname: "a", JobID: job.Job.ID, Attempt: 3})
 		if err != nil {

@@ -69,12 +69,7 @@ func connectVia(t *testing.T, c *connect.Service, ws, platform string) store.Con
 func TestPublication_engines(t *testing.T) {
 	needFFmpeg(t)
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
-		sb := sandbox.New(sandbox.Options{AutoApprove: true, Dir: t.TempDir()})
-		sts := httptest.NewServer(sb)
-		t.Cleanup(func() {
-			sts.Close()
-			_ = sb.Close()
-		})
+		sb, sts := newSandbox(t)
 		var cs *connect.Service
 		e := newEnv(t, eng, envOptions{workers: 1, configure: func(s *store.Store, o *jobs.Options) {
 			key := make([]byte, 32)
@@ -214,6 +209,19 @@ func TestPublication_engines(t *testing.T) {
 	})
 }
 
+// newSandbox serves the platform emulators (consent approved) until the
+// test ends.
+func newSandbox(t *testing.T) (*sandbox.Server, *httptest.Server) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{AutoApprove: true, Dir: t.TempDir()})
+	sts := httptest.NewServer(sb)
+	t.Cleanup(func() {
+		sts.Close()
+		_ = sb.Close()
+	})
+	return sb, sts
+}
+
 // sandboxConnect returns a connect service over the emulators at url with
 // a key of its own: two of them stand for two nodes with different secret
 // keys.
@@ -266,12 +274,7 @@ func (e *env) storedPublication(t *testing.T, prj store.Project, conn store.Conn
 func TestPublication_unreadableToken(t *testing.T) {
 	needFFmpeg(t)
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
-		sb := sandbox.New(sandbox.Options{AutoApprove: true, Dir: t.TempDir()})
-		sts := httptest.NewServer(sb)
-		t.Cleanup(func() {
-			sts.Close()
-			_ = sb.Close()
-		})
+		sb, sts := newSandbox(t)
 		var api *connect.Service
 		e := newEnv(t, eng, envOptions{workers: 1, configure: func(s *store.Store, o *jobs.Options) {
 			api = sandboxConnect(t, s, sts.URL)

@@ -24,6 +24,7 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/preset"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 )
 
 func cookieNamed(h http.Header, name string) *http.Cookie {
@@ -440,26 +441,12 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		ErrorCode: "platform_rule_violated", ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
-	// worker-7 rendered both, checked them, and stored the first.
-	for i, st := range []struct {
-		rendition int
-		kind      outpost.StepKind
-		outcome   outpost.StepOutcome
-		code      errcode.Code
-	}{
-		{0, outpost.StepRender, outpost.StepSucceeded, ""},
-		{1, outpost.StepCheck, outpost.StepFailed, errcode.PlatformRule},
-		{0, outpost.StepStore, outpost.StepSucceeded, ""},
-	} {
-		step, err := e.store.StartStep(t.Context(), store.Step{ExportID: ex.ID, RenditionID: rs[st.rendition].ID, Kind: st.kind,
-			Node: "worker-7-3fa2", Hostname: "worker-7", JobID: 1, Attempt: 1, StartedAt: time.Now().Add(time.Duration(i) * time.Millisecond)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.store.FinishStep(t.Context(), step.ID, st.outcome, st.code); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// worker-7 rendered the first, failed the second's check, and stored
+	// the first.
+	storetest.RecordSteps(t, e.store, ex.ID, "worker-7-3fa2", "worker-7",
+		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: rs[1].ID, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
+		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r = b.get(ex.URL)
 	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Sharing is not set up on this server",
 		"Retry failed files", "What to do:", "Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,

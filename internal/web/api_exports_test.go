@@ -17,6 +17,7 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 )
 
 func (e *env) createExport(key string, body map[string]any) outpost.ExportDetail {
@@ -260,27 +261,13 @@ func TestServer_exportGolden(t *testing.T) {
 	}
 	// The node of each step: node-1 rendered both, checked and stored
 	// the first; the second broke its platform's rule at the check.
-	for i, st := range []struct {
-		rendition int
-		kind      outpost.StepKind
-		outcome   outpost.StepOutcome
-		code      errcode.Code
-	}{
-		{0, outpost.StepRender, outpost.StepSucceeded, ""},
-		{1, outpost.StepRender, outpost.StepSucceeded, ""},
-		{0, outpost.StepCheck, outpost.StepSucceeded, ""},
-		{1, outpost.StepCheck, outpost.StepFailed, errcode.PlatformRule},
-		{0, outpost.StepStore, outpost.StepSucceeded, ""},
-	} {
-		step, err := e.store.StartStep(ctx, store.Step{ExportID: d.ID, RenditionID: d.Renditions[st.rendition].ID, Kind: st.kind,
-			Node: "node-1", Hostname: "host-1", JobID: 1, Attempt: 1, StartedAt: time.Now().Add(time.Duration(i) * time.Millisecond)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.store.FinishStep(ctx, step.ID, st.outcome, st.code); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r0, r1 := d.Renditions[0].ID, d.Renditions[1].ID
+	storetest.RecordSteps(t, e.store, d.ID, "node-1", "host-1",
+		storetest.Step{RenditionID: r0, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r1, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r0, Kind: outpost.StepCheck, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r1, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
+		storetest.Step{RenditionID: r0, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	golden(t, "export.json", normalise(r.body))
