@@ -109,6 +109,14 @@ const (
 	// OAuthFailed: connecting an account did not complete (denied, expired
 	// link, refused code, no account to post as).
 	OAuthFailed Code = "oauth_failed"
+	// ConnectionUnreadable: the connection's stored token cannot be opened
+	// with this server's keys (sealed under a key it does not hold, or
+	// damaged). Unlike ConnectionExpired the platform never saw the token:
+	// no retry and no refresh can change it.
+	ConnectionUnreadable Code = "connection_unreadable"
+	// PublicationStuck: a publication stayed in one state longer than its
+	// step's limit while its job still existed; the sweep failed it.
+	PublicationStuck Code = "publication_stuck"
 )
 
 // Remedies is the one-line remedy shown with each code.
@@ -170,6 +178,8 @@ var Remedies = map[Code]string{
 	CaptionTooLong:        "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",
 	PostInvalid:           "Fix the post setting named in the message (title, privacy, hashtags, schedule time, thumbnail or caption file) and publish again.",
 	PlatformNotConfigured: "Set OUTPOST_<PLATFORM>_CLIENT_ID and OUTPOST_<PLATFORM>_CLIENT_SECRET to the platform app's credentials and restart, or run `outpost serve --sandbox` to use the emulators.",
+	ConnectionUnreadable:  "This server cannot open the account's stored token (sealed under a key it does not hold, or damaged): give every node the same OUTPOST_SECRET_KEY and OUTPOST_TOKEN_KEYS; if the key that sealed it is gone, reconnect the account. Then retry the publication.",
+	PublicationStuck:      "The publication stopped moving (the message names the node that last worked on it and the last error): check that node's log and that workers are running, then retry the publication (POST /api/v1/publications/{id}/retry); a post already made is found, never made twice.",
 	OAuthFailed:           "Connecting the account did not complete for the reason in the message: start again from GET /connect/{platform} (or POST /api/v1/connections/{platform}/authorize) and approve the request.",
 }
 

@@ -39,6 +39,7 @@ var statuses = map[Code]int{
 	CaptionTooLong:       http.StatusUnprocessableEntity,
 	SourceDamaged:        http.StatusUnprocessableEntity,
 	ConnectionExpired:    http.StatusUnprocessableEntity,
+	ConnectionUnreadable: http.StatusUnprocessableEntity,
 	PlatformRejected:     http.StatusUnprocessableEntity,
 	// The server has no OAuth app for the platform: nothing the request
 	// can change, but nothing wrong with it either.
@@ -56,6 +57,7 @@ var statuses = map[Code]int{
 	DiskFull:              http.StatusInsufficientStorage,
 	PlatformUnavailable:   http.StatusBadGateway,
 	PublicationAbandoned:  http.StatusBadGateway,
+	PublicationStuck:      http.StatusBadGateway,
 }
 
 // Status is the HTTP status of a request that failed with code: 500 for

@@ -414,7 +414,12 @@ func (q *Queue) FailExport(ctx context.Context, exportID string, cause *errcode.
 	}
 	change := summarize(rends)
 	err = q.store.WithTx(ctx, func(tx *sql.Tx) error {
-		if _, err := q.store.Using(tx).UpdateExportStatus(ctx, exportID, change); err != nil {
+		db := q.store.Using(tx)
+		if _, err := db.UpdateExportStatus(ctx, exportID, change); err != nil {
+			return err
+		}
+		// Render steps a stopped node left running end here.
+		if err := db.InterruptSteps(ctx, exportID, ""); err != nil {
 			return err
 		}
 		return q.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(change.Status)})

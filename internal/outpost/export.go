@@ -264,6 +264,9 @@ type Export struct {
 	Error       *CodedError  `json:"error"`
 	// GroupID is shared by the variants of one request; "" for none.
 	GroupID string `json:"group_id,omitempty"`
+	// Nodes are the nodes that ran the export's steps (render, check,
+	// store, publish), in the order each first started one.
+	Nodes []string `json:"nodes"`
 }
 
 // Progress is where a running export is.
@@ -278,6 +281,10 @@ type ExportDetail struct {
 	Export
 	Renditions   []Rendition   `json:"renditions"`
 	Publications []Publication `json:"publications"`
+	// Steps are every step a node ran for the export, in the order they
+	// started: each attempt of each rendition's render, check and store
+	// and of each publication, with its node and outcome.
+	Steps []Step `json:"steps"`
 	// Spec is the export as accepted; the UI shows its settings (it is not
 	// part of the API's answer).
 	Spec *ExportSpec `json:"-"`
@@ -322,6 +329,9 @@ type Rendition struct {
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *CodedError     `json:"error"`
+	// Node is the node that last worked on the rendition (its render,
+	// check and store); absent before one has.
+	Node string `json:"node,omitempty"`
 	// TargetIndex is the rendition's place in the export's targets.
 	TargetIndex int `json:"-"`
 }

@@ -574,9 +574,17 @@ func (s *Exports) List(ctx context.Context, workspaceID string, q outpost.Export
 	if err != nil {
 		return outpost.ExportPage{}, coded(err, "export", "")
 	}
+	ids := make([]string, len(pg.Exports))
+	for i, e := range pg.Exports {
+		ids[i] = e.ID
+	}
+	nodes, err := s.store.ListStepNodes(ctx, ids)
+	if err != nil {
+		return outpost.ExportPage{}, err
+	}
 	out := outpost.ExportPage{NextCursor: pg.NextCursor, Exports: make([]outpost.Export, len(pg.Exports))}
 	for i, e := range pg.Exports {
-		out.Exports[i] = exportView(e)
+		out.Exports[i] = exportView(e, nodes[e.ID])
 	}
 	return out, nil
 }
@@ -644,7 +652,7 @@ func (s *Exports) Rendition(ctx context.Context, workspaceID, id string) (outpos
 	if err != nil {
 		return outpost.Rendition{}, err
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // SaveRendition keeps a rendition's file past retention. Saving twice is
@@ -666,7 +674,7 @@ func (s *Exports) SaveRendition(ctx context.Context, workspaceID, id string) (ou
 		}
 		rd.Saved = true
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // maxThumbnailBytes caps an uploaded thumbnail image.
@@ -711,7 +719,7 @@ func (s *Exports) SetThumbnail(ctx context.Context, workspaceID, id string, imag
 	if rd, err = s.store.UpdateRendition(ctx, rd); err != nil {
 		return outpost.Rendition{}, err
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // MostUsedPresets returns the workspace's preset ids by how often its

@@ -39,6 +39,7 @@ type Publications struct {
 	store   *store.Store
 	queue   *jobs.Queue
 	connect *connect.Service
+	views   *views
 	logger  *slog.Logger
 	now     func() time.Time
 }
@@ -268,7 +269,7 @@ func (s *Publications) Share(ctx context.Context, workspaceID, exportID string, 
 				return err
 			}
 			pin[r.ID] = true
-			out = append(out, publicationView(pub))
+			out = append(out, publicationView(pub, "")) // new: no node has worked on it
 		}
 		for id := range pin {
 			if err := q.SyncRenditionPin(ctx, id); err != nil {
@@ -290,7 +291,7 @@ func (s *Publications) Get(ctx context.Context, workspaceID, id string) (outpost
 	if err != nil {
 		return outpost.Publication{}, err
 	}
-	return publicationView(p), nil
+	return s.views.publication(ctx, p), nil
 }
 
 // errScheduledOnPlatform refuses to move or cancel a post the platform
@@ -347,7 +348,7 @@ func (s *Publications) commit(ctx context.Context, p *store.Publication, conflic
 		return outpost.Publication{}, err
 	}
 	s.queue.Notify(p.ExportID)
-	return publicationView(*p), nil
+	return s.views.publication(ctx, *p), nil
 }
 
 // Reschedule moves a pending or scheduled publication to at (a zero time:

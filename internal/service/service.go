@@ -94,12 +94,12 @@ func New(o Options) (outpost.Services, error) {
 	}
 	removeStaleIntake(o.TmpDir, 24*time.Hour, o.Now())
 	files := o.Jobs.Files()
-	views := &views{blob: o.Blob, logger: o.Logger, now: o.Now}
+	views := &views{store: o.Store, blob: o.Blob, logger: o.Logger, now: o.Now}
 	presets := &Presets{store: o.Store}
 	projects := &Projects{store: o.Store, blob: o.Blob, files: files, prober: o.Prober, ffmpeg: o.FFmpeg,
 		fetcher: fetch.New(fetch.Options{MaxBytes: o.MaxUploadBytes, AllowLoopback: o.FetchAllowLoopback}), maxUpload: o.MaxUploadBytes,
 		tmpDir: o.TmpDir, logger: o.Logger}
-	pubs := &Publications{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, logger: o.Logger, now: o.Now}
+	pubs := &Publications{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, views: views, logger: o.Logger, now: o.Now}
 	exports := &Exports{store: o.Store, blob: o.Blob, events: o.Events, queue: o.Jobs.Queue(), files: files,
 		engine: o.Engine, presets: presets, pubs: pubs, views: views, logger: o.Logger, now: o.Now,
 		estimates: newEstimateCache(cmp.Or(o.EstimateTimeout, defaultEstimateTimeout))}

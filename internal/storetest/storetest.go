@@ -15,7 +15,10 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 	"outpost/internal/testpg"
 )
@@ -61,5 +64,31 @@ func ForEachEngine(t *testing.T, pg *testpg.Server, fn func(t *testing.T, s *sto
 			t.Parallel()
 			fn(t, Open(t, engine, pg))
 		})
+	}
+}
+
+// Step is a step a test records as a node ran it: on a rendition of the
+// export, started and ended with Outcome (and Code).
+type Step struct {
+	RenditionID string
+	Kind        outpost.StepKind
+	Outcome     outpost.StepOutcome
+	Code        errcode.Code
+}
+
+// RecordSteps records steps of the export as node (on host) ran them, in
+// that order, a millisecond apart: attempt 1 of job 1.
+func RecordSteps(t testing.TB, s *store.Store, exportID, node, host string, steps ...Step) {
+	t.Helper()
+	at := time.Now()
+	for i, st := range steps {
+		rec, err := s.StartStep(t.Context(), store.Step{ExportID: exportID, RenditionID: st.RenditionID, Kind: st.Kind,
+			Node: node, Hostname: host, JobID: 1, Attempt: 1, StartedAt: at.Add(time.Duration(i) * time.Millisecond)})
+		if err != nil {
+			t.Fatalf("StartStep: %v", err)
+		}
+		if err := s.FinishStep(t.Context(), rec.ID, st.Outcome, st.Code); err != nil {
+			t.Fatalf("FinishStep: %v", err)
+		}
 	}
 }

@@ -288,6 +288,10 @@ func errorTitle(c errcode.Code) string {
 		return "The file has expired"
 	case errcode.ConnectionExpired:
 		return "Platform authentication expired"
+	case errcode.ConnectionUnreadable:
+		return "The account's sign-in can't be read on this server"
+	case errcode.PublicationStuck:
+		return "The post stopped moving"
 	case errcode.PlatformNotConfigured:
 		return "Publishing is not set up"
 	case errcode.CaptionTooLong:

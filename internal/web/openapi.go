@@ -162,6 +162,8 @@ var enums = map[reflect.Type]func() []string{
 	reflect.TypeFor[outpost.RenditionStatus](): func() []string { return strs(outpost.RenditionStatuses) },
 	reflect.TypeFor[outpost.ProjectStatus]():   func() []string { return strs(outpost.ProjectStatuses) },
 	reflect.TypeFor[outpost.ProjectKind]():     func() []string { return strs(outpost.ProjectKinds) },
+	reflect.TypeFor[outpost.StepKind]():        func() []string { return strs(outpost.StepKinds) },
+	reflect.TypeFor[outpost.StepOutcome]():     func() []string { return strs(outpost.StepOutcomes) },
 	reflect.TypeFor[preset.Level]():            func() []string { return strs(preset.Levels) },
 	reflect.TypeFor[preset.Fit]():              func() []string { return []string{"blur", "pad", "crop"} },
 	reflect.TypeFor[publish.FieldKind](): func() []string {

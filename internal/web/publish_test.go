@@ -1020,6 +1020,12 @@ func TestPublish_nativeSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The uploaded video's id stays on record: the look at the time
+	// resumes with it rather than uploading again.
+	var remote publish.State
+	if err := json.Unmarshal(sp.RemoteIDs, &remote); err != nil || remote.MediaID == "" {
+		t.Errorf("remote ids after scheduling on the platform = %s (%v), want the video id", sp.RemoteIDs, err)
+	}
 	// The publication is marked scheduled just before its job snoozes
 	// until the time: wait for the job to leave running.
 	j := waitfor.Value(t, 30*time.Second, func() (*rivertype.JobRow, error) {
