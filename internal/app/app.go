@@ -29,6 +29,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/notify"
 	"outpost/internal/publish"
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
@@ -167,6 +168,10 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		}
 	}
 
+	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, notify.Options{})
+	if err != nil {
+		return nil, err
+	}
 	prober := &media.Prober{FFprobe: cfg.FFprobePath}
 	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
 	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")}
@@ -187,6 +192,10 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		ConnectionWarning:    cfg.ConnectionWarning,
 		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,
 		PublishRetryBase:     opts.PublishRetryBase,
+		Mailer:               mailer,
+		PublicURL:            cfg.PublicURL,
+		HistoryRetention:     cfg.HistoryRetention,
+		APIKeyGuessLimit:     cfg.APIKeyGuessLimit,
 	}
 	jopts.Hostname, _ = os.Hostname()
 	if cfg.Workers > 0 {
@@ -209,6 +218,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 			Store: a.store, Blob: a.blob, Events: a.events, Jobs: a.jobs, Engine: eng, Connect: a.connect,
 			Prober: prober, FFmpeg: runner, Logger: logger.With("component", "service"),
 			MaxUploadBytes: cfg.MaxUploadBytes, TmpDir: filepath.Join(cfg.DataDir, "tmp"), PublicURL: cfg.PublicURL,
+			APIKeyGuessLimit: cfg.APIKeyGuessLimit,
 		})
 		if err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"outpost/internal/errcode"
@@ -29,7 +28,8 @@ func workspaceOf(r *http.Request) string { return viewerOf(r).User.WorkspaceID }
 // handlerFunc is a page or action; a returned error is shown by fail.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// auth wraps a handler for signed-in users: it loads the session and shows
+// auth wraps a handler for signed-in users: it loads the session, checks
+// that the user's role allows the route's action (pageActions) and shows
 // errors plainly.
 func (h *Handler) auth(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,10 +51,19 @@ func (h *Handler) auth(fn handlerFunc) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+		if err := h.authorize(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		if err := fn(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	})
+}
+
+// callerOf is the signed-in user making the request, for the services.
+func (h *Handler) callerOf(r *http.Request) outpost.Caller {
+	return viewerOf(r).Caller(h.ips.IP(r))
 }
 
 // lookupViewer returns the request's signed-in session, or nil.
@@ -110,23 +119,21 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	next := safeNext(r.PostFormValue("next"))
 	d := signinData{Email: email, Next: next}
-	if !h.limiter.allow(email, h.now()) {
-		h.renderSignin(w, r, http.StatusTooManyRequests, d, &flash{Kind: "error",
-			Message: "Too many failed sign-ins for this email.", Remedy: "Wait 15 minutes, then try again."})
-		return
-	}
-	u, err := h.svc.Accounts.SignIn(r.Context(), email, r.PostFormValue("password"))
-	if errcode.Of(err) == errcode.Unauthorized {
-		h.limiter.fail(email, h.now())
-		e := errcode.As(err)
+	u, err := h.svc.Accounts.SignIn(r.Context(), email, r.PostFormValue("password"), h.ips.IP(r))
+	switch e := errcode.As(err); {
+	case err == nil:
+	case e.Code == errcode.Unauthorized:
 		h.renderSignin(w, r, http.StatusUnauthorized, d, &flash{Kind: "error", Message: e.Message, Remedy: e.RemedyText()})
 		return
-	}
-	if err != nil {
+	case e.Code == errcode.RateLimited:
+		w.Header().Set("Retry-After", errcode.RetryAfterHeader(err))
+		h.renderSignin(w, r, http.StatusTooManyRequests, d, &flash{Kind: "error", Message: plainMessage(e.Message) + ".",
+			Remedy: "Wait, then try again; if you forgot your password, ask a workspace owner."})
+		return
+	default:
 		h.fail(w, r, err)
 		return
 	}
-	h.limiter.reset(email)
 	if err := h.startSession(w, r, u); err != nil {
 		h.fail(w, r, err)
 		return
@@ -228,58 +235,4 @@ func safeNext(next string) string {
 		return "/projects"
 	}
 	return next
-}
-
-// signinLimiter slows password guessing: after maxFailures failed sign-ins
-// for one email within signinWindow, that email is refused until the
-// window passes.
-type signinLimiter struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
-}
-
-const (
-	maxFailures  = 10
-	signinWindow = 15 * time.Minute
-)
-
-func newSigninLimiter() *signinLimiter {
-	return &signinLimiter{failures: map[string][]time.Time{}}
-}
-
-func (l *signinLimiter) recent(email string, now time.Time) []time.Time {
-	ts := l.failures[email]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) > signinWindow {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.failures, email)
-	} else {
-		l.failures[email] = ts
-	}
-	return ts
-}
-
-func (l *signinLimiter) allow(email string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(strings.ToLower(email), now)) < maxFailures
-}
-
-func (l *signinLimiter) fail(email string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	email = strings.ToLower(email)
-	if len(l.failures) > 10000 {
-		l.failures = map[string][]time.Time{} // bounded memory under a flood
-	}
-	l.failures[email] = append(l.recent(email, now), now)
-}
-
-func (l *signinLimiter) reset(email string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, strings.ToLower(email))
 }

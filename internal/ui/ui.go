@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"outpost/internal/clientip"
 	"outpost/internal/config"
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
@@ -70,7 +71,9 @@ type Handler struct {
 
 	heartbeat time.Duration
 	now       func() time.Time
-	limiter   *signinLimiter
+	// ips finds the client's address (trusted proxies), for the
+	// sign-in throttle and the audit log.
+	ips clientip.Resolver
 
 	mu sync.Mutex
 	// setupToken opens /setup while no user exists; "" once one does.
@@ -99,7 +102,7 @@ func New(d Deps) (*Handler, error) {
 		logger:    logger,
 		heartbeat: 0, // events.DefaultHeartbeat
 		now:       time.Now,
-		limiter:   newSigninLimiter(),
+		ips:       clientip.New(d.Config.TrustedProxies),
 	}
 	h.csp = "default-src 'self'; img-src 'self' data: blob: " + h.imgSources() + "; " +
 		"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
