@@ -94,9 +94,9 @@ func (q *Queries) CheckDeletion(ctx context.Context, sc DeletionScope) (Deletion
 	rows, err = q.query(ctx, `SELECT 'brand kit "' || b.name || '"' FROM brand_kits b JOIN projects p ON `+sc.projects("p")+`
 			AND (b.intro_project_id = p.id OR b.outro_project_id = p.id) WHERE NOT (`+sc.kits("b")+`)
 		UNION SELECT 'timeline project "' || t.name || '"' FROM projects t JOIN projects p ON `+sc.projects("p")+`
-			AND t.id <> p.id AND t.timeline LIKE '%' || p.id || '%' WHERE NOT (`+sc.projects("t")+`)
+			AND t.id <> p.id AND CAST(t.timeline AS TEXT) LIKE '%' || p.id || '%' WHERE NOT (`+sc.projects("t")+`)
 		UNION SELECT 'export ' || e.id || ' (still rendering)' FROM exports e JOIN projects p ON `+sc.projects("p")+`
-			AND e.project_id <> p.id AND e.request LIKE '%' || p.id || '%'
+			AND e.project_id <> p.id AND CAST(e.request AS TEXT) LIKE '%' || p.id || '%'
 			WHERE e.status IN ($2, $3) AND NOT (`+sc.exports("e")+`)
 		ORDER BY 1`, sc.ID, ExportQueued, ExportRunning)
 	if err != nil {
@@ -190,7 +190,9 @@ func (q *Queries) DeleteScope(ctx context.Context, sc DeletionScope) (DeletionCo
 		if n.Exports, err = q.deleteCount(ctx, "delete exports", `DELETE FROM exports WHERE `+sc.exports("exports"), sc.ID); err != nil {
 			return err
 		}
-		n.Projects, err = q.deleteCount(ctx, "delete projects", `DELETE FROM projects WHERE `+sc.projects("projects"), sc.ID)
+		if sc.kind == "project" {
+			n.Projects, err = q.deleteCount(ctx, "delete project", `DELETE FROM projects WHERE id = $1`, sc.ID)
+		}
 		return err
 	})
 	return n, err
