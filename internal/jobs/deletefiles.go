@@ -37,7 +37,9 @@ type deleteFilesWorker struct {
 	blob *blob.Store
 }
 
-func (w *deleteFilesWorker) Timeout(*river.Job[DeleteFilesArgs]) time.Duration { return 10 * time.Minute }
+func (w *deleteFilesWorker) Timeout(*river.Job[DeleteFilesArgs]) time.Duration {
+	return 10 * time.Minute
+}
 
 func (w *deleteFilesWorker) Work(ctx context.Context, job *river.Job[DeleteFilesArgs]) error {
 	_, err := DeleteFiles(ctx, w.blob, job.Args.Keys)
