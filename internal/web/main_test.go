@@ -29,6 +29,7 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/testpg"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -42,9 +43,12 @@ var sqliteTemplate struct {
 	err  error
 }
 
+// pg is this test binary's PostgreSQL server, started on first use.
+var pg testpg.Server
+
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
+	code := pg.Run(m)
 	if sqliteTemplate.dir != "" {
 		_ = os.RemoveAll(sqliteTemplate.dir)
 	}
@@ -116,23 +120,41 @@ func newEnvWorkers(t *testing.T, workers bool, opts ...envOption) *env {
 // before it is made.
 func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts ...envOption) *env {
 	t.Helper()
+	return newEnvOn(t, store.SQLite, workers, pre, opts...)
+}
+
+// newEnvOn is newEnvJobs on a fresh database of the engine.
+func newEnvOn(t *testing.T, eng store.Engine, workers bool, pre func(*env, *jobs.Options), opts ...envOption) *env {
+	t.Helper()
 	ctx := t.Context()
 	e := &env{t: t, workers: workers}
 	dir := t.TempDir()
-	tmpl, err := os.ReadFile(templateDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "outpost.db")
-	if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger)
+	dsn := pg.NewDatabase
+	if eng == store.SQLite {
+		dsn = func(testing.TB) string {
+			tmpl, err := os.ReadFile(templateDB(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dbPath := filepath.Join(dir, "outpost.db")
+			if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return "sqlite:" + dbPath
+		}
+	}
+	var err error
+	e.store, err = store.Open(ctx, dsn(t), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.store.Close() })
+	if eng == store.Postgres {
+		if err := e.store.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	e.ts = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.ts.Listener.Addr().String()
