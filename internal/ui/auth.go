@@ -25,6 +25,11 @@ func viewerOf(r *http.Request) *outpost.Session {
 
 func workspaceOf(r *http.Request) string { return viewerOf(r).User.WorkspaceID }
 
+// withViewer is ctx with the signed-in session v.
+func withViewer(ctx context.Context, v *outpost.Session) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
 // handlerFunc is a page or action; a returned error is shown by fail.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
@@ -50,7 +55,7 @@ func (h *Handler) auth(fn handlerFunc) http.Handler {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+		r = r.WithContext(withViewer(r.Context(), v))
 		if err := h.authorize(r); err != nil {
 			h.fail(w, r, err)
 			return

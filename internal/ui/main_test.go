@@ -36,6 +36,7 @@ import (
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/testpg"
 	"outpost/internal/web"
 )
 
@@ -48,8 +49,11 @@ var sqliteTemplate struct {
 	err  error
 }
 
+// pg is this test binary's PostgreSQL server, started on first use.
+var pg testpg.Server
+
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pg.Run(m)
 	if sqliteTemplate.dir != "" {
 		_ = os.RemoveAll(sqliteTemplate.dir)
 	}
@@ -109,6 +113,8 @@ type envOptions struct {
 	// `outpost serve --sandbox` does; autoApprove skips their consent page.
 	publish     bool
 	autoApprove bool
+	// engine is the database (SQLite when empty).
+	engine store.Engine
 }
 
 const testPassword = "correct horse battery"
@@ -118,19 +124,30 @@ func newEnv(t *testing.T, o envOptions) *env {
 	ctx := t.Context()
 	e := &env{t: t}
 	dir := t.TempDir()
-	tmpl, err := os.ReadFile(templateDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "outpost.db")
-	if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
-		t.Fatal(err)
+	var err error
+	if o.engine == store.Postgres {
+		if e.store, err = store.Open(ctx, pg.NewDatabase(t), logger); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.store.Close() })
+		if err := e.store.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		tmpl, err := os.ReadFile(templateDB(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbPath := filepath.Join(dir, "outpost.db")
+		if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.store.Close() })
 	}
-	t.Cleanup(func() { _ = e.store.Close() })
 	if e.ws, err = e.store.DefaultWorkspace(ctx); err != nil {
 		t.Fatal(err)
 	}

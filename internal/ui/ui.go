@@ -214,10 +214,12 @@ func (h *Handler) routes() (http.Handler, error) {
 	m.Handle("POST /webhooks/{id}/delete", h.auth(h.deleteWebhook))
 	m.Handle("POST /webhook-deliveries/{id}/redeliver", h.auth(h.redeliver))
 
+	h.settingsRoutes(m)
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Signed-in people keep their menu on a missing page.
 		if v, _ := h.lookupViewer(r); v != nil {
-			r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+			r = r.WithContext(withViewer(r.Context(), v))
 		}
 		h.renderError(w, r, http.StatusNotFound, "Page not found",
 			"There is nothing at "+r.URL.Path+".", "Use the menu to go to your projects or history.")
