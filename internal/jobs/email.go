@@ -75,9 +75,6 @@ func (q *Queue) Link(path string) string { return strings.TrimSuffix(q.publicURL
 // who has its kind on (the preference as it is now, when the event
 // happens).
 func (q *Queue) notifyMembers(ctx context.Context, tx *sql.Tx, workspaceID string, n notify.Notice) error {
-	if !q.EmailConfigured() {
-		return nil
-	}
 	db := q.store.Using(tx)
 	ws, err := db.GetWorkspace(ctx, workspaceID)
 	if err != nil {

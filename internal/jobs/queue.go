@@ -113,11 +113,13 @@ func (q *Queue) EmitTx(ctx context.Context, tx *sql.Tx, ev store.Event, data any
 			return err
 		}
 	}
-	if n, ok, err := q.notice(ctx, db, ev, data); err != nil {
-		return err
-	} else if ok {
-		if err := q.notifyMembers(ctx, tx, ev.WorkspaceID, n); err != nil {
+	if q.EmailConfigured() {
+		if n, ok, err := q.notice(ctx, db, ev, data); err != nil {
 			return err
+		} else if ok {
+			if err := q.notifyMembers(ctx, tx, ev.WorkspaceID, n); err != nil {
+				return err
+			}
 		}
 	}
 	eps, err := db.ListWebhookEndpoints(ctx, ev.WorkspaceID)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"outpost/internal/authz"
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
 	"outpost/internal/preset"
@@ -59,6 +60,7 @@ var funcs = template.FuncMap{
 	"pct":       func(f float64) string { return fmt.Sprintf("%.0f", math.Floor(f)) },
 	"hasPrefix": strings.HasPrefix,
 	"scopes":    scopeList,
+	"allows":    func(r outpost.Role, a string) bool { return authz.RoleAllows(r, authz.Action(a)) },
 	"gib":       func(n int64) int64 { return n >> 30 },
 	"fields": func(d presetsData, name, base string, s *outpost.PresetSettings) presetFieldsData {
 		f := presetFieldsData{D: d, Name: name, Base: base}

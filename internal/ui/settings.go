@@ -561,6 +561,15 @@ func (h *Handler) deleteProject(w http.ResponseWriter, r *http.Request) error {
 	return done(w, r, "/projects", url.Values{"deleted": {deletedText(res)}})
 }
 
+// deletedFlash shows what a deletion that led to this page removed (its
+// ?deleted= text), or nil.
+func deletedFlash(r *http.Request) *flash {
+	if msg := r.URL.Query().Get("deleted"); msg != "" {
+		return &flash{Kind: "success", Title: "Deleted", Message: msg}
+	}
+	return nil
+}
+
 // deletedText says what a deletion removed, and that posts on the
 // platforms stay.
 func deletedText(res outpost.DeleteResult) string {
