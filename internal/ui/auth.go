@@ -139,11 +139,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.startSession(w, r, u); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	h.signedIn(w, r, u, next)
 }
 
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u outpost.User) error {
@@ -213,24 +209,39 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
 		h.setupToken = ""
 	}
 	h.mu.Unlock()
-	switch e := errcode.As(err); {
-	case err == nil:
-	case e.Code == errcode.InvalidOption:
-		again(http.StatusUnprocessableEntity, e.Message, e.RemedyText())
-		return
-	case e.Code == errcode.Conflict:
-		again(http.StatusConflict, e.Message, e.RemedyText())
-		return
-	default:
+	if err != nil {
+		if st := accountFormStatus(err); st != 0 {
+			e := errcode.As(err)
+			again(st, e.Message, e.RemedyText())
+			return
+		}
 		h.fail(w, r, err)
 		return
 	}
 	h.logger.InfoContext(r.Context(), "web UI admin created", "user_id", u.ID)
+	h.signedIn(w, r, u, "/projects")
+}
+
+// accountFormStatus is the status a form that makes an account shows its
+// error with, in the form: 422 for a field to fix, 409 for an account that
+// exists; 0 for any other error (an error page).
+func accountFormStatus(err error) int {
+	switch errcode.Of(err) {
+	case errcode.InvalidOption:
+		return http.StatusUnprocessableEntity
+	case errcode.Conflict:
+		return http.StatusConflict
+	}
+	return 0
+}
+
+// signedIn starts a session for u and sends the browser to next.
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, u outpost.User, next string) {
 	if err := h.startSession(w, r, u); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/projects", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // safeNext keeps a post-sign-in redirect on this site.

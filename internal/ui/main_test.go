@@ -36,6 +36,7 @@ import (
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 	"outpost/internal/testpg"
 	"outpost/internal/web"
 )
@@ -127,13 +128,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var err error
 	if o.engine == store.Postgres {
-		if e.store, err = store.Open(ctx, pg.NewDatabase(t), logger); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = e.store.Close() })
-		if err := e.store.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e.store = storetest.Open(t, store.Postgres, &pg)
 	} else {
 		tmpl, err := os.ReadFile(templateDB(t))
 		if err != nil {

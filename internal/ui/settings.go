@@ -646,21 +646,13 @@ func (h *Handler) joinInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.svc.Members.Join(r.Context(), r.PathValue("token"), d.EmailForm, d.Name, pw, h.ips.IP(r))
-	switch e := errcode.As(err); {
-	case err == nil:
-	case e.Code == errcode.InvalidOption:
-		again(http.StatusUnprocessableEntity, e)
-		return
-	case e.Code == errcode.Conflict:
-		again(http.StatusConflict, e)
-		return
-	default:
+	if err != nil {
+		if st := accountFormStatus(err); st != 0 {
+			again(st, errcode.As(err))
+			return
+		}
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.startSession(w, r, u); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/projects", http.StatusSeeOther)
+	h.signedIn(w, r, u, "/projects")
 }

@@ -21,6 +21,16 @@ import (
 	"outpost/internal/waitfor"
 )
 
+// forEachEngine runs fn as a parallel subtest per database engine.
+func forEachEngine(t *testing.T, fn func(t *testing.T, eng store.Engine)) {
+	for _, eng := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(eng), func(t *testing.T) {
+			t.Parallel()
+			fn(t, eng)
+		})
+	}
+}
+
 // TestRouteActions: every authenticated route says what it needs, and the
 // table names no route that does not exist.
 func TestRouteActions(t *testing.T) {
@@ -93,75 +103,72 @@ func as(token string, rq request) request {
 // forbidden, naming what is missing. On both engines.
 func TestAPI_roles(t *testing.T) {
 	t.Parallel()
-	for _, eng := range []store.Engine{store.SQLite, store.Postgres} {
-		t.Run(string(eng), func(t *testing.T) {
-			t.Parallel()
-			e := newEnvOn(t, eng, false, nil)
-			tm := newTeam(t, e, "acme")
-			// A live export, so that an owner's workspace deletion is
-			// refused (conflict) rather than done: the probe stays
-			// repeatable.
-			prj := e.readyProject(tm.ws.ID, "Master")
-			if _, err := e.store.CreateExport(t.Context(), store.Export{WorkspaceID: tm.ws.ID, ProjectID: prj.ID, Status: store.ExportQueued}); err != nil {
-				t.Fatal(err)
-			}
-			// Each action with a request that succeeds (or fails for
-			// another reason than permission) when it is allowed.
-			probes := []struct {
-				action       authz.Action
-				method, path string
-				body         any
-				allowed      int
-			}{
-				{authz.View, "GET", "/api/v1/exports", nil, 200},
-				{authz.View, "GET", "/api/v1/members", nil, 200},
-				{authz.Export, "POST", "/api/v1/exports", map[string]any{}, 400},
-				{authz.Publish, "POST", "/api/v1/publications/pub_missing/cancel", nil, 404},
-				{authz.ManagePresets, "POST", "/api/v1/presets", map[string]any{}, 400},
-				{authz.ManageConnections, "DELETE", "/api/v1/connections/con_missing", nil, 404},
-				{authz.ManageWebhooks, "POST", "/api/v1/webhooks", map[string]any{}, 400},
-				{authz.ManageMembers, "POST", "/api/v1/invites", map[string]any{"role": "viewer"}, 201},
-				{authz.ManageKeys, "GET", "/api/v1/api-keys", nil, 200},
-				{authz.Delete, "DELETE", "/api/v1/exports/exp_missing", nil, 404},
-				{authz.ViewAudit, "GET", "/api/v1/audit", nil, 200},
-				{authz.ExportData, "GET", "/api/v1/export-data", nil, 200},
-				{authz.ManageWorkspace, "DELETE", "/api/v1/workspaces/" + tm.ws.ID, nil, 409},
-			}
-			type principal struct {
-				name    string
-				allows  func(authz.Action) bool
-				request func(request) request
-			}
-			var ps []principal
-			for _, r := range authz.Roles {
-				ps = append(ps, principal{"role " + string(r), func(a authz.Action) bool { return authz.RoleAllows(r, a) },
-					func(rq request) request { return as(tm.sessions[r], rq) }})
-			}
-			for _, sc := range authz.Scopes {
-				ps = append(ps, principal{"key " + string(sc), func(a authz.Action) bool { return authz.ScopesAllow([]authz.Scope{sc}, a) },
-					func(rq request) request { rq.key = tm.keys[sc]; return rq }})
-			}
-			for _, p := range probes {
-				for _, who := range ps {
-					r := e.do(who.request(request{method: p.method, path: p.path, json: p.body}))
-					if who.allows(p.action) {
-						if r.status != p.allowed {
-							t.Errorf("%s, %s %s (%s): status %d, want %d: %s", who.name, p.method, p.path, p.action, r.status, p.allowed, r.body)
-						}
-						continue
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		e := newEnvOn(t, eng, false, nil)
+		tm := newTeam(t, e, "acme")
+		// A live export, so that an owner's workspace deletion is
+		// refused (conflict) rather than done: the probe stays
+		// repeatable.
+		prj := e.readyProject(tm.ws.ID, "Master")
+		if _, err := e.store.CreateExport(t.Context(), store.Export{WorkspaceID: tm.ws.ID, ProjectID: prj.ID, Status: store.ExportQueued}); err != nil {
+			t.Fatal(err)
+		}
+		// Each action with a request that succeeds (or fails for
+		// another reason than permission) when it is allowed.
+		probes := []struct {
+			action       authz.Action
+			method, path string
+			body         any
+			allowed      int
+		}{
+			{authz.View, "GET", "/api/v1/exports", nil, 200},
+			{authz.View, "GET", "/api/v1/members", nil, 200},
+			{authz.Export, "POST", "/api/v1/exports", map[string]any{}, 400},
+			{authz.Publish, "POST", "/api/v1/publications/pub_missing/cancel", nil, 404},
+			{authz.ManagePresets, "POST", "/api/v1/presets", map[string]any{}, 400},
+			{authz.ManageConnections, "DELETE", "/api/v1/connections/con_missing", nil, 404},
+			{authz.ManageWebhooks, "POST", "/api/v1/webhooks", map[string]any{}, 400},
+			{authz.ManageMembers, "POST", "/api/v1/invites", map[string]any{"role": "viewer"}, 201},
+			{authz.ManageKeys, "GET", "/api/v1/api-keys", nil, 200},
+			{authz.Delete, "DELETE", "/api/v1/exports/exp_missing", nil, 404},
+			{authz.ViewAudit, "GET", "/api/v1/audit", nil, 200},
+			{authz.ExportData, "GET", "/api/v1/export-data", nil, 200},
+			{authz.ManageWorkspace, "DELETE", "/api/v1/workspaces/" + tm.ws.ID, nil, 409},
+		}
+		type principal struct {
+			name    string
+			allows  func(authz.Action) bool
+			request func(request) request
+		}
+		var ps []principal
+		for _, r := range authz.Roles {
+			ps = append(ps, principal{"role " + string(r), func(a authz.Action) bool { return authz.RoleAllows(r, a) },
+				func(rq request) request { return as(tm.sessions[r], rq) }})
+		}
+		for _, sc := range authz.Scopes {
+			ps = append(ps, principal{"key " + string(sc), func(a authz.Action) bool { return authz.ScopesAllow([]authz.Scope{sc}, a) },
+				func(rq request) request { rq.key = tm.keys[sc]; return rq }})
+		}
+		for _, p := range probes {
+			for _, who := range ps {
+				r := e.do(who.request(request{method: p.method, path: p.path, json: p.body}))
+				if who.allows(p.action) {
+					if r.status != p.allowed {
+						t.Errorf("%s, %s %s (%s): status %d, want %d: %s", who.name, p.method, p.path, p.action, r.status, p.allowed, r.body)
 					}
-					if r.status != http.StatusForbidden || r.errorCode(t) != "forbidden" {
-						t.Errorf("%s, %s %s (%s): status %d, want 403 forbidden: %s", who.name, p.method, p.path, p.action, r.status, r.body)
-					}
+					continue
+				}
+				if r.status != http.StatusForbidden || r.errorCode(t) != "forbidden" {
+					t.Errorf("%s, %s %s (%s): status %d, want 403 forbidden: %s", who.name, p.method, p.path, p.action, r.status, r.body)
 				}
 			}
-			// A browser without a session, and a request with its session
-			// from another site, are refused.
-			wantError(t, e.do(request{method: "GET", path: "/api/v1/exports"}), 401, "unauthorized")
-			wantError(t, e.do(as(tm.sessions[authz.Owner], request{method: "POST", path: "/api/v1/invites", json: map[string]any{"role": "viewer"},
-				header: map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}})), 403, "forbidden")
-		})
-	}
+		}
+		// A browser without a session, and a request with its session
+		// from another site, are refused.
+		wantError(t, e.do(request{method: "GET", path: "/api/v1/exports"}), 401, "unauthorized")
+		wantError(t, e.do(as(tm.sessions[authz.Owner], request{method: "POST", path: "/api/v1/invites", json: map[string]any{"role": "viewer"},
+			header: map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}})), 403, "forbidden")
+	})
 }
 
 // secondNode is another API server over the same database: a node of a
@@ -200,94 +207,91 @@ func statusAt(t *testing.T, base, key string) int {
 // ends. Every change is in the audit log. On both engines.
 func TestAPI_keyLifecycle(t *testing.T) {
 	t.Parallel()
-	for _, eng := range []store.Engine{store.SQLite, store.Postgres} {
-		t.Run(string(eng), func(t *testing.T) {
-			t.Parallel()
-			e := newEnvOn(t, eng, false, nil)
-			other := e.secondNode(t)
-			r := e.post("/api/v1/api-keys", map[string]any{"name": "ci", "scopes": []string{"read", "export"}})
-			want(t, r, http.StatusCreated)
-			var k outpost.NewAPIKey
-			r.json(t, &k)
-			if !strings.HasPrefix(k.Secret, "opk_") || k.Prefix != k.Secret[:8] || !slices.Equal(k.Scopes, []authz.Scope{"read", "export"}) || k.State != "active" {
-				t.Fatalf("created key %+v", k)
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		e := newEnvOn(t, eng, false, nil)
+		other := e.secondNode(t)
+		r := e.post("/api/v1/api-keys", map[string]any{"name": "ci", "scopes": []string{"read", "export"}})
+		want(t, r, http.StatusCreated)
+		var k outpost.NewAPIKey
+		r.json(t, &k)
+		if !strings.HasPrefix(k.Secret, "opk_") || k.Prefix != k.Secret[:8] || !slices.Equal(k.Scopes, []authz.Scope{"read", "export"}) || k.State != "active" {
+			t.Fatalf("created key %+v", k)
+		}
+		for _, base := range []string{e.ts.URL, other} {
+			if st := statusAt(t, base, k.Secret); st != http.StatusOK {
+				t.Fatalf("new key at %s: %d", base, st)
 			}
-			for _, base := range []string{e.ts.URL, other} {
-				if st := statusAt(t, base, k.Secret); st != http.StatusOK {
-					t.Fatalf("new key at %s: %d", base, st)
-				}
-			}
-			// A read+export key may not manage keys.
-			wantError(t, e.do(request{method: "GET", path: "/api/v1/api-keys", key: k.Secret}), 403, "forbidden")
+		}
+		// A read+export key may not manage keys.
+		wantError(t, e.do(request{method: "GET", path: "/api/v1/api-keys", key: k.Secret}), 403, "forbidden")
 
-			var list page[outpost.APIKeyInfo]
-			r = e.get("/api/v1/api-keys")
-			want(t, r, http.StatusOK)
-			r.json(t, &list)
-			i := slices.IndexFunc(list.Data, func(x outpost.APIKeyInfo) bool { return x.ID == k.ID })
-			if i < 0 || list.Data[i].LastUsedAt == nil || list.Data[i].Prefix != k.Prefix || strings.Contains(string(r.body), k.Secret) {
-				t.Fatalf("list = %s", r.body)
-			}
+		var list page[outpost.APIKeyInfo]
+		r = e.get("/api/v1/api-keys")
+		want(t, r, http.StatusOK)
+		r.json(t, &list)
+		i := slices.IndexFunc(list.Data, func(x outpost.APIKeyInfo) bool { return x.ID == k.ID })
+		if i < 0 || list.Data[i].LastUsedAt == nil || list.Data[i].Prefix != k.Prefix || strings.Contains(string(r.body), k.Secret) {
+			t.Fatalf("list = %s", r.body)
+		}
 
-			// Revoked: 401 at once, here and on the other node.
-			want(t, e.post("/api/v1/api-keys/"+k.ID+"/revoke", nil), http.StatusOK)
-			for _, base := range []string{e.ts.URL, other} {
-				if st := statusAt(t, base, k.Secret); st != http.StatusUnauthorized {
-					t.Errorf("revoked key at %s: %d, want 401", base, st)
-				}
+		// Revoked: 401 at once, here and on the other node.
+		want(t, e.post("/api/v1/api-keys/"+k.ID+"/revoke", nil), http.StatusOK)
+		for _, base := range []string{e.ts.URL, other} {
+			if st := statusAt(t, base, k.Secret); st != http.StatusUnauthorized {
+				t.Errorf("revoked key at %s: %d, want 401", base, st)
 			}
-			// Another workspace's key cannot be revoked from here.
-			okey, _ := e.store.LookupAPIKey(t.Context(), e.okey)
-			wantError(t, e.post("/api/v1/api-keys/"+okey.ID+"/revoke", nil), 404, "not_found")
+		}
+		// Another workspace's key cannot be revoked from here.
+		okey, _ := e.store.LookupAPIKey(t.Context(), e.okey)
+		wantError(t, e.post("/api/v1/api-keys/"+okey.ID+"/revoke", nil), 404, "not_found")
 
-			// Rotated with a grace period: both secrets work, then the
-			// old one stops on every node.
-			r = e.post("/api/v1/api-keys", map[string]any{"name": "deploy", "scopes": []string{"admin"}})
-			want(t, r, http.StatusCreated)
-			var old outpost.NewAPIKey
-			r.json(t, &old)
-			r = e.post("/api/v1/api-keys/"+old.ID+"/rotate", map[string]any{"grace": "2s"})
-			want(t, r, http.StatusCreated)
-			var repl outpost.NewAPIKey
-			r.json(t, &repl)
-			if repl.Secret == old.Secret || repl.Name != "deploy" || !slices.Equal(repl.Scopes, old.Scopes) {
-				t.Fatalf("replacement %+v", repl)
+		// Rotated with a grace period: both secrets work, then the
+		// old one stops on every node.
+		r = e.post("/api/v1/api-keys", map[string]any{"name": "deploy", "scopes": []string{"admin"}})
+		want(t, r, http.StatusCreated)
+		var old outpost.NewAPIKey
+		r.json(t, &old)
+		r = e.post("/api/v1/api-keys/"+old.ID+"/rotate", map[string]any{"grace": "2s"})
+		want(t, r, http.StatusCreated)
+		var repl outpost.NewAPIKey
+		r.json(t, &repl)
+		if repl.Secret == old.Secret || repl.Name != "deploy" || !slices.Equal(repl.Scopes, old.Scopes) {
+			t.Fatalf("replacement %+v", repl)
+		}
+		for _, base := range []string{e.ts.URL, other} {
+			if st := statusAt(t, base, old.Secret); st != http.StatusOK {
+				t.Errorf("old key in its grace period at %s: %d", base, st)
 			}
-			for _, base := range []string{e.ts.URL, other} {
-				if st := statusAt(t, base, old.Secret); st != http.StatusOK {
-					t.Errorf("old key in its grace period at %s: %d", base, st)
-				}
-			}
-			waitfor.True(t, 15*time.Second, func() bool { return statusAt(t, other, old.Secret) == http.StatusUnauthorized },
-				"the old key still works after its grace period")
-			if st := statusAt(t, e.ts.URL, old.Secret); st != http.StatusUnauthorized {
-				t.Errorf("old key after the grace period: %d", st)
-			}
-			if st := statusAt(t, e.ts.URL, repl.Secret); st != http.StatusOK {
-				t.Errorf("replacement: %d", st)
-			}
-			wantError(t, e.post("/api/v1/api-keys/"+old.ID+"/rotate", nil), 409, "conflict")
-			wantError(t, e.post("/api/v1/api-keys/"+repl.ID+"/rotate", map[string]any{"grace": "soon"}), 400, "invalid_option")
-			// Grace 0: the old secret stops at once.
-			r = e.post("/api/v1/api-keys/"+repl.ID+"/rotate", map[string]any{"grace": "0"})
-			want(t, r, http.StatusCreated)
-			if st := statusAt(t, other, repl.Secret); st != http.StatusUnauthorized {
-				t.Errorf("key rotated with no grace: %d", st)
-			}
+		}
+		waitfor.True(t, 15*time.Second, func() bool { return statusAt(t, other, old.Secret) == http.StatusUnauthorized },
+			"the old key still works after its grace period")
+		if st := statusAt(t, e.ts.URL, old.Secret); st != http.StatusUnauthorized {
+			t.Errorf("old key after the grace period: %d", st)
+		}
+		if st := statusAt(t, e.ts.URL, repl.Secret); st != http.StatusOK {
+			t.Errorf("replacement: %d", st)
+		}
+		wantError(t, e.post("/api/v1/api-keys/"+old.ID+"/rotate", nil), 409, "conflict")
+		wantError(t, e.post("/api/v1/api-keys/"+repl.ID+"/rotate", map[string]any{"grace": "soon"}), 400, "invalid_option")
+		// Grace 0: the old secret stops at once.
+		r = e.post("/api/v1/api-keys/"+repl.ID+"/rotate", map[string]any{"grace": "0"})
+		want(t, r, http.StatusCreated)
+		if st := statusAt(t, other, repl.Secret); st != http.StatusUnauthorized {
+			t.Errorf("key rotated with no grace: %d", st)
+		}
 
-			var audit page[outpost.AuditEvent]
-			e.get("/api/v1/audit?limit=500").json(t, &audit)
-			var actions []string
-			for _, ev := range audit.Data {
-				actions = append(actions, ev.Action)
+		var audit page[outpost.AuditEvent]
+		e.get("/api/v1/audit?limit=500").json(t, &audit)
+		var actions []string
+		for _, ev := range audit.Data {
+			actions = append(actions, ev.Action)
+		}
+		for _, a := range []string{"api_key.created", "api_key.revoked", "api_key.rotated"} {
+			if !slices.Contains(actions, a) {
+				t.Errorf("audit log lacks %s: %v", a, actions)
 			}
-			for _, a := range []string{"api_key.created", "api_key.revoked", "api_key.rotated"} {
-				if !slices.Contains(actions, a) {
-					t.Errorf("audit log lacks %s: %v", a, actions)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestAPI_keyGuessing: after N bad keys a minute from one address, that
@@ -323,91 +327,88 @@ func TestAPI_keyGuessing(t *testing.T) {
 // and leaving, all audited. On both engines.
 func TestAPI_members(t *testing.T) {
 	t.Parallel()
-	for _, eng := range []store.Engine{store.SQLite, store.Postgres} {
-		t.Run(string(eng), func(t *testing.T) {
-			t.Parallel()
-			e := newEnvOn(t, eng, false, nil)
-			tm := newTeam(t, e, "acme")
-			owner, admin := tm.sessions[authz.Owner], tm.sessions[authz.Admin]
-			call := func(token, method, path string, body any) resp {
-				return e.do(as(token, request{method: method, path: path, json: body}))
-			}
-			// An admin may not invite an owner; an owner may.
-			wantError(t, call(admin, "POST", "/api/v1/invites", map[string]any{"role": "owner"}), 403, "forbidden")
-			r := call(admin, "POST", "/api/v1/invites", map[string]any{"role": "member", "email": "Zoe@Example.com"})
-			want(t, r, http.StatusCreated)
-			var inv outpost.Invite
-			r.json(t, &inv)
-			if !strings.HasPrefix(inv.Link, e.cfg.PublicURL+"/invite/") || inv.Email != "zoe@example.com" || inv.Emailed {
-				t.Fatalf("invite %+v", inv)
-			}
-			// Email needs SMTP settings.
-			wantError(t, call(admin, "POST", "/api/v1/invites", map[string]any{"role": "member", "email": "x@example.com", "send_email": true}),
-				422, "email_not_configured")
-			token := inv.Link[strings.LastIndex(inv.Link, "/")+1:]
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		e := newEnvOn(t, eng, false, nil)
+		tm := newTeam(t, e, "acme")
+		owner, admin := tm.sessions[authz.Owner], tm.sessions[authz.Admin]
+		call := func(token, method, path string, body any) resp {
+			return e.do(as(token, request{method: method, path: path, json: body}))
+		}
+		// An admin may not invite an owner; an owner may.
+		wantError(t, call(admin, "POST", "/api/v1/invites", map[string]any{"role": "owner"}), 403, "forbidden")
+		r := call(admin, "POST", "/api/v1/invites", map[string]any{"role": "member", "email": "Zoe@Example.com"})
+		want(t, r, http.StatusCreated)
+		var inv outpost.Invite
+		r.json(t, &inv)
+		if !strings.HasPrefix(inv.Link, e.cfg.PublicURL+"/invite/") || inv.Email != "zoe@example.com" || inv.Emailed {
+			t.Fatalf("invite %+v", inv)
+		}
+		// Email needs SMTP settings.
+		wantError(t, call(admin, "POST", "/api/v1/invites", map[string]any{"role": "member", "email": "x@example.com", "send_email": true}),
+			422, "email_not_configured")
+		token := inv.Link[strings.LastIndex(inv.Link, "/")+1:]
 
-			// Zoe has an account in another workspace; she accepts.
-			zoe, err := e.store.CreateUser(t.Context(), store.User{WorkspaceID: e.ws.ID, Email: "zoe@example.com", PasswordHash: "x", Role: authz.Viewer})
-			if err != nil {
-				t.Fatal(err)
+		// Zoe has an account in another workspace; she accepts.
+		zoe, err := e.store.CreateUser(t.Context(), store.User{WorkspaceID: e.ws.ID, Email: "zoe@example.com", PasswordHash: "x", Role: authz.Viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zs, _, _ := e.svc.Accounts.StartSession(t.Context(), zoe.ID)
+		// Someone else cannot use an invite meant for her.
+		wantError(t, call(tm.sessions[authz.Viewer], "POST", "/api/v1/invites/accept", map[string]any{"token": token}), 410, "invite_invalid")
+		want(t, call(zs, "POST", "/api/v1/invites/accept", map[string]any{"token": token}), http.StatusOK)
+		wantError(t, call(zs, "POST", "/api/v1/invites/accept", map[string]any{"token": token}), 410, "invite_invalid")
+		// She is in acme now, as a member, and sees its members.
+		var ws outpost.WorkspaceList
+		call(zs, "GET", "/api/v1/workspaces", nil).json(t, &ws)
+		if len(ws.Workspaces) != 2 || ws.InstanceAdmin {
+			t.Fatalf("zoe's workspaces %+v", ws)
+		}
+		for _, w := range ws.Workspaces {
+			if w.Current != (w.ID == tm.ws.ID) {
+				t.Errorf("current workspace: %+v", ws.Workspaces)
 			}
-			zs, _, _ := e.svc.Accounts.StartSession(t.Context(), zoe.ID)
-			// Someone else cannot use an invite meant for her.
-			wantError(t, call(tm.sessions[authz.Viewer], "POST", "/api/v1/invites/accept", map[string]any{"token": token}), 410, "invite_invalid")
-			want(t, call(zs, "POST", "/api/v1/invites/accept", map[string]any{"token": token}), http.StatusOK)
-			wantError(t, call(zs, "POST", "/api/v1/invites/accept", map[string]any{"token": token}), 410, "invite_invalid")
-			// She is in acme now, as a member, and sees its members.
-			var ws outpost.WorkspaceList
-			call(zs, "GET", "/api/v1/workspaces", nil).json(t, &ws)
-			if len(ws.Workspaces) != 2 || ws.InstanceAdmin {
-				t.Fatalf("zoe's workspaces %+v", ws)
-			}
-			for _, w := range ws.Workspaces {
-				if w.Current != (w.ID == tm.ws.ID) {
-					t.Errorf("current workspace: %+v", ws.Workspaces)
-				}
-			}
-			var ml outpost.MemberList
-			call(zs, "GET", "/api/v1/members", nil).json(t, &ml)
-			if len(ml.Members) != 5 || len(ml.Invites) != 0 {
-				t.Errorf("members as zoe: %+v", ml)
-			}
-			// Switch back and forth.
-			want(t, call(zs, "POST", "/api/v1/workspaces/"+e.ws.ID+"/switch", nil), http.StatusOK)
-			want(t, call(zs, "POST", "/api/v1/workspaces/"+tm.ws.ID+"/switch", nil), http.StatusOK)
-			wantError(t, call(zs, "POST", "/api/v1/workspaces/"+e.other.ID+"/switch", nil), 404, "not_found")
-			// Keys have no workspaces to switch to.
-			wantError(t, e.do(request{method: "POST", path: "/api/v1/workspaces/" + e.ws.ID + "/switch", key: e.key}), 403, "forbidden")
+		}
+		var ml outpost.MemberList
+		call(zs, "GET", "/api/v1/members", nil).json(t, &ml)
+		if len(ml.Members) != 5 || len(ml.Invites) != 0 {
+			t.Errorf("members as zoe: %+v", ml)
+		}
+		// Switch back and forth.
+		want(t, call(zs, "POST", "/api/v1/workspaces/"+e.ws.ID+"/switch", nil), http.StatusOK)
+		want(t, call(zs, "POST", "/api/v1/workspaces/"+tm.ws.ID+"/switch", nil), http.StatusOK)
+		wantError(t, call(zs, "POST", "/api/v1/workspaces/"+e.other.ID+"/switch", nil), 404, "not_found")
+		// Keys have no workspaces to switch to.
+		wantError(t, e.do(request{method: "POST", path: "/api/v1/workspaces/" + e.ws.ID + "/switch", key: e.key}), 403, "forbidden")
 
-			// Roles: admins change members' roles but not owners'.
-			want(t, call(admin, "PATCH", "/api/v1/members/"+zoe.ID, map[string]any{"role": "viewer"}), http.StatusOK)
-			wantError(t, call(admin, "PATCH", "/api/v1/members/"+zoe.ID, map[string]any{"role": "owner"}), 403, "forbidden")
-			wantError(t, call(admin, "PATCH", "/api/v1/members/"+tm.users[authz.Owner].ID, map[string]any{"role": "member"}), 403, "forbidden")
-			// The last owner stays an owner.
-			wantError(t, call(owner, "PATCH", "/api/v1/members/"+tm.users[authz.Owner].ID, map[string]any{"role": "admin"}), 409, "conflict")
-			wantError(t, call(owner, "DELETE", "/api/v1/members/"+tm.users[authz.Owner].ID, nil), 409, "conflict")
-			// A viewer may leave but not remove anyone.
-			wantError(t, call(tm.sessions[authz.Viewer], "DELETE", "/api/v1/members/"+zoe.ID, nil), 403, "forbidden")
-			want(t, call(zs, "DELETE", "/api/v1/members/"+zoe.ID, nil), http.StatusNoContent)
-			// A removed member's session no longer sees the workspace.
-			if u, _ := e.store.GetUser(t.Context(), zoe.ID); u.WorkspaceID != e.ws.ID {
-				t.Errorf("zoe after leaving is in %s", u.WorkspaceID)
-			}
-			want(t, call(admin, "DELETE", "/api/v1/members/"+tm.users[authz.Member].ID, nil), http.StatusNoContent)
+		// Roles: admins change members' roles but not owners'.
+		want(t, call(admin, "PATCH", "/api/v1/members/"+zoe.ID, map[string]any{"role": "viewer"}), http.StatusOK)
+		wantError(t, call(admin, "PATCH", "/api/v1/members/"+zoe.ID, map[string]any{"role": "owner"}), 403, "forbidden")
+		wantError(t, call(admin, "PATCH", "/api/v1/members/"+tm.users[authz.Owner].ID, map[string]any{"role": "member"}), 403, "forbidden")
+		// The last owner stays an owner.
+		wantError(t, call(owner, "PATCH", "/api/v1/members/"+tm.users[authz.Owner].ID, map[string]any{"role": "admin"}), 409, "conflict")
+		wantError(t, call(owner, "DELETE", "/api/v1/members/"+tm.users[authz.Owner].ID, nil), 409, "conflict")
+		// A viewer may leave but not remove anyone.
+		wantError(t, call(tm.sessions[authz.Viewer], "DELETE", "/api/v1/members/"+zoe.ID, nil), 403, "forbidden")
+		want(t, call(zs, "DELETE", "/api/v1/members/"+zoe.ID, nil), http.StatusNoContent)
+		// A removed member's session no longer sees the workspace.
+		if u, _ := e.store.GetUser(t.Context(), zoe.ID); u.WorkspaceID != e.ws.ID {
+			t.Errorf("zoe after leaving is in %s", u.WorkspaceID)
+		}
+		want(t, call(admin, "DELETE", "/api/v1/members/"+tm.users[authz.Member].ID, nil), http.StatusNoContent)
 
-			var audit page[outpost.AuditEvent]
-			call(owner, "GET", "/api/v1/audit?limit=100", nil).json(t, &audit)
-			got := map[string]int{}
-			for _, ev := range audit.Data {
-				got[ev.Action]++
+		var audit page[outpost.AuditEvent]
+		call(owner, "GET", "/api/v1/audit?limit=100", nil).json(t, &audit)
+		got := map[string]int{}
+		for _, ev := range audit.Data {
+			got[ev.Action]++
+		}
+		for _, a := range []string{"invite.created", "member.joined", "member.role_changed", "member.removed"} {
+			if got[a] == 0 {
+				t.Errorf("audit log lacks %s: %v", a, got)
 			}
-			for _, a := range []string{"invite.created", "member.joined", "member.role_changed", "member.removed"} {
-				if got[a] == 0 {
-					t.Errorf("audit log lacks %s: %v", a, got)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestAPI_plans: the instance admin sets a workspace's limits; exports over

@@ -29,6 +29,7 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 	"outpost/internal/testpg"
 )
 
@@ -130,30 +131,22 @@ func newEnvOn(t *testing.T, eng store.Engine, workers bool, pre func(*env, *jobs
 	e := &env{t: t, workers: workers}
 	dir := t.TempDir()
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	dsn := pg.NewDatabase
-	if eng == store.SQLite {
-		dsn = func(testing.TB) string {
-			tmpl, err := os.ReadFile(templateDB(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dbPath := filepath.Join(dir, "outpost.db")
-			if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			return "sqlite:" + dbPath
-		}
-	}
 	var err error
-	e.store, err = store.Open(ctx, dsn(t), logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.store.Close() })
 	if eng == store.Postgres {
-		if err := e.store.Migrate(ctx); err != nil {
+		e.store = storetest.Open(t, store.Postgres, &pg)
+	} else {
+		tmpl, err := os.ReadFile(templateDB(t))
+		if err != nil {
 			t.Fatal(err)
 		}
+		dbPath := filepath.Join(dir, "outpost.db")
+		if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.store.Close() })
 	}
 
 	e.ts = httptest.NewUnstartedServer(nil)
