@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,46 +39,16 @@ import (
 	"outpost/internal/web"
 )
 
-// sqliteTemplate is a migrated database each test copies: migrating takes
-// about a second under -race.
-var sqliteTemplate struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// sqliteTemplate is a migrated database that each test copies.
+var sqliteTemplate storetest.Template
 
 // pg is this test binary's PostgreSQL server, started on first use.
 var pg testpg.Server
 
 func TestMain(m *testing.M) {
 	code := pg.Run(m)
-	if sqliteTemplate.dir != "" {
-		_ = os.RemoveAll(sqliteTemplate.dir)
-	}
+	sqliteTemplate.Remove()
 	os.Exit(code)
-}
-
-func templateDB(t *testing.T) string {
-	t.Helper()
-	tp := &sqliteTemplate
-	tp.once.Do(func() {
-		tp.dir, tp.err = os.MkdirTemp("", "outpost-ui-test-*")
-		if tp.err != nil {
-			return
-		}
-		tp.path = filepath.Join(tp.dir, "template.db")
-		s, err := store.Open(context.Background(), "sqlite:"+tp.path, nil)
-		if err != nil {
-			tp.err = err
-			return
-		}
-		tp.err = errors.Join(s.Migrate(context.Background()), s.Close())
-	})
-	if tp.err != nil {
-		t.Fatalf("migrate template database: %v", tp.err)
-	}
-	return tp.path
 }
 
 // env is the UI and the API mounted as app mounts them, on a real SQLite
@@ -130,18 +98,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.engine == store.Postgres {
 		e.store = storetest.Open(t, store.Postgres, &pg)
 	} else {
-		tmpl, err := os.ReadFile(templateDB(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dbPath := filepath.Join(dir, "outpost.db")
-		if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = e.store.Close() })
+		e.store = sqliteTemplate.Open(t)
 	}
 	if e.ws, err = e.store.DefaultWorkspace(ctx); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,14 +34,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-// sqliteTemplate is a migrated database that each test copies (migrating
-// takes about a second under -race).
-var sqliteTemplate struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// sqliteTemplate is a migrated database that each test copies.
+var sqliteTemplate storetest.Template
 
 // pg is this test binary's PostgreSQL server, started on first use.
 var pg testpg.Server
@@ -50,32 +43,8 @@ var pg testpg.Server
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := pg.Run(m)
-	if sqliteTemplate.dir != "" {
-		_ = os.RemoveAll(sqliteTemplate.dir)
-	}
+	sqliteTemplate.Remove()
 	os.Exit(code)
-}
-
-func templateDB(t *testing.T) string {
-	t.Helper()
-	tp := &sqliteTemplate
-	tp.once.Do(func() {
-		tp.dir, tp.err = os.MkdirTemp("", "outpost-web-test-*")
-		if tp.err != nil {
-			return
-		}
-		tp.path = filepath.Join(tp.dir, "template.db")
-		s, err := store.Open(context.Background(), "sqlite:"+tp.path, nil)
-		if err != nil {
-			tp.err = err
-			return
-		}
-		tp.err = errors.Join(s.Migrate(context.Background()), s.Close())
-	})
-	if tp.err != nil {
-		t.Fatalf("migrate template database: %v", tp.err)
-	}
-	return tp.path
 }
 
 // env is a server on a real SQLite store, real file blobs, the real jobs
@@ -135,18 +104,7 @@ func newEnvOn(t *testing.T, eng store.Engine, workers bool, pre func(*env, *jobs
 	if eng == store.Postgres {
 		e.store = storetest.Open(t, store.Postgres, &pg)
 	} else {
-		tmpl, err := os.ReadFile(templateDB(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dbPath := filepath.Join(dir, "outpost.db")
-		if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = e.store.Close() })
+		e.store = sqliteTemplate.Open(t)
 	}
 
 	e.ts = httptest.NewUnstartedServer(nil)
