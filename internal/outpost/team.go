@@ -171,6 +171,8 @@ type Workspaces interface {
 	Create(ctx context.Context, c Caller, name, slug string) (Workspace, error)
 	// Switch makes another of the caller's workspaces their current one.
 	Switch(ctx context.Context, c Caller, id string) (Workspace, error)
+	// Rename changes a workspace's name (its owners).
+	Rename(ctx context.Context, c Caller, id, name string) (Workspace, error)
 	Plan(ctx context.Context, c Caller, id string) (Plan, error)
 	// SetPlan sets a workspace's limits (instance admins).
 	SetPlan(ctx context.Context, c Caller, id string, l plan.Limits) (Plan, error)

@@ -165,6 +165,41 @@ func (s *Workspaces) Switch(ctx context.Context, c outpost.Caller, id string) (o
 	return workspaceView(w, m.Role, id), nil
 }
 
+// Rename changes the name of a workspace the caller owns.
+func (s *Workspaces) Rename(ctx context.Context, c outpost.Caller, id, name string) (outpost.Workspace, error) {
+	if err := c.User(); err != nil {
+		return outpost.Workspace{}, err
+	}
+	m, err := s.store.GetMember(ctx, id, c.UserID)
+	if err != nil {
+		return outpost.Workspace{}, coded(err, "workspace", id)
+	}
+	if err := authz.MemberPrincipal(m.Role).Check(authz.ManageWorkspace); err != nil {
+		return outpost.Workspace{}, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > outpost.MaxLabelLen {
+		return outpost.Workspace{}, errcode.New(errcode.InvalidOption, "name: give the workspace a name of 1 to %d characters", outpost.MaxLabelLen)
+	}
+	var w store.Workspace
+	err = inTx(ctx, s.store, func(q *store.Queries, _ *sql.Tx) error {
+		old, err := q.GetWorkspace(ctx, id)
+		if err != nil {
+			return err
+		}
+		if w, err = q.RenameWorkspace(ctx, id, name); err != nil {
+			return err
+		}
+		a := c
+		a.WorkspaceID = id
+		return audit(ctx, q, a, store.AuditWorkspaceRenamed, "workspace", id, map[string]string{"from": old.Name, "to": name})
+	})
+	if err != nil {
+		return outpost.Workspace{}, coded(err, "workspace", id)
+	}
+	return workspaceView(w, m.Role, c.WorkspaceID), nil
+}
+
 // target resolves the workspace a plan request names ("" or "current":
 // the caller's): the caller's own, or any for an instance admin.
 func (s *Workspaces) target(ctx context.Context, c outpost.Caller, id string) (string, bool, error) {

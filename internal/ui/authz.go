@@ -71,6 +71,7 @@ var pageActions = map[string]authz.Action{
 	"POST /settings/workspaces":           anyUser, // the instance admin
 	"POST /settings/workspaces/{id}/plan": anyUser, // the instance admin
 	"POST /settings/workspace/delete":     anyUser, // its owner
+	"POST /settings/workspace/rename":     anyUser, // its owner
 	"GET /settings/workspace/export":      authz.ExportData,
 	"POST /invite/{token}/accept":         anyUser,
 }

@@ -28,6 +28,7 @@ func (h *Handler) settingsRoutes(m *http.ServeMux) {
 	m.Handle("POST /settings/workspaces", h.auth(h.createWorkspace))
 	m.Handle("POST /settings/workspaces/{id}/plan", h.auth(h.setPlan))
 	m.Handle("POST /settings/workspace/delete", h.auth(h.deleteWorkspace))
+	m.Handle("POST /settings/workspace/rename", h.auth(h.renameWorkspace))
 	m.Handle("GET /settings/workspace/export", h.auth(h.downloadDataExport))
 	m.Handle("GET /settings/members", h.auth(h.membersPage))
 	m.Handle("POST /settings/invites", h.auth(h.createInvite))
@@ -126,7 +127,7 @@ type workspaceData struct {
 	Plans         map[string]outpost.Plan
 	Plan          outpost.Plan
 	CanExportData bool
-	CanDelete     bool
+	CanManageWorkspace     bool
 }
 
 func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request) error {
@@ -141,7 +142,7 @@ func (h *Handler) workspacePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := workspaceData{settingsBase: h.settingsBase(r, "/settings/workspace"), Workspaces: ws,
-		CanExportData: h.can(r, authz.ExportData), CanDelete: h.can(r, authz.ManageWorkspace)}
+		CanExportData: h.can(r, authz.ExportData), CanManageWorkspace: h.can(r, authz.ManageWorkspace)}
 	for _, x := range ws.Workspaces {
 		if x.Current {
 			d.Current = x
@@ -166,6 +167,8 @@ func (h *Handler) workspacePage(w http.ResponseWriter, r *http.Request) error {
 		pg.Flash = &flash{Kind: "success", Title: "Workspace switched", Message: "You are now in " + q.Get("switched") + "."}
 	case q.Get("created") != "":
 		pg.Flash = &flash{Kind: "success", Title: "Workspace created", Message: q.Get("created") + " is ready, and you are its owner."}
+	case q.Get("renamed") != "":
+		pg.Flash = &flash{Kind: "success", Title: "Workspace renamed", Message: "It is called " + q.Get("renamed") + " now."}
 	case q.Get("plan") != "":
 		pg.Flash = &flash{Kind: "success", Title: "Plan saved", Message: "The new limits apply to the next exports of " + q.Get("plan") + "."}
 	case q.Get("deleted") != "":
@@ -235,6 +238,18 @@ func (h *Handler) setPlan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return done(w, r, "/settings/workspace", url.Values{"plan": {r.PostFormValue("name")}})
+}
+
+func (h *Handler) renameWorkspace(w http.ResponseWriter, r *http.Request) error {
+	if err := form(w, r); err != nil {
+		return err
+	}
+	c := h.callerOf(r)
+	ws, err := h.svc.Workspaces.Rename(r.Context(), c, c.WorkspaceID, r.PostFormValue("name"))
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/settings/workspace", url.Values{"renamed": {ws.Name}})
 }
 
 func (h *Handler) deleteWorkspace(w http.ResponseWriter, r *http.Request) error {

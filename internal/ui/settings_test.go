@@ -241,6 +241,11 @@ func TestUI_settings(t *testing.T) {
 		t.Errorf("the instance admin's workspace page lacks its sections")
 	}
 
+	want(t, ada.postForm("/settings/workspace/rename", url.Values{"name": {"Agency"}}), http.StatusSeeOther)
+	if w, _ := e.store.GetWorkspace(ctx, e.ws.ID); w.Name != "Agency" {
+		t.Errorf("renamed to %q", w.Name)
+	}
+
 	// Invite by link, accepted by a new person who makes an account.
 	r = ada.postForm("/settings/invites", url.Values{"role": {"member"}})
 	want(t, r, http.StatusCreated)
@@ -252,7 +257,7 @@ func TestUI_settings(t *testing.T) {
 	zoe := e.browser()
 	r = zoe.get(u.Path)
 	want(t, r, http.StatusOK)
-	if !strings.Contains(r.body, "Join Default") || !strings.Contains(r.body, `id="join-form"`) {
+	if !strings.Contains(r.body, "Join Agency") || !strings.Contains(r.body, `id="join-form"`) {
 		t.Fatalf("invite page: %s", r.body)
 	}
 	want(t, zoe.postForm(u.Path+"/join", url.Values{"email": {"zoe@example.com"}, "name": {"Zoe"},

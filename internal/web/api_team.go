@@ -53,6 +53,8 @@ func (s *Server) teamRoutes() []route {
 			Handler: s.createWorkspace, Request: workspaceRequest{}, Status: 201, Response: outpost.Workspace{}},
 		{Method: "POST", Path: "/api/v1/workspaces/{id}/switch", Tag: "workspaces", Summary: "Make another of the signed-in user's workspaces the current one",
 			Handler: s.switchWorkspace, Status: 200, Response: outpost.Workspace{}},
+		{Method: "PATCH", Path: "/api/v1/workspaces/{id}", Tag: "workspaces", Summary: "Rename a workspace (its owner)",
+			Handler: s.renameWorkspace, Request: workspaceRequest{}, Status: 200, Response: outpost.Workspace{}},
 		{Method: "GET", Path: "/api/v1/workspaces/{id}/plan", Tag: "workspaces", Summary: "A workspace's plan (limits) and usage; {id} may be \"current\"",
 			Handler: s.getPlan, Status: 200, Response: outpost.Plan{}},
 		{Method: "PUT", Path: "/api/v1/workspaces/{id}/plan", Tag: "workspaces", Summary: "Set a workspace's plan (the instance admin); 0 and false are unlimited",
@@ -253,6 +255,19 @@ func (s *Server) createWorkspace(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.writeJSON(w, r, http.StatusCreated, ws)
+	return nil
+}
+
+func (s *Server) renameWorkspace(w http.ResponseWriter, r *http.Request) error {
+	var req workspaceRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	ws, err := s.svc.Workspaces.Rename(r.Context(), callerOf(r), r.PathValue("id"), req.Name)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, ws)
 	return nil
 }
 

@@ -381,6 +381,14 @@ func TestAPI_members(t *testing.T) {
 		// Keys have no workspaces to switch to.
 		wantError(t, e.do(request{method: "POST", path: "/api/v1/workspaces/" + e.ws.ID + "/switch", key: e.key}), 403, "forbidden")
 
+		// Only an owner renames the workspace.
+		wantError(t, call(admin, "PATCH", "/api/v1/workspaces/"+tm.ws.ID, map[string]any{"name": "Acme Inc"}), 403, "forbidden")
+		r = call(owner, "PATCH", "/api/v1/workspaces/"+tm.ws.ID, map[string]any{"name": "Acme Inc"})
+		want(t, r, http.StatusOK)
+		if w, _ := e.store.GetWorkspace(t.Context(), tm.ws.ID); w.Name != "Acme Inc" || w.Slug != "acme" {
+			t.Errorf("renamed workspace %+v", w)
+		}
+
 		// Roles: admins change members' roles but not owners'.
 		want(t, call(admin, "PATCH", "/api/v1/members/"+zoe.ID, map[string]any{"role": "viewer"}), http.StatusOK)
 		wantError(t, call(admin, "PATCH", "/api/v1/members/"+zoe.ID, map[string]any{"role": "owner"}), 403, "forbidden")
@@ -403,7 +411,7 @@ func TestAPI_members(t *testing.T) {
 		for _, ev := range audit.Data {
 			got[ev.Action]++
 		}
-		for _, a := range []string{"invite.created", "member.joined", "member.role_changed", "member.removed"} {
+		for _, a := range []string{"invite.created", "member.joined", "member.role_changed", "member.removed", "workspace.renamed"} {
 			if got[a] == 0 {
 				t.Errorf("audit log lacks %s: %v", a, got)
 			}

@@ -87,6 +87,7 @@ var routeActions = map[string]authz.Action{
 	"POST /api/v1/workspaces/{id}/switch": anyCaller,
 	"GET /api/v1/workspaces/{id}/plan":    authz.View,
 	"PUT /api/v1/workspaces/{id}/plan":    anyCaller, // the instance admin
+	"PATCH /api/v1/workspaces/{id}":       anyCaller, // an owner of that workspace
 	"DELETE /api/v1/workspaces/{id}":      anyCaller, // an owner of that workspace
 	"GET /api/v1/me/notifications":        anyCaller,
 	"PATCH /api/v1/me/notifications":      anyCaller,
