@@ -124,10 +124,10 @@ type workspaceData struct {
 	Current    outpost.Workspace
 	Workspaces outpost.WorkspaceList
 	// Plans are every workspace's plan, for the instance admin.
-	Plans         map[string]outpost.Plan
-	Plan          outpost.Plan
-	CanExportData bool
-	CanManageWorkspace     bool
+	Plans              map[string]outpost.Plan
+	Plan               outpost.Plan
+	CanExportData      bool
+	CanManageWorkspace bool
 }
 
 func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request) error {
