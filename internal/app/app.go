@@ -29,6 +29,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/notify"
 	"outpost/internal/publish"
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
@@ -185,6 +186,10 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		}
 	}
 
+	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, notify.Options{})
+	if err != nil {
+		return err
+	}
 	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")}
 	jopts := jobs.Options{
 		Store:                a.store,
@@ -203,6 +208,10 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		ConnectionWarning:    cfg.ConnectionWarning,
 		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,
 		PublishRetryBase:     opts.PublishRetryBase,
+		Mailer:               mailer,
+		PublicURL:            cfg.PublicURL,
+		HistoryRetention:     cfg.HistoryRetention,
+		APIKeyGuessLimit:     cfg.APIKeyGuessLimit,
 	}
 	jopts.Hostname, _ = os.Hostname()
 	// The node's slot in the data dir: its id, and its own scratch folder,
@@ -236,6 +245,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 			Store: a.store, Blob: a.blob, Events: a.events, Jobs: a.jobs, Engine: eng, Connect: a.connect,
 			Prober: prober, FFmpeg: runner, Logger: logger.With("component", "service"),
 			MaxUploadBytes: cfg.MaxUploadBytes, TmpDir: filepath.Join(cfg.DataDir, "tmp"), PublicURL: cfg.PublicURL,
+			APIKeyGuessLimit: cfg.APIKeyGuessLimit,
 		})
 		if err != nil {
 			return err

@@ -10,7 +10,10 @@ package errcode
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Code is a stable error code. Codes are never renamed once published.
@@ -190,6 +193,10 @@ type Error struct {
 	Message string
 	Remedy  string
 	Err     error
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again (rate_limited): the HTTP interfaces send it as
+	// Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -232,6 +239,16 @@ func Line(err error, withCause bool) string {
 		line += " — remedy: " + r
 	}
 	return line
+}
+
+// RetryAfterHeader is the Retry-After header value of err: RetryAfter in
+// whole seconds rounded up (at least 1), or "" when err has none.
+func RetryAfterHeader(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		return ""
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds()))))
 }
 
 // New returns an Error with a formatted message.

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"outpost/internal/blob"
 	"outpost/internal/errcode"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // KindCleanup is the periodic cleanup job's kind.
@@ -47,6 +49,11 @@ type cleanupWorker struct {
 	blob   *blob.Store
 	queue  *Queue
 	logger *slog.Logger
+	// throttle's failure records past every window are purged.
+	throttle *throttle.Throttle
+	// historyRetention, when positive, is how long finished exports
+	// whose files are gone stay in the history.
+	historyRetention time.Duration
 }
 
 func (w *cleanupWorker) Timeout(*river.Job[CleanupArgs]) time.Duration { return 10 * time.Minute }
@@ -56,7 +63,8 @@ func (w *cleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if res != (CleanupResult{}) {
 		w.logger.InfoContext(ctx, "cleanup", "renditions_deleted", res.RenditionsDeleted,
 			"idempotency_keys", res.IdempotencyKeys, "sessions", res.Sessions, "events", res.Events,
-			"nodes", res.Nodes, "exports_failed", res.ExportsFailed)
+			"nodes", res.Nodes, "exports_failed", res.ExportsFailed, "auth_failures", res.AuthFailures,
+			"history_deleted", res.HistoryDeleted)
 	}
 	return err
 }
@@ -71,6 +79,8 @@ type CleanupResult struct {
 	ExportsFailed      int   // live exports whose job is gone
 	PublicationsFailed int   // live publications whose job is gone
 	OAuthStates        int64 // authorizations never completed, expired
+	AuthFailures       int64 // failed sign-ins and bad keys past every throttling window
+	HistoryDeleted     int64 // finished exports past OUTPOST_HISTORY_RETENTION
 }
 
 // run deletes, as of now, the files of expired renditions (unless saved,
@@ -97,6 +107,12 @@ func (w *cleanupWorker) run(ctx context.Context, now time.Time) (CleanupResult, 
 	res.PublicationsFailed, err = w.failOrphanedPublications(ctx, now)
 	errs = append(errs, err)
 	res.OAuthStates, err = w.store.DeleteOAuthStatesBefore(ctx, now)
+	errs = append(errs, err)
+	if w.throttle != nil {
+		res.AuthFailures, err = w.throttle.Purge(ctx)
+		errs = append(errs, err)
+	}
+	res.HistoryDeleted, err = w.deleteHistory(ctx, now)
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("cleanup: %w", err)
@@ -307,4 +323,29 @@ func (w *cleanupWorker) stuckReason(ctx context.Context, p store.Publication, jo
 		last = "none recorded"
 	}
 	return why + "; last error: " + last
+}
+
+// deleteHistory deletes the finished exports created before now minus the
+// history retention whose files are gone (in batches), and records how
+// many in the instance's audit log.
+func (w *cleanupWorker) deleteHistory(ctx context.Context, now time.Time) (int64, error) {
+	if w.historyRetention <= 0 {
+		return 0, nil
+	}
+	before := now.Add(-w.historyRetention)
+	var total int64
+	for {
+		n, err := w.store.DeleteHistoryBefore(ctx, before, cleanupBatch)
+		total += n
+		if err != nil || n < cleanupBatch {
+			if total > 0 {
+				d, _ := json.Marshal(map[string]any{"exports": total, "before": before.UTC()})
+				if _, aerr := w.store.InsertAuditEvent(ctx, store.AuditEvent{ActorType: store.ActorSystem, ActorName: "history retention",
+					Action: store.AuditHistoryRetentionRan, Details: d}); aerr != nil {
+					err = errors.Join(err, aerr)
+				}
+			}
+			return total, err
+		}
+	}
 }

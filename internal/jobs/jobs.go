@@ -35,8 +35,10 @@ import (
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
+	"outpost/internal/notify"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // Queues.
@@ -130,6 +132,19 @@ type Options struct {
 	// from configuration).
 	WebhookAllowLoopback bool
 
+	// Mailer sends email notices (export ready or failed, post failed,
+	// connection expiring or expired, invites); nil or not configured:
+	// none are queued.
+	Mailer *notify.Mailer
+	// PublicURL is the web UI's address, the base of the links in emails.
+	PublicURL string
+	// HistoryRetention, when positive, deletes finished exports older
+	// than it whose files are gone (OUTPOST_HISTORY_RETENTION).
+	HistoryRetention time.Duration
+	// APIKeyGuessLimit is the throttle's bad-key limit, so that the
+	// cleanup keeps the failures its windows need.
+	APIKeyGuessLimit int
+
 	// FetchPollInterval overrides River's fallback poll for new jobs (tests).
 	FetchPollInterval time.Duration
 	// TestOnly starts River without its start-up jitter (tests).
@@ -213,7 +228,8 @@ func New(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{store: opts.Store, events: opts.Events, connect: opts.Connect, logger: opts.Logger}
+	q := &Queue{store: opts.Store, events: opts.Events, connect: opts.Connect, logger: opts.Logger,
+		mailer: opts.Mailer, publicURL: opts.PublicURL}
 	files := &Files{store: opts.Store, blob: opts.Blob, workDir: opts.WorkDir, localBlobDir: opts.LocalBlobDir}
 	r := &Runner{
 		store:       opts.Store,
@@ -225,7 +241,9 @@ func New(opts Options) (*Runner, error) {
 		clientID:    opts.ClientID,
 		hostname:    opts.Hostname,
 		nodeTimeout: opts.NodeTimeout,
-		cleanup:     &cleanupWorker{store: opts.Store, blob: opts.Blob, queue: q, logger: opts.Logger},
+		cleanup: &cleanupWorker{store: opts.Store, blob: opts.Blob, queue: q, logger: opts.Logger,
+			throttle:         throttle.New(opts.Store, throttle.DefaultPolicy(opts.APIKeyGuessLimit), nil),
+			historyRetention: opts.HistoryRetention},
 		refresh: &refreshWorker{store: opts.Store, queue: q, connect: opts.Connect, warning: opts.ConnectionWarning,
 			logger: opts.Logger},
 	}
@@ -243,6 +261,8 @@ func New(opts Options) (*Runner, error) {
 			AllowLoopback: opts.WebhookAllowLoopback})})
 	river.AddWorker(workers, r.refresh)
 	river.AddWorker(workers, &deletePreviewWorker{blob: opts.Blob})
+	river.AddWorker(workers, &emailWorker{mailer: opts.Mailer})
+	river.AddWorker(workers, &deleteFilesWorker{blob: opts.Blob})
 	cfg := &river.Config{
 		ID:                   opts.ClientID,
 		Logger:               slog.New(demoteInfo{opts.Logger.Handler()}),

@@ -69,6 +69,9 @@ type ExportRequest struct {
 	IdempotencyKey string `json:"-"`
 	// GroupID groups the exports of one variants request.
 	GroupID string `json:"-"`
+	// Batch marks an item of a batch request (the plan may not allow
+	// batches); the API's batch route sets it.
+	Batch bool `json:"-"`
 }
 
 // Limits of a request.

@@ -475,7 +475,7 @@ func (s *Publications) resume(ctx context.Context, connectionID string) (int, er
 // kept pinned. A connection with publications is kept, revoked and without
 // tokens, so that the exports' history still names it; one without is
 // deleted.
-func (s *Publications) disconnect(ctx context.Context, c store.Connection) error {
+func (s *Publications) disconnect(ctx context.Context, by outpost.Caller, c store.Connection) error {
 	pubs, err := s.store.ListPublicationsByConnection(ctx, c.ID, "")
 	if err != nil {
 		return err
@@ -502,6 +502,10 @@ func (s *Publications) disconnect(ctx context.Context, c store.Connection) error
 				return err
 			}
 			exports[p.ExportID] = true
+		}
+		if err := audit(ctx, q, by, store.AuditConnectionRevoked, "connection", c.ID,
+			map[string]string{"platform": c.Platform, "account": c.AccountName}); err != nil {
+			return err
 		}
 		if len(pubs) == 0 {
 			return q.DeleteConnection(ctx, c.ID)

@@ -2,7 +2,8 @@
 // store, blob storage, the job queue (internal/jobs), the platforms
 // (internal/connect) and ffmpeg: one type per family — Projects, Exports,
 // Presets, Publications, Connections, Webhooks, BrandKits, Stats,
-// Accounts. The web UI and the JSON API call them through the outpost
+// Accounts, and the team's Members, Workspaces, APIKeys, Audit,
+// Notifications and Deletions. The web UI and the JSON API call them through the outpost
 // interfaces; internal/app builds them with New.
 //
 // Every method takes the caller's workspace: a record of another workspace
@@ -29,6 +30,7 @@ import (
 	"outpost/internal/media"
 	"outpost/internal/outpost"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // Options are what the services use.
@@ -65,6 +67,9 @@ type Options struct {
 	EstimateTimeout time.Duration
 	// BcryptCost is the cost of password hashes; 0 is bcrypt's default + 2.
 	BcryptCost int
+	// APIKeyGuessLimit is how many bad API keys a minute one address may
+	// send before it is refused (0: no limit).
+	APIKeyGuessLimit int
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
 }
@@ -94,6 +99,8 @@ func New(o Options) (outpost.Services, error) {
 	}
 	removeStaleIntake(o.TmpDir, 24*time.Hour, o.Now())
 	files := o.Jobs.Files()
+	th := throttle.New(o.Store, throttle.DefaultPolicy(o.APIKeyGuessLimit), o.Now)
+	accounts := newAccounts(o.Store, th, o.BcryptCost, o.Logger, o.Now)
 	views := &views{store: o.Store, blob: o.Blob, logger: o.Logger, now: o.Now}
 	presets := &Presets{store: o.Store}
 	projects := &Projects{store: o.Store, blob: o.Blob, files: files, prober: o.Prober, ffmpeg: o.FFmpeg,
@@ -113,8 +120,16 @@ func New(o Options) (outpost.Services, error) {
 		Webhooks:    &Webhooks{store: o.Store, queue: o.Jobs.Queue(), loopback: o.WebhookAllowLoopback},
 		BrandKits:   &BrandKits{store: o.Store, blob: o.Blob, prober: o.Prober, tmpDir: o.TmpDir, views: views, logger: o.Logger},
 		Stats:       &Stats{store: o.Store, logger: o.Logger},
-		Accounts:    newAccounts(o.Store, o.BcryptCost, o.Logger, o.Now),
+		Accounts:    accounts,
 		Idempotency: &Idempotency{store: o.Store},
+
+		Members: &Members{store: o.Store, queue: o.Jobs.Queue(), accounts: accounts, publicURL: o.PublicURL,
+			logger: o.Logger, now: o.Now},
+		Workspaces:    &Workspaces{store: o.Store, blob: o.Blob, logger: o.Logger, now: o.Now},
+		APIKeys:       &APIKeys{store: o.Store, now: o.Now},
+		Audit:         &Audit{store: o.Store},
+		Notifications: &Notifications{store: o.Store, queue: o.Jobs.Queue()},
+		Deletions:     &Deletions{store: o.Store, blob: o.Blob, queue: o.Jobs.Queue(), logger: o.Logger, now: o.Now},
 	}, nil
 }
 

@@ -91,6 +91,9 @@ func (s *Server) openAPI() map[string]any {
 			"default":               map[string]any{"$ref": "#/components/responses/Error"},
 		}
 		if !rt.Public {
+			if a, err := routeAction(rt.pattern()); err == nil {
+				op["description"] = actionDoc(a)
+			}
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}

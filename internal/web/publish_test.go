@@ -487,6 +487,14 @@ func TestPublish_endToEnd(t *testing.T) {
 	// Disconnecting removes the connection.
 	want(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.key}), http.StatusNoContent)
 	wantError(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.okey}), http.StatusNotFound, "not_found")
+	// Both ends of the connection are in the audit log.
+	for _, a := range []string{"connection.connected", "connection.revoked"} {
+		var audit page[outpost.AuditEvent]
+		pe.get("/api/v1/audit?action="+a+"&target_id="+tt.ID).json(t, &audit)
+		if len(audit.Data) != 1 {
+			t.Errorf("audit log: %d %s events for %s", len(audit.Data), a, tt.ID)
+		}
+	}
 }
 
 // TestPublish_faults publishes one export to all five platforms: a 429
