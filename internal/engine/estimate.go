@@ -95,7 +95,7 @@ func (e *Engine) EstimateRequest(ctx context.Context, req Request) ([]SizeEstima
 	for j, o := range plan.Outputs {
 		k := keepIdx[j]
 		i := sampleIdx[k]
-		st, err := os.Stat(o.TempPath)
+		st, err := os.Stat(o.File())
 		if err != nil {
 			out[i].Error = Info(errcode.Wrap(errcode.RenderFailed, err, "the sample encode wrote no file"))
 			continue
