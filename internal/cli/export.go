@@ -39,7 +39,12 @@ type exportStats struct {
 // planSummary is the --plan output: the exact command, and what each
 // target would become.
 type planSummary struct {
-	Argv    []string        `json:"argv"`
+	Argv []string `json:"argv"`
+	// Encodes counts the video encoders the command runs, Copies the
+	// stream copies: one per file, however many targets it serves
+	// (outputs[].shares_encode_with).
+	Encodes int             `json:"encodes"`
+	Copies  int             `json:"copies"`
 	Outputs []render.Output `json:"outputs"`
 	Refused []engine.Result `json:"refused,omitempty"`
 }
@@ -198,6 +203,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		if plan != nil {
 			s.Argv = append([]string{eng.Runner.FFmpeg}, plan.Args()...)
 			s.Outputs = plan.Outputs
+			s.Encodes, s.Copies = plan.Encodes()
 		}
 		for _, r := range results {
 			if r.Error != nil {
@@ -263,6 +269,9 @@ func printResults(w io.Writer, results []engine.Result) {
 		}
 		if r.Loudness != "" && r.Error == nil {
 			extra = append(extra, "loudness: "+r.Loudness)
+		}
+		if len(r.SharesFileWith) > 0 {
+			extra = append(extra, "the same file as "+strings.Join(r.SharesFileWith, ", ")+" (one encode)")
 		}
 		if len(extra) > 0 {
 			fmt.Fprintf(w, "%s: %s\n", r.Preset, strings.Join(extra, "; "))
