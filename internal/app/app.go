@@ -158,12 +158,12 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	}
 
 	prober := &media.Prober{FFprobe: cfg.FFprobePath}
-	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
+	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg"), Nice: cfg.RenderNice}
 	jopts := jobs.Options{
 		Store:                a.store,
 		Blob:                 a.blob,
 		Events:               a.events,
-		Engine:               &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")},
+		Engine:               &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine"), Threads: cfg.RenderThreads},
 		Logger:               logger.With("component", "jobs"),
 		Metrics:              a.metrics,
 		Workers:              cfg.Workers,

@@ -110,6 +110,33 @@ func TestExport_sharedEncode(t *testing.T) {
 	}
 }
 
+// TestExport_renderEnv: OUTPOST_RENDER_THREADS reaches the argv; a bad
+// OUTPOST_RENDER_NICE stops the export before any work.
+func TestExport_renderEnv(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Duration: 1, FPS: 30, Audio: true})
+	runEnv := func(vars map[string]string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }, Logger: slog.New(slog.DiscardHandler)}
+		return Main(context.Background(), env, args), out.String(), errb.String()
+	}
+	code, stdout, stderr := runEnv(map[string]string{"OUTPOST_RENDER_THREADS": "1"}, "export", src, "--preset", "tiktok", "--out", t.TempDir(), "--plan")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var plan planSummary
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if argv := strings.Join(plan.Argv, " "); !strings.Contains(argv, "-filter_complex_threads 1 -threads 1 -i") || !strings.Contains(argv, "-threads 1 -fps_mode") {
+		t.Errorf("OUTPOST_RENDER_THREADS=1 not in the argv: %s", argv)
+	}
+	code, _, stderr = runEnv(map[string]string{"OUTPOST_RENDER_NICE": "25"}, "export", src, "--preset", "tiktok", "--out", t.TempDir())
+	if code != ExitFailed || !strings.Contains(stderr, "config_invalid: OUTPOST_RENDER_NICE: 25") {
+		t.Errorf("exit %d, stderr %q; want config_invalid naming OUTPOST_RENDER_NICE", code, stderr)
+	}
+}
+
 func TestExport_errors(t *testing.T) {
 	t.Parallel()
 	src := mediatest.Generate(t, mediatest.Spec{Duration: 1, FPS: 30})

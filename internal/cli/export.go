@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"outpost/internal/config"
 	"outpost/internal/engine"
 	"outpost/internal/errcode"
 	"outpost/internal/media"
@@ -55,6 +56,20 @@ func newEngine(env *Env) *engine.Engine {
 		Runner: &media.Runner{FFmpeg: lookupEnv(env, "OUTPOST_FFMPEG", "ffmpeg"), Logger: env.Logger},
 		Logger: env.Logger,
 	}
+}
+
+// renderEngine is newEngine with the render settings of the environment
+// (OUTPOST_RENDER_THREADS, OUTPOST_RENDER_NICE; the CLI's nice default is
+// 0: the user is waiting for this render).
+func renderEngine(env *Env) (*engine.Engine, error) {
+	e := newEngine(env)
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	var err error
+	e.Threads, e.Runner.Nice, err = config.RenderFromEnv(getenv)
+	return e, err
 }
 
 func runExport(ctx context.Context, env *Env, args []string) int {
@@ -177,7 +192,10 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		req.Preview = &engine.Preview{Seconds: *previewSecs}
 		req.ThumbnailAt = nil
 	}
-	eng := newEngine(env)
+	eng, err := renderEngine(env)
+	if err != nil {
+		return fail(env, err)
+	}
 
 	if *estimate {
 		est, err := eng.EstimateRequest(ctx, engine.Request{Source: req.Source, Targets: targets, Timeline: req.Timeline, Intro: req.Intro, Outro: req.Outro})

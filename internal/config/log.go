@@ -33,6 +33,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("token_keys", len(c.TokenKeys)),
 		slog.Bool("bootstrap_api_key", c.BootstrapAPIKey != ""),
 		slog.Int("render_concurrency", c.RenderConcurrency),
+		slog.Int("render_threads", c.RenderThreads),
+		slog.Int("render_nice", c.RenderNice),
 		slog.Int("workers", c.Workers),
 		slog.Duration("retention", c.Retention),
 		slog.String("public_url", c.PublicURL),

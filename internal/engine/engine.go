@@ -138,6 +138,9 @@ type Engine struct {
 	Prober *media.Prober
 	Runner *media.Runner
 	Logger *slog.Logger
+	// Threads caps ffmpeg's threads per render (render.Options.Threads);
+	// 0 leaves ffmpeg's choice.
+	Threads int
 }
 
 // Prepare probes the source, measures its loudness when a target
@@ -211,7 +214,7 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		return p, errcode.Wrap(errcode.OutputWriteFailed, err, "resolve the output folder")
 	}
 	p.workDir = filepath.Join(outDir, workDirName())
-	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl}
+	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl, Threads: e.Threads}
 	if req.ThumbnailImage != "" {
 		if err := checkThumbnailImage(req.ThumbnailImage); err != nil {
 			return p, err

@@ -23,6 +23,10 @@ type Runner struct {
 	// Logger receives a debug line per run (argv, exit status, time taken).
 	// Nil discards them.
 	Logger *slog.Logger
+	// Nice is the nice value ffmpeg runs at, 0 to 19 (Linux): higher
+	// leaves the CPU to the caller's other work first. 0 runs it at the
+	// caller's priority.
+	Nice int
 }
 
 // CancelGrace is how long ffmpeg may take after SIGINT to finish its output
@@ -142,8 +146,12 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 
 	log.DebugContext(ctx, "ffmpeg start", "ffmpeg_args", argv)
 	start := time.Now()
+	startLowered(cmd, r.Nice)
 	if err := cmd.Start(); err != nil {
 		return "", startError(ctx, "ffmpeg", bin, err)
+	}
+	if err := renice(cmd.Process.Pid, r.Nice); err != nil {
+		log.WarnContext(ctx, "ffmpeg runs at normal priority", "nice", r.Nice, "error", err)
 	}
 	err := cmd.Wait()
 	_ = parser.Close()
