@@ -34,8 +34,9 @@ type Encoding struct {
 	Threads int `json:"threads,omitempty"`
 }
 
-// targetEncoding is what target t alone would be encoded with at fps.
-func targetEncoding(t *Target, fps float64, threads int) Encoding {
+// TargetEncoding is what target t alone is encoded with at fps, with at
+// most threads encoder threads (0: ffmpeg's choice).
+func TargetEncoding(t *Target, fps float64, threads int) Encoding {
 	q := t.Preset.Level(t.Quality)
 	e := Encoding{Threads: threads}
 	if s := t.Preset.Video.GOPSeconds; s > 0 {
@@ -64,8 +65,8 @@ func targetEncoding(t *Target, fps float64, threads int) Encoding {
 	return e
 }
 
-// args are the encoder's ffmpeg output options.
-func (e Encoding) args() []string {
+// Args are the encoder's ffmpeg output options.
+func (e Encoding) Args() []string {
 	var args []string
 	switch e.Encoder {
 	case "libx264":

@@ -368,7 +368,7 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 				src.Audio != nil && t.Preset.Audio.Codec != "", trackCodecOf(o))
 			continue
 		}
-		encs[i] = targetEncoding(t, o.FPS, plan.Threads)
+		encs[i] = TargetEncoding(t, o.FPS, plan.Threads)
 		var wm, burn string
 		if t.Watermark != nil {
 			w := t.Watermark.withDefaults()
@@ -553,7 +553,7 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			gifPalette(g, out+"g", out)
 		}
 		args := []string{"-map", "[" + out + "]"}
-		args = append(args, o.Encoding.args()...)
+		args = append(args, o.Encoding.Args()...)
 		args = append(args, audioArgs(gr)...)
 		args = append(args, subtitleArgs(o)...)
 		args = append(args, muxArgs(t.Preset)...)
