@@ -117,12 +117,18 @@ func (s *Service) deleteExpired(ctx context.Context, now time.Time) (int, error)
 				kept[r.ID] = true
 				continue
 			}
-			for _, key := range []string{r.BlobKey, r.ThumbnailKey, r.CaptionsKey} {
+			for _, key := range []string{r.ThumbnailKey, r.CaptionsKey} {
 				if key == "" {
 					continue
 				}
 				if err := s.blob.Delete(ctx, key); err != nil {
 					return deleted, fmt.Errorf("delete %s: %w", key, err)
+				}
+			}
+			// The video, unless another rendition shares it and stays.
+			if r.BlobKey != "" {
+				if err := s.releaseFile(ctx, r.BlobKey, r.ID); err != nil {
+					return deleted, err
 				}
 			}
 			if err := s.store.MarkRenditionDeleted(ctx, r.ID, now); err != nil {

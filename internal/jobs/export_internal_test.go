@@ -2,7 +2,10 @@ package jobs
 
 import (
 	"context"
+	"log/slog"
 	"time"
+
+	"outpost/internal/store"
 )
 
 // Hooks for the external tests.
@@ -15,4 +18,10 @@ func (s *Service) RescueDeadNodes(ctx context.Context) (int, error) { return s.r
 func (s *Service) RescueOwnOrphans(ctx context.Context, clientID string, startedAt time.Time) (int, error) {
 	s.clientID, s.startedAt = clientID, startedAt
 	return s.rescueOwnOrphans(ctx)
+}
+
+// DiscardStored removes, as a canceled render attempt does, the files of
+// the renditions that attempt stored.
+func (s *Service) DiscardStored(ctx context.Context, exportID string, stored []store.Rendition) {
+	s.discardRun(ctx, &renderRun{exportID: exportID, log: slog.New(slog.DiscardHandler), stored: stored})
 }

@@ -19,6 +19,7 @@ import (
 	"outpost/internal/media/mediatest"
 	"outpost/internal/store"
 	"outpost/internal/testpg"
+	"outpost/internal/tests3"
 )
 
 var pg testpg.Server
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 type env struct {
 	store  *store.Store
 	blob   *blob.Store
-	blobs  string // the blob folder
+	blobs  string // the blob folder; "" on S3
 	events *events.Broker
 	svc    *jobs.Service
 	ws     store.Workspace
@@ -38,6 +39,9 @@ type env struct {
 type envOptions struct {
 	workers int
 	noStart bool
+	// s3 stores files in a bucket of a real S3-compatible server
+	// (versitygw) instead of a folder.
+	s3 bool
 	// configure adjusts the service's options before it is made.
 	configure func(s *store.Store, o *jobs.Options)
 }
@@ -84,7 +88,13 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := blob.Open(ctx, u, blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"})
+	bo := blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"}
+	if o.s3 {
+		gw := tests3.Start(t)
+		u, dir = gw.Bucket(t, "outpost-jobs"), ""
+		bo.S3AccessKeyID, bo.S3SecretAccessKey = gw.AccessKey, gw.SecretKey
+	}
+	b, err := blob.Open(ctx, u, bo)
 	if err != nil {
 		t.Fatalf("blob.Open: %v", err)
 	}

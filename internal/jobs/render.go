@@ -93,6 +93,9 @@ type renderRun struct {
 	// stored are the renditions whose file this attempt stored, so that a
 	// cancellation can remove them.
 	stored []store.Rendition
+	// uploaded are the blob keys this attempt stored: a file several
+	// renditions share is uploaded once.
+	uploaded map[string]bool
 }
 
 func (s *Service) render(ctx context.Context, job *river.Job[RenderArgs]) error {
@@ -221,6 +224,10 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 	}
 
 	run.progress.report(ctx, StageStore, 0, 0, 0, 0)
+	keys, err := fileKeys(run.exportID, results, rends, names)
+	if err != nil {
+		return s.renderFailed(ctx, run, err)
+	}
 	for i, res := range results {
 		r := rends[i]
 		if res.Error != nil {
@@ -229,7 +236,7 @@ func (s *Service) renderTargets(ctx context.Context, run *renderRun, e store.Exp
 			}
 			continue
 		}
-		if err := s.storeRendition(ctx, run, r, res); err != nil {
+		if err := s.storeRendition(ctx, run, r, res, keys[i]); err != nil {
 			if s.exportCanceled(ctx, run.exportID) {
 				s.discardRun(ctx, run)
 				return river.JobCancel(err)
@@ -390,15 +397,19 @@ func (s *Service) localBlob(ctx context.Context, key, dst string) (string, error
 	return dst, nil
 }
 
-// storeRendition uploads a checked file and records it.
-func (s *Service) storeRendition(ctx context.Context, run *renderRun, r store.Rendition, res engine.Result) error {
-	key, err := blob.RenditionKey(run.exportID, filepath.Base(res.Path))
-	if err != nil {
-		return err
+// storeRendition uploads a checked file under key (once per attempt: a
+// shared file is one upload) and records it.
+func (s *Service) storeRendition(ctx context.Context, run *renderRun, r store.Rendition, res engine.Result, key string) error {
+	if !run.uploaded[key] {
+		if _, err := s.blob.PutFile(ctx, key, res.Path, ""); err != nil {
+			return fmt.Errorf("store %s: %w", key, err)
+		}
+		if run.uploaded == nil {
+			run.uploaded = map[string]bool{}
+		}
+		run.uploaded[key] = true
 	}
-	if _, err := s.blob.PutFile(ctx, key, res.Path, ""); err != nil {
-		return fmt.Errorf("store %s: %w", key, err)
-	}
+	var err error
 	// The thumbnail the render chose (unless one was uploaded for this
 	// rendition) and the caption sidecar, under names fixed by the
 	// request: a retry overwrites the same keys.
@@ -591,10 +602,7 @@ func (s *Service) discardRun(ctx context.Context, run *renderRun) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	for _, r := range run.stored {
-		if err := s.blob.Delete(ctx, r.BlobKey); err != nil {
-			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
-			continue
-		}
+		file := r.BlobKey
 		for _, key := range []string{r.ThumbnailKey, r.CaptionsKey} {
 			if key != "" && !isOverride(key) {
 				if err := s.blob.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
@@ -610,6 +618,12 @@ func (s *Service) discardRun(ctx context.Context, run *renderRun) {
 		r.ErrorCode, r.ErrorMessage = errcode.Canceled, "the export was canceled"
 		if _, err := s.store.UpdateRendition(ctx, r); err != nil {
 			run.log.WarnContext(ctx, "mark rendition canceled", "rendition_id", r.ID, "error", err)
+			continue
+		}
+		// After the row lets go of it: the last of the renditions sharing
+		// the file deletes it.
+		if err := s.releaseFile(ctx, file, r.ID); err != nil {
+			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
 		}
 	}
 	run.log.InfoContext(ctx, "render canceled", "files_removed", len(run.stored))

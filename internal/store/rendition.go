@@ -160,6 +160,21 @@ func (q *Queries) ListExpiredRenditions(ctx context.Context, at time.Time, limit
 	return rs, nil
 }
 
+// CountFileHolders counts the renditions, other than exceptID, that still
+// hold the file at key: renditions whose file has not been deleted. One
+// encode may serve several targets, whose renditions then share one blob
+// key; the file may leave blob storage only when this count is 0, so that
+// deleting one rendition never deletes a file another still needs.
+func (q *Queries) CountFileHolders(ctx context.Context, key, exceptID string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT COUNT(*) FROM renditions WHERE blob_key = $1 AND deleted_at IS NULL AND id <> $2`,
+		key, exceptID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count holders of %s: %w", key, err)
+	}
+	return n, nil
+}
+
 // MarkRenditionDeleted records that the rendition's file (and thumbnail and captions)
 // were removed from blob storage at t. Marking twice keeps the first time.
 func (q *Queries) MarkRenditionDeleted(ctx context.Context, id string, t time.Time) error {

@@ -181,6 +181,58 @@ func TestStore_ListExpiredRenditions(t *testing.T) {
 	})
 }
 
+// TestStore_CountFileHolders: renditions that share one file each hold
+// it until their own file is deleted; failed ones never do.
+func TestStore_CountFileHolders(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID,
+			PresetIDs: []string{"instagram-reel", "tiktok", "facebook-reel", "youtube-1080p"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared := "renditions/" + e.ID + "/instagram-reel+tiktok+facebook-reel.mp4"
+		var rs []store.Rendition
+		for i, key := range []string{shared, shared, "", "renditions/" + e.ID + "/youtube-1080p.mp4"} {
+			status := store.RenditionSucceeded
+			if key == "" {
+				status = store.RenditionFailed // its check failed: it holds nothing
+			}
+			r, err := s.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: e.PresetIDs[i], TargetIndex: i,
+				Status: status, BlobKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, r)
+		}
+		holders := func(key, except string) int {
+			t.Helper()
+			n, err := s.CountFileHolders(ctx, key, except)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := holders(shared, ""); n != 2 {
+			t.Errorf("holders of the shared file = %d, want 2", n)
+		}
+		if n := holders(shared, rs[0].ID); n != 1 {
+			t.Errorf("holders besides the first = %d, want 1", n)
+		}
+		if err := s.MarkRenditionDeleted(ctx, rs[1].ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n := holders(shared, rs[0].ID); n != 0 {
+			t.Errorf("holders besides the first after the second was deleted = %d, want 0", n)
+		}
+		if n := holders(rs[3].BlobKey, rs[3].ID); n != 0 {
+			t.Errorf("holders of a file of its own, besides its rendition = %d, want 0", n)
+		}
+	})
+}
+
 func TestStore_Preset(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *store.Store) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"path"
-	"strings"
 
 	"outpost/internal/blob"
 	"outpost/internal/engine"
@@ -65,8 +63,9 @@ func (s *Server) putThumbnail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := strings.TrimSuffix(path.Base(rd.BlobKey), path.Ext(rd.BlobKey))
-	key, err := blob.RenditionKey(rd.ExportID, base+".thumbnail.jpg")
+	// Named for the rendition, not its file: renditions that one encode
+	// served share their file, each has its own thumbnail.
+	key, err := blob.RenditionKey(rd.ExportID, rd.ID+".thumbnail.jpg")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"path"
 	"strings"
 
 	"outpost/internal/store"
@@ -71,8 +72,11 @@ func (s *Server) trackDownloads(next http.Handler) http.Handler {
 		ev := store.Event{WorkspaceID: x.WorkspaceID, Type: EventRenditionDownloaded, SubjectID: x.ID}
 		d := download{ExportID: x.ID, BlobKey: key}
 		if rends, err := s.store.ListRenditions(r.Context(), x.ID); err == nil {
+			// Renditions that share one file share its key: the link's
+			// file name ("<project>-<preset>.<ext>") tells them apart.
+			name := path.Base(r.URL.Path)
 			for _, rd := range rends {
-				if rd.BlobKey == key {
+				if rd.BlobKey == key && (ev.SubjectID == x.ID || strings.HasSuffix(name, "-"+rd.PresetID+path.Ext(key))) {
 					ev.SubjectID, d.Preset = rd.ID, rd.PresetID
 				}
 			}
