@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -138,7 +137,7 @@ func caseSix(ctx context.Context, c config) (*table, error) {
 		if err := runQuiet(ctx, c.ffmpeg, hand.argv...); err != nil {
 			return nil, fmt.Errorf("hand-written command: %w", err)
 		}
-		if err := hand.copyToNames(); err != nil {
+		if err := hand.copyToNames(ctx); err != nil {
 			return nil, err
 		}
 		tHand = append(tHand, time.Since(start))
@@ -160,7 +159,7 @@ func caseSix(ctx context.Context, c config) (*table, error) {
 }
 
 // handCommand is the hand-written six-platform render: three encodes, the
-// 9:16 file copied to its other platforms' names.
+// 9:16 file copied (cp) to its other platforms' names.
 type handCommand struct {
 	dir   string
 	argv  []string
@@ -217,10 +216,10 @@ func handSix(src, dir string) (*handCommand, error) {
 	return h, nil
 }
 
-func (h *handCommand) copyToNames() error {
+func (h *handCommand) copyToNames(ctx context.Context) error {
 	for from, tos := range h.files {
 		for _, to := range tos {
-			if err := copyFile(from, to); err != nil {
+			if err := runQuiet(ctx, "cp", from, to); err != nil {
 				return err
 			}
 		}
@@ -235,23 +234,6 @@ func (h *handCommand) names() []string {
 		ns = append(ns, tos...)
 	}
 	return ns
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		_ = out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // casePassthrough: a compatible 2-minute master to youtube-1080p.

@@ -170,6 +170,23 @@ func (e *env) project(t *testing.T, spec mediatest.Spec) store.Project {
 	return p
 }
 
+// bareExport makes an export with status of a project that has no real
+// source, for tests that put its renditions and files in place themselves.
+func (e *env) bareExport(t *testing.T, status store.ExportStatus) store.Export {
+	t.Helper()
+	ctx := t.Context()
+	prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+		SourceKey: "sources/a.mp4", Status: store.ProjectReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 // wait polls the export until cond holds.
 func (e *env) wait(t *testing.T, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
 	t.Helper()

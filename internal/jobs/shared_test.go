@@ -134,15 +134,7 @@ func TestService_discard_sharedFile(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		ctx := t.Context()
 		e := newEnv(t, eng, envOptions{})
-		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
-			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportCanceled})
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := e.bareExport(t, store.ExportCanceled)
 		key := "renditions/" + x.ID + "/tiktok+facebook-reel+youtube-shorts.mp4"
 		if _, err := e.blob.Put(ctx, key, strings.NewReader("video"), ""); err != nil {
 			t.Fatal(err)
