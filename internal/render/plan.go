@@ -156,8 +156,9 @@ type Plan struct {
 	Extra []Input `json:"extra_inputs,omitempty"`
 	// Duration is the source duration in seconds, for progress.
 	Duration float64 `json:"duration_seconds"`
-	// Threads caps the source's decoder and the filter graph's threads
-	// (each encoder's are in its Encoding); 0 leaves ffmpeg's choice.
+	// Threads caps the source's (and a timeline's clips') decoders and
+	// the filter graph's threads (each encoder's are in its Encoding); 0
+	// leaves ffmpeg's choice.
 	Threads     int      `json:"threads,omitempty"`
 	FilterGraph string   `json:"filter_complex,omitempty"`
 	Outputs     []Output `json:"outputs"`
@@ -176,6 +177,10 @@ func (p *Plan) Args() []string {
 	args = append(args, "-i", p.Input)
 	for _, in := range p.Extra {
 		args = append(args, in.Options...)
+		if p.Threads > 0 && in.Kind == "clip" {
+			// A timeline's other clips are decoded like the source.
+			args = append(args, "-threads", strconv.Itoa(p.Threads))
+		}
 		args = append(args, "-i", in.Path)
 	}
 	if p.FilterGraph != "" {

@@ -332,6 +332,8 @@ func TestBuild_goldenTimeline(t *testing.T) {
 			}},
 		{"gif-only", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: intro}}}, []string{"gif-480p"}, nil},
 		{"hdr-clip", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: &hdr}}}, []string{"youtube-1080p"}, nil},
+		{"threads", Timeline{Clips: []Clip{{Info: intro}, {Info: &master, In: 2, Out: 6}}}, []string{"tiktok", "instagram-reel"},
+			func(_ []Target, o *Options) { o.Threads = 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
