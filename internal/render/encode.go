@@ -141,33 +141,30 @@ func shareable(level preset.Level) bool { return level != preset.Ultra }
 // encodeGroup is one encode of a plan and the outputs it serves, in
 // target order.
 type encodeGroup struct {
-	key     string
 	members []int // output indexes; the first one's file is written
 	enc     Encoding
 }
 
 // groupEncodes groups outputs whose files can be the same bytes. keys[i] is
-// everything about output i's file except the encoder's limits ("" for an
-// output that is never shared); encs[i] its own encoding. It returns the
-// groups in the order of their first member.
+// everything about output i's file except the encoder's limits; encs[i]
+// its own encoding. It returns the groups in the order of their first
+// member.
 func groupEncodes(keys []string, encs []Encoding, levels []preset.Level) []*encodeGroup {
 	var groups []*encodeGroup
 	byKey := map[string]*encodeGroup{}
 	for i, k := range keys {
-		if k != "" && !shareable(levels[i]) {
+		if !shareable(levels[i]) {
 			// Only targets whose own limits are the same share.
 			k += "\x00" + encs[i].limits()
 		}
-		if g, ok := byKey[k]; ok && k != "" {
+		if g, ok := byKey[k]; ok {
 			g.members = append(g.members, i)
 			g.enc = mergeEncoding(g.enc, encs[i])
 			continue
 		}
-		g := &encodeGroup{key: k, members: []int{i}, enc: encs[i]}
+		g := &encodeGroup{members: []int{i}, enc: encs[i]}
 		groups = append(groups, g)
-		if k != "" {
-			byKey[k] = g
-		}
+		byKey[k] = g
 	}
 	return groups
 }
