@@ -11,7 +11,7 @@ BENCH_QUALITY_SECONDS ?= 5
 .PHONY: help build run test test-short deps bench bench-quality lint fmt fuzz
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/outpost
 	$(GO) build -o $(BIN) ./cmd/outpost

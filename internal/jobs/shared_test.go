@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -55,6 +56,14 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 	if err != nil || len(rends) != 4 {
 		t.Fatalf("renditions = %d, %v", len(rends), err)
 	}
+	// One progress for the one encode, and a rendition event per member.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ch, err := e.events.Subscribe(sctx, x.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStream(t, collect(t, ch, 10*time.Second), "succeeded", 4)
 	key := "renditions/" + x.ID + "/instagram-reel+tiktok+facebook-reel+youtube-shorts.mp4"
 	var thumbs []string
 	for _, r := range rends {
