@@ -8,7 +8,7 @@ BENCH_RUNS            ?= 3
 BENCH_LONG_RUNS       ?= 1
 BENCH_QUALITY_SECONDS ?= 5
 
-.PHONY: help build run test test-short deps bench bench-quality lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench bench-quality lint fmt fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -16,8 +16,11 @@ help: ## list targets
 build: ## build bin/outpost
 	$(GO) build -o $(BIN) ./cmd/outpost
 
-run: build ## start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
+run: deps-run build ## install ffmpeg and caption fonts when missing, then start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
 	./$(BIN) serve --sandbox
+
+deps-run: ## install what the service needs to run (ffmpeg/ffprobe, caption fonts) when missing
+	./scripts/install-deps.sh --runtime
 
 deps: ## install test dependencies (ffmpeg, PostgreSQL, Chromium, fonts, versitygw) when missing
 	./scripts/install-deps.sh
@@ -32,9 +35,10 @@ test-short: ## run the tests without installing anything
 fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: deps build ## render benchmarks (three and six social targets vs ffmpeg by hand and vs before shared encodes, passthrough, the 2-minute export), then the API benchmarks
+bench: deps build ## render benchmarks (three and six social targets vs ffmpeg by hand and vs before shared encodes, passthrough, the 2-minute export, ETA error), then the API load benchmark on SQLite and PostgreSQL
 	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS) -long-runs $(BENCH_LONG_RUNS)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
+	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres -latency=false
 
 bench-quality: deps ## time, SSIM and PSNR of x264's presets at each quality level (the README table)
 	$(GO) run ./cmd/outpost-bench -quality -quality-seconds $(BENCH_QUALITY_SECONDS)

@@ -14,7 +14,9 @@
 //   - passthrough of a compatible 2-minute master to youtube-1080p;
 //   - long: three social targets of a 2-minute H.264 Main 12 Mbit/s master,
 //     seconds and real-time factor, before and after shared encodes;
-//   - outpost's own peak memory (ffmpeg excluded).
+//   - outpost's own peak memory (ffmpeg excluded);
+//   - the error of the render's time-left estimate at 10, 25 and 50 %
+//     (eta.go), on the expert runs' progress (in the three case).
 //
 // Every figure is a median over -runs runs, and the contenders of a case
 // run interleaved so that drift in the machine's speed hits them alike.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -47,6 +48,7 @@ func caseThree(ctx context.Context, c config) (*table, error) {
 	}
 	var tOutpost, tExpert, tNaive []cost
 	var rss []int64
+	var progress [][]sample
 	for i := range c.runs {
 		log.Printf("three: run %d/%d (load %s)", i+1, c.runs, loadNow())
 		_ = os.RemoveAll(out)
@@ -57,10 +59,11 @@ func caseThree(ctx context.Context, c config) (*table, error) {
 		tOutpost, rss = append(tOutpost, d), append(rss, r.Stats.PeakRSSBytes)
 
 		fresh(out)
-		if d, err = timeCmd(ctx, expert.Argv, c.work); err != nil {
+		var reports []sample
+		if d, err = timeProgress(ctx, expert.Argv, c.work, &reports); err != nil {
 			return nil, fmt.Errorf("expert command: %w", err)
 		}
-		tExpert = append(tExpert, d)
+		tExpert, progress = append(tExpert, d), append(progress, reports)
 
 		fresh(filepath.Join(c.work, "naive"))
 		var sum cost
@@ -80,6 +83,10 @@ func caseThree(ctx context.Context, c config) (*table, error) {
 	t.row("naive: one ffmpeg per target", mn.String(), "outpost/naive = "+mo.ratio(mn), "≤ 1.00")
 	t.row("outpost peak RSS (ffmpeg excluded)", mib(slices.Max(rss)), "", "")
 	t.notes = append(t.notes, fmt.Sprintf("Runs, wall (CPU) s: outpost %s; expert %s; naive %s.", costs(tOutpost), costs(tExpert), costs(tNaive)))
+	var eta strings.Builder
+	naiveErr, estErr := etaErrors(progress, float64(c.seconds))
+	printETA(&eta, naiveErr, estErr)
+	t.notes = append(t.notes, strings.TrimSpace(eta.String()))
 	return t, nil
 }
 
@@ -427,6 +434,12 @@ func filesBytes(paths []string) int64 {
 // folders the outputs go to (the output folder and the engine's work folder
 // for thumbnails) are made first, as outpost makes them.
 func timeCmd(ctx context.Context, argv []string, work string) (cost, error) {
+	return timeProgress(ctx, argv, work, nil)
+}
+
+// timeProgress is timeCmd that, with progress set, has ffmpeg report its
+// progress as outpost's runs do and collects the reports (eta.go).
+func timeProgress(ctx context.Context, argv []string, work string, progress *[]sample) (cost, error) {
 	for _, a := range argv[1:] {
 		if work != "" && strings.HasPrefix(a, work+string(filepath.Separator)) {
 			if err := os.MkdirAll(filepath.Dir(a), 0o755); err != nil {
@@ -434,11 +447,28 @@ func timeCmd(ctx context.Context, argv []string, work string) (cost, error) {
 			}
 		}
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	args := argv[1:]
+	if progress != nil {
+		args = append(slices.Clone(progressArgs), args...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	var stdout io.ReadCloser
+	if progress != nil {
+		var err error
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			return cost{}, err
+		}
+	}
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return cost{}, err
+	}
+	if progress != nil {
+		*progress = readProgress(stdout)
+	}
+	if err := cmd.Wait(); err != nil {
 		return cost{}, fmt.Errorf("%w: %s", err, stderr.String())
 	}
 	return costOf(cmd, start), nil

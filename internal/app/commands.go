@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -21,6 +22,7 @@ func Commands() []cli.Command {
 		{Name: "serve", Summary: "run the API and the workers in one process (--workers 0: API only)", Run: runServe},
 		{Name: "worker", Summary: "run job workers only (scale-out: several on one PostgreSQL)", Run: runWorker},
 		{Name: "migrate", Summary: "apply the database migrations (Outpost's and River's), then exit", Run: runMigrate},
+		{Name: "keys", Summary: "create, list, revoke and rotate API keys on the configured database", Run: runKeys},
 		{Name: "sandbox", Summary: "serve the platform emulators (YouTube, Facebook, Instagram, LinkedIn, TikTok) on --addr", Run: runSandbox},
 	}
 }
@@ -81,7 +83,11 @@ func runLong(ctx context.Context, env *cli.Env, name string, args []string, http
 		return fail(env, errcode.New(errcode.ConfigInvalid, "outpost worker with --workers 0 has nothing to do: use 1 or more"))
 	}
 	logger := cfg.NewLogger(env.Stderr)
-	logger.Info("starting outpost "+name, "version", cli.Version, "config", cfg)
+	var shown slog.LogValuer = cfg
+	if !http {
+		shown = cfg.ForWorker()
+	}
+	logger.Info("starting outpost "+name, "version", cli.Version, "config", shown)
 	a, err := New(ctx, Options{Config: cfg, Logger: logger, HTTP: http, Out: env.Stdout,
 		RescueStuckJobsAfter: sf.rescueAfter, NodeTimeout: sf.nodeTimeout})
 	if err != nil {
@@ -145,22 +151,11 @@ func load(env *cli.Env, fs *flag.FlagSet, args []string) (*config.Config, int, b
 	return cfg, 0, true
 }
 
-// fail prints err with its code and remedy and returns the exit code.
+// fail prints err as one line with its code, cause and remedy, and returns
+// the exit code.
 func fail(env *cli.Env, err error) int {
-	e := errcode.As(err)
-	msg := e.Message
-	if e.Err != nil {
-		if msg == "" {
-			msg = e.Err.Error()
-		} else {
-			msg += ": " + e.Err.Error()
-		}
-	}
-	fmt.Fprintf(env.Stderr, "outpost: %s: %s\n", e.Code, msg)
-	if r := e.RemedyText(); r != "" {
-		fmt.Fprintf(env.Stderr, "  remedy: %s\n", r)
-	}
-	if e.Code == errcode.ConfigInvalid {
+	fmt.Fprintln(env.Stderr, "outpost: "+errcode.Line(err, true))
+	if errcode.Of(err) == errcode.ConfigInvalid {
 		return cli.ExitUsage
 	}
 	return cli.ExitFailed

@@ -9,13 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"outpost/internal/cli"
 	"outpost/internal/config"
 	"outpost/internal/errcode"
-	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/sandbox"
 )
 
@@ -43,6 +45,47 @@ func startSandbox(addr string, opts sandbox.Options, logger *slog.Logger) (*sand
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}, nil
+}
+
+// startKeptSandbox starts the emulators of `serve --sandbox` with their
+// state kept in DATA_DIR/sandbox (uploads in progress in its uploads
+// folder), so that a restart keeps connected accounts connected and posts
+// listed. A port the system picked (the default :0) is remembered there and
+// asked for again, so that the links the emulators handed out (post URLs,
+// upload sessions saved by publications) still lead to them.
+func startKeptSandbox(cfg *config.Config, opts sandbox.Options, logger *slog.Logger) (*sandboxServer, error) {
+	dir := filepath.Join(cfg.DataDir, "sandbox")
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(dir, "uploads")
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, errcode.Wrap(errcode.ConfigInvalid, err, "sandbox: create its folder in the data dir")
+	}
+	addrFile := filepath.Join(dir, "addr")
+	addr := cfg.SandboxAddr
+	var sb *sandboxServer
+	if _, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+		if last, err := os.ReadFile(addrFile); err == nil {
+			if sb, err = startSandbox(strings.TrimSpace(string(last)), opts, logger); err != nil {
+				logger.Info("sandbox: the last port is taken; links to the old one no longer work", "addr", strings.TrimSpace(string(last)))
+			}
+		}
+	}
+	if sb == nil {
+		var err error
+		if sb, err = startSandbox(addr, opts, logger); err != nil {
+			return nil, err
+		}
+	}
+	if err := sb.sb.Persist(filepath.Join(dir, "state.json")); err != nil {
+		_ = sb.close()
+		return nil, &errcode.Error{Code: errcode.ConfigInvalid, Message: "sandbox: its saved state cannot be read", Err: err,
+			Remedy: "Remove DATA_DIR/sandbox/state.json to start the emulators afresh (sandbox accounts must then be connected again)."}
+	}
+	if err := os.WriteFile(addrFile, []byte(sb.ln.Addr().String()+"\n"), 0o600); err != nil {
+		logger.Warn("sandbox: remember its address", "error", err)
+	}
+	return sb, nil
 }
 
 // listenURL is the http URL of a listener (localhost for any address).
@@ -77,17 +120,6 @@ func (s *sandboxServer) close() error {
 	return errors.Join(err, s.sb.Close())
 }
 
-// sandboxPlatforms points every platform at the sandbox with the OAuth
-// client it registers.
-func sandboxPlatforms(base string) map[string]config.Platform {
-	out := map[string]config.Platform{}
-	for _, p := range publish.Platforms {
-		c := sandbox.DefaultClient(p)
-		out[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: base}
-	}
-	return out
-}
-
 // printSandbox writes the sandbox's URLs and endpoints.
 func printSandbox(w io.Writer, base string, clients bool) {
 	fmt.Fprintf(w, "  platform emulators (sandbox) at %s\n", base)
@@ -95,15 +127,12 @@ func printSandbox(w io.Writer, base string, clients bool) {
 	fmt.Fprintf(w, "    faults:         POST %s/_sandbox/faults {\"platform\",\"kind\":\"5xx|429|quota|reset|expire_token|revoke|slow_processing|reject\",\"count\"}\n", base)
 	if clients {
 		fmt.Fprintln(w, "    OAuth clients (id / secret), base URL for every platform's API and OAuth:")
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			fmt.Fprintf(w, "      %-10s %s / %s\n", p, c.ID, c.Secret)
-		}
 		var env []string
-		for _, p := range []string{"youtube", "facebook", "instagram", "linkedin", "tiktok"} {
-			c := sandbox.DefaultClient(p)
-			up := strings.ToUpper(p)
-			env = append(env, fmt.Sprintf("OUTPOST_%s_CLIENT_ID=%s OUTPOST_%s_CLIENT_SECRET=%s OUTPOST_%s_BASE_URL=%s", up, c.ID, up, c.Secret, up, base))
+		for _, d := range platforms.All() {
+			c := sandbox.DefaultClient(d.ID)
+			fmt.Fprintf(w, "      %-10s %s / %s\n", d.ID, c.ID, c.Secret)
+			up := config.EnvPrefix + d.Env
+			env = append(env, fmt.Sprintf("%s_CLIENT_ID=%s %s_CLIENT_SECRET=%s %s_BASE_URL=%s", up, c.ID, up, c.Secret, up, base))
 		}
 		fmt.Fprintf(w, "    to point `outpost serve` here:\n      %s\n", strings.Join(env, " \\\n      "))
 	}

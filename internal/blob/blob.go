@@ -7,9 +7,11 @@
 // links are presigned URLs that the client fetches from S3 directly.
 //
 // Only the fileblob and s3blob drivers are linked in, to keep the binary
-// small. To add GCS or Azure, import gocloud.dev/blob/gcsblob or
-// gocloud.dev/blob/azureblob here and accept the gs:// or azblob:// scheme
-// in Open; their SignedURL needs service-account or shared-key credentials.
+// small; CheckURL, which the configuration uses, accepts exactly what Open
+// opens. To add GCS or Azure, import gocloud.dev/blob/gcsblob or
+// gocloud.dev/blob/azureblob here and add the gs:// or azblob:// scheme to
+// Schemes, CheckURL and Open; their SignedURL needs service-account or
+// shared-key credentials.
 package blob
 
 import (
@@ -114,12 +116,48 @@ type Attributes struct {
 	MD5 []byte
 }
 
+// Schemes are the blob URL schemes Open supports.
+var Schemes = []string{"file", "s3"}
+
+// CheckURL reports whether Open can open blobURL: file:///abs/dir, or
+// s3://bucket (with its query).
+func CheckURL(blobURL string) error {
+	_, err := parseURL(blobURL)
+	return err
+}
+
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid URL: %w", err)
+	}
+	switch u.Scheme {
+	case "file":
+		switch {
+		case u.Host != "" && u.Host != "localhost":
+			return nil, fmt.Errorf("file url %q has host %q: it needs an absolute path (file:///absolute/dir)", u.Redacted(), u.Host)
+		case u.Opaque != "" || !path.IsAbs(u.Path):
+			return nil, fmt.Errorf("file url %q needs an absolute path (file:///absolute/dir)", u.Redacted())
+		case u.RawQuery != "":
+			return nil, fmt.Errorf("file url takes no query parameters, got %q", u.RawQuery)
+		}
+	case "s3":
+		if u.Host == "" {
+			return nil, fmt.Errorf("s3 url %q needs a bucket name: no bucket (s3://bucket?…)", u.Redacted())
+		}
+	default:
+		return nil, fmt.Errorf("unsupported scheme %q: the scheme must be one of %s (the storage drivers this build has)",
+			u.Scheme, strings.Join(Schemes, ", "))
+	}
+	return u, nil
+}
+
 // Open opens the storage named by blobURL: file:///abs/dir (the folder is
 // created if missing) or s3://bucket?endpoint=…&region=…&use_path_style=true.
 func Open(ctx context.Context, blobURL string, opts Options) (*Store, error) {
-	u, err := url.Parse(blobURL)
+	u, err := parseURL(blobURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse blob url: %w", err)
+		return nil, fmt.Errorf("open blob storage: %w", err)
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -128,10 +166,8 @@ func Open(ctx context.Context, blobURL string, opts Options) (*Store, error) {
 	switch u.Scheme {
 	case "file":
 		return openFile(u, opts, logger)
-	case "s3":
-		return openS3(ctx, u, opts, logger)
 	default:
-		return nil, fmt.Errorf("open blob storage: unsupported scheme %q (want file:// or s3://)", u.Scheme)
+		return openS3(ctx, u, opts, logger)
 	}
 }
 
@@ -145,15 +181,6 @@ func FileURL(dir string) (string, error) {
 }
 
 func openFile(u *url.URL, opts Options, logger *slog.Logger) (*Store, error) {
-	if u.Host != "" && u.Host != "localhost" {
-		return nil, fmt.Errorf("open blob storage: file url %q has host %q; use file:///absolute/dir", u.Redacted(), u.Host)
-	}
-	if u.Opaque != "" || !path.IsAbs(u.Path) {
-		return nil, fmt.Errorf("open blob storage: file url %q needs an absolute path (file:///absolute/dir)", u.Redacted())
-	}
-	if u.RawQuery != "" {
-		return nil, fmt.Errorf("open blob storage: file url takes no query parameters, got %q", u.RawQuery)
-	}
 	if len(opts.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("open blob storage: link secret must be at least %d bytes, got %d", MinSecretLen, len(opts.Secret))
 	}
@@ -209,6 +236,20 @@ func linkBase(publicBaseURL, downloadPath string) (*url.URL, error) {
 	}
 	out := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: strings.TrimSuffix(base.Path, "/") + downloadPath}
 	return out, nil
+}
+
+// Check reports whether the storage answers and its bucket exists, so that
+// a wrong endpoint, bucket name or credentials shows at start rather than at
+// the first upload.
+func (s *Store) Check(ctx context.Context) error {
+	ok, err := s.bucket.IsAccessible(ctx)
+	if err != nil {
+		return fmt.Errorf("reach blob storage: %w", err)
+	}
+	if !ok {
+		return errors.New("reach blob storage: the bucket does not exist")
+	}
+	return nil
 }
 
 // Close releases the bucket.

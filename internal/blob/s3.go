@@ -19,9 +19,6 @@ import (
 // client the opener built, instead of going through the process
 // environment.
 func openS3(ctx context.Context, u *url.URL, opts Options, logger *slog.Logger) (*Store, error) {
-	if u.Host == "" {
-		return nil, errors.New("open blob storage: s3 url needs a bucket name (s3://bucket?…)")
-	}
 	if (opts.S3AccessKeyID == "") != (opts.S3SecretAccessKey == "") {
 		return nil, errors.New("open blob storage: set both S3 access key id and secret access key, or neither")
 	}

@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"outpost/internal/blob"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/caarlos0/env/v11"
@@ -103,29 +105,9 @@ func checkDatabaseURL(raw string) error {
 	return fmt.Errorf("scheme %q is not supported: use postgres://… or sqlite:PATH", scheme)
 }
 
-// blobSchemes are the gocloud.dev/blob schemes Outpost ships.
-var blobSchemes = []string{"file", "s3", "gs", "azblob", "mem"}
-
-func checkBlobURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("not a valid URL: %w", err)
-	}
-	switch {
-	case u.Scheme == "file":
-		if u.Path == "" || !strings.HasPrefix(u.Path, "/") || (u.Host != "" && u.Host != "localhost") {
-			return fmt.Errorf("%q: a file URL needs an absolute path, e.g. file:///var/lib/outpost/blobs", raw)
-		}
-	case u.Scheme == "mem":
-	case u.Scheme == "s3" || u.Scheme == "gs" || u.Scheme == "azblob":
-		if u.Host == "" {
-			return fmt.Errorf("%q: no bucket, e.g. %s://my-bucket", raw, u.Scheme)
-		}
-	default:
-		return fmt.Errorf("%q: scheme must be one of %s", raw, strings.Join(blobSchemes, ", "))
-	}
-	return nil
-}
+// checkBlobURL accepts what blob storage can open (blob.CheckURL): a URL
+// that passes here never fails at start for its scheme.
+func checkBlobURL(raw string) error { return blob.CheckURL(raw) }
 
 // defaultPublicURL is http://LISTEN, naming localhost when the listen host
 // is empty or a wildcard.
@@ -166,3 +148,50 @@ func parseCount(s string) (int, error) {
 }
 
 func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// checkSMTPURL validates a mail server URL: smtp:// (STARTTLS) or smtps://
+// (implicit TLS), with a host.
+func checkSMTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "smtp" && u.Scheme != "smtps" {
+		return fmt.Errorf("%s: want smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465", redactURL(raw))
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%s: no host", redactURL(raw))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%s: bad port %q", redactURL(raw), p)
+		}
+	}
+	return nil
+}
+
+// parseRetention parses a retention period: "keep" (or "") for for ever, a
+// number of days ("90d"), or a Go duration ("2160h") of at least an hour.
+func parseRetention(s string) (time.Duration, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || s == "keep" {
+		return 0, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 || n > 36500 {
+			return 0, fmt.Errorf("want keep, days such as 90d, or a duration such as 2160h")
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("want keep, days such as 90d, or a duration such as 2160h")
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("want at least 1h (or keep)")
+	}
+	return d, nil
+}

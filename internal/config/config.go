@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"outpost/internal/clientip"
 	"outpost/internal/errcode"
 )
 
@@ -36,8 +39,8 @@ type Config struct {
 	// DatabaseURL is postgres://… or postgresql://… for PostgreSQL, or
 	// sqlite:PATH (or a path) for SQLite. Default: sqlite:DATA_DIR/outpost.db.
 	DatabaseURL string
-	// BlobURL is a gocloud.dev/blob URL (file:///…, s3://…, gs://…,
-	// azblob://…). Default: file://ABS_DATA_DIR/blobs.
+	// BlobURL is a gocloud.dev/blob URL of a scheme blob.Open supports
+	// (file:///…, s3://…). Default: file://ABS_DATA_DIR/blobs.
 	BlobURL string
 	// SecretKey is the 32-byte key that seals OAuth tokens and signs
 	// links. Nil until EnsureSecretKey when it was not configured.
@@ -86,7 +89,7 @@ type Config struct {
 	// (host:port; port 0 picks a free one).
 	SandboxAddr string
 	// Platforms are the publishing platforms' OAuth apps and origins, by
-	// platform name (PlatformNames). With Sandbox, the app replaces them
+	// platform id (platforms.IDs). With Sandbox, the app replaces them
 	// with the emulators' at start.
 	Platforms map[string]Platform
 	// ConnectionWarning is how long before a connection's grant ends
@@ -107,6 +110,24 @@ type Config struct {
 	// with Retry-After. 0 turns the limit off.
 	APIRateLimit float64
 	APIRateBurst int
+	// APIKeyGuessLimit is how many bad API keys a minute one client
+	// address may send before it gets 429 rate_limited with Retry-After;
+	// 0 turns the limit off.
+	APIKeyGuessLimit int
+	// SMTPURL is the mail server notifications are sent through:
+	// smtp://user:pass@host:587 (STARTTLS required) or
+	// smtps://user:pass@host:465 (implicit TLS). "" sends no email.
+	SMTPURL string
+	// SMTPFrom is the From address of notifications ("Outpost
+	// <outpost@example.com>"); required with SMTPURL.
+	SMTPFrom string
+	// HistoryRetention is how long history rows (finished exports whose
+	// files are gone) are kept; 0 keeps them for ever.
+	HistoryRetention time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for sign-in throttling and the audit log); empty: the
+	// connection's peer is the client.
+	TrustedProxies []netip.Prefix
 
 	// secretKeySource says where SecretKey came from, for LogValue.
 	secretKeySource string
@@ -141,13 +162,19 @@ type spec struct {
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 	APIRateLimit      float64       `env:"API_RATE_LIMIT" envDefault:"20"`
 	APIRateBurst      int           `env:"API_RATE_BURST" envDefault:"100"`
-	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL.
-	Platforms platformsSpec
+	APIKeyGuessLimit  int           `env:"API_KEY_GUESS_LIMIT" envDefault:"20"`
+	SMTPURL           string        `env:"SMTP_URL"`
+	SMTPFrom          string        `env:"SMTP_FROM"`
+	HistoryRetention  string        `env:"HISTORY_RETENTION" envDefault:"keep"`
+	TrustedProxies    string        `env:"TRUSTED_PROXIES"`
+	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL
+	// by platform id, read by parsePlatforms.
+	Platforms map[string]platformSpec `env:"-"`
 }
 
 // fileVars are the variables that may instead be read from the file named
 // by NAME_FILE (Docker and Kubernetes secrets).
-var fileVars = append([]string{"SECRET_KEY", "TOKEN_KEYS", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD"}, platformFileVars()...)
+var fileVars = append([]string{"SECRET_KEY", "TOKEN_KEYS", "BOOTSTRAP_API_KEY", "DATABASE_URL", "ADMIN_PASSWORD", "SMTP_URL"}, platformFileVars()...)
 
 // Load builds the configuration from environ (os.Environ's form) and the
 // flags in args. When fs is non-nil, Load adds its flags to fs (showing the
@@ -192,6 +219,10 @@ func parseEnv(environ []string) (spec, error) {
 	if err := env.ParseWithOptions(&sp, env.Options{Environment: vars, Prefix: EnvPrefix}); err != nil {
 		errs = append(errs, envErrors(err)...)
 	}
+	var err error
+	if sp.Platforms, err = parsePlatforms(vars); err != nil {
+		errs = append(errs, err)
+	}
 	return sp, errors.Join(errs...)
 }
 
@@ -201,7 +232,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.Listen, "listen", sp.Listen, "HTTP listen address, host:port ($OUTPOST_LISTEN)")
 	fs.StringVar(&sp.DataDir, "data-dir", sp.DataDir, "data directory: SQLite database, file blobs, secret key ($OUTPOST_DATA_DIR)")
 	fs.StringVar(&sp.DatabaseURL, "database-url", sp.DatabaseURL, "database: postgres://… or sqlite:PATH (default sqlite:DATA_DIR/outpost.db) ($OUTPOST_DATABASE_URL)")
-	fs.StringVar(&sp.BlobURL, "blob-url", sp.BlobURL, "blob storage: file:///…, s3://…, gs://…, azblob://… (default file://DATA_DIR/blobs) ($OUTPOST_BLOB_URL)")
+	fs.StringVar(&sp.BlobURL, "blob-url", sp.BlobURL, "blob storage: file:///… or s3://… (default file://DATA_DIR/blobs) ($OUTPOST_BLOB_URL)")
 	fs.IntVar(&sp.RenderConcurrency, "render-concurrency", sp.RenderConcurrency, "renders run at once by this process ($OUTPOST_RENDER_CONCURRENCY)")
 	fs.StringVar(&sp.Workers, "workers", sp.Workers, "job workers in this process; 0 for none (default: render concurrency) ($OUTPOST_WORKERS)")
 	fs.IntVar(&sp.RenderThreads, "render-threads", sp.RenderThreads, "ffmpeg threads per render: decoder, filters, each encoder (default: all cores) ($OUTPOST_RENDER_THREADS)")
@@ -217,6 +248,9 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.SandboxAddr, "sandbox-addr", sp.SandboxAddr, "where --sandbox serves the emulators, host:port ($OUTPOST_SANDBOX_ADDR)")
 	fs.Float64Var(&sp.APIRateLimit, "api-rate-limit", sp.APIRateLimit, "API requests a second per API key, on average; 0 for no limit ($OUTPOST_API_RATE_LIMIT)")
 	fs.IntVar(&sp.APIRateBurst, "api-rate-burst", sp.APIRateBurst, "API requests per API key at once ($OUTPOST_API_RATE_BURST)")
+	fs.IntVar(&sp.APIKeyGuessLimit, "api-key-guess-limit", sp.APIKeyGuessLimit, "bad API keys a minute per client address before 429; 0 for no limit ($OUTPOST_API_KEY_GUESS_LIMIT)")
+	fs.StringVar(&sp.TrustedProxies, "trusted-proxies", sp.TrustedProxies, "reverse proxies (CIDR prefixes) whose X-Forwarded-For names the client ($OUTPOST_TRUSTED_PROXIES)")
+	fs.StringVar(&sp.HistoryRetention, "history-retention", sp.HistoryRetention, "how long finished exports stay in the history once their files are gone, e.g. 90d; keep: for ever ($OUTPOST_HISTORY_RETENTION)")
 }
 
 // resolve derives the defaults that depend on other settings and validates.
@@ -251,6 +285,9 @@ func (sp spec) resolve() (*Config, error) {
 		AdminPassword:      sp.AdminPassword,
 		APIRateLimit:       sp.APIRateLimit,
 		APIRateBurst:       sp.APIRateBurst,
+		APIKeyGuessLimit:   sp.APIKeyGuessLimit,
+		SMTPURL:            strings.TrimSpace(sp.SMTPURL),
+		SMTPFrom:           strings.TrimSpace(sp.SMTPFrom),
 	}
 
 	if err := checkListen(c.Listen); err != nil {
@@ -310,6 +347,33 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if c.APIRateLimit > 0 && c.APIRateBurst < 1 {
 		bad("API_RATE_BURST", "api-rate-burst", "%d: want 1 or more", c.APIRateBurst)
+	}
+
+	if c.APIKeyGuessLimit < 0 {
+		bad("API_KEY_GUESS_LIMIT", "api-key-guess-limit", "%d: want 0 (no limit) or more", c.APIKeyGuessLimit)
+	}
+	if c.SMTPURL != "" {
+		if err := checkSMTPURL(c.SMTPURL); err != nil {
+			bad("SMTP_URL", "", "%v", err)
+		}
+		if c.SMTPFrom == "" {
+			bad("SMTP_FROM", "", "required with OUTPOST_SMTP_URL: the notifications' From address, e.g. Outpost <outpost@example.com>")
+		}
+	}
+	if c.SMTPFrom != "" {
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			bad("SMTP_FROM", "", "%q: %v", c.SMTPFrom, err)
+		}
+	}
+	if ps, err := clientip.ParsePrefixes(sp.TrustedProxies); err != nil {
+		bad("TRUSTED_PROXIES", "trusted-proxies", "%v", err)
+	} else {
+		c.TrustedProxies = ps
+	}
+	if d, err := parseRetention(sp.HistoryRetention); err != nil {
+		bad("HISTORY_RETENTION", "history-retention", "%q: %v", sp.HistoryRetention, err)
+	} else {
+		c.HistoryRetention = d
 	}
 
 	if c.RenderConcurrency < 1 || c.RenderConcurrency > 256 {

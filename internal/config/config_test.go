@@ -45,6 +45,10 @@ func TestLoad_defaults(t *testing.T) {
 	if !configsEqual(*c, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *c, want)
 	}
+	if c.APIKeyGuessLimit != 20 || c.HistoryRetention != 0 || c.SMTPURL != "" {
+		t.Errorf("APIKeyGuessLimit = %d, HistoryRetention = %v, SMTPURL = %q; want 20, keep, none",
+			c.APIKeyGuessLimit, c.HistoryRetention, c.SMTPURL)
+	}
 }
 
 func configsEqual(a, b Config) bool {
@@ -222,11 +226,52 @@ func TestLoad(t *testing.T) {
 		{name: "mysql", env: []string{"OUTPOST_DATABASE_URL=mysql://db/outpost"}, wantErr: []string{"OUTPOST_DATABASE_URL (--database-url)", `"mysql"`}},
 		{name: "relative file blob URL", env: []string{"OUTPOST_BLOB_URL=file://blobs"}, wantErr: []string{"OUTPOST_BLOB_URL", "absolute path"}},
 		{name: "unknown blob scheme", env: []string{"OUTPOST_BLOB_URL=ftp://x/y"}, wantErr: []string{"OUTPOST_BLOB_URL", "scheme must be"}},
+		{name: "blob scheme the build lacks", env: []string{"OUTPOST_BLOB_URL=gs://bucket"}, wantErr: []string{"OUTPOST_BLOB_URL", "scheme must be one of file, s3"}},
 		{name: "s3 without bucket", env: []string{"OUTPOST_BLOB_URL=s3://"}, wantErr: []string{"no bucket"}},
 		{name: "relative public URL", env: []string{"OUTPOST_PUBLIC_URL=outpost.example.com"}, wantErr: []string{"OUTPOST_PUBLIC_URL", "absolute http(s)"}},
 		{name: "public URL with query", env: []string{"OUTPOST_PUBLIC_URL=https://x.example.com/?a=1"}, wantErr: []string{"no query"}},
 		{name: "empty ffmpeg", env: []string{"OUTPOST_FFMPEG= "}, wantErr: []string{"OUTPOST_FFMPEG (--ffmpeg): empty"}},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: []string{"flag provided but not defined"}},
+		{
+			name: "teams settings",
+			env: []string{"OUTPOST_SMTP_URL=smtps://mailer:p%40ss@mail.example.com:465", "OUTPOST_SMTP_FROM=Outpost <outpost@example.com>",
+				"OUTPOST_API_KEY_GUESS_LIMIT=50", "OUTPOST_HISTORY_RETENTION=90d"},
+			check: func(t *testing.T, c *Config) {
+				if c.SMTPURL != "smtps://mailer:p%40ss@mail.example.com:465" || c.SMTPFrom != "Outpost <outpost@example.com>" ||
+					c.APIKeyGuessLimit != 50 || c.HistoryRetention != 90*24*time.Hour {
+					t.Errorf("got %+v", *c)
+				}
+			},
+		},
+		{
+			name: "history retention as a duration, by flag",
+			args: []string{"--history-retention", "36h", "--api-key-guess-limit", "0"},
+			check: func(t *testing.T, c *Config) {
+				if c.HistoryRetention != 36*time.Hour || c.APIKeyGuessLimit != 0 {
+					t.Errorf("HistoryRetention = %v, APIKeyGuessLimit = %d", c.HistoryRetention, c.APIKeyGuessLimit)
+				}
+			},
+		},
+		{name: "smtp scheme", env: []string{"OUTPOST_SMTP_URL=http://mail.example.com", "OUTPOST_SMTP_FROM=a@example.com"},
+			wantErr: []string{"OUTPOST_SMTP_URL", "want smtp://"}},
+		{name: "smtp without host", env: []string{"OUTPOST_SMTP_URL=smtp://", "OUTPOST_SMTP_FROM=a@example.com"}, wantErr: []string{"no host"}},
+		{name: "smtp password not echoed", env: []string{"OUTPOST_SMTP_URL=ftp://u:hunter22@mail.example.com", "OUTPOST_SMTP_FROM=a@example.com"},
+			wantErr: []string{"u:xxxxx@mail.example.com"}},
+		{name: "smtp without from", env: []string{"OUTPOST_SMTP_URL=smtp://mail.example.com:587"}, wantErr: []string{"OUTPOST_SMTP_FROM", "required"}},
+		{name: "bad from", env: []string{"OUTPOST_SMTP_URL=smtp://mail.example.com", "OUTPOST_SMTP_FROM=outpost"}, wantErr: []string{"OUTPOST_SMTP_FROM", `"outpost"`}},
+		{name: "negative guess limit", env: []string{"OUTPOST_API_KEY_GUESS_LIMIT=-1"}, wantErr: []string{"OUTPOST_API_KEY_GUESS_LIMIT (--api-key-guess-limit)"}},
+		{name: "bad history retention", env: []string{"OUTPOST_HISTORY_RETENTION=forever"}, wantErr: []string{"OUTPOST_HISTORY_RETENTION (--history-retention)", "keep, days"}},
+		{
+			name: "trusted proxies",
+			env:  []string{"OUTPOST_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.5"},
+			check: func(t *testing.T, c *Config) {
+				if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.0.0.0/8" || c.TrustedProxies[1].String() != "192.168.1.5/32" {
+					t.Errorf("TrustedProxies = %v", c.TrustedProxies)
+				}
+			},
+		},
+		{name: "bad trusted proxy", env: []string{"OUTPOST_TRUSTED_PROXIES=10.0.0.0/40"}, wantErr: []string{"OUTPOST_TRUSTED_PROXIES (--trusted-proxies)", "CIDR"}},
+		{name: "tiny history retention", env: []string{"OUTPOST_HISTORY_RETENTION=5m"}, wantErr: []string{"at least 1h"}},
 		{
 			name:    "every problem at once",
 			env:     []string{"OUTPOST_LISTEN=x", "OUTPOST_LOG_FORMAT=xml", "OUTPOST_RETENTION=0s"},
@@ -342,5 +387,47 @@ func TestRenderFromEnv(t *testing.T) {
 		case err != nil || threads != tc.threads || nice != tc.nice:
 			t.Errorf("%v: %d, %d, %v; want %d, %d", tc.env, threads, nice, err, tc.threads, tc.nice)
 		}
+	}
+}
+
+func TestConfig_ForWorker(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]string{"OUTPOST_DATA_DIR=" + t.TempDir(), "OUTPOST_PUBLIC_URL=https://outpost.example.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(v slog.LogValuer) string {
+		var b strings.Builder
+		slog.New(slog.NewTextHandler(&b, nil)).Info("start", "config", v)
+		return b.String()
+	}
+	serve, worker := line(cfg), line(cfg.ForWorker())
+	for _, k := range []string{"config.listen=", "config.public_url=", "config.max_upload_bytes=", "config.sandbox="} {
+		if !strings.Contains(serve, k) {
+			t.Errorf("serve's line lacks %s: %s", k, serve)
+		}
+		if strings.Contains(worker, k) {
+			t.Errorf("worker's line shows %s, a setting it does not use: %s", k, worker)
+		}
+	}
+	for _, k := range []string{"config.database_url=", "config.blob_url=", "config.render_concurrency=", "config.secret_key=",
+		"config.smtp=\"not configured\"", "config.history_retention=keep"} {
+		if !strings.Contains(worker, k) {
+			t.Errorf("worker's line lacks %s: %s", k, worker)
+		}
+	}
+}
+
+func TestConfig_LogValueHidesSMTPPassword(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]string{"OUTPOST_DATA_DIR=" + t.TempDir(), "OUTPOST_SMTP_URL=smtp://mailer:hunter22@mail.example.com:587",
+		"OUTPOST_SMTP_FROM=outpost@example.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("start", "config", cfg)
+	if strings.Contains(b.String(), "hunter22") || !strings.Contains(b.String(), "mailer:xxxxx@mail.example.com:587 from outpost@example.com") {
+		t.Errorf("log line: %s", b.String())
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
+
+	"outpost/internal/publish/platforms"
 )
 
 // NewLogger returns a logger writing to w in the configured format and
@@ -19,34 +22,54 @@ func (c *Config) NewLogger(w io.Writer) *slog.Logger {
 
 // LogValue shows the configuration without its secrets, for the start-up
 // log line.
-func (c *Config) LogValue() slog.Value {
+func (c *Config) LogValue() slog.Value { return slog.GroupValue(c.logAttrs(true)...) }
+
+// ForWorker shows, for `outpost worker`'s start-up line, only the settings
+// a worker uses: it serves no HTTP, so no listen address, public URL, API
+// key, upload limit, emulators or admin account.
+func (c *Config) ForWorker() slog.LogValuer { return workerView{c} }
+
+type workerView struct{ c *Config }
+
+func (w workerView) LogValue() slog.Value { return slog.GroupValue(w.c.logAttrs(false)...) }
+
+// logAttrs are the settings to log; http adds those only the API uses.
+func (c *Config) logAttrs(http bool) []slog.Attr {
 	secret := "not set"
 	if c.SecretKey != nil {
 		secret = "from " + c.secretKeySource
 	}
-	return slog.GroupValue(
-		slog.String("listen", c.Listen),
+	attrs := []slog.Attr{
 		slog.String("data_dir", c.DataDir),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("blob_url", redactURL(c.BlobURL)),
 		slog.String("secret_key", secret),
 		slog.Int("token_keys", len(c.TokenKeys)),
-		slog.Bool("bootstrap_api_key", c.BootstrapAPIKey != ""),
 		slog.Int("render_concurrency", c.RenderConcurrency),
 		slog.Int("render_threads", c.RenderThreads),
 		slog.Int("render_nice", c.RenderNice),
 		slog.Int("workers", c.Workers),
 		slog.Duration("retention", c.Retention),
-		slog.String("public_url", c.PublicURL),
-		slog.Int64("max_upload_bytes", c.MaxUploadBytes),
 		slog.String("ffmpeg", c.FFmpegPath),
 		slog.String("ffprobe", c.FFprobePath),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
-		slog.Bool("sandbox", c.Sandbox),
 		slog.String("platforms", c.platformsLog()),
-		slog.String("admin_email", c.AdminEmail),
-	)
+		slog.String("smtp", c.smtpLog()),
+		slog.String("history_retention", retentionLog(c.HistoryRetention)),
+	}
+	if http {
+		attrs = append(attrs,
+			slog.String("listen", c.Listen),
+			slog.String("public_url", c.PublicURL),
+			slog.Bool("bootstrap_api_key", c.BootstrapAPIKey != ""),
+			slog.Int64("max_upload_bytes", c.MaxUploadBytes),
+			slog.Bool("sandbox", c.Sandbox),
+			slog.String("admin_email", c.AdminEmail),
+			slog.Int("api_key_guess_limit", c.APIKeyGuessLimit),
+		)
+	}
+	return attrs
 }
 
 // redactURL hides a URL's password and any secret-looking query values.
@@ -72,7 +95,7 @@ func redactURL(raw string) string {
 // the real ones, without secrets.
 func (c *Config) platformsLog() string {
 	var out []string
-	for _, name := range PlatformNames {
+	for _, name := range platforms.IDs() {
 		p, ok := c.Platforms[name]
 		if !ok || !p.Configured() {
 			continue
@@ -86,4 +109,19 @@ func (c *Config) platformsLog() string {
 		return "none"
 	}
 	return strings.Join(out, ",")
+}
+
+// smtpLog shows the mail server without its password.
+func (c *Config) smtpLog() string {
+	if c.SMTPURL == "" {
+		return "not configured"
+	}
+	return redactURL(c.SMTPURL) + " from " + c.SMTPFrom
+}
+
+func retentionLog(d time.Duration) string {
+	if d == 0 {
+		return "keep"
+	}
+	return d.String()
 }

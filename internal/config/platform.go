@@ -1,15 +1,15 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
-)
 
-// PlatformNames are the publishing platforms configured here, in display
-// order. Instagram connects through Facebook Login: without settings of its
-// own it uses Facebook's app.
-var PlatformNames = []string{"youtube", "facebook", "instagram", "linkedin", "tiktok"}
+	"github.com/caarlos0/env/v11"
+
+	"outpost/internal/publish/platforms"
+)
 
 // Platform is one publishing platform's OAuth app and API origin.
 type Platform struct {
@@ -26,56 +26,54 @@ type Platform struct {
 // its accounts cannot be connected.
 func (p Platform) Configured() bool { return p.ClientID != "" && p.ClientSecret != "" }
 
-// platformSpec is one platform's variables.
+// platformSpec is one platform's variables: OUTPOST_<PLATFORM>_CLIENT_ID,
+// _CLIENT_SECRET (or _CLIENT_SECRET_FILE) and _BASE_URL, where <PLATFORM>
+// is the platform descriptor's Env.
 type platformSpec struct {
 	ClientID     string `env:"CLIENT_ID"`
 	ClientSecret string `env:"CLIENT_SECRET"`
 	BaseURL      string `env:"BASE_URL"`
 }
 
-// platformsSpec holds the variables of every platform:
-// OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET (or _CLIENT_SECRET_FILE)
-// and _BASE_URL.
-type platformsSpec struct {
-	YouTube   platformSpec `envPrefix:"YOUTUBE_"`
-	Facebook  platformSpec `envPrefix:"FACEBOOK_"`
-	Instagram platformSpec `envPrefix:"INSTAGRAM_"`
-	LinkedIn  platformSpec `envPrefix:"LINKEDIN_"`
-	TikTok    platformSpec `envPrefix:"TIKTOK_"`
-}
-
-func (ps platformsSpec) byName() map[string]platformSpec {
-	return map[string]platformSpec{
-		"youtube": ps.YouTube, "facebook": ps.Facebook, "instagram": ps.Instagram,
-		"linkedin": ps.LinkedIn, "tiktok": ps.TikTok,
+// parsePlatforms reads every registered platform's variables from vars.
+func parsePlatforms(vars map[string]string) (map[string]platformSpec, error) {
+	out := map[string]platformSpec{}
+	var errs []error
+	for _, d := range platforms.All() {
+		var sp platformSpec
+		if err := env.ParseWithOptions(&sp, env.Options{Environment: vars, Prefix: EnvPrefix + d.Env + "_"}); err != nil {
+			errs = append(errs, envErrors(err)...)
+		}
+		out[d.ID] = sp
 	}
+	return out, errors.Join(errs...)
 }
 
 // platformFileVars are the platform secrets that may come from *_FILE.
 func platformFileVars() []string {
 	var out []string
-	for _, p := range PlatformNames {
-		out = append(out, strings.ToUpper(p)+"_CLIENT_SECRET")
+	for _, d := range platforms.All() {
+		out = append(out, d.Env+"_CLIENT_SECRET")
 	}
 	return out
 }
 
-// resolvePlatforms validates the platform settings and applies Instagram's
-// fallback to Facebook's app.
-func resolvePlatforms(ps platformsSpec, bad func(name, flagName, format string, args ...any)) map[string]Platform {
+// resolvePlatforms validates the platform settings and applies the
+// fallback of a platform without an app of its own to the app it shares
+// (OAuth.AppFrom: Instagram uses Facebook's).
+func resolvePlatforms(specs map[string]platformSpec, bad func(name, flagName, format string, args ...any)) map[string]Platform {
 	out := map[string]Platform{}
-	specs := ps.byName()
-	for _, name := range PlatformNames {
-		sp := specs[name]
-		if name == "instagram" && sp.ClientID == "" && sp.ClientSecret == "" {
-			fb := specs["facebook"]
-			sp.ClientID, sp.ClientSecret = fb.ClientID, fb.ClientSecret
+	for _, d := range platforms.All() {
+		sp := specs[d.ID]
+		if from := d.OAuth.AppFrom; from != "" && sp.ClientID == "" && sp.ClientSecret == "" {
+			app := specs[from]
+			sp.ClientID, sp.ClientSecret = app.ClientID, app.ClientSecret
 			if sp.BaseURL == "" {
-				sp.BaseURL = fb.BaseURL
+				sp.BaseURL = app.BaseURL
 			}
 		}
 		p := Platform{ClientID: strings.TrimSpace(sp.ClientID), ClientSecret: strings.TrimSpace(sp.ClientSecret)}
-		up := strings.ToUpper(name)
+		up := d.Env
 		if (p.ClientID == "") != (p.ClientSecret == "") {
 			bad(up+"_CLIENT_ID", "", "set both %s_CLIENT_ID and %s_CLIENT_SECRET (or %s_CLIENT_SECRET_FILE), or neither", EnvPrefix+up, EnvPrefix+up, EnvPrefix+up)
 		}
@@ -86,7 +84,7 @@ func resolvePlatforms(ps platformsSpec, bad func(name, flagName, format string, 
 			}
 			p.BaseURL = u
 		}
-		out[name] = p
+		out[d.ID] = p
 	}
 	return out
 }

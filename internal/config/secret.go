@@ -1,7 +1,9 @@
 package config
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -168,4 +170,39 @@ func writeNewFile(path string, data []byte) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// fingerprintLabel is what a key signs to make its fingerprint.
+const fingerprintLabel = "outpost cluster key fingerprint v1"
+
+// KeyFingerprints returns a fingerprint of each key this node holds, by key
+// id (1: the secret key; 2–255: OUTPOST_TOKEN_KEYS): HMAC-SHA256 of a fixed
+// label, so nodes can compare keys through the database without storing
+// them.
+func (c *Config) KeyFingerprints() map[int]string {
+	out := map[int]string{}
+	add := func(id int, key []byte) {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(fingerprintLabel))
+		out[id] = hex.EncodeToString(m.Sum(nil))
+	}
+	if c.SecretKey != nil {
+		add(1, c.SecretKey)
+	}
+	for id, key := range c.TokenKeys {
+		add(int(id), key)
+	}
+	return out
+}
+
+// SecretKeySet reports whether the operator gave the secret key
+// (OUTPOST_SECRET_KEY or OUTPOST_SECRET_KEY_FILE), rather than it being
+// generated into the data dir.
+func (c *Config) SecretKeySet() bool { return c.secretKeySource == "env" }
+
+// SecretKeyFileExists reports whether a key generated earlier is in the data
+// dir (EnsureSecretKey would read it rather than generate one).
+func (c *Config) SecretKeyFileExists() bool {
+	_, err := os.Stat(filepath.Join(c.DataDir, SecretKeyFile))
+	return err == nil
 }

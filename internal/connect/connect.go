@@ -29,11 +29,7 @@ import (
 	"outpost/internal/errcode"
 	"outpost/internal/oauth"
 	"outpost/internal/publish"
-	"outpost/internal/publish/facebook"
-	"outpost/internal/publish/instagram"
-	"outpost/internal/publish/linkedin"
-	"outpost/internal/publish/tiktok"
-	"outpost/internal/publish/youtube"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/store"
 )
 
@@ -146,12 +142,8 @@ func New(opts Options) (*Service, error) {
 
 // Known reports whether platform is one Outpost publishes to.
 func Known(platform string) bool {
-	for _, p := range publish.Platforms {
-		if p == platform {
-			return true
-		}
-	}
-	return false
+	_, ok := platforms.Lookup(platform)
+	return ok
 }
 
 // Configured reports whether platform has an OAuth app configured.
@@ -168,11 +160,12 @@ func (s *Service) BaseURL(platform string) string { return s.platforms[platform]
 
 // checkPlatform returns an error for an unknown or unconfigured platform.
 func (s *Service) checkPlatform(platform string) error {
-	if !Known(platform) {
-		return errcode.New(errcode.NotFound, "unknown platform %q: use one of %s", platform, strings.Join(publish.Platforms, ", "))
+	d, ok := platforms.Lookup(platform)
+	if !ok {
+		return errcode.New(errcode.NotFound, "unknown platform %q: use one of %s", platform, strings.Join(platforms.IDs(), ", "))
 	}
 	if !s.Configured(platform) {
-		up := strings.ToUpper(platform)
+		up := d.Env
 		return &errcode.Error{Code: errcode.PlatformNotConfigured,
 			Message: fmt.Sprintf("%s is not configured on this server", platform),
 			Remedy:  fmt.Sprintf("Set OUTPOST_%s_CLIENT_ID and OUTPOST_%s_CLIENT_SECRET to the app's credentials and restart (or run `outpost serve --sandbox` to try the emulators).", up, up)}
@@ -199,22 +192,11 @@ func (s *Service) oauthClient(platform string) (*oauth.Client, error) {
 // Publisher returns the platform's client, pointed at its configured
 // origin.
 func (s *Service) Publisher(platform string) (publish.Publisher, error) {
-	base := s.platforms[platform].BaseURL
-	var p publish.Publisher
-	switch platform {
-	case publish.YouTube:
-		p = youtube.New(base, s.http)
-	case publish.Facebook:
-		p = facebook.New(base, s.http)
-	case publish.Instagram:
-		p = instagram.New(base, s.http)
-	case publish.LinkedIn:
-		p = linkedin.New(base, s.http)
-	case publish.TikTok:
-		p = tiktok.New(base, s.http)
-	default:
+	d, ok := platforms.Lookup(platform)
+	if !ok {
 		return nil, errcode.New(errcode.NotFound, "unknown platform %q", platform)
 	}
+	p := d.NewFunc(s.platforms[platform].BaseURL, s.http)
 	if s.tune != nil {
 		s.tune(p)
 	}
@@ -354,73 +336,34 @@ type account struct {
 	scopes           []string
 }
 
-// accounts looks up who the token is.
+// accounts looks up who the token is: the accounts the grant may post
+// as. An account with a token of its own (a Facebook Page) posts with it
+// and keeps the grant's token to renew it.
 func (s *Service) accounts(ctx context.Context, platform string, tok oauth.Token) ([]account, error) {
-	base := s.platforms[platform].BaseURL
-	a := account{access: tok.AccessToken, refresh: tok.RefreshToken, expiry: tok.Expiry,
-		refreshExpiry: tok.RefreshExpiry, scopes: tok.Scopes}
-	lookupFailed := func(err error) error {
-		return errcode.Wrap(errcode.OAuthFailed, err, "look up the "+platform+" account")
+	d, ok := platforms.Lookup(platform)
+	if !ok {
+		return nil, errcode.New(errcode.NotFound, "unknown platform %q", platform)
 	}
-	switch platform {
-	case publish.YouTube:
-		ch, err := youtube.New(base, s.http).Channel(ctx, tok.AccessToken)
-		if err != nil {
-			return nil, lookupFailed(err)
+	remote, err := d.NewFunc(s.platforms[platform].BaseURL, s.http).Accounts(ctx, tok.AccessToken)
+	if err != nil {
+		if errors.Is(err, publish.ErrNoAccount) {
+			return nil, err // it says what is missing (no Page, …)
 		}
-		a.id, a.name, a.avatar = ch.ID, ch.Title, ch.AvatarURL
-		return []account{a}, nil
-	case publish.LinkedIn:
-		m, err := linkedin.New(base, s.http).Me(ctx, tok.AccessToken)
-		if err != nil {
-			return nil, lookupFailed(err)
-		}
-		a.id, a.name, a.avatar = m.URN, m.Name, m.PictureURL
-		return []account{a}, nil
-	case publish.TikTok:
-		u, err := tiktok.New(base, s.http).Me(ctx, tok.AccessToken)
-		if err != nil {
-			return nil, lookupFailed(err)
-		}
-		a.id, a.name, a.avatar = u.OpenID, u.DisplayName, u.AvatarURL
+		return nil, errcode.Wrap(errcode.OAuthFailed, err, "look up the "+platform+" account")
+	}
+	var out []account
+	for _, r := range remote {
+		a := account{id: r.ID, name: r.Name, avatar: r.AvatarURL, access: tok.AccessToken, refresh: tok.RefreshToken,
+			expiry: tok.Expiry, refreshExpiry: tok.RefreshExpiry, scopes: tok.Scopes}
 		if a.id == "" {
-			a.id = tok.OpenID
+			a.id = tok.OpenID // the token response named the user (TikTok)
 		}
-		if u.Username != "" && a.name == "" {
-			a.name = u.Username
+		if r.AccessToken != "" {
+			a.access, a.refresh = r.AccessToken, tok.AccessToken
 		}
-		return []account{a}, nil
-	case publish.Facebook, publish.Instagram:
-		pages, err := facebook.New(base, s.http).Pages(ctx, tok.AccessToken)
-		if err != nil {
-			return nil, lookupFailed(err)
-		}
-		var out []account
-		for _, p := range pages {
-			b := a
-			if platform == publish.Facebook {
-				// Posts use the Page token; the long-lived user token
-				// behind it is what gets renewed.
-				b.id, b.name, b.access, b.refresh = p.ID, p.Name, p.AccessToken, tok.AccessToken
-			} else {
-				if p.InstagramID == "" {
-					continue
-				}
-				b.id, b.name = p.InstagramID, p.Name+" (Instagram)"
-			}
-			out = append(out, b)
-		}
-		if len(out) == 0 {
-			what := "no Facebook Page"
-			if platform == publish.Instagram {
-				what = "no Instagram professional account linked to a Facebook Page"
-			}
-			return nil, &errcode.Error{Code: errcode.OAuthFailed, Message: "the authorized user has " + what,
-				Remedy: "Create or link one (Meta Business Suite), grant Outpost access to it, and connect again."}
-		}
-		return out, nil
+		out = append(out, a)
 	}
-	return nil, errcode.New(errcode.NotFound, "unknown platform %q", platform)
+	return out, nil
 }
 
 // save seals the account's tokens under its connection id and upserts it.
@@ -486,7 +429,11 @@ func (s *Service) open(c store.Connection, which string, sealed []byte) (string,
 	}
 	b, err := oauth.Open(s.keys(), sealed, aad(c.ID, c.Platform, which))
 	if err != nil {
-		return "", fmt.Errorf("open connection %s %s token: %w", c.ID, which, err)
+		// Nothing a retry or a refresh changes: the token was sealed under
+		// a key this node does not hold, or is damaged.
+		return "", errcode.Wrap(errcode.ConnectionUnreadable, err, fmt.Sprintf(
+			"the %s token of the %s connection (%s) cannot be opened with this server's keys: %s",
+			which, c.Platform, c.AccountName, strings.TrimPrefix(err.Error(), "oauth: ")))
 	}
 	return string(b), nil
 }
@@ -520,14 +467,12 @@ func (s *Service) Account(c store.Connection) (publish.Account, error) {
 }
 
 // Refreshable reports whether the connection has a way to renew its access
-// token: a refresh token, or (Facebook, Instagram) a live long-lived token
-// to exchange.
+// token: a refresh token, or on LongLived platforms (Facebook, Instagram)
+// a long-lived token to exchange (the user token behind a Page token, kept
+// as the refresh token, else the access token itself).
 func Refreshable(c store.Connection) bool {
-	switch c.Platform {
-	case publish.Facebook:
-		return len(c.RefreshToken) > 0
-	case publish.Instagram:
-		return len(c.AccessToken) > 0
+	if d, ok := platforms.Lookup(c.Platform); ok && d.OAuth.LongLived {
+		return len(c.RefreshToken) > 0 || len(c.AccessToken) > 0
 	}
 	return len(c.RefreshToken) > 0
 }
@@ -586,8 +531,13 @@ func (s *Service) Refresh(ctx context.Context, stale store.Connection) (store.Co
 	if cur.RefreshExpiresAt != nil {
 		old.RefreshExpiry = *cur.RefreshExpiresAt
 	}
-	if cur.Platform == publish.Facebook {
-		old.AccessToken = tok.Refresh // the user token is what gets exchanged
+	d, _ := platforms.Lookup(cur.Platform)
+	// An account posting with a token of its own (a Facebook Page) keeps
+	// the grant's long-lived user token as its refresh token: that is what
+	// gets exchanged, and the account's token is looked up again with it.
+	ownToken := d.OAuth.LongLived && tok.Refresh != ""
+	if ownToken {
+		old.AccessToken = tok.Refresh
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -600,26 +550,26 @@ func (s *Service) Refresh(ctx context.Context, stale store.Connection) (store.Co
 		return cur, err
 	}
 	a := account{access: nt.AccessToken, refresh: nt.RefreshToken, expiry: nt.Expiry, refreshExpiry: nt.RefreshExpiry}
-	if cur.Platform == publish.Facebook {
-		pages, err := facebook.New(s.platforms[cur.Platform].BaseURL, s.http).Pages(cctx, nt.AccessToken)
+	switch {
+	case ownToken:
+		remote, err := d.NewFunc(s.platforms[cur.Platform].BaseURL, s.http).Accounts(cctx, nt.AccessToken)
 		if err != nil {
-			if publish.ClassOf(err) == publish.AuthExpired {
-				return s.expire(ctx, cur, err)
+			if errors.Is(err, publish.ErrNoAccount) || publish.ClassOf(err) == publish.AuthExpired {
+				return s.expire(ctx, cur, err) // no account left, or the token is dead
 			}
 			return cur, err
 		}
 		a.access, a.refresh = "", nt.AccessToken
-		for _, p := range pages {
-			if p.ID == cur.AccountID {
-				a.access = p.AccessToken
+		for _, r := range remote {
+			if r.ID == cur.AccountID {
+				a.access = r.AccessToken
 			}
 		}
 		if a.access == "" {
-			return s.expire(ctx, cur, errors.New("the Page is no longer granted to Outpost"))
+			return s.expire(ctx, cur, errors.New("the account is no longer granted to Outpost"))
 		}
-	}
-	if cur.Platform == publish.Instagram {
-		a.refresh = ""
+	case d.OAuth.LongLived:
+		a.refresh = "" // the exchanged token is all there is
 	}
 	var t store.ConnectionTokens
 	if t.AccessToken, err = s.seal(cur.ID, cur.Platform, "access", a.access); err != nil {

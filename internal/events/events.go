@@ -1,23 +1,22 @@
 // Package events carries the live progress of exports to their watchers (the
-// SSE endpoint) across processes: every event is stored (store.ExportEvent)
-// before it is announced, so a watcher in another process, or one that
-// reconnects with the last Seq it saw, reads what it missed from the
-// database. A Broker polls the database for watchers and wakes them at once
-// when the event was published in its own process.
+// SSE streams of the API and the web UI) across processes: every event is
+// stored (Store, the database) before it is announced, so a watcher in
+// another process, or one that reconnects with the last Seq it saw, reads
+// what it missed from the database. A Broker polls the database for
+// watchers and wakes them at once when the event was published in its own
+// process. Stream writes a subscription as server-sent events.
 package events
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/store"
 )
 
 // Event types.
@@ -113,9 +112,22 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Store keeps the events in the database (store.Store.EventLog).
+type Store interface {
+	// InsertEvent stores an event, in tx when it is not nil, and returns
+	// it with its Seq.
+	InsertEvent(ctx context.Context, tx *sql.Tx, exportID, typ string, data json.RawMessage) (Event, error)
+	// ListEvents returns up to limit of the export's events with Seq
+	// greater than afterSeq, oldest first.
+	ListEvents(ctx context.Context, exportID string, afterSeq int64, limit int) ([]Event, error)
+	// ExportState reports whether the export exists and whether it is
+	// settled: final, with no publication going out now.
+	ExportState(ctx context.Context, exportID string) (exists, settled bool, err error)
+}
+
 // Broker stores and delivers export events. It is safe for concurrent use.
 type Broker struct {
-	store  *store.Store
+	store  Store
 	poll   time.Duration
 	buffer int
 	logger *slog.Logger
@@ -131,7 +143,7 @@ type subscription struct {
 }
 
 // NewBroker returns a broker over s.
-func NewBroker(s *store.Store, opts Options) *Broker {
+func NewBroker(s Store, opts Options) *Broker {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
@@ -154,7 +166,7 @@ func NewBroker(s *store.Store, opts Options) *Broker {
 // Publish stores an event and wakes the export's subscribers in this
 // process. data is marshalled to JSON (a json.RawMessage is kept as is).
 func (b *Broker) Publish(ctx context.Context, exportID, typ string, data any) (Event, error) {
-	ev, err := b.insert(ctx, b.store.Queries, exportID, typ, data)
+	ev, err := b.insert(ctx, nil, exportID, typ, data)
 	if err != nil {
 		return Event{}, err
 	}
@@ -166,19 +178,22 @@ func (b *Broker) Publish(ctx context.Context, exportID, typ string, data any) (E
 // about. Call Notify after the commit to wake subscribers at once (they
 // would otherwise see it at their next poll).
 func (b *Broker) PublishTx(ctx context.Context, tx *sql.Tx, exportID, typ string, data any) (Event, error) {
-	return b.insert(ctx, b.store.Using(tx), exportID, typ, data)
+	if tx == nil {
+		return Event{}, fmt.Errorf("publish %s event: no transaction", typ)
+	}
+	return b.insert(ctx, tx, exportID, typ, data)
 }
 
-func (b *Broker) insert(ctx context.Context, q *store.Queries, exportID, typ string, data any) (Event, error) {
+func (b *Broker) insert(ctx context.Context, tx *sql.Tx, exportID, typ string, data any) (Event, error) {
 	raw, err := marshal(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("publish %s event: %w", typ, err)
 	}
-	se, err := q.InsertExportEvent(ctx, store.ExportEvent{ExportID: exportID, Type: typ, Data: raw})
+	ev, err := b.store.InsertEvent(ctx, tx, exportID, typ, raw)
 	if err != nil {
 		return Event{}, fmt.Errorf("publish %s event: %w", typ, err)
 	}
-	return fromStore(se), nil
+	return ev, nil
 }
 
 func marshal(data any) (json.RawMessage, error) {
@@ -211,11 +226,10 @@ func (b *Broker) Notify(exportID string) {
 // an error with errcode.NotFound; one that had already finished when the
 // caller saw its "done" (afterSeq at or past it) gives a closed channel.
 func (b *Broker) Subscribe(ctx context.Context, exportID string, afterSeq int64) (<-chan Event, error) {
-	if _, err := b.store.GetExport(ctx, exportID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errcode.Wrap(errcode.NotFound, err, "export "+exportID+" not found")
-		}
+	if exists, _, err := b.store.ExportState(ctx, exportID); err != nil {
 		return nil, err
+	} else if !exists {
+		return nil, errcode.New(errcode.NotFound, "export %s not found", exportID)
 	}
 	sub := &subscription{wake: make(chan struct{}, 1)}
 	// Registered before the first read, so that no publish falls between
@@ -262,15 +276,14 @@ func (b *Broker) run(ctx context.Context, exportID string, last int64, sub *subs
 	defer ticker.Stop()
 	first := true
 	for {
-		evs, err := b.store.ListExportEvents(ctx, exportID, last, 500)
+		evs, err := b.store.ListEvents(ctx, exportID, last, 500)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			b.logger.WarnContext(ctx, "read export events", "export_id", exportID, "error", err)
 		}
-		for _, se := range evs {
-			ev := fromStore(se)
+		for _, ev := range evs {
 			select {
 			case ch <- ev:
 			case <-ctx.Done():
@@ -309,19 +322,19 @@ func (b *Broker) run(ctx context.Context, exportID string, last int64, sub *subs
 // after last: its "done" event commits with its final status, so the
 // subscriber has seen it, or subscribed past it.
 func (b *Broker) finished(ctx context.Context, exportID string, last int64) bool {
-	e, err := b.store.GetExport(ctx, exportID)
-	if errors.Is(err, store.ErrNotFound) {
-		return true
-	}
-	if err != nil || !e.Status.Final() {
+	// Publications still going out keep the stream open until their "done".
+	exists, settled, err := b.store.ExportState(ctx, exportID)
+	if err != nil {
 		return false
 	}
-	// Publications still going out keep the stream open until their "done".
-	if n, err := b.store.CountDuePublications(ctx, exportID); err != nil || n > 0 {
+	if !exists {
+		return true
+	}
+	if !settled {
 		return false
 	}
 	// Read again: the export may have finished since the last read.
-	evs, err := b.store.ListExportEvents(ctx, exportID, last, 1)
+	evs, err := b.store.ListEvents(ctx, exportID, last, 1)
 	return err == nil && len(evs) == 0
 }
 
@@ -335,12 +348,4 @@ func (b *Broker) Close() {
 		b.closed = true
 		close(b.done)
 	}
-}
-
-func fromStore(se store.ExportEvent) Event {
-	data := se.Data
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
-	}
-	return Event{Seq: se.Seq, ExportID: se.ExportID, Type: se.Type, Data: data}
 }

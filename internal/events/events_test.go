@@ -83,10 +83,10 @@ func TestBroker_Subscribe(t *testing.T) {
 		ctx := t.Context()
 		s1, s2, exportID := twoStores(t, engine)
 		// A long poll: in-process events must not wait for it.
-		local := events.NewBroker(s1, events.Options{PollInterval: time.Hour})
+		local := events.NewBroker(s1.EventLog(), events.Options{PollInterval: time.Hour})
 		defer local.Close()
 		// Another process's broker sees them by polling.
-		remote := events.NewBroker(s2, events.Options{PollInterval: 50 * time.Millisecond})
+		remote := events.NewBroker(s2.EventLog(), events.Options{PollInterval: 50 * time.Millisecond})
 		defer remote.Close()
 
 		first, err := local.Publish(ctx, exportID, events.TypeProgress, events.Progress{Stage: "probe"})
@@ -182,7 +182,7 @@ func TestBroker_Subscribe_ends(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s, _, exportID := twoStores(t, store.SQLite)
-	b := events.NewBroker(s, events.Options{PollInterval: 20 * time.Millisecond})
+	b := events.NewBroker(s.EventLog(), events.Options{PollInterval: 20 * time.Millisecond})
 
 	if _, err := b.Subscribe(ctx, "exp_missing", 0); errcode.Of(err) != errcode.NotFound {
 		t.Errorf("missing export: %v, want not_found", err)

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"outpost/internal/errcode"
-	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -41,8 +41,8 @@ func TestService_export_brandKit(t *testing.T) {
 	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1, Audio: true})
 	intro := e.project(t, mediatest.Spec{Width: 320, Height: 240, Duration: 0.6, VideoSource: "color=c=red"})
 	e.kit(t, "acme", intro)
-	x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID, BrandKit: "acme",
-		Targets: []jobs.TargetRequest{{Preset: "mp4-720p", Quality: "web"}}})
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, BrandKit: "acme",
+		Targets: []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}}})
 	if err != nil {
 		t.Fatalf("CreateExport: %v", err)
 	}
@@ -69,8 +69,8 @@ func TestService_export_brandKit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err = e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID, IntroProjectID: "none",
-		Targets: []jobs.TargetRequest{{Preset: up.ID}}})
+	x, err = e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, IntroProjectID: "none",
+		Targets: []outpost.TargetRequest{{Preset: up.ID}}})
 	if err != nil {
 		t.Fatalf("CreateExport (preset kit): %v", err)
 	}
@@ -89,13 +89,13 @@ func TestService_CreateExport_brandKitInvalid(t *testing.T) {
 	intro := e.project(t, mediatest.Spec{Duration: 0.5})
 	e.kit(t, "acme", intro)
 	e.kit(t, "beta", prj)
-	for name, req := range map[string]jobs.ExportRequest{
-		"unknown kit": {ProjectID: prj.ID, BrandKit: "nope", Targets: []jobs.TargetRequest{{Preset: "mp4-720p"}}},
-		"two intros": {ProjectID: prj.ID, Targets: []jobs.TargetRequest{
+	for name, req := range map[string]outpost.ExportRequest{
+		"unknown kit": {ProjectID: prj.ID, BrandKit: "nope", Targets: []outpost.TargetRequest{{Preset: "mp4-720p"}}},
+		"two intros": {ProjectID: prj.ID, Targets: []outpost.TargetRequest{
 			{Preset: "mp4-720p", BrandKit: "acme"}, {Preset: "tiktok", BrandKit: "beta"}}},
-		"unknown intro": {ProjectID: prj.ID, IntroProjectID: "prj_nope", Targets: []jobs.TargetRequest{{Preset: "mp4-720p"}}},
+		"unknown intro": {ProjectID: prj.ID, IntroProjectID: "prj_nope", Targets: []outpost.TargetRequest{{Preset: "mp4-720p"}}},
 	} {
-		_, err := e.svc.CreateExport(ctx, e.ws.ID, req)
+		_, err := e.createExport(ctx, e.ws.ID, req)
 		if c := errcode.Of(err); c != errcode.NotFound && c != errcode.InvalidOption {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -111,20 +111,20 @@ func TestService_export_timeline(t *testing.T) {
 	e := newEnv(t, store.SQLite, envOptions{workers: 1})
 	a := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1, Audio: true})
 	b := e.project(t, mediatest.Spec{Width: 160, Height: 120, Duration: 1})
-	prj, err := e.svc.CreateTimelineProject(ctx, e.ws.ID, jobs.TimelineProject{Name: "Cut", Timeline: jobs.Timeline{
-		Clips: []jobs.TimelineClip{{ProjectID: a.ID, In: 0.2}, {ProjectID: b.ID}}}})
+	prj, err := e.svc.Projects.CreateTimeline(ctx, e.ws.ID, outpost.TimelineProject{Name: "Cut", Timeline: outpost.Timeline{
+		Clips: []outpost.TimelineClip{{ProjectID: a.ID, In: 0.2}, {ProjectID: b.ID}}}})
 	if err != nil {
-		t.Fatalf("CreateTimelineProject: %v", err)
+		t.Fatalf("CreateTimeline: %v", err)
 	}
-	if prj.Kind != store.ProjectTimeline || math.Abs(prj.Duration-1.8) > 0.01 || prj.Status != store.ProjectReady {
+	if prj.Kind != store.ProjectTimeline || math.Abs(prj.DurationSeconds-1.8) > 0.01 || prj.Status != store.ProjectReady {
 		t.Fatalf("project %+v", prj)
 	}
-	if _, err := e.svc.CreateTimelineProject(ctx, e.ws.ID, jobs.TimelineProject{Timeline: jobs.Timeline{
-		Clips: []jobs.TimelineClip{{ProjectID: a.ID, In: 5}}}}); errcode.Of(err) != errcode.TimelineInvalid {
+	if _, err := e.svc.Projects.CreateTimeline(ctx, e.ws.ID, outpost.TimelineProject{Timeline: outpost.Timeline{
+		Clips: []outpost.TimelineClip{{ProjectID: a.ID, In: 5}}}}); errcode.Of(err) != errcode.TimelineInvalid {
 		t.Errorf("in past the end: %v, want timeline_invalid", err)
 	}
-	x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID,
-		Targets: []jobs.TargetRequest{{Preset: "mp4-720p", Quality: "web"}}})
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID,
+		Targets: []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +143,16 @@ func TestService_PreviewExport(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, store.SQLite, envOptions{noStart: true})
 	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, Audio: true})
-	pv, err := e.svc.PreviewExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID,
-		Targets: []jobs.TargetRequest{{Preset: "tiktok"}}}, 1)
+	pv, err := e.svc.Exports.Preview(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID,
+		Targets: []outpost.TargetRequest{{Preset: "tiktok"}}}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(pv.BlobKey, "previews/") || pv.Width != 360 || pv.Height != 640 || math.Abs(pv.Duration-1) > 0.2 {
+	if pv.URL == "" || pv.Width != 360 || pv.Height != 640 || math.Abs(pv.Duration-1) > 0.2 {
 		t.Errorf("preview %+v", pv)
 	}
-	if ok, err := e.blob.Exists(ctx, pv.BlobKey); !ok || err != nil {
-		t.Errorf("preview file: %v, %v", ok, err)
+	if files := e.files(t, "previews"); len(files) != 1 || !strings.HasSuffix(files[0], "/tiktok.preview.mp4") {
+		t.Errorf("preview files: %v", files)
 	}
 	var n int
 	if err := e.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'preview.delete'

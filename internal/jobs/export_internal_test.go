@@ -11,17 +11,18 @@ import (
 // Hooks for the external tests.
 
 // RescueDeadNodes runs one round of the heartbeat check's rescue.
-func (s *Service) RescueDeadNodes(ctx context.Context) (int, error) { return s.rescueDeadNodes(ctx) }
+func (r *Runner) RescueDeadNodes(ctx context.Context) (int, error) { return r.rescueDeadNodes(ctx) }
 
 // RescueOwnOrphans runs the start-up rescue as a process with clientID
 // started at startedAt.
-func (s *Service) RescueOwnOrphans(ctx context.Context, clientID string, startedAt time.Time) (int, error) {
-	s.clientID, s.startedAt = clientID, startedAt
-	return s.rescueOwnOrphans(ctx)
+func (r *Runner) RescueOwnOrphans(ctx context.Context, clientID string, startedAt time.Time) (int, error) {
+	r.clientID, r.startedAt = clientID, startedAt
+	return r.rescueOwnOrphans(ctx)
 }
 
 // DiscardStored removes, as a canceled render attempt does, the files of
 // the renditions that attempt stored.
-func (s *Service) DiscardStored(ctx context.Context, exportID string, stored []store.Rendition) {
-	s.discardRun(ctx, &renderRun{exportID: exportID, log: slog.New(slog.DiscardHandler), stored: stored})
+func (r *Runner) DiscardStored(ctx context.Context, exportID string, stored []store.Rendition) {
+	w := &renderWorker{store: r.store, blob: r.cleanup.blob}
+	w.discardRun(ctx, &renderRun{exportID: exportID, log: slog.New(slog.DiscardHandler), stored: stored})
 }

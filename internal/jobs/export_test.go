@@ -18,6 +18,7 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -30,15 +31,17 @@ func TestService_export(t *testing.T) {
 		ctx := t.Context()
 		e := newEnv(t, eng, envOptions{workers: 1})
 		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1.5, Audio: true})
-		x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{
+		x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{
 			ProjectID: prj.ID,
-			Targets:   []jobs.TargetRequest{{Preset: "mp4-720p", Quality: "web"}, {Preset: "gif-480p", Quality: "web"}},
-			Client:    "Acme", Campaign: "Spring",
+			Targets:   []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}, {Preset: "gif-480p", Quality: "web"}},
+			Labels:    outpost.Labels{Client: "Acme", Campaign: "Spring"},
 		})
 		if err != nil {
 			t.Fatalf("CreateExport: %v", err)
 		}
-		if x.Status != store.ExportQueued || x.Priority != jobs.DefaultPriority || x.Client != "Acme" ||
+		// A free worker may have taken it already, between the insert and
+		// the read.
+		if (x.Status != store.ExportQueued && x.Status != store.ExportRunning) || x.Priority != outpost.DefaultPriority || x.Client != "Acme" ||
 			!slices.Equal(x.PresetIDs, []string{"mp4-720p", "gif-480p"}) {
 			t.Errorf("created = %+v", x)
 		}
@@ -191,27 +194,27 @@ func TestService_CreateExport_invalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one := []jobs.TargetRequest{{Preset: "mp4-720p"}}
+	one := []outpost.TargetRequest{{Preset: "mp4-720p"}}
 	for _, tc := range []struct {
 		name string
-		req  jobs.ExportRequest
+		req  outpost.ExportRequest
 		code errcode.Code
 		msg  string
 	}{
-		{"unknown preset", jobs.ExportRequest{ProjectID: ready.ID, Targets: []jobs.TargetRequest{{Preset: "myspace"}}}, errcode.UnknownPreset, "myspace"},
-		{"preset of another workspace", jobs.ExportRequest{ProjectID: ready.ID, Targets: []jobs.TargetRequest{{Preset: foreignPreset.ID}}}, errcode.UnknownPreset, ""},
-		{"no project", jobs.ExportRequest{ProjectID: "prj_missing", Targets: one}, errcode.NotFound, "prj_missing"},
-		{"project of another workspace", jobs.ExportRequest{ProjectID: foreign.ID, Targets: one}, errcode.NotFound, ""},
-		{"project not ready", jobs.ExportRequest{ProjectID: pending.ID, Targets: one}, errcode.InvalidOption, "not ready"},
-		{"too long for tiktok", jobs.ExportRequest{ProjectID: long.ID, Targets: []jobs.TargetRequest{{Preset: "mp4-720p"}, {Preset: "tiktok"}}}, errcode.PlatformRule, "targets[1] (tiktok): max_duration"},
-		{"no targets", jobs.ExportRequest{ProjectID: ready.ID}, errcode.InvalidOption, "targets"},
-		{"bad quality", jobs.ExportRequest{ProjectID: ready.ID, Targets: []jobs.TargetRequest{{Preset: "tiktok", Quality: "best"}}}, errcode.InvalidOption, "targets[0]: quality"},
-		{"bad fit", jobs.ExportRequest{ProjectID: ready.ID, Targets: []jobs.TargetRequest{{Preset: "tiktok", Fit: "stretch"}}}, errcode.InvalidOption, "fit"},
-		{"fps too high for the platform", jobs.ExportRequest{ProjectID: ready.ID, Targets: []jobs.TargetRequest{{Preset: "tiktok", FPS: 120}}}, errcode.PlatformRule, "fps"},
-		{"bad bitrate", jobs.ExportRequest{ProjectID: ready.ID, Targets: []jobs.TargetRequest{{Preset: "tiktok", VideoKbps: 1}}}, errcode.InvalidOption, "video_kbps"},
-		{"bad priority", jobs.ExportRequest{ProjectID: ready.ID, Targets: one, Priority: 9}, errcode.InvalidOption, "priority"},
+		{"unknown preset", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "myspace"}}}, errcode.UnknownPreset, "myspace"},
+		{"preset of another workspace", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: foreignPreset.ID}}}, errcode.UnknownPreset, ""},
+		{"no project", outpost.ExportRequest{ProjectID: "prj_missing", Targets: one}, errcode.NotFound, "prj_missing"},
+		{"project of another workspace", outpost.ExportRequest{ProjectID: foreign.ID, Targets: one}, errcode.NotFound, ""},
+		{"project not ready", outpost.ExportRequest{ProjectID: pending.ID, Targets: one}, errcode.InvalidOption, "not ready"},
+		{"too long for tiktok", outpost.ExportRequest{ProjectID: long.ID, Targets: []outpost.TargetRequest{{Preset: "mp4-720p"}, {Preset: "tiktok"}}}, errcode.PlatformRule, "targets[1] (tiktok): max_duration"},
+		{"no targets", outpost.ExportRequest{ProjectID: ready.ID}, errcode.InvalidOption, "targets"},
+		{"bad quality", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "tiktok", Quality: "best"}}}, errcode.InvalidOption, "targets[0]: quality"},
+		{"bad fit", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "tiktok", Fit: "stretch"}}}, errcode.InvalidOption, "fit"},
+		{"fps too high for the platform", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "tiktok", FPS: 120}}}, errcode.PlatformRule, "fps"},
+		{"bad bitrate", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "tiktok", VideoKbps: 1}}}, errcode.InvalidOption, "video_kbps"},
+		{"bad priority", outpost.ExportRequest{ProjectID: ready.ID, Targets: one, Priority: 9}, errcode.InvalidOption, "priority"},
 	} {
-		_, err := e.svc.CreateExport(ctx, e.ws.ID, tc.req)
+		_, err := e.createExport(ctx, e.ws.ID, tc.req)
 		var ce *errcode.Error
 		if !errors.As(err, &ce) || ce.Code != tc.code || !strings.Contains(ce.Message, tc.msg) {
 			t.Errorf("%s: err = %v, want %s containing %q", tc.name, err, tc.code, tc.msg)
@@ -221,7 +224,7 @@ func TestService_CreateExport_invalid(t *testing.T) {
 	if err != nil || len(page.Exports) != 0 {
 		t.Errorf("exports after refusals: %d, %v", len(page.Exports), err)
 	}
-	jl, err := e.svc.Client().JobList(ctx, river.NewJobListParams())
+	jl, err := e.runner.Client().JobList(ctx, river.NewJobListParams())
 	if err != nil || len(jl.Jobs) != 0 {
 		t.Errorf("jobs after refusals: %d, %v", len(jl.Jobs), err)
 	}
@@ -244,17 +247,17 @@ func TestService_CreateExport_idempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := jobs.ExportRequest{ProjectID: prj.ID, IdempotencyKey: "k-1", Priority: 1,
-		Targets: []jobs.TargetRequest{{Preset: up.ID, Fit: "pad"}, {Preset: "tiktok"}, {Preset: "tiktok", Quality: "web"}}}
-	first, err := e.svc.CreateExport(ctx, e.ws.ID, req)
+	req := outpost.ExportRequest{ProjectID: prj.ID, IdempotencyKey: "k-1", Priority: 1,
+		Targets: []outpost.TargetRequest{{Preset: up.ID, Fit: "pad"}, {Preset: "tiktok"}, {Preset: "tiktok", Quality: "web"}}}
+	first, err := e.createExport(ctx, e.ws.ID, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.svc.CreateExport(ctx, e.ws.ID, req)
+	again, err := e.createExport(ctx, e.ws.ID, req)
 	if err != nil || again.ID != first.ID {
 		t.Fatalf("again = %s, %v; want %s", again.ID, err, first.ID)
 	}
-	jl, err := e.svc.Client().JobList(ctx, river.NewJobListParams().Kinds(jobs.KindRender))
+	jl, err := e.runner.Client().JobList(ctx, river.NewJobListParams().Kinds(jobs.KindRender))
 	if err != nil || len(jl.Jobs) != 1 || jl.Jobs[0].Priority != 1 || jl.Jobs[0].Queue != jobs.QueueRender {
 		t.Fatalf("jobs = %+v, %v", jl, err)
 	}
@@ -280,7 +283,7 @@ func TestService_CreateExport_idempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.CreateExport(ctx, other.ID, req); errcode.Of(err) != errcode.NotFound {
+	if _, err := e.createExport(ctx, other.ID, req); errcode.Of(err) != errcode.NotFound {
 		t.Errorf("other workspace: %v, want not_found (its project is not there)", err)
 	}
 }
@@ -293,8 +296,8 @@ func TestService_CancelExport(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, store.SQLite, envOptions{workers: 1})
 	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 30, Audio: true})
-	x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID,
-		Targets: []jobs.TargetRequest{{Preset: "mp4-1080p", Quality: "ultra"}, {Preset: "webm-1080p"}}})
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID,
+		Targets: []outpost.TargetRequest{{Preset: "mp4-1080p", Quality: "ultra"}, {Preset: "webm-1080p"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +310,7 @@ func TestService_CancelExport(t *testing.T) {
 	e.wait(t, x.ID, 60*time.Second, "rendering", func(x store.Export) bool {
 		return x.Progress.Stage == jobs.StageRender && x.Progress.Percent > 3
 	})
-	got, err := e.svc.CancelExport(ctx, e.ws.ID, x.ID)
+	got, err := e.cancelExport(ctx, e.ws.ID, x.ID)
 	if err != nil || got.Status != store.ExportCanceled || got.ErrorCode != errcode.Canceled {
 		t.Fatalf("CancelExport = %+v, %v", got, err)
 	}
@@ -315,20 +318,7 @@ func TestService_CancelExport(t *testing.T) {
 	checkStream(t, evs, "canceled", 0)
 
 	jobID := jobOf(t, e, x.ID)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		j, err := e.svc.Client().JobGet(ctx, jobID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if j.State == rivertype.JobStateCancelled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job state %s, want cancelled", j.State)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitJob(t, e.runner.Client(), jobID, rivertype.JobStateCancelled)
 	rends, err := e.store.ListRenditions(ctx, x.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -349,10 +339,10 @@ func TestService_CancelExport(t *testing.T) {
 	if got, err := e.store.GetExport(ctx, x.ID); err != nil || got.Status != store.ExportCanceled {
 		t.Errorf("export after the worker stopped = %s, %v", got.Status, err)
 	}
-	if _, err := e.svc.CancelExport(ctx, e.ws.ID, x.ID); errcode.Of(err) != errcode.Conflict {
+	if _, err := e.cancelExport(ctx, e.ws.ID, x.ID); errcode.Of(err) != errcode.Conflict {
 		t.Errorf("second cancel: %v, want conflict", err)
 	}
-	if _, err := e.svc.CancelExport(ctx, "wsp_other", x.ID); errcode.Of(err) != errcode.NotFound {
+	if _, err := e.cancelExport(ctx, "wsp_other", x.ID); errcode.Of(err) != errcode.NotFound {
 		t.Errorf("cancel from another workspace: %v, want not_found", err)
 	}
 }
@@ -374,12 +364,12 @@ func TestService_RetryExport(t *testing.T) {
 	ctx := t.Context()
 	e := newEnv(t, store.SQLite, envOptions{workers: 1, noStart: true})
 	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1, Audio: true})
-	x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID,
-		Targets: []jobs.TargetRequest{{Preset: "mp4-720p", Quality: "web"}, {Preset: "gif-480p", Quality: "web"}}})
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID,
+		Targets: []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}, {Preset: "gif-480p", Quality: "web"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.RetryExport(ctx, e.ws.ID, x.ID); errcode.Of(err) != errcode.Conflict {
+	if _, err := e.retryExport(ctx, e.ws.ID, x.ID); errcode.Of(err) != errcode.Conflict {
 		t.Errorf("retry of a queued export: %v, want conflict", err)
 	}
 	// Break the second target as stored, so that it fails at render time.
@@ -397,8 +387,8 @@ func TestService_RetryExport(t *testing.T) {
 	}
 
 	setRequest(t, e, x.ID, orig) // repaired
-	got, err := e.svc.RetryExport(ctx, e.ws.ID, x.ID)
-	if err != nil || got.Status != store.ExportQueued || got.ErrorCode != "" || got.FinishedAt != nil {
+	got, err := e.retryExport(ctx, e.ws.ID, x.ID)
+	if err != nil || (got.Status != store.ExportQueued && got.Status != store.ExportRunning) || got.ErrorCode != "" || got.FinishedAt != nil {
 		t.Fatalf("RetryExport = %+v, %v", got, err)
 	}
 	x = e.waitFinal(t, x.ID)
@@ -427,7 +417,7 @@ func TestService_RetryExport(t *testing.T) {
 	}
 	evs := collect(t, ch, 10*time.Second)
 	checkStream(t, evs, "succeeded", 1)
-	jl, err := e.svc.Client().JobList(ctx, river.NewJobListParams().Kinds(jobs.KindRender).
+	jl, err := e.runner.Client().JobList(ctx, river.NewJobListParams().Kinds(jobs.KindRender).
 		States(rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateAvailable, rivertype.JobStateRunning))
 	if err != nil || len(jl.Jobs) != 2 {
 		t.Errorf("render jobs = %d, %v; want 2 (first run, retry)", len(jl.Jobs), err)
@@ -457,7 +447,7 @@ func TestService_RenderFailed_source(t *testing.T) {
 	if _, err := e.blob.Put(ctx, prj.SourceKey, strings.NewReader(strings.Repeat("not a video ", 1000)), "video/mp4"); err != nil {
 		t.Fatal(err)
 	}
-	x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID, Targets: []jobs.TargetRequest{{Preset: "mp4-720p"}}})
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, Targets: []outpost.TargetRequest{{Preset: "mp4-720p"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,15 +455,7 @@ func TestService_RenderFailed_source(t *testing.T) {
 	if x.Status != store.ExportFailed || x.ErrorCode != errcode.SourceUnreadable {
 		t.Errorf("export = %s %s %s", x.Status, x.ErrorCode, x.ErrorMessage)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		j, err := e.svc.Client().JobGet(ctx, jobOf(t, e, x.ID))
-		if err == nil && j.State == rivertype.JobStateCancelled && j.Attempt == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job = %+v, %v; want cancelled after 1 attempt", j, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if j := waitJob(t, e.runner.Client(), jobOf(t, e, x.ID), rivertype.JobStateCancelled); j.Attempt != 1 {
+		t.Errorf("job cancelled after %d attempts, want 1", j.Attempt)
 	}
 }

@@ -1,13 +1,15 @@
-// Package jobs runs exports as River jobs: the Service accepts, cancels and
-// retries exports (rows and job in one transaction), and its workers render
-// them (probe → render → check → store, one ffmpeg run per export), keep
-// their progress in the database and in events for live watchers, and
-// delete expired files.
+// Package jobs is the job queue: River's job kinds and their workers (render
+// an export — probe → render → check → store, one ffmpeg run per export —,
+// publish a post, deliver a webhook, refresh connections, clean up), the
+// queue wiring (Runner), and Queue, through which the services
+// (internal/service) insert and cancel jobs in the same transaction as the
+// rows they act on. Workers keep their progress in the database and in
+// events for live watchers.
 //
 // Every step is idempotent and its state lives in the database, so a process
 // killed mid-render loses only that render: at restart, the jobs its previous
 // incarnation was running are retried at once (the River client id is stable
-// per node, see NodeID), and the jobs of a node that stopped sending
+// per node, see TakeNode), and the jobs of a node that stopped sending
 // heartbeats are retried by the others. A retried job renders only the
 // targets that have no stored file yet, under the same blob keys, and never
 // adds a rendition row.
@@ -33,8 +35,10 @@ import (
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
-	"outpost/internal/publish"
+	"outpost/internal/notify"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // Queues.
@@ -58,7 +62,7 @@ const (
 	DefaultWebhookTimeout       = 15 * time.Second
 )
 
-// Options configure a Service.
+// Options configure a Runner.
 type Options struct {
 	Store  *store.Store
 	Blob   *blob.Store
@@ -69,12 +73,13 @@ type Options struct {
 	// Metrics, when set, receives the job metrics.
 	Metrics prometheus.Registerer
 	// Connect connects accounts and makes publishers; nil disables
-	// publishing (destinations are refused with platform_not_configured).
+	// publishing (publications fail with platform_not_configured).
 	Connect *connect.Service
 
 	// Workers is how many renders this process runs at once (the render
-	// queue's MaxWorkers). Zero makes the service insert-only: it accepts,
-	// cancels and retries exports, and other processes work them.
+	// queue's MaxWorkers). Zero makes the runner insert-only: the
+	// services accept, cancel and retry exports, and other processes work
+	// them.
 	Workers int
 	// PublishWorkers is the publish queue's MaxWorkers. Default 4.
 	PublishWorkers int
@@ -82,14 +87,15 @@ type Options struct {
 	// pinned. Default 48 h.
 	Retention time.Duration
 	// WorkDir holds one folder per export being rendered. Default: a folder
-	// in os.TempDir(). Use a folder on the data volume: renders are large.
+	// in os.TempDir(). Use the node's (TakeNode), on the data volume:
+	// renders are large, and a node's folder is emptied when it restarts.
 	WorkDir string
 	// LocalBlobDir is the folder of file:// blob storage. When set, sources
 	// are read there in place instead of being copied into WorkDir.
 	LocalBlobDir string
 
-	// ClientID is this process's River client id (see NodeID); random when
-	// empty. Jobs still running under it when the service starts were
+	// ClientID is this process's River client id (see TakeNode); random when
+	// empty. Jobs still running under it when the runner starts were
 	// orphaned by a killed predecessor and are retried at once.
 	ClientID string
 	// Hostname is recorded with the node's heartbeats, for operators.
@@ -126,35 +132,43 @@ type Options struct {
 	// from configuration).
 	WebhookAllowLoopback bool
 
+	// Mailer sends email notices (export ready or failed, post failed,
+	// connection expiring or expired, invites); nil or not configured:
+	// none are queued.
+	Mailer *notify.Mailer
+	// PublicURL is the web UI's address, the base of the links in emails.
+	PublicURL string
+	// HistoryRetention, when positive, deletes finished exports older
+	// than it whose files are gone (OUTPOST_HISTORY_RETENTION).
+	HistoryRetention time.Duration
+	// APIKeyGuessLimit is the throttle's bad-key limit, so that the
+	// cleanup keeps the failures its windows need.
+	APIKeyGuessLimit int
+
 	// FetchPollInterval overrides River's fallback poll for new jobs (tests).
 	FetchPollInterval time.Duration
 	// TestOnly starts River without its start-up jitter (tests).
 	TestOnly bool
 }
 
-// Service accepts exports and, with Workers > 0, works them.
-type Service struct {
-	store        *store.Store
-	blob         *blob.Store
-	events       *events.Broker
-	engine       *engine.Engine
-	connect      *connect.Service
-	webhooks     *fetch.Client
-	logger       *slog.Logger
-	client       *river.Client[*sql.Tx]
-	metrics      *metrics
-	workers      int
-	retention    time.Duration
-	workDir      string
-	localBlobDir string
-	clientID     string
-	hostname     string
-	nodeTimeout  time.Duration
-	startedAt    time.Time
-	warning      time.Duration
-	retryBase    time.Duration
-	// quotaPerDay is the daily unit quota per platform project (YouTube).
-	quotaPerDay map[string]int64
+// Runner is this process's part of the job queue: the River client, its
+// workers (one type per job kind, each with its own dependencies), and
+// the node's heartbeat and rescue of jobs whose node died. With Workers >
+// 0 it works jobs; otherwise it only inserts them (through Queue).
+type Runner struct {
+	store       *store.Store
+	client      *river.Client[*sql.Tx]
+	queue       *Queue
+	files       *Files
+	logger      *slog.Logger
+	workers     int
+	workDir     string
+	clientID    string
+	hostname    string
+	nodeTimeout time.Duration
+	startedAt   time.Time
+	cleanup     *cleanupWorker
+	refresh     *refreshWorker
 
 	mu      sync.Mutex
 	started bool
@@ -162,9 +176,9 @@ type Service struct {
 	bgDone  chan struct{}
 }
 
-// New builds the service and its River client. It starts nothing: call
-// Start to work jobs.
-func New(opts Options) (*Service, error) {
+// New builds the runner, its River client and workers. It starts nothing:
+// call Start to work jobs.
+func New(opts Options) (*Runner, error) {
 	if opts.Store == nil || opts.Blob == nil || opts.Events == nil {
 		return nil, errors.New("jobs: Store, Blob and Events are required")
 	}
@@ -214,35 +228,41 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{
-		store:   opts.Store,
-		blob:    opts.Blob,
-		events:  opts.Events,
-		engine:  opts.Engine,
-		connect: opts.Connect,
-		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
-			AllowLoopback: opts.WebhookAllowLoopback}),
-		logger:       opts.Logger,
-		metrics:      m,
-		workers:      opts.Workers,
-		retention:    opts.Retention,
-		workDir:      opts.WorkDir,
-		localBlobDir: opts.LocalBlobDir,
-		clientID:     opts.ClientID,
-		hostname:     opts.Hostname,
-		nodeTimeout:  opts.NodeTimeout,
-		warning:      opts.ConnectionWarning,
-		retryBase:    opts.PublishRetryBase,
-		quotaPerDay:  map[string]int64{publish.YouTube: int64(opts.YouTubeQuotaPerDay)},
+	q := &Queue{store: opts.Store, events: opts.Events, connect: opts.Connect, logger: opts.Logger,
+		mailer: opts.Mailer, publicURL: opts.PublicURL}
+	files := &Files{store: opts.Store, blob: opts.Blob, workDir: opts.WorkDir, localBlobDir: opts.LocalBlobDir}
+	r := &Runner{
+		store:       opts.Store,
+		queue:       q,
+		files:       files,
+		logger:      opts.Logger,
+		workers:     opts.Workers,
+		workDir:     opts.WorkDir,
+		clientID:    opts.ClientID,
+		hostname:    opts.Hostname,
+		nodeTimeout: opts.NodeTimeout,
+		cleanup: &cleanupWorker{store: opts.Store, blob: opts.Blob, queue: q, logger: opts.Logger,
+			throttle:         throttle.New(opts.Store, throttle.DefaultPolicy(opts.APIKeyGuessLimit), nil),
+			historyRetention: opts.HistoryRetention},
+		refresh: &refreshWorker{store: opts.Store, queue: q, connect: opts.Connect, warning: opts.ConnectionWarning,
+			logger: opts.Logger},
 	}
 
+	steps := &stepLog{store: opts.Store, node: opts.ClientID, hostname: opts.Hostname, logger: opts.Logger}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &renderWorker{s: s})
-	river.AddWorker(workers, &cleanupWorker{s: s})
-	river.AddWorker(workers, &publishWorker{s: s})
-	river.AddWorker(workers, &deliverWorker{s: s})
-	river.AddWorker(workers, &refreshWorker{s: s})
-	river.AddWorker(workers, &deletePreviewWorker{s: s})
+	river.AddWorker(workers, &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
+		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger})
+	river.AddWorker(workers, r.cleanup)
+	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
+		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,
+		quotaPerDay: map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)}})
+	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger,
+		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
+			AllowLoopback: opts.WebhookAllowLoopback})})
+	river.AddWorker(workers, r.refresh)
+	river.AddWorker(workers, &deletePreviewWorker{blob: opts.Blob})
+	river.AddWorker(workers, &emailWorker{mailer: opts.Mailer})
+	river.AddWorker(workers, &deleteFilesWorker{blob: opts.Blob})
 	cfg := &river.Config{
 		ID:                   opts.ClientID,
 		Logger:               slog.New(demoteInfo{opts.Logger.Handler()}),
@@ -271,69 +291,86 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: create river client: %w", err)
 	}
-	s.client = client
-	return s, nil
+	r.client, q.client = client, client
+	return r, nil
 }
 
-// Client returns the River client (for riverui, tests and job inserts in a
-// caller's transaction).
-func (s *Service) Client() *river.Client[*sql.Tx] { return s.client }
+// Client returns the River client (for riverui and tests).
+func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }
 
 // ClientID returns this process's River client id.
-func (s *Service) ClientID() string { return s.clientID }
+func (r *Runner) ClientID() string { return r.clientID }
 
-// Start starts working jobs, when the service has workers (it does nothing
+// Queue returns the way to the queue for the services: jobs inserted and
+// canceled in their transactions.
+func (r *Runner) Queue() *Queue { return r.queue }
+
+// Files returns the local copies of stored files that renders and uploads
+// read.
+func (r *Runner) Files() *Files { return r.files }
+
+// Cleanup runs the periodic cleanup now (see CleanupResult).
+func (r *Runner) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {
+	return r.cleanup.run(ctx, now)
+}
+
+// RefreshConnections runs the periodic connection check now (see
+// RefreshResult).
+func (r *Runner) RefreshConnections(ctx context.Context, now time.Time) (RefreshResult, error) {
+	return r.refresh.run(ctx, now)
+}
+
+// Start starts working jobs, when the runner has workers (it does nothing
 // otherwise): jobs orphaned by this node's killed predecessor are retried
 // first, then the node's heartbeat starts and River fetches work. ctx bounds
 // the start only; Stop stops.
-func (s *Service) Start(ctx context.Context) error {
-	if s.workers <= 0 {
+func (r *Runner) Start(ctx context.Context) error {
+	if r.workers <= 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
 		return errors.New("jobs: already started")
 	}
-	s.startedAt = time.Now()
-	s.sweepWorkDir(ctx)
-	if n, err := s.rescueOwnOrphans(ctx); err != nil {
+	r.startedAt = time.Now()
+	if n, err := r.rescueOwnOrphans(ctx); err != nil {
 		return fmt.Errorf("jobs: retry orphaned jobs: %w", err)
 	} else if n > 0 {
-		s.logger.InfoContext(ctx, "retrying jobs this node was running when it stopped", "jobs", n, "client_id", s.clientID)
+		r.logger.InfoContext(ctx, "retrying jobs this node was running when it stopped", "jobs", n, "client_id", r.clientID)
 	}
-	if err := s.heartbeat(ctx); err != nil {
+	if err := r.heartbeat(ctx); err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
 	// River's own goroutines live until Stop, not until ctx ends.
-	if err := s.client.Start(context.WithoutCancel(ctx)); err != nil {
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start river: %w", err)
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopBG, s.bgDone = stop, make(chan struct{})
-	go s.heartbeatLoop(bg, s.bgDone)
-	s.started = true
+	r.stopBG, r.bgDone = stop, make(chan struct{})
+	go r.heartbeatLoop(bg, r.bgDone)
+	r.started = true
 	return nil
 }
 
 // Stop stops working jobs: running jobs may finish until ctx ends, then
 // they are canceled (ffmpeg gets SIGINT) and retried later, here or on
-// another node. It does nothing for a service that was not started.
-func (s *Service) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.started {
+// another node. It does nothing for a runner that was not started.
+func (r *Runner) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.started {
 		return nil
 	}
-	s.started = false
-	s.stopBG()
-	<-s.bgDone
-	err := s.client.Stop(ctx)
+	r.started = false
+	r.stopBG()
+	<-r.bgDone
+	err := r.client.Stop(ctx)
 	if err != nil && ctx.Err() != nil {
-		s.logger.Warn("jobs still running at shutdown: canceling them (they will be retried)")
+		r.logger.Warn("jobs still running at shutdown: canceling them (they will be retried)")
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		err = s.client.StopAndCancel(cctx)
+		err = r.client.StopAndCancel(cctx)
 	}
 	if err != nil {
 		return fmt.Errorf("jobs: stop river: %w", err)
@@ -341,7 +378,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	// A clean stop leaves no running job behind: forget the node.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	return s.store.DeleteNode(dctx, s.clientID)
+	return r.store.DeleteNode(dctx, r.clientID)
 }
 
 // demoteInfo logs River's chatty info records (job counts every few
@@ -368,27 +405,4 @@ func (demoteInfo) level(l slog.Level) slog.Level {
 		return slog.LevelDebug
 	}
 	return l
-}
-
-// staleWorkAge is the age past which a render folder left in WorkDir is
-// removed at start: no render of this node is running then, and other
-// processes sharing the folder touch theirs far more often.
-const staleWorkAge = 24 * time.Hour
-
-// sweepWorkDir removes render folders that killed processes left behind
-// and no retry came back for.
-func (s *Service) sweepWorkDir(ctx context.Context) {
-	entries, err := os.ReadDir(s.workDir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || time.Since(info.ModTime()) < staleWorkAge {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(s.workDir, e.Name())); err != nil {
-			s.logger.WarnContext(ctx, "remove stale work dir", "dir", e.Name(), "error", err)
-		}
-	}
 }

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -17,9 +18,12 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
+	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/testpg"
 	"outpost/internal/tests3"
+	"outpost/internal/waitfor"
 )
 
 var pg testpg.Server
@@ -32,15 +36,17 @@ type env struct {
 	blob   *blob.Store
 	blobs  string // the blob folder; "" on S3
 	events *events.Broker
-	svc    *jobs.Service
-	ws     store.Workspace
+	runner *jobs.Runner
+	// svc are the use cases over the runner's queue.
+	svc outpost.Services
+	ws  store.Workspace
 }
 
 type envOptions struct {
 	workers int
 	noStart bool
-	// s3 stores files in a bucket of a real S3-compatible server
-	// (versitygw) instead of a folder.
+	// s3 stores files in a real S3-compatible server (versitygw) instead
+	// of a folder.
 	s3 bool
 	// configure adjusts the service's options before it is made.
 	configure func(s *store.Store, o *jobs.Options)
@@ -55,6 +61,23 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, eng store.Engine)) {
 			t.Parallel()
 			fn(t, e)
 		})
+	}
+}
+
+// forEachStore runs fn in parallel subtests on each engine, with files in
+// a folder and in a bucket of a real S3-compatible server (versitygw).
+func forEachStore(t *testing.T, fn func(t *testing.T, eng store.Engine, s3 bool)) {
+	for _, eng := range engines {
+		for _, s3 := range []bool{false, true} {
+			name := string(eng) + "/file"
+			if s3 {
+				name = string(eng) + "/s3"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				fn(t, eng, s3)
+			})
+		}
 	}
 }
 
@@ -91,7 +114,7 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	bo := blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"}
 	if o.s3 {
 		gw := tests3.Start(t)
-		u, dir = gw.Bucket(t, "outpost-jobs"), ""
+		u, dir = gw.Bucket(t, "outpost-test"), ""
 		bo.S3AccessKeyID, bo.S3SecretAccessKey = gw.AccessKey, gw.SecretKey
 	}
 	b, err := blob.Open(ctx, u, bo)
@@ -103,7 +126,7 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br := events.NewBroker(s, events.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
+	br := events.NewBroker(s.EventLog(), events.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
 	t.Cleanup(br.Close)
 	jo := jobs.Options{
 		Store:  s,
@@ -120,11 +143,16 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if o.configure != nil {
 		o.configure(s, &jo)
 	}
-	svc, err := jobs.New(jo)
+	runner, err := jobs.New(jo)
 	if err != nil {
 		t.Fatalf("jobs.New: %v", err)
 	}
-	e := &env{store: s, blob: b, blobs: dir, events: br, svc: svc, ws: ws}
+	svc, err := service.New(service.Options{Store: s, Blob: b, Events: br, Jobs: runner, Engine: jo.Engine,
+		Connect: jo.Connect, Logger: logger, TmpDir: t.TempDir(), PublicURL: jo.PublicURL})
+	if err != nil {
+		t.Fatalf("service.New: %v", err)
+	}
+	e := &env{store: s, blob: b, blobs: dir, events: br, runner: runner, svc: svc, ws: ws}
 	if o.workers > 0 && !o.noStart {
 		e.start(t)
 	}
@@ -133,13 +161,13 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 
 func (e *env) start(t *testing.T) {
 	t.Helper()
-	if err := e.svc.Start(t.Context()); err != nil {
+	if err := e.runner.Start(t.Context()); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := e.svc.Stop(ctx); err != nil {
+		if err := e.runner.Stop(ctx); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
 	})
@@ -187,24 +215,44 @@ func (e *env) bareExport(t *testing.T, status store.ExportStatus) store.Export {
 	return x
 }
 
+// createExport accepts an export through the exports service and returns
+// its row.
+func (e *env) createExport(ctx context.Context, workspaceID string, req outpost.ExportRequest) (store.Export, error) {
+	d, err := e.svc.Exports.Create(ctx, workspaceID, req)
+	if err != nil {
+		return store.Export{}, err
+	}
+	return e.store.GetExport(ctx, d.ID)
+}
+
+// cancelExport cancels an export through the exports service and returns
+// its row.
+func (e *env) cancelExport(ctx context.Context, workspaceID, id string) (store.Export, error) {
+	if _, err := e.svc.Exports.Cancel(ctx, workspaceID, id); err != nil {
+		return store.Export{}, err
+	}
+	return e.store.GetExport(ctx, id)
+}
+
+// retryExport retries an export through the exports service and returns
+// its row.
+func (e *env) retryExport(ctx context.Context, workspaceID, id string) (store.Export, error) {
+	if _, err := e.svc.Exports.Retry(ctx, workspaceID, id); err != nil {
+		return store.Export{}, err
+	}
+	return e.store.GetExport(ctx, id)
+}
+
 // wait polls the export until cond holds.
 func (e *env) wait(t *testing.T, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitfor.Value(t, timeout, func() (store.Export, error) {
 		x, err := e.store.GetExport(t.Context(), id)
-		if err != nil {
-			t.Fatalf("GetExport: %v", err)
+		if err == nil && !cond(x) {
+			err = fmt.Errorf("status %s, progress %+v, error %s %s", x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
 		}
-		if cond(x) {
-			return x
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export %s: %s not reached in %s: status %s, progress %+v, error %s %s",
-				id, what, timeout, x.Status, x.Progress, x.ErrorCode, x.ErrorMessage)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return x, err
+	}, "export %s: %s", id, what)
 }
 
 func (e *env) waitFinal(t *testing.T, id string) store.Export {

@@ -3,10 +3,8 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,27 +19,77 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/errcode"
-	"outpost/internal/events"
 	"outpost/internal/store"
 )
 
 // maxNodeSlots bounds how many processes may share one data dir.
 const maxNodeSlots = 64
 
-// NodeID returns a River client id for this process that stays the same
-// when the process is restarted on the same data dir, so that, at start, it
-// can tell the jobs its killed predecessor was running (River records the
-// client id of each attempt) from those of live processes.
+// Node is this process's place in its data dir: a node slot, held for the
+// life of the process, with the River client id stored in it and the
+// slot's own scratch folder.
+type Node struct {
+	// ID is the River client id: the same when the process is restarted
+	// on the same data dir, so that, at start, it can tell the jobs its
+	// killed predecessor was running (River records the client id of each
+	// attempt) from those of live processes.
+	ID string
+	// WorkDir is DATA_DIR/work/ID, where this node renders (Options.WorkDir):
+	// no other live process writes there.
+	WorkDir string
+	// Cleared counts what a dead predecessor left in WorkDir, removed when
+	// the slot was taken.
+	Cleared int
+
+	release func() error
+}
+
+// Release frees the slot (the kernel frees it too when the process dies,
+// even by SIGKILL).
+func (n *Node) Release() error { return n.release() }
+
+// TakeNode takes the first free node slot of dataDir: a file in
+// DATA_DIR/nodes locked for the life of the process, holding the node's id
+// (generated on first use). Several processes may share a data dir (serve
+// and workers on one host); each holds its own slot, and so its own
+// scratch folder, DATA_DIR/work/<id>.
 //
-// Several processes may share a data dir (serve and workers on one host):
-// each takes the first free slot, a file in DIR/nodes locked for the life
-// of the process (the kernel releases the lock when it dies, even by
-// SIGKILL), and uses the id stored in that slot, generated on first use.
-// release frees the slot.
-func NodeID(dataDir, hostname string) (id string, release func() error, err error) {
+// A free slot means its last holder is dead, and everything in the slot's
+// scratch folder (the folders of renders it was running, its copies of
+// files to post) belongs to jobs it no longer owns: at restart they are
+// retried from scratch, or another node has taken them over. TakeNode
+// empties the folder. The folders of other slots, whose holders may be
+// alive, are never touched; entries of DATA_DIR/work that belong to no
+// slot (left by versions that rendered straight in DATA_DIR/work) are
+// removed once older than a day.
+//
+// Where files cannot be locked, the id is new each run and WorkDir is
+// DATA_DIR/work itself, shared, with only the day-old sweep.
+func TakeNode(dataDir, hostname string) (*Node, error) {
+	work := filepath.Join(dataDir, "work")
 	if !canLock {
-		return randomNodeID(hostname), func() error { return nil }, nil
+		sweepStale(work, nil)
+		return &Node{ID: randomNodeID(hostname), WorkDir: work, release: func() error { return nil }}, nil
 	}
+	id, release, err := nodeSlot(dataDir, hostname)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{ID: id, WorkDir: filepath.Join(work, id), release: release}
+	if n.Cleared, err = clearDir(n.WorkDir); err != nil {
+		_ = release()
+		return nil, fmt.Errorf("clear the node's work dir: %w", err)
+	}
+	slots := map[string]bool{}
+	for _, id := range slotIDs(dataDir) {
+		slots[id] = true
+	}
+	sweepStale(work, func(name string) bool { return slots[name] })
+	return n, nil
+}
+
+// nodeSlot takes the first free slot of dataDir and returns its id.
+func nodeSlot(dataDir, hostname string) (id string, release func() error, err error) {
 	dir := filepath.Join(dataDir, "nodes")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("create node dir: %w", err)
@@ -55,9 +103,7 @@ func NodeID(dataDir, hostname string) (id string, release func() error, err erro
 		if !ok {
 			continue // a live process holds it
 		}
-		b := make([]byte, 128)
-		n, _ := f.ReadAt(b, 0)
-		id := strings.TrimSpace(string(b[:n]))
+		id := readSlotID(f)
 		if !validNodeID(id) {
 			id = randomNodeID(hostname)
 			if err := f.Truncate(0); err == nil {
@@ -74,6 +120,75 @@ func NodeID(dataDir, hostname string) (id string, release func() error, err erro
 		return id, f.Close, nil
 	}
 	return "", nil, fmt.Errorf("all %d node slots in %s are taken", maxNodeSlots, dir)
+}
+
+// readSlotID reads the id stored in a slot file.
+func readSlotID(f *os.File) string {
+	b := make([]byte, 128)
+	n, _ := f.ReadAt(b, 0)
+	return strings.TrimSpace(string(b[:n]))
+}
+
+// slotIDs returns the ids stored in dataDir's slots, held or not.
+func slotIDs(dataDir string) []string {
+	paths, _ := filepath.Glob(filepath.Join(dataDir, "nodes", "slot-*"))
+	var ids []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if id := readSlotID(f); validNodeID(id) {
+			ids = append(ids, id)
+		}
+		_ = f.Close()
+	}
+	return ids
+}
+
+// clearDir empties dir (creating it if need be) and returns how many
+// entries it removed.
+func clearDir(dir string) (int, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return 0, err
+		}
+	}
+	return len(entries), nil
+}
+
+// staleWorkAge is the age past which an entry of a shared work folder is
+// removed: no process touches its folder that long while working in it.
+const staleWorkAge = 24 * time.Hour
+
+// sweepStale removes the entries of dir older than staleWorkAge, except
+// those keep names, and returns how many.
+func sweepStale(dir string, keep func(name string) bool) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		if keep != nil && keep(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < staleWorkAge {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
@@ -107,17 +222,17 @@ func heartbeatInterval(nodeTimeout time.Duration) time.Duration {
 }
 
 // heartbeat records that this node is alive.
-func (s *Service) heartbeat(ctx context.Context) error {
-	if err := s.store.TouchNode(ctx, store.Node{ID: s.clientID, Hostname: s.hostname, StartedAt: s.startedAt}); err != nil {
+func (r *Runner) heartbeat(ctx context.Context) error {
+	if err := r.store.TouchNode(ctx, store.Node{ID: r.clientID, Hostname: r.hostname, StartedAt: r.startedAt}); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
 	return nil
 }
 
 // heartbeatLoop beats and retries the jobs of dead nodes until ctx ends.
-func (s *Service) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
+func (r *Runner) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(heartbeatInterval(s.nodeTimeout))
+	t := time.NewTicker(heartbeatInterval(r.nodeTimeout))
 	defer t.Stop()
 	for {
 		select {
@@ -125,23 +240,23 @@ func (s *Service) heartbeatLoop(ctx context.Context, done chan<- struct{}) {
 			return
 		case <-t.C:
 		}
-		if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "node heartbeat", "error", err)
+		if err := r.heartbeat(ctx); err != nil && ctx.Err() == nil {
+			r.logger.WarnContext(ctx, "node heartbeat", "error", err)
 		}
-		if n, err := s.rescueDeadNodes(ctx); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "retry jobs of dead nodes", "error", err)
+		if n, err := r.rescueDeadNodes(ctx); err != nil && ctx.Err() == nil {
+			r.logger.WarnContext(ctx, "retry jobs of dead nodes", "error", err)
 		} else if n > 0 {
-			s.logger.InfoContext(ctx, "retrying jobs of nodes that stopped sending heartbeats", "jobs", n)
+			r.logger.InfoContext(ctx, "retrying jobs of nodes that stopped sending heartbeats", "jobs", n)
 		}
 	}
 }
 
 // runningJobs lists every job River has as running.
-func (s *Service) runningJobs(ctx context.Context) ([]*rivertype.JobRow, error) {
+func (r *Runner) runningJobs(ctx context.Context) ([]*rivertype.JobRow, error) {
 	var all []*rivertype.JobRow
 	params := river.NewJobListParams().States(rivertype.JobStateRunning).First(500)
 	for {
-		res, err := s.client.JobList(ctx, params)
+		res, err := r.client.JobList(ctx, params)
 		if err != nil {
 			return nil, fmt.Errorf("list running jobs: %w", err)
 		}
@@ -163,44 +278,44 @@ func lastAttemptBy(job *rivertype.JobRow) string {
 // rescueOwnOrphans retries the jobs still running under this node's id:
 // only a predecessor with the same id can have started them, and it is
 // dead (the node slot was free).
-func (s *Service) rescueOwnOrphans(ctx context.Context) (int, error) {
-	jobs, err := s.runningJobs(ctx)
+func (r *Runner) rescueOwnOrphans(ctx context.Context) (int, error) {
+	jobs, err := r.runningJobs(ctx)
 	if err != nil {
 		return 0, err
 	}
 	jobs = slices.DeleteFunc(jobs, func(j *rivertype.JobRow) bool {
-		return lastAttemptBy(j) != s.clientID || j.AttemptedAt == nil || !j.AttemptedAt.Before(s.startedAt)
+		return lastAttemptBy(j) != r.clientID || j.AttemptedAt == nil || !j.AttemptedAt.Before(r.startedAt)
 	})
-	return len(jobs), s.rescue(ctx, jobs, "the node was restarted while working the job")
+	return len(jobs), r.rescue(ctx, jobs, "the node was restarted while working the job")
 }
 
 // rescueDeadNodes retries the running jobs of nodes whose last heartbeat is
 // older than the node timeout.
-func (s *Service) rescueDeadNodes(ctx context.Context) (int, error) {
-	nodes, err := s.store.ListNodes(ctx)
+func (r *Runner) rescueDeadNodes(ctx context.Context) (int, error) {
+	nodes, err := r.store.ListNodes(ctx)
 	if err != nil {
 		return 0, err
 	}
-	horizon := time.Now().Add(-s.nodeTimeout)
+	horizon := time.Now().Add(-r.nodeTimeout)
 	dead := map[string]bool{}
 	for _, n := range nodes {
-		if n.ID != s.clientID && n.HeartbeatAt.Before(horizon) {
+		if n.ID != r.clientID && n.HeartbeatAt.Before(horizon) {
 			dead[n.ID] = true
 		}
 	}
 	if len(dead) == 0 {
 		return 0, nil
 	}
-	jobs, err := s.runningJobs(ctx)
+	jobs, err := r.runningJobs(ctx)
 	if err != nil {
 		return 0, err
 	}
 	jobs = slices.DeleteFunc(jobs, func(j *rivertype.JobRow) bool { return !dead[lastAttemptBy(j)] })
-	if err := s.rescue(ctx, jobs, "the node working the job stopped sending heartbeats"); err != nil {
+	if err := r.rescue(ctx, jobs, "the node working the job stopped sending heartbeats"); err != nil {
 		return 0, err
 	}
 	for id := range dead {
-		if err := s.store.DeleteNode(ctx, id); err != nil {
+		if err := r.store.DeleteNode(ctx, id); err != nil {
 			return len(jobs), err
 		}
 	}
@@ -211,7 +326,7 @@ func (s *Service) rescueDeadNodes(ctx context.Context) (int, error) {
 // job rescuer does after RescueStuckJobsAfter: a job whose cancellation was
 // asked is canceled, one out of attempts is discarded (and its export
 // failed), the others run again.
-func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error {
+func (r *Runner) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason string) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -240,10 +355,10 @@ func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason s
 		p.FinalizedAt = append(p.FinalizedAt, finalized)
 		p.ScheduledAt = append(p.ScheduledAt, now)
 		p.State = append(p.State, string(state))
-		s.logger.InfoContext(ctx, "rescuing job", "job_id", j.ID, "kind", j.Kind, "attempted_by", lastAttemptBy(j),
+		r.logger.InfoContext(ctx, "rescuing job", "job_id", j.ID, "kind", j.Kind, "attempted_by", lastAttemptBy(j),
 			"state", state, "reason", reason)
 	}
-	if _, err := s.client.Driver().GetExecutor().JobRescueMany(ctx, p); err != nil {
+	if _, err := r.client.Driver().GetExecutor().JobRescueMany(ctx, p); err != nil {
 		return fmt.Errorf("rescue jobs: %w", err)
 	}
 	for _, j := range exhausted {
@@ -254,46 +369,10 @@ func (s *Service) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason s
 		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
 			continue
 		}
-		if err := s.failExport(ctx, args.ExportID, errcode.New(errcode.RenderFailed,
+		if err := r.queue.FailExport(ctx, args.ExportID, errcode.New(errcode.RenderFailed,
 			"the render stopped on its last attempt (%s)", reason)); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// failExport fails an export whose job will not run again: its unfinished
-// renditions fail with cause, and watchers get "done".
-func (s *Service) failExport(ctx context.Context, exportID string, cause *errcode.Error) error {
-	rends, err := s.store.ListRenditions(ctx, exportID)
-	if err != nil {
-		return err
-	}
-	for _, r := range rends {
-		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
-			r.Status, r.ErrorCode, r.ErrorMessage = store.RenditionFailed, cause.Code, cause.Message
-			if _, err := s.store.UpdateRendition(ctx, r); err != nil {
-				return err
-			}
-		}
-	}
-	if rends, err = s.store.ListRenditions(ctx, exportID); err != nil {
-		return err
-	}
-	change := summarize(rends)
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.store.Using(tx).UpdateExportStatus(ctx, exportID, change); err != nil {
-			return err
-		}
-		_, err := s.events.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(change.Status)})
-		return err
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return nil // already final
-	}
-	if err != nil {
-		return err
-	}
-	s.events.Notify(exportID)
 	return nil
 }

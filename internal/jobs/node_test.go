@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 type blockArgs struct{}
@@ -62,7 +64,7 @@ func TestService_rescue(t *testing.T) {
 		if err := e.store.TouchNode(ctx, store.Node{ID: "dead-node", HeartbeatAt: time.Now().Add(-time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := e.svc.RescueDeadNodes(ctx); err != nil || n != 1 {
+		if n, err := e.runner.RescueDeadNodes(ctx); err != nil || n != 1 {
 			t.Fatalf("RescueDeadNodes = %d, %v", n, err)
 		}
 		j := waitJob(t, dead, first, rivertype.JobStateAvailable)
@@ -72,7 +74,7 @@ func TestService_rescue(t *testing.T) {
 		if nodes, err := e.store.ListNodes(ctx); err != nil || len(nodes) != 0 {
 			t.Errorf("nodes after the rescue = %+v, %v", nodes, err)
 		}
-		if n, err := e.svc.RescueDeadNodes(ctx); err != nil || n != 0 {
+		if n, err := e.runner.RescueDeadNodes(ctx); err != nil || n != 0 {
 			t.Errorf("second RescueDeadNodes = %d, %v", n, err)
 		}
 		if _, err := dead.JobCancel(ctx, first); err != nil {
@@ -81,10 +83,10 @@ func TestService_rescue(t *testing.T) {
 
 		// The same node, restarted, retries what its predecessor ran.
 		second := running()
-		if n, err := e.svc.RescueOwnOrphans(ctx, "other-node", time.Now()); err != nil || n != 0 {
+		if n, err := e.runner.RescueOwnOrphans(ctx, "other-node", time.Now()); err != nil || n != 0 {
 			t.Errorf("RescueOwnOrphans of another id = %d, %v", n, err)
 		}
-		if n, err := e.svc.RescueOwnOrphans(ctx, "dead-node", time.Now()); err != nil || n != 1 {
+		if n, err := e.runner.RescueOwnOrphans(ctx, "dead-node", time.Now()); err != nil || n != 1 {
 			t.Fatalf("RescueOwnOrphans = %d, %v", n, err)
 		}
 		waitJob(t, dead, second, rivertype.JobStateAvailable)
@@ -93,18 +95,11 @@ func TestService_rescue(t *testing.T) {
 
 func waitJob(t *testing.T, c *river.Client[*sql.Tx], id int64, state rivertype.JobState) *rivertype.JobRow {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	return waitfor.Value(t, 30*time.Second, func() (*rivertype.JobRow, error) {
 		j, err := c.JobGet(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil && j.State != state {
+			err = fmt.Errorf("job is %s", j.State)
 		}
-		if j.State == state {
-			return j
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %d is %s, want %s", id, j.State, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return j, err
+	}, "job %d %s", id, state)
 }

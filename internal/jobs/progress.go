@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync"
 	"time"
 
 	"outpost/internal/events"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -32,7 +34,9 @@ var stageSpan = map[string][2]float64{
 // reporter turns stage progress into throttled "progress" events and keeps
 // the export's progress columns current.
 type reporter struct {
-	s        *Service
+	store    *store.Store
+	queue    *Queue
+	logger   *slog.Logger
 	exportID string
 	// workspaceID and jobID name the export.progress webhooks (sent at 25,
 	// 50 and 75 %; 100 % goes with the export's end).
@@ -47,8 +51,8 @@ type reporter struct {
 	audio   bool // an audio stage ran: the render starts later
 }
 
-func (s *Service) newReporter(exportID, workspaceID string, jobID int64) *reporter {
-	return &reporter{s: s, exportID: exportID, workspaceID: workspaceID, jobID: jobID}
+func newReporter(st *store.Store, q *Queue, logger *slog.Logger, exportID, workspaceID string, jobID int64) *reporter {
+	return &reporter{store: st, queue: q, logger: logger, exportID: exportID, workspaceID: workspaceID, jobID: jobID}
 }
 
 // milestones are the export.progress webhooks sent while rendering.
@@ -106,12 +110,12 @@ func (r *reporter) write(ctx context.Context, p events.Progress, eta time.Durati
 	if ctx.Err() != nil {
 		return
 	}
-	err := r.s.store.WithTx(ctx, func(tx *sql.Tx) error {
-		if err := r.s.store.Using(tx).UpdateLiveExportProgress(ctx, r.exportID,
+	err := r.store.WithTx(ctx, func(tx *sql.Tx) error {
+		if err := r.store.Using(tx).UpdateLiveExportProgress(ctx, r.exportID,
 			store.Progress{Stage: p.Stage, Percent: p.Percent, ETA: eta}); err != nil {
 			return err
 		}
-		if _, err := r.s.events.PublishTx(ctx, tx, r.exportID, events.TypeProgress, p); err != nil {
+		if err := r.queue.PublishTx(ctx, tx, r.exportID, events.TypeProgress, p); err != nil {
 			return err
 		}
 		for _, m := range milestones {
@@ -119,15 +123,15 @@ func (r *reporter) write(ctx context.Context, p events.Progress, eta time.Durati
 				continue
 			}
 			r.milestone = m
-			e, err := r.s.store.Using(tx).GetExport(ctx, r.exportID)
+			e, err := r.store.Using(tx).GetExport(ctx, r.exportID)
 			if err != nil {
 				return err
 			}
-			d := exportData(e, 0)
+			d := ExportData(e, 0)
 			d.Percent = m
 			ms := fmt.Sprint(m)
-			if err := r.s.emitTx(ctx, tx, store.Event{ID: eventID(r.exportID, fmt.Sprint(r.jobID), EventExportProgress, ms),
-				WorkspaceID: r.workspaceID, Type: EventExportProgress, SubjectID: r.exportID}, d); err != nil {
+			if err := r.queue.EmitTx(ctx, tx, store.Event{ID: eventID(r.exportID, fmt.Sprint(r.jobID), outpost.EventExportProgress, ms),
+				WorkspaceID: r.workspaceID, Type: outpost.EventExportProgress, SubjectID: r.exportID}, d); err != nil {
 				return err
 			}
 		}
@@ -135,11 +139,11 @@ func (r *reporter) write(ctx context.Context, p events.Progress, eta time.Durati
 	})
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, store.ErrConflict) {
-			r.s.logger.WarnContext(ctx, "report progress", "export_id", r.exportID, "error", err)
+			r.logger.WarnContext(ctx, "report progress", "export_id", r.exportID, "error", err)
 		}
 		return
 	}
-	r.s.events.Notify(r.exportID)
+	r.queue.Notify(r.exportID)
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"outpost/internal/connect"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -39,15 +41,20 @@ func (RefreshArgs) InsertOpts() river.InsertOpts {
 
 type refreshWorker struct {
 	river.WorkerDefaults[RefreshArgs]
-	s *Service
+	store   *store.Store
+	queue   *Queue
+	connect *connect.Service
+	// warning is how long before a grant ends connection.expiring is sent.
+	warning time.Duration
+	logger  *slog.Logger
 }
 
 func (w *refreshWorker) Timeout(*river.Job[RefreshArgs]) time.Duration { return 10 * time.Minute }
 
 func (w *refreshWorker) Work(ctx context.Context, _ *river.Job[RefreshArgs]) error {
-	res, err := w.s.RefreshConnections(ctx, time.Now())
+	res, err := w.run(ctx, time.Now())
 	if res != (RefreshResult{}) {
-		w.s.logger.InfoContext(ctx, "connections checked", "refreshed", res.Refreshed, "expired", res.Expired,
+		w.logger.InfoContext(ctx, "connections checked", "refreshed", res.Refreshed, "expired", res.Expired,
 			"warned", res.Warned, "failed", res.Failed, "resealed", res.Resealed)
 	}
 	return err
@@ -62,17 +69,17 @@ type RefreshResult struct {
 	Resealed  int // tokens sealed again under the newest token key
 }
 
-// RefreshConnections renews, as of now, the long-lived tokens that have
+// run renews, as of now, the long-lived tokens that have
 // used three quarters of their life, marks connections whose grant is dead
 // expired (connection.expired), and sends connection.expiring once per
 // grant that will end within the warning time and cannot be renewed (an
 // access token without a refresh token, or the refresh token itself).
-func (s *Service) RefreshConnections(ctx context.Context, now time.Time) (RefreshResult, error) {
+func (w *refreshWorker) run(ctx context.Context, now time.Time) (RefreshResult, error) {
 	var res RefreshResult
-	if s.connect == nil {
+	if w.connect == nil {
 		return res, nil
 	}
-	cs, err := s.store.ListConnectionsDue(ctx, now.Add(refreshWindow), now.Add(s.warning), refreshBatch)
+	cs, err := w.store.ListConnectionsDue(ctx, now.Add(refreshWindow), now.Add(w.warning), refreshBatch)
 	if err != nil {
 		return res, err
 	}
@@ -81,30 +88,30 @@ func (s *Service) RefreshConnections(ctx context.Context, now time.Time) (Refres
 		if ctx.Err() != nil {
 			break
 		}
-		if due(c, now) && connect.Refreshable(c) && s.connect.Configured(c.Platform) {
-			nc, err := s.connect.Refresh(ctx, c)
+		if due(c, now) && connect.Refreshable(c) && w.connect.Configured(c.Platform) {
+			nc, err := w.connect.Refresh(ctx, c)
 			switch {
 			case errors.Is(err, connect.ErrExpired):
 				res.Expired++
-				errs = append(errs, s.notifyExpired(ctx, nc, err))
+				errs = append(errs, w.queue.NotifyExpired(ctx, nc, err))
 				continue
 			case err != nil:
 				res.Failed++
-				s.logger.WarnContext(ctx, "refresh connection", "connection_id", c.ID, "platform", c.Platform, "error", err)
+				w.logger.WarnContext(ctx, "refresh connection", "connection_id", c.ID, "platform", c.Platform, "error", err)
 				continue
 			}
 			res.Refreshed++
 			c = nc
 		}
-		if ends, ok := grantEnd(c); ok && c.ExpiryWarnedAt == nil && ends.Sub(now) < s.warning {
-			if err := s.warnExpiring(ctx, c, ends, now); err != nil {
+		if ends, ok := grantEnd(c); ok && c.ExpiryWarnedAt == nil && ends.Sub(now) < w.warning {
+			if err := w.warnExpiring(ctx, c, ends, now); err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			res.Warned++
 		}
 	}
-	n, err := s.resealConnections(ctx)
+	n, err := w.resealConnections(ctx)
 	res.Resealed = n
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
@@ -116,20 +123,20 @@ func (s *Service) RefreshConnections(ctx context.Context, now time.Time) (Refres
 // resealConnections seals again, under the newest token key, the tokens of
 // every connection still sealed under an older one (a key rotation), so
 // that the older key can be removed from the configuration.
-func (s *Service) resealConnections(ctx context.Context) (int, error) {
+func (w *refreshWorker) resealConnections(ctx context.Context) (int, error) {
 	n, after := 0, ""
 	for ctx.Err() == nil {
-		cs, err := s.store.ListConnectionsAfter(ctx, after, refreshBatch)
+		cs, err := w.store.ListConnectionsAfter(ctx, after, refreshBatch)
 		if err != nil || len(cs) == 0 {
 			return n, err
 		}
 		for _, c := range cs {
 			after = c.ID
-			ok, err := s.connect.ResealTokens(ctx, c)
+			ok, err := w.connect.ResealTokens(ctx, c)
 			if err != nil {
 				// A token no configured key opens: the connection needs
 				// the user (or the key back); the others go on.
-				s.logger.WarnContext(ctx, "reseal connection tokens", "connection_id", c.ID, "platform", c.Platform, "error", err)
+				w.logger.WarnContext(ctx, "reseal connection tokens", "connection_id", c.ID, "platform", c.Platform, "error", err)
 				continue
 			}
 			if ok {
@@ -166,51 +173,14 @@ func grantEnd(c store.Connection) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// connectionPayload is the data of connection.* webhooks.
-type connectionPayload struct {
-	ID          string     `json:"id"`
-	Platform    string     `json:"platform"`
-	AccountID   string     `json:"account_id"`
-	AccountName string     `json:"account_name"`
-	Status      string     `json:"status"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	Reason      string     `json:"reason,omitempty"`
-}
-
-func (s *Service) warnExpiring(ctx context.Context, c store.Connection, ends, now time.Time) error {
+func (w *refreshWorker) warnExpiring(ctx context.Context, c store.Connection, ends, now time.Time) error {
 	// One warning per grant end (to the hour: platforms round expiries).
-	err := s.emit(ctx, store.Event{ID: eventID(c.ID, EventConnectionExpiring, ends.UTC().Truncate(time.Hour).Format(time.RFC3339)),
-		WorkspaceID: c.WorkspaceID, Type: EventConnectionExpiring, SubjectID: c.ID},
+	err := w.queue.Emit(ctx, store.Event{ID: eventID(c.ID, outpost.EventConnectionExpiring, ends.UTC().Truncate(time.Hour).Format(time.RFC3339)),
+		WorkspaceID: c.WorkspaceID, Type: outpost.EventConnectionExpiring, SubjectID: c.ID},
 		connectionPayload{ID: c.ID, Platform: c.Platform, AccountID: c.AccountID, AccountName: c.AccountName,
 			Status: string(c.Status), ExpiresAt: &ends})
 	if err != nil {
 		return err
 	}
-	return s.store.MarkConnectionWarned(ctx, c.ID, now)
-}
-
-// notifyExpired sends connection.expired for a connection a refresh found
-// dead.
-func (s *Service) notifyExpired(ctx context.Context, c store.Connection, cause error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	return s.emit(ctx, store.Event{ID: eventID(c.ID, EventConnectionExpired, c.UpdatedAt.UTC().Format(time.RFC3339Nano)),
-		WorkspaceID: c.WorkspaceID, Type: EventConnectionExpired, SubjectID: c.ID},
-		connectionPayload{ID: c.ID, Platform: c.Platform, AccountID: c.AccountID, AccountName: c.AccountName,
-			Status: string(store.ConnectionExpired), ExpiresAt: c.TokenExpiresAt, Reason: cause.Error()})
-}
-
-// expireConnection marks a connection expired (its token was refused even
-// after a refresh) and sends connection.expired.
-func (s *Service) expireConnection(ctx context.Context, c store.Connection, cause error) (store.Connection, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if c.Status != store.ConnectionActive {
-		return c, nil
-	}
-	if err := s.store.SetConnectionStatus(ctx, c.ID, store.ConnectionExpired); err != nil {
-		return c, err
-	}
-	c.Status = store.ConnectionExpired
-	return c, s.notifyExpired(ctx, c, cause)
+	return w.store.MarkConnectionWarned(ctx, c.ID, now)
 }

@@ -60,17 +60,22 @@ func fileKeys(exportID string, results []engine.Result, rends []store.Rendition,
 }
 
 // releaseFile deletes the file at key from blob storage unless a rendition
-// other than holderID still holds it. A file already gone is fine (a
-// cleanup killed after the delete, before it marked the rendition).
-func (s *Service) releaseFile(ctx context.Context, key, holderID string) error {
-	n, err := s.store.CountFileHolders(ctx, key, holderID)
+// other than holderID still holds it (store.CountFileHolders, the rule
+// deletions follow too). A file already gone is fine (a cleanup killed
+// after the delete, before it marked the rendition); an empty key is
+// nothing to release.
+func releaseFile(ctx context.Context, st *store.Store, b *blob.Store, key, holderID string) error {
+	if key == "" {
+		return nil
+	}
+	n, err := st.CountFileHolders(ctx, key, holderID)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	if err := s.blob.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+	if err := b.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	return nil

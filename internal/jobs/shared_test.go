@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -22,18 +22,7 @@ import (
 func TestService_export_sharedFile(t *testing.T) {
 	t.Parallel()
 	needFFmpeg(t)
-	for _, eng := range engines {
-		for _, s3 := range []bool{false, true} {
-			name := string(eng) + "/file"
-			if s3 {
-				name = string(eng) + "/s3"
-			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				testSharedFile(t, eng, s3)
-			})
-		}
-	}
+	forEachStore(t, func(t *testing.T, eng store.Engine, s3 bool) { testSharedFile(t, eng, s3) })
 }
 
 func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
@@ -41,11 +30,11 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 	e := newEnv(t, eng, envOptions{workers: 1, s3: s3})
 	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 3, FPS: 30, Audio: true})
 	reels := []string{"instagram-reel", "tiktok", "facebook-reel", "youtube-shorts"}
-	var targets []jobs.TargetRequest
+	var targets []outpost.TargetRequest
 	for _, p := range reels {
-		targets = append(targets, jobs.TargetRequest{Preset: p, Quality: "web"})
+		targets = append(targets, outpost.TargetRequest{Preset: p, Quality: "web"})
 	}
-	x, err := e.svc.CreateExport(ctx, e.ws.ID, jobs.ExportRequest{ProjectID: prj.ID, Targets: targets})
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, Targets: targets})
 	if err != nil {
 		t.Fatalf("CreateExport: %v", err)
 	}
@@ -104,7 +93,7 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 	if err := e.store.SetRenditionPinned(ctx, rends[2].ID, true); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.svc.Cleanup(ctx, later)
+	res, err := e.runner.Cleanup(ctx, later)
 	if err != nil || res.RenditionsDeleted != 2 {
 		t.Fatalf("Cleanup = %+v, %v; want 2 renditions deleted", res, err)
 	}
@@ -124,14 +113,14 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 	if err := e.store.SetRenditionPinned(ctx, rends[2].ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := e.svc.Cleanup(ctx, later); err != nil || res.RenditionsDeleted != 1 || !exists() {
+	if res, err := e.runner.Cleanup(ctx, later); err != nil || res.RenditionsDeleted != 1 || !exists() {
 		t.Fatalf("Cleanup after unpinning = %+v, %v, file exists %v; want 1 deleted, the file kept", res, err, exists())
 	}
 	// Unsaved, the last holder goes and the file with it.
 	if err := e.store.SetRenditionSaved(ctx, rends[1].ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := e.svc.Cleanup(ctx, later); err != nil || res.RenditionsDeleted != 1 || exists() {
+	if res, err := e.runner.Cleanup(ctx, later); err != nil || res.RenditionsDeleted != 1 || exists() {
 		t.Fatalf("Cleanup after unsaving = %+v, %v, file exists %v; want 1 deleted and the file gone", res, err, exists())
 	}
 }
@@ -162,7 +151,7 @@ func TestService_discard_sharedFile(t *testing.T) {
 			rs = append(rs, r)
 		}
 		// The attempt stored the first two; the third holds the file too.
-		e.svc.DiscardStored(ctx, x.ID, rs[:2])
+		e.runner.DiscardStored(ctx, x.ID, rs[:2])
 		for _, r := range rs[:2] {
 			got, err := e.store.GetRendition(ctx, r.ID)
 			if err != nil || got.Status != store.RenditionCanceled || got.BlobKey != "" {
@@ -175,7 +164,7 @@ func TestService_discard_sharedFile(t *testing.T) {
 		if ok, err := e.blob.Exists(ctx, key); err != nil || !ok {
 			t.Fatalf("shared file exists = %v, %v; a rendition outside the attempt still holds it", ok, err)
 		}
-		e.svc.DiscardStored(ctx, x.ID, rs[2:])
+		e.runner.DiscardStored(ctx, x.ID, rs[2:])
 		if ok, err := e.blob.Exists(ctx, key); err != nil || ok {
 			t.Errorf("shared file exists = %v, %v after its last holder was discarded", ok, err)
 		}

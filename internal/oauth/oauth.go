@@ -15,71 +15,33 @@ import (
 	"golang.org/x/oauth2"
 
 	"outpost/internal/errcode"
+	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 )
 
-// Platform names.
-const (
-	YouTube   = "youtube"
-	Facebook  = "facebook"
-	Instagram = "instagram"
-	LinkedIn  = "linkedin"
-	TikTok    = "tiktok"
-)
-
-// GraphVersion is the Graph API version of Facebook and Instagram URLs.
-const GraphVersion = "v24.0"
-
-// Provider is a platform's OAuth 2.0 setup (platforms.md §3.1, §4.1, §5.1,
-// §6.1, §7.1).
+// Provider is a platform's OAuth 2.0 setup, from its descriptor.
 type Provider struct {
 	Platform string
-	AuthURL  string
-	TokenURL string
-	Scopes   []string
-	// ScopeSep joins scopes in the authorize URL: Facebook and TikTok take
-	// commas, the others spaces.
-	ScopeSep string
-	// PKCE sends an S256 code_challenge and the code_verifier.
-	PKCE bool
-	// ClientIDParam is TikTok's "client_key" (sent alongside client_id).
-	ClientIDParam string
-	// AuthParams are extra authorize parameters (Google: offline access).
-	AuthParams map[string]string
+	publish.OAuth
 }
 
-// Providers returns the real providers. Instagram connects through
-// Facebook Login (its resumable upload needs it), with Instagram scopes.
+// Providers returns the real providers of every registered platform.
 func Providers() map[string]Provider {
-	g := "https://www.googleapis.com/auth/"
-	return map[string]Provider{
-		YouTube: {Platform: YouTube, AuthURL: "https://accounts.google.com/o/oauth2/v2/auth",
-			TokenURL: "https://oauth2.googleapis.com/token", ScopeSep: " ", PKCE: true,
-			// youtube.upload covers videos.insert and thumbnails.set;
-			// captions.insert and channels.list need youtube.force-ssl.
-			Scopes:     []string{g + "youtube.upload", g + "youtube.force-ssl"},
-			AuthParams: map[string]string{"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}},
-		Facebook: {Platform: Facebook, AuthURL: "https://www.facebook.com/" + GraphVersion + "/dialog/oauth",
-			TokenURL: "https://graph.facebook.com/" + GraphVersion + "/oauth/access_token", ScopeSep: ",",
-			Scopes: []string{"pages_show_list", "pages_read_engagement", "pages_manage_posts", "publish_video", "business_management"}},
-		Instagram: {Platform: Instagram, AuthURL: "https://www.facebook.com/" + GraphVersion + "/dialog/oauth",
-			TokenURL: "https://graph.facebook.com/" + GraphVersion + "/oauth/access_token", ScopeSep: ",",
-			Scopes: []string{"instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "business_management"}},
-		LinkedIn: {Platform: LinkedIn, AuthURL: "https://www.linkedin.com/oauth/v2/authorization",
-			TokenURL: "https://www.linkedin.com/oauth/v2/accessToken", ScopeSep: " ",
-			Scopes: []string{"openid", "profile", "w_member_social"}},
-		TikTok: {Platform: TikTok, AuthURL: "https://www.tiktok.com/v2/auth/authorize/",
-			TokenURL: "https://open.tiktokapis.com/v2/oauth/token/", ScopeSep: ",", PKCE: true, ClientIDParam: "client_key",
-			Scopes: []string{"user.info.basic", "video.publish", "video.upload"}},
+	out := map[string]Provider{}
+	for _, d := range platforms.All() {
+		out[d.ID] = Provider{Platform: d.ID, OAuth: d.OAuth}
 	}
+	return out
 }
 
 // Lookup returns a platform's real provider, or its sandbox twin when base
 // is set (the sandbox serves every platform's paths from one origin).
 func Lookup(platform, base string) (Provider, error) {
-	p, ok := Providers()[platform]
+	d, ok := platforms.Lookup(platform)
 	if !ok {
 		return Provider{}, fmt.Errorf("oauth: unknown platform %q", platform)
 	}
+	p := Provider{Platform: d.ID, OAuth: d.OAuth}
 	if base != "" {
 		return p.Rebase(base)
 	}
@@ -191,8 +153,8 @@ func (t Token) Expires(now time.Time, d time.Duration) bool {
 }
 
 // Exchange trades an authorization code (and the PKCE verifier) for
-// tokens. Facebook and Instagram codes yield an hour-long token, which is
-// exchanged at once for the 60-day one.
+// tokens. On LongLived platforms (Facebook, Instagram) the code yields an
+// hour-long token, which is exchanged at once for the 60-day one.
 func (c *Client) Exchange(ctx context.Context, code, verifier string) (Token, error) {
 	p := c.Provider
 	var opts []oauth2.AuthCodeOption
@@ -208,7 +170,7 @@ func (c *Client) Exchange(ctx context.Context, code, verifier string) (Token, er
 		return Token{}, c.classify(err)
 	}
 	t := c.fromOAuth2(ot)
-	if p.Platform == Facebook || p.Platform == Instagram {
+	if p.LongLived {
 		return c.longLived(ctx, t.AccessToken)
 	}
 	return t, nil
@@ -299,7 +261,7 @@ func (c *Client) fromResponse(tr tokenResponse) Token {
 	return t
 }
 
-// longLived exchanges a Facebook user token for a 60-day one.
+// longLived exchanges a Meta user token for a 60-day one.
 func (c *Client) longLived(ctx context.Context, access string) (Token, error) {
 	tr, err := c.post(ctx, http.MethodGet, url.Values{"grant_type": {"fb_exchange_token"},
 		"client_id": {c.Credentials.ClientID}, "client_secret": {c.Credentials.ClientSecret}, "fb_exchange_token": {access}})
@@ -319,11 +281,11 @@ var ErrNoRefreshToken = errors.New("oauth: no refresh token; reconnect the accou
 // token: the rotated one when the platform sent one (TikTok rotates on
 // every use and the old one dies, so persist the result at once), else
 // the previous one — an empty refresh token never overwrites a stored one.
-// Facebook and Instagram have no refresh tokens: a live long-lived token is
-// exchanged for a fresh one instead.
+// LongLived platforms (Facebook, Instagram) have no refresh tokens: a live
+// long-lived token is exchanged for a fresh one instead.
 func (c *Client) Refresh(ctx context.Context, old Token) (Token, error) {
 	p := c.Provider
-	if p.Platform == Facebook || p.Platform == Instagram {
+	if p.LongLived {
 		if old.AccessToken == "" || old.Expires(c.now(), 0) {
 			return Token{}, &TokenError{Platform: p.Platform, Code: "invalid_grant", Description: "the token has expired; reconnect", Err: ErrNoRefreshToken}
 		}

@@ -59,14 +59,14 @@ func authorize(t *testing.T, c *Client, state, verifier string) url.Values {
 
 func TestProviders_rebase(t *testing.T) {
 	t.Parallel()
-	p, err := Lookup(TikTok, "http://127.0.0.1:9/")
+	p, err := Lookup(sandbox.TikTok, "http://127.0.0.1:9/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.AuthURL != "http://127.0.0.1:9/v2/auth/authorize/" || p.TokenURL != "http://127.0.0.1:9/v2/oauth/token/" {
 		t.Errorf("rebased %s %s", p.AuthURL, p.TokenURL)
 	}
-	real, _ := Lookup(YouTube, "")
+	real, _ := Lookup(sandbox.YouTube, "")
 	if real.TokenURL != "https://oauth2.googleapis.com/token" {
 		t.Errorf("real token URL %s", real.TokenURL)
 	}
@@ -80,11 +80,11 @@ func TestClient_AuthCodeURL(t *testing.T) {
 		want     map[string]string
 		absent   []string
 	}{
-		{YouTube, map[string]string{"access_type": "offline", "prompt": "consent", "code_challenge_method": "S256",
+		{sandbox.YouTube, map[string]string{"access_type": "offline", "prompt": "consent", "code_challenge_method": "S256",
 			"scope": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.force-ssl"}, nil},
-		{TikTok, map[string]string{"client_key": "k", "scope": "user.info.basic,video.publish,video.upload", "code_challenge_method": "S256"}, nil},
-		{Facebook, map[string]string{"scope": "pages_show_list,pages_read_engagement,pages_manage_posts,publish_video,business_management"}, []string{"code_challenge"}},
-		{LinkedIn, map[string]string{"scope": "openid profile w_member_social"}, []string{"code_challenge"}},
+		{sandbox.TikTok, map[string]string{"client_key": "k", "scope": "user.info.basic,video.publish,video.upload", "code_challenge_method": "S256"}, nil},
+		{sandbox.Facebook, map[string]string{"scope": "pages_show_list,pages_read_engagement,pages_manage_posts,publish_video,business_management"}, []string{"code_challenge"}},
+		{sandbox.LinkedIn, map[string]string{"scope": "openid profile w_member_social"}, []string{"code_challenge"}},
 	}
 	for _, tt := range tests {
 		c, _ := New(tt.platform, "", Credentials{ClientID: "k", RedirectURL: redirect}, nil)
@@ -106,7 +106,7 @@ func TestClient_AuthCodeURL(t *testing.T) {
 func TestClient_Exchange(t *testing.T) {
 	t.Parallel()
 	_, base := start(t, sandbox.Options{AutoApprove: true})
-	for _, platform := range []string{YouTube, Facebook, Instagram, LinkedIn, TikTok} {
+	for _, platform := range []string{sandbox.YouTube, sandbox.Facebook, sandbox.Instagram, sandbox.LinkedIn, sandbox.TikTok} {
 		t.Run(platform, func(t *testing.T) {
 			t.Parallel()
 			c := client(t, platform, base)
@@ -120,12 +120,12 @@ func TestClient_Exchange(t *testing.T) {
 				t.Fatalf("token %+v", tok)
 			}
 			switch platform {
-			case YouTube, LinkedIn, TikTok:
+			case sandbox.YouTube, sandbox.LinkedIn, sandbox.TikTok:
 				if tok.RefreshToken == "" {
 					t.Error("no refresh token")
 				}
 			}
-			if platform == TikTok && (tok.OpenID != sandbox.TikTokOpenID || tok.RefreshExpiry.IsZero() || !slices.Contains(tok.Scopes, "video.publish")) {
+			if platform == sandbox.TikTok && (tok.OpenID != sandbox.TikTokOpenID || tok.RefreshExpiry.IsZero() || !slices.Contains(tok.Scopes, "video.publish")) {
 				t.Errorf("tiktok token %+v", tok)
 			}
 			// The code is single use.
@@ -139,7 +139,7 @@ func TestClient_Exchange(t *testing.T) {
 func TestClient_Exchange_pkce(t *testing.T) {
 	t.Parallel()
 	_, base := start(t, sandbox.Options{AutoApprove: true})
-	for _, platform := range []string{YouTube, TikTok} {
+	for _, platform := range []string{sandbox.YouTube, sandbox.TikTok} {
 		c := client(t, platform, base)
 		q := authorize(t, c, "s", NewVerifier())
 		_, err := c.Exchange(context.Background(), q.Get("code"), NewVerifier())
@@ -165,8 +165,8 @@ func TestClient_Refresh(t *testing.T) {
 			return c, tok
 		}
 
-		// TikTok rotates: the new refresh token differs and the old dies.
-		c, tok := connect(TikTok)
+		// sandbox.TikTok rotates: the new refresh token differs and the old dies.
+		c, tok := connect(sandbox.TikTok)
 		next, err := c.Refresh(ctx, tok)
 		if err != nil {
 			t.Fatal(err)
@@ -183,21 +183,21 @@ func TestClient_Refresh(t *testing.T) {
 		}
 
 		// Google omits refresh_token on refresh: the old one is kept.
-		c, tok = connect(YouTube)
+		c, tok = connect(sandbox.YouTube)
 		next, err = c.Refresh(ctx, tok)
 		if err != nil || next.RefreshToken != tok.RefreshToken || next.AccessToken == tok.AccessToken {
 			t.Errorf("youtube refresh %+v, %v", next, err)
 		}
 
-		// LinkedIn keeps the refresh token and its original expiry.
-		c, tok = connect(LinkedIn)
+		// sandbox.LinkedIn keeps the refresh token and its original expiry.
+		c, tok = connect(sandbox.LinkedIn)
 		next, err = c.Refresh(ctx, tok)
 		if err != nil || next.RefreshToken != tok.RefreshToken || next.RefreshExpiry.After(tok.RefreshExpiry.Add(2e9)) {
 			t.Errorf("linkedin refresh %+v, %v", next, err)
 		}
 
 		// A revoked grant is expired, not temporary.
-		c, tok = connect(YouTube)
+		c, tok = connect(sandbox.YouTube)
 		if err := sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultRevoke}); err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func TestClient_Refresh(t *testing.T) {
 func TestClient_facebookLongLivedAndPages(t *testing.T) {
 	t.Parallel()
 	_, base := start(t, sandbox.Options{AutoApprove: true})
-	c := client(t, Facebook, base)
+	c := client(t, sandbox.Facebook, base)
 	tok, err := c.Exchange(context.Background(), authorize(t, c, "s", "").Get("code"), "")
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestClient_facebookLongLivedAndPages(t *testing.T) {
 	if err != nil || len(pages) != 1 || pages[0].AccessToken == "" || pages[0].InstagramID != sandbox.InstagramUserID {
 		t.Fatalf("pages %+v, %v", pages, err)
 	}
-	// "Refreshing" a live Facebook token exchanges it for a new one.
+	// "Refreshing" a live sandbox.Facebook token exchanges it for a new one.
 	next, err := c.Refresh(context.Background(), tok)
 	if err != nil || next.AccessToken == "" || next.AccessToken == tok.AccessToken {
 		t.Errorf("facebook refresh %+v, %v", next, err)
@@ -234,7 +234,7 @@ func TestClient_facebookLongLivedAndPages(t *testing.T) {
 func TestConsentPage(t *testing.T) {
 	t.Parallel()
 	_, base := start(t, sandbox.Options{})
-	c := client(t, LinkedIn, base)
+	c := client(t, sandbox.LinkedIn, base)
 	resp, err := c.HTTP.Get(c.AuthCodeURL("st", ""))
 	if err != nil {
 		t.Fatal(err)

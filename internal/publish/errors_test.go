@@ -15,7 +15,7 @@ import (
 func TestError_classesAndCodes(t *testing.T) {
 	t.Parallel()
 	cause := errors.New("boom")
-	e := &Error{Platform: TikTok, Class: RateLimited, RetryAfter: time.Minute, Raw: "rate_limit_exceeded", Message: "slow down", Err: cause}
+	e := &Error{Platform: "tiktok", Class: RateLimited, RetryAfter: time.Minute, Raw: "rate_limit_exceeded", Message: "slow down", Err: cause}
 	wrapped := fmt.Errorf("publish: %w", e)
 	if ClassOf(wrapped) != RateLimited || RetryAfterOf(wrapped) != time.Minute {
 		t.Errorf("class %v retry %v", ClassOf(wrapped), RetryAfterOf(wrapped))
@@ -27,11 +27,11 @@ func TestError_classesAndCodes(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 	for c, code := range map[Class]errcode.Code{Transient: errcode.PlatformUnavailable, AuthExpired: errcode.ConnectionExpired, Permanent: errcode.PlatformRejected} {
-		if got := errcode.Of(&Error{Platform: YouTube, Class: c}); got != code {
+		if got := errcode.Of(&Error{Platform: "youtube", Class: c}); got != code {
 			t.Errorf("%v: code %s, want %s", c, got, code)
 		}
 	}
-	if got := errcode.Of(Invalid(LinkedIn, errcode.CaptionTooLong, "x")); got != errcode.CaptionTooLong {
+	if got := errcode.Of(Invalid("linkedin", errcode.CaptionTooLong, "x")); got != errcode.CaptionTooLong {
 		t.Errorf("Invalid code %s", got)
 	}
 	if ClassOf(errors.New("unknown")) != Transient {
@@ -41,10 +41,10 @@ func TestError_classesAndCodes(t *testing.T) {
 
 func TestNetError(t *testing.T) {
 	t.Parallel()
-	if err := NetError(YouTube, "op", context.Canceled); !errors.Is(err, context.Canceled) {
+	if err := NetError("youtube", "op", context.Canceled); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: %v", err)
 	}
-	err := NetError(YouTube, "upload", &net.OpError{Op: "read", Err: errors.New("connection reset by peer")})
+	err := NetError("youtube", "upload", &net.OpError{Op: "read", Err: errors.New("connection reset by peer")})
 	if ClassOf(err) != Transient {
 		t.Errorf("net error class %v", ClassOf(err))
 	}
@@ -70,7 +70,7 @@ func TestHTTPError(t *testing.T) {
 		if tt.header != "" {
 			resp.Header.Set("Retry-After", tt.header)
 		}
-		e := HTTPError(YouTube, resp, "", "")
+		e := HTTPError("youtube", resp, "", "")
 		if e.Class != tt.class || e.RetryAfter != tt.retry {
 			t.Errorf("%d: %v %v", tt.status, e.Class, e.RetryAfter)
 		}

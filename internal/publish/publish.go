@@ -20,21 +20,9 @@ import (
 	"outpost/internal/media"
 )
 
-// Platform names, as used in connections, the sandbox and error messages.
-const (
-	YouTube   = "youtube"
-	Facebook  = "facebook"
-	Instagram = "instagram"
-	LinkedIn  = "linkedin"
-	TikTok    = "tiktok"
-)
-
-// Platforms lists the supported platforms in display order.
-var Platforms = []string{YouTube, Facebook, Instagram, LinkedIn, TikTok}
-
 // Publisher is one platform's client.
 type Publisher interface {
-	// Platform returns the platform name (YouTube, Facebook, …).
+	// Platform returns the platform's id (its Descriptor's ID).
 	Platform() string
 	// Features says what the platform does natively.
 	Features() Features
@@ -53,6 +41,9 @@ type Publisher interface {
 	// Status reports the remote state of a publication from its saved state
 	// without changing anything.
 	Status(ctx context.Context, acct Account, st State) (Result, error)
+	// Accounts returns who the access token of a fresh grant may post as:
+	// the user's channel or profile, or a Facebook user's Pages.
+	Accounts(ctx context.Context, accessToken string) ([]RemoteAccount, error)
 }
 
 // Features are the platform's native capabilities. Where NativeSchedule is
@@ -60,7 +51,8 @@ type Publisher interface {
 type Features struct {
 	NativeSchedule bool
 	// MinScheduleAhead is how far ahead a native schedule must be
-	// (Facebook: 10 minutes); closer, the job layer waits and posts then.
+	// (Facebook: 10 minutes; its client asks the job layer for a minute
+	// more); closer, the job layer waits and posts then.
 	MinScheduleAhead time.Duration
 	// MaxScheduleAhead, when set, is how far ahead it may be at most;
 	// further, the job layer waits for the time and posts then.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+
+	"outpost/internal/publish/platforms"
 )
 
 // The fault kinds.
@@ -62,8 +64,8 @@ var faultKinds = []string{FaultServerError, FaultRateLimit, FaultQuota, FaultRes
 	FaultRevoke, FaultSlowProcessing, FaultReject}
 
 func (f Fault) validate() error {
-	if !slices.Contains(platforms, f.Platform) {
-		return fmt.Errorf("unknown platform %q (want one of %v)", f.Platform, platforms)
+	if ids := platforms.IDs(); !slices.Contains(ids, f.Platform) {
+		return fmt.Errorf("unknown platform %q (want one of %v)", f.Platform, ids)
 	}
 	if !slices.Contains(faultKinds, f.Kind) {
 		return fmt.Errorf("unknown fault kind %q (want one of %v)", f.Kind, faultKinds)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"outpost/internal/publish/platforms"
 )
 
 const (
@@ -102,7 +104,8 @@ func (s *Server) issueLocked(platform, clientID, kind string, scopes []string, t
 // it to skip the OAuth dance.
 func (s *Server) IssueToken(platform string, scopes ...string) string {
 	if len(scopes) == 0 {
-		scopes = allScopes[platform]
+		d, _ := platforms.Lookup(platform)
+		scopes = d.OAuth.Scopes
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,16 +118,6 @@ func (s *Server) IssueToken(platform string, scopes ...string) string {
 		return p.value
 	}
 	return t.value
-}
-
-var allScopes = map[string][]string{
-	YouTube: {"https://www.googleapis.com/auth/youtube.upload", "https://www.googleapis.com/auth/youtube.force-ssl"},
-	Facebook: {"pages_show_list", "pages_read_engagement", "pages_manage_posts", "publish_video",
-		"business_management"},
-	Instagram: {"instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement",
-		"business_management"},
-	LinkedIn: {"openid", "profile", "w_member_social"},
-	TikTok:   {"user.info.basic", "video.publish", "video.upload"},
 }
 
 // clientFor returns the platform's first registered client; callers hold
@@ -166,18 +159,13 @@ func (s *Server) lookupToken(value string, platforms ...string) (*token, string)
 
 // --- authorize -------------------------------------------------------------
 
-// The authorize parameters of each platform.
-type authParams struct {
-	clientParam string // client_id, or TikTok's client_key
-	scopeSep    string
-}
-
-var authStyle = map[string]authParams{
-	YouTube:   {"client_id", " "},
-	Facebook:  {"client_id", ","},
-	Instagram: {"client_id", ","},
-	LinkedIn:  {"client_id", " "},
-	TikTok:    {"client_key", ","},
+// clientParam is the authorize parameter naming the client: client_id,
+// or the platform's own (TikTok's client_key).
+func clientParam(platform string) string {
+	if d, _ := platforms.Lookup(platform); d.OAuth.ClientIDParam != "" {
+		return d.OAuth.ClientIDParam
+	}
+	return "client_id"
 }
 
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
@@ -207,11 +195,11 @@ func (s *Server) authorize(fixed string) http.HandlerFunc {
 			return
 		}
 		q := r.Form
-		style := authStyle[platform]
+		param := clientParam(platform)
 		if platform == "" { // Facebook Login serves Facebook and Instagram apps
-			style = authStyle[Facebook]
+			param = clientParam(Facebook)
 		}
-		cid := q.Get(style.clientParam)
+		cid := q.Get(param)
 		s.mu.Lock()
 		c, ok := s.clients[cid]
 		s.mu.Unlock()
@@ -219,7 +207,7 @@ func (s *Server) authorize(fixed string) http.HandlerFunc {
 			platform = c.Platform
 		}
 		if !ok || c.Platform != platform {
-			http.Error(w, "sandbox "+platform+": unknown "+style.clientParam+" "+strconvQuote(cid), http.StatusBadRequest)
+			http.Error(w, "sandbox "+platform+": unknown "+param+" "+strconvQuote(cid), http.StatusBadRequest)
 			return
 		}
 		redirect := q.Get("redirect_uri")

@@ -14,8 +14,9 @@
 //	POST   /_sandbox/faults    {"platform","kind","count","op","retry_after","delay_ms","reason"}
 //	DELETE /_sandbox/faults    clear them
 //
-// State is kept in memory; uploaded bytes go to temporary files in
-// Options.Dir and are hashed and deleted when an upload completes.
+// State is kept in memory, and in a file too after Persist (persist.go);
+// uploaded bytes go to files in Options.Dir and are hashed and deleted when
+// an upload completes.
 package sandbox
 
 import (
@@ -35,6 +36,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"outpost/internal/config"
+	"outpost/internal/publish/platforms"
 )
 
 // Platform names.
@@ -45,8 +49,6 @@ const (
 	LinkedIn  = "linkedin"
 	TikTok    = "tiktok"
 )
-
-var platforms = []string{YouTube, Facebook, Instagram, LinkedIn, TikTok}
 
 // The seeded accounts: every authorization is granted as this one user.
 const (
@@ -92,6 +94,17 @@ func DefaultClient(platform string) Client {
 		id = "100000000000002"
 	}
 	return Client{Platform: platform, ID: id, Secret: "sandbox-" + platform + "-secret"}
+}
+
+// PlatformSettings returns the settings that point every platform at a
+// sandbox served at base, with the OAuth clients it registers by default.
+func PlatformSettings(base string) map[string]config.Platform {
+	out := map[string]config.Platform{}
+	for _, p := range platforms.IDs() {
+		c := DefaultClient(p)
+		out[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: base}
+	}
+	return out
 }
 
 // Options configure a Server. The zero value is usable: consent page on,
@@ -288,6 +301,11 @@ type Server struct {
 	ig     igState
 	li     liState
 	tt     ttState
+
+	// Persist's file, and the bytes last written there (persist.go).
+	saveMu    sync.Mutex
+	statePath string
+	saved     []byte
 }
 
 // New returns a Server. Close it to remove its temporary files.
@@ -322,7 +340,7 @@ func New(opts Options) *Server {
 		s.clients[c.ID] = c
 		have[c.Platform] = true
 	}
-	for _, p := range platforms {
+	for _, p := range platforms.IDs() {
 		if !have[p] {
 			c := DefaultClient(p)
 			s.clients[c.ID] = c
@@ -350,6 +368,7 @@ func (s *Server) Close() error {
 
 // ServeHTTP serves the platforms' APIs and the sandbox's own pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.persist()
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -655,7 +674,7 @@ type State struct {
 
 func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 	st := State{Posts: map[string][]Post{}, Faults: s.Faults()}
-	for _, p := range platforms {
+	for _, p := range platforms.IDs() {
 		st.Posts[p] = []Post{}
 	}
 	for _, p := range s.Posts("") {

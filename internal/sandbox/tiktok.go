@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
+
+	"outpost/internal/publish"
 )
 
 // TikTok Content Posting API v2 (platforms.md §7).
@@ -241,7 +242,7 @@ func (s *Server) ttInit(w http.ResponseWriter, r *http.Request, inbox bool) {
 		return
 	}
 	pi, si := req.PostInfo, req.SourceInfo
-	if n := len(utf16.Encode([]rune(pi.Title))); n > 2200 {
+	if n := publish.CountUTF16.Len(pi.Title); n > 2200 {
 		tiktokError(w, http.StatusBadRequest, "invalid_params", fmt.Sprintf("post_info.title is %d UTF-16 code units; the limit is 2200.", n))
 		return
 	}

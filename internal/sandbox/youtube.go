@@ -16,6 +16,8 @@ import (
 	"time"
 	_ "time/tzdata" // quota days are Pacific days
 	"unicode/utf8"
+
+	"outpost/internal/publish"
 )
 
 // YouTube Data API v3 (platforms.md §3).
@@ -246,7 +248,7 @@ func (s *Server) checkVideo(m *ytVideoIn) (reason, msg string) {
 		return "invalidTitle", "The request metadata specifies an invalid video title."
 	case len(sn.Description) > 5000 || strings.ContainsAny(sn.Description, "<>"):
 		return "invalidDescription", "The request metadata specifies an invalid video description."
-	case tagsLength(sn.Tags) > 500:
+	case publish.CountTags.TagsLen(sn.Tags) > 500:
 		return "invalidTags", "The request metadata specifies invalid video keywords."
 	case sn.CategoryID != "" && !categoryRE.MatchString(sn.CategoryID):
 		return "invalidCategoryId", "The snippet.categoryId property specifies an invalid category ID."
@@ -269,22 +271,6 @@ func (s *Server) checkVideo(m *ytVideoIn) (reason, msg string) {
 		st.PrivacyStatus = "private"
 	}
 	return "", ""
-}
-
-// tagsLength counts tags as YouTube does: commas between tags, and quotes
-// around a tag with a space.
-func tagsLength(tags []string) int {
-	n := 0
-	for i, t := range tags {
-		if i > 0 {
-			n++
-		}
-		n += utf8.RuneCountInString(t)
-		if strings.Contains(t, " ") {
-			n += 2
-		}
-	}
-	return n
 }
 
 func (s *Server) ytInsertAllowed(w http.ResponseWriter, t *token) bool {

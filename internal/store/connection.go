@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"fmt"
 	"strings"
@@ -8,13 +10,13 @@ import (
 )
 
 // ConnectionStatus is the health of a connected account.
-type ConnectionStatus string
+type ConnectionStatus = outpost.ConnectionStatus
 
 // Connection statuses.
 const (
-	ConnectionActive  ConnectionStatus = "active"
-	ConnectionExpired ConnectionStatus = "expired" // refresh failed: the user must reconnect
-	ConnectionRevoked ConnectionStatus = "revoked"
+	ConnectionActive  = outpost.ConnectionActive
+	ConnectionExpired = outpost.ConnectionExpired
+	ConnectionRevoked = outpost.ConnectionRevoked
 )
 
 // Connection is an OAuth-connected account on a platform. The tokens are

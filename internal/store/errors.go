@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Methods wrap them, so test with errors.Is.
 var (
@@ -13,4 +16,10 @@ var (
 	// ErrInvalidCursor reports a pagination cursor that this store did not
 	// issue.
 	ErrInvalidCursor = errors.New("store: invalid cursor")
+	// ErrInvalidRole reports a role that authz does not know.
+	ErrInvalidRole = errors.New("store: invalid role")
 )
+
+// ErrLastOwner reports a change that would leave a workspace without an
+// owner. It is a conflict: errors.Is(err, ErrConflict) holds too.
+var ErrLastOwner = fmt.Errorf("%w: a workspace keeps at least one owner", ErrConflict)

@@ -1,45 +1,33 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"outpost/internal/errcode"
 )
 
-// ExportStatus is where an export is in its life.
-type ExportStatus string
+// ExportStatus is where an export is in its life (outpost.ExportStatus:
+// the domain owns its vocabulary; the store keeps it).
+type ExportStatus = outpost.ExportStatus
 
-// Export statuses. queued and running are live; the others are final.
+// Export statuses.
 const (
-	ExportQueued          ExportStatus = "queued"
-	ExportRunning         ExportStatus = "running"
-	ExportSucceeded       ExportStatus = "succeeded"
-	ExportPartiallyFailed ExportStatus = "partially_failed" // some targets failed, others succeeded
-	ExportFailed          ExportStatus = "failed"
-	ExportCanceled        ExportStatus = "canceled"
+	ExportQueued          = outpost.ExportQueued
+	ExportRunning         = outpost.ExportRunning
+	ExportSucceeded       = outpost.ExportSucceeded
+	ExportPartiallyFailed = outpost.ExportPartiallyFailed
+	ExportFailed          = outpost.ExportFailed
+	ExportCanceled        = outpost.ExportCanceled
 )
 
 // ExportStatuses lists every status, live ones first.
-var ExportStatuses = []ExportStatus{
-	ExportQueued, ExportRunning, ExportSucceeded, ExportPartiallyFailed, ExportFailed, ExportCanceled,
-}
-
-// Final reports whether s is a final status: nothing changes it any more.
-func (s ExportStatus) Final() bool {
-	switch s {
-	case ExportSucceeded, ExportPartiallyFailed, ExportFailed, ExportCanceled:
-		return true
-	}
-	return false
-}
-
-// Valid reports whether s is one of the statuses.
-func (s ExportStatus) Valid() bool { return slices.Contains(ExportStatuses, s) }
+var ExportStatuses = outpost.ExportStatuses
 
 // Progress is an export's live progress.
 type Progress struct {

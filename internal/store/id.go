@@ -23,6 +23,9 @@ const (
 	PrefixEvent       = "evt"
 	PrefixBrandKit    = "bkt"
 	PrefixGroup       = "grp"
+	PrefixInvite      = "inv"
+	PrefixAudit       = "aud"
+	PrefixStep        = "stp"
 )
 
 // idEncoding is lowercase base32 without padding: URL-safe and

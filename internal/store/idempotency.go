@@ -1,25 +1,16 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"fmt"
 	"time"
 )
 
 // IdempotencyRecord is the stored outcome of a POST made with an
-// Idempotency-Key, replayed when the same key comes again.
-type IdempotencyRecord struct {
-	WorkspaceID string
-	Key         string
-	Method      string
-	Path        string
-	// RequestHash identifies the request body: the same key with another
-	// body is a client error.
-	RequestHash    string
-	ResponseStatus int
-	ResponseBody   []byte
-	CreatedAt      time.Time
-}
+// Idempotency-Key (outpost.IdempotencyRecord).
+type IdempotencyRecord = outpost.IdempotencyRecord
 
 const idempotencyColumns = `workspace_id, key, method, path, request_hash, response_status,
 	response_body, created_at`

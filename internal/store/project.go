@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,24 +12,24 @@ import (
 )
 
 // ProjectKind says where a project's source comes from.
-type ProjectKind string
+type ProjectKind = outpost.ProjectKind
 
 // Project kinds.
 const (
-	ProjectUpload   ProjectKind = "upload"   // an uploaded master, at SourceKey
-	ProjectURL      ProjectKind = "url"      // fetched from SourceURL
-	ProjectTimeline ProjectKind = "timeline" // ordered clips, in Timeline
+	ProjectUpload   = outpost.ProjectUpload   // an uploaded master, at SourceKey
+	ProjectURL      = outpost.ProjectURL      // fetched from SourceURL
+	ProjectTimeline = outpost.ProjectTimeline // ordered clips, in Timeline
 )
 
 // ProjectStatus is where a project is in its intake.
-type ProjectStatus string
+type ProjectStatus = outpost.ProjectStatus
 
 // Project statuses.
 const (
-	ProjectPending ProjectStatus = "pending" // waiting for its upload or fetch
-	ProjectProbing ProjectStatus = "probing"
-	ProjectReady   ProjectStatus = "ready" // probed; exports can start
-	ProjectFailed  ProjectStatus = "failed"
+	ProjectPending = outpost.ProjectPending
+	ProjectProbing = outpost.ProjectProbing
+	ProjectReady   = outpost.ProjectReady
+	ProjectFailed  = outpost.ProjectFailed
 )
 
 // Project is a source to export.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,23 +14,18 @@ import (
 )
 
 // PublicationState is where a post is.
-type PublicationState string
+type PublicationState = outpost.PublicationState
 
 // Publication states.
 const (
-	PublicationPending    PublicationState = "pending"
-	PublicationScheduled  PublicationState = "scheduled"
-	PublicationUploading  PublicationState = "uploading"
-	PublicationProcessing PublicationState = "processing" // uploaded; the platform is processing it
-	PublicationPublished  PublicationState = "published"
-	PublicationFailed     PublicationState = "failed"
-	PublicationCanceled   PublicationState = "canceled"
+	PublicationPending    = outpost.PublicationPending
+	PublicationScheduled  = outpost.PublicationScheduled
+	PublicationUploading  = outpost.PublicationUploading
+	PublicationProcessing = outpost.PublicationProcessing
+	PublicationPublished  = outpost.PublicationPublished
+	PublicationFailed     = outpost.PublicationFailed
+	PublicationCanceled   = outpost.PublicationCanceled
 )
-
-// Final reports whether s is a final state.
-func (s PublicationState) Final() bool {
-	return s == PublicationPublished || s == PublicationFailed || s == PublicationCanceled
-}
 
 // Publication is one post of one rendition to one connected account.
 type Publication struct {
@@ -288,6 +285,19 @@ func (q *Queries) TransitionPublication(ctx context.Context, p Publication, from
 		return cur, fmt.Errorf("update publication %s: it is %s: %w", p.ID, cur.State, ErrConflict)
 	}
 	return q.GetPublication(ctx, p.ID)
+}
+
+// NotePublicationError records on a live publication why it waits for
+// its next attempt (the last attempt's error), and nothing else: the API
+// and the UI show it while the job retries. A publication that finished
+// meanwhile is left as it is.
+func (q *Queries) NotePublicationError(ctx context.Context, id string, code errcode.Code, msg string) error {
+	_, err := q.exec(ctx, `UPDATE publications SET error_code = $2, error_message = $3, updated_at = $4
+		WHERE id = $1 AND state IN ('pending', 'scheduled', 'uploading', 'processing')`, id, code, msg, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("note publication %s error: %w", id, err)
+	}
+	return nil
 }
 
 // SavePublicationRemoteIDs stores the remote ids of a publication's upload

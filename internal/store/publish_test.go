@@ -23,7 +23,7 @@ func TestStore_UserSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := s.CreateUser(ctx, store.User{WorkspaceID: ws.ID, Email: " Ada@Example.COM ", PasswordHash: "$argon2id$x", Role: store.RoleOwner})
+		u, err := s.CreateUser(ctx, store.User{WorkspaceID: ws.ID, Email: " Ada@Example.COM ", PasswordHash: "$argon2id$x", Role: store.RoleAdmin})
 		if err != nil {
 			t.Fatalf("CreateUser: %v", err)
 		}
@@ -34,11 +34,11 @@ func TestStore_UserSession(t *testing.T) {
 			t.Errorf("duplicate email: %v, want ErrConflict", err)
 		}
 		got, err := s.GetUserByEmail(ctx, "ada@EXAMPLE.com")
-		if err != nil || got.ID != u.ID || got.PasswordHash != "$argon2id$x" || got.Role != store.RoleOwner {
+		if err != nil || got.ID != u.ID || got.PasswordHash != "$argon2id$x" || got.Role != store.RoleAdmin {
 			t.Errorf("GetUserByEmail = %+v, %v", got, err)
 		}
-		u.Name, u.Role = "Ada", store.RoleAdmin
-		if up, err := s.UpdateUser(ctx, u); err != nil || up.Name != "Ada" || up.Role != store.RoleAdmin {
+		u.Name, u.Role = "Ada", store.RoleMember
+		if up, err := s.UpdateUser(ctx, u); err != nil || up.Name != "Ada" || up.Role != store.RoleMember {
 			t.Errorf("UpdateUser = %+v, %v", up, err)
 		}
 		if us, err := s.ListUsers(ctx, ws.ID); err != nil || len(us) != 1 {

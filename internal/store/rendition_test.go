@@ -230,6 +230,40 @@ func TestStore_CountFileHolders(t *testing.T) {
 		if n := holders(rs[3].BlobKey, rs[3].ID); n != 0 {
 			t.Errorf("holders of a file of its own, besides its rendition = %d, want 0", n)
 		}
+		// A thumbnail is held as the video is (one rule for every file a
+		// rendition names).
+		rs[3].ThumbnailKey = "renditions/" + e.ID + "/cover.jpg"
+		if _, err := s.UpdateRendition(ctx, rs[3]); err != nil {
+			t.Fatal(err)
+		}
+		if n := holders(rs[3].ThumbnailKey, ""); n != 1 {
+			t.Errorf("holders of a thumbnail = %d, want 1", n)
+		}
+	})
+}
+
+// TestStore_MigrateSharedFilesOnExisting: a database already at 00012
+// (the schema main had before shared files) gets 00015 applied by the next
+// Migrate, and 00015 rolls back and forth.
+func TestStore_MigrateSharedFilesOnExisting(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		if err := s.MigrateDownTo(ctx, 12); err != nil {
+			t.Fatalf("down to 12: %v", err)
+		}
+		if v, err := s.MigrationVersion(ctx); err != nil || v != 12 {
+			t.Fatalf("version after down = %d, %v; want 12", v, err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("up again: %v", err)
+		}
+		if v, err := s.MigrationVersion(ctx); err != nil || v < 15 {
+			t.Fatalf("version after up = %d, %v; want 15 or later", v, err)
+		}
+		if _, err := s.CountFileHolders(ctx, "renditions/x/a.mp4", ""); err != nil {
+			t.Errorf("CountFileHolders after up: %v", err)
+		}
 	})
 }
 

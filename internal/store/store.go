@@ -53,6 +53,11 @@ type Store struct {
 	// sqlitePath is the SQLite database file; "" in memory or on Postgres.
 	sqlitePath string
 	logger     *slog.Logger
+	// batch groups the calls of WithBatchedTx (batch.go).
+	batch batcher
+	// stmts keeps prepared statements on SQLite (stmtcache.go); nil on
+	// PostgreSQL.
+	stmts *stmtCache
 }
 
 // Open connects to the database named by databaseURL and checks that it
@@ -84,7 +89,10 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	if err != nil {
 		return nil, errcode.Wrap(errcode.DBUnavailable, err, "open "+string(engine)+" database")
 	}
-	s.Queries = &Queries{db: s.db, engine: engine}
+	if engine == SQLite {
+		s.stmts = newStmtCache(s.db)
+	}
+	s.Queries = &Queries{db: s.db, engine: engine, stmts: s.stmts}
 	return s, nil
 }
 
@@ -154,6 +162,7 @@ func (s *Store) Close() error {
 	if s.listener != nil {
 		s.listener.Close()
 	}
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -183,8 +192,12 @@ func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
 
 // WithTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise (also on panic). Use Using(tx) for store methods inside fn.
-func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return runTx(ctx, s.db, fn)
+}
+
+func runTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -208,10 +221,23 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) (err erro
 	return nil
 }
 
+// atomic runs fn with Queries in one transaction: a new one when q is bound
+// to the pool, the caller's when q is already bound to a transaction (its
+// commit then decides). For methods that write several rows.
+func (q *Queries) atomic(ctx context.Context, fn func(q *Queries) error) error {
+	db, ok := q.db.(*sql.DB)
+	if !ok {
+		return fn(q)
+	}
+	return runTx(ctx, db, func(tx *sql.Tx) error {
+		return fn(&Queries{db: tx, engine: q.engine})
+	})
+}
+
 // Using returns the store's methods bound to q, usually a *sql.Tx from
 // WithTx.
 func (s *Store) Using(q Querier) *Queries {
-	return &Queries{db: q, engine: s.engine}
+	return &Queries{db: q, engine: s.engine, stmts: s.stmts}
 }
 
 // Querier is what Queries runs on: *sql.DB, *sql.Tx and *sql.Conn satisfy it.
@@ -231,4 +257,5 @@ var (
 type Queries struct {
 	db     Querier
 	engine Engine
+	stmts  *stmtCache
 }

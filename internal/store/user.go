@@ -7,33 +7,44 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"outpost/internal/authz"
 )
 
-// Role is what a user may do in their workspace.
-type Role string
+// Role is what a user may do in a workspace (authz has the rules).
+type Role = authz.Role
 
 // Roles.
 const (
-	RoleOwner  Role = "owner"
-	RoleAdmin  Role = "admin"
-	RoleMember Role = "member"
+	RoleOwner  = authz.Owner
+	RoleAdmin  = authz.Admin
+	RoleMember = authz.Member
+	RoleViewer = authz.Viewer
 )
 
 // User is a person who signs in to the web UI.
 type User struct {
-	ID          string `json:"id"`
+	ID string `json:"id"`
+	// WorkspaceID is the workspace the user is in now (the UI shows it);
+	// SwitchWorkspace changes it to another of their memberships.
 	WorkspaceID string `json:"workspace_id"`
 	// Email is stored trimmed and lower-cased, and is unique.
 	Email string `json:"email"`
 	Name  string `json:"name,omitempty"`
 	// PasswordHash is the caller's password hash (bcrypt, argon2id…).
-	PasswordHash string    `json:"-"`
-	Role         Role      `json:"role"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	PasswordHash string `json:"-"`
+	// Role is the user's role in WorkspaceID (from memberships; "" when
+	// they are no longer a member of it). ListUsers gives the role in the
+	// listed workspace instead.
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
-const userColumns = `id, workspace_id, email, name, password_hash, role, created_at, updated_at`
+// userSelect reads users with their role in their current workspace.
+const userSelect = `SELECT u.id, u.workspace_id, u.email, u.name, u.password_hash, COALESCE(m.role, ''),
+	u.created_at, u.updated_at FROM users u
+	LEFT JOIN memberships m ON m.workspace_id = u.workspace_id AND m.user_id = u.id`
 
 func scanUser(sc rowScanner) (User, error) {
 	var u User
@@ -44,7 +55,9 @@ func scanUser(sc rowScanner) (User, error) {
 
 func normEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// CreateUser stores a user. A taken email gives ErrConflict.
+// CreateUser stores a user and makes them a member of u.WorkspaceID with
+// u.Role (default member), in one transaction. A taken email gives
+// ErrConflict.
 func (q *Queries) CreateUser(ctx context.Context, u User) (User, error) {
 	if u.ID == "" {
 		u.ID = NewID(PrefixUser)
@@ -52,24 +65,34 @@ func (q *Queries) CreateUser(ctx context.Context, u User) (User, error) {
 	if u.Role == "" {
 		u.Role = RoleMember
 	}
+	if !u.Role.Valid() {
+		return User{}, fmt.Errorf("create user: role %q: %w", u.Role, ErrInvalidRole)
+	}
 	u.Email = normEmail(u.Email)
 	u.CreatedAt = now(u.CreatedAt)
 	u.UpdatedAt = u.CreatedAt
-	res, err := q.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (email) DO NOTHING`,
-		u.ID, u.WorkspaceID, u.Email, u.Name, u.PasswordHash, u.Role, u.CreatedAt, u.UpdatedAt)
+	err := q.atomic(ctx, func(q *Queries) error {
+		res, err := q.exec(ctx, `INSERT INTO users (id, workspace_id, email, name, password_hash, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING`,
+			u.ID, u.WorkspaceID, u.Email, u.Name, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		if err := rowsAffected(res); err != nil {
+			return fmt.Errorf("create user %s: email taken: %w", u.Email, ErrConflict)
+		}
+		_, err = q.AddMember(ctx, u.WorkspaceID, u.ID, u.Role)
+		return err
+	})
 	if err != nil {
-		return User{}, fmt.Errorf("create user: %w", err)
-	}
-	if err := rowsAffected(res); err != nil {
-		return User{}, fmt.Errorf("create user %s: email taken: %w", u.Email, ErrConflict)
+		return User{}, err
 	}
 	return u, nil
 }
 
 // GetUser returns the user with id.
 func (q *Queries) GetUser(ctx context.Context, id string) (User, error) {
-	u, err := scanUser(q.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(q.queryRow(ctx, userSelect+` WHERE u.id = $1`, id))
 	if err != nil {
 		return User{}, fmt.Errorf("get user %s: %w", id, notFound(err))
 	}
@@ -78,16 +101,19 @@ func (q *Queries) GetUser(ctx context.Context, id string) (User, error) {
 
 // GetUserByEmail returns the user with email (compared case-insensitively).
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := scanUser(q.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, normEmail(email)))
+	u, err := scanUser(q.queryRow(ctx, userSelect+` WHERE u.email = $1`, normEmail(email)))
 	if err != nil {
 		return User{}, fmt.Errorf("get user by email: %w", notFound(err))
 	}
 	return u, nil
 }
 
-// ListUsers returns the workspace's users by email.
+// ListUsers returns the members of the workspace by email, each with their
+// role in it.
 func (q *Queries) ListUsers(ctx context.Context, workspaceID string) ([]User, error) {
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = $1 ORDER BY email`, workspaceID)
+	rows, err := q.query(ctx, `SELECT u.id, u.workspace_id, u.email, u.name, u.password_hash, m.role,
+		u.created_at, u.updated_at FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE m.workspace_id = $1 ORDER BY u.email`, workspaceID)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -98,15 +124,34 @@ func (q *Queries) ListUsers(ctx context.Context, workspaceID string) ([]User, er
 	return us, nil
 }
 
-// UpdateUser writes the name, password hash and role of u.
+// UpdateUser writes the name and password hash of u and, when u.Role is
+// set, their role in their current workspace (as SetMemberRole: the last
+// owner stays an owner).
 func (q *Queries) UpdateUser(ctx context.Context, u User) (User, error) {
-	res, err := q.exec(ctx, `UPDATE users SET name = $2, password_hash = $3, role = $4, updated_at = $5
-		WHERE id = $1`, u.ID, u.Name, u.PasswordHash, u.Role, now(time.Time{}))
+	err := q.atomic(ctx, func(q *Queries) error {
+		res, err := q.exec(ctx, `UPDATE users SET name = $2, password_hash = $3, updated_at = $4
+			WHERE id = $1`, u.ID, u.Name, u.PasswordHash, now(time.Time{}))
+		if err != nil {
+			return fmt.Errorf("update user %s: %w", u.ID, err)
+		}
+		if err := rowsAffected(res); err != nil {
+			return fmt.Errorf("update user %s: %w", u.ID, err)
+		}
+		if u.Role == "" {
+			return nil
+		}
+		cur, err := q.GetUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Role == u.Role {
+			return nil
+		}
+		_, err = q.SetMemberRole(ctx, cur.WorkspaceID, u.ID, u.Role)
+		return err
+	})
 	if err != nil {
-		return User{}, fmt.Errorf("update user %s: %w", u.ID, err)
-	}
-	if err := rowsAffected(res); err != nil {
-		return User{}, fmt.Errorf("update user %s: %w", u.ID, err)
+		return User{}, err
 	}
 	return q.GetUser(ctx, u.ID)
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"outpost/internal/outpost"
+
 	"context"
 	"fmt"
 	"slices"
@@ -104,13 +106,13 @@ func (q *Queries) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 }
 
 // DeliveryStatus is where a webhook delivery is.
-type DeliveryStatus string
+type DeliveryStatus = outpost.DeliveryStatus
 
 // Delivery statuses.
 const (
-	DeliveryPending   DeliveryStatus = "pending"
-	DeliverySucceeded DeliveryStatus = "succeeded"
-	DeliveryFailed    DeliveryStatus = "failed" // gave up
+	DeliveryPending   = outpost.DeliveryPending
+	DeliverySucceeded = outpost.DeliverySucceeded
+	DeliveryFailed    = outpost.DeliveryFailed
 )
 
 // WebhookDelivery is one event sent (or to be sent) to one endpoint.

@@ -76,3 +76,29 @@ func (q *Queries) DefaultWorkspace(ctx context.Context) (Workspace, error) {
 	}
 	return q.GetWorkspaceBySlug(ctx, DefaultWorkspaceSlug)
 }
+
+// ListWorkspaces returns every workspace of the instance by name, for
+// instance admins (plans).
+func (q *Queries) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
+	rows, err := q.query(ctx, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY name, slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	ws, err := collect(rows, scanWorkspace)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	return ws, nil
+}
+
+// RenameWorkspace changes the workspace's name (its slug stays).
+func (q *Queries) RenameWorkspace(ctx context.Context, id, name string) (Workspace, error) {
+	res, err := q.exec(ctx, `UPDATE workspaces SET name = $2 WHERE id = $1`, id, name)
+	if err != nil {
+		return Workspace{}, fmt.Errorf("rename workspace %s: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return Workspace{}, fmt.Errorf("rename workspace %s: %w", id, err)
+	}
+	return q.GetWorkspace(ctx, id)
+}

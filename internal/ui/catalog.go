@@ -1,16 +1,13 @@
 package ui
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"outpost/internal/media"
+	"outpost/internal/outpost"
 	"outpost/internal/preset"
-	"outpost/internal/store"
 )
 
 // EstimateMethod says how the instant size estimates are made, shown next
@@ -106,17 +103,8 @@ type formatOption struct {
 	// Why says why it is pre-selected: "most used" or the source's shape.
 	Why string `json:"why,omitempty"`
 	// Base and Settings are a user preset's.
-	Base     string         `json:"base,omitempty"`
-	Settings presetSettings `json:"settings,omitzero"`
-}
-
-// presetSettings are a user preset's overrides: what the modal saves and
-// what jobs applies (jobs.presetSettings has the same fields).
-type presetSettings struct {
-	Quality   string  `json:"quality,omitempty"`
-	Fit       string  `json:"fit,omitempty"`
-	FPS       float64 `json:"fps,omitempty"`
-	VideoKbps int     `json:"video_kbps,omitempty"`
+	Base     string                 `json:"base,omitempty"`
+	Settings outpost.PresetSettings `json:"settings,omitzero"`
 }
 
 // shortLabels name the built-ins compactly in the selector.
@@ -192,7 +180,7 @@ func fitsShape(p preset.Preset, shape string) bool {
 // formatOptions lists the modal's choices for a source: every built-in,
 // then the workspace's presets, with estimates, what the source cannot
 // be made into, and the pre-selection.
-func formatOptions(src *media.Info, user []store.Preset, mostUsed []string) []formatOption {
+func formatOptions(src *media.Info, user []outpost.Preset, mostUsed []string) []formatOption {
 	shape := shapeOf(src)
 	var out []formatOption
 	byID := map[string]int{}
@@ -211,13 +199,13 @@ func formatOptions(src *media.Info, user []store.Preset, mostUsed []string) []fo
 	}
 	for _, up := range user {
 		base, err := preset.Lookup(up.BasePresetID)
-		if err != nil {
+		if up.Builtin || err != nil {
 			continue
 		}
 		o := option(base, src)
 		o.ID, o.Name, o.Label, o.Group, o.Base = up.ID, up.Name, up.Name, "yours", base.ID
-		if len(up.Settings) > 0 {
-			_ = json.Unmarshal(up.Settings, &o.Settings)
+		if up.Settings != nil {
+			o.Settings = *up.Settings
 		}
 		o.Description = base.Name + settingsSummary(o.Settings)
 		o.Icon = icons["preset"]
@@ -273,7 +261,7 @@ func option(p preset.Preset, src *media.Info) formatOption {
 	return o
 }
 
-func settingsSummary(s presetSettings) string {
+func settingsSummary(s outpost.PresetSettings) string {
 	var parts string
 	if s.Quality != "" {
 		parts += ", " + qualityLabel(s.Quality)
@@ -286,6 +274,19 @@ func settingsSummary(s presetSettings) string {
 	}
 	if s.VideoKbps > 0 {
 		parts += fmt.Sprintf(", %d kb/s", s.VideoKbps)
+	}
+	if s.BrandKit != "" {
+		parts += ", brand kit " + s.BrandKit
+	}
+	if s.CaptionsMode != "" {
+		parts += ", captions " + s.CaptionsMode
+	}
+	switch s.Loudness {
+	case "", outpost.LoudnessOff:
+	case outpost.LoudnessPlatform:
+		parts += ", platform loudness"
+	default:
+		parts += ", " + string(s.Loudness) + " LUFS"
 	}
 	return parts
 }
@@ -311,34 +312,8 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// mostUsedPresets returns the workspace's preset ids by how often its
-// recent exports used them, most first.
-func (h *Handler) mostUsedPresets(ctx context.Context, workspaceID string) ([]string, error) {
-	pg, err := h.store.ListExports(ctx, store.ExportFilter{WorkspaceID: workspaceID, Limit: 200})
-	if err != nil {
-		return nil, err
-	}
-	count := map[string]int{}
-	for _, e := range pg.Exports {
-		for _, id := range e.PresetIDs {
-			count[id]++
-		}
-	}
-	ids := make([]string, 0, len(count))
-	for id := range count {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if count[ids[i]] != count[ids[j]] {
-			return count[ids[i]] > count[ids[j]]
-		}
-		return ids[i] < ids[j]
-	})
-	return ids, nil
-}
-
 // presetName names a built-in or a user preset id.
-func presetName(id string, user map[string]store.Preset) string {
+func presetName(id string, user map[string]outpost.Preset) string {
 	if p, err := preset.Lookup(id); err == nil {
 		return p.Name
 	}
@@ -349,7 +324,7 @@ func presetName(id string, user map[string]store.Preset) string {
 }
 
 // presetIconFor is the icon of a built-in or a user preset id.
-func presetIconFor(id string, user map[string]store.Preset) string {
+func presetIconFor(id string, user map[string]outpost.Preset) string {
 	if p, err := preset.Lookup(id); err == nil {
 		return presetIcon(p.ID, p.Platform, p.Container)
 	}
@@ -361,8 +336,8 @@ func presetIconFor(id string, user map[string]store.Preset) string {
 	return "preset"
 }
 
-// platforms lists the platforms of the built-ins, for the history filter.
-func platforms() []string {
+// presetPlatforms lists the platforms of the built-ins, for the history filter.
+func presetPlatforms() []string {
 	var ps []string
 	for _, p := range preset.Builtins() {
 		if !slices.Contains(ps, p.Platform) {
@@ -370,23 +345,4 @@ func platforms() []string {
 		}
 	}
 	return ps
-}
-
-// platformPresets returns the ids of the built-ins of a platform and of the
-// user presets based on them.
-func platformPresets(platform string, user []store.Preset) []string {
-	var ids []string
-	base := map[string]bool{}
-	for _, p := range preset.Builtins() {
-		if p.Platform == platform {
-			ids = append(ids, p.ID)
-			base[p.ID] = true
-		}
-	}
-	for _, up := range user {
-		if base[up.BasePresetID] {
-			ids = append(ids, up.ID)
-		}
-	}
-	return ids
 }

@@ -1,15 +1,12 @@
 package ui
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/publish"
-	"outpost/internal/store"
+	"outpost/internal/outpost"
 )
 
 // expiringSoon is how far ahead a token's end shows as a warning.
@@ -41,19 +38,18 @@ type connectionsData struct {
 }
 
 func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	cs, err := h.store.ListConnections(ctx, workspaceOf(r))
+	list, err := h.svc.Connections.List(r.Context(), workspaceOf(r))
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	d := connectionsData{Available: h.connect != nil && h.publish != nil}
-	for _, p := range publish.Platforms {
-		card := platformCard{Platform: p, Label: platformLabel(p), EnvPrefix: "OUTPOST_" + strings.ToUpper(p),
-			Configured: h.connect != nil && h.connect.Configured(p),
-			ConnectURL: "/connect/" + p + "?return_to=" + url.QueryEscape("/connections")}
-		for _, c := range cs {
-			if c.Platform != p || c.Status == store.ConnectionRevoked {
+	d := connectionsData{Available: h.svc.Connections.Available()}
+	for _, pd := range h.svc.Connections.Platforms() {
+		p := pd.ID
+		card := platformCard{Platform: p, Label: pd.Name, EnvPrefix: "OUTPOST_" + pd.Env,
+			Configured: pd.Configured, ConnectURL: "/connect/" + p + "?return_to=" + url.QueryEscape("/connections")}
+		for _, c := range list.Data {
+			if c.Platform != p || c.Status == outpost.ConnectionRevoked {
 				continue
 			}
 			v := connectionView(c, now)
@@ -78,15 +74,11 @@ func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 
 // connectionView is an account's health: active, expiring soon (with the
 // date) or expired.
-func connectionView(c store.Connection, now time.Time) connView {
-	v := connView{ID: c.ID, Name: accountName(c), AccountID: c.AccountID, Connected: when(c.CreatedAt)}
-	// The grant's end matters; an access token alone is refreshed.
-	end := c.RefreshExpiresAt
-	if end == nil && len(c.RefreshToken) == 0 {
-		end = c.TokenExpiresAt
-	}
+func connectionView(c outpost.Connection, now time.Time) connView {
+	v := connView{ID: c.ID, Name: c.Name(), AccountID: c.AccountID, Connected: when(c.CreatedAt)}
+	end := c.GrantEndsAt
 	switch {
-	case c.Status == store.ConnectionExpired || end != nil && !end.After(now):
+	case c.Status == outpost.ConnectionExpired || end != nil && !end.After(now):
 		v.Status, v.Expired = statusView{"x", "Expired", "bad"}, true
 		v.Detail = "Reconnect to post to this account again."
 	case end != nil && end.Sub(now) < expiringSoon:
@@ -104,25 +96,17 @@ func connectionView(c store.Connection, now time.Time) connView {
 }
 
 func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.publishing()
-	if err != nil {
-		return err
-	}
-	c, err := h.store.GetConnection(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || err == nil && c.WorkspaceID != workspaceOf(r) {
+	c, err := h.svc.Connections.Get(r.Context(), workspaceOf(r), r.PathValue("id"))
+	if errcode.Of(err) == errcode.NotFound {
 		return errcode.New(errcode.NotFound, "this account is not connected in this workspace")
 	}
 	if err != nil {
 		return err
 	}
-	if err := svc.DeleteConnection(r.Context(), c.WorkspaceID, c.ID); err != nil {
+	if err := h.svc.Connections.Delete(r.Context(), h.callerOf(r), c.ID); err != nil {
 		return err
 	}
-	name := platformLabel(c.Platform) + " " + accountName(c)
+	name := platformLabel(c.Platform) + " " + c.Name()
 	http.Redirect(w, r, "/connections?disconnected="+url.QueryEscape(name), http.StatusSeeOther)
 	return nil
-}
-
-func isNotFound(err error) bool {
-	return errors.Is(err, store.ErrNotFound) || errcode.Of(err) == errcode.NotFound
 }

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 	"outpost/internal/media/mediatest"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 // chromiumPath finds Debian's chromium. Without it the browser test skips,
@@ -134,8 +137,20 @@ func TestE2E_browser(t *testing.T) {
 		!strings.Contains(v, "Connected to YouTube") || !strings.Contains(v, sandbox.YouTubeChannelName) || !strings.Contains(v, "Active") {
 		t.Errorf("after connecting: %q", v)
 	}
-	if v := eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`); v != "yes" {
+	// The avatar loads from the sandbox after the page: wait for it.
+	if err := waitfor.Until(15*time.Second, func() error {
+		if eval(`(() => { const i = document.querySelector('#platform-youtube img.avatar'); return i && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`) != "yes" {
+			return errors.New("not loaded")
+		}
+		return nil
+	}); err != nil {
 		t.Error("the account's avatar does not show")
+	}
+	// And a TikTok account, the same way.
+	do("connect tiktok", click(`a.connect-btn[data-platform=tiktok]`), chromedp.WaitVisible(chromedp.ID("approve")))
+	do("approve tiktok", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := eval(`document.querySelector('#platform-tiktok').innerText`); !strings.Contains(v, "Active") {
+		t.Errorf("TikTok after connecting: %q", v)
 	}
 	shot("connections-connected", true)
 	do("back to projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("upload-form")))
@@ -160,19 +175,23 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)),
 	)
 	sawProgress := false
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
-		v := eval(`(() => { const p = document.querySelector('.upload-progress progress');
-			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`)
-		if v == "yes" {
+	_ = waitfor.Until(20*time.Second, func() error {
+		// The page navigates when the upload ends: an evaluation may fail.
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const p = document.querySelector('.upload-progress progress');
+			return p && !p.closest('[hidden]') && p.value > 5 && p.value < 95 ? 'yes' : (location.search.includes('uploaded') ? 'done' : 'no'); })()`))
+		if err != nil {
+			return err
+		}
+		switch v {
+		case "yes":
 			sawProgress = true
 			shot("upload-progress", false)
-			break
+			return nil
+		case "done":
+			return nil
 		}
-		if v == "done" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return errors.New("uploading")
+	})
 	if !sawProgress {
 		t.Log("the upload finished before its progress could be photographed")
 	}
@@ -224,6 +243,12 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('#export-modal .acct-list li[data-platform=youtube] select').value`); v != "mp4-720p" {
 		t.Errorf("file offered to YouTube: %q", v)
 	}
+	// The fields come from the platforms' descriptors: TikTok's privacy is
+	// a choice without a default, YouTube's defaults to public.
+	if v := eval(`[...document.querySelectorAll('#export-modal .pf')].map(f => f.dataset.platform + ':' +
+		[...f.querySelectorAll('[data-field]')].map(i => i.dataset.field + '=' + i.value).join(',')).join(' ')`); v != "youtube:title=,description=,tags=,privacy=public tiktok:caption=,privacy=" {
+		t.Errorf("post fields: %q", v)
+	}
 	if v := eval(`document.querySelector('[name="pf-youtube-title"]').parentElement.querySelector('.counter').textContent`); v != "0 / 100" {
 		t.Errorf("YouTube title counter: %q", v)
 	}
@@ -243,6 +268,13 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-description"]`), "Spring is here: https://example.com/launch"),
 		chromedp.SendKeys(chromedp.CSS(`[name="pf-youtube-tags"]`), "launch, teaser"))
 	eval(`(() => { document.querySelector('[name="pf-youtube-privacy"]').value = 'unlisted'; return ''; })()`)
+	// TikTok wants its privacy chosen: the modal says so before anything
+	// is sent.
+	do("tiktok caption", chromedp.SendKeys(chromedp.CSS(`[name="pf-tiktok-caption"]`), "Spring is here #launch"),
+		click(`#export-modal .export-go`))
+	waitFor("the privacy refusal", `(document.querySelector('#export-modal .modal-error') || {}).innerText.includes('TikTok requires an explicit choice of who can watch') ? 'yes' : 'no'`, 10*time.Second)
+	shot("modal-tiktok-privacy", false)
+	eval(`(() => { document.querySelector('[name="pf-tiktok-privacy"]').value = 'followers'; return ''; })()`)
 	// Sizes are measured by a sample encode (engine.Estimate) and replace
 	// the upper bounds.
 	waitFor("measured sizes", `[...document.querySelectorAll('#export-modal .targets .target-est')].every(e => e.textContent.startsWith('≈')) &&
@@ -270,19 +302,19 @@ func TestE2E_browser(t *testing.T) {
 	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
 	waitFor("the progress page", `location.pathname.startsWith('/exports/') ? 'yes' : 'no'`, 15*time.Second)
 	exportID := strings.TrimPrefix(eval(`location.pathname`), "/exports/")
+	// The page records the highest percent it shows: the live parts are
+	// swapped in on each event, faster than a poll may look.
+	eval(`(() => { window.maxPct = 0; const seen = () => { const p = document.querySelector('#percent');
+		const n = p ? parseInt(p.textContent, 10) : 0; if (n > window.maxPct) window.maxPct = n; };
+		seen(); new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, characterData: true }); return ''; })()`)
 	maxPct, midShot, pubShot := 0, false, false
-	for deadline := time.Now().Add(180 * time.Second); ; {
-		if time.Now().After(deadline) {
-			shot("timeout-progress", true)
-			t.Fatalf("the export did not finish (max %d %%)", maxPct)
-		}
+	if err := waitfor.Until(180*time.Second, func() error {
 		st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](`({path: location.pathname,
 			percent: (document.querySelector('#percent') || {}).textContent || '',
 			stage: (document.querySelector('.stage-active .stage-label') || {}).textContent || '',
 			success: !!document.querySelector('#success')})`))
 		if err != nil {
-			time.Sleep(100 * time.Millisecond) // the page is reloading
-			continue
+			return err // the page is changing
 		}
 		var p int
 		if _, err := fmt.Sscanf(st.Percent, "%d", &p); err == nil && p > maxPct {
@@ -296,10 +328,16 @@ func TestE2E_browser(t *testing.T) {
 			pubShot = true
 			shot("progress-publishing", true)
 		}
-		if st.Success {
-			break
+		if !st.Success {
+			return errors.New("not finished")
 		}
-		time.Sleep(80 * time.Millisecond)
+		return nil
+	}); err != nil {
+		shot("timeout-progress", true)
+		t.Fatalf("the export did not finish (max %d %%): %v", maxPct, err)
+	}
+	if n, err := strconv.Atoi(eval(`String(window.maxPct)`)); err == nil && n > maxPct {
+		maxPct = n
 	}
 	if maxPct < 100 {
 		t.Errorf("progress seen up to %d %%, not 100 %%", maxPct)
@@ -314,7 +352,9 @@ func TestE2E_browser(t *testing.T) {
 	if v := eval(`document.querySelector('details.details').textContent`); !strings.Contains(v, "At 1 s") {
 		t.Errorf("export details lack the thumbnail time: %q", v)
 	}
-	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) {
+	waitFor("both posts", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 ? 'yes' : 'no'`, 60*time.Second)
+	if v := eval(`document.querySelector('#pubs').innerText`); !strings.Contains(v, "Published") || !strings.Contains(v, sandbox.YouTubeChannelName) ||
+		!strings.Contains(v, "TikTok") {
 		t.Errorf("posts table: %q", v)
 	}
 	postURL := eval(`(document.querySelector('#success .posted a.post-link') || {}).href || ''`)
@@ -326,7 +366,7 @@ func TestE2E_browser(t *testing.T) {
 	} else {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch"} {
+		for _, want := range []string{"Launch teaser", "utm_source=youtube", "utm_campaign=Spring", "launch", "Spring is here #launch", "FOLLOWER_OF_CREATOR"} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("the sandbox's post lacks %q: %s", want, body)
 			}
@@ -401,15 +441,28 @@ func TestE2E_browser(t *testing.T) {
 	// 10. Share to additional platforms from the success screen (tablet).
 	shot("tablet-success", true)
 	do("open share more", click(`#share-more summary`), chromedp.WaitVisible(chromedp.ID("share-form")))
-	do("pick the account", click(`#share-form input[name=account]`),
+	do("pick the accounts", click(`#share-form input[name=account][data-platform=youtube]`), click(`#share-form input[name=account][data-platform=tiktok]`),
 		chromedp.WaitVisible(chromedp.CSS(`#share-form .pf[data-platform=youtube] input[name="youtube.title"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#share-form input[name="youtube.title"]`), "Launch teaser, again"))
 	if v := eval(`document.querySelector('#share-form input[name="youtube.title"]').parentElement.querySelector('.counter').textContent`); v != "20 / 100" {
 		t.Errorf("share form counter: %q", v)
 	}
+	do("tiktok caption again", chromedp.SendKeys(chromedp.CSS(`#share-form textarea[name="tiktok.caption"]`), "Again, for friends"),
+		click(`#share-form button[type=submit]`))
+	waitFor("the privacy refusal", `(document.querySelector('#share-form .form-error:not([hidden])') || {}).innerText?.includes('TikTok requires an explicit choice of who can watch') ? 'yes' : 'no'`, 10*time.Second)
 	shot("tablet-share-more", false)
+	eval(`(() => { document.querySelector('#share-form select[name="tiktok.privacy"]').value = 'friends'; return ''; })()`)
 	do("share", click(`#share-form button[type=submit]`))
-	waitFor("the second post", `document.querySelectorAll('#pubs tr[data-state=published]').length === 2 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	waitFor("the second posts", `document.querySelectorAll('#pubs tr[data-state=published]').length === 4 && document.querySelector('#success') ? 'yes' : 'no'`, 60*time.Second)
+	if res, err := http.Get(e.sbURL + "/_sandbox/state"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), "MUTUAL_FOLLOW_FRIENDS") {
+			t.Errorf("the sandbox lacks the TikTok post for friends: %s", body)
+		}
+	}
 	shot("tablet-shared", true)
 	do("tablet connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube .conn`)))
 	shot("tablet-connections", true)
@@ -438,6 +491,8 @@ type browserSession struct {
 	// pagesMayFail ignores the browser's log of error statuses (a page
 	// that is meant to answer 404 or 422).
 	pagesMayFail bool
+	// ended: the console's end marker came through (finish).
+	ended bool
 	// otherOrigin is a site the test visits that is not Outpost (the
 	// sandbox).
 	otherOrigin string
@@ -480,20 +535,34 @@ func startBrowser(t *testing.T, dir, prefix string) *browserSession {
 			if err != nil {
 				return
 			}
+			b.mu.Lock()
 			if m.Type == chromedp.ConsoleError || m.IsException() {
-				b.mu.Lock()
 				b.problems = append(b.problems, m.String()+" @ "+m.URL)
-				b.mu.Unlock()
 			}
+			if strings.Contains(m.String(), consoleEnd) {
+				b.ended = true
+			}
+			b.mu.Unlock()
 		}
 	}()
 	return b
 }
 
+// consoleEnd marks the end of a scenario in the browser's console.
+const consoleEnd = "outpost-e2e: end of scenario"
+
 // finish fails the test on any console error seen.
 func (b *browserSession) finish() {
 	b.t.Helper()
-	time.Sleep(100 * time.Millisecond) // let the last messages arrive
+	// The messages arrive in order: once the end marker logged now has
+	// come through, every earlier one has.
+	b.ended = false
+	_ = chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void](`console.info(`+strconv.Quote(consoleEnd)+`)`))
+	waitfor.True(b.t, 10*time.Second, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.ended
+	}, "the browser's console messages")
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.problems {
@@ -554,16 +623,22 @@ func (b *browserSession) eval(js string) string {
 	return v
 }
 
-// waitFor polls js until it returns "yes".
+// waitFor polls js until it returns "yes". A page navigating between two
+// polls makes one evaluation fail: that is "not yet", not a failure.
 func (b *browserSession) waitFor(what, js string, d time.Duration) {
 	b.t.Helper()
-	deadline := time.Now().Add(d)
-	for b.eval(js) != "yes" {
-		if time.Now().After(deadline) {
-			b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
-			b.t.Fatalf("timed out waiting for %s", what)
+	if err := waitfor.Until(d, func() error {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			return err
 		}
-		time.Sleep(100 * time.Millisecond)
+		if v != "yes" {
+			return errors.New("not yet")
+		}
+		return nil
+	}); err != nil {
+		b.shot("timeout-"+strings.ReplaceAll(what, " ", "-"), true)
+		b.t.Fatalf("timed out waiting for %s (last: %v)", what, err)
 	}
 }
 
@@ -613,4 +688,114 @@ func TestE2E_firstRun(t *testing.T) {
 		t.Errorf("ctrl+e without projects: %q", v)
 	}
 	b.finish()
+}
+
+// TestE2E_team drives the team features in Chromium: the admin creates a
+// workspace and invites by link; a second person, in a browser of their
+// own, opens the link, makes an account and lands in that workspace, and
+// sees its members (not its keys); the admin creates an API key (shown
+// once), the key works against the API, and once revoked in the page it
+// gets 401; the admin switches workspaces from the header.
+func TestE2E_team(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	shots := artifactsDir(t, "team-")
+	e := newEnv(t, envOptions{admin: "ada@example.com"})
+	a := startBrowser(t, shots, "team-")
+	a.do("sign in", chromedp.Navigate(e.ts.URL+"/signin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("upload-form")))
+
+	// A workspace for a client, then an invite to it.
+	a.do("workspace settings", chromedp.Navigate(e.ts.URL+"/settings"), chromedp.WaitVisible(chromedp.ID("workspace-form")))
+	a.shot("workspace-settings", true)
+	a.do("create workspace", chromedp.SendKeys(chromedp.CSS(`#workspace-form input[name=name]`), "Acme Corp"),
+		a.click(`#workspace-form button[type=submit]`), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := a.eval(`document.getElementById('ws-title').textContent + ' | ' + document.getElementById('my-role').textContent`); v != "Acme Corp | owner" {
+		t.Errorf("after creating the workspace: %q", v)
+	}
+	a.do("members", chromedp.Navigate(e.ts.URL+"/settings/members"), chromedp.WaitVisible(chromedp.ID("invite-form")))
+	a.do("invite", a.click(`#invite-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("invite-link")))
+	link := a.eval(`document.getElementById('invite-link').textContent`)
+	if !strings.HasPrefix(link, e.ts.URL+"/invite/") {
+		t.Fatalf("invite link %q", link)
+	}
+	a.shot("invite-link", true)
+
+	// Zoe, in her own browser, joins through the link.
+	z := startBrowser(t, shots, "team-zoe-")
+	z.pagesMayFail = true // she opens a page her role does not allow
+	z.do("open the invite", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("join-form")))
+	if v := z.eval(`document.querySelector('h1').textContent`); v != "Join Acme Corp" {
+		t.Errorf("invite page title %q", v)
+	}
+	z.shot("invite-page", true)
+	z.do("join", chromedp.SendKeys(chromedp.CSS(`#join-form input[name=email]`), "zoe@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#join-form input[name=name]`), "Zoe"),
+		chromedp.SendKeys(chromedp.CSS(`#join-form input[name=password]`), testPassword),
+		chromedp.SendKeys(chromedp.CSS(`#join-form input[name=confirm]`), testPassword),
+		z.click(`#join-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if v := z.eval(`document.querySelector('.ws-name').textContent`); v != "Acme Corp" {
+		t.Errorf("Zoe's workspace in the header: %q", v)
+	}
+	z.do("members as zoe", chromedp.Navigate(e.ts.URL+"/settings/members"), chromedp.WaitVisible(chromedp.ID("members-title")))
+	if v := z.eval(`[...document.querySelectorAll('table.members tr[data-email]')].map(r => r.dataset.email).sort().join(',') +
+		' | ' + (document.getElementById('invite-form') ? 'can invite' : 'cannot invite')`); v != "ada@example.com,zoe@example.com | cannot invite" {
+		t.Errorf("Zoe's members page: %q", v)
+	}
+	z.shot("members-as-member", true)
+	z.do("keys as zoe", chromedp.Navigate(e.ts.URL+"/settings/api-keys"), chromedp.WaitVisible(chromedp.CSS(`.flash-error`)))
+	if v := z.eval(`document.querySelector('.flash-error').innerText`); !strings.Contains(v, "Not allowed") || !strings.Contains(v, "manage_keys") {
+		t.Errorf("a member on the API keys page: %q", v)
+	}
+
+	// An API key: created, used, revoked.
+	a.do("keys", chromedp.Navigate(e.ts.URL+"/settings/api-keys"), chromedp.WaitVisible(chromedp.ID("key-form")))
+	a.do("create key", chromedp.SendKeys(chromedp.CSS(`#key-form input[name=name]`), "ci"),
+		a.click(`#key-form input[value=export]`), a.click(`#key-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("key-secret")))
+	secret := a.eval(`document.getElementById('key-secret').textContent`)
+	a.shot("key-created", true)
+	apiStatus := func() int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/exports", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := apiStatus(); st != http.StatusOK {
+		t.Fatalf("the new key: %d", st)
+	}
+	a.do("reload keys", chromedp.Navigate(e.ts.URL+"/settings/api-keys"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name=ci]`)))
+	if v := a.eval(`document.querySelector('tr[data-name=ci]').innerText`); strings.Contains(v, secret) || !strings.Contains(v, secret[:8]) ||
+		!strings.Contains(v, "read, export") || strings.Contains(v, "never") {
+		t.Errorf("the key's row after one use: %q", v)
+	}
+	a.do("revoke", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		a.click(`tr[data-name=ci] button.revoke`), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := a.eval(`document.querySelector('tr[data-name=ci]').dataset.state`); v != "revoked" {
+		t.Errorf("key state after revoking: %q", v)
+	}
+	a.shot("key-revoked", true)
+	if st := apiStatus(); st != http.StatusUnauthorized {
+		t.Errorf("the revoked key: %d, want 401", st)
+	}
+
+	// Back to the default workspace from the header.
+	a.do("switch", chromedp.SetValue(chromedp.ID("ws-select"), e.ws.ID), a.click(`#ws-switch button[type=submit]`),
+		chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if v := a.eval(`document.getElementById('ws-select').selectedOptions[0].textContent`); v != "Default" {
+		t.Errorf("after switching: %q", v)
+	}
+	a.shot("switched", false)
+	a.do("audit", chromedp.Navigate(e.ts.URL+"/settings/audit"), chromedp.WaitVisible(chromedp.ID("audit-title")))
+	a.shot("audit-default", true)
+	a.finish()
+	z.finish()
 }

@@ -1,15 +1,13 @@
 package ui
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/store"
+	"outpost/internal/outpost"
 )
 
 type historyFilter struct {
@@ -23,7 +21,7 @@ type historyData struct {
 	Filter    historyFilter
 	Rows      []exportView
 	NextURL   string
-	Statuses  []store.ExportStatus
+	Statuses  []outpost.ExportStatus
 	Platforms []string
 	Clients   []string
 	Campaigns []string
@@ -36,33 +34,17 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 		Campaign: strings.TrimSpace(q.Get("campaign")), Status: q.Get("status"),
 		Platform: q.Get("platform"), From: q.Get("from"), To: q.Get("to"), Project: q.Get("project"),
 	}
-	ctx := r.Context()
-	ws := workspaceOf(r)
-	user, userList, err := h.userPresets(ctx, ws)
-	if err != nil {
-		return err
-	}
-	ef := store.ExportFilter{WorkspaceID: ws, Q: f.Q, Client: f.Client, Campaign: f.Campaign,
-		ProjectID: f.Project, Limit: 20, Cursor: q.Get("cursor")}
+	ctx, ws := r.Context(), workspaceOf(r)
+	eq := outpost.ExportQuery{Q: f.Q, Client: f.Client, Campaign: f.Campaign, ProjectID: f.Project, Platform: f.Platform,
+		Limit: 20, Cursor: q.Get("cursor")}
 	if f.Status != "" {
-		st := store.ExportStatus(f.Status)
-		if !st.Valid() {
-			return errcode.New(errcode.InvalidOption, "unknown status %q", f.Status)
-		}
-		ef.Statuses = []store.ExportStatus{st}
-	}
-	if f.Platform != "" {
-		if !slices.Contains(platforms(), f.Platform) {
-			return errcode.New(errcode.InvalidOption, "unknown platform %q", f.Platform)
-		}
-		ef.PresetIDs = platformPresets(f.Platform, userList)
-		ef.PublishedTo = f.Platform
+		eq.Statuses = []outpost.ExportStatus{outpost.ExportStatus(f.Status)}
 	}
 	for _, d := range []struct {
 		v   string
 		dst *time.Time
 		add int
-	}{{f.From, &ef.CreatedFrom, 0}, {f.To, &ef.CreatedTo, 1}} {
+	}{{f.From, &eq.CreatedFrom, 0}, {f.To, &eq.CreatedTo, 1}} {
 		if d.v == "" {
 			continue
 		}
@@ -72,20 +54,21 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		*d.dst = t.AddDate(0, 0, d.add)
 	}
-	pg, err := h.store.ListExports(ctx, ef)
-	if errors.Is(err, store.ErrInvalidCursor) {
-		return errcode.New(errcode.InvalidOption, "that page link is out of date: start from the first page")
-	}
+	pg, err := h.svc.Exports.List(ctx, ws, eq)
 	if err != nil {
 		return err
 	}
-	d := historyData{Filter: f, Statuses: store.ExportStatuses, Platforms: platforms()}
+	cat, err := h.catalog(ctx, ws)
+	if err != nil {
+		return err
+	}
+	d := historyData{Filter: f, Statuses: outpost.ExportStatuses, Platforms: presetPlatforms()}
 	for _, e := range pg.Exports {
-		v, err := h.buildExportView(ctx, e, user)
+		detail, err := h.svc.Exports.Get(ctx, ws, e.ID)
 		if err != nil {
 			return err
 		}
-		d.Rows = append(d.Rows, v)
+		d.Rows = append(d.Rows, h.buildExportView(detail, cat))
 	}
 	if pg.NextCursor != "" {
 		nq := url.Values{}
@@ -101,38 +84,9 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 		h.renderTemplate(w, r, http.StatusOK, "history", "rows", page{Data: d})
 		return nil
 	}
-	d.Clients, d.Campaigns, err = h.labels(r)
-	if err != nil {
+	if d.Clients, d.Campaigns, err = h.svc.Projects.Labels(ctx, ws); err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "history", page{Title: "History", Nav: "history", Data: d})
+	h.render(w, r, http.StatusOK, "history", page{Title: "History", Nav: "history", Data: d, Flash: deletedFlash(r)})
 	return nil
-}
-
-// labels lists the client and campaign labels in use, for the filters'
-// suggestions.
-func (h *Handler) labels(r *http.Request) (clients, campaigns []string, err error) {
-	pg, err := h.store.ListProjects(r.Context(), store.ProjectFilter{WorkspaceID: workspaceOf(r), Limit: 500})
-	if err != nil {
-		return nil, nil, err
-	}
-	ex, err := h.store.ListExports(r.Context(), store.ExportFilter{WorkspaceID: workspaceOf(r), Limit: 500})
-	if err != nil {
-		return nil, nil, err
-	}
-	add := func(list []string, v string) []string {
-		if v != "" && !slices.Contains(list, v) {
-			list = append(list, v)
-		}
-		return list
-	}
-	for _, p := range pg.Projects {
-		clients, campaigns = add(clients, p.Client), add(campaigns, p.Campaign)
-	}
-	for _, e := range ex.Exports {
-		clients, campaigns = add(clients, e.Client), add(campaigns, e.Campaign)
-	}
-	slices.Sort(clients)
-	slices.Sort(campaigns)
-	return clients, campaigns, nil
 }

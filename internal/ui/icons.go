@@ -1,27 +1,17 @@
 package ui
 
-import "html/template"
+import (
+	"html/template"
 
-// icons are inline SVGs: platform marks (simplified, recognisable
-// shapes, not the brands' official artwork), formats, statuses and
-// controls. They are decorative (aria-hidden): a visible word always
-// goes with them.
-var icons = map[string]string{
+	"outpost/internal/publish/platforms"
+)
+
+// icons are inline SVGs: platform marks (from the platforms'
+// descriptors), formats, statuses and controls. They are decorative
+// (aria-hidden): a visible word always goes with them.
+var icons = withPlatformIcons(map[string]string{
 	// Platforms and formats.
-	"youtube": `<svg viewBox="0 0 24 24"><rect x="1.5" y="4.5" width="21" height="15" rx="4.5" fill="#e00"/><path d="M10 8.6v6.8l5.8-3.4z" fill="#fff"/></svg>`,
-	"shorts":  `<svg viewBox="0 0 24 24"><rect x="5.5" y="1.5" width="13" height="21" rx="4" fill="#e00"/><path d="M10 8.6v6.8l5-3.4z" fill="#fff"/></svg>`,
-	"instagram": `<svg viewBox="0 0 24 24"><defs><linearGradient id="ig" x1="0" y1="1" x2="1" y2="0"><stop offset="0" stop-color="#f9a825"/>` +
-		`<stop offset=".5" stop-color="#e91e63"/><stop offset="1" stop-color="#7b1fa2"/></linearGradient></defs>` +
-		`<rect x="2" y="2" width="20" height="20" rx="6" fill="url(#ig)"/><circle cx="12" cy="12" r="4.6" fill="none" stroke="#fff" stroke-width="2"/><circle cx="17.4" cy="6.6" r="1.3" fill="#fff"/></svg>`,
-	"tiktok": `<svg viewBox="0 0 24 24"><rect x="1.5" y="1.5" width="21" height="21" rx="5" fill="#111"/>` +
-		`<path d="M13.4 5.5h2.3c.2 1.6 1.3 2.8 2.9 3v2.3c-1.1 0-2.1-.3-2.9-.9v4.6a4.1 4.1 0 1 1-4.1-4.1v2.3a1.8 1.8 0 1 0 1.8 1.8z" fill="#25f4ee" transform="translate(-.6 -.4)"/>` +
-		`<path d="M13.4 5.5h2.3c.2 1.6 1.3 2.8 2.9 3v2.3c-1.1 0-2.1-.3-2.9-.9v4.6a4.1 4.1 0 1 1-4.1-4.1v2.3a1.8 1.8 0 1 0 1.8 1.8z" fill="#fe2c55" transform="translate(.6 .4)"/>` +
-		`<path d="M13.4 5.5h2.3c.2 1.6 1.3 2.8 2.9 3v2.3c-1.1 0-2.1-.3-2.9-.9v4.6a4.1 4.1 0 1 1-4.1-4.1v2.3a1.8 1.8 0 1 0 1.8 1.8z" fill="#fff"/></svg>`,
-	"linkedin": `<svg viewBox="0 0 24 24"><rect x="2" y="2" width="20" height="20" rx="3.5" fill="#0a66c2"/>` +
-		`<rect x="6" y="10" width="2.6" height="8" fill="#fff"/><circle cx="7.3" cy="7" r="1.6" fill="#fff"/>` +
-		`<path d="M10.8 10h2.5v1.2c.5-.8 1.5-1.4 2.8-1.4 2 0 3 1.3 3 3.7V18h-2.6v-4.1c0-1.2-.4-1.9-1.4-1.9s-1.7.7-1.7 1.9V18h-2.6z" fill="#fff"/></svg>`,
-	"facebook": `<svg viewBox="0 0 24 24"><circle cx="12" cy="12" r="10.5" fill="#1877f2"/>` +
-		`<path d="M13.3 22.4v-7.3h2.4l.4-2.9h-2.8v-1.8c0-.8.3-1.4 1.4-1.4h1.5V6.4a19 19 0 0 0-2.2-.1c-2.2 0-3.6 1.3-3.6 3.7v2.2H8v2.9h2.4v7.3z" fill="#fff"/></svg>`,
+	"shorts": `<svg viewBox="0 0 24 24"><rect x="5.5" y="1.5" width="13" height="21" rx="4" fill="#e00"/><path d="M10 8.6v6.8l5-3.4z" fill="#fff"/></svg>`,
 	"mp4":    `<svg viewBox="0 0 24 24"><rect x="2" y="4" width="20" height="16" rx="2.5" fill="#37474f"/><path d="M2 8h20M2 16h20M7 4v4M12 4v4M17 4v4M7 16v4M12 16v4M17 16v4" stroke="#b0bec5" stroke-width="1.2"/><path d="M10 10v4l3.6-2z" fill="#fff"/></svg>`,
 	"mov":    `<svg viewBox="0 0 24 24"><rect x="2" y="4" width="20" height="16" rx="2.5" fill="#5d4037"/><text x="12" y="15.2" text-anchor="middle" font-family="system-ui,sans-serif" font-size="7" font-weight="700" fill="#fff">MOV</text></svg>`,
 	"webm":   `<svg viewBox="0 0 24 24"><rect x="2" y="4" width="20" height="16" rx="2.5" fill="#2e7d32"/><text x="12" y="15" text-anchor="middle" font-family="system-ui,sans-serif" font-size="6.2" font-weight="700" fill="#fff">WebM</text></svg>`,
@@ -50,6 +40,14 @@ var icons = map[string]string{
 	"bolt":     `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M13 2 4 14h7l-1 8 9-12h-7z"/></svg>`,
 	"grid":     `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><rect x="3" y="3" width="7" height="7" rx="1.5"/><rect x="14" y="3" width="7" height="7" rx="1.5"/><rect x="3" y="14" width="7" height="7" rx="1.5"/><rect x="14" y="14" width="7" height="7" rx="1.5"/></svg>`,
 	"logo":     `<svg viewBox="0 0 24 24"><rect x="1" y="1" width="22" height="22" rx="6" fill="#1d3fbb"/><path d="M7 17V7l5 3.2L17 7v10" fill="none" stroke="#fff" stroke-width="2.2" stroke-linejoin="round"/><circle cx="12" cy="15.5" r="1.8" fill="#ffca28"/></svg>`,
+})
+
+// withPlatformIcons adds each platform's mark, by platform id.
+func withPlatformIcons(m map[string]string) map[string]string {
+	for _, d := range platforms.All() {
+		m[d.ID] = d.Icon
+	}
+	return m
 }
 
 // icon returns the named inline SVG, hidden from screen readers.
@@ -79,18 +77,10 @@ func presetIcon(id, platform, container string) string {
 
 // platformLabel is a platform's display name.
 func platformLabel(p string) string {
-	switch p {
-	case "youtube":
-		return "YouTube"
-	case "instagram":
-		return "Instagram"
-	case "tiktok":
-		return "TikTok"
-	case "linkedin":
-		return "LinkedIn"
-	case "facebook":
-		return "Facebook"
-	case "generic":
+	if d, ok := platforms.Lookup(p); ok {
+		return d.Name
+	}
+	if p == "generic" {
 		return "File"
 	}
 	return p

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,9 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +24,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/outpost"
 	"outpost/internal/publish"
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
@@ -34,47 +32,23 @@ import (
 	"outpost/internal/publish/tiktok"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
+	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
+	"outpost/internal/testpg"
 	"outpost/internal/web"
 )
 
-// sqliteTemplate is a migrated database each test copies: migrating takes
-// about a second under -race.
-var sqliteTemplate struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// sqliteTemplate is a migrated database that each test copies.
+var sqliteTemplate storetest.Template
+
+// pg is this test binary's PostgreSQL server, started on first use.
+var pg testpg.Server
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if sqliteTemplate.dir != "" {
-		_ = os.RemoveAll(sqliteTemplate.dir)
-	}
+	code := pg.Run(m)
+	sqliteTemplate.Remove()
 	os.Exit(code)
-}
-
-func templateDB(t *testing.T) string {
-	t.Helper()
-	tp := &sqliteTemplate
-	tp.once.Do(func() {
-		tp.dir, tp.err = os.MkdirTemp("", "outpost-ui-test-*")
-		if tp.err != nil {
-			return
-		}
-		tp.path = filepath.Join(tp.dir, "template.db")
-		s, err := store.Open(context.Background(), "sqlite:"+tp.path, nil)
-		if err != nil {
-			tp.err = err
-			return
-		}
-		tp.err = errors.Join(s.Migrate(context.Background()), s.Close())
-	})
-	if tp.err != nil {
-		t.Fatalf("migrate template database: %v", tp.err)
-	}
-	return tp.path
 }
 
 // env is the UI and the API mounted as app mounts them, on a real SQLite
@@ -86,7 +60,8 @@ type env struct {
 	store  *store.Store
 	blob   *blob.Store
 	broker *events.Broker
-	jobs   *jobs.Service
+	jobs   *jobs.Runner
+	svc    outpost.Services
 	ui     *Handler
 	ts     *httptest.Server
 	ws     store.Workspace
@@ -107,6 +82,8 @@ type envOptions struct {
 	// `outpost serve --sandbox` does; autoApprove skips their consent page.
 	publish     bool
 	autoApprove bool
+	// engine is the database (SQLite when empty).
+	engine store.Engine
 }
 
 const testPassword = "correct horse battery"
@@ -116,19 +93,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	ctx := t.Context()
 	e := &env{t: t}
 	dir := t.TempDir()
-	tmpl, err := os.ReadFile(templateDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "outpost.db")
-	if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
-		t.Fatal(err)
+	var err error
+	if o.engine == store.Postgres {
+		e.store = storetest.Open(t, store.Postgres, &pg)
+	} else {
+		e.store = sqliteTemplate.Open(t)
 	}
-	t.Cleanup(func() { _ = e.store.Close() })
 	if e.ws, err = e.store.DefaultWorkspace(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +135,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.blob.Close() })
-	e.broker = events.NewBroker(e.store, events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
+	e.broker = events.NewBroker(e.store.EventLog(), events.Options{PollInterval: 50 * time.Millisecond, Logger: logger})
 	t.Cleanup(e.broker.Close)
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
 		TestOnly: true, LocalBlobDir: blobDir}
@@ -176,11 +147,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 			_ = e.sb.Close()
 		})
 		e.sbURL = sts.URL
-		platforms := map[string]config.Platform{}
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
-		}
+		platforms := sandbox.PlatformSettings(sts.URL)
 		e.cfg.Platforms = platforms
 		if e.connect, err = connect.New(connect.Options{Store: e.store, Key: e.cfg.SecretKey, Platforms: platforms,
 			PublicURL: base, Logger: logger, TuneFunc: tunePublisher}); err != nil {
@@ -208,18 +175,22 @@ func newEnv(t *testing.T, o envOptions) *env {
 		})
 	}
 	prober := &media.Prober{}
-	api, err := web.New(web.Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: prober, Logger: logger, Metrics: prometheus.NewRegistry(), Connect: e.connect})
+	if e.svc, err = service.New(service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs,
+		Engine: &engine.Engine{Prober: prober, Runner: &media.Runner{Logger: logger}, Logger: logger}, Connect: e.connect,
+		Prober: prober, Logger: logger, MaxUploadBytes: e.cfg.MaxUploadBytes, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"),
+		PublicURL: base, WebhookAllowLoopback: true, BcryptCost: bcrypt.MinCost,
+		EstimateTimeout: 10 * time.Minute}); err != nil { // tests check what estimates say, not how fast
+		t.Fatalf("service.New: %v", err)
+	}
+	api, err := web.New(web.Deps{Config: e.cfg, Services: e.svc, Downloads: e.blob.Handler(), Logger: logger,
+		Metrics: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	e.ui, err = New(Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Exports: e.jobs, Events: e.broker,
-		Prober: prober, Logger: logger, Connect: e.connect})
+	e.ui, err = New(Deps{Config: e.cfg, Services: e.svc, Logger: logger})
 	if err != nil {
 		t.Fatalf("ui.New: %v", err)
 	}
-	e.ui.bcryptCost = bcrypt.MinCost
-	e.ui.webhookLoopback = true
 	e.ts.Config.Handler = mount(api, e.ui)
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)
@@ -256,10 +227,9 @@ func mount(api, ui http.Handler) http.Handler {
 
 // browser is an HTTP client with cookies that does not follow redirects.
 type browser struct {
-	t    *testing.T
-	e    *env
-	c    *http.Client
-	csrf string
+	t *testing.T
+	e *env
+	c *http.Client
 }
 
 func (e *env) browser() *browser {
@@ -289,15 +259,8 @@ func (b *browser) do(method, path string, body io.Reader, header ...string) resp
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	r := resp{status: res.StatusCode, header: res.Header, body: string(data)}
-	if m := csrfMeta.FindStringSubmatch(r.body); m != nil && m[1] != "" {
-		b.csrf = m[1]
-	}
-	return r
+	return resp{status: res.StatusCode, header: res.Header, body: string(data)}
 }
-
-var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)">`)
-var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
 
 func (b *browser) get(path string) resp { return b.do("GET", path, nil) }
 
@@ -310,16 +273,8 @@ func (b *browser) postForm(path string, v url.Values, header ...string) resp {
 // signIn signs in through the form, as a person would.
 func (b *browser) signIn(email, password string) resp {
 	b.t.Helper()
-	r := b.get("/signin")
-	m := csrfInput.FindStringSubmatch(r.body)
-	if m == nil {
-		b.t.Fatalf("sign-in page has no csrf field: %s", r.body)
-	}
-	r = b.postForm("/signin", url.Values{"csrf_token": {m[1]}, "email": {email}, "password": {password}})
-	if r.status == http.StatusSeeOther {
-		b.get("/projects") // picks up the session's CSRF token
-	}
-	return r
+	want(b.t, b.get("/signin"), http.StatusOK)
+	return b.postForm("/signin", url.Values{"email": {email}, "password": {password}})
 }
 
 func want(t *testing.T, r resp, status int) {

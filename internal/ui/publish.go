@@ -9,72 +9,10 @@ import (
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/jobs"
+	"outpost/internal/outpost"
 	"outpost/internal/publish"
-	"outpost/internal/publish/facebook"
-	"outpost/internal/publish/instagram"
-	"outpost/internal/publish/linkedin"
-	"outpost/internal/publish/tiktok"
-	"outpost/internal/store"
+	"outpost/internal/publish/platforms"
 )
-
-// publishService is what the UI needs of jobs.Service for publishing: the
-// same calls the API's publication, connection and webhook routes make.
-type publishService interface {
-	AddPublications(ctx context.Context, workspaceID, exportID string, dests []jobs.Destination) ([]store.Publication, error)
-	CancelPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
-	ReschedulePublication(ctx context.Context, workspaceID, id string, at time.Time) (store.Publication, error)
-	RetryPublication(ctx context.Context, workspaceID, id string) (store.Publication, error)
-	DeleteConnection(ctx context.Context, workspaceID, id string) error
-	Redeliver(ctx context.Context, workspaceID, deliveryID string) (store.WebhookDelivery, error)
-}
-
-// connector is what the UI needs of connect.Service.
-type connector interface {
-	Configured(platform string) bool
-	BaseURL(platform string) string
-}
-
-// fieldLimit is one post field of a platform with its limit, for the
-// modal's counters. Count says how the platform counts: "chars"
-// (characters), "bytes" (UTF-8), "utf16" (UTF-16 code units) or "tags"
-// (YouTube's tag length: commas between, quotes around tags with spaces).
-type fieldLimit struct {
-	Name  string `json:"name"`  // the Destination field: title, description, caption, tags, privacy
-	Label string `json:"label"` // what the form calls it
-	Limit int    `json:"limit,omitempty"`
-	Count string `json:"count,omitempty"`
-	Multi bool   `json:"multiline,omitempty"`
-}
-
-// YouTube's text limits (reference/platforms.md §1; the youtube package
-// checks the same numbers in Validate but exports no constants for them).
-const (
-	youtubeMaxTitle       = 100
-	youtubeMaxDescription = 5000
-	youtubeMaxTags        = 500
-)
-
-// platformFields are the post fields of each platform, with the limits its
-// publisher enforces. Facebook, Instagram, LinkedIn and TikTok post one
-// text (publish.Post.Text: the caption).
-var platformFields = map[string][]fieldLimit{
-	publish.YouTube: {
-		{Name: "title", Label: "Title", Limit: youtubeMaxTitle, Count: "chars"},
-		{Name: "description", Label: "Description", Limit: youtubeMaxDescription, Count: "bytes", Multi: true},
-		{Name: "tags", Label: "Tags", Limit: youtubeMaxTags, Count: "tags"},
-		{Name: "privacy", Label: "Privacy"},
-	},
-	publish.Instagram: {{Name: "caption", Label: "Caption", Limit: instagram.MaxCaption, Count: "chars", Multi: true}},
-	publish.LinkedIn:  {{Name: "caption", Label: "Text", Limit: linkedin.MaxCommentary, Count: "chars", Multi: true}},
-	publish.TikTok:    {{Name: "caption", Label: "Caption", Limit: tiktok.MaxTitle, Count: "utf16", Multi: true}},
-	publish.Facebook:  {{Name: "caption", Label: "Text", Limit: facebook.MaxText, Count: "chars", Multi: true}},
-}
-
-// privacyOptions are the choices of the privacy field, per platform.
-var privacyOptions = map[string][]string{
-	publish.YouTube: {"private", "unlisted", "public"},
-}
 
 // accountJSON is a connected account as the modal lists it.
 type accountJSON struct {
@@ -87,59 +25,47 @@ type accountJSON struct {
 	Icon      string `json:"icon"` // inline SVG, a server constant
 }
 
-// platformJSON is a platform's post fields for the modal.
-type platformJSON struct {
-	Platform string       `json:"platform"`
-	Label    string       `json:"label"`
-	Fields   []fieldLimit `json:"fields"`
-	Privacy  []string     `json:"privacy,omitempty"`
-}
+// errPublishingOff refuses a share on a server that cannot publish.
+var errPublishingOff = &errcode.Error{Code: errcode.PlatformNotConfigured, Message: "publishing is not available on this server",
+	Remedy: "Start Outpost with a secret key and the platforms' OAuth apps (OUTPOST_<PLATFORM>_CLIENT_ID/_SECRET), or run `outpost serve --sandbox` to try it."}
 
 // shareOptions lists the workspace's active accounts on configured
-// platforms and the fields of their platforms.
-func (h *Handler) shareOptions(ctx context.Context, workspaceID string) ([]accountJSON, []platformJSON, error) {
+// platforms, and those platforms with their post fields (from their
+// descriptors: the forms and counters are built from them).
+func (h *Handler) shareOptions(ctx context.Context, workspaceID string) ([]accountJSON, []outpost.Platform, error) {
 	accts := []accountJSON{}
-	var plats []platformJSON
-	if h.connect == nil || h.publish == nil {
+	var plats []outpost.Platform
+	if !h.svc.Connections.Available() {
 		return accts, plats, nil
 	}
-	cs, err := h.store.ListConnections(ctx, workspaceID)
+	list, err := h.svc.Connections.List(ctx, workspaceID)
 	if err != nil {
 		return nil, nil, err
 	}
-	seen := map[string]bool{}
-	for _, p := range publish.Platforms {
-		for _, c := range cs {
-			if c.Platform != p || c.Status != store.ConnectionActive || !h.connect.Configured(p) {
-				continue
+	for _, p := range h.svc.Connections.Platforms() {
+		n := len(accts)
+		for _, c := range list.Data {
+			if c.Platform == p.ID && c.Status == outpost.ConnectionActive && p.Configured {
+				accts = append(accts, accountJSON{ID: c.ID, Platform: p.ID, Label: p.Name, Name: c.Name(),
+					AvatarURL: h.avatar(c), Status: string(c.Status), Icon: string(icon(p.ID))})
 			}
-			accts = append(accts, accountJSON{ID: c.ID, Platform: p, Label: platformLabel(p), Name: accountName(c),
-				AvatarURL: h.avatar(c), Status: string(c.Status), Icon: string(icon(p))})
-			if !seen[p] {
-				seen[p] = true
-				plats = append(plats, platformJSON{Platform: p, Label: platformLabel(p), Fields: platformFields[p], Privacy: privacyOptions[p]})
-			}
+		}
+		if len(accts) > n {
+			plats = append(plats, p)
 		}
 	}
 	return accts, plats, nil
 }
 
-func accountName(c store.Connection) string {
-	if c.AccountName != "" {
-		return c.AccountName
-	}
-	return c.AccountID
-}
-
 // avatar returns the account's picture URL when the page may show it
-// (https, or the configured platform origin such as the sandbox), else "".
-func (h *Handler) avatar(c store.Connection) string {
+// (https, or a configured platform origin such as the sandbox's), else "".
+func (h *Handler) avatar(c outpost.Connection) string {
 	u := c.AvatarURL
 	if strings.HasPrefix(u, "https://") {
 		return u
 	}
-	if h.connect != nil {
-		if b := strings.TrimRight(h.connect.BaseURL(c.Platform), "/"); b != "" && strings.HasPrefix(u, b+"/") {
+	for _, o := range h.svc.Connections.Origins() {
+		if strings.HasPrefix(u, o+"/") {
 			return u
 		}
 	}
@@ -150,23 +76,12 @@ func (h *Handler) avatar(c store.Connection) string {
 // avatars on https and on the configured platform origins (the sandbox).
 func (h *Handler) imgSources() string {
 	src := []string{"https:"}
-	if h.connect == nil {
-		return strings.Join(src, " ")
-	}
-	for _, p := range publish.Platforms {
-		if b := h.connect.BaseURL(p); strings.HasPrefix(b, "http://") && !strings.ContainsAny(b, " ;'\"") {
-			src = append(src, strings.TrimRight(b, "/"))
+	for _, o := range h.svc.Connections.Origins() {
+		if strings.HasPrefix(o, "http://") && !strings.ContainsAny(o, " ;'\"") {
+			src = append(src, o)
 		}
 	}
 	return strings.Join(src, " ")
-}
-
-func (h *Handler) publishing() (publishService, error) {
-	if h.publish == nil || h.connect == nil {
-		return nil, &errcode.Error{Code: errcode.PlatformNotConfigured, Message: "publishing is not available on this server",
-			Remedy: "Start Outpost with a secret key and the platforms' OAuth apps (OUTPOST_<PLATFORM>_CLIENT_ID/_SECRET), or run `outpost serve --sandbox` to try it."}
-	}
-	return h.publish, nil
 }
 
 // pubView is one publication as the export page shows it.
@@ -178,7 +93,7 @@ type pubView struct {
 	AvatarURL    string
 	ConnectionID string
 	PresetName   string
-	State        store.PublicationState
+	State        outpost.PublicationState
 	Status       statusView
 	PostURL      string
 	ScheduleAt   *time.Time
@@ -189,61 +104,38 @@ type pubView struct {
 	CanCancel    bool
 }
 
-func pubStatus(s store.PublicationState) statusView {
-	switch s {
-	case store.PublicationPending:
-		return statusView{"clock", "Waiting", "queued"}
-	case store.PublicationScheduled:
-		return statusView{"clock", "Scheduled", "queued"}
-	case store.PublicationUploading:
-		return statusView{"spinner", "Uploading", "running"}
-	case store.PublicationProcessing:
-		return statusView{"spinner", "Processing on the platform", "running"}
-	case store.PublicationPublished:
-		return statusView{"check", "Published", "ok"}
-	case store.PublicationFailed:
-		return statusView{"x", "Failed", "bad"}
-	case store.PublicationCanceled:
-		return statusView{"slash", "Canceled", "muted"}
-	}
-	return statusView{"clock", string(s), "queued"}
-}
-
-// publicationViews reads an export's publications with their accounts.
-func (h *Handler) publicationViews(ctx context.Context, exportID string, user map[string]store.Preset) ([]pubView, error) {
-	ps, err := h.store.ListPublications(ctx, exportID)
-	if err != nil || len(ps) == 0 {
-		return nil, err
-	}
-	conns := map[string]store.Connection{}
+// publicationViews shapes an export's publications with their accounts.
+func (h *Handler) publicationViews(ps []outpost.Publication, exportID string, cat catalog) []pubView {
 	out := make([]pubView, 0, len(ps))
 	for _, p := range ps {
-		c, ok := conns[p.ConnectionID]
+		c, ok := cat.connections[p.ConnectionID]
 		if !ok {
-			if c, err = h.store.GetConnection(ctx, p.ConnectionID); err != nil {
-				c = store.Connection{ID: p.ConnectionID, Platform: p.Platform, AccountName: "a disconnected account"}
-			}
-			conns[p.ConnectionID] = c
+			c = outpost.Connection{ID: p.ConnectionID, Platform: p.Platform, AccountName: "a disconnected account"}
 		}
-		v := pubView{ID: p.ID, Platform: p.Platform, PlatformName: platformLabel(p.Platform), Account: accountName(c),
-			AvatarURL: h.avatar(c), ConnectionID: p.ConnectionID, PresetName: presetName(p.PresetID, user),
+		v := pubView{ID: p.ID, Platform: p.Platform, PlatformName: platformLabel(p.Platform), Account: c.Name(),
+			AvatarURL: h.avatar(c), ConnectionID: p.ConnectionID, PresetName: presetName(p.Preset, cat.presets),
 			State: p.State, Status: pubStatus(p.State), PostURL: p.PostURL, ScheduleAt: p.ScheduleAt}
 		if p.ScheduleAt != nil {
 			v.ScheduleISO = p.ScheduleAt.Local().Format("2006-01-02T15:04")
 		}
-		if p.State == store.PublicationFailed {
+		if p.State == outpost.PublicationFailed && p.Error != nil {
 			v.CanRetry = true
-			v.Error = &flash{Kind: "error", Title: errorTitle(p.ErrorCode), Message: plainMessage(p.ErrorMessage),
-				Remedy: errcode.Remedies[p.ErrorCode]}
-			if p.ErrorCode == errcode.ConnectionExpired {
-				v.Reconnect = "/connect/" + p.Platform + "?return_to=" + "/exports/" + p.ExportID
+			v.Error = errorFlash(p.Error)
+			if p.Error.Code == errcode.ConnectionExpired {
+				v.Reconnect = "/connect/" + p.Platform + "?return_to=" + "/exports/" + exportID
 				v.Error.Title = "Platform authentication expired — reconnect " + platformLabel(p.Platform)
 				v.Error.Remedy = "Reconnect the account: the post then goes out by itself."
 				v.CanRetry = false
 			}
 		}
-		v.CanCancel = p.State == store.PublicationPending || p.State == store.PublicationScheduled
-		if p.State == store.PublicationScheduled && p.PostURL != "" {
+		if !p.State.Final() && p.Error != nil {
+			// A live post with an error: its last attempt failed and it
+			// is retried. Said, not hidden.
+			v.Error = &flash{Kind: "info", Title: "Retrying after an error", Message: plainMessage(p.Error.Message),
+				Remedy: "Outpost tries again by itself; the message is the platform's last answer."}
+		}
+		v.CanCancel = p.State == outpost.PublicationPending || p.State == outpost.PublicationScheduled
+		if p.OnPlatform() {
 			// Uploaded, and the platform itself publishes it at the time:
 			// Outpost has no call to move or withdraw it there.
 			v.Status.Text = "Scheduled on " + platformLabel(p.Platform)
@@ -251,48 +143,47 @@ func (h *Handler) publicationViews(ctx context.Context, exportID string, user ma
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out
 }
 
 // shareForm is the request of the export modal's and the success
-// screen's share forms: jobs.Destination as the API takes it, with the
+// screen's share forms: outpost.Destination as the API takes it, with the
 // schedule in the browser's local time.
 type shareForm struct {
-	Destinations []jobs.Destination `json:"destinations"`
+	Destinations []outpost.Destination `json:"destinations"`
 }
 
 // sharePublications shares a finished export to more accounts: the
 // service behind POST /api/v1/exports/{id}/publications.
 func (h *Handler) sharePublications(w http.ResponseWriter, r *http.Request) error {
-	e, err := h.loadExport(r, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	svc, err := h.publishing()
-	if err != nil {
-		return err
+	if !h.svc.Connections.Available() {
+		return errPublishingOff
 	}
 	var f shareForm
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody)).Decode(&f); err != nil {
 			return errcode.New(errcode.InvalidJSON, "the share request could not be read: reload the page and try again")
 		}
-	} else if f.Destinations, err = h.shareFormDestinations(r); err != nil {
-		return err
+	} else {
+		var err error
+		if f.Destinations, err = h.shareFormDestinations(r); err != nil {
+			return err
+		}
 	}
 	if len(f.Destinations) == 0 {
 		return &errcode.Error{Code: errcode.InvalidOption, Message: "no account is selected",
 			Remedy: "Tick at least one connected account to share to."}
 	}
-	if _, err := svc.AddPublications(r.Context(), workspaceOf(r), e.ID, f.Destinations); err != nil {
+	id := r.PathValue("id")
+	if _, err := h.svc.Publications.Share(r.Context(), workspaceOf(r), id, f.Destinations); err != nil {
 		return h.destinationError(r.Context(), err, workspaceOf(r), f.Destinations)
 	}
-	return h.afterAction(w, r, e.ID)
+	return h.afterAction(w, r, id)
 }
 
 // destinationError names the account of a "destinations[i]: …" error, so
 // that the message says which post to fix.
-func (h *Handler) destinationError(ctx context.Context, err error, workspaceID string, dests []jobs.Destination) error {
+func (h *Handler) destinationError(ctx context.Context, err error, workspaceID string, dests []outpost.Destination) error {
 	ce, ok := err.(*errcode.Error)
 	if !ok {
 		return err
@@ -304,11 +195,9 @@ func (h *Handler) destinationError(ctx context.Context, err error, workspaceID s
 			continue
 		}
 		name := "This post"
-		if c, err := h.store.GetConnection(ctx, d.ConnectionID); err == nil && c.WorkspaceID == workspaceID {
-			name = platformLabel(c.Platform) + " (" + accountName(c) + ")"
-		}
 		rest := strings.TrimPrefix(msg, pre)
-		if c, err := h.store.GetConnection(ctx, d.ConnectionID); err == nil {
+		if c, err := h.svc.Connections.Get(ctx, workspaceID, d.ConnectionID); err == nil {
+			name = platformLabel(c.Platform) + " (" + c.Name() + ")"
 			rest = strings.TrimPrefix(rest, c.Platform+": ") // the publisher's own prefix
 		}
 		out := *ce
@@ -343,53 +232,47 @@ func itoa(i int) string {
 	return string(b)
 }
 
-// publicationInWorkspace returns the caller's publication, or not found.
-func (h *Handler) publicationInWorkspace(r *http.Request) (store.Publication, error) {
-	p, err := h.store.GetPublication(r.Context(), r.PathValue("id"))
-	if err != nil || p.WorkspaceID != workspaceOf(r) {
-		if err == nil || isNotFound(err) {
-			return p, errcode.New(errcode.NotFound, "this post does not exist in this workspace")
-		}
-		return p, err
+// actOnPublication applies act to the viewer's publication {id} and goes
+// back to its export.
+func (h *Handler) actOnPublication(w http.ResponseWriter, r *http.Request,
+	act func(r *http.Request, workspaceID, id string) (outpost.Publication, error),
+) error {
+	p, err := act(r, workspaceOf(r), r.PathValue("id"))
+	if errcode.Of(err) == errcode.NotFound {
+		return errcode.New(errcode.NotFound, "this post does not exist in this workspace")
 	}
-	return p, nil
-}
-
-func (h *Handler) cancelPublication(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.publicationInWorkspace(r)
 	if err != nil {
-		return err
-	}
-	svc, err := h.publishing()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.CancelPublication(r.Context(), p.WorkspaceID, p.ID); err != nil {
 		return err
 	}
 	return h.afterAction(w, r, p.ExportID)
+}
+
+func (h *Handler) cancelPublication(w http.ResponseWriter, r *http.Request) error {
+	return h.actOnPublication(w, r, func(r *http.Request, ws, id string) (outpost.Publication, error) {
+		return h.svc.Publications.Cancel(r.Context(), ws, id)
+	})
 }
 
 // reschedulePublication takes schedule_at as a datetime-local value in
 // the browser's zone: tz_offset is the browser's getTimezoneOffset()
 // (minutes behind UTC). Empty means now.
 func (h *Handler) reschedulePublication(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.publicationInWorkspace(r)
-	if err != nil {
-		return err
-	}
-	svc, err := h.publishing()
-	if err != nil {
-		return err
-	}
 	at, err := parseLocalTime(r.FormValue("schedule_at"), r.FormValue("tz_offset"))
 	if err != nil {
 		return err
 	}
-	if _, err := svc.ReschedulePublication(r.Context(), p.WorkspaceID, p.ID, at); err != nil {
-		return err
-	}
-	return h.afterAction(w, r, p.ExportID)
+	return h.actOnPublication(w, r, func(r *http.Request, ws, id string) (outpost.Publication, error) {
+		return h.svc.Publications.Reschedule(r.Context(), ws, id, at)
+	})
+}
+
+// retryPublication queues a failed publication again as it was (same
+// file, account and text; the upload resumes and a post already made is
+// found, never made twice).
+func (h *Handler) retryPublication(w http.ResponseWriter, r *http.Request) error {
+	return h.actOnPublication(w, r, func(r *http.Request, ws, id string) (outpost.Publication, error) {
+		return h.svc.Publications.Retry(r.Context(), ws, id)
+	})
 }
 
 // parseLocalTime reads a datetime-local value at a browser offset.
@@ -415,28 +298,10 @@ func parseLocalTime(v, offset string) (time.Time, error) {
 		Remedy: "Pick a date and time with the picker, or clear it to post now."}
 }
 
-// retryPublication queues a failed publication again as it was (same
-// file, account and text; the upload resumes and a post already made is
-// found, never made twice).
-func (h *Handler) retryPublication(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.publicationInWorkspace(r)
-	if err != nil {
-		return err
-	}
-	svc, err := h.publishing()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.RetryPublication(r.Context(), p.WorkspaceID, p.ID); err != nil {
-		return err
-	}
-	return h.afterAction(w, r, p.ExportID)
-}
-
 // shareFormDestinations reads the success screen's share form: the
 // accounts ticked ("account"), the file ("preset"), the text per platform
 // ("<platform>.<field>"), schedule_at with tz_offset, and utm_campaign.
-func (h *Handler) shareFormDestinations(r *http.Request) ([]jobs.Destination, error) {
+func (h *Handler) shareFormDestinations(r *http.Request) ([]outpost.Destination, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
 		return nil, errcode.New(errcode.InvalidOption, "the share form could not be read: reload the page and try again")
@@ -449,25 +314,46 @@ func (h *Handler) shareFormDestinations(r *http.Request) ([]jobs.Destination, er
 	if !at.IsZero() {
 		sched = &at
 	}
-	var utm *jobs.UTMOverride
+	var utm *outpost.UTMOverride
 	if c := strings.TrimSpace(r.PostFormValue("utm_campaign")); c != "" {
-		utm = &jobs.UTMOverride{Campaign: c}
+		utm = &outpost.UTMOverride{Campaign: c}
 	}
-	var out []jobs.Destination
+	var out []outpost.Destination
 	for _, id := range r.PostForm["account"] {
-		c, err := h.store.GetConnection(r.Context(), id)
-		if err != nil || c.WorkspaceID != workspaceOf(r) {
+		c, err := h.svc.Connections.Get(r.Context(), workspaceOf(r), id)
+		if err != nil {
 			return nil, errcode.New(errcode.NotFound, "an account ticked is no longer connected: reload the page")
 		}
-		f := func(name string) string { return r.PostFormValue(c.Platform + "." + name) }
-		d := jobs.Destination{ConnectionID: c.ID, Preset: r.PostFormValue("preset"), Title: f("title"),
-			Description: f("description"), Caption: f("caption"), Privacy: f("privacy"), ScheduleAt: sched, UTM: utm}
-		for _, t := range strings.Split(f("tags"), ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				d.Tags = append(d.Tags, t)
+		d := outpost.Destination{ConnectionID: c.ID, Preset: r.PostFormValue("preset"), ScheduleAt: sched, UTM: utm}
+		if p, ok := platforms.Lookup(c.Platform); ok {
+			for _, f := range p.Fields {
+				setPostField(&d.PostFields, f, r.PostFormValue(c.Platform+"."+f.Name))
 			}
 		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// setPostField sets the post's field f to the form value v (tags
+// are comma separated).
+func setPostField(d *outpost.PostFields, f publish.Field, v string) {
+	switch f.Name {
+	case publish.FieldTitle:
+		d.Title = strings.TrimSpace(v)
+	case publish.FieldDescription:
+		d.Description = v
+	case publish.FieldCaption:
+		d.Caption = v
+	case publish.FieldPrivacy:
+		d.Privacy = v
+	case publish.FieldFormat:
+		d.Format = v
+	case publish.FieldTags:
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				d.Tags = append(d.Tags, t)
+			}
+		}
+	}
 }

@@ -2,18 +2,22 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"outpost/internal/errcode"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 // connectThroughUI connects a sandbox account as the Connect button does:
@@ -42,35 +46,32 @@ func (b *browser) connectThroughUI(platform string) resp {
 
 func (b *browser) postJSON(path, body string) resp {
 	return b.do("POST", path, strings.NewReader(body), "Content-Type", "application/json",
-		"Accept", "application/json", csrfHeader, b.csrf)
+		"Accept", "application/json")
 }
 
 // waitPublications polls until every publication of the export is in a
 // state of states.
 func waitPublications(t *testing.T, e *env, exportID string, states ...store.PublicationState) []store.Publication {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	return waitfor.Value(t, 90*time.Second, func() ([]store.Publication, error) {
 		ps, err := e.store.ListPublications(t.Context(), exportID)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil && (len(ps) == 0 || slices.ContainsFunc(ps, func(p store.Publication) bool { return !slices.Contains(states, p.State) })) {
+			err = fmt.Errorf("%+v", ps)
 		}
-		done := len(ps) > 0
-		for _, p := range ps {
-			ok := false
-			for _, s := range states {
-				ok = ok || p.State == s
-			}
-			done = done && ok
+		return ps, err
+	}, "publications of %s in %v", exportID, states)
+}
+
+// waitPublication polls a publication until ok holds.
+func waitPublication(t *testing.T, e *env, id string, ok func(store.Publication) bool, what string) store.Publication {
+	t.Helper()
+	return waitfor.Value(t, 60*time.Second, func() (store.Publication, error) {
+		p, err := e.store.GetPublication(t.Context(), id)
+		if err == nil && !ok(p) {
+			err = fmt.Errorf("%+v", p)
 		}
-		if done {
-			return ps
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("publications of %s: %+v", exportID, ps)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return p, err
+	}, "publication %s %s", id, what)
 }
 
 // TestHandler_publishing covers the publishing pages over HTTP against
@@ -111,7 +112,7 @@ func TestHandler_publishing(t *testing.T) {
 	}
 
 	clip := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, Audio: true})
-	r = b.upload(clip, map[string]string{"name": "Share test", "campaign": "Autumn"}, "Accept", "application/json", csrfHeader, b.csrf)
+	r = b.upload(clip, map[string]string{"name": "Share test", "campaign": "Autumn"}, "Accept", "application/json")
 	want(t, r, http.StatusCreated)
 	var prj struct{ ID string }
 	_ = json.Unmarshal([]byte(r.body), &prj)
@@ -137,7 +138,7 @@ func TestHandler_publishing(t *testing.T) {
 		t.Errorf("long title: %d %s", r.status, r.body)
 	}
 	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"mp4-720p","quality":"web"}],"distribution":"share","destinations":[]}`)
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "no account is ticked") {
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "no account is ticked") { // invalid_option, as in the API
 		t.Errorf("share without accounts: %d %s", r.status, r.body)
 	}
 
@@ -158,7 +159,7 @@ func TestHandler_publishing(t *testing.T) {
 			t.Errorf("export page with a failed post lacks %q", s)
 		}
 	}
-	want(t, b.postForm("/publications/"+ps[0].ID+"/retry", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	want(t, b.postForm("/publications/"+ps[0].ID+"/retry", url.Values{}), http.StatusSeeOther)
 	ps = waitPublications(t, e, ex.ID, store.PublicationPublished)
 	if len(ps) != 1 || ps[0].State != store.PublicationPublished || ps[0].PostURL == "" {
 		t.Fatalf("after retry: %+v", ps)
@@ -191,16 +192,8 @@ func TestHandler_publishing(t *testing.T) {
 	}
 	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Expired"}]}`)
 	want(t, r, http.StatusOK)
-	var expired store.Publication
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		ps, _ = e.store.ListPublications(t.Context(), ex.ID)
-		if expired = ps[len(ps)-1]; expired.State == store.PublicationFailed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expired post: %+v", expired)
-		}
-	}
+	ps, _ = e.store.ListPublications(t.Context(), ex.ID)
+	expired := waitPublication(t, e, ps[len(ps)-1].ID, func(p store.Publication) bool { return p.State == store.PublicationFailed }, "failed")
 	r = b.get(ex.URL)
 	for _, s := range []string{"Platform authentication expired — reconnect YouTube", "Reconnect YouTube",
 		`/connect/youtube?return_to=/exports/` + ex.ID} {
@@ -213,33 +206,20 @@ func TestHandler_publishing(t *testing.T) {
 		t.Error("connections page does not show the account expired")
 	}
 	b.connectThroughUI("youtube")
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if p, _ := e.store.GetPublication(t.Context(), expired.ID); p.State == store.PublicationPublished {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the post did not go out after reconnecting")
-		}
-	}
+	waitPublication(t, e, expired.ID, func(p store.Publication) bool { return p.State == store.PublicationPublished }, "published after the reconnect")
 
 	// Share more, scheduled: the form of the success screen. YouTube
 	// schedules natively: the video is uploaded now and the platform
 	// publishes it at the time, so the page offers no cancel.
 	at := time.Now().Add(2 * time.Hour).UTC()
-	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{csrfField: {b.csrf}, "account": {conn.ID}, "preset": {"mp4-720p"},
+	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{"account": {conn.ID}, "preset": {"mp4-720p"},
 		"youtube.title": {"Again"}, "youtube.tags": {"x, y"}, "youtube.privacy": {"private"},
 		"schedule_at": {at.Format("2006-01-02T15:04")}, "tz_offset": {"0"}})
 	want(t, r, http.StatusSeeOther)
 	ps, _ = e.store.ListPublications(t.Context(), ex.ID)
-	native := ps[len(ps)-1]
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if native, _ = e.store.GetPublication(t.Context(), native.ID); native.State == store.PublicationScheduled && native.PostURL != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("natively scheduled post: %+v", native)
-		}
-	}
+	native := waitPublication(t, e, ps[len(ps)-1].ID, func(p store.Publication) bool {
+		return p.State == store.PublicationScheduled && p.PostURL != ""
+	}, "scheduled on the platform")
 	r = b.get(ex.URL)
 	if !strings.Contains(r.body, "Scheduled on YouTube") || strings.Contains(r.body, "/publications/"+native.ID+"/cancel") {
 		t.Errorf("export page with a post scheduled on YouTube: want its status and no cancel")
@@ -255,7 +235,25 @@ func TestHandler_publishing(t *testing.T) {
 			tt = c
 		}
 	}
-	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{csrfField: {b.csrf}, "account": {tt.ID}, "preset": {"mp4-720p"},
+	// Its fields on the share form come from its descriptor: the caption
+	// counted in UTF-16 units, and privacy a choice the user must make
+	// (no default); a share without one is refused, saying so.
+	r = b.get(ex.URL)
+	for _, s := range []string{`<fieldset class="pf" data-platform="tiktok">`,
+		`name="tiktok.caption" rows="2" data-field="caption" data-kind="textarea" data-label="Caption" data-limit="2200" data-count="utf16"`,
+		`name="tiktok.privacy" data-field="privacy" data-kind="select" data-label="Who can watch" data-required="1"><option value="">Choose…</option><option value="public">Everyone</option>`,
+		`<option value="public" selected>Public</option>`} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("share form lacks %s", s)
+		}
+	}
+	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{"account": {tt.ID}, "preset": {"mp4-720p"},
+		"tiktok.caption": {"No choice"}, "tiktok.privacy": {""}})
+	want(t, r, http.StatusBadRequest)
+	if !strings.Contains(r.body, "TikTok requires an explicit choice") {
+		t.Errorf("share without a TikTok privacy choice: %s", r.body)
+	}
+	r = b.postForm("/exports/"+ex.ID+"/publications", url.Values{"account": {tt.ID}, "preset": {"mp4-720p"},
 		"tiktok.caption": {"Again, later"}, "tiktok.privacy": {"private"}, "schedule_at": {at.Format("2006-01-02T15:04")}, "tz_offset": {"0"}})
 	want(t, r, http.StatusSeeOther)
 	ps, _ = e.store.ListPublications(t.Context(), ex.ID)
@@ -263,19 +261,24 @@ func TestHandler_publishing(t *testing.T) {
 	if sched.State != store.PublicationScheduled || sched.ScheduleAt == nil || !sched.ScheduleAt.Truncate(time.Minute).Equal(at.Truncate(time.Minute)) {
 		t.Fatalf("scheduled share: %+v", sched)
 	}
+	// A live post whose last attempt failed says so while it waits.
+	if err := e.store.NotePublicationError(t.Context(), sched.ID, errcode.PlatformUnavailable, "tiktok: 503 try again"); err != nil {
+		t.Fatal(err)
+	}
 	r = b.get(ex.URL)
-	for _, s := range []string{"Scheduled", "/publications/" + sched.ID + "/reschedule", "/publications/" + sched.ID + "/cancel"} {
+	for _, s := range []string{"Scheduled", "/publications/" + sched.ID + "/reschedule", "/publications/" + sched.ID + "/cancel",
+		"Retrying after an error", "503 try again"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("export page with a scheduled post lacks %q", s)
 		}
 	}
 	later := at.Add(24 * time.Hour)
-	want(t, b.postForm("/publications/"+sched.ID+"/reschedule", url.Values{csrfField: {b.csrf},
+	want(t, b.postForm("/publications/"+sched.ID+"/reschedule", url.Values{
 		"schedule_at": {later.Format("2006-01-02T15:04")}, "tz_offset": {"0"}}), http.StatusSeeOther)
 	if p, _ := e.store.GetPublication(t.Context(), sched.ID); p.ScheduleAt == nil || !p.ScheduleAt.Truncate(time.Minute).Equal(later.Truncate(time.Minute)) {
 		t.Errorf("rescheduled: %+v", p)
 	}
-	want(t, b.postForm("/publications/"+sched.ID+"/cancel", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	want(t, b.postForm("/publications/"+sched.ID+"/cancel", url.Values{}), http.StatusSeeOther)
 	if p, _ := e.store.GetPublication(t.Context(), sched.ID); p.State != store.PublicationCanceled {
 		t.Errorf("canceled: %+v", p)
 	}
@@ -289,7 +292,7 @@ func TestHandler_publishing(t *testing.T) {
 	defer hook.Close()
 	r = b.get("/webhooks")
 	want(t, r, http.StatusOK)
-	r = b.postForm("/webhooks", url.Values{csrfField: {b.csrf}, "url": {hook.URL + "/in"}, "events": {"export.succeeded", "publication.published"}})
+	r = b.postForm("/webhooks", url.Values{"url": {hook.URL + "/in"}, "events": {"export.succeeded", "publication.published"}})
 	want(t, r, http.StatusCreated)
 	if !strings.Contains(r.body, "whsec_") || !strings.Contains(r.body, "shown this once") {
 		t.Errorf("new endpoint page: %s", r.body)
@@ -305,16 +308,13 @@ func TestHandler_publishing(t *testing.T) {
 	// A post fires publication.published.
 	r = b.postJSON("/exports/"+ex.ID+"/publications", `{"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Third"}]}`)
 	want(t, r, http.StatusOK)
-	var ds []store.WebhookDelivery
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		ds, _ = e.store.ListWebhookDeliveries(t.Context(), eps[0].ID, 10)
-		if len(ds) > 0 && ds[0].Status == store.DeliverySucceeded {
-			break
+	ds := waitfor.Value(t, 60*time.Second, func() ([]store.WebhookDelivery, error) {
+		ds, err := e.store.ListWebhookDeliveries(t.Context(), eps[0].ID, 10)
+		if err == nil && (len(ds) == 0 || ds[0].Status != store.DeliverySucceeded) {
+			err = fmt.Errorf("%+v", ds)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deliveries: %+v", ds)
-		}
-	}
+		return ds, err
+	}, "a delivery succeeded")
 	r = b.get("/webhooks")
 	for _, s := range []string{"publication.published", "Delivered", "HTTP 200", "/webhook-deliveries/" + ds[0].ID + "/redeliver"} {
 		if !strings.Contains(r.body, s) {
@@ -322,20 +322,16 @@ func TestHandler_publishing(t *testing.T) {
 		}
 	}
 	before := hits.Load()
-	want(t, b.postForm("/webhook-deliveries/"+ds[0].ID+"/redeliver", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
-	for deadline := time.Now().Add(30 * time.Second); hits.Load() == before; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("redeliver sent nothing")
-		}
-	}
-	want(t, b.postForm("/webhooks/"+eps[0].ID+"/delete", url.Values{csrfField: {b.csrf}}), http.StatusSeeOther)
+	want(t, b.postForm("/webhook-deliveries/"+ds[0].ID+"/redeliver", url.Values{}), http.StatusSeeOther)
+	waitfor.True(t, 30*time.Second, func() bool { return hits.Load() != before }, "the redelivery sent")
+	want(t, b.postForm("/webhooks/"+eps[0].ID+"/delete", url.Values{}), http.StatusSeeOther)
 	if eps, _ := e.store.ListWebhookEndpoints(t.Context(), e.ws.ID); len(eps) != 0 {
 		t.Errorf("after delete: %+v", eps)
 	}
 
 	// Disconnect: the account goes; its scheduled posts would be canceled.
-	want(t, b.postForm("/connections/"+conn.ID+"/disconnect", url.Values{}), http.StatusForbidden)
-	r = b.postForm("/connections/"+conn.ID+"/disconnect", url.Values{csrfField: {b.csrf}})
+	want(t, b.postForm("/connections/"+conn.ID+"/disconnect", url.Values{}, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
+	r = b.postForm("/connections/"+conn.ID+"/disconnect", url.Values{})
 	want(t, r, http.StatusSeeOther)
 	r = b.get(r.header.Get("Location"))
 	if !strings.Contains(r.body, "Disconnected YouTube "+sandbox.YouTubeChannelName) || !strings.Contains(r.body, "No YouTube account connected yet") {

@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"outpost/internal/authz"
 	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 	"outpost/internal/preset"
-	"outpost/internal/store"
 )
 
 // page is what every template gets.
@@ -24,13 +26,15 @@ type page struct {
 	Title string
 	// Nav is the menu entry to mark as current.
 	Nav   string
-	User  *store.User
-	CSRF  string
+	User  *outpost.User
 	Flash *flash
 	// FlashInPage: the page shows Flash itself (in its card), not the
 	// layout above it.
 	FlashInPage bool
 	Data        any
+	// Workspaces are the signed-in user's workspaces, for the header's
+	// switcher.
+	Workspaces []outpost.Workspace
 }
 
 // flash is a message at the top of a page or in a panel: what happened
@@ -55,17 +59,26 @@ var funcs = template.FuncMap{
 	"add":       func(a, b int) int { return a + b },
 	"pct":       func(f float64) string { return fmt.Sprintf("%.0f", math.Floor(f)) },
 	"hasPrefix": strings.HasPrefix,
-	"fields": func(d presetsData, name, base, quality, fit string, fps float64, kbps int) presetFieldsData {
-		return presetFieldsData{D: d, Name: name, Base: base, Quality: quality, Fit: fit, FPS: fps, Kbps: kbps}
+	"scopes":    scopeList,
+	"allows":    func(r outpost.Role, a string) bool { return authz.RoleAllows(r, authz.Action(a)) },
+	"gib":       func(n int64) int64 { return n >> 30 },
+	"fields": func(d presetsData, name, base string, s *outpost.PresetSettings) presetFieldsData {
+		f := presetFieldsData{D: d, Name: name, Base: base}
+		if s != nil {
+			f.PresetSettings = *s
+		}
+		return f
+	},
+	"kitListed": func(kits []outpost.BrandKit, ref string) bool {
+		return slices.ContainsFunc(kits, func(k outpost.BrandKit) bool { return k.Slug == ref || k.ID == ref })
 	},
 }
 
 // presetFieldsData fills the preset form's fields.
 type presetFieldsData struct {
-	D                        presetsData
-	Name, Base, Quality, Fit string
-	FPS                      float64
-	Kbps                     int
+	D          presetsData
+	Name, Base string
+	outpost.PresetSettings
 }
 
 // parsePages parses each page of templates/pages with the layout and the
@@ -103,7 +116,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 // fragment the page defines for partial updates).
 func (h *Handler) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, p page) {
 	if v := viewerOf(r); v != nil && p.User == nil {
-		p.User, p.CSRF = &v.User, v.CSRF
+		p.User = &v.User
+	}
+	if p.User != nil && tmpl == "layout" && p.Workspaces == nil {
+		p.Workspaces = h.switchable(r)
 	}
 	t, ok := h.pages[name]
 	if !ok {
@@ -192,12 +208,6 @@ func (h *Handler) writeJSONError(w http.ResponseWriter, status int, code errcode
 // scripts and as a page otherwise. Unexpected errors are logged and shown
 // without their details.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var csrf *csrfError
-	if errors.As(err, &csrf) {
-		h.renderError(w, r, http.StatusForbidden, "This page has expired",
-			"The form's security token is missing or out of date.", "Reload the page and try again.")
-		return
-	}
 	status, code, msg, remedy := h.describe(r, err)
 	if wantsJSON(r) {
 		h.writeJSONError(w, status, code, msg, remedy)
@@ -207,42 +217,29 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		Flash: &flash{Kind: "error", Title: errorTitle(code), Message: msg, Remedy: remedy}})
 }
 
-// describe maps an error to its HTTP status, code, message and remedy.
+// describe maps an error to its HTTP status (errcode.Status, as the API
+// does), code, message and remedy.
 func (h *Handler) describe(r *http.Request, err error) (int, errcode.Code, string, string) {
-	if errors.Is(err, store.ErrNotFound) {
-		return http.StatusNotFound, errcode.NotFound, "It does not exist in this workspace (any more).",
-			"Go back to your projects or history."
-	}
 	var coded *errcode.Error
 	if !errors.As(err, &coded) {
-		if r.Context().Err() != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			coded = errcode.New(errcode.PayloadTooLarge, "the request is larger than %d bytes", tooLarge.Limit)
+		case r.Context().Err() != nil:
 			return http.StatusServiceUnavailable, errcode.Canceled, "The request was canceled.", "Retry."
+		default:
+			h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
+			return http.StatusInternalServerError, errcode.Internal, "An unexpected error happened.",
+				errcode.Remedies[errcode.Internal]
 		}
-		h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
-		return http.StatusInternalServerError, errcode.Internal, "An unexpected error happened.",
-			errcode.Remedies[errcode.Internal]
 	}
-	status := http.StatusUnprocessableEntity
-	switch coded.Code {
-	case errcode.NotFound:
-		status = http.StatusNotFound
-	case errcode.Conflict:
-		status = http.StatusConflict
-	case errcode.PayloadTooLarge:
-		status = http.StatusRequestEntityTooLarge
-	case errcode.Unauthorized:
-		status = http.StatusUnauthorized
-	case errcode.UnsupportedMediaType:
-		status = http.StatusUnsupportedMediaType
-	case errcode.FileNotFound, errcode.LinkExpired:
-		status = http.StatusGone
-	case errcode.Internal, errcode.DBUnavailable, errcode.OutputWriteFailed, errcode.DiskFull,
-		errcode.FFmpegMissing, errcode.EncoderMissing:
-		status = http.StatusInternalServerError
+	status := errcode.Status(coded.Code)
+	if status >= 500 {
 		h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
 	}
 	msg := plainMessage(coded.Message)
-	if msg == "" && coded.Err != nil && status != http.StatusInternalServerError {
+	if msg == "" && coded.Err != nil && status < 500 {
 		msg = coded.Err.Error()
 	}
 	if msg == "" {
@@ -297,10 +294,22 @@ func errorTitle(c errcode.Code) string {
 		return "That can't be done now"
 	case errcode.Unauthorized:
 		return "Please sign in"
+	case errcode.Forbidden:
+		return "Not allowed"
+	case errcode.RateLimited:
+		return "Too many attempts"
+	case errcode.PlanLimit:
+		return "Over the workspace's plan"
+	case errcode.InviteInvalid:
+		return "This invite can't be used"
 	case errcode.LinkExpired, errcode.FileNotFound:
 		return "The file has expired"
 	case errcode.ConnectionExpired:
 		return "Platform authentication expired"
+	case errcode.ConnectionUnreadable:
+		return "The account's sign-in can't be read on this server"
+	case errcode.PublicationStuck:
+		return "The post stopped moving"
 	case errcode.PlatformNotConfigured:
 		return "Publishing is not set up"
 	case errcode.CaptionTooLong:
@@ -359,42 +368,61 @@ func when(t any) string {
 }
 
 // statusView is a status shown as an icon and a word, never colour alone.
+// Every status the pages show is mapped here, and only here: the live
+// views are these server-rendered chips too.
 type statusView struct {
 	Icon  string
 	Text  string
 	Class string
 }
 
-func exportStatus(s store.ExportStatus) statusView {
-	switch s {
-	case store.ExportQueued:
-		return statusView{"clock", "Queued", "queued"}
-	case store.ExportRunning:
-		return statusView{"spinner", "Running", "running"}
-	case store.ExportSucceeded:
-		return statusView{"check", "Done", "ok"}
-	case store.ExportPartiallyFailed:
-		return statusView{"warn", "Partly failed", "warn"}
-	case store.ExportFailed:
-		return statusView{"x", "Failed", "bad"}
-	case store.ExportCanceled:
-		return statusView{"slash", "Canceled", "muted"}
+// The statuses' views, by status.
+var (
+	exportStatuses = map[outpost.ExportStatus]statusView{
+		outpost.ExportQueued:          {"clock", "Queued", "queued"},
+		outpost.ExportRunning:         {"spinner", "Running", "running"},
+		outpost.ExportSucceeded:       {"check", "Done", "ok"},
+		outpost.ExportPartiallyFailed: {"warn", "Partly failed", "warn"},
+		outpost.ExportFailed:          {"x", "Failed", "bad"},
+		outpost.ExportCanceled:        {"slash", "Canceled", "muted"},
+	}
+	renditionStatuses = map[outpost.RenditionStatus]statusView{
+		outpost.RenditionPending:   {"clock", "Waiting", "queued"},
+		outpost.RenditionRunning:   {"spinner", "Rendering", "running"},
+		outpost.RenditionSucceeded: {"check", "Ready", "ok"},
+		outpost.RenditionFailed:    {"x", "Failed", "bad"},
+		outpost.RenditionCanceled:  {"slash", "Canceled", "muted"},
+	}
+	pubStatuses = map[outpost.PublicationState]statusView{
+		outpost.PublicationPending:    {"clock", "Waiting", "queued"},
+		outpost.PublicationScheduled:  {"clock", "Scheduled", "queued"},
+		outpost.PublicationUploading:  {"spinner", "Uploading", "running"},
+		outpost.PublicationProcessing: {"spinner", "Processing on the platform", "running"},
+		outpost.PublicationPublished:  {"check", "Published", "ok"},
+		outpost.PublicationFailed:     {"x", "Failed", "bad"},
+		outpost.PublicationCanceled:   {"slash", "Canceled", "muted"},
+	}
+)
+
+// statusOf is the view of status s in table m; a status the table lacks
+// shows as itself, waiting.
+func statusOf[S ~string](m map[S]statusView, s S) statusView {
+	if v, ok := m[s]; ok {
+		return v
 	}
 	return statusView{"clock", string(s), "queued"}
 }
 
-func renditionStatus(s store.RenditionStatus) statusView {
+func exportStatus(s outpost.ExportStatus) statusView       { return statusOf(exportStatuses, s) }
+func renditionStatus(s outpost.RenditionStatus) statusView { return statusOf(renditionStatuses, s) }
+func pubStatus(s outpost.PublicationState) statusView      { return statusOf(pubStatuses, s) }
+
+func deliveryStatus(s outpost.DeliveryStatus) statusView {
 	switch s {
-	case store.RenditionPending:
-		return statusView{"clock", "Waiting", "queued"}
-	case store.RenditionRunning:
-		return statusView{"spinner", "Rendering", "running"}
-	case store.RenditionSucceeded:
-		return statusView{"check", "Ready", "ok"}
-	case store.RenditionFailed:
-		return statusView{"x", "Failed", "bad"}
-	case store.RenditionCanceled:
-		return statusView{"slash", "Canceled", "muted"}
+	case outpost.DeliverySucceeded:
+		return statusView{"check", "Delivered", "ok"}
+	case outpost.DeliveryFailed:
+		return statusView{"x", "Gave up", "bad"}
 	}
-	return statusView{"clock", string(s), "queued"}
+	return statusView{"clock", "Retrying", "queued"}
 }

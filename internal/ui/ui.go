@@ -1,15 +1,16 @@
 // Package ui is Outpost's web interface for people: sign-in, projects
 // (upload with progress, import from a URL), the export modal, live
-// progress over SSE (renders and posts), the success screen with sharing,
-// history, presets, connected accounts and webhooks. Pages are server-rendered with
+// progress (renders and posts), the success screen with sharing, history,
+// presets, connected accounts and webhooks. Pages are server-rendered with
 // html/template; a small plain-JS file (static/app.js) adds upload
-// progress, the modal, live progress and the first-run tour. Templates and
-// static files are embedded.
+// progress, the modal and the first-run tour, and htmx swaps
+// server-rendered fragments for live updates. Templates and static files
+// are embedded.
 //
-// The UI uses the same services as the JSON API (store, blob, jobs,
-// events, media, connect) with browser sessions instead of API keys: cookies are
-// HttpOnly, SameSite=Lax and Secure behind https, and every state-changing
-// request carries a per-session CSRF token.
+// The UI is an adapter over the same use cases as the JSON API
+// (outpost.Services), with browser sessions instead of API keys: cookies
+// are HttpOnly, SameSite=Lax and Secure behind https, and cross-origin
+// state-changing requests are refused (http.CrossOriginProtection).
 //
 // It is a package of its own (rather than web/page_*.go) so that it could
 // be built beside the API; it is mounted on "/" next to the API's routes.
@@ -17,9 +18,7 @@ package ui
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -29,104 +28,52 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"outpost/internal/blob"
+	"outpost/internal/clientip"
 	"outpost/internal/config"
-	"outpost/internal/connect"
-	"outpost/internal/engine"
-	"outpost/internal/events"
-	"outpost/internal/fetch"
-	"outpost/internal/jobs"
-	"outpost/internal/media"
-	"outpost/internal/store"
+	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 )
 
 //go:embed templates static
 var assets embed.FS
 
-// Deps are the services the UI uses.
+// Deps are what the UI uses.
 type Deps struct {
-	Config  *config.Config
-	Store   *store.Store
-	Blob    *blob.Store
-	Exports *jobs.Service
-	Events  *events.Broker
-	Prober  *media.Prober
-	// Connect connects accounts; nil when publishing is not configured
-	// (no secret key). Exports then offer download only.
-	Connect *connect.Service
-	Logger  *slog.Logger
-}
-
-// exportService is what the UI needs of jobs.Service.
-type exportService interface {
-	CreateExport(ctx context.Context, workspaceID string, req jobs.ExportRequest) (store.Export, error)
-	CancelExport(ctx context.Context, workspaceID, exportID string) (store.Export, error)
-	RetryExport(ctx context.Context, workspaceID, exportID string) (store.Export, error)
-}
-
-// eventSource is what the progress stream needs of events.Broker.
-type eventSource interface {
-	Subscribe(ctx context.Context, exportID string, afterSeq int64) (<-chan events.Event, error)
+	Config *config.Config
+	// Services are the use cases the pages offer.
+	Services outpost.Services
+	Logger   *slog.Logger
 }
 
 // Timings and limits.
 const (
-	sessionTTL         = 30 * 24 * time.Hour
-	sessionTouchPeriod = time.Hour
-	downloadLinkTTL    = time.Hour
-	sseHeartbeat       = 15 * time.Second
-	maxFormBody        = 1 << 20
-	maxLabelLen        = 200
+	maxFormBody = 1 << 20
 )
 
 // Handler serves the UI. It is an http.Handler for "/" and every path not
 // under /api/, /dl/, /healthz or /metrics.
 type Handler struct {
-	cfg     *config.Config
-	store   *store.Store
-	blob    *blob.Store
-	exports exportService
-	events  eventSource
-	// publish and connect are nil when publishing is not available.
-	publish publishService
-	connect connector
-	// webhookLoopback accepts webhook URLs on loopback addresses (tests).
-	webhookLoopback bool
+	cfg *config.Config
+	svc outpost.Services
 	// csp is the Content-Security-Policy of every page.
-	csp     string
-	prober  *media.Prober
-	runner  *media.Runner
-	fetcher *fetch.Client
-	// estimator measures file sizes (engine.Engine.Estimate).
-	estimator estimator
-	estimates *estimates
-	logger    *slog.Logger
+	csp    string
+	logger *slog.Logger
 
 	pages map[string]*template.Template
-	mux   *http.ServeMux
-	// csrfKey derives each session's CSRF token (HMAC of the session id).
-	csrfKey []byte
+	// handler is the mux behind the cross-origin check.
+	handler http.Handler
 	// secure marks cookies Secure: the public URL is https.
 	secure bool
-	origin string // scheme://host of the public URL
-	tmpDir string
-	// localBlobDir is the folder of file:// blob storage, "" otherwise.
-	localBlobDir string
 
-	bcryptCost int
-	heartbeat  time.Duration
-	now        func() time.Time
-	limiter    *signinLimiter
-	dummyOnce  sync.Once
-	dummy      []byte
+	heartbeat time.Duration
+	now       func() time.Time
+	// ips finds the client's address (trusted proxies), for the
+	// sign-in throttle and the audit log.
+	ips clientip.Resolver
 
 	mu sync.Mutex
 	// setupToken opens /setup while no user exists; "" once one does.
@@ -142,68 +89,26 @@ func New(d Deps) (*Handler, error) {
 	switch {
 	case d.Config == nil:
 		return nil, errors.New("ui: Deps.Config is nil")
-	case d.Store == nil:
-		return nil, errors.New("ui: Deps.Store is nil")
-	case d.Blob == nil:
-		return nil, errors.New("ui: Deps.Blob is nil")
+	case d.Services.Accounts == nil || d.Services.Exports == nil:
+		return nil, errors.New("ui: Deps.Services is incomplete")
 	}
 	logger := d.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	prober := d.Prober
-	if prober == nil {
-		prober = &media.Prober{FFprobe: d.Config.FFprobePath}
-	}
 	h := &Handler{
-		cfg:          d.Config,
-		store:        d.Store,
-		blob:         d.Blob,
-		prober:       prober,
-		runner:       &media.Runner{FFmpeg: d.Config.FFmpegPath, Logger: logger},
-		fetcher:      fetch.New(fetch.Options{MaxBytes: d.Config.MaxUploadBytes}),
-		logger:       logger,
-		tmpDir:       filepath.Join(d.Config.DataDir, "tmp"),
-		localBlobDir: localBlobDir(d.Config.BlobURL),
-		bcryptCost:   bcrypt.DefaultCost + 2,
-		heartbeat:    sseHeartbeat,
-		now:          time.Now,
-		limiter:      newSigninLimiter(),
-		estimates:    newEstimates(),
-	}
-	h.estimator = &engine.Engine{Prober: prober, Runner: h.runner, Logger: logger}
-	// A nil *jobs.Service in an interface would not be nil: keep nil nil.
-	if d.Exports != nil {
-		h.exports = d.Exports
-		h.publish = d.Exports
-	}
-	if d.Connect != nil {
-		h.connect = d.Connect
+		cfg:       d.Config,
+		svc:       d.Services,
+		logger:    logger,
+		heartbeat: 0, // events.DefaultHeartbeat
+		now:       time.Now,
+		ips:       clientip.New(d.Config.TrustedProxies),
 	}
 	h.csp = "default-src 'self'; img-src 'self' data: blob: " + h.imgSources() + "; " +
 		"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
 		"form-action 'self'; frame-ancestors 'none'"
-	if d.Events != nil {
-		h.events = d.Events
-	}
 	if u, err := url.Parse(d.Config.PublicURL); err == nil && u.Host != "" {
 		h.secure = u.Scheme == "https"
-		h.origin = u.Scheme + "://" + u.Host
-	}
-	if len(d.Config.SecretKey) > 0 {
-		mac := hmac.New(sha256.New, d.Config.SecretKey)
-		mac.Write([]byte("outpost ui csrf v1"))
-		h.csrfKey = mac.Sum(nil)
-	} else {
-		// Tokens then change at every restart; pages open across one
-		// must be reloaded. app always configures a key.
-		h.csrfKey = make([]byte, 32)
-		if _, err := rand.Read(h.csrfKey); err != nil {
-			return nil, fmt.Errorf("ui: csrf key: %w", err)
-		}
-	}
-	if err := os.MkdirAll(h.tmpDir, 0o700); err != nil {
-		return nil, fmt.Errorf("ui: create temp dir: %w", err)
 	}
 	var err error
 	if h.pages, err = parsePages(); err != nil {
@@ -214,7 +119,9 @@ func New(d Deps) (*Handler, error) {
 	if err := h.firstRun(ctx); err != nil {
 		return nil, err
 	}
-	h.routes()
+	if h.handler, err = h.routes(); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -232,25 +139,13 @@ func (h *Handler) SetupURL(base string) string {
 // firstRun makes sure someone can sign in: the configured admin, or a
 // setup link.
 func (h *Handler) firstRun(ctx context.Context) error {
-	ws, err := h.store.DefaultWorkspace(ctx)
-	if err != nil {
-		return fmt.Errorf("ui: %w", err)
-	}
-	users, err := h.store.ListUsers(ctx, ws.ID)
-	if err != nil {
-		return fmt.Errorf("ui: %w", err)
-	}
-	if len(users) > 0 {
-		return nil
+	ok, err := h.svc.Accounts.HasUsers(ctx)
+	if err != nil || ok {
+		return err
 	}
 	if h.cfg.AdminEmail != "" && h.cfg.AdminPassword != "" {
-		hash, err := bcrypt.GenerateFromPassword([]byte(h.cfg.AdminPassword), h.bcryptCost)
-		if err != nil {
-			return fmt.Errorf("ui: hash admin password: %w", err)
-		}
-		_, err = h.store.CreateUser(ctx, store.User{WorkspaceID: ws.ID, Email: h.cfg.AdminEmail,
-			Name: "Admin", PasswordHash: string(hash), Role: store.RoleOwner})
-		if err != nil && !errors.Is(err, store.ErrConflict) {
+		_, err := h.svc.Accounts.CreateOwner(ctx, h.cfg.AdminEmail, "Admin", h.cfg.AdminPassword)
+		if err != nil && errcode.Of(err) != errcode.Conflict {
 			return fmt.Errorf("ui: create admin: %w", err)
 		}
 		h.logger.Info("created the web UI admin from OUTPOST_ADMIN_EMAIL", "email", h.cfg.AdminEmail)
@@ -262,7 +157,10 @@ func (h *Handler) firstRun(ctx context.Context) error {
 	return nil
 }
 
-func (h *Handler) routes() {
+// routes builds the mux behind the cross-origin check: a state-changing
+// request a browser marks as coming from another site (Sec-Fetch-Site,
+// Origin) is refused before any handler runs.
+func (h *Handler) routes() (http.Handler, error) {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
 	files := http.FileServerFS(static)
@@ -282,7 +180,7 @@ func (h *Handler) routes() {
 		return nil
 	}))
 	m.Handle("GET /projects", h.auth(h.projectsPage))
-	m.Handle("POST /projects", h.authUpload(h.uploadProject))
+	m.Handle("POST /projects", h.auth(h.uploadProject))
 	m.Handle("POST /projects/import", h.auth(h.importProject))
 	m.Handle("GET /projects/{id}/poster", h.auth(h.poster))
 	m.Handle("GET /projects/{id}/export-options", h.auth(h.exportOptions))
@@ -291,6 +189,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /exports", h.auth(h.createExport))
 	m.Handle("GET /exports/{id}", h.auth(h.exportPage))
 	m.Handle("GET /exports/{id}/events", h.auth(h.exportEvents))
+	m.Handle("GET /exports/{id}/live", h.auth(h.exportLive))
 	m.Handle("POST /exports/{id}/cancel", h.auth(h.cancelExport))
 	m.Handle("POST /exports/{id}/retry", h.auth(h.retryExport))
 	m.Handle("POST /exports/{id}/rerender", h.auth(h.rerenderExport))
@@ -315,15 +214,28 @@ func (h *Handler) routes() {
 	m.Handle("POST /webhooks/{id}/delete", h.auth(h.deleteWebhook))
 	m.Handle("POST /webhook-deliveries/{id}/redeliver", h.auth(h.redeliver))
 
+	h.settingsRoutes(m)
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Signed-in people keep their menu on a missing page.
 		if v, _ := h.lookupViewer(r); v != nil {
-			r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+			r = r.WithContext(withViewer(r.Context(), v))
 		}
 		h.renderError(w, r, http.StatusNotFound, "Page not found",
 			"There is nothing at "+r.URL.Path+".", "Use the menu to go to your projects or history.")
 	})
-	h.mux = m
+	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(h.cfg.PublicURL); err == nil && u.Host != "" {
+		// Behind a proxy the Host the server sees may not be the public one.
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("ui: public URL as a trusted origin: %w", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.renderError(w, r, http.StatusForbidden, "Request refused",
+			"This form was sent from another site.", "Reload the page and try again.")
+	}))
+	return cop.Handler(m), nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -334,11 +246,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Content-Security-Policy", h.csp)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.sameOrigin(r) {
-		h.renderError(w, r, http.StatusForbidden, "Request refused",
-			"This form was sent from another site.", "Reload the page and try again.")
-		return
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -349,27 +256,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"An unexpected error happened.", "Retry, and report it with the server log if it persists.")
 		}
 	}()
-	h.mux.ServeHTTP(w, r)
-}
-
-// sameOrigin refuses cross-site state-changing requests that browsers mark
-// (Sec-Fetch-Site, Origin), on top of the CSRF token.
-func (h *Handler) sameOrigin(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s == "cross-site" || s == "same-site" {
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true // older browsers and non-browser clients: the token decides
-	}
-	if o == h.origin {
-		return true
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return o == scheme+"://"+r.Host
+	h.handler.ServeHTTP(w, r)
 }
 
 func cacheStatic(next http.Handler) http.Handler {
@@ -378,15 +265,6 @@ func cacheStatic(next http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		next.ServeHTTP(w, r)
 	})
-}
-
-// localBlobDir returns the folder of a file:// blob URL, or "".
-func localBlobDir(blobURL string) string {
-	u, err := url.Parse(blobURL)
-	if err != nil || u.Scheme != "file" {
-		return ""
-	}
-	return filepath.FromSlash(u.Path)
 }
 
 func randomHex(n int) string {

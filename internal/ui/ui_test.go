@@ -4,22 +4,27 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"outpost/internal/config"
+	"outpost/internal/errcode"
 	"outpost/internal/events"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/preset"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 )
 
 func cookieNamed(h http.Header, name string) *http.Cookie {
@@ -54,13 +59,15 @@ func TestHandler_setupLink(t *testing.T) {
 
 	r = b.get("/setup?token=" + token)
 	want(t, r, http.StatusOK)
-	pre := csrfInput.FindStringSubmatch(r.body)[1]
 	form := url.Values{"token": {token}, "email": {"Owner@Example.com"}, "name": {"Owner"},
 		"password": {testPassword}, "confirm": {testPassword}}
 
-	// Without the form's token the setup is refused and nothing is made.
-	want(t, b.postForm("/setup", form), http.StatusForbidden)
-	form.Set("csrf_token", pre)
+	// From another site the setup is refused and nothing is made.
+	want(t, b.postForm("/setup", form, "Origin", "https://evil.example"), http.StatusForbidden)
+	want(t, b.postForm("/setup", form, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
+	if ok, err := e.svc.Accounts.HasUsers(t.Context()); ok || err != nil {
+		t.Fatalf("a refused setup made a user (%v)", err)
+	}
 	form.Set("confirm", "something else")
 	r = b.postForm("/setup", form)
 	want(t, r, http.StatusUnprocessableEntity)
@@ -118,9 +125,8 @@ func TestHandler_signIn(t *testing.T) {
 	}
 	want(t, b.signIn("nobody@example.com", testPassword), http.StatusUnauthorized)
 
-	r = b.get("/signin?next=/history")
-	pre := csrfInput.FindStringSubmatch(r.body)[1]
-	r = b.postForm("/signin", url.Values{"csrf_token": {pre}, "email": {"ADA@example.com "},
+	want(t, b.get("/signin?next=/history"), http.StatusOK)
+	r = b.postForm("/signin", url.Values{"email": {"ADA@example.com "},
 		"password": {testPassword}, "next": {"/history"}})
 	want(t, r, http.StatusSeeOther)
 	if loc := r.header.Get("Location"); loc != "/history" {
@@ -141,7 +147,7 @@ func TestHandler_signIn(t *testing.T) {
 
 	// Sign out ends the session on the server, not only in the browser.
 	token := c.Value
-	r = b.postForm("/signout", url.Values{"csrf_token": {b.csrf}})
+	r = b.postForm("/signout", url.Values{})
 	want(t, r, http.StatusSeeOther)
 	if _, err := e.store.LookupSession(t.Context(), token, time.Now()); err == nil {
 		t.Error("session still valid after sign-out")
@@ -155,73 +161,43 @@ func TestHandler_secureCookieBehindHTTPS(t *testing.T) {
 		c.PublicURL = "https://outpost.example.com"
 	}})
 	b := e.browser()
-	r := b.get("/signin")
-	if c := cookieNamed(r.header, preCSRFCookie); c == nil || !c.Secure {
-		t.Fatalf("pre-session cookie %+v", c)
-	}
-	pre := csrfInput.FindStringSubmatch(r.body)[1]
-	// The jar does not send Secure cookies over http: send it by hand.
-	r = b.do("POST", "/signin", strings.NewReader(url.Values{"csrf_token": {pre}, "email": {"ada@example.com"},
+	// A form sent from the public origin, which the server trusts though
+	// it sees another host (a proxy's).
+	r := b.do("POST", "/signin", strings.NewReader(url.Values{"email": {"ada@example.com"},
 		"password": {testPassword}}.Encode()), "Content-Type", "application/x-www-form-urlencoded",
-		"Cookie", preCSRFCookie+"="+pre)
+		"Origin", "https://outpost.example.com", "Sec-Fetch-Site", "same-origin")
 	want(t, r, http.StatusSeeOther)
 	if c := cookieNamed(r.header, sessionCookie); c == nil || !c.Secure || !c.HttpOnly {
 		t.Fatalf("session cookie %+v", c)
 	}
 }
 
-func TestHandler_signInLimit(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, envOptions{admin: "ada@example.com"})
-	b := e.browser()
-	for range maxFailures {
-		want(t, b.signIn("ada@example.com", "guess"), http.StatusUnauthorized)
-	}
-	r := b.signIn("ada@example.com", testPassword)
-	want(t, r, http.StatusTooManyRequests)
-	if !strings.Contains(r.body, "Wait 15 minutes") {
-		t.Errorf("limit not explained: %s", r.body)
-	}
-	// Another email is not affected.
-	want(t, b.signIn("other@example.com", "guess"), http.StatusUnauthorized)
-}
-
-func TestHandler_csrf(t *testing.T) {
+// TestHandler_crossOrigin: state-changing requests a browser marks as
+// coming from another site are refused (http.CrossOriginProtection);
+// same-origin forms and scripts need no token.
+func TestHandler_crossOrigin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{admin: "ada@example.com"})
 	b := e.browser()
 	want(t, b.signIn("ada@example.com", testPassword), http.StatusSeeOther)
-	if b.csrf == "" {
-		t.Fatal("no CSRF token in the page")
-	}
 	form := url.Values{"name": {"Shorts web"}, "base_preset_id": {"youtube-shorts"}, "quality": {"web"}}
 
-	r := b.postForm("/presets", form)
+	r := b.postForm("/presets", form, "Origin", "https://evil.example")
 	want(t, r, http.StatusForbidden)
 	if !strings.Contains(r.body, "Reload the page") {
-		t.Errorf("CSRF failure not explained: %s", r.body)
+		t.Errorf("cross-origin refusal not explained: %s", r.body)
 	}
-	form.Set("csrf_token", "bm90LXRoZS10b2tlbg")
-	want(t, b.postForm("/presets", form), http.StatusForbidden)
-	// A token of another session does not work either.
-	other := e.browser()
-	want(t, other.signIn("ada@example.com", testPassword), http.StatusSeeOther)
-	form.Set("csrf_token", other.csrf)
-	want(t, b.postForm("/presets", form), http.StatusForbidden)
-	// A right token from another site is refused too.
-	form.Set("csrf_token", b.csrf)
-	want(t, b.postForm("/presets", form, "Origin", "https://evil.example"), http.StatusForbidden)
 	want(t, b.postForm("/presets", form, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
+	want(t, b.postForm("/presets", form, "Sec-Fetch-Site", "same-site"), http.StatusForbidden)
 	if ps, _ := e.store.ListPresets(t.Context(), e.ws.ID); len(ps) != 0 {
 		t.Fatalf("refused requests created presets: %+v", ps)
 	}
 
-	want(t, b.postForm("/presets", form, "Origin", e.ts.URL), http.StatusSeeOther)
-	// Scripts send the token in a header.
+	want(t, b.postForm("/presets", form, "Origin", e.ts.URL, "Sec-Fetch-Site", "same-origin"), http.StatusSeeOther)
+	// Scripts send JSON from the page: same origin, no token.
 	body := `{"name":"Reel crop","base_preset_id":"instagram-reel","fit":"crop"}`
-	want(t, b.do("POST", "/presets", strings.NewReader(body), "Content-Type", "application/json"), http.StatusForbidden)
 	r = b.do("POST", "/presets", strings.NewReader(body), "Content-Type", "application/json",
-		"Accept", "application/json", csrfHeader, b.csrf)
+		"Accept", "application/json", "Sec-Fetch-Site", "same-origin")
 	want(t, r, http.StatusCreated)
 	// Without a session, scripts get JSON, not a sign-in page.
 	r = e.browser().do("POST", "/exports", strings.NewReader(`{}`), "Content-Type", "application/json", "Accept", "application/json")
@@ -262,9 +238,11 @@ func TestHandler_staticAndHeaders(t *testing.T) {
 			t.Errorf("%s lacks %q", p, s)
 		}
 	}
-	// The API keeps its own routes.
+	// The API keeps its own routes: a signed-in browser may call them (its
+	// role decides), a browser without a session may not.
 	want(t, b.get("/healthz"), http.StatusOK)
-	want(t, b.get("/api/v1/presets"), http.StatusUnauthorized)
+	want(t, b.get("/api/v1/presets"), http.StatusOK)
+	want(t, e.browser().get("/api/v1/presets"), http.StatusUnauthorized)
 }
 
 // upload posts a file as the page's script does.
@@ -297,18 +275,18 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	want(t, b.signIn("ada@example.com", testPassword), http.StatusSeeOther)
 	clip := mediatest.Generate(t, mediatest.Spec{Width: 360, Height: 640, Duration: 2.5, Audio: true})
 
-	// Upload without a token is refused before the file is read.
-	want(t, b.upload(clip, map[string]string{"name": "Vertical"}, "Accept", "application/json"), http.StatusForbidden)
+	// An upload from another site is refused before the file is read.
+	want(t, b.upload(clip, map[string]string{"name": "Vertical"}, "Accept", "application/json", "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
 	// Not a video: refused plainly, nothing kept.
 	txt := filepath.Join(t.TempDir(), "notes.mp4")
 	_ = os.WriteFile(txt, []byte("just some text, not a video"), 0o600)
-	r := b.upload(txt, nil, "Accept", "application/json", csrfHeader, b.csrf)
+	r := b.upload(txt, nil, "Accept", "application/json")
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `"remedy"`) {
 		t.Fatalf("non-video upload: %d %s", r.status, r.body)
 	}
 
 	r = b.upload(clip, map[string]string{"name": "Vertical teaser", "client": "Acme", "campaign": "Spring"},
-		"Accept", "application/json", csrfHeader, b.csrf)
+		"Accept", "application/json")
 	want(t, r, http.StatusCreated)
 	var created struct{ ID, URL string }
 	_ = json.Unmarshal([]byte(r.body), &created)
@@ -316,8 +294,8 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	if err != nil || p.ThumbnailKey == "" || p.Client != "Acme" || p.Status != store.ProjectReady {
 		t.Fatalf("project %+v, %v", p, err)
 	}
-	// The no-JS form: token as the first multipart field.
-	r = b.upload(clip, map[string]string{csrfField: b.csrf})
+	// The no-JS form: a plain multipart post.
+	r = b.upload(clip, nil)
 	want(t, r, http.StatusSeeOther)
 
 	r = b.get("/projects")
@@ -353,7 +331,7 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 
 	// Measured sizes: a sample encode per target, rule breaks reported.
 	r = b.do("POST", "/projects/"+p.ID+"/estimate", strings.NewReader(`{"targets":[{"preset":"tiktok","quality":"web"},`+
-		`{"preset":"gif-480p"},{"preset":"facebook-reel"}]}`), "Content-Type", "application/json", "Accept", "application/json", csrfHeader, b.csrf)
+		`{"preset":"gif-480p"},{"preset":"facebook-reel"}]}`), "Content-Type", "application/json", "Accept", "application/json")
 	want(t, r, http.StatusOK)
 	var est estimateResponse
 	if err := json.Unmarshal([]byte(r.body), &est); err != nil || len(est.Estimates) != 3 {
@@ -368,15 +346,16 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	if e2 := est.Estimates[2]; e2.Error == nil || e2.Bytes != 0 {
 		t.Errorf("facebook-reel of a 2.5 s clip: %+v", e2)
 	}
+	// An unknown format is a bad request (unknown_preset: 400, as in the API).
 	r = b.do("POST", "/projects/"+p.ID+"/estimate", strings.NewReader(`{"targets":[{"preset":"nope"}]}`),
-		"Content-Type", "application/json", "Accept", "application/json", csrfHeader, b.csrf)
-	want(t, r, http.StatusUnprocessableEntity)
+		"Content-Type", "application/json", "Accept", "application/json")
+	want(t, r, http.StatusBadRequest)
 
 	// Export: a share is refused plainly on a server without publishing;
 	// a download-only export is queued.
 	exp := func(body string) resp {
 		return b.do("POST", "/exports", strings.NewReader(body), "Content-Type", "application/json",
-			"Accept", "application/json", csrfHeader, b.csrf)
+			"Accept", "application/json")
 	}
 	r = exp(`{"project_id":"` + p.ID + `","targets":[{"preset":"tiktok"}],"distribution":"share"}`)
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Publishing is not available on this server") {
@@ -448,9 +427,17 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		ErrorCode: "platform_rule_violated", ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	// worker-7 rendered the first, failed the second's check, and stored
+	// the first.
+	storetest.RecordSteps(t, e.store, ex.ID, "worker-7-3fa2", "worker-7",
+		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: rs[1].ID, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
+		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r = b.get(ex.URL)
 	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Sharing is not set up on this server",
-		"Retry failed files", "What to do:"} {
+		"Retry failed files", "What to do:", "Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,
+		`data-step="check" data-node="worker-7-3fa2" data-outcome="failed"`, "Failed (platform_rule_violated)",
+		"<dt>Nodes</dt><dd>worker-7-3fa2</dd>"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("success page lacks %q", s)
 		}
@@ -460,6 +447,9 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	want(t, r, http.StatusOK)
 	if !strings.Contains(r.body, ex.ID) || !strings.Contains(r.body, "/renditions/"+rs[0].ID+"/download") {
 		t.Errorf("history search misses the export: %s", r.body)
+	}
+	if !strings.Contains(r.body, "On worker-7-3fa2") {
+		t.Error("history does not say which node ran the export")
 	}
 	for _, q := range []string{"q=nothing-like-this", "status=succeeded", "platform=youtube", "client=Other", "from=2001-01-01&to=2001-01-02"} {
 		if r := b.get("/history?partial=1&" + q); strings.Contains(r.body, ex.ID) {
@@ -471,7 +461,7 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 			t.Errorf("history %s misses the export", q)
 		}
 	}
-	want(t, b.get("/history?status=bogus"), http.StatusUnprocessableEntity)
+	want(t, b.get("/history?status=bogus"), http.StatusBadRequest) // invalid_option, as in the API
 
 	// Re-download goes through a fresh signed link.
 	r = b.get("/renditions/" + rs[0].ID + "/download")
@@ -490,26 +480,26 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	rs[0].ExpiresAt = &past
 	_, _ = e.store.UpdateRendition(t.Context(), rs[0])
 	r = b.get("/renditions/" + rs[0].ID + "/download")
-	if r.status != http.StatusGone || !strings.Contains(r.body, "Re-render") {
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, "Re-render") {
 		t.Errorf("expired download: %d %s", r.status, r.body)
 	}
 	if r = b.get("/history"); !strings.Contains(r.body, "expired") || !strings.Contains(r.body, "/rerender") {
 		t.Errorf("history does not offer a re-render of the expired file")
 	}
-	r = b.postForm("/exports/"+ex.ID+"/rerender", url.Values{"csrf_token": {b.csrf}})
+	r = b.postForm("/exports/"+ex.ID+"/rerender", url.Values{})
 	want(t, r, http.StatusSeeOther)
 	if loc := r.header.Get("Location"); loc == "/exports/"+ex.ID || !strings.HasPrefix(loc, "/exports/exp_") {
 		t.Errorf("re-render went to %q", loc)
 	}
 	// Retry of the partly failed one.
-	r = b.postForm("/exports/"+ex.ID+"/retry", url.Values{"csrf_token": {b.csrf}})
+	r = b.postForm("/exports/"+ex.ID+"/retry", url.Values{})
 	want(t, r, http.StatusSeeOther)
 	if e2, _ := e.store.GetExport(t.Context(), ex.ID); e2.Status != store.ExportQueued {
 		t.Errorf("after retry: %s", e2.Status)
 	}
 	// Cancel, then cancelling again says why it cannot.
-	want(t, b.postForm("/exports/"+ex.ID+"/cancel", url.Values{"csrf_token": {b.csrf}}), http.StatusSeeOther)
-	r = b.postForm("/exports/"+ex.ID+"/cancel", url.Values{"csrf_token": {b.csrf}})
+	want(t, b.postForm("/exports/"+ex.ID+"/cancel", url.Values{}), http.StatusSeeOther)
+	r = b.postForm("/exports/"+ex.ID+"/cancel", url.Values{})
 	if r.status != http.StatusConflict || !strings.Contains(r.body, "already canceled") {
 		t.Errorf("second cancel: %d", r.status)
 	}
@@ -539,15 +529,15 @@ func TestHandler_presets(t *testing.T) {
 			t.Errorf("presets page lacks %s", id)
 		}
 	}
-	form := url.Values{"csrf_token": {b.csrf}, "name": {"Reel, light"}, "base_preset_id": {"instagram-reel"},
+	form := url.Values{"name": {"Reel, light"}, "base_preset_id": {"instagram-reel"},
 		"quality": {"web"}, "fit": {"crop"}, "fps": {"30"}, "video_kbps": {""}}
 	want(t, b.postForm("/presets", form), http.StatusSeeOther)
 	r = b.postForm("/presets", form)
 	if r.status != http.StatusConflict || !strings.Contains(r.body, "already exists") {
 		t.Errorf("duplicate name: %d", r.status)
 	}
-	bad := url.Values{"csrf_token": {b.csrf}, "name": {"x"}, "base_preset_id": {"nope"}}
-	want(t, b.postForm("/presets", bad), http.StatusUnprocessableEntity)
+	bad := url.Values{"name": {"x"}, "base_preset_id": {"nope"}}
+	want(t, b.postForm("/presets", bad), http.StatusBadRequest) // unknown_preset, as in the API
 	ps, _ := e.store.ListPresets(t.Context(), e.ws.ID)
 	if len(ps) != 1 || string(ps[0].Settings) != `{"quality":"web","fit":"crop","fps":30}` {
 		t.Fatalf("presets %+v", ps)
@@ -567,7 +557,7 @@ func TestHandler_presets(t *testing.T) {
 	if r.status != http.StatusConflict || !strings.Contains(r.body, "Built-in formats cannot be changed") {
 		t.Errorf("editing a built-in: %d", r.status)
 	}
-	want(t, b.postForm("/presets/"+id+"/delete", url.Values{"csrf_token": {b.csrf}}), http.StatusSeeOther)
+	want(t, b.postForm("/presets/"+id+"/delete", url.Values{}), http.StatusSeeOther)
 	if ps, _ := e.store.ListPresets(t.Context(), e.ws.ID); len(ps) != 0 {
 		t.Errorf("after delete: %+v", ps)
 	}
@@ -745,8 +735,8 @@ func TestFormatOptions(t *testing.T) {
 			t.Errorf("%s: defaults %s, want %s", c.name, got, c.want)
 		}
 	}
-	opts := formatOptions(info(1080, 1920, 200, true), []store.Preset{{ID: "pst_1", Name: "Mine", BasePresetID: "tiktok",
-		Settings: json.RawMessage(`{"quality":"web"}`)}}, nil)
+	opts := formatOptions(info(1080, 1920, 200, true), []outpost.Preset{{ID: "pst_1", Name: "Mine", BasePresetID: "tiktok",
+		Settings: &outpost.PresetSettings{Quality: "web"}}}, nil)
 	var shorts, mine formatOption
 	for _, o := range opts {
 		switch o.ID {
@@ -764,14 +754,103 @@ func TestFormatOptions(t *testing.T) {
 	}
 }
 
-func TestPosterArgs(t *testing.T) {
-	t.Parallel()
-	got := strings.Join(posterArgs("/in/a b.mp4", 20, "/out/p.jpg"), " ")
-	want := "-ss 3.000 -i /in/a b.mp4 -frames:v 1 -an -sn -vf scale=w=640:h=640:force_original_aspect_ratio=decrease -q:v 4 -f image2 -update 1 /out/p.jpg"
-	if got != want {
-		t.Errorf("posterArgs:\n got %s\nwant %s", got, want)
+// formValues reads the values a browser would send for the form whose
+// action is action: its inputs' values and its selects' selected options.
+func formValues(t *testing.T, page, action string) url.Values {
+	t.Helper()
+	start := strings.Index(page, `action="`+action+`"`)
+	if start < 0 {
+		t.Fatalf("no form for %s: %s", action, page)
 	}
-	if got := posterArgs("x", 2, "y")[1]; got != "0.500" {
-		t.Errorf("seek for a 2 s clip: %s", got)
+	form := page[start:]
+	form = form[:strings.Index(form, "</form>")]
+	v := url.Values{}
+	for _, m := range regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`).FindAllStringSubmatch(form, -1) {
+		v.Set(m[1], html.UnescapeString(m[2]))
+	}
+	for _, m := range regexp.MustCompile(`(?s)<select name="([^"]+)">(.*?)</select>`).FindAllStringSubmatch(form, -1) {
+		if o := regexp.MustCompile(`<option value="([^"]*)" selected`).FindStringSubmatch(m[2]); o != nil {
+			v.Set(m[1], html.UnescapeString(o[1]))
+		} else {
+			v.Set(m[1], "")
+		}
+	}
+	return v
+}
+
+// TestHandler_presetEditKeepsFinishing: a preset made through the API with
+// a brand kit, a captions mode and a loudness keeps them after an edit in
+// the UI (one settings type, which the UI's form shows whole).
+func TestHandler_presetEditKeepsFinishing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{admin: "ada@example.com"})
+	ctx := t.Context()
+	_, key, err := e.store.CreateAPIKey(ctx, e.ws.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := func(method, path, body string) resp {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, method, e.ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return resp{status: res.StatusCode, header: res.Header, body: string(b)}
+	}
+	r := api("POST", "/api/v1/brand-kits", `{"slug":"acme","name":"Acme"}`)
+	want(t, r, http.StatusCreated)
+	r = api("POST", "/api/v1/presets", `{"name":"Acme reel","base_preset_id":"instagram-reel",`+
+		`"settings":{"quality":"web","brand_kit":"acme","captions_mode":"burn","loudness":"-16"}}`)
+	want(t, r, http.StatusCreated)
+	var p outpost.Preset
+	if err := json.Unmarshal([]byte(r.body), &p); err != nil {
+		t.Fatal(err)
+	}
+
+	b := e.browser()
+	want(t, b.signIn("ada@example.com", testPassword), http.StatusSeeOther)
+	r = b.get("/presets?edit=" + p.ID)
+	want(t, r, http.StatusOK)
+	form := formValues(t, r.body, "/presets/"+p.ID)
+	form.Set("name", "Acme reel, sharp")
+	form.Set("quality", "ultra")
+	want(t, b.postForm("/presets/"+p.ID, form), http.StatusSeeOther)
+
+	r = api("GET", "/api/v1/presets/"+p.ID, "")
+	want(t, r, http.StatusOK)
+	var got outpost.Preset
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatal(err)
+	}
+	kept := outpost.PresetSettings{Quality: "ultra", BrandKit: "acme", CaptionsMode: "burn", Loudness: "-16"}
+	if got.Name != "Acme reel, sharp" || got.Settings == nil || *got.Settings != kept {
+		t.Errorf("after the UI edit: %s, settings %+v; want %+v", got.Name, got.Settings, kept)
+	}
+}
+
+// TestStatusViews: every export and rendition status has its own view (an
+// icon and a word), and publications' states too.
+func TestStatusViews(t *testing.T) {
+	t.Parallel()
+	for _, s := range outpost.ExportStatuses {
+		if _, ok := exportStatuses[s]; !ok {
+			t.Errorf("export status %s has no view", s)
+		}
+	}
+	for _, s := range outpost.RenditionStatuses {
+		if _, ok := renditionStatuses[s]; !ok {
+			t.Errorf("rendition status %s has no view", s)
+		}
+	}
+	if len(pubStatuses) != 7 {
+		t.Errorf("%d publication state views, want 7", len(pubStatuses))
+	}
+	if v := exportStatus("new"); v.Text != "new" || v.Icon != "clock" {
+		t.Errorf("unknown status: %+v", v)
 	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -9,53 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"outpost/internal/connect"
+	"outpost/internal/authz"
 	"outpost/internal/errcode"
-	"outpost/internal/publish"
-	"outpost/internal/store"
+	"outpost/internal/outpost"
 )
-
-// connectionJSON is a connected account. Its tokens never leave the
-// server.
-type connectionJSON struct {
-	ID               string                 `json:"id"`
-	Platform         string                 `json:"platform"`
-	AccountID        string                 `json:"account_id"`
-	AccountName      string                 `json:"account_name"`
-	AvatarURL        string                 `json:"avatar_url,omitempty"`
-	Status           store.ConnectionStatus `json:"status"`
-	Scopes           []string               `json:"scopes"`
-	TokenExpiresAt   *time.Time             `json:"token_expires_at"`
-	RefreshExpiresAt *time.Time             `json:"refresh_expires_at"`
-	CreatedAt        time.Time              `json:"created_at"`
-	UpdatedAt        time.Time              `json:"updated_at"`
-}
-
-func connectionView(c store.Connection) connectionJSON {
-	v := connectionJSON{ID: c.ID, Platform: c.Platform, AccountID: c.AccountID, AccountName: c.AccountName,
-		AvatarURL: c.AvatarURL, Status: c.Status, Scopes: c.Scopes, TokenExpiresAt: c.TokenExpiresAt,
-		RefreshExpiresAt: c.RefreshExpiresAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-	if v.Scopes == nil {
-		v.Scopes = []string{}
-	}
-	return v
-}
-
-// platformJSON says whether accounts of a platform can be connected here.
-type platformJSON struct {
-	Platform string `json:"platform"`
-	// Status is "configured" or "not_configured" (no OAuth app: set
-	// OUTPOST_<PLATFORM>_CLIENT_ID and _SECRET).
-	Status string `json:"status"`
-	// ConnectURL starts connecting an account in a browser (signed in).
-	ConnectURL string `json:"connect_url,omitempty"`
-}
-
-// connectionsJSON is the connections list.
-type connectionsJSON struct {
-	Data      []connectionJSON `json:"data"`
-	Platforms []platformJSON   `json:"platforms"`
-}
 
 // authorizeRequest starts connecting an account through the API.
 type authorizeRequest struct {
@@ -63,75 +19,36 @@ type authorizeRequest struct {
 	ReturnTo string `json:"return_to,omitempty"`
 }
 
-// authorizeJSON is where to send the user to approve.
-type authorizeJSON struct {
-	Platform     string    `json:"platform"`
-	AuthorizeURL string    `json:"authorize_url"`
-	RedirectURI  string    `json:"redirect_uri"`
-	ExpiresAt    time.Time `json:"expires_at"`
-}
-
-// connectionService is what the connection routes need of jobs.Service.
-type connectionService interface {
-	ResumeConnection(ctx context.Context, connectionID string) (int, error)
-	DeleteConnection(ctx context.Context, workspaceID, id string) error
-}
-
-func (s *Server) connector() (*connect.Service, error) {
-	if s.connect == nil {
-		return nil, errcode.New(errcode.PlatformNotConfigured, "connecting accounts is not available on this server")
-	}
-	return s.connect, nil
-}
-
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.store.ListConnections(r.Context(), workspaceOf(r))
+	list, err := s.svc.Connections.List(r.Context(), workspaceOf(r))
 	if err != nil {
 		return err
 	}
-	out := connectionsJSON{Data: make([]connectionJSON, len(cs))}
-	for i, c := range cs {
-		out.Data[i] = connectionView(c)
-	}
-	for _, p := range publish.Platforms {
-		pj := platformJSON{Platform: p, Status: "not_configured"}
-		if s.connect != nil && s.connect.Configured(p) {
-			pj.Status, pj.ConnectURL = "configured", s.cfg.PublicURL+"/connect/"+p
-		}
-		out.Platforms = append(out.Platforms, pj)
-	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, list)
+	return nil
+}
+
+// platformList is the publishing platforms, from their descriptors.
+type platformList struct {
+	Data []outpost.Platform `json:"data"`
+}
+
+func (s *Server) listPlatforms(w http.ResponseWriter, r *http.Request) error {
+	s.writeJSON(w, r, http.StatusOK, platformList{Data: s.svc.Connections.Platforms()})
 	return nil
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.connectionInWorkspace(r, r.PathValue("id"))
+	c, err := s.svc.Connections.Get(r.Context(), workspaceOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, connectionView(c))
+	s.writeJSON(w, r, http.StatusOK, c)
 	return nil
 }
 
-func (s *Server) connectionInWorkspace(r *http.Request, id string) (store.Connection, error) {
-	c, err := s.store.GetConnection(r.Context(), id)
-	if isNotFound(err) || err == nil && c.WorkspaceID != workspaceOf(r) {
-		return store.Connection{}, notFound("connection", id)
-	}
-	return c, err
-}
-
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.connectionInWorkspace(r, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if s.conns != nil {
-		err = s.conns.DeleteConnection(r.Context(), c.WorkspaceID, c.ID)
-	} else {
-		err = s.store.DeleteConnection(r.Context(), c.ID)
-	}
-	if err != nil {
+	if err := s.svc.Connections.Delete(r.Context(), callerOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -161,16 +78,11 @@ func (s *Server) authorizeConnection(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	c, err := s.connector()
+	a, err := s.svc.Connections.Authorize(r.Context(), workspaceOf(r), r.PathValue("platform"), outpost.AuthorizeOptions{ReturnTo: ret})
 	if err != nil {
 		return err
 	}
-	platform := r.PathValue("platform")
-	u, exp, err := c.Authorize(r.Context(), workspaceOf(r), platform, connect.AuthorizeOptions{ReturnTo: ret})
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, r, http.StatusOK, authorizeJSON{Platform: platform, AuthorizeURL: u, RedirectURI: c.RedirectURL(platform), ExpiresAt: exp})
+	s.writeJSON(w, r, http.StatusOK, a)
 	return nil
 }
 
@@ -192,54 +104,35 @@ func (s *Server) connectStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.connector()
+	a, err := s.svc.Connections.Authorize(r.Context(), ws, r.PathValue("platform"), outpost.AuthorizeOptions{ReturnTo: ret, Browser: viaSession})
 	if err != nil {
 		return err
 	}
-	opts := connect.AuthorizeOptions{ReturnTo: ret}
-	if viaSession {
-		opts.BrowserNonce = connect.NewNonce()
-	}
-	u, _, err := c.Authorize(r.Context(), ws, r.PathValue("platform"), opts)
-	if err != nil {
-		return err
-	}
-	if opts.BrowserNonce != "" {
-		http.SetCookie(w, &http.Cookie{Name: bindingCookie, Value: opts.BrowserNonce, Path: "/oauth/",
-			MaxAge: int(connect.DefaultStateTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	if a.BrowserNonce != "" {
+		http.SetCookie(w, &http.Cookie{Name: bindingCookie, Value: a.BrowserNonce, Path: "/oauth/",
+			MaxAge: int(time.Until(a.ExpiresAt) / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 			Secure: strings.HasPrefix(s.cfg.PublicURL, "https://")})
 	}
-	http.Redirect(w, r, u, http.StatusFound)
+	http.Redirect(w, r, a.AuthorizeURL, http.StatusFound)
 	return nil
 }
 
 // browserOrKey authenticates a request by its API key, else by the UI's
-// session cookie, and returns the workspace.
+// session cookie, checks it may connect accounts, and returns the
+// workspace.
 func (s *Server) browserOrKey(r *http.Request) (workspaceID string, viaSession bool, err error) {
-	if r.Header.Get("Authorization") != "" {
-		key, err := s.authenticate(r)
-		if err != nil {
-			return "", false, err
+	c, err := s.authenticate(r)
+	if err != nil {
+		if errcode.Of(err) == errcode.Unauthorized && r.Header.Get("Authorization") == "" {
+			return "", false, errcode.New(errcode.Unauthorized, "sign in to Outpost first, or send Authorization: Bearer <key>")
 		}
-		return key.WorkspaceID, false, nil
+		return "", false, err
 	}
-	ctx := r.Context()
-	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 200 {
-		sess, err := s.store.LookupSession(ctx, ck.Value, s.now())
-		if err == nil {
-			u, err := s.store.GetUser(ctx, sess.UserID)
-			if err == nil {
-				infoOf(r).workspaceID = u.WorkspaceID
-				return u.WorkspaceID, true, nil
-			}
-			if !isNotFound(err) {
-				return "", false, err
-			}
-		} else if !isNotFound(err) {
-			return "", false, err
-		}
+	infoOf(r).workspaceID = c.WorkspaceID
+	if err := c.Check(authz.ManageConnections); err != nil {
+		return "", false, err
 	}
-	return "", false, errcode.New(errcode.Unauthorized, "sign in to Outpost first, or send Authorization: Bearer <key>")
+	return c.WorkspaceID, c.KeyID == "", nil
 }
 
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
@@ -257,7 +150,7 @@ type callbackView struct {
 	Error       string
 	Remedy      string
 	Code        errcode.Code
-	Connections []store.Connection
+	Connections []outpost.Connection
 }
 
 // oauthCallback finishes connecting an account: the platform sends the
@@ -273,22 +166,15 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		nonce = ck.Value
 		http.SetCookie(w, &http.Cookie{Name: bindingCookie, Value: "", Path: "/oauth/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
-	var (
-		res connect.Result
-		err error
-	)
-	if c, cerr := s.connector(); cerr != nil {
-		err = cerr
+	var by outpost.Caller
+	if ses, ok, _ := s.session(r); ok {
+		by = ses.Caller(s.ips.IP(r))
 	} else {
-		res, err = c.Callback(r.Context(), platform, r.URL.Query(), nonce)
+		by.IP = s.ips.IP(r)
 	}
-	if err == nil && s.conns != nil {
+	res, err := s.svc.Connections.Callback(r.Context(), by, platform, r.URL.Query(), nonce)
+	if err == nil {
 		infoOf(r).workspaceID = res.WorkspaceID
-		for _, c := range res.Connections {
-			if _, rerr := s.conns.ResumeConnection(r.Context(), c.ID); rerr != nil {
-				s.logger.WarnContext(r.Context(), "queue publications after reconnect", slog.String("connection_id", c.ID), slog.Any("error", rerr))
-			}
-		}
 	}
 	if err == nil && res.ReturnTo != "" {
 		sep := "?"
@@ -317,8 +203,4 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = callbackPage.Execute(w, view)
-}
-
-func isNotFound(err error) bool {
-	return errors.Is(err, store.ErrNotFound) || errcode.Of(err) == errcode.NotFound
 }

@@ -15,15 +15,19 @@ import (
 
 	"outpost/internal/errcode"
 	"outpost/internal/events"
+	"outpost/internal/outpost"
+	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/waitfor"
+
+	"outpost/internal/storetest"
 )
 
-func (e *env) createExport(key string, body map[string]any) exportDetailJSON {
+func (e *env) createExport(key string, body map[string]any) outpost.ExportDetail {
 	e.t.Helper()
 	r := e.do(request{method: "POST", path: "/api/v1/exports", key: key, json: body})
 	want(e.t, r, http.StatusAccepted)
-	var d exportDetailJSON
+	var d outpost.ExportDetail
 	r.json(e.t, &d)
 	return d
 }
@@ -40,7 +44,7 @@ func TestServer_exports(t *testing.T) {
 	})
 	if d.Status != store.ExportQueued || d.ProjectID != p.ID || len(d.Renditions) != 2 ||
 		d.Renditions[0].Preset != "youtube-1080p" || d.Renditions[0].Status != store.RenditionPending ||
-		d.Renditions[0].DownloadURL != nil || d.Labels != (labelsJSON{Client: "Acme", Campaign: "Spring"}) || d.Error != nil {
+		d.Renditions[0].DownloadURL != nil || d.Labels != (outpost.Labels{Client: "Acme", Campaign: "Spring"}) || d.Error != nil {
 		t.Fatalf("created %+v", d)
 	}
 	r := e.get("/api/v1/exports/" + d.ID)
@@ -84,7 +88,7 @@ func TestServer_exports(t *testing.T) {
 		t.Helper()
 		r := e.get("/api/v1/exports" + query)
 		want(t, r, http.StatusOK)
-		var pg page[exportJSON]
+		var pg page[outpost.Export]
 		r.json(t, &pg)
 		var ids []string
 		for _, x := range pg.Data {
@@ -107,7 +111,7 @@ func TestServer_exports(t *testing.T) {
 		}
 	}
 	r = e.do(request{method: "GET", path: "/api/v1/exports", key: e.okey})
-	var other page[exportJSON]
+	var other page[outpost.Export]
 	r.json(t, &other)
 	if len(other.Data) != 0 {
 		t.Errorf("other workspace lists %d exports", len(other.Data))
@@ -116,7 +120,7 @@ func TestServer_exports(t *testing.T) {
 	// Cancel, then retry.
 	r = e.post("/api/v1/exports/"+d2.ID+"/cancel", nil)
 	want(t, r, http.StatusOK)
-	var c exportDetailJSON
+	var c outpost.ExportDetail
 	r.json(t, &c)
 	if c.Status != store.ExportCanceled || c.Renditions[0].Status != store.RenditionCanceled || c.FinishedAt == nil {
 		t.Errorf("canceled %s", r.body)
@@ -168,7 +172,7 @@ func TestServer_renditionDownload(t *testing.T) {
 
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
-	var got exportDetailJSON
+	var got outpost.ExportDetail
 	r.json(t, &got)
 	r0, r1, r2 := got.Renditions[0], got.Renditions[1], got.Renditions[2]
 	if r0.DownloadURL == nil || r0.SizeBytes != 16 || r0.Width != 1280 || r0.Status != store.RenditionSucceeded {
@@ -212,7 +216,7 @@ func TestServer_renditionDownload(t *testing.T) {
 	// Saving keeps the file, and the link is no longer capped by expiry.
 	r = e.post("/api/v1/renditions/"+r2.ID+"/save", nil)
 	want(t, r, http.StatusOK)
-	var saved renditionJSON
+	var saved outpost.Rendition
 	r.json(t, &saved)
 	if !saved.Saved || saved.DownloadURLExpiresAt.Sub(now) < 59*time.Minute {
 		t.Errorf("saved %s", r.body)
@@ -229,7 +233,7 @@ func TestServer_renditionDownload(t *testing.T) {
 	wantError(t, e.post("/api/v1/renditions/rnd_nope/save", nil), http.StatusNotFound, "not_found")
 	r = e.get("/api/v1/renditions/" + r1.ID)
 	want(t, r, http.StatusOK)
-	var del renditionJSON
+	var del outpost.Rendition
 	r.json(t, &del)
 	if !del.Deleted || del.DownloadURL != nil {
 		t.Errorf("deleted rendition %s", r.body)
@@ -258,6 +262,15 @@ func TestServer_exportGolden(t *testing.T) {
 		ErrorCode: errcode.PlatformRule, ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	// The node of each step: node-1 rendered both, checked and stored
+	// the first; the second broke its platform's rule at the check.
+	r0, r1 := d.Renditions[0].ID, d.Renditions[1].ID
+	storetest.RecordSteps(t, e.store, d.ID, "node-1", "host-1",
+		storetest.Step{RenditionID: r0, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r1, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r0, Kind: outpost.StepCheck, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r1, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
+		storetest.Step{RenditionID: r0, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	golden(t, "export.json", normalise(r.body))
@@ -318,7 +331,7 @@ func readSSE(t *testing.T, body io.Reader, n int) (evs []sseEvent, comments int)
 
 func TestServer_exportEvents(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(e *env, d *Deps) {
+	e := newEnv(t, func(e *env, d *Deps, so *service.Options) {
 		e.configure = func(s *Server) { s.heartbeat = 20 * time.Millisecond }
 	})
 	p := e.readyProject(e.ws.ID, "Master")
@@ -345,7 +358,26 @@ func TestServer_exportEvents(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("status %d, %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	time.Sleep(60 * time.Millisecond) // let a heartbeat or two through
+	// A heartbeat comes while nothing happens.
+	body := bufio.NewReader(res.Body)
+	beat := make(chan error, 1)
+	go func() {
+		for {
+			line, err := body.ReadString('\n')
+			if err != nil || strings.HasPrefix(line, ": heartbeat") {
+				beat <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-beat:
+		if err != nil {
+			t.Fatalf("the stream ended before a heartbeat: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no heartbeat on an idle stream")
+	}
 	evs := []events.Event{}
 	for _, pub := range []struct {
 		typ  string
@@ -361,9 +393,9 @@ func TestServer_exportEvents(t *testing.T) {
 		}
 		evs = append(evs, ev)
 	}
-	got, comments := readSSE(t, res.Body, 10)
-	if len(got) != 3 || comments == 0 {
-		t.Fatalf("events %+v, %d comments", got, comments)
+	got, _ := readSSE(t, body, 10)
+	if len(got) != 3 {
+		t.Fatalf("events %+v", got)
 	}
 	for i, ev := range evs {
 		if got[i].event != ev.Type || got[i].id != itoa(ev.Seq) || !json.Valid([]byte(got[i].data)) {
@@ -418,7 +450,7 @@ func TestServer_sharedFileDownload(t *testing.T) {
 	if _, err := e.blob.Put(ctx, shared, strings.NewReader("the one file"), "video/mp4"); err != nil {
 		t.Fatal(err)
 	}
-	var got exportDetailJSON
+	var got outpost.ExportDetail
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	r.json(t, &got)
@@ -436,7 +468,7 @@ func TestServer_sharedFileDownload(t *testing.T) {
 		t.Fatalf("download: %d %q", res.StatusCode, body)
 	}
 	evs := waitfor.Value(t, 5*time.Second, func() ([]store.Event, error) {
-		l, err := e.store.ListEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: EventRenditionDownloaded})
+		l, err := e.store.ListEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: outpost.EventRenditionDownloaded})
 		if err == nil && len(l.Events) == 0 {
 			err = errors.New("no download event yet")
 		}

@@ -22,7 +22,9 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/render"
+	"outpost/internal/service"
 	"outpost/internal/store"
 )
 
@@ -63,7 +65,7 @@ func TestServer_brandKits(t *testing.T) {
 		"position": "tr", "width": "0.2", "opacity": "0.8", "intro_project_id": intro.ID},
 		map[string]string{"watermark": writeTemp(t, "logo.svg", testSVG)})
 	want(t, r, http.StatusCreated)
-	var k brandKitJSON
+	var k outpost.BrandKit
 	r.json(t, &k)
 	if !store.HasPrefix(k.ID, store.PrefixBrandKit) || k.Slug != "acme" || k.Watermark == nil || k.Watermark.Format != "svg" ||
 		k.Watermark.Position != "tr" || k.Watermark.Width != 0.2 || k.Watermark.URL == "" || k.IntroProjectID != intro.ID {
@@ -92,7 +94,7 @@ func TestServer_brandKits(t *testing.T) {
 	if k.Watermark.Format != "png" || k.Watermark.Position != "tr" {
 		t.Errorf("new image %s", r.body)
 	}
-	var list page[brandKitJSON]
+	var list page[outpost.BrandKit]
 	r = e.get("/api/v1/brand-kits")
 	want(t, r, http.StatusOK)
 	r.json(t, &list)
@@ -109,7 +111,7 @@ func TestServer_brandKits(t *testing.T) {
 	}
 	r = e.post("/api/v1/presets", map[string]any{"name": "Acme 720p", "base_preset_id": "mp4-720p", "settings": map[string]any{"brand_kit": "acme"}})
 	want(t, r, http.StatusCreated)
-	var up presetJSON
+	var up outpost.Preset
 	r.json(t, &up)
 	e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": up.ID}}})
 	wantError(t, e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "brand_kit": "nope",
@@ -131,12 +133,12 @@ func TestServer_variantsAndBatch(t *testing.T) {
 	r := e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}},
 		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "brand_kit": "acme"}}})
 	want(t, r, http.StatusAccepted)
-	var g exportGroupJSON
+	var g outpost.ExportGroup
 	r.json(t, &g)
 	if !store.HasPrefix(g.GroupID, store.PrefixGroup) || len(g.Exports) != 2 || g.Exports[1].GroupID != g.GroupID {
 		t.Fatalf("group %s", r.body)
 	}
-	var pg page[exportJSON]
+	var pg page[outpost.Export]
 	r = e.get("/api/v1/exports?group_id=" + g.GroupID)
 	want(t, r, http.StatusOK)
 	r.json(t, &pg)
@@ -210,7 +212,7 @@ func TestServer_estimatePreviewTimeline(t *testing.T) {
 	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Audio: true})
 	r := e.upload(e.key, map[string]string{"name": "Clip"}, clip)
 	want(t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(t, &p)
 
 	r = e.post("/api/v1/estimate", map[string]any{"project_id": p.ID, "targets": []any{
@@ -226,7 +228,7 @@ func TestServer_estimatePreviewTimeline(t *testing.T) {
 	r = e.post("/api/v1/previews", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "tiktok"}}, "seconds": 1})
 	want(t, r, http.StatusCreated)
 	t.Logf("preview of 1 s in %s", time.Since(start))
-	var pv previewJSON
+	var pv outpost.Preview
 	r.json(t, &pv)
 	if pv.URL == "" || pv.Width > 640 || pv.Height > 640 || math.Abs(pv.Duration-1) > 0.2 {
 		t.Fatalf("preview %s", r.body)
@@ -258,7 +260,7 @@ func TestServer_estimatePreviewTimeline(t *testing.T) {
 	r = e.post("/api/v1/projects", map[string]any{"name": "Cut", "timeline": map[string]any{
 		"clips": []any{map[string]any{"project_id": p.ID, "in": 0.5}, map[string]any{"project_id": p.ID, "out": 1}}}})
 	want(t, r, http.StatusCreated)
-	var tp projectJSON
+	var tp outpost.Project
 	r.json(t, &tp)
 	if tp.Kind != store.ProjectTimeline || math.Abs(tp.DurationSeconds-2.5) > 0.01 {
 		t.Errorf("timeline project %s", r.body)
@@ -294,7 +296,7 @@ func TestServer_putThumbnail(t *testing.T) {
 	}
 	r := e.form("PUT", path, nil, map[string]string{"thumbnail": img})
 	want(t, r, http.StatusOK)
-	var v renditionJSON
+	var v outpost.Rendition
 	r.json(t, &v)
 	if v.ThumbnailURL == nil {
 		t.Fatalf("no thumbnail_url: %s", r.body)
@@ -324,7 +326,7 @@ func TestServer_exportFinishing(t *testing.T) {
 	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Width: 320, Height: 240, Audio: true})
 	r := e.upload(e.key, map[string]string{"name": "Finish"}, clip)
 	want(t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(t, &p)
 
 	// Refused before any work.
@@ -404,7 +406,7 @@ func TestServer_exportFinishing(t *testing.T) {
 
 	r = e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
-	var got exportDetailJSON
+	var got outpost.ExportDetail
 	r.json(t, &got)
 	if got.Status != store.ExportSucceeded || len(got.Renditions) != 3 {
 		t.Fatalf("export %s", r.body)
@@ -465,4 +467,21 @@ func (e *env) blobBytes(key string) []byte {
 		e.t.Fatal(err)
 	}
 	return b
+}
+
+// TestServer_estimateTimeout: an estimate that passes the server's own
+// limit answers 503 timed_out, not "canceled".
+func TestServer_estimateTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnvJobs(t, false, func(e *env, o *jobs.Options) {
+		o.WorkDir = t.TempDir()
+		o.Engine = &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: slog.New(slog.DiscardHandler)}, Logger: slog.New(slog.DiscardHandler)}
+	}, func(_ *env, _ *Deps, so *service.Options) { so.EstimateTimeout = time.Millisecond })
+	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Audio: true})
+	r := e.upload(e.key, map[string]string{"name": "Clip"}, clip)
+	want(t, r, http.StatusCreated)
+	var p outpost.Project
+	r.json(t, &p)
+	r = e.post("/api/v1/estimate", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}}})
+	wantError(t, r, http.StatusServiceUnavailable, "timed_out")
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"outpost/internal/outpost"
 	"outpost/internal/preset"
 	"outpost/internal/store"
 )
@@ -15,14 +16,14 @@ func TestServer_presets(t *testing.T) {
 
 	r := e.get("/api/v1/presets")
 	want(t, r, http.StatusOK)
-	var list page[presetJSON]
+	var list page[outpost.Preset]
 	r.json(t, &list)
 	if len(list.Data) != len(preset.IDs()) || !list.Data[0].Builtin {
 		t.Fatalf("built-ins: %d presets", len(list.Data))
 	}
 	r = e.get("/api/v1/presets/youtube-1080p")
 	want(t, r, http.StatusOK)
-	var yt presetJSON
+	var yt outpost.Preset
 	r.json(t, &yt)
 	if !yt.Builtin || yt.Platform != "youtube" || yt.Video.Width != 1920 || yt.Quality[preset.HD].CRF == 0 {
 		t.Errorf("youtube-1080p: %s", r.body)
@@ -33,10 +34,10 @@ func TestServer_presets(t *testing.T) {
 		"settings": map[string]any{"quality": "web", "fit": "crop", "fps": 30},
 	})
 	want(t, r, http.StatusCreated)
-	var p presetJSON
+	var p outpost.Preset
 	r.json(t, &p)
 	if !store.HasPrefix(p.ID, store.PrefixPreset) || p.Builtin || p.BasePresetID != "youtube-shorts" ||
-		p.Settings == nil || *p.Settings != (presetSettings{Quality: "web", Fit: "crop", FPS: 30}) ||
+		p.Settings == nil || *p.Settings != (outpost.PresetSettings{Quality: "web", Fit: "crop", FPS: 30}) ||
 		p.Platform != "youtube" || p.Video.Width == 0 {
 		t.Errorf("created %s", r.body)
 	}
@@ -64,9 +65,9 @@ func TestServer_presets(t *testing.T) {
 	}
 	r = e.do(request{method: "PATCH", path: "/api/v1/presets/" + p.ID, key: e.key, json: map[string]any{"settings": map[string]any{"quality": "ultra"}}})
 	want(t, r, http.StatusOK)
-	p = presetJSON{}
+	p = outpost.Preset{}
 	r.json(t, &p)
-	if *p.Settings != (presetSettings{Quality: "ultra"}) {
+	if *p.Settings != (outpost.PresetSettings{Quality: "ultra"}) {
 		t.Errorf("patched settings %s", r.body)
 	}
 
@@ -143,7 +144,7 @@ func TestServer_idempotency(t *testing.T) {
 	want(t, a, http.StatusAccepted)
 	b := e.post("/api/v1/exports", exp, "Idempotency-Key", "exp-1")
 	want(t, b, http.StatusAccepted)
-	var ea, eb exportDetailJSON
+	var ea, eb outpost.ExportDetail
 	a.json(t, &ea)
 	b.json(t, &eb)
 	if ea.ID != eb.ID || b.header.Get("Idempotent-Replayed") != "true" {

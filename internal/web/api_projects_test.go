@@ -10,22 +10,23 @@ import (
 	"strings"
 	"testing"
 
-	"outpost/internal/fetch"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
+	"outpost/internal/service"
 	"outpost/internal/store"
 )
 
 func TestServer_uploadProject(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(e *env, d *Deps) { d.Config.MaxUploadBytes = 256 << 10 })
+	e := newEnv(t, func(e *env, d *Deps, so *service.Options) { d.Config.MaxUploadBytes = 256 << 10 })
 	clip := mediatest.Generate(t, mediatest.Spec{Duration: 1, Audio: true})
 
 	r := e.upload(e.key, map[string]string{"name": "Spring launch", "client": "Acme", "campaign": "Spring"}, clip)
 	want(t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(t, &p)
 	if !store.HasPrefix(p.ID, store.PrefixProject) || p.Status != store.ProjectReady || p.Kind != store.ProjectUpload ||
-		p.Name != "Spring launch" || p.Labels != (labelsJSON{Client: "Acme", Campaign: "Spring"}) {
+		p.Name != "Spring launch" || p.Labels != (outpost.Labels{Client: "Acme", Campaign: "Spring"}) {
 		t.Errorf("project %+v", p)
 	}
 	if p.Media == nil || p.Media.Video == nil || p.Media.Video.Width != 320 || p.Media.Audio == nil || p.Media.Path != "" {
@@ -127,15 +128,13 @@ func TestServer_importProject(t *testing.T) {
 	strict := newEnv(t)
 	// The loopback switch is for tests only: the origin server runs on
 	// 127.0.0.1. Every other blocked range stays blocked.
-	lax := newEnv(t, func(e *env, d *Deps) {
-		e.configure = func(s *Server) {
-			s.fetcher = fetch.New(fetch.Options{AllowLoopback: true, MaxBytes: d.Config.MaxUploadBytes})
-		}
+	lax := newEnv(t, func(e *env, d *Deps, so *service.Options) {
+		so.FetchAllowLoopback = true
 	})
 
 	r := lax.post("/api/v1/projects", map[string]any{"source_url": origin.URL + "/media/master.mp4", "client": "Acme"})
 	want(t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(t, &p)
 	if p.Kind != store.ProjectURL || p.Name != "master" || p.SourceURL != origin.URL+"/media/master.mp4" ||
 		p.Media == nil || p.Media.Video == nil || p.Labels.Client != "Acme" {
@@ -186,7 +185,7 @@ func TestServer_listProjects(t *testing.T) {
 	for {
 		r := e.get(path)
 		want(t, r, http.StatusOK)
-		var pg page[projectJSON]
+		var pg page[outpost.Project]
 		r.json(t, &pg)
 		pages++
 		if len(pg.Data) > 2 {
@@ -211,7 +210,7 @@ func TestServer_listProjects(t *testing.T) {
 	}
 	wantError(t, e.get("/api/v1/projects?cursor=garbage"), http.StatusBadRequest, "invalid_option")
 	r := e.get("/api/v1/projects?q=project+3")
-	var pg page[projectJSON]
+	var pg page[outpost.Project]
 	r.json(t, &pg)
 	if len(pg.Data) != 1 || pg.Data[0].Name != "Project 3" {
 		t.Errorf("search: %s", r.body)

@@ -2,60 +2,64 @@ package web
 
 import (
 	"errors"
+	"io"
 	"net/http"
 
 	"outpost/internal/errcode"
-	"outpost/internal/store"
 )
 
-// renditionInWorkspace returns the caller's rendition id and its export, or
-// not_found.
-func (s *Server) renditionInWorkspace(r *http.Request, id string) (store.Rendition, store.Export, error) {
-	rd, err := s.store.GetRendition(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Rendition{}, store.Export{}, notFound("rendition", id)
-	}
-	if err != nil {
-		return store.Rendition{}, store.Export{}, err
-	}
-	e, err := s.exportInWorkspace(r, rd.ExportID)
-	if err != nil {
-		if errcode.Of(err) == errcode.NotFound {
-			return store.Rendition{}, store.Export{}, notFound("rendition", id)
-		}
-		return store.Rendition{}, store.Export{}, err
-	}
-	return rd, e, nil
-}
-
 func (s *Server) getRendition(w http.ResponseWriter, r *http.Request) error {
-	rd, e, err := s.renditionInWorkspace(r, r.PathValue("id"))
+	rd, err := s.svc.Exports.Rendition(r.Context(), workspaceOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, s.renditionView(r.Context(), rd, e.ProjectName))
+	s.writeJSON(w, r, http.StatusOK, rd)
 	return nil
 }
 
-// saveRendition keeps a rendition's file past retention. Saving twice is
-// harmless; a file already deleted cannot be saved.
+// saveRendition keeps a rendition's file past retention.
 func (s *Server) saveRendition(w http.ResponseWriter, r *http.Request) error {
-	rd, e, err := s.renditionInWorkspace(r, r.PathValue("id"))
+	rd, err := s.svc.Exports.SaveRendition(r.Context(), workspaceOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if rd.DeletedAt != nil {
-		return errcode.New(errcode.Conflict, "rendition %s was deleted after its retention: export again to get the file back", rd.ID)
+	s.writeJSON(w, r, http.StatusOK, rd)
+	return nil
+}
+
+// maxThumbnailBytes caps an uploaded thumbnail image.
+const maxThumbnailBytes = 20 << 20
+
+// thumbnailForm is the multipart body that sets a rendition's thumbnail.
+type thumbnailForm struct {
+	Thumbnail formFile `json:"thumbnail"` // JPEG or PNG, at most 20 MiB; cropped to the video's aspect
+}
+
+// putThumbnail replaces a rendition's thumbnail with an uploaded image.
+func (s *Server) putThumbnail(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.svc.Exports.Rendition(r.Context(), workspaceOf(r), r.PathValue("id")); err != nil {
+		return err
 	}
-	if rd.Status == store.RenditionFailed || rd.Status == store.RenditionCanceled {
-		return errcode.New(errcode.Conflict, "rendition %s is %s: there is no file to keep", rd.ID, rd.Status)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errcode.New(errcode.UnsupportedMediaType, "send the image as multipart/form-data with a \"thumbnail\" file")
 	}
-	if !rd.Saved {
-		if err := s.store.SetRenditionSaved(r.Context(), rd.ID, true); err != nil {
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return errcode.New(errcode.InvalidOption, "the form has no \"thumbnail\" file")
+		}
+		if err != nil {
+			return multipartError(err)
+		}
+		if part.FormName() != "thumbnail" {
+			return errcode.New(errcode.InvalidOption, "unknown form field %q: send thumbnail", part.FormName())
+		}
+		rd, err := s.svc.Exports.SetThumbnail(r.Context(), workspaceOf(r), r.PathValue("id"), part)
+		if err != nil {
 			return err
 		}
-		rd.Saved = true
+		s.writeJSON(w, r, http.StatusOK, rd)
+		return nil
 	}
-	s.writeJSON(w, r, http.StatusOK, s.renditionView(r.Context(), rd, e.ProjectName))
-	return nil
 }

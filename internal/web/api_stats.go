@@ -1,12 +1,13 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"outpost/internal/errcode"
-	"outpost/internal/store"
+	"outpost/internal/outpost"
 )
 
 // Stats limits.
@@ -16,19 +17,6 @@ const (
 	dateLayout       = "2006-01-02"
 )
 
-// statsJSON is GET /api/v1/stats: tracking events counted per UTC day and
-// type, every day of the range listed (empty counts on quiet days).
-type statsJSON struct {
-	From string     `json:"from"` // first day, YYYY-MM-DD
-	To   string     `json:"to"`   // last day, inclusive
-	Days []statsDay `json:"days"`
-}
-
-type statsDay struct {
-	Date   string           `json:"date"`
-	Counts map[string]int64 `json:"counts"` // event type → count
-}
-
 // statsRoute is the route table entry of GET /api/v1/stats.
 func (s *Server) statsRoute() route {
 	return route{Method: "GET", Path: "/api/v1/stats", Tag: "stats",
@@ -36,7 +24,7 @@ func (s *Server) statsRoute() route {
 		Handler: s.stats, Query: []param{
 			{"from", "string", "first day, YYYY-MM-DD (UTC; default 29 days before to)"},
 			{"to", "string", "last day, YYYY-MM-DD, inclusive (UTC; default today)"},
-		}, Status: 200, Response: statsJSON{}}
+		}, Status: 200, Response: outpost.StatsReport{}}
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
@@ -44,24 +32,11 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	counts, err := s.store.CountEventsByDay(r.Context(), store.EventFilter{
-		WorkspaceID: workspaceOf(r), Since: from, Until: to.AddDate(0, 0, 1),
-	})
+	rep, err := s.svc.Stats.Count(r.Context(), workspaceOf(r), from, to)
 	if err != nil {
 		return err
 	}
-	out := statsJSON{From: from.Format(dateLayout), To: to.Format(dateLayout)}
-	index := map[string]int{}
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		index[d.Format(dateLayout)] = len(out.Days)
-		out.Days = append(out.Days, statsDay{Date: d.Format(dateLayout), Counts: map[string]int64{}})
-	}
-	for _, c := range counts {
-		if i, ok := index[c.Date]; ok {
-			out.Days[i].Counts[c.Type] += c.Count
-		}
-	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, r, http.StatusOK, rep)
 	return nil
 }
 
@@ -90,24 +65,51 @@ func statsRange(r *http.Request, now time.Time) (from, to time.Time, err error) 
 	return from, to, nil
 }
 
-// Tracking event types recorded by the HTTP layer. The export lifecycle
-// events (export.queued, export.progress, export.succeeded…) are recorded
-// by the jobs service.
-const (
-	EventHistoryViewed       = "history.viewed"
-	EventRenditionDownloaded = "rendition.downloaded"
-)
+// historyView is the payload of a history.viewed event: the filters the
+// history was viewed with.
+type historyView struct {
+	Status   string `json:"status,omitempty"`
+	Client   string `json:"client,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	Preset   string `json:"preset,omitempty"`
+	Q        string `json:"q,omitempty"`
+}
 
-// record stores a tracking event. Tracking never fails the request it
-// describes: an error is logged.
-func (s *Server) record(r *http.Request, ev store.Event, payload any) {
-	if payload != nil {
-		raw, err := json.Marshal(payload)
-		if err == nil {
-			ev.Payload = raw
+// trackHistoryView records a history.viewed event for each successful first
+// page of the export history (further pages are the same view).
+func (s *Server) trackHistoryView(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := next(w, r); err != nil {
+			return err
 		}
+		q := r.URL.Query()
+		if q.Get("cursor") == "" {
+			s.svc.Stats.Record(r.Context(), workspaceOf(r), outpost.EventHistoryViewed, "", historyView{
+				Status: q.Get("status"), Client: q.Get("client"), Campaign: q.Get("campaign"),
+				Preset: q.Get("preset"), Q: q.Get("q"),
+			})
+		}
+		return nil
 	}
-	if _, err := s.store.InsertEvent(r.Context(), ev); err != nil {
-		s.logger.WarnContext(r.Context(), "record tracking event", "type", ev.Type, "error", err)
-	}
+}
+
+// trackDownloads records a rendition.downloaded event for each download
+// served through a signed /dl/ link (file storage; S3 links are presigned
+// and go to the store directly). A download is a GET answered 200, or 206
+// for a range from byte 0: players and download managers fetch a file in
+// several ranges, and only the first one counts.
+func (s *Server) trackDownloads(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		if r.Method != http.MethodGet {
+			return
+		}
+		if cw.status != http.StatusOK && !(cw.status == http.StatusPartialContent && strings.HasPrefix(r.Header.Get("Range"), "bytes=0-")) {
+			return
+		}
+		// The handler checked the link's signature, so obj is the key it
+		// served.
+		s.svc.Stats.RecordDownload(r.Context(), r.URL.Query().Get("obj"), path.Base(r.URL.Path))
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -38,7 +39,7 @@ func TestServer_stats(t *testing.T) {
 	want(t, e.get("/api/v1/exports?status=queued&client=Acme"), http.StatusOK)
 	want(t, e.get("/api/v1/exports?cursor=x"), http.StatusBadRequest) // a bad request is no view
 	e.finishRendition(d.Renditions[0].ID, "0123456789", time.Now().Add(time.Hour))
-	var got exportDetailJSON
+	var got outpost.ExportDetail
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	r.json(t, &got)
@@ -66,7 +67,7 @@ func TestServer_stats(t *testing.T) {
 
 	r = e.get("/api/v1/stats?from=" + day(-2) + "&to=" + day(0))
 	want(t, r, http.StatusOK)
-	var st statsJSON
+	var st outpost.StatsReport
 	r.json(t, &st)
 	if st.From != day(-2) || st.To != day(0) || len(st.Days) != 3 {
 		t.Fatalf("stats = %s", r.body)
@@ -87,12 +88,12 @@ func TestServer_stats(t *testing.T) {
 	if len(st.Days[1].Counts) != 1 {
 		t.Errorf("yesterday counts = %v", st.Days[1].Counts)
 	}
-	check(2, EventHistoryViewed, 2)
-	check(2, EventRenditionDownloaded, 1)
+	check(2, outpost.EventHistoryViewed, 2)
+	check(2, outpost.EventRenditionDownloaded, 1)
 	t.Logf("today: %v", st.Days[2].Counts)
 
 	// The download event names the rendition and its export.
-	evs, err := e.store.ListEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: EventRenditionDownloaded})
+	evs, err := e.store.ListEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: outpost.EventRenditionDownloaded})
 	if err != nil || len(evs.Events) != 1 || evs.Events[0].SubjectID != d.Renditions[0].ID {
 		t.Errorf("download events = %+v, %v", evs.Events, err)
 	}
@@ -100,7 +101,7 @@ func TestServer_stats(t *testing.T) {
 	// The other workspace sees only its own.
 	r = e.do(request{method: "GET", path: "/api/v1/stats?from=" + day(-2) + "&to=" + day(-2), key: e.okey})
 	want(t, r, http.StatusOK)
-	var other statsJSON
+	var other outpost.StatsReport
 	r.json(t, &other)
 	if len(other.Days) != 1 || len(other.Days[0].Counts) != 1 || other.Days[0].Counts["test.older"] != 1 {
 		t.Errorf("other workspace stats = %s", r.body)

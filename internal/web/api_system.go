@@ -7,26 +7,13 @@ import (
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 )
 
 // healthJSON is /healthz's answer.
 type healthJSON struct {
-	Status string          `json:"status"` // ok or unavailable
-	Error  *codedErrorJSON `json:"error,omitempty"`
-}
-
-// codedErrorJSON is a stored failure (of an export, a rendition, a
-// project), as opposed to the failure of the request itself.
-type codedErrorJSON struct {
-	Code    errcode.Code `json:"code"`
-	Message string       `json:"message"`
-}
-
-func codedError(code errcode.Code, message string) *codedErrorJSON {
-	if code == "" {
-		return nil
-	}
-	return &codedErrorJSON{Code: code, Message: message}
+	Status string              `json:"status"` // ok or unavailable
+	Error  *outpost.CodedError `json:"error,omitempty"`
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -38,7 +25,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 			if he.code == errcode.Internal {
 				he.message = err.Error() // operators read this, not API clients
 			}
-			s.writeJSON(w, r, http.StatusServiceUnavailable, healthJSON{Status: "unavailable", Error: codedError(he.code, he.message)})
+			s.writeJSON(w, r, http.StatusServiceUnavailable, healthJSON{Status: "unavailable", Error: outpost.NewCodedError(he.code, he.message)})
 			return nil
 		}
 	}

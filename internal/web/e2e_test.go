@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -23,7 +24,7 @@ func TestServer_endToEnd(t *testing.T) {
 	clip := mediatest.Generate(t, mediatest.Spec{Duration: 1, Audio: true})
 	r := e.upload(e.key, map[string]string{"name": "E2E"}, clip)
 	want(t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(t, &p)
 	d := e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{
 		map[string]any{"preset": "mp4-720p", "quality": "web"}}})
@@ -55,7 +56,7 @@ func TestServer_endToEnd(t *testing.T) {
 
 	r = e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
-	var got exportDetailJSON
+	var got outpost.ExportDetail
 	r.json(t, &got)
 	rd := got.Renditions[0]
 	if got.Status != store.ExportSucceeded || rd.Status != store.RenditionSucceeded || rd.DownloadURL == nil ||

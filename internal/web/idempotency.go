@@ -15,7 +15,7 @@ import (
 	"strconv"
 
 	"outpost/internal/errcode"
-	"outpost/internal/store"
+	"outpost/internal/outpost"
 )
 
 // maxIdempotencyKey is the longest Idempotency-Key accepted.
@@ -51,11 +51,11 @@ func (s *Server) idempotent(next handlerFunc) handlerFunc {
 		}
 		defer unlock()
 
-		rec, err := s.store.GetIdempotencyKey(ctx, ws, key)
+		rec, err := s.svc.Idempotency.Get(ctx, ws, key)
 		switch {
 		case err == nil:
 			return s.replay(w, r, rec)
-		case !errors.Is(err, store.ErrNotFound):
+		case errcode.Of(err) != errcode.NotFound:
 			return err
 		}
 
@@ -72,7 +72,7 @@ func (s *Server) idempotent(next handlerFunc) handlerFunc {
 			s.logger.WarnContext(ctx, "idempotency: digest request body", slog.Any("error", err))
 			return nil
 		}
-		err = s.store.PutIdempotencyKey(ctx, store.IdempotencyRecord{
+		err = s.svc.Idempotency.Put(ctx, outpost.IdempotencyRecord{
 			WorkspaceID: ws, Key: key, Method: r.Method, Path: r.URL.Path,
 			RequestHash: digest, ResponseStatus: rw.status, ResponseBody: rw.body.Bytes(),
 		})
@@ -86,7 +86,7 @@ func (s *Server) idempotent(next handlerFunc) handlerFunc {
 }
 
 // replay answers a repeated request from its record.
-func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec store.IdempotencyRecord) error {
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec outpost.IdempotencyRecord) error {
 	if rec.Method != r.Method || rec.Path != r.URL.Path {
 		return errcode.New(errcode.IdempotencyKeyReused, "this Idempotency-Key was used for %s %s: use a new key for a new request", rec.Method, rec.Path)
 	}

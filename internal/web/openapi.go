@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -11,9 +12,10 @@ import (
 	"unicode"
 
 	"outpost/internal/errcode"
-	"outpost/internal/jobs"
+	"outpost/internal/outpost"
 	"outpost/internal/preset"
-	"outpost/internal/store"
+	"outpost/internal/publish"
+	"outpost/internal/publish/platforms"
 )
 
 // openAPI builds the OpenAPI 3.1 document from the route table: paths from
@@ -89,6 +91,9 @@ func (s *Server) openAPI() map[string]any {
 			"default":               map[string]any{"$ref": "#/components/responses/Error"},
 		}
 		if !rt.Public {
+			if a, err := routeAction(rt.pattern()); err == nil {
+				op["description"] = actionDoc(a)
+			}
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
@@ -101,6 +106,9 @@ func (s *Server) openAPI() map[string]any {
 		item[strings.ToLower(rt.Method)] = op
 	}
 	errSchema := g.schema(reflect.TypeOf(errorJSON{}))
+	if d, ok := g.schemas["Destination"].(map[string]any); ok {
+		d["description"] = postFieldsDoc()
+	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
@@ -153,13 +161,62 @@ func operationID(rt route) string {
 
 // enums are the values of the string types that have a fixed set.
 var enums = map[reflect.Type]func() []string{
-	reflect.TypeFor[store.ExportStatus]():    func() []string { return strs(store.ExportStatuses) },
-	reflect.TypeFor[store.RenditionStatus](): func() []string { return []string{"pending", "running", "succeeded", "failed", "canceled"} },
-	reflect.TypeFor[store.ProjectStatus]():   func() []string { return []string{"pending", "probing", "ready", "failed"} },
-	reflect.TypeFor[store.ProjectKind]():     func() []string { return []string{"upload", "url", "timeline"} },
-	reflect.TypeFor[preset.Level]():          func() []string { return strs(preset.Levels) },
-	reflect.TypeFor[preset.Fit]():            func() []string { return []string{"blur", "pad", "crop"} },
-	reflect.TypeFor[errcode.Code]():          func() []string { return strs(slices.Collect(maps.Keys(errcode.Remedies))) },
+	reflect.TypeFor[outpost.ExportStatus]():    func() []string { return strs(outpost.ExportStatuses) },
+	reflect.TypeFor[outpost.RenditionStatus](): func() []string { return strs(outpost.RenditionStatuses) },
+	reflect.TypeFor[outpost.ProjectStatus]():   func() []string { return strs(outpost.ProjectStatuses) },
+	reflect.TypeFor[outpost.ProjectKind]():     func() []string { return strs(outpost.ProjectKinds) },
+	reflect.TypeFor[outpost.StepKind]():        func() []string { return strs(outpost.StepKinds) },
+	reflect.TypeFor[outpost.StepOutcome]():     func() []string { return strs(outpost.StepOutcomes) },
+	reflect.TypeFor[preset.Level]():            func() []string { return strs(preset.Levels) },
+	reflect.TypeFor[preset.Fit]():              func() []string { return []string{"blur", "pad", "crop"} },
+	reflect.TypeFor[publish.FieldKind](): func() []string {
+		return []string{string(publish.KindText), string(publish.KindTextarea), string(publish.KindSelect), string(publish.KindTags)}
+	},
+	reflect.TypeFor[publish.Count](): func() []string {
+		return []string{string(publish.CountChars), string(publish.CountBytes), string(publish.CountUTF16), string(publish.CountTags)}
+	},
+	reflect.TypeFor[errcode.Code](): func() []string { return strs(slices.Collect(maps.Keys(errcode.Remedies))) },
+}
+
+// postFieldsDoc describes, from the platforms' descriptors, which
+// destination fields each platform takes and what it allows: the
+// Destination schema's description.
+func postFieldsDoc() string {
+	var b strings.Builder
+	b.WriteString("A post to one connected account. The fields a platform takes, and its limits, by platform (GET /api/v1/platforms has them as data):")
+	for _, d := range platforms.All() {
+		var fs []string
+		for _, f := range d.Fields {
+			var notes []string
+			if f.Required {
+				notes = append(notes, "required")
+			}
+			if f.Limit > 0 {
+				notes = append(notes, fmt.Sprintf("at most %d (%s)", f.Limit, f.Count))
+			}
+			if len(f.Choices) > 0 {
+				vals := make([]string, len(f.Choices))
+				for i, c := range f.Choices {
+					vals[i] = c.Value
+				}
+				notes = append(notes, strings.Join(vals, "|"))
+			}
+			if f.Default != "" {
+				notes = append(notes, "default "+f.Default)
+			}
+			s := "`" + f.Name + "`"
+			if len(notes) > 0 {
+				s += " (" + strings.Join(notes, ", ") + ")"
+			}
+			fs = append(fs, s)
+		}
+		sched := "Outpost holds a scheduled post until its time"
+		if d.Features.NativeSchedule {
+			sched = "schedules natively"
+		}
+		fmt.Fprintf(&b, " %s (`%s`): %s; %s.", d.Name, d.ID, strings.Join(fs, ", "), sched)
+	}
+	return b.String()
 }
 
 func strs[S ~string](in []S) []string {
@@ -188,7 +245,7 @@ var (
 	durType     = reflect.TypeFor[time.Duration]()
 	rawType     = reflect.TypeFor[json.RawMessage]()
 	formFileTyp = reflect.TypeFor[formFile]()
-	loudnessTyp = reflect.TypeFor[jobs.Loudness]()
+	loudnessTyp = reflect.TypeFor[outpost.Loudness]()
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {

@@ -71,6 +71,14 @@ func TestServer_openAPI(t *testing.T) {
 	if !bytes.Contains(r.body, []byte(`"partially_failed"`)) || !bytes.Contains(r.body, []byte(`"idempotency_key_reused"`)) {
 		t.Error("enums missing")
 	}
+	// The post fields come from the platforms' descriptors.
+	dest, _ := doc.Components.Schemas["Destination"]["description"].(string)
+	if !strings.Contains(dest, "TikTok (`tiktok`): `caption` (at most 2200 (utf16)), `privacy` (required, public|friends|followers|private)") {
+		t.Errorf("Destination description: %s", dest)
+	}
+	if !bytes.Contains(r.body, []byte(`"textarea"`)) || !bytes.Contains(r.body, []byte(`"utf16"`)) {
+		t.Error("field kind and count enums missing")
+	}
 	for name, s := range doc.Components.Schemas {
 		if s["type"] == nil {
 			t.Errorf("schema %s has no type", name)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -27,14 +28,18 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/oauth"
+	"outpost/internal/outpost"
 	"outpost/internal/publish"
 	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/instagram"
 	"outpost/internal/publish/linkedin"
+	"outpost/internal/publish/platforms"
 	"outpost/internal/publish/tiktok"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
+	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 // pubEnv is a server with a rendering worker, publishing to the sandbox
@@ -99,11 +104,7 @@ func newPubEnvTuned(t *testing.T, sbOpts sandbox.Options, workers bool, tune fun
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	pe.env = newEnvJobs(t, workers, func(e *env, jo *jobs.Options) {
-		platforms := map[string]config.Platform{}
-		for _, p := range publish.Platforms {
-			c := sandbox.DefaultClient(p)
-			platforms[p] = config.Platform{ClientID: c.ID, ClientSecret: c.Secret, BaseURL: sts.URL}
-		}
+		platforms := sandbox.PlatformSettings(sts.URL)
 		var err error
 		pe.secretKey, pe.platforms = key, platforms
 		pe.connect, err = connect.New(connect.Options{Store: e.store, Key: key, Platforms: platforms,
@@ -115,9 +116,8 @@ func newPubEnvTuned(t *testing.T, sbOpts sandbox.Options, workers bool, tune fun
 		if tune != nil {
 			tune(jo)
 		}
-	}, func(e *env, d *Deps) {
-		d.Connect = pe.connect
-		e.configure = func(s *Server) { s.webhookLoopback = true }
+	}, func(e *env, d *Deps, so *service.Options) {
+		so.Connect, so.WebhookAllowLoopback = pe.connect, true
 	})
 	pe.dbPath = e2eDB(t, pe.env)
 	return pe
@@ -136,11 +136,11 @@ func e2eDB(t *testing.T, e *env) string {
 // connectAccount runs the whole OAuth flow as a user would: ask for the
 // authorize URL, open it (the sandbox approves and redirects to our
 // callback), land on the callback page.
-func (pe *pubEnv) connectAccount(platform string) connectionJSON {
+func (pe *pubEnv) connectAccount(platform string) outpost.Connection {
 	pe.t.Helper()
 	r := pe.post("/api/v1/connections/"+platform+"/authorize", map[string]any{})
 	want(pe.t, r, http.StatusOK)
-	var a authorizeJSON
+	var a outpost.Authorization
 	r.json(pe.t, &a)
 	if !strings.HasPrefix(a.AuthorizeURL, pe.sbURL) || !strings.Contains(a.AuthorizeURL, "state=") {
 		pe.t.Fatalf("authorize URL %s", a.AuthorizeURL)
@@ -156,7 +156,7 @@ func (pe *pubEnv) connectAccount(platform string) connectionJSON {
 	}
 	r = pe.get("/api/v1/connections")
 	want(pe.t, r, http.StatusOK)
-	var list connectionsJSON
+	var list outpost.ConnectionList
 	r.json(pe.t, &list)
 	for _, c := range list.Data {
 		if c.Platform == platform {
@@ -164,7 +164,7 @@ func (pe *pubEnv) connectAccount(platform string) connectionJSON {
 		}
 	}
 	pe.t.Fatalf("no %s connection after the callback: %s", platform, r.body)
-	return connectionJSON{}
+	return outpost.Connection{}
 }
 
 // readyClip uploads a one-second clip and returns the project id.
@@ -173,40 +173,50 @@ func (pe *pubEnv) readyClip() string {
 	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})
 	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
 	want(pe.t, r, http.StatusCreated)
-	var p projectJSON
+	var p outpost.Project
 	r.json(pe.t, &p)
 	return p.ID
 }
 
-// waitPublications polls the export until every publication satisfies ok.
-func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(publicationJSON) bool) exportDetailJSON {
+// waitExport polls the export until ok holds (what says what that is).
+func (pe *pubEnv) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
 	pe.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitfor.Value(pe.t, 60*time.Second, func() (outpost.ExportDetail, error) {
+		r := pe.get("/api/v1/exports/" + id)
+		var d outpost.ExportDetail
+		r.json(pe.t, &d)
+		if !ok(d) {
+			return d, fmt.Errorf("%s", r.body)
+		}
+		return d, nil
+	}, "export %s %s", id, what)
+}
+
+// waitPublications polls the export until every publication satisfies ok.
+func (pe *pubEnv) waitPublications(id string, timeout time.Duration, ok func(outpost.Publication) bool) outpost.ExportDetail {
+	pe.t.Helper()
+	return waitfor.Value(pe.t, timeout, func() (outpost.ExportDetail, error) {
 		r := pe.get("/api/v1/exports/" + id)
 		want(pe.t, r, http.StatusOK)
-		var d exportDetailJSON
+		var d outpost.ExportDetail
 		r.json(pe.t, &d)
 		done := len(d.Publications) > 0
 		for _, p := range d.Publications {
 			done = done && ok(p)
 		}
-		if done {
-			return d
+		if !done {
+			return d, fmt.Errorf("%s", r.body)
 		}
-		if time.Now().After(deadline) {
-			pe.t.Fatalf("publications not there after %s: %s", timeout, r.body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return d, nil
+	}, "publications of %s", id)
 }
 
-func final(p publicationJSON) bool {
+func final(p outpost.Publication) bool {
 	return p.State == store.PublicationPublished || p.State == store.PublicationFailed || p.State == store.PublicationCanceled
 }
 
-func byPlatform(d exportDetailJSON) map[string]publicationJSON {
-	m := map[string]publicationJSON{}
+func byPlatform(d outpost.ExportDetail) map[string]outpost.Publication {
+	m := map[string]outpost.Publication{}
 	for _, p := range d.Publications {
 		m[p.Platform] = p
 	}
@@ -272,7 +282,7 @@ func TestPublish_endToEnd(t *testing.T) {
 
 	r := pe.get("/api/v1/connections")
 	want(t, r, http.StatusOK)
-	var before connectionsJSON
+	var before outpost.ConnectionList
 	r.json(t, &before)
 	if len(before.Data) != 0 || len(before.Platforms) != 5 || before.Platforms[0].Status != "configured" {
 		t.Fatalf("connections before: %s", r.body)
@@ -323,7 +333,7 @@ func TestPublish_endToEnd(t *testing.T) {
 
 	r = pe.post("/api/v1/webhooks", map[string]any{"url": rc.ts.URL + "/hook", "events": []string{"publication.published", "export.succeeded"}})
 	want(t, r, http.StatusCreated)
-	var hook webhookJSON
+	var hook outpost.Webhook
 	r.json(t, &hook)
 	if !strings.HasPrefix(hook.Secret, "whsec_") {
 		t.Fatalf("webhook %s", r.body)
@@ -426,15 +436,10 @@ func TestPublish_endToEnd(t *testing.T) {
 
 	// The webhook: delivered (after one 500), with a valid signature.
 	var h receivedHook
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		var ok bool
-		if h, ok = rc.find("publication.published"); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no publication.published webhook")
-		}
-	}
+	waitfor.True(t, 30*time.Second, func() (ok bool) {
+		h, ok = rc.find("publication.published")
+		return ok
+	}, "a publication.published webhook")
 	wh, err := standardwebhooks.NewWebhook(hook.Secret)
 	if err != nil {
 		t.Fatal(err)
@@ -455,12 +460,12 @@ func TestPublish_endToEnd(t *testing.T) {
 	// The delivery log shows it; a redelivery sends it again.
 	r = pe.get("/api/v1/webhooks/" + hook.ID + "/deliveries")
 	want(t, r, http.StatusOK)
-	var log page[deliveryJSON]
+	var log page[outpost.Delivery]
 	r.json(t, &log)
 	if len(log.Data) < 2 {
 		t.Fatalf("deliveries %s", r.body)
 	}
-	var delivered *deliveryJSON
+	var delivered *outpost.Delivery
 	for i, dl := range log.Data {
 		if dl.Status == store.DeliverySucceeded {
 			delivered = &log.Data[i]
@@ -473,21 +478,23 @@ func TestPublish_endToEnd(t *testing.T) {
 	n := len(rc.got)
 	rc.mu.Unlock()
 	want(t, pe.post("/api/v1/webhook-deliveries/"+delivered.ID+"/redeliver", nil), http.StatusAccepted)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	waitfor.True(t, 30*time.Second, func() bool {
 		rc.mu.Lock()
-		m := len(rc.got)
-		rc.mu.Unlock()
-		if m > n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redelivery not received")
-		}
-	}
+		defer rc.mu.Unlock()
+		return len(rc.got) > n
+	}, "the redelivery received")
 
 	// Disconnecting removes the connection.
 	want(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.key}), http.StatusNoContent)
 	wantError(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.okey}), http.StatusNotFound, "not_found")
+	// Both ends of the connection are in the audit log.
+	for _, a := range []string{"connection.connected", "connection.revoked"} {
+		var audit page[outpost.AuditEvent]
+		pe.get("/api/v1/audit?action="+a+"&target_id="+tt.ID).json(t, &audit)
+		if len(audit.Data) != 1 {
+			t.Errorf("audit log: %d %s events for %s", len(audit.Data), a, tt.ID)
+		}
+	}
 }
 
 // TestPublish_faults publishes one export to all five platforms: a 429
@@ -518,7 +525,7 @@ func TestPublish_faults(t *testing.T) {
 	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 3, Audio: true})
 	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
 	want(t, r, http.StatusCreated)
-	var prj projectJSON
+	var prj outpost.Project
 	r.json(t, &prj)
 	d := pe.createExport(pe.key, map[string]any{"project_id": prj.ID,
 		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
@@ -610,7 +617,7 @@ func TestPublish_reconnect(t *testing.T) {
 		t.Error("tiktok's rotated tokens were not stored")
 	}
 	r := pe.get("/api/v1/connections/" + yt.ID)
-	var c connectionJSON
+	var c outpost.Connection
 	r.json(t, &c)
 	if c.Status != store.ConnectionExpired {
 		t.Fatalf("youtube connection %s after a revoked grant", c.Status)
@@ -623,7 +630,7 @@ func TestPublish_reconnect(t *testing.T) {
 	if again := pe.connectAccount("youtube"); again.ID != yt.ID || again.Status != store.ConnectionActive {
 		t.Fatalf("reconnect %+v", again)
 	}
-	got = pe.waitPublications(d.ID, 30*time.Second, func(p publicationJSON) bool { return p.State == store.PublicationPublished })
+	got = pe.waitPublications(d.ID, 30*time.Second, func(p outpost.Publication) bool { return p.State == store.PublicationPublished })
 	if n := len(pe.sb.Posts("youtube")); n != 1 {
 		t.Errorf("%d youtube posts after the reconnect, want 1", n)
 	}
@@ -658,17 +665,7 @@ func TestPublish_schedule(t *testing.T) {
 		}
 	}
 	// Rendered, the file is pinned while the publications wait.
-	var waiting exportDetailJSON
-	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		r := pe.get("/api/v1/exports/" + d.ID)
-		r.json(t, &waiting)
-		if waiting.Status.Final() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export not rendered: %s", r.body)
-		}
-	}
+	waiting := pe.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "rendered")
 	if waiting.Status != store.ExportSucceeded || !waiting.Renditions[0].Pinned {
 		t.Fatalf("export %s, pinned %v", waiting.Status, waiting.Renditions[0].Pinned)
 	}
@@ -683,7 +680,7 @@ func TestPublish_schedule(t *testing.T) {
 	r := pe.do(request{method: "PATCH", path: "/api/v1/publications/" + ttPub.ID, key: pe.key,
 		json: map[string]any{"schedule_at": later.Add(time.Hour)}})
 	want(t, r, http.StatusOK)
-	var moved publicationJSON
+	var moved outpost.Publication
 	r.json(t, &moved)
 	if moved.State != store.PublicationScheduled || !moved.ScheduleAt.Equal(later.Add(time.Hour)) {
 		t.Errorf("rescheduled %s", r.body)
@@ -774,7 +771,7 @@ func TestConnect_browser(t *testing.T) {
 		t.Errorf("callback replayed: %d", res.StatusCode)
 	}
 	r := pe.get("/api/v1/connections")
-	var list connectionsJSON
+	var list outpost.ConnectionList
 	r.json(t, &list)
 	if len(list.Data) != 1 || list.Data[0].Platform != "linkedin" || list.Data[0].AccountName != sandbox.LinkedInName {
 		t.Errorf("connections %s", r.body)
@@ -783,7 +780,7 @@ func TestConnect_browser(t *testing.T) {
 	// A server without platform credentials.
 	bare := newEnv(t)
 	r = bare.get("/api/v1/connections")
-	var none connectionsJSON
+	var none outpost.ConnectionList
 	r.json(t, &none)
 	for _, p := range none.Platforms {
 		if p.Status != "not_configured" {
@@ -911,6 +908,7 @@ func TestPublish_youtubeQuota(t *testing.T) {
 	yt := pe.connectAccount("youtube")
 	project := sandbox.DefaultClient("youtube").ID
 	day, reset := (&youtube.Client{}).QuotaDay(time.Now())
+	resetAt := time.Now().Add(reset) // an instant: the test may run long
 	quota := store.Quota{Platform: "youtube", Project: project, Day: day}
 	ledger := func() int64 {
 		t.Helper()
@@ -925,7 +923,7 @@ func TestPublish_youtubeQuota(t *testing.T) {
 	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
 		"targets":      []any{map[string]any{"preset": "mp4-720p", "quality": "web"}},
 		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public"}}})
-	pe.waitPublications(d.ID, 60*time.Second, func(p publicationJSON) bool { return p.State == store.PublicationPublished })
+	pe.waitPublications(d.ID, 60*time.Second, func(p outpost.Publication) bool { return p.State == store.PublicationPublished })
 	spent := ledger()
 	if spent < youtube.CostInsert || spent > int64(pe.sb.QuotaUsed(project)) {
 		t.Errorf("ledger %d units after one upload; the platform counted %d (the insert alone is %d)",
@@ -941,28 +939,27 @@ func TestPublish_youtubeQuota(t *testing.T) {
 		want(t, r, http.StatusAccepted)
 		var list publicationList
 		r.json(t, &list)
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			p, err := pe.store.GetPublication(ctx, list.Publications[0].ID)
-			if err != nil {
-				t.Fatal(err)
+		var p store.Publication
+		j := waitfor.Value(t, 60*time.Second, func() (*rivertype.JobRow, error) {
+			var err error
+			if p, err = pe.store.GetPublication(ctx, list.Publications[0].ID); err != nil {
+				return nil, err
 			}
 			j, err := pe.jobs.Client().JobGet(ctx, p.JobID)
-			if err != nil {
-				t.Fatal(err)
+			if err == nil && j.State != rivertype.JobStateScheduled {
+				err = fmt.Errorf("publication %s, job %s", p.State, j.State)
 			}
-			if j.State == rivertype.JobStateScheduled {
-				return p, j
-			}
-			if time.Now().After(deadline) || p.State.Final() {
-				t.Fatalf("publication %s (job %s) was not snoozed", p.State, j.State)
-			}
+			return j, err
+		}, "the publication snoozed")
+		if p.State.Final() {
+			t.Fatalf("publication %s, want it waiting", p.State)
 		}
+		return p, j
 	}
 	snoozedToReset := func(j *rivertype.JobRow) {
 		t.Helper()
-		at := time.Now().Add(reset)
-		if j.ScheduledAt.Before(at.Add(-time.Minute)) || j.ScheduledAt.After(at.Add(5*time.Minute)) {
-			t.Errorf("snoozed until %s, want the quota reset %s", j.ScheduledAt, at)
+		if j.ScheduledAt.Before(resetAt.Add(-time.Minute)) || j.ScheduledAt.After(resetAt.Add(5*time.Minute)) {
+			t.Errorf("snoozed until %s, want the quota reset %s", j.ScheduledAt, resetAt)
 		}
 	}
 
@@ -1010,7 +1007,7 @@ func TestPublish_nativeSchedule(t *testing.T) {
 			map[string]any{"connection_id": yt.ID, "title": "Launch", "privacy": "public", "schedule_at": at},
 			map[string]any{"connection_id": fb.ID, "title": "Launch", "description": "Soon", "schedule_at": at},
 		}})
-	got := pe.waitPublications(d.ID, 60*time.Second, func(p publicationJSON) bool {
+	got := pe.waitPublications(d.ID, 60*time.Second, func(p outpost.Publication) bool {
 		return p.State == store.PublicationScheduled && p.PostURL != ""
 	})
 	if got.Renditions[0].Pinned {
@@ -1031,17 +1028,21 @@ func TestPublish_nativeSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The uploaded video's id stays on record: the look at the time
+	// resumes with it rather than uploading again.
+	var remote publish.State
+	if err := json.Unmarshal(sp.RemoteIDs, &remote); err != nil || remote.MediaID == "" {
+		t.Errorf("remote ids after scheduling on the platform = %s (%v), want the video id", sp.RemoteIDs, err)
+	}
 	// The publication is marked scheduled just before its job snoozes
 	// until the time: wait for the job to leave running.
-	var j *rivertype.JobRow
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if j, err = pe.jobs.Client().JobGet(t.Context(), sp.JobID); err != nil {
-			t.Fatal(err)
+	j := waitfor.Value(t, 30*time.Second, func() (*rivertype.JobRow, error) {
+		j, err := pe.jobs.Client().JobGet(t.Context(), sp.JobID)
+		if err == nil && j.State == rivertype.JobStateRunning {
+			err = errors.New("the job is still running")
 		}
-		if j.State != rivertype.JobStateRunning || time.Now().After(deadline) {
-			break
-		}
-	}
+		return j, err
+	}, "the publish job to leave running")
 	if j.State != rivertype.JobStateScheduled || j.ScheduledAt.Before(at) || j.ScheduledAt.After(at.Add(time.Minute)) {
 		t.Errorf("job %s at %s, want scheduled at %s", j.State, j.ScheduledAt, at)
 	}
@@ -1065,17 +1066,7 @@ func TestPublish_thumbnail(t *testing.T) {
 	yt := pe.connectAccount("youtube")
 	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
 		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
-	var done exportDetailJSON
-	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		r := pe.get("/api/v1/exports/" + d.ID)
-		r.json(t, &done)
-		if done.Status.Final() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export not rendered: %s", r.body)
-		}
-	}
+	done := pe.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "rendered")
 	// The thumbnail as the render stores it.
 	var img bytes.Buffer
 	if err := jpeg.Encode(&img, image.NewRGBA(image.Rect(0, 0, 1280, 720)), nil); err != nil {
@@ -1172,5 +1163,62 @@ func TestPublish_captions(t *testing.T) {
 	posts := pe.sb.Posts("youtube")
 	if len(posts) != 1 || !slices.Equal(posts[0].Captions, []string{"es"}) {
 		t.Errorf("youtube posts %+v, want one with Spanish captions", posts)
+	}
+}
+
+// TestPlatforms: GET /api/v1/platforms lists the platforms from their
+// descriptors, in display order: post fields with kinds, limits and
+// counting rules, TikTok's privacy a required choice without a default,
+// scheduling, presets best first, and whether each can be connected.
+func TestPlatforms(t *testing.T) {
+	t.Parallel()
+	pe := newPubEnvLite(t)
+	r := pe.get("/api/v1/platforms")
+	want(t, r, http.StatusOK)
+	var out struct {
+		Data []outpost.Platform `json:"data"`
+	}
+	r.json(t, &out)
+	var ids []string
+	for _, p := range out.Data {
+		ids = append(ids, p.ID)
+		if !p.Configured || p.Name == "" || len(p.Fields) == 0 || len(p.Presets) == 0 {
+			t.Errorf("%s: %+v", p.ID, p)
+		}
+	}
+	if !slices.Equal(ids, platforms.IDs()) {
+		t.Errorf("platforms %v, want %v", ids, platforms.IDs())
+	}
+	byID := map[string]outpost.Platform{}
+	for _, p := range out.Data {
+		byID[p.ID] = p
+	}
+	field := func(p, name string) publish.Field {
+		t.Helper()
+		for _, f := range byID[p].Fields {
+			if f.Name == name {
+				return f
+			}
+		}
+		t.Fatalf("%s has no field %s", p, name)
+		return publish.Field{}
+	}
+	if f := field("tiktok", "privacy"); !f.Required || f.Default != "" || f.Kind != publish.KindSelect || len(f.Choices) != 4 {
+		t.Errorf("tiktok privacy %+v", f)
+	}
+	if f := field("tiktok", "caption"); f.Limit != 2200 || f.Count != publish.CountUTF16 {
+		t.Errorf("tiktok caption %+v", f)
+	}
+	if f := field("youtube", "privacy"); f.Default != "public" || f.Required {
+		t.Errorf("youtube privacy %+v", f)
+	}
+	if f := field("youtube", "description"); f.Limit != 5000 || f.Count != publish.CountBytes {
+		t.Errorf("youtube description %+v", f)
+	}
+	if !byID["youtube"].Schedule.Native || byID["tiktok"].Schedule.Native || byID["youtube"].Presets[0] != "youtube-1080p" {
+		t.Errorf("schedule or presets: %+v %+v", byID["youtube"], byID["tiktok"])
+	}
+	if fb := byID["facebook"].Schedule; !fb.Native || fb.MinAheadSeconds != 600 {
+		t.Errorf("facebook schedule %+v", fb)
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"outpost/internal/service"
 	"testing"
 	"time"
 )
@@ -61,7 +62,7 @@ func TestRetryAfterSeconds(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	e := newEnv(t, func(e *env, d *Deps) {
+	e := newEnv(t, func(e *env, d *Deps, so *service.Options) {
 		d.Config.APIRateLimit, d.Config.APIRateBurst = 0.5, 2
 		e.configure = func(s *Server) { s.now = func() time.Time { return now } }
 	})

@@ -10,8 +10,10 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 )
 
 // handlerFunc is an API handler: it writes its success response itself and
@@ -144,4 +146,32 @@ func jsonKind(goKind string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("a %s", goKind)
+}
+
+// multipartError classifies a failure to read a multipart body: over the
+// body's limit, or malformed or cut short.
+func multipartError(err error) error {
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) {
+		return errcode.New(errcode.PayloadTooLarge, "the upload is larger than the limit of %d bytes", maxBytes.Limit)
+	}
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		return coded
+	}
+	return errcode.Wrap(errcode.InvalidOption, err, "the multipart body is malformed or was cut short")
+}
+
+// formValue reads a small text field of a multipart form: one line of at
+// most outpost.MaxLabelLen characters.
+func formValue(part io.Reader, field string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, outpost.MaxLabelLen*4+1))
+	if err != nil {
+		return "", multipartError(err)
+	}
+	v := strings.TrimSpace(string(b))
+	if utf8.RuneCount(b) > outpost.MaxLabelLen || !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") {
+		return "", errcode.New(errcode.InvalidOption, "%s: at most %d characters of one-line text", field, outpost.MaxLabelLen)
+	}
+	return v, nil
 }

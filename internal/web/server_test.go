@@ -6,13 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/service"
 )
 
 func TestServer_auth(t *testing.T) {
@@ -136,14 +136,11 @@ func TestServer_recoverPanics(t *testing.T) {
 
 func TestHTTPError(t *testing.T) {
 	t.Parallel()
-	// Every code has a status, so none falls through to 500 by accident,
-	// except those that are server failures.
-	server := []errcode.Code{errcode.Internal, errcode.RenderFailed, errcode.OutputWriteFailed,
-		errcode.CheckFailed, errcode.ConfigInvalid, errcode.MigrationFailed}
+	// Every code keeps the status of the one table (errcode.Status, which
+	// TestStatus checks for completeness).
 	for c := range errcode.Remedies {
-		st := httpError(errcode.New(c, "x")).status
-		if st >= 500 && !slices.Contains(server, c) && statusOf[c] == 0 {
-			t.Errorf("code %s maps to %d", c, st)
+		if st := httpError(errcode.New(c, "x")).status; st != errcode.Status(c) {
+			t.Errorf("code %s maps to %d, the table says %d", c, st, errcode.Status(c))
 		}
 	}
 	if he := httpError(errors.New("secret detail")); he.status != 500 || strings.Contains(he.message, "secret") {
@@ -154,7 +151,7 @@ func TestHTTPError(t *testing.T) {
 func TestServer_healthz(t *testing.T) {
 	t.Parallel()
 	var fail atomic.Bool
-	e := newEnv(t, func(e *env, d *Deps) {
+	e := newEnv(t, func(e *env, d *Deps, so *service.Options) {
 		d.Ready = func(ctx context.Context) error {
 			if fail.Load() {
 				return errcode.New(errcode.DBUnavailable, "database is down")
@@ -197,7 +194,7 @@ func TestServer_metrics(t *testing.T) {
 		}
 	}
 	// A second server on the same registry reuses the collectors.
-	if _, err := New(Deps{Config: e.cfg, Store: e.store, Blob: e.blob, Metrics: e.reg}); err != nil {
+	if _, err := New(Deps{Config: e.cfg, Services: e.svc, Metrics: e.reg}); err != nil {
 		t.Errorf("second New on one registry: %v", err)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
@@ -57,9 +56,6 @@ type Client struct {
 	MaxSchedule time.Duration
 }
 
-// minScheduleAhead is how far ahead scheduled_publish_time must be.
-const minScheduleAhead = 10 * time.Minute
-
 var _ publish.Publisher = (*Client)(nil)
 
 // New returns a Client for baseURL ("" for the real Graph API).
@@ -71,27 +67,35 @@ func New(baseURL string, hc *http.Client) *Client {
 		HTTP:         wire.Client(hc),
 		PollInterval: 5 * time.Second,
 		PollTimeout:  2 * time.Minute,
-		MaxSchedule:  30 * 24 * time.Hour,
+		MaxSchedule:  Descriptor().Features.MaxScheduleAhead,
 	}
 }
 
 func (c *Client) graph() *meta.Graph {
-	return &meta.Graph{Platform: publish.Facebook, BaseURL: c.BaseURL, Version: c.Version, HTTP: c.HTTP}
+	return &meta.Graph{Platform: ID, BaseURL: c.BaseURL, Version: c.Version, HTTP: c.HTTP}
 }
 
 // Platform returns "facebook".
-func (c *Client) Platform() string { return publish.Facebook }
+func (c *Client) Platform() string { return ID }
 
 // Features: scheduled_publish_time, thumb on Page videos.
 func (c *Client) Features() publish.Features {
+	f := c.descriptor().Features
 	// A minute more than the platform's 10: the upload takes a while.
-	return publish.Features{NativeSchedule: true, Thumbnail: true, MinScheduleAhead: minScheduleAhead + time.Minute,
-		MaxScheduleAhead: c.MaxSchedule}
+	f.MinScheduleAhead += time.Minute
+	return f
+}
+
+// descriptor is Facebook's, with this client's schedule window.
+func (c *Client) descriptor() publish.Descriptor {
+	d := Descriptor()
+	d.Features.MaxScheduleAhead = c.MaxSchedule
+	return d
 }
 
 // Validate checks the file and text against Page video or Reels rules.
 func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Post, acct publish.Account) error {
-	pr := wire.Problems{Platform: publish.Facebook}
+	pr := publish.Problems{Platform: ID}
 	if r.Size <= 0 {
 		pr.Add(errcode.PlatformRule, "max_size: the file is empty")
 	}
@@ -119,17 +123,7 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 			pr.Add(errcode.PlatformRule, "frame_rate: Page videos play at up to 30 fps, this one is %.2f", r.FrameRate)
 		}
 	}
-	if n := utf8.RuneCountInString(p.Text()); n > MaxText {
-		pr.Add(errcode.CaptionTooLong, "description: %d characters, Facebook allows %d", n, MaxText)
-	}
-	if p.Privacy != "" && p.Privacy != "public" {
-		pr.Add(errcode.PostInvalid, "privacy: Page posts are public; %q is not available", p.Privacy)
-	}
-	if !p.ScheduleAt.IsZero() && p.ScheduleAt.After(time.Now()) {
-		if d := time.Until(p.ScheduleAt); d < minScheduleAhead || d > c.MaxSchedule {
-			pr.Add(errcode.PostInvalid, "schedule_at: Facebook schedules 10 minutes to %d days ahead", int(c.MaxSchedule.Hours()/24))
-		}
-	}
+	c.descriptor().CheckPost(&pr, p, time.Now())
 	if p.ThumbnailPath != "" && p.Format != FormatReel {
 		if n := wire.FileSize(p.ThumbnailPath); n < 0 || n > MaxThumbnail {
 			pr.Add(errcode.PostInvalid, "thumbnail: %s is missing or over 10 MB", p.ThumbnailPath)
@@ -172,7 +166,7 @@ func (c *Client) Publish(ctx context.Context, j *publish.Job) (publish.Result, e
 
 // video runs start/transfer/finish on /{page}/videos.
 func (c *Client) video(ctx context.Context, j *publish.Job) error {
-	f, size, err := wire.Open(publish.Facebook, j.Rendition.Path)
+	f, size, err := wire.Open(ID, j.Rendition.Path)
 	if err != nil {
 		return err
 	}
@@ -300,7 +294,7 @@ func (c *Client) sendChunk(ctx context.Context, g *meta.Graph, j *publish.Job, f
 	s, err1 := strconv.ParseInt(out.Start, 10, 64)
 	e, err2 := strconv.ParseInt(out.End, 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, 0, &publish.Error{Platform: publish.Facebook, Class: publish.Transient, Message: "transfer returned no offsets"}
+		return 0, 0, &publish.Error{Platform: ID, Class: publish.Transient, Message: "transfer returned no offsets"}
 	}
 	return s, e, nil
 }
@@ -323,7 +317,7 @@ func (c *Client) finish(ctx context.Context, j *publish.Job) error {
 	if p.ThumbnailPath != "" {
 		data, err := os.ReadFile(p.ThumbnailPath)
 		if err != nil {
-			return publish.Invalid(publish.Facebook, errcode.PostInvalid, "thumbnail: %v", err)
+			return publish.Invalid(ID, errcode.PostInvalid, "thumbnail: %v", err)
 		}
 		fw, _ := mw.CreateFormFile("thumb", filepath.Base(p.ThumbnailPath))
 		_, _ = fw.Write(data)
@@ -339,7 +333,7 @@ func (c *Client) finish(ctx context.Context, j *publish.Job) error {
 
 // reel runs /video_reels start → rupload → finish.
 func (c *Client) reel(ctx context.Context, j *publish.Job) error {
-	f, size, err := wire.Open(publish.Facebook, j.Rendition.Path)
+	f, size, err := wire.Open(ID, j.Rendition.Path)
 	if err != nil {
 		return err
 	}
@@ -354,7 +348,7 @@ func (c *Client) reel(ctx context.Context, j *publish.Job) error {
 		if err := g.PostForm(ctx, token, page+"/video_reels", url.Values{"upload_phase": {"start"}}, &out); err != nil {
 			return err
 		}
-		if err := meta.CheckUploadHost(publish.Facebook, out.UploadURL, c.BaseURL); err != nil {
+		if err := meta.CheckUploadHost(ID, out.UploadURL, c.BaseURL); err != nil {
 			return err
 		}
 		st.MediaID, st.SessionURL, st.StartedAt = out.VideoID, out.UploadURL, time.Now()
@@ -460,11 +454,11 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 	switch {
 	case s.VideoStatus == "error" || s.ProcessingPhase.Status == "error":
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.Facebook, Class: publish.Permanent, Raw: "processing_error",
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "processing_error",
 			Message: "Facebook could not process the video: " + s.ProcessingPhase.Error.Message}
 	case s.VideoStatus == "expired":
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.Facebook, Class: publish.Permanent, Raw: "expired", Message: "the upload expired before it was published"}
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "expired", Message: "the upload expired before it was published"}
 	case s.UploadingPhase.Status != "complete":
 		res.Status = publish.StatusUploading
 	case !st.IsDone("finish") || s.PublishingPhase.Status != "complete":
@@ -475,6 +469,24 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 		res.Status = publish.StatusPublished
 	}
 	return res, nil
+}
+
+// Accounts returns the user's Pages, each with its Page token: posts go
+// out with it, and the user token is kept to renew it.
+func (c *Client) Accounts(ctx context.Context, userToken string) ([]publish.RemoteAccount, error) {
+	pages, err := c.Pages(ctx, userToken)
+	if err != nil {
+		return nil, err
+	}
+	var out []publish.RemoteAccount
+	for _, p := range pages {
+		out = append(out, publish.RemoteAccount{ID: p.ID, Name: p.Name, AccessToken: p.AccessToken})
+	}
+	if len(out) == 0 {
+		return nil, publish.NoAccount("the authorized user has no Facebook Page",
+			"Create or link one (Meta Business Suite), grant Outpost access to it, and connect again.")
+	}
+	return out, nil
 }
 
 // Page is a Page the user manages, with its Page token.

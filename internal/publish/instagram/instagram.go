@@ -10,10 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
+	"outpost/internal/publish/facebook"
 	"outpost/internal/publish/internal/meta"
 	"outpost/internal/publish/internal/wire"
 )
@@ -61,14 +61,14 @@ func New(baseURL string, hc *http.Client) *Client {
 }
 
 func (c *Client) graph() *meta.Graph {
-	return &meta.Graph{Platform: publish.Instagram, BaseURL: c.BaseURL, Version: c.Version, HTTP: c.HTTP}
+	return &meta.Graph{Platform: ID, BaseURL: c.BaseURL, Version: c.Version, HTTP: c.HTTP}
 }
 
 // Platform returns "instagram".
-func (c *Client) Platform() string { return publish.Instagram }
+func (c *Client) Platform() string { return ID }
 
 // Features: none native; scheduling is the job layer's.
-func (c *Client) Features() publish.Features { return publish.Features{} }
+func (c *Client) Features() publish.Features { return Descriptor().Features }
 
 var (
 	hashtagRE = regexp.MustCompile(`(?:^|\s)#[\p{L}\p{N}_]+`)
@@ -77,7 +77,7 @@ var (
 
 // Validate checks the Reel's file and caption.
 func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Post, acct publish.Account) error {
-	pr := wire.Problems{Platform: publish.Instagram}
+	pr := publish.Problems{Platform: ID}
 	switch {
 	case r.Size <= 0:
 		pr.Add(errcode.PlatformRule, "max_size: the file is empty")
@@ -96,23 +96,35 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 	if r.FrameRate != 0 && (r.FrameRate < 22.9 || r.FrameRate > 60.01) {
 		pr.Add(errcode.PlatformRule, "frame_rate: Instagram takes 23 to 60 fps, this one is %.2f", r.FrameRate)
 	}
+	Descriptor().CheckPost(&pr, p, time.Now())
 	text := p.Text()
-	if n := utf8.RuneCountInString(text); n > MaxCaption {
-		pr.Add(errcode.CaptionTooLong, "caption: %d characters, Instagram allows %d", n, MaxCaption)
-	}
 	if n := len(hashtagRE.FindAllString(text, -1)); n > MaxHashtags {
 		pr.Add(errcode.PostInvalid, "caption: %d hashtags, Instagram allows %d", n, MaxHashtags)
 	}
 	if n := len(mentionRE.FindAllString(text, -1)); n > MaxMentions {
 		pr.Add(errcode.PostInvalid, "caption: %d @mentions, Instagram allows %d", n, MaxMentions)
 	}
-	if p.Privacy != "" && p.Privacy != "public" {
-		pr.Add(errcode.PostInvalid, "privacy: Instagram posts are public; %q is not available", p.Privacy)
-	}
-	if !p.ScheduleAt.IsZero() && p.ScheduleAt.After(time.Now().Add(time.Minute)) {
-		pr.Add(errcode.PostInvalid, "schedule_at: Instagram has no native scheduling; publish at the planned time instead")
-	}
 	return pr.Err()
+}
+
+// Accounts returns the Instagram professional accounts linked to the
+// Facebook user's Pages; posts use the user token.
+func (c *Client) Accounts(ctx context.Context, userToken string) ([]publish.RemoteAccount, error) {
+	pages, err := facebook.New(c.BaseURL, c.HTTP).Pages(ctx, userToken)
+	if err != nil {
+		return nil, err
+	}
+	var out []publish.RemoteAccount
+	for _, p := range pages {
+		if p.InstagramID != "" {
+			out = append(out, publish.RemoteAccount{ID: p.InstagramID, Name: p.Name + " (Instagram)"})
+		}
+	}
+	if len(out) == 0 {
+		return nil, publish.NoAccount("the authorized user has no Instagram professional account linked to a Facebook Page",
+			"Create or link one (Meta Business Suite), grant Outpost access to it, and connect again.")
+	}
+	return out, nil
 }
 
 // Publish creates the container, uploads, waits for FINISHED and publishes.
@@ -132,7 +144,7 @@ func (c *Client) Publish(ctx context.Context, j *publish.Job) (publish.Result, e
 		if err := g.PostForm(ctx, token, j.Account.ID+"/media", form, &out); err != nil {
 			return publish.Result{}, err
 		}
-		if err := meta.CheckUploadHost(publish.Instagram, out.URI, c.BaseURL); err != nil {
+		if err := meta.CheckUploadHost(ID, out.URI, c.BaseURL); err != nil {
 			return publish.Result{}, err
 		}
 		st.MediaID, st.SessionURL, st.StartedAt = out.ID, out.URI, time.Now()
@@ -167,7 +179,7 @@ func (c *Client) Publish(ctx context.Context, j *publish.Job) (publish.Result, e
 }
 
 func (c *Client) upload(ctx context.Context, j *publish.Job, fresh bool) error {
-	f, size, err := wire.Open(publish.Instagram, j.Rendition.Path)
+	f, size, err := wire.Open(ID, j.Rendition.Path)
 	if err != nil {
 		return err
 	}
@@ -248,7 +260,7 @@ func (c *Client) waitAndPublish(ctx context.Context, j *publish.Job) (publish.Re
 			if m := subcodeRE.FindStringSubmatch(ct.Status); m != nil {
 				raw += "/" + m[1]
 			}
-			return false, &publish.Error{Platform: publish.Instagram, Class: publish.Permanent, Raw: raw,
+			return false, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: raw,
 				Message: "Instagram could not process the video: " + ct.Status}
 		case "EXPIRED":
 			// Not published within 24 h: start over with a new container.
@@ -256,7 +268,7 @@ func (c *Client) waitAndPublish(ctx context.Context, j *publish.Job) (publish.Re
 			if err := j.Save(ctx); err != nil {
 				return false, err
 			}
-			return false, &publish.Error{Platform: publish.Instagram, Class: publish.Transient, Raw: "EXPIRED",
+			return false, &publish.Error{Platform: ID, Class: publish.Transient, Raw: "EXPIRED",
 				Message: "the container expired before publishing; the next attempt creates a new one"}
 		}
 		return false, nil
@@ -288,7 +300,7 @@ func (c *Client) findMedia(ctx context.Context, j *publish.Job) (string, error) 
 			return m.ID, nil
 		}
 	}
-	return "", &publish.Error{Platform: publish.Instagram, Class: publish.Permanent, Raw: "PUBLISHED",
+	return "", &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "PUBLISHED",
 		Message: "the container was published but its media was not found; check the account before publishing again"}
 }
 

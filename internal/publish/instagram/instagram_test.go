@@ -1,20 +1,23 @@
-package instagram
+package instagram_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
+	"outpost/internal/publish/instagram"
 	"outpost/internal/publish/internal/pubtest"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 func TestClient_Validate(t *testing.T) {
 	t.Parallel()
-	c := New("", nil)
+	c := instagram.New("", nil)
 	r := publish.Rendition{Size: 10 << 20, Duration: 30 * time.Second, Width: 1080, Height: 1920, FrameRate: 30}
 	tags := func(n int) string {
 		var b strings.Builder
@@ -58,7 +61,7 @@ func TestClient_Publish_slowProcessing(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{})
 	e.Inject(t, sandbox.Fault{Platform: sandbox.Instagram, Kind: sandbox.FaultSlowProcessing, DelayMS: 300})
-	c := New(e.URL, e.HTTP)
+	c := instagram.New(e.URL, e.HTTP)
 	c.PollInterval, c.PollTimeout = 10*time.Millisecond, 50*time.Millisecond
 	path, _ := pubtest.File(t, 100<<10)
 	acct := publish.Account{ID: sandbox.InstagramUserID, AccessToken: e.SB.IssueToken(sandbox.Instagram)}
@@ -70,10 +73,20 @@ func TestClient_Publish_slowProcessing(t *testing.T) {
 	if len(e.Published(sandbox.Instagram)) != 0 {
 		t.Fatal("published while processing")
 	}
-	time.Sleep(350 * time.Millisecond)
-	res, err = c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, 100<<10), publish.Post{Caption: "slow"}, acct))
-	if err != nil || res.Status != publish.StatusPublished || !strings.Contains(res.PostURL, "/reel/") {
-		t.Fatalf("second call: %+v, %v", res, err)
+	// Each call while the container processes says so; the first after it
+	// is ready publishes.
+	res = waitfor.Value(t, 10*time.Second, func() (publish.Result, error) {
+		res, err := c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, 100<<10), publish.Post{Caption: "slow"}, acct))
+		if err != nil {
+			t.Fatalf("later call: %v", err)
+		}
+		if res.Status == publish.StatusProcessing {
+			return res, errors.New("still processing")
+		}
+		return res, nil
+	}, "the container is published once it is ready")
+	if res.Status != publish.StatusPublished || !strings.Contains(res.PostURL, "/reel/") {
+		t.Fatalf("published: %+v", res)
 	}
 	e.ExpectOne(t, sandbox.Instagram, "")
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
@@ -62,14 +61,14 @@ func New(baseURL string, hc *http.Client) *Client {
 }
 
 // Platform returns "linkedin".
-func (c *Client) Platform() string { return publish.LinkedIn }
+func (c *Client) Platform() string { return ID }
 
 // Features: none native.
-func (c *Client) Features() publish.Features { return publish.Features{} }
+func (c *Client) Features() publish.Features { return Descriptor().Features }
 
 // Validate checks the file and the commentary.
 func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Post, acct publish.Account) error {
-	pr := wire.Problems{Platform: publish.LinkedIn}
+	pr := publish.Problems{Platform: ID}
 	switch {
 	case r.Size <= 0:
 		pr.Add(errcode.PlatformRule, "max_size: the file is empty")
@@ -82,15 +81,7 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 	if a := r.Aspect(); a != 0 && (a < 1/2.4-0.001 || a > 2.4+0.001) {
 		pr.Add(errcode.PlatformRule, "aspect_ratio: %dx%d is outside 1:2.4 to 2.4:1", r.Width, r.Height)
 	}
-	if n := utf8.RuneCountInString(p.Text()); n > MaxCommentary {
-		pr.Add(errcode.CaptionTooLong, "commentary: %d characters, LinkedIn allows %d", n, MaxCommentary)
-	}
-	if !slices.Contains([]string{"", "public", "connections"}, p.Privacy) {
-		pr.Add(errcode.PostInvalid, "privacy: LinkedIn takes public or connections, not %q", p.Privacy)
-	}
-	if !p.ScheduleAt.IsZero() && p.ScheduleAt.After(time.Now().Add(time.Minute)) {
-		pr.Add(errcode.PostInvalid, "schedule_at: LinkedIn has no native scheduling; publish at the planned time instead")
-	}
+	Descriptor().CheckPost(&pr, p, time.Now())
 	if !strings.HasPrefix(acct.ID, "urn:li:") && acct.ID != "" {
 		pr.Add(errcode.PostInvalid, "account: %q is not a LinkedIn URN", acct.ID)
 	}
@@ -139,7 +130,7 @@ func (c *Client) call(ctx context.Context, method, path, token string, body, v a
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, publish.NetError(publish.LinkedIn, method+" "+path, err)
+		return nil, publish.NetError(ID, method+" "+path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		return resp, apiError(resp)
@@ -148,13 +139,13 @@ func (c *Client) call(ctx context.Context, method, path, token string, body, v a
 		wire.Discard(resp)
 		return resp, nil
 	}
-	return resp, wire.DecodeJSON(publish.LinkedIn, resp, v)
+	return resp, wire.DecodeJSON(ID, resp, v)
 }
 
 // Publish uploads the video parts, finalizes, waits for AVAILABLE and posts.
 func (c *Client) Publish(ctx context.Context, j *publish.Job) (publish.Result, error) {
 	st, token := j.State, j.Account.AccessToken
-	f, size, err := wire.Open(publish.LinkedIn, j.Rendition.Path)
+	f, size, err := wire.Open(ID, j.Rendition.Path)
 	if err != nil {
 		return publish.Result{}, err
 	}
@@ -258,7 +249,7 @@ func (c *Client) putPart(ctx context.Context, token string, f io.ReaderAt, p pub
 			continue
 		}
 		if err != nil {
-			return "", publish.NetError(publish.LinkedIn, "upload part", err)
+			return "", publish.NetError(ID, "upload part", err)
 		}
 		if resp.StatusCode/100 != 2 {
 			return "", apiError(resp)
@@ -266,7 +257,7 @@ func (c *Client) putPart(ctx context.Context, token string, f io.ReaderAt, p pub
 		wire.Discard(resp)
 		etag := strings.Trim(resp.Header.Get("ETag"), `"`)
 		if etag == "" {
-			return "", &publish.Error{Platform: publish.LinkedIn, Class: publish.Transient, Message: "part upload returned no ETag"}
+			return "", &publish.Error{Platform: ID, Class: publish.Transient, Message: "part upload returned no ETag"}
 		}
 		return etag, nil
 	}
@@ -291,15 +282,15 @@ func (c *Client) post(ctx context.Context, j *publish.Job) error {
 	if err := j.Save(ctx); err != nil {
 		return err
 	}
-	visibility := "PUBLIC"
-	if j.Post.Privacy == "connections" {
-		visibility = "CONNECTIONS"
+	vis, ok := visibility.Choice(j.Post.Privacy)
+	if !ok {
+		return publish.Invalid(ID, errcode.PostInvalid, "privacy: %q is not a LinkedIn visibility", j.Post.Privacy)
 	}
 	media := map[string]any{"id": st.MediaID}
 	if j.Post.Title != "" {
 		media["title"] = j.Post.Title
 	}
-	body := map[string]any{"author": j.Account.ID, "commentary": EscapeCommentary(j.Post.Text()), "visibility": visibility,
+	body := map[string]any{"author": j.Account.ID, "commentary": EscapeCommentary(j.Post.Text()), "visibility": vis.Remote,
 		"distribution":   map[string]any{"feedDistribution": "MAIN_FEED", "targetEntities": []any{}, "thirdPartyDistributionChannels": []any{}},
 		"content":        map[string]any{"media": media},
 		"lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": false}
@@ -309,7 +300,7 @@ func (c *Client) post(ctx context.Context, j *publish.Job) error {
 	}
 	urn := resp.Header.Get("x-restli-id")
 	if urn == "" {
-		return &publish.Error{Platform: publish.LinkedIn, Class: publish.Permanent, Message: "post created without an x-restli-id; check the profile before publishing again"}
+		return &publish.Error{Platform: ID, Class: publish.Permanent, Message: "post created without an x-restli-id; check the profile before publishing again"}
 	}
 	return c.posted(ctx, j, urn)
 }
@@ -333,7 +324,7 @@ func (c *Client) findPost(ctx context.Context, j *publish.Job) (string, error) {
 	q := url.Values{"q": {"author"}, "author": {j.Account.ID}, "count": {"20"}, "sortBy": {"CREATED"}}
 	_, err := c.call(ctx, http.MethodGet, "/rest/posts?"+q.Encode(), j.Account.AccessToken, nil, &out)
 	if e, ok := publish.AsError(err); ok && e.Status == http.StatusForbidden {
-		return "", &publish.Error{Platform: publish.LinkedIn, Class: publish.Permanent, Raw: e.Raw, Status: e.Status,
+		return "", &publish.Error{Platform: ID, Class: publish.Permanent, Raw: e.Raw, Status: e.Status,
 			Message: "an earlier attempt may have created the post and it cannot be looked up without r_member_social; check the profile before publishing again"}
 	}
 	if err != nil {
@@ -358,7 +349,7 @@ func (c *Client) videoState(ctx context.Context, token, urn string) (string, err
 		return "", err
 	}
 	if v.Status == "PROCESSING_FAILED" {
-		return v.Status, &publish.Error{Platform: publish.LinkedIn, Class: publish.Permanent, Raw: "PROCESSING_FAILED/" + v.ProcessingFailureReason,
+		return v.Status, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "PROCESSING_FAILED/" + v.ProcessingFailureReason,
 			Message: "LinkedIn could not process the video: " + v.ProcessingFailureReason}
 	}
 	return v.Status, nil
@@ -385,6 +376,15 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 	return res, err
 }
 
+// Accounts returns the token's member.
+func (c *Client) Accounts(ctx context.Context, token string) ([]publish.RemoteAccount, error) {
+	m, err := c.Me(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return []publish.RemoteAccount{{ID: m.URN, Name: m.Name, AvatarURL: m.PictureURL}}, nil
+}
+
 // Member is the connected member.
 type Member struct {
 	URN, Name, PictureURL string
@@ -404,12 +404,12 @@ func (c *Client) Me(ctx context.Context, token string) (Member, error) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return Member{}, publish.NetError(publish.LinkedIn, "get userinfo", err)
+		return Member{}, publish.NetError(ID, "get userinfo", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return Member{}, apiError(resp)
 	}
-	if err := wire.DecodeJSON(publish.LinkedIn, resp, &u); err != nil {
+	if err := wire.DecodeJSON(ID, resp, &u); err != nil {
 		return Member{}, err
 	}
 	return Member{URN: "urn:li:person:" + u.Sub, Name: u.Name, PictureURL: u.Picture}, nil
@@ -429,7 +429,7 @@ func apiError(resp *http.Response) *publish.Error {
 	if raw == "" && env.ServiceErrorCode != 0 {
 		raw = fmt.Sprint(env.ServiceErrorCode)
 	}
-	e := publish.HTTPError(publish.LinkedIn, resp, raw, env.Message)
+	e := publish.HTTPError(ID, resp, raw, env.Message)
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		// No Retry-After: daily limits reset at midnight UTC.

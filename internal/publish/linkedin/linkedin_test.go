@@ -1,4 +1,4 @@
-package linkedin
+package linkedin_test
 
 import (
 	"context"
@@ -10,19 +10,20 @@ import (
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
 	"outpost/internal/publish/internal/pubtest"
+	"outpost/internal/publish/linkedin"
 	"outpost/internal/sandbox"
 )
 
 func TestEscapeCommentary(t *testing.T) {
 	t.Parallel()
-	if got := EscapeCommentary(`Hi #launch (50% off) @team_a \o/`); got != `Hi \#launch \(50% off\) \@team\_a \\o/` {
+	if got := linkedin.EscapeCommentary(`Hi #launch (50% off) @team_a \o/`); got != `Hi \#launch \(50% off\) \@team\_a \\o/` {
 		t.Errorf("got %q", got)
 	}
 }
 
 func TestClient_Validate(t *testing.T) {
 	t.Parallel()
-	c := New("", nil)
+	c := linkedin.New("", nil)
 	r := publish.Rendition{Size: 1 << 20, Duration: time.Minute, Width: 1920, Height: 1080}
 	tests := []struct {
 		name string
@@ -55,7 +56,7 @@ func TestClient_Validate(t *testing.T) {
 func TestClient_Publish_unknownPostStops(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{})
-	c := New(e.URL, e.HTTP)
+	c := linkedin.New(e.URL, e.HTTP)
 	c.PollInterval = 10 * time.Millisecond
 	path, _ := pubtest.File(t, 100<<10)
 	acct := publish.Account{ID: sandbox.LinkedInPersonURN, AccessToken: e.SB.IssueToken(sandbox.LinkedIn)}
@@ -65,7 +66,7 @@ func TestClient_Publish_unknownPostStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	e = pubtest.Start(t, sandbox.Options{})
-	c = New(e.URL, e.HTTP)
+	c = linkedin.New(e.URL, e.HTTP)
 	c.PollInterval = 10 * time.Millisecond
 	acct.AccessToken = e.SB.IssueToken(sandbox.LinkedIn)
 	s := &pubtest.Store{FailAt: clean.Saves()} // the save of the post URN
@@ -83,7 +84,7 @@ func TestClient_Publish_unknownPostStops(t *testing.T) {
 func TestClient_Me(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{})
-	m, err := New(e.URL, e.HTTP).Me(context.Background(), e.SB.IssueToken(sandbox.LinkedIn))
+	m, err := linkedin.New(e.URL, e.HTTP).Me(context.Background(), e.SB.IssueToken(sandbox.LinkedIn))
 	if err != nil || m.URN != sandbox.LinkedInPersonURN {
 		t.Fatalf("%+v, %v", m, err)
 	}

@@ -6,6 +6,7 @@ package tiktok
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
@@ -75,10 +75,10 @@ func New(baseURL string, hc *http.Client) *Client {
 }
 
 // Platform returns "tiktok".
-func (c *Client) Platform() string { return publish.TikTok }
+func (c *Client) Platform() string { return ID }
 
 // Features: none native.
-func (c *Client) Features() publish.Features { return publish.Features{} }
+func (c *Client) Features() publish.Features { return Descriptor().Features }
 
 // Plan returns the chunk size and count for a file: whole when it fits
 // single, else chunk-sized chunks with the remainder in the last
@@ -90,22 +90,13 @@ func Plan(size, single, chunk int64) (chunkSize, count int64) {
 	return chunk, size / chunk
 }
 
-// TitleLength counts UTF-16 code units, TikTok's unit for titles.
-func TitleLength(s string) int { return len(utf16.Encode([]rune(s))) }
-
-// Privacy maps a post's privacy to TikTok's privacy_level.
+// Privacy maps a post's privacy (a choice of the privacy field, or one of
+// TikTok's own privacy_level values) to TikTok's privacy_level.
 func Privacy(p string) string {
-	switch strings.ToLower(p) {
-	case "public":
-		return PublicToEveryone
-	case "private":
-		return SelfOnly
-	case "friends":
-		return MutualFollowFriends
-	case "followers":
-		return FollowerOfCreator
+	if c, ok := privacy.Choice(p); ok {
+		return c.Remote
 	}
-	return strings.ToUpper(p)
+	return p
 }
 
 // CreatorInfo is what creator_info/query returns.
@@ -130,7 +121,7 @@ func (c *Client) CreatorInfo(ctx context.Context, token string) (CreatorInfo, er
 // Validate checks the file and title, and asks creator_info for the
 // creator's duration limit and privacy options.
 func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Post, acct publish.Account) error {
-	pr := wire.Problems{Platform: publish.TikTok}
+	pr := publish.Problems{Platform: ID}
 	switch {
 	case r.Size <= 0:
 		pr.Add(errcode.PlatformRule, "max_size: the file is empty")
@@ -143,15 +134,7 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 	if r.FrameRate != 0 && (r.FrameRate < 22.9 || r.FrameRate > 60.01) {
 		pr.Add(errcode.PlatformRule, "frame_rate: TikTok takes 23 to 60 fps, this video is %.2f", r.FrameRate)
 	}
-	if n := TitleLength(p.Text()); n > MaxTitle {
-		pr.Add(errcode.CaptionTooLong, "caption: %d UTF-16 units, TikTok allows %d", n, MaxTitle)
-	}
-	if p.Privacy == "" {
-		pr.Add(errcode.PostInvalid, "privacy: choose who can see the video; TikTok requires an explicit choice")
-	}
-	if !p.ScheduleAt.IsZero() && p.ScheduleAt.After(time.Now().Add(time.Minute)) {
-		pr.Add(errcode.PostInvalid, "schedule_at: TikTok has no native scheduling; publish at the planned time instead")
-	}
+	Descriptor().CheckPost(&pr, p, time.Now())
 	if err := pr.Err(); err != nil {
 		return err
 	}
@@ -200,12 +183,12 @@ func (c *Client) call(ctx context.Context, token, path string, body, v any) erro
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return publish.NetError(publish.TikTok, path, err)
+		return publish.NetError(ID, path, err)
 	}
 	raw := wire.ReadBody(resp)
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil || env.Error.Code == "" {
-		e := publish.HTTPError(publish.TikTok, resp, "", fmt.Sprintf("%s: %.200q", resp.Status, raw))
+		e := publish.HTTPError(ID, resp, "", fmt.Sprintf("%s: %.200q", resp.Status, raw))
 		if resp.StatusCode/100 == 2 {
 			e.Class = publish.Transient
 		}
@@ -216,7 +199,7 @@ func (c *Client) call(ctx context.Context, token, path string, body, v any) erro
 	}
 	if v != nil && len(env.Data) > 0 {
 		if err := json.Unmarshal(env.Data, v); err != nil {
-			return &publish.Error{Platform: publish.TikTok, Class: publish.Transient, Message: "decode data: " + err.Error()}
+			return &publish.Error{Platform: ID, Class: publish.Transient, Message: "decode data: " + err.Error()}
 		}
 	}
 	return nil
@@ -225,7 +208,7 @@ func (c *Client) call(ctx context.Context, token, path string, body, v any) erro
 // classify maps TikTok error codes (platforms.md §7.2); spam_risk_* and
 // posting-policy codes are never retried.
 func classify(resp *http.Response, code, msg string) *publish.Error {
-	e := publish.HTTPError(publish.TikTok, resp, code, msg)
+	e := publish.HTTPError(ID, resp, code, msg)
 	switch code {
 	case "access_token_invalid", "scope_not_authorized", "scope_permission_missed":
 		e.Class = publish.AuthExpired
@@ -263,7 +246,7 @@ func (c *Client) fetch(ctx context.Context, token, publishID string) (status, er
 // for PUBLISH_COMPLETE.
 func (c *Client) Publish(ctx context.Context, j *publish.Job) (publish.Result, error) {
 	st, token := j.State, j.Account.AccessToken
-	f, size, err := wire.Open(publish.TikTok, j.Rendition.Path)
+	f, size, err := wire.Open(ID, j.Rendition.Path)
 	if err != nil {
 		return publish.Result{}, err
 	}
@@ -367,7 +350,7 @@ func (c *Client) upload(ctx context.Context, j *publish.Job, f io.ReaderAt, size
 			continue
 		}
 		if err != nil {
-			return publish.NetError(publish.TikTok, "upload chunk", err)
+			return publish.NetError(ID, "upload chunk", err)
 		}
 		switch resp.StatusCode {
 		case http.StatusOK, http.StatusCreated, http.StatusPartialContent:
@@ -410,7 +393,7 @@ func apiErrorBody(resp *http.Response) *publish.Error {
 	if json.Unmarshal(raw, &env) == nil && env.Error.Code != "" {
 		return classify(resp, env.Error.Code, env.Error.Message)
 	}
-	return publish.HTTPError(publish.TikTok, resp, "", resp.Status)
+	return publish.HTTPError(ID, resp, "", resp.Status)
 }
 
 // Status fetches the publish status.
@@ -442,7 +425,7 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 		}
 	case "FAILED":
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.TikTok, Class: publish.Permanent, Raw: s.FailReason,
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: s.FailReason,
 			Message: "TikTok rejected the video: " + s.FailReason}
 	case "PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD":
 		res.Status = publish.StatusProcessing
@@ -453,6 +436,15 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 		res.Status = publish.StatusProcessing
 	}
 	return res, nil
+}
+
+// Accounts returns the token's creator.
+func (c *Client) Accounts(ctx context.Context, token string) ([]publish.RemoteAccount, error) {
+	u, err := c.Me(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return []publish.RemoteAccount{{ID: u.OpenID, Name: cmp.Or(u.DisplayName, u.Username), AvatarURL: u.AvatarURL}}, nil
 }
 
 // User is the connected creator.
@@ -469,12 +461,12 @@ func (c *Client) Me(ctx context.Context, token string) (User, error) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return User{}, publish.NetError(publish.TikTok, "get user info", err)
+		return User{}, publish.NetError(ID, "get user info", err)
 	}
 	raw := wire.ReadBody(resp)
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil || env.Error.Code == "" {
-		return User{}, publish.HTTPError(publish.TikTok, resp, "", resp.Status)
+		return User{}, publish.HTTPError(ID, resp, "", resp.Status)
 	}
 	if env.Error.Code != "ok" {
 		return User{}, classify(resp, env.Error.Code, env.Error.Message)

@@ -1,4 +1,4 @@
-package tiktok
+package tiktok_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
 	"outpost/internal/publish/internal/pubtest"
+	"outpost/internal/publish/tiktok"
 	"outpost/internal/sandbox"
 )
 
@@ -22,7 +23,7 @@ func TestPlan(t *testing.T) {
 		{100_000_000, 10 << 20, 9},
 	}
 	for _, tt := range tests {
-		chunk, count := Plan(tt.size, 64<<20, 10<<20)
+		chunk, count := tiktok.Plan(tt.size, 64<<20, 10<<20)
 		if chunk != tt.chunk || count != tt.count {
 			t.Errorf("Plan(%d) = %d×%d, want %d×%d", tt.size, chunk, count, tt.chunk, tt.count)
 		}
@@ -32,17 +33,10 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func TestTitleLength(t *testing.T) {
-	t.Parallel()
-	if n := TitleLength("a😀é"); n != 4 {
-		t.Errorf("got %d, want 4 UTF-16 units", n)
-	}
-}
-
 func TestClient_Validate(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{Limits: sandbox.Limits{TikTokMaxDurationSec: 60, TikTokUnaudited: true}})
-	c := New(e.URL, e.HTTP)
+	c := tiktok.New(e.URL, e.HTTP)
 	acct := publish.Account{AccessToken: e.SB.IssueToken(sandbox.TikTok)}
 	r := publish.Rendition{Size: 1 << 20, Duration: 30 * time.Second, Width: 1080, Height: 1920, FrameRate: 30}
 	tests := []struct {
@@ -77,7 +71,7 @@ func TestClient_Validate(t *testing.T) {
 func TestClient_Publish_privateHasProfileURL(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{})
-	c := New(e.URL, e.HTTP)
+	c := tiktok.New(e.URL, e.HTTP)
 	c.PollInterval = 10 * time.Millisecond
 	path, _ := pubtest.File(t, 50<<10)
 	acct := publish.Account{ID: sandbox.TikTokOpenID, AccessToken: e.SB.IssueToken(sandbox.TikTok)}
@@ -89,7 +83,7 @@ func TestClient_Publish_privateHasProfileURL(t *testing.T) {
 	if res.Status != publish.StatusPublished || res.PostURL != e.URL+"/@"+sandbox.TikTokUsername {
 		t.Errorf("result %+v", res)
 	}
-	if p := e.ExpectOne(t, sandbox.TikTok, ""); p.Privacy != SelfOnly {
+	if p := e.ExpectOne(t, sandbox.TikTok, ""); p.Privacy != tiktok.SelfOnly {
 		t.Errorf("post %+v", p)
 	}
 }
@@ -97,7 +91,7 @@ func TestClient_Publish_privateHasProfileURL(t *testing.T) {
 func TestClient_Me(t *testing.T) {
 	t.Parallel()
 	e := pubtest.Start(t, sandbox.Options{})
-	u, err := New(e.URL, e.HTTP).Me(context.Background(), e.SB.IssueToken(sandbox.TikTok))
+	u, err := tiktok.New(e.URL, e.HTTP).Me(context.Background(), e.SB.IssueToken(sandbox.TikTok))
 	if err != nil || u.OpenID != sandbox.TikTokOpenID || u.Username != sandbox.TikTokUsername {
 		t.Fatalf("%+v, %v", u, err)
 	}

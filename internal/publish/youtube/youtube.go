@@ -16,12 +16,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // quota resets at midnight Pacific
-	"unicode/utf8"
 
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
@@ -125,17 +123,15 @@ func New(baseURL string, hc *http.Client) *Client {
 }
 
 // Platform returns "youtube".
-func (c *Client) Platform() string { return publish.YouTube }
+func (c *Client) Platform() string { return ID }
 
 // Features: publishAt scheduling, thumbnails, captions.
-func (c *Client) Features() publish.Features {
-	return publish.Features{NativeSchedule: true, Thumbnail: true, Captions: true}
-}
+func (c *Client) Features() publish.Features { return Descriptor().Features }
 
 // Validate checks size, duration, title, description, tags, privacy and
 // the side files.
 func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Post, acct publish.Account) error {
-	pr := wire.Problems{Platform: publish.YouTube}
+	pr := publish.Problems{Platform: ID}
 	maxSize := int64(MaxSize)
 	if acct.Limits.MaxSize > 0 {
 		maxSize = acct.Limits.MaxSize
@@ -153,28 +149,9 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 	if r.Duration > maxDur {
 		pr.Add(errcode.PlatformRule, "max_duration: %s is over the channel's %s (verify the channel for up to 12 h)", r.Duration, maxDur)
 	}
-	switch n := utf8.RuneCountInString(p.Title); {
-	case strings.TrimSpace(p.Title) == "":
-		pr.Add(errcode.PostInvalid, "title: YouTube requires a title")
-	case n > 100:
-		pr.Add(errcode.CaptionTooLong, "title: %d characters, YouTube allows 100", n)
-	}
-	if strings.ContainsAny(p.Title, "<>") {
-		pr.Add(errcode.PostInvalid, "title: YouTube does not allow < or >")
-	}
-	if n := len(p.Description); n > 5000 {
-		pr.Add(errcode.CaptionTooLong, "description: %d bytes (UTF-8), YouTube allows 5000", n)
-	}
-	if strings.ContainsAny(p.Description, "<>") {
-		pr.Add(errcode.PostInvalid, "description: YouTube does not allow < or >")
-	}
-	if n := TagsLength(p.Tags); n > 500 {
-		pr.Add(errcode.CaptionTooLong, "tags: %d characters in all, YouTube allows 500", n)
-	}
-	if !slices.Contains([]string{"", "public", "unlisted", "private"}, p.Privacy) {
-		pr.Add(errcode.PostInvalid, "privacy: %q is not public, unlisted or private", p.Privacy)
-	}
-	if p.Privacy == "unlisted" && p.ScheduleAt.After(time.Now()) {
+	now := time.Now()
+	Descriptor().CheckPost(&pr, p, now)
+	if p.Privacy == "unlisted" && p.ScheduleAt.After(now) {
 		// publishAt turns a private video public; there is no scheduled unlisted.
 		pr.Add(errcode.PostInvalid, "schedule_at: YouTube publishes scheduled videos as public; choose public")
 	}
@@ -198,22 +175,6 @@ func (c *Client) Validate(ctx context.Context, r publish.Rendition, p publish.Po
 		}
 	}
 	return pr.Err()
-}
-
-// TagsLength counts snippet.tags as YouTube does: commas between tags and
-// quotes around tags that contain a space.
-func TagsLength(tags []string) int {
-	n := 0
-	for i, t := range tags {
-		if i > 0 {
-			n++
-		}
-		n += utf8.RuneCountInString(t)
-		if strings.Contains(t, " ") {
-			n += 2
-		}
-	}
-	return n
 }
 
 // Publish uploads (or resumes) the video, sets the thumbnail and captions,
@@ -290,10 +251,7 @@ type videoResource struct {
 
 // metadata builds the video resource sent at initiation.
 func (c *Client) metadata(p publish.Post) map[string]any {
-	privacy := p.Privacy
-	if privacy == "" {
-		privacy = "public"
-	}
+	privacy := cmp(p.Privacy, defaultPrivacy)
 	status := map[string]any{"privacyStatus": privacy, "selfDeclaredMadeForKids": false}
 	if !p.ScheduleAt.IsZero() && p.ScheduleAt.After(time.Now()) {
 		// Scheduling is private + publishAt; YouTube makes it public then.
@@ -313,7 +271,7 @@ func (c *Client) metadata(p publish.Post) map[string]any {
 // upload runs videos.insert with the resumable protocol and returns the
 // video id.
 func (c *Client) upload(ctx context.Context, j *publish.Job) (string, int, error) {
-	f, size, err := wire.Open(publish.YouTube, j.Rendition.Path)
+	f, size, err := wire.Open(ID, j.Rendition.Path)
 	if err != nil {
 		return "", 0, err
 	}
@@ -363,7 +321,7 @@ func (c *Client) upload(ctx context.Context, j *publish.Job) (string, int, error
 			}
 			if !resume.Again(ctx) {
 				if err != nil {
-					return "", units, publish.NetError(publish.YouTube, "upload chunk", err)
+					return "", units, publish.NetError(ID, "upload chunk", err)
 				}
 				return "", units, c.apiError(resp)
 			}
@@ -389,7 +347,7 @@ func (c *Client) upload(ctx context.Context, j *publish.Job) (string, int, error
 		switch resp.StatusCode {
 		case http.StatusOK, http.StatusCreated:
 			var v videoResource
-			if err := wire.DecodeJSON(publish.YouTube, resp, &v); err != nil {
+			if err := wire.DecodeJSON(ID, resp, &v); err != nil {
 				return "", units, err
 			}
 			prog.Report(size)
@@ -423,7 +381,7 @@ func (c *Client) sessionGone(ctx context.Context, j *publish.Job, resp *http.Res
 	if err := j.Save(ctx); err != nil {
 		return err
 	}
-	return &publish.Error{Platform: publish.YouTube, Class: publish.Transient, Status: resp.StatusCode,
+	return &publish.Error{Platform: ID, Class: publish.Transient, Status: resp.StatusCode,
 		Message: "upload session expired; the next attempt starts a new one"}
 }
 
@@ -441,7 +399,7 @@ func (c *Client) initiate(ctx context.Context, j *publish.Job, size int64) (stri
 	req.Header.Set("X-Upload-Content-Type", j.Rendition.Type())
 	resp, err := wire.NoRedirect(c.HTTP).Do(req)
 	if err != nil {
-		return "", publish.NetError(publish.YouTube, "start upload", err)
+		return "", publish.NetError(ID, "start upload", err)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		return "", c.apiError(resp)
@@ -449,7 +407,7 @@ func (c *Client) initiate(ctx context.Context, j *publish.Job, size int64) (stri
 	wire.Discard(resp)
 	loc := resp.Header.Get("Location")
 	if loc == "" {
-		return "", &publish.Error{Platform: publish.YouTube, Class: publish.Transient, Message: "upload start returned no Location"}
+		return "", &publish.Error{Platform: ID, Class: publish.Transient, Message: "upload start returned no Location"}
 	}
 	return loc, nil
 }
@@ -477,12 +435,12 @@ func (c *Client) query(ctx context.Context, st *publish.State, size int64) (stri
 	req.Header.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
 	resp, err := wire.NoRedirect(c.HTTP).Do(req)
 	if err != nil {
-		return "", 0, publish.NetError(publish.YouTube, "query upload", err)
+		return "", 0, publish.NetError(ID, "query upload", err)
 	}
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusCreated:
 		var v videoResource
-		if err := wire.DecodeJSON(publish.YouTube, resp, &v); err != nil {
+		if err := wire.DecodeJSON(ID, resp, &v); err != nil {
 			return "", 0, err
 		}
 		return v.ID, size, nil
@@ -495,7 +453,7 @@ func (c *Client) query(ctx context.Context, st *publish.State, size int64) (stri
 	case http.StatusNotFound, http.StatusGone:
 		wire.Discard(resp)
 		st.SessionURL, st.Offset = "", 0
-		return "", 0, &publish.Error{Platform: publish.YouTube, Class: publish.Transient, Status: resp.StatusCode,
+		return "", 0, &publish.Error{Platform: ID, Class: publish.Transient, Status: resp.StatusCode,
 			Message: "upload session expired; the next attempt starts a new one"}
 	}
 	return "", 0, c.apiError(resp)
@@ -529,7 +487,7 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 	req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return res, publish.NetError(publish.YouTube, "get video", err)
+		return res, publish.NetError(ID, "get video", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return res, c.apiError(resp)
@@ -537,12 +495,12 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 	var list struct {
 		Items []videoResource `json:"items"`
 	}
-	if err := wire.DecodeJSON(publish.YouTube, resp, &list); err != nil {
+	if err := wire.DecodeJSON(ID, resp, &list); err != nil {
 		return res, err
 	}
 	if len(list.Items) == 0 {
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.YouTube, Class: publish.Permanent, Raw: "videoNotFound",
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "videoNotFound",
 			Message: "the video " + st.MediaID + " no longer exists (deleted on YouTube?)"}
 	}
 	v := list.Items[0]
@@ -550,15 +508,15 @@ func (c *Client) Status(ctx context.Context, acct publish.Account, st publish.St
 	switch {
 	case v.Status.UploadStatus == "rejected":
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.YouTube, Class: publish.Permanent, Raw: "rejected/" + v.Status.RejectionReason,
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "rejected/" + v.Status.RejectionReason,
 			Message: "YouTube rejected the video: " + v.Status.RejectionReason}
 	case v.Status.UploadStatus == "failed":
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.YouTube, Class: publish.Permanent, Raw: "failed/" + v.Status.FailureReason,
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "failed/" + v.Status.FailureReason,
 			Message: "YouTube could not process the upload: " + v.Status.FailureReason}
 	case v.ProcessingDetails.ProcessingStatus == "failed" || v.ProcessingDetails.ProcessingStatus == "terminated":
 		res.Status = publish.StatusFailed
-		return res, &publish.Error{Platform: publish.YouTube, Class: publish.Permanent, Raw: "processing/" + v.ProcessingDetails.ProcessingFailureReason,
+		return res, &publish.Error{Platform: ID, Class: publish.Permanent, Raw: "processing/" + v.ProcessingDetails.ProcessingFailureReason,
 			Message: "YouTube processing failed: " + cmp(v.ProcessingDetails.ProcessingFailureReason, v.ProcessingDetails.ProcessingStatus)}
 	case v.ProcessingDetails.ProcessingStatus == "processing":
 		res.Status = publish.StatusProcessing
@@ -583,7 +541,7 @@ func cmp(a, b string) string {
 func (c *Client) multipartUpload(ctx context.Context, token, u string, meta any, path, typ string, op string) (*http.Response, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &publish.Error{Platform: publish.YouTube, Class: publish.Permanent, Code: errcode.PostInvalid, Message: "read " + op + " file", Err: err}
+		return nil, &publish.Error{Platform: ID, Class: publish.Permanent, Code: errcode.PostInvalid, Message: "read " + op + " file", Err: err}
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -604,7 +562,7 @@ func (c *Client) multipartUpload(ctx context.Context, token, u string, meta any,
 	req.Header.Set("Content-Type", "multipart/related; boundary="+mw.Boundary())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, publish.NetError(publish.YouTube, op, err)
+		return nil, publish.NetError(ID, op, err)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		return nil, c.apiError(resp)
@@ -641,6 +599,15 @@ func (c *Client) insertCaptions(ctx context.Context, j *publish.Job) error {
 	return nil
 }
 
+// Accounts returns the token's channel.
+func (c *Client) Accounts(ctx context.Context, token string) ([]publish.RemoteAccount, error) {
+	ch, err := c.Channel(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return []publish.RemoteAccount{{ID: ch.ID, Name: ch.Title, AvatarURL: ch.AvatarURL}}, nil
+}
+
 // Channel is the connected channel.
 type Channel struct {
 	ID, Title, Handle, AvatarURL string
@@ -656,7 +623,7 @@ func (c *Client) Channel(ctx context.Context, token string) (Channel, error) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return Channel{}, publish.NetError(publish.YouTube, "get channel", err)
+		return Channel{}, publish.NetError(ID, "get channel", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return Channel{}, c.apiError(resp)
@@ -675,11 +642,11 @@ func (c *Client) Channel(ctx context.Context, token string) (Channel, error) {
 			} `json:"snippet"`
 		} `json:"items"`
 	}
-	if err := wire.DecodeJSON(publish.YouTube, resp, &list); err != nil {
+	if err := wire.DecodeJSON(ID, resp, &list); err != nil {
 		return Channel{}, err
 	}
 	if len(list.Items) == 0 {
-		return Channel{}, &publish.Error{Platform: publish.YouTube, Class: publish.Permanent, Message: "the account has no YouTube channel"}
+		return Channel{}, &publish.Error{Platform: ID, Class: publish.Permanent, Message: "the account has no YouTube channel"}
 	}
 	it := list.Items[0]
 	return Channel{ID: it.ID, Title: it.Snippet.Title, Handle: it.Snippet.CustomURL, AvatarURL: it.Snippet.Thumbnails.Default.URL}, nil
@@ -702,7 +669,7 @@ func (c *Client) apiError(resp *http.Response) *publish.Error {
 	if len(env.Error.Errors) > 0 {
 		reason = env.Error.Errors[0].Reason
 	}
-	e := publish.HTTPError(publish.YouTube, resp, reason, env.Error.Message)
+	e := publish.HTTPError(ID, resp, reason, env.Error.Message)
 	now := time.Now()
 	switch reason {
 	case "quotaExceeded":

@@ -1,4 +1,4 @@
-package youtube
+package youtube_test
 
 import (
 	"context"
@@ -11,15 +11,17 @@ import (
 	"outpost/internal/errcode"
 	"outpost/internal/publish"
 	"outpost/internal/publish/internal/pubtest"
+	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 const size = 700 << 10 // three 256 KiB chunks, the last one short
 
-func setup(t *testing.T, opts sandbox.Options) (*pubtest.Env, *Client, publish.Account) {
+func setup(t *testing.T, opts sandbox.Options) (*pubtest.Env, *youtube.Client, publish.Account) {
 	t.Helper()
 	e := pubtest.Start(t, opts)
-	c := New(e.URL, e.HTTP)
+	c := youtube.New(e.URL, e.HTTP)
 	c.ChunkSize = 256 << 10
 	c.PollInterval, c.PollTimeout = 10*time.Millisecond, 5*time.Second
 	return e, c, publish.Account{ID: sandbox.YouTubeChannelID, AccessToken: e.SB.IssueToken(sandbox.YouTube)}
@@ -54,7 +56,7 @@ func TestClient_Publish(t *testing.T) {
 	if res.Status != publish.StatusPublished || !strings.HasPrefix(res.PostURL, e.URL+"/watch?v=") {
 		t.Errorf("result %+v", res)
 	}
-	if want := CostInsert + CostThumbnail + CostCaption + CostList; res.QuotaUnits != want {
+	if want := youtube.CostInsert + youtube.CostThumbnail + youtube.CostCaption + youtube.CostList; res.QuotaUnits != want {
 		t.Errorf("quota units %d, want %d", res.QuotaUnits, want)
 	}
 	if got := e.SB.QuotaUsed(sandbox.DefaultClient(sandbox.YouTube).ID); got != res.QuotaUnits {
@@ -98,7 +100,7 @@ func TestClient_Publish_crashBetweenSteps(t *testing.T) {
 	path, _ := pubtest.File(t, size)
 	newEnv := func(t *testing.T) *pubtest.Env { e, _, _ := setup(t, sandbox.Options{}); return e }
 	pubtest.CrashEverywhere(t, newEnv, sandbox.YouTube, func(t *testing.T, e *pubtest.Env, s *pubtest.Store) (publish.Result, error) {
-		c := New(e.URL, e.HTTP)
+		c := youtube.New(e.URL, e.HTTP)
 		c.ChunkSize, c.PollInterval = 256<<10, 10*time.Millisecond
 		acct := publish.Account{AccessToken: e.SB.IssueToken(sandbox.YouTube)}
 		return c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, size), post(), acct))
@@ -171,7 +173,10 @@ func TestClient_Publish_scheduledAndSlow(t *testing.T) {
 	if res.Status != publish.StatusProcessing || res.PollAfter == 0 {
 		t.Fatalf("status %s, want processing with PollAfter", res.Status)
 	}
-	time.Sleep(450 * time.Millisecond)
+	waitfor.True(t, 10*time.Second, func() bool {
+		p := e.SB.Posts(sandbox.YouTube)
+		return len(p) == 1 && p[0].Status != "processing"
+	}, "YouTube finishes processing the video")
 	res, err = c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, 300<<10), p, acct))
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +192,7 @@ func TestClient_Publish_scheduledAndSlow(t *testing.T) {
 
 func TestClient_Validate(t *testing.T) {
 	t.Parallel()
-	c := New("", nil)
+	c := youtube.New("", nil)
 	r := publish.Rendition{Size: 1 << 20, Duration: time.Minute}
 	tests := []struct {
 		name string
@@ -223,16 +228,9 @@ func TestClient_Validate(t *testing.T) {
 	}
 }
 
-func TestTagsLength(t *testing.T) {
-	t.Parallel()
-	if n := TagsLength([]string{"a", "b c"}); n != 1+1+3+2 {
-		t.Errorf("got %d", n)
-	}
-}
-
 func TestClient_QuotaEstimate(t *testing.T) {
 	t.Parallel()
-	c := New("", nil) // 2 min of 5 s polls: 25
+	c := youtube.New("", nil) // 2 min of 5 s polls: 25
 	done := publish.State{MediaID: "v1"}
 	done.MarkDone("thumbnail")
 	for _, tc := range []struct {
@@ -241,18 +239,18 @@ func TestClient_QuotaEstimate(t *testing.T) {
 		st   publish.State
 		want int
 	}{
-		{"fresh upload", publish.Post{}, publish.State{}, CostInsert + 25*CostList},
+		{"fresh upload", publish.Post{}, publish.State{}, youtube.CostInsert + 25*youtube.CostList},
 		{"with thumbnail and captions", publish.Post{ThumbnailPath: "t.jpg", CaptionsPath: "c.srt"}, publish.State{},
-			CostInsert + CostThumbnail + CostCaption + 25*CostList},
-		{"uploaded, thumbnail set", publish.Post{ThumbnailPath: "t.jpg", CaptionsPath: "c.srt"}, done, CostCaption + 25*CostList},
+			youtube.CostInsert + youtube.CostThumbnail + youtube.CostCaption + 25*youtube.CostList},
+		{"uploaded, thumbnail set", publish.Post{ThumbnailPath: "t.jpg", CaptionsPath: "c.srt"}, done, youtube.CostCaption + 25*youtube.CostList},
 	} {
 		if got := c.QuotaEstimate(tc.p, tc.st); got != tc.want {
 			t.Errorf("%s: QuotaEstimate = %d, want %d", tc.name, got, tc.want)
 		}
 	}
 	c.PollInterval = time.Millisecond // polls counted at most 25
-	if got := c.QuotaEstimate(publish.Post{}, done); got != 25*CostList {
-		t.Errorf("fast polls: QuotaEstimate = %d, want %d", got, 25*CostList)
+	if got := c.QuotaEstimate(publish.Post{}, done); got != 25*youtube.CostList {
+		t.Errorf("fast polls: QuotaEstimate = %d, want %d", got, 25*youtube.CostList)
 	}
 	// The quota day is the Pacific day: 07:59 UTC is still the day before.
 	day, reset := c.QuotaDay(time.Date(2026, 11, 25, 7, 59, 0, 0, time.UTC))

@@ -7,7 +7,6 @@
 
   const $ = (s, r = document) => r.querySelector(s);
   const $$ = (s, r = document) => Array.from(r.querySelectorAll(s));
-  const csrf = () => ($('meta[name="csrf-token"]') || {}).content || '';
 
   // ---- helpers --------------------------------------------------------
   function fmtBytes(n) {
@@ -68,7 +67,7 @@
     box.hidden = false;
   }
   async function api(url, opts = {}) {
-    const headers = Object.assign({ Accept: 'application/json', 'X-CSRF-Token': csrf() }, opts.headers || {});
+    const headers = Object.assign({ Accept: 'application/json' }, opts.headers || {});
     let res;
     try {
       res = await fetch(url, Object.assign({ credentials: 'same-origin' }, opts, { headers }));
@@ -144,9 +143,67 @@
   function counters(root = document) {
     $$('[data-limit]', root).forEach(counter);
   }
-  counters();
-  // Browser time zone for forms that send a local time.
-  $$('input[name="tz_offset"]').forEach((i) => { i.value = String(new Date().getTimezoneOffset()); });
+  // ---- post fields ---------------------------------------------------------
+  // postField builds one post field of platform p from its descriptor
+  // field f (kind text, textarea, tags or select; limit and count for the
+  // counter; a required select without a default starts on "Choose…"),
+  // the same markup the export page renders for "Share to additional
+  // platforms".
+  function postField(p, f, name) {
+    const data = { name, 'data-field': f.name, 'data-kind': f.kind, 'data-label': f.label };
+    let input;
+    if (f.kind === 'select') {
+      input = el('select', data);
+      if (f.required && !f.default) { input.dataset.required = '1'; input.append(el('option', { value: '', text: 'Choose…' })); }
+      for (const c of f.choices || []) input.append(el('option', { value: c.value, text: c.label }));
+      input.value = f.default || '';
+    } else if (f.kind === 'textarea') {
+      input = el('textarea', { ...data, rows: '2' });
+    } else {
+      input = el('input', { ...data, type: 'text' });
+    }
+    if (f.limit) { input.dataset.limit = f.limit; input.dataset.count = f.count; input.dataset.what = `${p.name} ${f.label.toLowerCase()}`; }
+    const label = el('label', {}, document.createTextNode(f.label + ' '));
+    if (f.kind === 'tags') label.append(el('span', { class: 'hint', text: 'comma separated ' }));
+    label.append(input);
+    if (f.limit) label.append(el('span', { class: 'counter', 'aria-live': 'polite' }));
+    if (f.help) label.append(el('span', { class: 'hint', text: f.help }));
+    return label;
+  }
+  // checkFields returns the first post field of fieldset fs that the
+  // platform would refuse (a required choice not made, a text over its
+  // limit) with the error to show, else null.
+  function checkFields(fs) {
+    for (const f of $$('[data-field]', fs)) {
+      if (f.dataset.required && !f.value) {
+        const plat = fs.querySelector('legend').textContent.trim();
+        return { field: f, err: { title: `Choose ${f.dataset.label.toLowerCase()}`, message: `${plat} requires an explicit choice of ${f.dataset.label.toLowerCase()}.`, remedy: 'Pick one of the options: it has no default.' } };
+      }
+      const over = overLimit(f);
+      if (over) return { field: f, err: { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' } };
+    }
+    return null;
+  }
+  // postValues are the fields' values as a destination takes them, by
+  // field name; tags are split at commas.
+  function postValues(fields) {
+    const d = {};
+    for (const f of fields) {
+      const v = f.value;
+      if (f.dataset.kind === 'tags') d[f.dataset.field] = v.split(',').map((t) => t.trim()).filter(Boolean);
+      else if (v.trim()) d[f.dataset.field] = f.dataset.kind === 'text' ? v.trim() : v;
+    }
+    return d;
+  }
+
+  // init wires what a server-rendered part of the page needs: counters,
+  // the browser's time zone for forms that send a local time, the share
+  // form.
+  function init(root) {
+    counters(root);
+    $$('input[name="tz_offset"]', root).forEach((i) => { i.value = String(new Date().getTimezoneOffset()); });
+    $$('#share-form', root).forEach(shareForm);
+  }
 
   // ---- upload with progress --------------------------------------------
   const uf = $('#upload-form');
@@ -191,7 +248,6 @@
       const fd = new FormData(uf);
       const xhr = new XMLHttpRequest();
       xhr.open('POST', '/projects');
-      xhr.setRequestHeader('X-CSRF-Token', csrf());
       xhr.setRequestHeader('Accept', 'application/json');
       const started = performance.now();
       prog.hidden = false;
@@ -379,30 +435,12 @@
     }));
     const pf = $('.pfields', modal);
     pf.replaceChildren(...(o.platforms || []).map((p) => {
-      const fs = el('fieldset', { class: 'pf', 'data-platform': p.platform });
+      const fs = el('fieldset', { class: 'pf', 'data-platform': p.id });
       const lg = el('legend', {});
       const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
-      ic.innerHTML = (accts.find((a) => a.platform === p.platform) || {}).icon || '';
-      lg.append(ic, document.createTextNode(' ' + p.label));
-      fs.append(lg);
-      for (const f of p.fields) {
-        const name = `pf-${p.platform}-${f.name}`;
-        let input;
-        if (f.name === 'privacy') {
-          input = el('select', { name });
-          for (const v of p.privacy || []) input.append(el('option', { value: v, text: v[0].toUpperCase() + v.slice(1) }));
-        } else if (f.multiline) {
-          input = el('textarea', { name, rows: '2' });
-        } else {
-          input = el('input', { type: 'text', name });
-        }
-        if (f.limit) { input.dataset.limit = f.limit; input.dataset.count = f.count; input.dataset.what = `${p.label} ${f.label.toLowerCase()}`; }
-        const label = el('label', {}, document.createTextNode(f.label + ' '));
-        if (f.name === 'tags') label.append(el('span', { class: 'hint', text: 'comma separated ' }));
-        label.append(input);
-        if (f.limit) label.append(el('span', { class: 'counter', 'aria-live': 'polite' }));
-        fs.append(label);
-      }
+      ic.innerHTML = (accts.find((a) => a.platform === p.id) || {}).icon || '';
+      lg.append(ic, document.createTextNode(' ' + p.name));
+      fs.append(lg, ...p.fields.map((f) => postField(p, f, `pf-${p.id}-${f.name}`)));
       return fs;
     }));
     counters(pf);
@@ -445,20 +483,10 @@
       if (!$('input[type=checkbox]', li).checked) continue;
       const plat = li.dataset.platform;
       const fs = $(`.pf[data-platform="${plat}"]`, modal);
-      for (const f of $$('[data-limit]', fs)) {
-        const over = overLimit(f);
-        if (over) { f.focus(); throw { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' }; }
-      }
-      const get = (n) => { const f = form.elements[`pf-${plat}-${n}`]; return f ? f.value : ''; };
+      const bad = checkFields(fs);
+      if (bad) { bad.field.focus(); throw bad.err; }
       const d = { connection_id: li.dataset.account, preset: $('select', li).value };
-      if (plat === 'youtube') {
-        d.title = get('title').trim();
-        d.description = get('description');
-        d.tags = get('tags').split(',').map((t) => t.trim()).filter(Boolean);
-        d.privacy = get('privacy');
-      } else {
-        d.caption = get('caption');
-      }
+      Object.assign(d, postValues($$('[data-field]', fs)));
       if (when) d.schedule_at = when;
       if (Object.keys(utm).length) d.utm = utm;
       out.push(d);
@@ -760,116 +788,59 @@
     openModal(cards.dataset.open === 'latest' ? currentProject() : cards.dataset.open);
   }
 
-  // ---- live progress -----------------------------------------------------
-  const view = $('#export-view');
-  if (view && view.dataset.events) {
-    const stageOf = { probe: 'audio', audio: 'audio', render: 'render', check: 'check', store: 'store', publish: 'publish' };
-    const labels = { audio: 'Processing Audio', render: 'Rendering Video', check: 'Checking', store: 'Storing', publish: 'Uploading to Platforms' };
-    const order = ['audio', 'render', 'check', 'store', 'publish'];
-    const bar = $('#overall'), pct = $('#percent'), now = $('#stage-now'), etaEl = $('#eta'), speed = $('#speed'), note = $('#live-note');
-    const statusChip = $('#export-status');
-    const setChip = (icon, text, cls) => {
-      const s = el('span', { class: 'status status-' + cls });
-      s.append(iconEl(icon), el('span', { text }));
-      statusChip.replaceChildren(s);
+  // ---- live progress: server-rendered parts --------------------------------
+  // The export page's live part (#export-live) is rendered by the server;
+  // its event stream only says when to fetch it again, with the render's
+  // speed (which the database does not keep).
+  function live() {
+    const box = $('#export-live');
+    if (!box || !box.dataset.events) return;
+    const es = new EventSource(box.dataset.events);
+    const note = (text) => { const n = $('#live-note'); if (n) n.textContent = text; };
+    let speed = {}, busy = false, again = false;
+    const refresh = async () => {
+      if (busy) { again = true; return; }
+      busy = true;
+      try {
+        const cur = $('#export-live');
+        const res = await fetch(cur.dataset.fragment + '?' + new URLSearchParams(speed), { credentials: 'same-origin' });
+        const tpl = document.createElement('template');
+        if (res.ok) tpl.innerHTML = (await res.text()).trim();
+        const next = tpl.content.firstElementChild;
+        if (next) {
+          // A share form being filled in stays as it is.
+          const keep = $('#share-more', cur), spot = $('#share-more', next);
+          if (keep && spot) spot.replaceWith(keep);
+          cur.replaceWith(next);
+          init(next);
+          watchImages(next);
+          if (next.dataset.live !== 'true') es.close();
+        }
+      } catch (_) { /* the next event fetches again */ }
+      busy = false;
+      if (again) { again = false; refresh(); }
     };
-    const setStage = (li, state, icon, text) => {
-      li.className = 'stage stage-' + state;
-      $('.stage-icon', li).replaceChildren(iconEl(icon));
-      $('.stage-text', li).textContent = text;
-    };
-    let running = false;
-    const onProgress = (d) => {
-      const key = stageOf[d.stage];
-      if (d.stage === 'queued' || !key) { now.textContent = 'Waiting for a worker'; return; }
-      if (!running) { running = true; setChip('spinner', 'Running', 'running'); }
-      bar.value = d.percent;
-      pct.textContent = Math.floor(d.percent) + ' %';
-      now.textContent = labels[key];
-      etaEl.textContent = d.eta_seconds > 0 ? eta(d.eta_seconds) : (d.percent >= 100 ? 'Finishing…' : 'Estimating time left…');
-      speed.textContent = d.speed > 0 ? `${d.speed.toFixed(1)}× real time` + (d.fps > 0 ? ` · ${Math.round(d.fps)} fps` : '') : '';
-      const idx = order.indexOf(key);
-      if (idx >= 1) {
-        // One ffmpeg run renders every target at once.
-        $$('#export-view td.rstatus[data-status="pending"]').forEach((td) => setRow(td, 'running'));
-      }
-      $$('#stages .stage').forEach((li, i) => {
-        if (li.dataset.stage === 'publish') return;
-        if (i < idx) setStage(li, 'done', 'check', 'Done');
-        else if (i === idx) setStage(li, 'active', 'spinner', d.percent >= 100 ? 'Finishing' : 'In progress');
-        else setStage(li, 'pending', 'dot', 'Waiting');
-      });
-    };
-    const rstat = { succeeded: ['check', 'Ready', 'ok'], failed: ['x', 'Failed', 'bad'], canceled: ['slash', 'Canceled', 'muted'], running: ['spinner', 'Rendering', 'running'], pending: ['clock', 'Waiting', 'queued'] };
-    function setRow(td, status) {
-      const [icon, text, cls] = rstat[status] || rstat.pending;
-      const s = el('span', { class: 'status status-' + cls });
-      s.append(iconEl(icon), el('span', { text }));
-      td.replaceChildren(s);
-      td.dataset.status = status;
-    }
-    const onRendition = (d) => {
-      const row = $('#r-' + CSS.escape(d.id));
-      if (!row) return;
-      setRow($('.rstatus', row), d.status);
-      if (d.size_bytes) $('.rfile', row).textContent = `${d.width}×${d.height} · ${fmtBytes(d.size_bytes)}`;
-    };
-    const pstat = {
-      pending: ['clock', 'Waiting', 'queued'], scheduled: ['clock', 'Scheduled', 'queued'],
-      uploading: ['spinner', 'Uploading', 'running'], processing: ['spinner', 'Processing on the platform', 'running'],
-      published: ['check', 'Published', 'ok'], failed: ['x', 'Failed', 'bad'], canceled: ['slash', 'Canceled', 'muted'],
-    };
-    const onPublication = (d) => {
-      const row = $('#p-' + CSS.escape(d.id));
-      if (!row) return;
-      const [icon, text, cls] = pstat[d.state] || pstat.pending;
-      const s = el('span', { class: 'status status-' + cls });
-      s.append(iconEl(icon), el('span', { text }));
-      const pctText = d.state === 'uploading' && d.bytes_total > 0 ? ` ${Math.floor(d.percent)} % · ${fmtBytes(d.bytes_sent)} of ${fmtBytes(d.bytes_total)}` : '';
-      $('.pstatus', row).replaceChildren(s, el('span', { class: 'ppct muted', text: pctText }));
-      row.dataset.state = d.state;
-      if (d.post_url) {
-        $('.plink', row).replaceChildren(el('a', { class: 'post-link', href: d.post_url, target: '_blank', rel: 'noopener', text: 'View post' }));
-      }
-      if (d.state === 'uploading' || d.state === 'processing') {
-        const li = $('#stages .stage[data-stage="publish"]');
-        if (li) setStage(li, 'active', 'spinner', 'In progress');
-        now.textContent = labels.publish;
-      }
-      if (d.error && d.state === 'failed') {
-        const msg = el('p', { class: 'status status-bad' });
-        msg.append(iconEl('x'), el('span', { text: d.error.message || 'The post failed.' }));
-        $('.pact', row).replaceChildren(msg);
-      }
-    };
-    const es = new EventSource(view.dataset.events);
-    es.addEventListener('publication', (m) => { try { onPublication(JSON.parse(m.data)); } catch (_) { /* skip */ } });
-    es.addEventListener('progress', (m) => { try { onProgress(JSON.parse(m.data)); } catch (_) { /* skip */ } });
-    es.addEventListener('rendition', (m) => { try { onRendition(JSON.parse(m.data)); } catch (_) { /* skip */ } });
-    es.addEventListener('done', (m) => {
-      // A "done" replayed from an earlier run (before a share added posts)
-      // comes while a post on the page is still due: skip it; the stream
-      // resumes after it.
-      const due = $$('#pubs tr[data-state]').some((tr) => ['pending', 'uploading', 'processing'].includes(tr.dataset.state));
-      if (due) return;
-      es.close();
-      let d = {};
-      try { d = JSON.parse(m.data); } catch (_) { /* skip */ }
-      if (d.status === 'succeeded') { bar.value = 100; pct.textContent = '100 %'; etaEl.textContent = 'Done'; setChip('check', 'Done', 'ok'); }
-      note.textContent = 'Finished: loading the results…';
-      setTimeout(() => location.reload(), 500);
+    es.addEventListener('progress', (m) => {
+      try {
+        const d = JSON.parse(m.data);
+        speed = d.speed > 0 ? { speed: d.speed, fps: d.fps || 0 } : {};
+        // The bar moves at once; the rest of the panel comes with the
+        // fragment, which may skip steps while the server is busy.
+        const bar = $('#overall'), pct = $('#percent');
+        if (bar && pct && d.percent >= 0) { bar.value = d.percent; pct.textContent = Math.floor(d.percent) + ' %'; }
+      } catch (_) { /* skip */ }
+      refresh();
     });
-    es.addEventListener('open', () => { note.textContent = 'Live: this page updates by itself, and you can leave and come back.'; });
-    es.addEventListener('error', () => {
-      note.textContent = es.readyState === EventSource.CLOSED
-        ? 'Live updates stopped. Reload the page to see the latest state.'
-        : 'Connection lost: reconnecting…';
-    });
+    for (const t of ['rendition', 'publication', 'done']) es.addEventListener(t, refresh);
+    es.addEventListener('open', () => note('Live: this page updates by itself, and you can leave and come back.'));
+    es.addEventListener('error', () => note(es.readyState === EventSource.CLOSED
+      ? 'Live updates stopped. Reload the page to see the latest state.'
+      : 'Connection lost: reconnecting…'));
   }
+  live();
 
   // ---- share to additional platforms --------------------------------------
-  const sf = $('#share-form');
-  if (sf) {
+  function shareForm(sf) {
     const sync = () => {
       const ticked = new Set($$('input[name="account"]:checked', sf).map((c) => c.dataset.platform));
       $$('.pf', sf).forEach((fs) => { fs.hidden = !ticked.has(fs.dataset.platform); });
@@ -889,17 +860,18 @@
         errorBox(box, { title: 'Pick an account', message: 'No account is ticked.', remedy: 'Tick the accounts to share to.' });
         return;
       }
-      for (const f of $$('.pf:not([hidden]) [data-limit]', sf)) {
-        const over = overLimit(f);
-        if (over) {
+      for (const fs of $$('.pf:not([hidden])', sf)) {
+        const bad = checkFields(fs);
+        if (bad) {
           e.preventDefault();
-          errorBox(box, { title: 'Text too long', message: over, remedy: 'Shorten it: the counter under the field turns normal at the limit.' });
-          f.focus();
+          errorBox(box, bad.err);
+          bad.field.focus();
           return;
         }
       }
     });
   }
+  init(document);
 
   // ---- history: live search and filters -----------------------------------
   const hf = $('#history-filters');

@@ -40,7 +40,7 @@ func TestError(t *testing.T) {
 		{"rupload", resp(400, `{"debug_info":{"retriable":true,"type":"PartialRequestError","message":"x"}}`), publish.Transient, "PartialRequestError", 0},
 	}
 	for _, tt := range tests {
-		e := Error(publish.Facebook, tt.r)
+		e := Error("facebook", tt.r)
 		if e.Class != tt.class || e.Raw != tt.raw || e.RetryAfter != tt.retry {
 			t.Errorf("%s: class %v raw %q retry %v", tt.name, e.Class, e.Raw, e.RetryAfter)
 		}
@@ -55,7 +55,7 @@ func TestCheckUploadHost(t *testing.T) {
 		"https://evil.example/video-upload/v24.0/1":         false,
 		"http://rupload.facebook.com/x":                     false,
 	} {
-		if err := CheckUploadHost(publish.Facebook, u, "http://127.0.0.1:8080"); (err == nil) != ok {
+		if err := CheckUploadHost("facebook", u, "http://127.0.0.1:8080"); (err == nil) != ok {
 			t.Errorf("%s: %v", u, err)
 		}
 	}

@@ -183,29 +183,6 @@ func Resumable(resp *http.Response, err error) bool {
 	return err != nil || resp.StatusCode >= 500
 }
 
-// Problems collects validation failures into one Permanent error.
-type Problems struct {
-	Platform string
-	code     errcode.Code
-	msgs     []string
-}
-
-// Add records a failure with its code.
-func (p *Problems) Add(code errcode.Code, format string, args ...any) {
-	if p.code == "" {
-		p.code = code
-	}
-	p.msgs = append(p.msgs, fmt.Sprintf(format, args...))
-}
-
-// Err returns the collected failures, or nil.
-func (p *Problems) Err() error {
-	if len(p.msgs) == 0 {
-		return nil
-	}
-	return publish.Invalid(p.Platform, p.code, "%s", strings.Join(p.msgs, "; "))
-}
-
 // FileSize returns a local file's size, or -1 when it cannot be read.
 func FileSize(path string) int64 {
 	fi, err := os.Stat(path)
