@@ -38,7 +38,10 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 	if err != nil {
 		t.Fatalf("CreateExport: %v", err)
 	}
-	if x = e.waitFinal(t, x.ID); x.Status != store.ExportSucceeded {
+	// Four 1080×1920 files in one ffmpeg run, four subtests side by side:
+	// on a loaded machine this takes longer than waitFinal's deadline.
+	x = e.wait(t, x.ID, 5*time.Minute, "a final status", func(x store.Export) bool { return x.Status.Final() })
+	if x.Status != store.ExportSucceeded {
 		t.Fatalf("export %s: %s %s", x.Status, x.ErrorCode, x.ErrorMessage)
 	}
 	rends, err := e.store.ListRenditions(ctx, x.ID)
