@@ -1,14 +1,17 @@
 GO      ?= go
 BIN     := bin/outpost
 PKGS    := ./...
-# Benchmark source length in seconds and runs per measurement.
-BENCH_SECONDS ?= 30
-BENCH_RUNS    ?= 3
+# Benchmark source length in seconds and runs per measurement; runs of the
+# 2-minute case (minutes each); length of the x264 quality masters.
+BENCH_SECONDS         ?= 30
+BENCH_RUNS            ?= 3
+BENCH_LONG_RUNS       ?= 1
+BENCH_QUALITY_SECONDS ?= 5
 
-.PHONY: help build run test test-short deps deps-run bench lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench bench-quality lint fmt fuzz
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/outpost
 	$(GO) build -o $(BIN) ./cmd/outpost
@@ -32,10 +35,13 @@ test-short: ## run the tests without installing anything
 fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: deps build ## render benchmarks (outpost vs the expert ffmpeg command vs one process per target, ETA error), then the API load benchmark on SQLite and PostgreSQL
-	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS)
+bench: deps build ## render benchmarks (three and six social targets vs ffmpeg by hand and vs before shared encodes, passthrough, the 2-minute export, ETA error), then the API load benchmark on SQLite and PostgreSQL
+	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS) -long-runs $(BENCH_LONG_RUNS)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
-	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres
+	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres -latency=false
+
+bench-quality: deps ## time, SSIM and PSNR of x264's presets at each quality level (the README table)
+	$(GO) run ./cmd/outpost-bench -quality -quality-seconds $(BENCH_QUALITY_SECONDS)
 
 lint: ## vet, gofmt and golangci-lint (when installed)
 	$(GO) vet $(PKGS)

@@ -48,6 +48,12 @@ type config struct {
 	hold        time.Duration
 	workers     string
 	keep        bool
+	// latency measures GET /api/v1/exports idle and during a render.
+	latency         bool
+	latencySeconds  int
+	latencyRequests int
+	latencyNice     string
+
 	databaseURL string
 	postgres    bool
 }
@@ -62,6 +68,11 @@ func main() {
 	flag.DurationVar(&c.hold, "hold", 5*time.Second, "how long the subscribers are held")
 	flag.StringVar(&c.workers, "workers", "0", "the server's --workers: 0 measures the accept path alone")
 	flag.BoolVar(&c.keep, "keep", false, "keep the data dir")
+	flag.BoolVar(&c.latency, "latency", true, "then measure GET /api/v1/exports latency idle and while the server renders six social targets")
+	flag.IntVar(&c.latencySeconds, "latency-seconds", 20, "length of the 1080p30 source rendered during the latency measurement")
+	flag.IntVar(&c.latencyRequests, "latency-requests", 300, "GET requests per latency sample, 20 a second")
+	flag.StringVar(&c.latencyNice, "latency-nice", "10,0", "OUTPOST_RENDER_NICE values to measure, comma-separated (10 is the default)")
+
 	flag.StringVar(&c.databaseURL, "database-url", "", "the server's OUTPOST_DATABASE_URL (postgres://…); default SQLite in the data dir")
 	flag.BoolVar(&c.postgres, "postgres", false, "start a throwaway PostgreSQL (fsync and synchronous commit on, on disk) for the server")
 	flag.Parse()
@@ -75,10 +86,11 @@ func main() {
 
 // server is a running `outpost serve`.
 type server struct {
-	cmd  *exec.Cmd
-	base string
-	key  string
-	log  *os.File
+	cmd      *exec.Cmd
+	base     string
+	key      string
+	log      *os.File
+	stopOnce sync.Once
 }
 
 func run(ctx context.Context, c config) error {
@@ -223,6 +235,10 @@ func run(ctx context.Context, c config) error {
 	if failed > 0 || len(ids) != len(totals) || listed != len(ids) || held != c.subscribers {
 		return fmt.Errorf("lost work: %d failed, %d ids, %d in history, %d of %d subscribers held", failed, len(ids), listed, held, c.subscribers)
 	}
+	srv.stop()
+	if c.latency {
+		return renderLatency(ctx, c, dir)
+	}
 	return nil
 }
 
@@ -257,7 +273,7 @@ func raiseNoFile(want uint64) (uint64, error) {
 	return lim.Cur, nil
 }
 
-func startServer(ctx context.Context, c config, dir string) (*server, error) {
+func startServer(ctx context.Context, c config, dir string, extraEnv ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("find free port: %w", err)
@@ -280,6 +296,8 @@ func startServer(ctx context.Context, c config, dir string) (*server, error) {
 		"OUTPOST_LOG_LEVEL=warn",
 		"OUTPOST_API_RATE_LIMIT=0", // capacity, not the per-key limit, is measured
 	)
+	env = append(env, extraEnv...)
+
 	if c.databaseURL != "" {
 		env = append(env, "OUTPOST_DATABASE_URL="+c.databaseURL)
 	}
@@ -306,7 +324,9 @@ func startServer(ctx context.Context, c config, dir string) (*server, error) {
 	return s, nil
 }
 
-func (s *server) stop() {
+func (s *server) stop() { s.stopOnce.Do(s.terminate) }
+
+func (s *server) terminate() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -477,9 +497,13 @@ func pct(ds []time.Duration, p int) string {
 	if len(ds) == 0 {
 		return "-"
 	}
+	return percentile(ds, p).Round(100 * time.Microsecond).String()
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	i := (p*len(s)+99)/100 - 1
 	i = max(0, min(i, len(s)-1))
-	return s[i].Round(100 * time.Microsecond).String()
+	return s[i]
 }

@@ -121,7 +121,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 func (a *App) open(ctx context.Context, opts Options) (err error) {
 	cfg, logger := a.cfg, a.logger
 	prober := &media.Prober{FFprobe: cfg.FFprobePath}
-	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
+	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg"), Nice: cfg.RenderNice}
 	if err := checkTools(ctx, cfg, opts.HTTP, runner, prober); err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")}
+	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine"), Threads: cfg.RenderThreads}
 	jopts := jobs.Options{
 		Store:                a.store,
 		Blob:                 a.blob,

@@ -67,6 +67,76 @@ func TestExport_plan(t *testing.T) {
 	}
 }
 
+// TestExport_sharedEncode: four 9:16 platforms are one encode in --plan,
+// and one file (linked under four names) in --json.
+func TestExport_sharedEncode(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 3, FPS: 30, Audio: true})
+	out := t.TempDir()
+	reels := "instagram-reel,tiktok,facebook-reel,youtube-shorts"
+	code, stdout, stderr := run(t, "export", src, "--preset", reels, "--preset", "linkedin-square", "--quality", "web", "--out", out, "--plan")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var plan planSummary
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Encodes != 2 || strings.Count(strings.Join(plan.Argv, " "), "-c:v libx264") != 2 {
+		t.Errorf("plan runs %d encodes (%d in argv), want 2: one per shape", plan.Encodes, strings.Count(strings.Join(plan.Argv, " "), "-c:v libx264"))
+	}
+	for _, o := range plan.Outputs {
+		want := 3
+		if o.PresetID == "linkedin-square" {
+			want = 0
+		}
+		if len(o.SharesEncodeWith) != want {
+			t.Errorf("%s: shares_encode_with %v, want %d others", o.PresetID, o.SharesEncodeWith, want)
+		}
+	}
+
+	code, stdout, stderr = run(t, "export", src, "--preset", reels, "--quality", "web", "--out", out, "--json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var sum exportSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range sum.Outputs {
+		if len(o.SharesFileWith) != 3 || !o.Check.OK {
+			t.Errorf("%s: shares_file_with %v, check %+v", o.Preset, o.SharesFileWith, o.Check)
+		}
+	}
+}
+
+// TestExport_renderEnv: OUTPOST_RENDER_THREADS reaches the argv; a bad
+// OUTPOST_RENDER_NICE stops the export before any work.
+func TestExport_renderEnv(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Duration: 1, FPS: 30, Audio: true})
+	runEnv := func(vars map[string]string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }, Logger: slog.New(slog.DiscardHandler)}
+		return Main(context.Background(), env, args), out.String(), errb.String()
+	}
+	code, stdout, stderr := runEnv(map[string]string{"OUTPOST_RENDER_THREADS": "1"}, "export", src, "--preset", "tiktok", "--out", t.TempDir(), "--plan")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var plan planSummary
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if argv := strings.Join(plan.Argv, " "); !strings.Contains(argv, "-filter_complex_threads 1 -threads 1 -i") || !strings.Contains(argv, "-threads 1 -fps_mode") {
+		t.Errorf("OUTPOST_RENDER_THREADS=1 not in the argv: %s", argv)
+	}
+	code, _, stderr = runEnv(map[string]string{"OUTPOST_RENDER_NICE": "25"}, "export", src, "--preset", "tiktok", "--out", t.TempDir())
+	if code != ExitFailed || !strings.Contains(stderr, "config_invalid: OUTPOST_RENDER_NICE: 25") {
+		t.Errorf("exit %d, stderr %q; want config_invalid naming OUTPOST_RENDER_NICE", code, stderr)
+	}
+}
+
 func TestExport_errors(t *testing.T) {
 	t.Parallel()
 	src := mediatest.Generate(t, mediatest.Spec{Duration: 1, FPS: 30})

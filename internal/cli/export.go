@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"outpost/internal/config"
 	"outpost/internal/engine"
 	"outpost/internal/errcode"
 	"outpost/internal/media"
@@ -39,7 +40,12 @@ type exportStats struct {
 // planSummary is the --plan output: the exact command, and what each
 // target would become.
 type planSummary struct {
-	Argv    []string        `json:"argv"`
+	Argv []string `json:"argv"`
+	// Encodes counts the video encoders the command runs, Copies the
+	// stream copies: one per file, however many targets it serves
+	// (outputs[].shares_encode_with).
+	Encodes int             `json:"encodes"`
+	Copies  int             `json:"copies"`
 	Outputs []render.Output `json:"outputs"`
 	Refused []engine.Result `json:"refused,omitempty"`
 }
@@ -50,6 +56,20 @@ func newEngine(env *Env) *engine.Engine {
 		Runner: &media.Runner{FFmpeg: lookupEnv(env, "OUTPOST_FFMPEG", "ffmpeg"), Logger: env.Logger},
 		Logger: env.Logger,
 	}
+}
+
+// renderEngine is newEngine with the render settings of the environment
+// (OUTPOST_RENDER_THREADS, OUTPOST_RENDER_NICE; the CLI's nice default is
+// 0: the user is waiting for this render).
+func renderEngine(env *Env) (*engine.Engine, error) {
+	e := newEngine(env)
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	var err error
+	e.Threads, e.Runner.Nice, err = config.RenderFromEnv(getenv)
+	return e, err
 }
 
 func runExport(ctx context.Context, env *Env, args []string) int {
@@ -172,7 +192,10 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		req.Preview = &engine.Preview{Seconds: *previewSecs}
 		req.ThumbnailAt = nil
 	}
-	eng := newEngine(env)
+	eng, err := renderEngine(env)
+	if err != nil {
+		return fail(env, err)
+	}
 
 	if *estimate {
 		est, err := eng.EstimateRequest(ctx, engine.Request{Source: req.Source, Targets: targets, Timeline: req.Timeline, Intro: req.Intro, Outro: req.Outro})
@@ -198,6 +221,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		if plan != nil {
 			s.Argv = append([]string{eng.Runner.FFmpeg}, plan.Args()...)
 			s.Outputs = plan.Outputs
+			s.Encodes, s.Copies = plan.Encodes()
 		}
 		for _, r := range results {
 			if r.Error != nil {
@@ -263,6 +287,9 @@ func printResults(w io.Writer, results []engine.Result) {
 		}
 		if r.Loudness != "" && r.Error == nil {
 			extra = append(extra, "loudness: "+r.Loudness)
+		}
+		if len(r.SharesFileWith) > 0 {
+			extra = append(extra, "the same file as "+strings.Join(r.SharesFileWith, ", ")+" (one encode)")
 		}
 		if len(extra) > 0 {
 			fmt.Fprintf(w, "%s: %s\n", r.Preset, strings.Join(extra, "; "))

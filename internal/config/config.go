@@ -60,6 +60,13 @@ type Config struct {
 	// MaxWorkers for the render queue); 0 runs none (scale-out API nodes).
 	// Default: RenderConcurrency.
 	Workers int
+	// RenderThreads caps ffmpeg's threads in a render: the decoder's, the
+	// filter graph's and each encoder's. Default: the machine's cores.
+	RenderThreads int
+	// RenderNice is the nice value ffmpeg runs at (0 to 19; higher yields
+	// the CPU sooner), so that a render does not starve the API. Default
+	// 10 (the one-shot CLI uses 0: see RenderFromEnv).
+	RenderNice int
 	// Retention is how long renditions are kept unless saved or pinned.
 	Retention time.Duration
 	// PublicURL is the base URL users reach this server at, for signed
@@ -138,6 +145,8 @@ type spec struct {
 	BootstrapAPIKey   string        `env:"BOOTSTRAP_API_KEY"`
 	RenderConcurrency int           `env:"RENDER_CONCURRENCY" envDefault:"1"`
 	Workers           string        `env:"WORKERS"`
+	RenderThreads     int           `env:"RENDER_THREADS"`
+	RenderNice        int           `env:"RENDER_NICE" envDefault:"10"`
 	Retention         time.Duration `env:"RETENTION" envDefault:"48h"`
 	PublicURL         string        `env:"PUBLIC_URL"`
 	MaxUploadBytes    ByteSize      `env:"MAX_UPLOAD_BYTES" envDefault:"20GiB"`
@@ -226,6 +235,8 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.BlobURL, "blob-url", sp.BlobURL, "blob storage: file:///… or s3://… (default file://DATA_DIR/blobs) ($OUTPOST_BLOB_URL)")
 	fs.IntVar(&sp.RenderConcurrency, "render-concurrency", sp.RenderConcurrency, "renders run at once by this process ($OUTPOST_RENDER_CONCURRENCY)")
 	fs.StringVar(&sp.Workers, "workers", sp.Workers, "job workers in this process; 0 for none (default: render concurrency) ($OUTPOST_WORKERS)")
+	fs.IntVar(&sp.RenderThreads, "render-threads", sp.RenderThreads, "ffmpeg threads per render: decoder, filters, each encoder (default: all cores) ($OUTPOST_RENDER_THREADS)")
+	fs.IntVar(&sp.RenderNice, "render-nice", sp.RenderNice, "CPU priority of ffmpeg, a nice value from 0 to 19 ($OUTPOST_RENDER_NICE)")
 	fs.DurationVar(&sp.Retention, "retention", sp.Retention, "how long renditions are kept unless saved ($OUTPOST_RETENTION)")
 	fs.StringVar(&sp.PublicURL, "public-url", sp.PublicURL, "base URL users reach this server at (default http://LISTEN) ($OUTPOST_PUBLIC_URL)")
 	fs.Var(&sp.MaxUploadBytes, "max-upload-bytes", "largest accepted upload, e.g. 20GiB ($OUTPOST_MAX_UPLOAD_BYTES)")
@@ -375,6 +386,13 @@ func (sp spec) resolve() (*Config, error) {
 			bad("WORKERS", "workers", "%q: want a number from 0 (no workers) to 1024", w)
 		}
 		c.Workers = n
+	}
+	var err error
+	if c.RenderThreads, err = renderThreads(sp.RenderThreads); err != nil {
+		bad("RENDER_THREADS", "render-threads", "%v", err)
+	}
+	if c.RenderNice, err = renderNice(sp.RenderNice); err != nil {
+		bad("RENDER_NICE", "render-nice", "%v", err)
 	}
 	if c.Retention < time.Minute {
 		bad("RETENTION", "retention", "%v: want at least 1m (e.g. 48h)", c.Retention)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,8 @@ func TestLoad_defaults(t *testing.T) {
 		BlobURL:           "file://" + abs + "/blobs",
 		RenderConcurrency: 1,
 		Workers:           1,
+		RenderThreads:     runtime.NumCPU(),
+		RenderNice:        10,
 		Retention:         48 * time.Hour,
 		PublicURL:         "http://127.0.0.1:8080",
 		MaxUploadBytes:    20 << 30,
@@ -52,7 +55,7 @@ func configsEqual(a, b Config) bool {
 	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.DatabaseURL == b.DatabaseURL &&
 		a.BlobURL == b.BlobURL && string(a.SecretKey) == string(b.SecretKey) &&
 		a.BootstrapAPIKey == b.BootstrapAPIKey && a.RenderConcurrency == b.RenderConcurrency &&
-		a.Workers == b.Workers && a.Retention == b.Retention && a.PublicURL == b.PublicURL &&
+		a.Workers == b.Workers && a.RenderThreads == b.RenderThreads && a.RenderNice == b.RenderNice && a.Retention == b.Retention && a.PublicURL == b.PublicURL &&
 		a.MaxUploadBytes == b.MaxUploadBytes && a.FFmpegPath == b.FFmpegPath &&
 		a.FFprobePath == b.FFprobePath && a.LogLevel == b.LogLevel && a.LogFormat == b.LogFormat &&
 		a.Sandbox == b.Sandbox
@@ -92,13 +95,14 @@ func TestLoad(t *testing.T) {
 				"OUTPOST_RENDER_CONCURRENCY=4", "OUTPOST_RETENTION=72h", "OUTPOST_PUBLIC_URL=https://outpost.example.com/",
 				"OUTPOST_MAX_UPLOAD_BYTES=5GB", "OUTPOST_FFMPEG=/opt/ffmpeg/bin/ffmpeg", "OUTPOST_FFPROBE=/opt/ffmpeg/bin/ffprobe",
 				"OUTPOST_LOG_LEVEL=debug", "OUTPOST_LOG_FORMAT=JSON", "OUTPOST_SANDBOX=true", "UNRELATED=1",
+				"OUTPOST_RENDER_THREADS=3", "OUTPOST_RENDER_NICE=15",
 			},
 			check: func(t *testing.T, c *Config) {
 				want := Config{
 					Listen: "0.0.0.0:9000", DataDir: "/var/lib/outpost", DatabaseURL: "postgres://u:p@db/outpost",
 					BlobURL: "s3://media?region=eu-west-1", SecretKey: []byte(strings.Repeat("\xab", 32)),
 					BootstrapAPIKey: "opk_bootstrap_0123456789", RenderConcurrency: 4, Workers: 4,
-					Retention: 72 * time.Hour, PublicURL: "https://outpost.example.com", MaxUploadBytes: 5e9,
+					RenderThreads: 3, RenderNice: 15, Retention: 72 * time.Hour, PublicURL: "https://outpost.example.com", MaxUploadBytes: 5e9,
 					FFmpegPath: "/opt/ffmpeg/bin/ffmpeg", FFprobePath: "/opt/ffmpeg/bin/ffprobe",
 					LogLevel: slog.LevelDebug, LogFormat: "json", Sandbox: true,
 				}
@@ -210,6 +214,8 @@ func TestLoad(t *testing.T) {
 		{name: "bad number", env: []string{"OUTPOST_RENDER_CONCURRENCY=two"}, wantErr: []string{"OUTPOST_RENDER_CONCURRENCY", `"two"`}},
 		{name: "zero concurrency", env: []string{"OUTPOST_RENDER_CONCURRENCY=0"}, wantErr: []string{"OUTPOST_RENDER_CONCURRENCY (--render-concurrency)", "1 to 256"}},
 		{name: "negative workers", args: []string{"--workers", "-1"}, wantErr: []string{"OUTPOST_WORKERS (--workers)"}},
+		{name: "negative threads", env: []string{"OUTPOST_RENDER_THREADS=-2"}, wantErr: []string{"OUTPOST_RENDER_THREADS (--render-threads)", "1 to 256"}},
+		{name: "nice out of range", args: []string{"--render-nice", "20"}, wantErr: []string{"OUTPOST_RENDER_NICE (--render-nice)", "0 (the caller's priority) to 19"}},
 		{name: "bad duration", env: []string{"OUTPOST_RETENTION=2 days"}, wantErr: []string{"OUTPOST_RETENTION", `unknown unit " days"`}},
 		{name: "tiny retention", env: []string{"OUTPOST_RETENTION=1s"}, wantErr: []string{"OUTPOST_RETENTION (--retention)", "at least 1m"}},
 		{name: "bad size", env: []string{"OUTPOST_MAX_UPLOAD_BYTES=lots"}, wantErr: []string{"OUTPOST_MAX_UPLOAD_BYTES", "20GiB"}},
@@ -356,6 +362,30 @@ func TestByteSize(t *testing.T) {
 		var b ByteSize
 		if err := b.Set(bad); err == nil {
 			t.Errorf("Set(%q) = %d, want an error", bad, b)
+		}
+	}
+}
+
+func TestRenderFromEnv(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env           map[string]string
+		threads, nice int
+		wantErr       string
+	}{
+		{env: nil, threads: runtime.NumCPU(), nice: 0},
+		{env: map[string]string{"OUTPOST_RENDER_THREADS": "3", "OUTPOST_RENDER_NICE": " 12 "}, threads: 3, nice: 12},
+		{env: map[string]string{"OUTPOST_RENDER_THREADS": "all"}, wantErr: `OUTPOST_RENDER_THREADS: "all" is not a whole number`},
+		{env: map[string]string{"OUTPOST_RENDER_NICE": "-5"}, wantErr: "OUTPOST_RENDER_NICE: -5: want a nice value"},
+	} {
+		threads, nice, err := RenderFromEnv(func(k string) string { return tc.env[k] })
+		switch {
+		case tc.wantErr != "":
+			if errcode.Of(err) != errcode.ConfigInvalid || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: error %v, want %q", tc.env, err, tc.wantErr)
+			}
+		case err != nil || threads != tc.threads || nice != tc.nice:
+			t.Errorf("%v: %d, %d, %v; want %d, %d", tc.env, threads, nice, err, tc.threads, tc.nice)
 		}
 	}
 }

@@ -46,6 +46,8 @@ func (c *Config) logAttrs(http bool) []slog.Attr {
 		slog.String("secret_key", secret),
 		slog.Int("token_keys", len(c.TokenKeys)),
 		slog.Int("render_concurrency", c.RenderConcurrency),
+		slog.Int("render_threads", c.RenderThreads),
+		slog.Int("render_nice", c.RenderNice),
 		slog.Int("workers", c.Workers),
 		slog.Duration("retention", c.Retention),
 		slog.String("ffmpeg", c.FFmpegPath),

@@ -7,6 +7,7 @@ package engine
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -89,8 +90,13 @@ type Result struct {
 	Height      int     `json:"height,omitempty"`
 	FPS         float64 `json:"fps,omitempty"`
 	Passthrough bool    `json:"passthrough"`
-	SilentAudio bool    `json:"silent_audio,omitempty"`
-	Fit         string  `json:"fit,omitempty"`
+	// SharesFileWith names the other targets (preset ids) delivered as
+	// the same file: one encode served them all, and each passed its own
+	// check. The CLI writes hard links (a copy where the folder takes
+	// none); the service stores the file once.
+	SharesFileWith []string `json:"shares_file_with,omitempty"`
+	SilentAudio    bool     `json:"silent_audio,omitempty"`
+	Fit            string   `json:"fit,omitempty"`
 	// Loudness describes the loudness normalisation applied, if any.
 	Loudness string `json:"loudness,omitempty"`
 	// Captions is the sidecar caption file; Thumbnail the still picture.
@@ -137,6 +143,9 @@ type Engine struct {
 	Prober *media.Prober
 	Runner *media.Runner
 	Logger *slog.Logger
+	// Threads caps ffmpeg's threads per render (render.Options.Threads);
+	// 0 leaves ffmpeg's choice.
+	Threads int
 }
 
 // Prepare probes the source, measures its loudness when a target
@@ -210,7 +219,7 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		return p, errcode.Wrap(errcode.OutputWriteFailed, err, "resolve the output folder")
 	}
 	p.workDir = filepath.Join(outDir, workDirName())
-	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl}
+	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl, Threads: e.Threads}
 	if req.ThumbnailImage != "" {
 		if err := checkThumbnailImage(req.ThumbnailImage); err != nil {
 			return p, err
@@ -329,25 +338,45 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 	}
 	progress(Event{Stage: StageRender, Percent: 100, Done: true})
 	e.Logger.Debug("rendered", "source", req.Source, "outputs", len(plan.Outputs), "elapsed", time.Since(start))
+	shareFiles(results)
 
 	// Outputs are checked side by side: a check mostly waits on ffprobe,
-	// and the thumbnail pick beside it is Go work.
+	// and the thumbnail pick beside it is Go work. Outputs that are one
+	// file share its probe and thumbnail candidates.
 	n := len(plan.Outputs)
 	var (
-		mu   sync.Mutex
-		done int
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+		mu     sync.Mutex
+		done   int
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+		probes = map[string]func() (*media.Info, error){}
+		picks  = map[string]func() ([]byte, error){}
 	)
+	for i := range results {
+		o := results[i].Output
+		if o == nil {
+			continue
+		}
+		if file := o.File(); probes[file] == nil {
+			probes[file] = sync.OnceValues(func() (*media.Info, error) { return e.Prober.Probe(ctx, o.TempPath) })
+		}
+		if th := o.Thumbnail; th != nil && picks[th.Pattern] == nil {
+			picks[th.Pattern] = sync.OnceValues(func() ([]byte, error) { return pickThumbnail(th.Pattern) })
+		}
+	}
 	for i := range results {
 		r := &results[i]
 		if r.Output == nil {
 			continue
 		}
+		var pick func() ([]byte, error)
+		if th := r.Output.Thumbnail; th != nil {
+			pick = picks[th.Pattern]
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			e.checkAndFinish(ctx, r, p.cues, p.thumbnailImage)
+			e.checkAndFinish(ctx, r, probes[r.Output.File()], pick, p.cues, p.thumbnailImage)
 			mu.Lock()
 			done++
 			progress(Event{Stage: StageCheck, Percent: 100 * float64(done) / float64(n)})
@@ -355,22 +384,83 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		})
 	}
 	wg.Wait()
+	for i := range results {
+		results[i].SharesFileWith = delivered(results, results[i].Output, i)
+	}
+
 	warn(results, renderWarnings(rep))
 	progress(Event{Stage: StageCheck, Percent: 100, Done: true})
 	return results, nil
 }
 
+// shareFiles gives each output that shares another's file (the render
+// wrote it once) its own name for it: a hard link, or a copy where the
+// folder takes no links. An output whose copy fails gets the error.
+func shareFiles(results []Result) {
+	for i := range results {
+		o := results[i].Output
+		if o == nil || o.SharedFile == "" {
+			continue
+		}
+		if err := linkOrCopy(o.SharedFile, o.TempPath); err != nil {
+			results[i].Error = Info(errcode.Wrap(errcode.OutputWriteFailed, err, "copy the shared file for "+o.PresetID))
+			results[i].Output = nil
+		}
+	}
+}
+
+// linkOrCopy makes dst the same bytes as src: a hard link, or a copy.
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		_ = os.Remove(dst)
+		return err
+	}
+	return out.Close()
+}
+
+// delivered names the targets other than results[self] that were
+// delivered as o's file.
+func delivered(results []Result, o *render.Output, self int) []string {
+	if o == nil || len(o.SharesEncodeWith) == 0 || results[self].Path == "" {
+		return nil
+	}
+	var ids []string
+	for j, r := range results {
+		if j != self && r.Path != "" && r.Output != nil && r.Output.File() == o.File() {
+			ids = append(ids, r.Preset)
+		}
+	}
+	return ids
+}
+
 // checkAndFinish checks one rendered file and, while ffprobe reads it,
 // writes its sidecar captions and picks its thumbnail; those are removed
-// again when the file fails its check.
-func (e *Engine) checkAndFinish(ctx context.Context, r *Result, cues []caption.Cue, thumbnailImage string) {
+// again when the file fails its check. probe reads the file (once for all
+// the outputs that are that file); pick chooses the thumbnail (once per
+// set of candidates).
+func (e *Engine) checkAndFinish(ctx context.Context, r *Result, probe func() (*media.Info, error), pick func() ([]byte, error),
+	cues []caption.Cue, thumbnailImage string,
+) {
 	fin := &Result{Output: r.Output}
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		e.finish(fin, cues, thumbnailImage)
+		e.finish(fin, pick, cues, thumbnailImage)
 	}()
-	e.check(ctx, r)
+	e.check(r, probe)
 	<-finished
 	if r.Error != nil {
 		for _, f := range []string{fin.Captions, fin.Thumbnail} {
@@ -383,11 +473,12 @@ func (e *Engine) checkAndFinish(ctx context.Context, r *Result, cues []caption.C
 	r.Captions, r.Thumbnail = fin.Captions, fin.Thumbnail
 }
 
-// check probes one rendered file and, when it passes its preset's rules,
-// renames it to its final path. A file that fails is removed.
-func (e *Engine) check(ctx context.Context, r *Result) {
+// check takes the probe of one rendered file and, when it passes the
+// preset's rules, renames it to its final path. A file that fails is
+// removed.
+func (e *Engine) check(r *Result, probe func() (*media.Info, error)) {
 	o := r.Output
-	info, err := e.Prober.Probe(ctx, o.TempPath)
+	info, err := probe()
 	if err != nil {
 		_ = os.Remove(o.TempPath)
 		r.Error = Info(errcode.Wrap(errcode.CheckFailed, err, "probe the rendered "+o.PresetID))

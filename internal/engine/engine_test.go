@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -302,4 +303,70 @@ func TestEngine_Export_cancel(t *testing.T) {
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("a canceled export left %d files", len(entries))
 	}
+}
+
+// TestEngine_Export_sharedEncode renders four 9:16 platforms with one
+// encoder and delivers the file under each name, each checked against its
+// own preset: a target whose own rules the shared file breaks fails alone.
+func TestEngine_Export_sharedEncode(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Width: 640, Height: 360, Duration: 3, FPS: 30, Audio: true})
+	out := t.TempDir()
+	targets := web(t, "", "instagram-reel", "tiktok", "facebook-reel", "youtube-shorts")
+	// A platform like TikTok whose size limit no real file meets: the same
+	// file, another verdict.
+	tiny := targets[1].Preset.Clone()
+	tiny.ID, tiny.Name, tiny.Rules.MaxSizeBytes = "tiny-reel", "Tiny reel", 1000
+	targets = append(targets, render.Target{Preset: tiny, Quality: preset.Web})
+	for i := range targets {
+		targets[i].Thumbnail = true
+	}
+	eng := newEngine()
+	req := Request{Source: src, Targets: targets, OutDir: out}
+	_, plan, _, err := eng.Prepare(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc, _ := plan.Encodes(); enc != 1 {
+		t.Fatalf("plan has %d encodes, want 1 for five 9:16 targets", enc)
+	}
+	results, err := eng.Export(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first os.FileInfo
+	for _, r := range results {
+		if r.Preset == "tiny-reel" {
+			if r.Error == nil || r.Error.Code != errcode.PlatformRule || r.Path != "" || len(r.SharesFileWith) > 0 {
+				t.Errorf("tiny-reel: error %+v, path %q, shares %v; want its own max_size failure", r.Error, r.Path, r.SharesFileWith)
+			}
+			continue
+		}
+		if r.Error != nil || !r.Check.OK {
+			t.Errorf("%s: %+v %+v", r.Preset, r.Error, r.Check)
+			continue
+		}
+		if len(r.SharesFileWith) != 3 || slices.Contains(r.SharesFileWith, r.Preset) || slices.Contains(r.SharesFileWith, "tiny-reel") {
+			t.Errorf("%s shares its file with %v, want the three other delivered reels", r.Preset, r.SharesFileWith)
+		}
+		st, err := os.Stat(r.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = st
+		} else if !os.SameFile(first, st) {
+			t.Errorf("%s is not a link to the one rendered file", r.Path)
+		}
+		if info := probe(t, r.Path); info.Video.Width != 1080 || info.Video.Height != 1920 {
+			t.Errorf("%s: %dx%d", r.Preset, info.Video.Width, info.Video.Height)
+		}
+		if _, err := os.Stat(r.Thumbnail); err != nil {
+			t.Errorf("%s: thumbnail: %v", r.Preset, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "tiny-reel.mp4")); !os.IsNotExist(err) {
+		t.Errorf("tiny-reel.mp4 left behind: %v", err)
+	}
+	noLeftovers(t, out)
 }

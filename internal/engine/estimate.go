@@ -69,7 +69,7 @@ func (e *Engine) EstimateRequest(ctx context.Context, req Request) ([]SizeEstima
 	defer os.RemoveAll(dir)
 
 	span := &render.Span{Start: max(0, info.Duration/2-SampleSeconds/2), Duration: min(SampleSeconds, info.Duration)}
-	plan, err := render.Build(info, sample, render.Options{OutDir: dir, Sample: span, Timeline: tl})
+	plan, err := render.Build(info, sample, render.Options{OutDir: dir, Sample: span, Timeline: tl, Threads: e.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -95,33 +95,28 @@ func (e *Engine) EstimateRequest(ctx context.Context, req Request) ([]SizeEstima
 	for j, o := range plan.Outputs {
 		k := keepIdx[j]
 		i := sampleIdx[k]
-		st, err := os.Stat(o.TempPath)
+		st, err := os.Stat(o.File())
 		if err != nil {
 			out[i].Error = Info(errcode.Wrap(errcode.RenderFailed, err, "the sample encode wrote no file"))
 			continue
 		}
-		out[i].Bytes, out[i].Method = scaleSample(st.Size(), plan.Duration, info.Duration, &sample[k])
+		out[i].Bytes, out[i].Method = scaleSample(st.Size(), plan.Duration, info.Duration, &sample[k], o.Encoding)
 	}
 	return out, nil
 }
 
 // scaleSample turns a sample's size into the whole file's. When the rate
-// is over the target's cap, the cap bounds it: the encoder may spend its
-// initial buffer (90 % of bufsize, x264's default) early, then keeps to
-// the cap.
-func scaleSample(size int64, sampleSec, duration float64, t *render.Target) (int64, string) {
+// is over the encode's cap (the one of the target's file, shared or not),
+// the cap bounds it: the encoder may spend its initial buffer (90 % of
+// bufsize, x264's default) early, then keeps to the cap.
+func scaleSample(size int64, sampleSec, duration float64, t *render.Target, enc *render.Encoding) (int64, string) {
 	if sampleSec <= 0 {
 		return size, "sample"
 	}
 	bytes := float64(size) / sampleSec * duration
-	q := t.Preset.Level(t.Quality)
-	maxrate, bufsize := q.MaxRateKbps, q.BufSizeKbps
-	if t.VideoKbps > 0 {
-		maxrate, bufsize = t.VideoKbps, 2*t.VideoKbps
-	}
-	if maxrate > 0 && t.Preset.Video.Codec == "h264" {
+	if enc != nil && enc.Encoder == "libx264" && enc.MaxRateKbps > 0 {
 		audio := audioBits(t) * duration
-		bound := (float64(maxrate)*1000*duration + 0.9*float64(bufsize)*1000 + audio) / 8
+		bound := (float64(enc.MaxRateKbps)*1000*duration + 0.9*float64(enc.BufSizeKbps)*1000 + audio) / 8
 		if bytes > bound {
 			return int64(bound), "cap"
 		}

@@ -146,7 +146,7 @@ func writeFile(path string, write func(*bytes.Buffer) error) error {
 // finish writes the files that go with a checked output: its sidecar
 // captions and its thumbnail. A failure here is logged and leaves the
 // video itself in place.
-func (e *Engine) finish(r *Result, cues []caption.Cue, thumbnailImage string) {
+func (e *Engine) finish(r *Result, pick func() ([]byte, error), cues []caption.Cue, thumbnailImage string) {
 	o := r.Output
 	if c := o.Captions; c != nil && c.Sidecar != "" {
 		f := caption.Format(strings.TrimPrefix(filepath.Ext(c.Sidecar), "."))
@@ -157,7 +157,13 @@ func (e *Engine) finish(r *Result, cues []caption.Cue, thumbnailImage string) {
 		}
 	}
 	if th := o.Thumbnail; th != nil {
-		keep := keepThumbnail
+		keep := func(th *render.ThumbnailOutput) error {
+			data, err := pick()
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(th.Path, data, 0o644)
+		}
 		if thumbnailImage != "" {
 			keep = func(th *render.ThumbnailOutput) error { return imageThumbnail(thumbnailImage, th) }
 		}
@@ -172,19 +178,20 @@ func (e *Engine) finish(r *Result, cues []caption.Cue, thumbnailImage string) {
 // ThumbnailMaxBytes is the largest thumbnail file: YouTube's limit.
 const ThumbnailMaxBytes = 2 << 20
 
-// keepThumbnail picks the best of the render's candidate frames and moves
-// it to th.Path, re-encoding it smaller if it is over ThumbnailMaxBytes.
-func keepThumbnail(th *render.ThumbnailOutput) error {
+// pickThumbnail picks the best of the render's candidate frames (files
+// named by pattern) and returns it, re-encoded smaller if it is over
+// ThumbnailMaxBytes.
+func pickThumbnail(pattern string) ([]byte, error) {
 	var paths []string
 	for i := 1; ; i++ {
-		p := fmt.Sprintf(th.Pattern, i)
+		p := fmt.Sprintf(pattern, i)
 		if _, err := os.Stat(p); err != nil {
 			break
 		}
 		paths = append(paths, p)
 	}
 	if len(paths) == 0 {
-		return errors.New("the render wrote no candidate frame")
+		return nil, errors.New("the render wrote no candidate frame")
 	}
 	best, bestScore := paths[0], math.Inf(-1)
 	if len(paths) > 1 {
@@ -200,20 +207,20 @@ func keepThumbnail(th *render.ThumbnailOutput) error {
 	}
 	data, err := os.ReadFile(best)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for q := 85; len(data) > ThumbnailMaxBytes && q >= 40; q -= 15 {
 		img, err := jpeg.Decode(bytes.NewReader(data))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var b bytes.Buffer
 		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
-			return err
+			return nil, err
 		}
 		data = b.Bytes()
 	}
-	return os.WriteFile(th.Path, data, 0o644)
+	return data, nil
 }
 
 func scoreFile(path string) (float64, error) {

@@ -140,12 +140,11 @@ func (w *cleanupWorker) deleteExpired(ctx context.Context, now time.Time) (int, 
 				kept[r.ID] = true
 				continue
 			}
+			// Each file, unless another rendition holds it and stays (one
+			// encode's file backs every rendition it served).
 			for _, key := range []string{r.BlobKey, r.ThumbnailKey, r.CaptionsKey} {
-				if key == "" {
-					continue
-				}
-				if err := w.blob.Delete(ctx, key); err != nil {
-					return deleted, fmt.Errorf("delete %s: %w", key, err)
+				if err := releaseFile(ctx, w.store, w.blob, key, r.ID); err != nil {
+					return deleted, err
 				}
 			}
 			if err := w.store.MarkRenditionDeleted(ctx, r.ID, now); err != nil {

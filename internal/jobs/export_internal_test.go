@@ -2,7 +2,10 @@ package jobs
 
 import (
 	"context"
+	"log/slog"
 	"time"
+
+	"outpost/internal/store"
 )
 
 // Hooks for the external tests.
@@ -15,4 +18,11 @@ func (r *Runner) RescueDeadNodes(ctx context.Context) (int, error) { return r.re
 func (r *Runner) RescueOwnOrphans(ctx context.Context, clientID string, startedAt time.Time) (int, error) {
 	r.clientID, r.startedAt = clientID, startedAt
 	return r.rescueOwnOrphans(ctx)
+}
+
+// DiscardStored removes, as a canceled render attempt does, the files of
+// the renditions that attempt stored.
+func (r *Runner) DiscardStored(ctx context.Context, exportID string, stored []store.Rendition) {
+	w := &renderWorker{store: r.store, blob: r.cleanup.blob}
+	w.discardRun(ctx, &renderRun{exportID: exportID, log: slog.New(slog.DiscardHandler), stored: stored})
 }

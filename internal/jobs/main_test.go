@@ -34,7 +34,7 @@ func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 type env struct {
 	store  *store.Store
 	blob   *blob.Store
-	blobs  string // the blob folder
+	blobs  string // the blob folder; "" on S3
 	events *events.Broker
 	runner *jobs.Runner
 	// svc are the use cases over the runner's queue.
@@ -61,6 +61,23 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, eng store.Engine)) {
 			t.Parallel()
 			fn(t, e)
 		})
+	}
+}
+
+// forEachStore runs fn in parallel subtests on each engine, with files in
+// a folder and in a bucket of a real S3-compatible server (versitygw).
+func forEachStore(t *testing.T, fn func(t *testing.T, eng store.Engine, s3 bool)) {
+	for _, eng := range engines {
+		for _, s3 := range []bool{false, true} {
+			name := string(eng) + "/file"
+			if s3 {
+				name = string(eng) + "/s3"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				fn(t, eng, s3)
+			})
+		}
 	}
 }
 
@@ -97,7 +114,8 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	bo := blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"}
 	if o.s3 {
 		gw := tests3.Start(t)
-		u, bo.S3AccessKeyID, bo.S3SecretAccessKey = gw.Bucket(t, "outpost-test"), gw.AccessKey, gw.SecretKey
+		u, dir = gw.Bucket(t, "outpost-test"), ""
+		bo.S3AccessKeyID, bo.S3SecretAccessKey = gw.AccessKey, gw.SecretKey
 	}
 	b, err := blob.Open(ctx, u, bo)
 	if err != nil {
@@ -178,6 +196,23 @@ func (e *env) project(t *testing.T, spec mediatest.Spec) store.Project {
 		t.Fatalf("CreateProject: %v", err)
 	}
 	return p
+}
+
+// bareExport makes an export with status of a project that has no real
+// source, for tests that put its renditions and files in place themselves.
+func (e *env) bareExport(t *testing.T, status store.ExportStatus) store.Export {
+	t.Helper()
+	ctx := t.Context()
+	prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+		SourceKey: "sources/a.mp4", Status: store.ProjectReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
 
 // createExport accepts an export through the exports service and returns

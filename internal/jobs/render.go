@@ -85,6 +85,9 @@ type renderRun struct {
 	// stored are the renditions whose file this attempt stored, so that a
 	// cancellation can remove them.
 	stored []store.Rendition
+	// uploaded are the blob keys this attempt stored: a file several
+	// renditions share is uploaded once.
+	uploaded map[string]bool
 }
 
 func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
@@ -200,6 +203,10 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 	}
 
 	run.progress.report(ctx, StageStore, 0, 0, 0, 0)
+	keys, err := fileKeys(run.exportID, results, rends, names)
+	if err != nil {
+		return w.renderFailed(ctx, run, err)
+	}
 	for i, res := range results {
 		r := rends[i]
 		if res.Error != nil {
@@ -209,7 +216,7 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 			continue
 		}
 		st := w.steps.start(ctx, run.job.ID, run.job.Attempt, store.Step{ExportID: run.exportID, RenditionID: r.ID, Kind: outpost.StepStore})
-		err := w.storeRendition(ctx, run, r, res)
+		err := w.storeRendition(ctx, run, r, res, keys[i])
 		w.steps.finish(ctx, st, err)
 		if err != nil {
 			if w.exportCanceled(ctx, run.exportID) {
@@ -250,15 +257,19 @@ func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Ex
 	})
 }
 
-// storeRendition uploads a checked file and records it.
-func (w *renderWorker) storeRendition(ctx context.Context, run *renderRun, r store.Rendition, res engine.Result) error {
-	key, err := blob.RenditionKey(run.exportID, filepath.Base(res.Path))
-	if err != nil {
-		return err
+// storeRendition uploads a checked file under key (once per attempt: a
+// shared file is one upload) and records it.
+func (w *renderWorker) storeRendition(ctx context.Context, run *renderRun, r store.Rendition, res engine.Result, key string) error {
+	if !run.uploaded[key] {
+		if _, err := w.blob.PutFile(ctx, key, res.Path, ""); err != nil {
+			return fmt.Errorf("store %s: %w", key, err)
+		}
+		if run.uploaded == nil {
+			run.uploaded = map[string]bool{}
+		}
+		run.uploaded[key] = true
 	}
-	if _, err := w.blob.PutFile(ctx, key, res.Path, ""); err != nil {
-		return fmt.Errorf("store %s: %w", key, err)
-	}
+	var err error
 	// The thumbnail the render chose (unless one was uploaded for this
 	// rendition) and the caption sidecar, under names fixed by the
 	// request: a retry overwrites the same keys.
@@ -451,10 +462,7 @@ func (w *renderWorker) discardRun(ctx context.Context, run *renderRun) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	for _, r := range run.stored {
-		if err := w.blob.Delete(ctx, r.BlobKey); err != nil {
-			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
-			continue
-		}
+		file := r.BlobKey
 		for _, key := range []string{r.ThumbnailKey, r.CaptionsKey} {
 			if key != "" && !isOverride(key) {
 				if err := w.blob.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
@@ -470,6 +478,12 @@ func (w *renderWorker) discardRun(ctx context.Context, run *renderRun) {
 		r.ErrorCode, r.ErrorMessage = errcode.Canceled, "the export was canceled"
 		if _, err := w.store.UpdateRendition(ctx, r); err != nil {
 			run.log.WarnContext(ctx, "mark rendition canceled", "rendition_id", r.ID, "error", err)
+			continue
+		}
+		// After the row lets go of it: the last of the renditions sharing
+		// the file deletes it.
+		if err := releaseFile(ctx, w.store, w.blob, file, r.ID); err != nil {
+			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
 		}
 	}
 	run.log.InfoContext(ctx, "render canceled", "files_removed", len(run.stored))

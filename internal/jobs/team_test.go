@@ -276,126 +276,117 @@ func TestNotifications_notConfigured(t *testing.T) {
 // could not. On both engines, with file and S3 (versitygw) storage.
 func TestDeletions_files(t *testing.T) {
 	t.Parallel()
-	for _, eng := range engines {
-		for _, s3 := range []bool{false, true} {
-			name := string(eng) + "/file"
-			if s3 {
-				name = string(eng) + "/s3"
+	forEachStore(t, func(t *testing.T, eng store.Engine, s3 bool) {
+		e := newEnv(t, eng, envOptions{workers: 1, noStart: true, s3: s3})
+		ctx := t.Context()
+		put := func(keys ...string) {
+			t.Helper()
+			for _, k := range keys {
+				if _, err := e.blob.Put(ctx, k, strings.NewReader("bytes of "+k), ""); err != nil {
+					t.Fatal(err)
+				}
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				e := newEnv(t, eng, envOptions{workers: 1, noStart: true, s3: s3})
-				ctx := t.Context()
-				put := func(keys ...string) {
-					t.Helper()
-					for _, k := range keys {
-						if _, err := e.blob.Put(ctx, k, strings.NewReader("bytes of "+k), ""); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
-				stored := func(k string) bool {
-					t.Helper()
-					ok, err := e.blob.Exists(ctx, k)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return ok
-				}
-				prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "Master", Kind: store.ProjectUpload,
-					SourceKey: "projects/p1/source.mp4", ThumbnailKey: "projects/p1/poster.jpg", Status: store.ProjectReady})
-				if err != nil {
-					t.Fatal(err)
-				}
-				put(prj.SourceKey, prj.ThumbnailKey)
-				// e1's reel and tiktok targets share one file (one encode);
-				// e2's rendition holds that same file too.
-				shared := "renditions/e1/instagram-reel+tiktok.mp4"
-				mk := func(rends ...store.Rendition) (store.Export, []store.Rendition) {
-					t.Helper()
-					x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
-					if err != nil {
-						t.Fatal(err)
-					}
-					var out []store.Rendition
-					for i, r := range rends {
-						r.ExportID, r.TargetIndex, r.Status = x.ID, i, store.RenditionSucceeded
-						if r, err = e.store.CreateRendition(ctx, r); err != nil {
-							t.Fatal(err)
-						}
-						put(r.BlobKey, r.ThumbnailKey)
-						if r.CaptionsKey != "" {
-							put(r.CaptionsKey)
-						}
-						out = append(out, r)
-					}
-					return x, out
-				}
-				e1, r1 := mk(
-					store.Rendition{PresetID: "instagram-reel", BlobKey: shared, ThumbnailKey: "renditions/e1/instagram-reel.jpg"},
-					store.Rendition{PresetID: "tiktok", BlobKey: shared, ThumbnailKey: "renditions/e1/tiktok.jpg"},
-					store.Rendition{PresetID: "youtube-1080p", BlobKey: "renditions/e1/youtube-1080p.mp4",
-						ThumbnailKey: "renditions/e1/youtube-1080p.jpg", CaptionsKey: "renditions/e1/youtube-1080p.srt"})
-				e2, _ := mk(store.Rendition{PresetID: "instagram-reel", BlobKey: shared, ThumbnailKey: "renditions/e2/instagram-reel.jpg"})
-
-				owner := outpost.Caller{WorkspaceID: e.ws.ID, UserID: "usr_owner", Name: "owner@example.com", Role: authz.Owner}
-				member := owner
-				member.Role = authz.Member
-				if _, err := e.svc.Deletions.Export(ctx, member, e1.ID, false); errcode.Of(err) != errcode.Forbidden {
-					t.Fatalf("a member deleted an export: %v", err)
-				}
-				res, err := e.svc.Deletions.Export(ctx, owner, e1.ID, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res != (outpost.DeleteResult{Exports: 1, FilesDeleted: 5, FilesKept: 1}) {
-					t.Errorf("delete e1 = %+v", res)
-				}
-				for _, r := range r1 {
-					for _, k := range []string{r.ThumbnailKey, r.CaptionsKey} {
-						if k != "" && stored(k) {
-							t.Errorf("%s still stored", k)
-						}
-					}
-				}
-				if stored(r1[2].BlobKey) || !stored(shared) {
-					t.Errorf("after e1: own file stored %v, shared file stored %v; want false, true", stored(r1[2].BlobKey), stored(shared))
-				}
-				// Pretend the request could not delete a file: the queued job
-				// deletes it when the workers run.
-				put(r1[2].BlobKey)
-				e.start(t)
-				waitfor.True(t, 30*time.Second, func() bool { return !stored(r1[2].BlobKey) }, "the delete-files job deletes what was left")
-
-				if res, err = e.svc.Deletions.Export(ctx, owner, e2.ID, false); err != nil || res.FilesDeleted != 2 || res.FilesKept != 0 {
-					t.Errorf("delete e2 = %+v, %v", res, err)
-				}
-				if stored(shared) {
-					t.Error("the shared file outlived its last holder")
-				}
-				if res, err = e.svc.Deletions.Project(ctx, owner, prj.ID, false); err != nil || res.Projects != 1 || res.FilesDeleted != 2 {
-					t.Errorf("delete project = %+v, %v", res, err)
-				}
-				if stored(prj.SourceKey) || stored(prj.ThumbnailKey) {
-					t.Error("the project's source or poster is still stored")
-				}
-				if _, err := e.svc.Deletions.Project(ctx, owner, prj.ID, false); errcode.Of(err) != errcode.NotFound {
-					t.Errorf("deleting again: %v", err)
-				}
-				page, err := e.store.ListAuditEvents(ctx, store.AuditFilter{WorkspaceID: e.ws.ID})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var acts []string
-				for _, ev := range page.Events {
-					acts = append(acts, string(ev.Action))
-				}
-				if !slices.Equal(acts, []string{"project.deleted", "export.deleted", "export.deleted"}) {
-					t.Errorf("audit %v", acts)
-				}
-			})
 		}
-	}
+		stored := func(k string) bool {
+			t.Helper()
+			ok, err := e.blob.Exists(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "Master", Kind: store.ProjectUpload,
+			SourceKey: "projects/p1/source.mp4", ThumbnailKey: "projects/p1/poster.jpg", Status: store.ProjectReady})
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(prj.SourceKey, prj.ThumbnailKey)
+		// e1's reel and tiktok targets share one file (one encode);
+		// e2's rendition holds that same file too.
+		shared := "renditions/e1/instagram-reel+tiktok.mp4"
+		mk := func(rends ...store.Rendition) (store.Export, []store.Rendition) {
+			t.Helper()
+			x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []store.Rendition
+			for i, r := range rends {
+				r.ExportID, r.TargetIndex, r.Status = x.ID, i, store.RenditionSucceeded
+				if r, err = e.store.CreateRendition(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+				put(r.BlobKey, r.ThumbnailKey)
+				if r.CaptionsKey != "" {
+					put(r.CaptionsKey)
+				}
+				out = append(out, r)
+			}
+			return x, out
+		}
+		e1, r1 := mk(
+			store.Rendition{PresetID: "instagram-reel", BlobKey: shared, ThumbnailKey: "renditions/e1/instagram-reel.jpg"},
+			store.Rendition{PresetID: "tiktok", BlobKey: shared, ThumbnailKey: "renditions/e1/tiktok.jpg"},
+			store.Rendition{PresetID: "youtube-1080p", BlobKey: "renditions/e1/youtube-1080p.mp4",
+				ThumbnailKey: "renditions/e1/youtube-1080p.jpg", CaptionsKey: "renditions/e1/youtube-1080p.srt"})
+		e2, _ := mk(store.Rendition{PresetID: "instagram-reel", BlobKey: shared, ThumbnailKey: "renditions/e2/instagram-reel.jpg"})
+
+		owner := outpost.Caller{WorkspaceID: e.ws.ID, UserID: "usr_owner", Name: "owner@example.com", Role: authz.Owner}
+		member := owner
+		member.Role = authz.Member
+		if _, err := e.svc.Deletions.Export(ctx, member, e1.ID, false); errcode.Of(err) != errcode.Forbidden {
+			t.Fatalf("a member deleted an export: %v", err)
+		}
+		res, err := e.svc.Deletions.Export(ctx, owner, e1.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (outpost.DeleteResult{Exports: 1, FilesDeleted: 5, FilesKept: 1}) {
+			t.Errorf("delete e1 = %+v", res)
+		}
+		for _, r := range r1 {
+			for _, k := range []string{r.ThumbnailKey, r.CaptionsKey} {
+				if k != "" && stored(k) {
+					t.Errorf("%s still stored", k)
+				}
+			}
+		}
+		if stored(r1[2].BlobKey) || !stored(shared) {
+			t.Errorf("after e1: own file stored %v, shared file stored %v; want false, true", stored(r1[2].BlobKey), stored(shared))
+		}
+		// Pretend the request could not delete a file: the queued job
+		// deletes it when the workers run.
+		put(r1[2].BlobKey)
+		e.start(t)
+		waitfor.True(t, 30*time.Second, func() bool { return !stored(r1[2].BlobKey) }, "the delete-files job deletes what was left")
+
+		if res, err = e.svc.Deletions.Export(ctx, owner, e2.ID, false); err != nil || res.FilesDeleted != 2 || res.FilesKept != 0 {
+			t.Errorf("delete e2 = %+v, %v", res, err)
+		}
+		if stored(shared) {
+			t.Error("the shared file outlived its last holder")
+		}
+		if res, err = e.svc.Deletions.Project(ctx, owner, prj.ID, false); err != nil || res.Projects != 1 || res.FilesDeleted != 2 {
+			t.Errorf("delete project = %+v, %v", res, err)
+		}
+		if stored(prj.SourceKey) || stored(prj.ThumbnailKey) {
+			t.Error("the project's source or poster is still stored")
+		}
+		if _, err := e.svc.Deletions.Project(ctx, owner, prj.ID, false); errcode.Of(err) != errcode.NotFound {
+			t.Errorf("deleting again: %v", err)
+		}
+		page, err := e.store.ListAuditEvents(ctx, store.AuditFilter{WorkspaceID: e.ws.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acts []string
+		for _, ev := range page.Events {
+			acts = append(acts, string(ev.Action))
+		}
+		if !slices.Equal(acts, []string{"project.deleted", "export.deleted", "export.deleted"}) {
+			t.Errorf("audit %v", acts)
+		}
+	})
 }
 
 // TestCleanup_historyAndThrottle: the periodic cleanup deletes finished

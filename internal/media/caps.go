@@ -96,7 +96,7 @@ func (r *Runner) output(ctx context.Context, args ...string) ([]byte, error) {
 	var stdout bytes.Buffer
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	startErr, err := r.Children.run(cmd)
+	startErr, err := r.Children.run(cmd, nil)
 	if startErr != nil {
 		return nil, startError(ctx, "ffmpeg", bin, startErr)
 	}

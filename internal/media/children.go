@@ -37,7 +37,8 @@ type Children struct {
 const leftoverGone = 5 * time.Second
 
 // run starts cmd and waits for it, returning the error of Start (the
-// process never ran) or of Wait.
+// process never ran) or of Wait. started, when set, is called with the
+// child's pid once it runs (the renderer lowers its priority there).
 //
 // The child gets a parent-death signal (Linux). The kernel sends it when
 // the *thread* that started the child exits, not the process, and the Go
@@ -45,7 +46,7 @@ const leftoverGone = 5 * time.Second
 // (golang/go#27505). So the child is started and waited for from a
 // goroutine locked to its thread for the child's whole life: no other
 // goroutine can run there, lock it and end it.
-func (c *Children) run(cmd *exec.Cmd) (startErr, waitErr error) {
+func (c *Children) run(cmd *exec.Cmd, started func(pid int)) (startErr, waitErr error) {
 	type result struct{ start, wait error }
 	done := make(chan result, 1)
 	go func() {
@@ -57,6 +58,9 @@ func (c *Children) run(cmd *exec.Cmd) (startErr, waitErr error) {
 			return
 		}
 		forget := c.record(cmd.Process.Pid)
+		if started != nil {
+			started(cmd.Process.Pid)
+		}
 		err := cmd.Wait()
 		forget()
 		done <- result{wait: err}

@@ -125,7 +125,7 @@ func (p *Prober) Check(ctx context.Context) error {
 	cmd.WaitDelay = CancelGrace
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
-	startErr, err := p.Children.run(cmd)
+	startErr, err := p.Children.run(cmd, nil)
 	if startErr != nil {
 		return startError(ctx, "ffprobe", bin, startErr)
 	}
@@ -153,7 +153,7 @@ func (p *Prober) run(ctx context.Context, path string, args ...string) ([]byte, 
 	var stdout bytes.Buffer
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	startErr, err := p.Children.run(cmd)
+	startErr, err := p.Children.run(cmd, nil)
 	if startErr != nil {
 		return nil, startError(ctx, "ffprobe", bin, startErr)
 	}

@@ -25,6 +25,10 @@ type Runner struct {
 	// Logger receives a debug line per run (argv, exit status, time taken).
 	// Nil discards them.
 	Logger *slog.Logger
+	// Nice is the nice value ffmpeg runs at, 0 to 19 (Linux): higher
+	// leaves the CPU to the caller's other work first. 0 runs it at the
+	// caller's priority.
+	Nice int
 	// Children, when set, records every ffmpeg started, so that a node
 	// killed mid-render can stop them when it starts again.
 	Children *Children
@@ -196,7 +200,12 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 
 	log.DebugContext(ctx, "ffmpeg start", "ffmpeg_args", argv)
 	start := time.Now()
-	startErr, err := r.Children.run(cmd)
+	startLowered(cmd, r.Nice)
+	startErr, err := r.Children.run(cmd, func(pid int) {
+		if err := renice(pid, r.Nice); err != nil {
+			log.WarnContext(ctx, "ffmpeg runs at normal priority", "nice", r.Nice, "error", err)
+		}
+	})
 	if startErr != nil {
 		return "", Report{}, startError(ctx, "ffmpeg", bin, startErr)
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -175,4 +178,57 @@ func TestRunner_Run_errors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunner_Run_nice: with Nice set, every thread of ffmpeg runs at that
+// nice value, those started before the runner lowered it included.
+func TestRunner_Run_nice(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("nice values are set on Linux only")
+	}
+	marker := filepath.Join(t.TempDir(), "nice-marker.mp4")
+	r := &Runner{Nice: 7}
+	var once sync.Once
+	var seen error
+	args := []string{"-re", "-threads", "2", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=3",
+		"-filter_threads", "2", "-vf", "scale=320:180", "-c:v", "libx264", "-threads", "2", "-preset", "ultrafast", marker}
+	err := r.Run(t.Context(), args, 3, func(Progress) {
+		once.Do(func() { seen = niceOfProcess(marker, 7) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != nil {
+		t.Error(seen)
+	}
+}
+
+// niceOfProcess checks that each thread of the child ffmpeg whose command
+// line names marker runs at nice value want.
+func niceOfProcess(marker string, want int) error {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmdline, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(marker)) {
+			continue
+		}
+		tasks, _ := filepath.Glob(filepath.Join(d, "task", "*", "stat"))
+		if len(tasks) < 2 {
+			return fmt.Errorf("ffmpeg has %d threads; the test wants several", len(tasks))
+		}
+		for _, task := range tasks {
+			stat, err := os.ReadFile(task)
+			if err != nil {
+				continue // the thread ended
+			}
+			// Fields after the command name: state is 3rd, nice the 19th.
+			f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+			if n, _ := strconv.Atoi(f[16]); n != want {
+				return fmt.Errorf("ffmpeg thread %s runs at nice %d, want %d", task, n, want)
+			}
+		}
+		return nil
+	}
+	return errors.New("no ffmpeg process with the marker in its command line")
 }

@@ -36,6 +36,7 @@ type Stats interface {
 	// request it describes (an error is logged).
 	Record(ctx context.Context, workspaceID, typ, subjectID string, payload any)
 	// RecordDownload records rendition.downloaded for a file served by its
-	// signed link (its blob key).
-	RecordDownload(ctx context.Context, blobKey string)
+	// signed link (its blob key, and the file name the link gave it:
+	// renditions that share one file tell apart by that name).
+	RecordDownload(ctx context.Context, blobKey, linkName string)
 }

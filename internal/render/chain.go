@@ -10,14 +10,27 @@ import (
 	"outpost/internal/preset"
 )
 
-// videoChain adds the filters that turn label in into the target's frames
-// under label out. It returns the fit mode used, or "" when the aspect did
-// not change and the picture was only scaled.
-func videoChain(g *graph, in, out string, v *media.Video, t *Target, w, h int, fps float64, fit preset.Fit) preset.Fit {
-	var pre []string
-	if v.VariableFrameRate || math.Abs(v.FrameRate-fps) > 0.01 {
-		// Constant frame rate: duplicates or drops frames to the grid.
-		pre = append(pre, "fps="+fpsString(fps))
+// fitUsed is the fit mode a w×h target of fit uses for source v: "" when
+// the aspect is the same and the picture is only scaled.
+func fitUsed(v *media.Video, w, h int, fit preset.Fit) preset.Fit {
+	srcAspect := float64(v.Width) / float64(v.Height)
+	dstAspect := float64(w) / float64(h)
+	if math.Abs(srcAspect/dstAspect-1) < 0.01 {
+		return ""
+	}
+	switch fit {
+	case preset.FitPad, preset.FitCrop:
+		return fit
+	}
+	return preset.FitBlur
+}
+
+// videoChain adds the filters that turn label in into t's w×h frames under
+// label out, after the filters pre (a frame rate conversion, or "").
+func videoChain(g *graph, in, out, pre string, v *media.Video, t *Target, w, h int) {
+	var f []string
+	if pre != "" {
+		f = append(f, pre)
 	}
 	isGIF := t.Preset.Video.Codec == "gif"
 	scaleFlags := ""
@@ -28,53 +41,41 @@ func videoChain(g *graph, in, out string, v *media.Video, t *Target, w, h int, f
 	if !isGIF {
 		finish += ",format=" + t.Preset.Video.PixFmt
 	}
-
-	srcAspect := float64(v.Width) / float64(v.Height)
-	dstAspect := float64(w) / float64(h)
-	sameAspect := math.Abs(srcAspect/dstAspect-1) < 0.01
-	var used preset.Fit
-	switch {
-	case sameAspect:
-		f := pre
+	switch fitUsed(v, w, h, t.Fit) {
+	case "":
 		if v.Width != w || v.Height != h {
 			f = append(f, fmt.Sprintf("scale=%d:%d%s", w, h, scaleFlags))
 		}
 		f = append(f, finish)
 		g.chain(in, out, strings.Join(f, ","))
-	case fit == preset.FitPad:
-		used = fit
-		f := append(pre,
+	case preset.FitPad:
+		f = append(f,
 			fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2%s", w, h, scaleFlags),
 			fmt.Sprintf("pad=%d:%d:-1:-1:color=black", w, h),
 			finish)
 		g.chain(in, out, strings.Join(f, ","))
-	case fit == preset.FitCrop:
-		used = fit
-		f := append(pre,
+	case preset.FitCrop:
+		f = append(f,
 			fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=increase:force_divisible_by=2%s", w, h, scaleFlags),
 			fmt.Sprintf("crop=%d:%d", w, h),
 			finish)
 		g.chain(in, out, strings.Join(f, ","))
 	default:
-		used = preset.FitBlur
 		// The background is blurred at an eighth of the size and scaled
 		// back up: the same look as a full-size blur for a fraction of
-		// the work.
+		// the work. One chain per frame size: every target of that size
+		// and fit takes its output.
 		bw, bh := evenAtLeast(w/8, 16), evenAtLeast(h/8, 16)
 		radius := min(10, min(bw, bh)/4)
 		bg, fg, bgs, fgs := out+"bg", out+"fg", out+"bgs", out+"fgs"
-		split := "split=2"
-		if len(pre) > 0 {
-			split = strings.Join(pre, ",") + "," + split
-		}
+		f = append(f, "split=2")
 		g.chains = append(g.chains,
-			"["+in+"]"+split+"["+bg+"]["+fg+"]",
+			"["+in+"]"+strings.Join(f, ",")+"["+bg+"]["+fg+"]",
 			fmt.Sprintf("[%s]scale=%d:%d:force_original_aspect_ratio=increase,crop=%d:%d,boxblur=%d:2,scale=%d:%d[%s]", bg, bw, bh, bw, bh, radius, w, h, bgs),
 			fmt.Sprintf("[%s]scale=%d:%d:force_original_aspect_ratio=decrease:force_divisible_by=2%s[%s]", fg, w, h, scaleFlags, fgs),
 			fmt.Sprintf("[%s][%s]overlay=(W-w)/2:(H-h)/2,%s[%s]", bgs, fgs, finish, out),
 		)
 	}
-	return used
 }
 
 // gifPalette turns label in into GIF frames under label out: a palette per
@@ -106,46 +107,6 @@ func audioChain(a preset.Audio) string {
 		rate = 48000
 	}
 	return fmt.Sprintf("aformat=sample_rates=%d:channel_layouts=%s", rate, layout)
-}
-
-func videoCodecArgs(t *Target, fps float64) []string {
-	q := t.Preset.Level(t.Quality)
-	maxrate := q.MaxRateKbps
-	bufsize := q.BufSizeKbps
-	if t.VideoKbps > 0 {
-		maxrate, bufsize = t.VideoKbps, 2*t.VideoKbps
-	}
-	gop := 0
-	if s := t.Preset.Video.GOPSeconds; s > 0 {
-		gop = max(1, int(math.Round(fps*s)))
-	}
-	var args []string
-	switch t.Preset.Video.Codec {
-	case "h264":
-		args = []string{"-c:v", "libx264", "-preset", q.Speed, "-crf", strconv.Itoa(q.CRF)}
-		if maxrate > 0 {
-			args = append(args, "-maxrate", kbps(maxrate), "-bufsize", kbps(bufsize))
-		}
-		if pr := t.Preset.Video.Profile; pr != "" {
-			args = append(args, "-profile:v", strings.ToLower(pr))
-		}
-		args = append(args, "-bf", "2")
-	case "vp9":
-		args = []string{"-c:v", "libvpx-vp9", "-crf", strconv.Itoa(q.CRF), "-b:v", kbps(maxrate),
-			"-deadline", "good", "-cpu-used", q.Speed, "-row-mt", "1"}
-	case "prores":
-		args = []string{"-c:v", "prores_ks", "-profile:v", strconv.Itoa(q.ProResProfile), "-vendor", "apl0"}
-	case "gif":
-		return []string{"-c:v", "gif", "-fps_mode", "cfr"}
-	default:
-		args = []string{"-c:v", t.Preset.Video.Codec}
-	}
-	if gop > 0 {
-		args = append(args, "-g", strconv.Itoa(gop))
-	}
-	// Constant frame rate whatever the muxer would pick: the chain's fps
-	// filter (or the source's constant rate) sets it.
-	return append(args, "-fps_mode", "cfr")
 }
 
 func audioCodecArgs(t *Target) []string {

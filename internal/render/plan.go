@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,6 +77,9 @@ type Options struct {
 	// Timeline, when set, is what is rendered: src is its Source(), and
 	// the clips are the plan's first inputs.
 	Timeline *Timeline
+	// Threads caps ffmpeg's threads: the decoder's, the filter graph's and
+	// each encoder's. 0 leaves ffmpeg's choice.
+	Threads int
 }
 
 // Span is a part of the source, in seconds.
@@ -121,8 +125,29 @@ type Output struct {
 	Thumbnail *ThumbnailOutput `json:"thumbnail,omitempty"`
 	// Watermark is the image overlaid, if any.
 	Watermark string `json:"watermark,omitempty"`
-	// Args are this output's ffmpeg options, ending with TempPath.
+	// SharesEncodeWith names the other outputs (preset ids) that are the
+	// same file as this one: one encode, or one stream copy, serves them
+	// all. The first output of such a group has the Args; the others have
+	// none, and SharedFile names the file they are a copy of.
+	SharesEncodeWith []string `json:"shares_encode_with,omitempty"`
+	// SharedFile is the TempPath of the output whose file this output
+	// shares; "" when it is written itself.
+	SharedFile string `json:"shared_file,omitempty"`
+	// Encoding is the video encoder's settings (shared with the outputs
+	// in SharesEncodeWith); nil for a stream copy.
+	Encoding *Encoding `json:"encoding,omitempty"`
+	// Args are this output's ffmpeg options, ending with TempPath; empty
+	// when it shares another output's file.
 	Args []string `json:"args"`
+}
+
+// File is the file ffmpeg writes for o: its own TempPath, or the one it
+// shares.
+func (o *Output) File() string {
+	if o.SharedFile != "" {
+		return o.SharedFile
+	}
+	return o.TempPath
 }
 
 // Plan is one ffmpeg run.
@@ -134,7 +159,11 @@ type Plan struct {
 	// once, never a second decode of the source.
 	Extra []Input `json:"extra_inputs,omitempty"`
 	// Duration is the source duration in seconds, for progress.
-	Duration    float64  `json:"duration_seconds"`
+	Duration float64 `json:"duration_seconds"`
+	// Threads caps the source's (and a timeline's clips') decoders and
+	// the filter graph's threads (each encoder's are in its Encoding); 0
+	// leaves ffmpeg's choice.
+	Threads     int      `json:"threads,omitempty"`
 	FilterGraph string   `json:"filter_complex,omitempty"`
 	Outputs     []Output `json:"outputs"`
 }
@@ -142,10 +171,20 @@ type Plan struct {
 // Args returns the complete ffmpeg argv, without the program name.
 func (p *Plan) Args() []string {
 	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"}
+	if p.Threads > 0 && p.FilterGraph != "" {
+		args = append(args, "-filter_complex_threads", strconv.Itoa(p.Threads))
+	}
 	args = append(args, p.InputOptions...)
+	if p.Threads > 0 {
+		args = append(args, "-threads", strconv.Itoa(p.Threads))
+	}
 	args = append(args, "-i", p.Input)
 	for _, in := range p.Extra {
 		args = append(args, in.Options...)
+		if p.Threads > 0 && in.Kind == "clip" {
+			// A timeline's other clips are decoded like the source.
+			args = append(args, "-threads", strconv.Itoa(p.Threads))
+		}
 		args = append(args, "-i", in.Path)
 	}
 	if p.FilterGraph != "" {
@@ -160,7 +199,31 @@ func (p *Plan) Args() []string {
 	return args
 }
 
+// Encodes returns how many files the plan writes (encoded or copied), one
+// per group of outputs that share a file.
+func (p *Plan) Encodes() (encoded, copied int) {
+	for _, o := range p.Outputs {
+		switch {
+		case o.SharedFile != "":
+		case o.Passthrough:
+			copied++
+		default:
+			encoded++
+		}
+	}
+	return encoded, copied
+}
+
 // Build plans the render of src into targets.
+//
+// Targets whose files would be the same bytes (same frame, framing, rate,
+// formats, audio, overlays and quality level) share one encode: its
+// settings satisfy every one of them (the lowest bitrate cap and buffer,
+// the shortest GOP), except at Ultra, where a target whose own limits are
+// looser keeps its own encode (see shareable). Targets with the same frame
+// and framing share one scale/fit chain, split after it, and one set of
+// thumbnail candidates; targets at the same converted frame rate share the
+// rate conversion; the source is decoded (and tone-mapped) once.
 func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	if src == nil || src.Video == nil {
 		return nil, errcode.New(errcode.SourceNoVideo, "the source has no video stream")
@@ -173,7 +236,7 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		workDir = opts.OutDir
 	}
 	duration := src.Duration
-	plan := &Plan{Input: src.Path, Duration: duration}
+	plan := &Plan{Input: src.Path, Duration: duration, Threads: max(0, opts.Threads)}
 	tl := opts.Timeline
 	if s := opts.Sample; s != nil {
 		if tl == nil {
@@ -220,12 +283,14 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		return len(plan.Extra)
 	}
 
-	encoded := make([]int, 0, len(targets))
 	seen := map[string]bool{}
 	for i := range targets {
 		t := &targets[i]
 		if t.Quality == "" {
 			t.Quality = preset.HD
+		}
+		if t.Fit == "" {
+			t.Fit = preset.FitBlur
 		}
 		path := t.Path
 		if path == "" {
@@ -275,7 +340,10 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			o.FPS = src.Video.FrameRate
 		} else {
 			o.Reason = reason
-			encoded = append(encoded, i)
+			o.FPS = targetFPS(src.Video, t)
+			if fitUsed(src.Video, w, h, t.Fit) != "" {
+				o.Fit = string(t.Fit)
+			}
 		}
 		if src.Audio != nil && t.Preset.Audio.Codec != "" {
 			l := targetLoudness(t)
@@ -287,80 +355,163 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		plan.Outputs = append(plan.Outputs, o)
 	}
 
-	// The decoded picture feeds every encoded target and the thumbnails of
-	// passthrough targets.
-	var thumbOnly []int
-	for i := range plan.Outputs {
-		if plan.Outputs[i].Passthrough && plan.Outputs[i].Thumbnail != nil {
-			thumbOnly = append(thumbOnly, i)
+	// What each output's file is made of, and which outputs can be one
+	// file.
+	outs := plan.Outputs
+	audioChains := make([]string, len(outs)) // "" when the output's audio is not filtered
+	keys := make([]string, len(outs))
+	encs := make([]Encoding, len(outs))
+	levels := make([]preset.Level, len(outs))
+	for i := range outs {
+		t, o := &targets[i], &outs[i]
+		levels[i] = t.Quality
+		if t.Preset.Audio.Codec != "" && (!o.Passthrough && (src.Audio != nil || t.Preset.Rules.RequireAudio) ||
+			o.Passthrough && o.Loudness != "") {
+			audioChains[i] = audioChain(t.Preset.Audio)
+			if f, _ := loudnessFilter(opts.Loudness, targetLoudness(t), t.Preset.Audio.Codec); f != "" && src.Audio != nil {
+				audioChains[i] = f + "," + audioChains[i]
+			}
+		}
+		if o.Passthrough {
+			keys[i] = fileKey("copy", t.Preset.Container, audioChains[i], audioCodecArgsIf(t, audioChains[i] != ""),
+				src.Audio != nil && t.Preset.Audio.Codec != "", trackCodecOf(o))
+			continue
+		}
+		encs[i] = TargetEncoding(t, o.FPS, plan.Threads)
+		var wm, burn string
+		if t.Watermark != nil {
+			w := t.Watermark.withDefaults()
+			wm = w.Path + "\x00" + watermarkChain(w, o.Width) + "\x00" + overlayPosition(w, o.Width, o.Height, t.Preset.SafeArea)
+		}
+		if o.Captions != nil && o.Captions.ASS != "" {
+			burn = fmt.Sprint(*o.Captions.Style)
+		}
+		keys[i] = fileKey("encode", o.Width, o.Height, o.FPS, o.Fit, t.Preset.Video.PixFmt, t.Preset.Container,
+			encs[i].withoutLimits(), audioChains[i], audioCodecArgsIf(t, audioChains[i] != ""), wm, burn, trackCodecOf(o))
+	}
+	groups := groupEncodes(keys, encs, levels)
+	var encodes, copies []*encodeGroup
+	for _, gr := range groups {
+		lead := &outs[gr.members[0]]
+		for _, m := range gr.members {
+			o := &outs[m]
+			o.SharesEncodeWith = gr.sharedWith(m, outs)
+			if m != gr.members[0] {
+				o.SharedFile = lead.TempPath
+				if c := o.Captions; c != nil && c.ASS != "" {
+					// The leader's script is the same text.
+					c.ASS = lead.Captions.ASS
+				}
+			}
+			if !o.Passthrough {
+				enc := gr.enc
+				o.Encoding = &enc
+			}
+		}
+		if lead.Passthrough {
+			copies = append(copies, gr)
+		} else {
+			encodes = append(encodes, gr)
 		}
 	}
-	var vlabels []string
-	if n := len(encoded) + len(thumbOnly); n > 0 {
+
+	// Framings: one scale/fit chain per frame, rate and fit, feeding every
+	// encode of that shape and one set of thumbnail candidates.
+	var frames []*framing
+	for k, gr := range encodes {
+		i := gr.members[0]
+		t, o := &targets[i], &outs[i]
+		key := fmt.Sprint(o.Width, o.Height, o.FPS, o.Fit, t.Preset.Video.Codec == "gif", t.Preset.Video.PixFmt)
+		j := slices.IndexFunc(frames, func(f *framing) bool { return f.key == key })
+		if j < 0 {
+			frames = append(frames, &framing{key: key, target: i})
+			j = len(frames) - 1
+		}
+		f := frames[j]
+		f.encodes = append(f.encodes, k)
+		for _, m := range gr.members {
+			if th := outs[m].Thumbnail; th != nil {
+				f.thumbs = append(f.thumbs, m)
+			}
+		}
+	}
+	// Passthrough outputs' thumbnails come from the source itself: one set
+	// for all of them.
+	var copyThumbs []int
+	for _, gr := range copies {
+		for _, m := range gr.members {
+			if outs[m].Thumbnail != nil {
+				copyThumbs = append(copyThumbs, m)
+			}
+		}
+	}
+
+	if len(frames) > 0 || len(copyThumbs) > 0 {
 		if src.Video.HDR {
 			g.chain(vsrc, "sdr", tonemap)
 			vsrc = "sdr"
 		}
-		if len(encoded) == 0 {
+		if len(frames) == 0 {
 			// Only thumbnails need pictures: decode keyframes alone,
 			// which costs next to nothing; the copied stream is not
 			// affected.
 			plan.InputOptions = append(plan.InputOptions, "-skip_frame:v", "nokey")
 		}
-		vlabels = g.split(vsrc, "v", n, "split")
-	}
-
-	// Audio goes through the graph for encoded targets, and for passthrough
-	// targets whose loudness changes (their video is still copied).
-	var audioTargets []int
-	for i := range plan.Outputs {
-		t, o := &targets[i], &plan.Outputs[i]
-		switch {
-		case t.Preset.Audio.Codec == "":
-		case !o.Passthrough && (src.Audio != nil || t.Preset.Rules.RequireAudio):
-			audioTargets = append(audioTargets, i)
-		case o.Passthrough && o.Loudness != "":
-			audioTargets = append(audioTargets, i)
+		entry := make([]string, len(encodes))
+		for k, gr := range encodes {
+			entry[k] = encodeEntry(k, &targets[gr.members[0]], &outs[gr.members[0]])
+		}
+		if pt := videoGraph(g, vsrc, src.Video, frames, entry, len(copyThumbs) > 0, targets, outs); pt != "" {
+			sharedThumbnail(g, pt, "pt", outs, copyThumbs)
 		}
 	}
-	var alabels []string
-	if len(audioTargets) > 0 {
+
+	// Audio: one chain per file that filters it (every encode with sound,
+	// copies whose loudness changes).
+	var audioUsers []*encodeGroup
+	for _, gr := range append(slices.Clone(encodes), copies...) {
+		if audioChains[gr.members[0]] != "" {
+			audioUsers = append(audioUsers, gr)
+		}
+	}
+	alabel := map[*encodeGroup]string{}
+	if len(audioUsers) > 0 {
 		if src.Audio == nil {
 			g.source("anullsrc=channel_layout=stereo:sample_rate=48000:duration="+seconds(duration), "silence")
 			asrc = "silence"
 		}
-		alabels = g.split(asrc, "a", len(audioTargets), "asplit")
+		labels := g.split(asrc, "a", len(audioUsers), "asplit")
+		for n, gr := range audioUsers {
+			out := fmt.Sprintf("ao%d", n)
+			g.chain(labels[n], out, audioChains[gr.members[0]])
+			alabel[gr] = out
+			for _, m := range gr.members {
+				outs[m].SilentAudio = src.Audio == nil
+			}
+		}
 	} else if tl != nil {
 		// The joined sound has no taker (GIF only): a graph's outputs
 		// must all be connected.
 		g.chains = append(g.chains, "["+asrc+"]anullsink")
 	}
-	audioArgs := func(i, k int) []string {
-		ak := indexOf(audioTargets, i)
-		if ak < 0 {
+	audioArgs := func(gr *encodeGroup) []string {
+		l, ok := alabel[gr]
+		if !ok {
 			return nil
 		}
-		t, o := &targets[i], &plan.Outputs[i]
-		aout := fmt.Sprintf("ao%d", k)
-		chain := audioChain(t.Preset.Audio)
-		if f, _ := loudnessFilter(opts.Loudness, targetLoudness(t), t.Preset.Audio.Codec); f != "" && src.Audio != nil {
-			chain = f + "," + chain
-		}
-		g.chain(alabels[ak], aout, chain)
-		o.SilentAudio = src.Audio == nil
-		return append([]string{"-map", "[" + aout + "]"}, audioCodecArgs(t)...)
+		return append([]string{"-map", "[" + l + "]"}, audioCodecArgs(&targets[gr.members[0]])...)
 	}
 
-	// Watermark images, split when several targets use the same one.
+	// Watermark images, split when several encodes use the same one.
 	wmUsers := map[int][]int{}
 	var wmOrder []int
-	for _, i := range encoded {
-		if wm := targets[i].Watermark; wm != nil {
+	for k, gr := range encodes {
+		if wm := targets[gr.members[0]].Watermark; wm != nil {
 			in := inputIndex("watermark", wm.Path)
 			if _, ok := wmUsers[in]; !ok {
 				wmOrder = append(wmOrder, in)
 			}
-			wmUsers[in] = append(wmUsers[in], i)
+			wmUsers[in] = append(wmUsers[in], k)
 		}
 	}
 	wmLabel := map[int]string{}
@@ -370,20 +521,21 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			// A vector image is rasterised at the largest size it is
 			// shown at, so no target scales a small bitmap up.
 			width := 0
-			for _, i := range users {
+			for _, k := range users {
+				i := encodes[k].members[0]
 				w := targets[i].Watermark.withDefaults()
-				width = max(width, watermarkWidth(w, plan.Outputs[i].Width))
+				width = max(width, watermarkWidth(w, outs[i].Width))
 			}
 			x.Options = []string{"-width", strconv.Itoa(width), "-keep_ar", "1"}
 		}
 		labels := g.split(fmt.Sprintf("%d:v", in), fmt.Sprintf("wm%d_", in), len(users), "split")
-		for k, i := range users {
-			wmLabel[i] = labels[k]
+		for n, k := range users {
+			wmLabel[k] = labels[n]
 		}
 	}
 	trackInput := 0
-	for i := range plan.Outputs {
-		if c := plan.Outputs[i].Captions; c != nil && c.TrackCodec != "" {
+	for i := range outs {
+		if c := outs[i].Captions; c != nil && c.TrackCodec != "" {
 			trackInput = inputIndex("captions", opts.Captions)
 		}
 	}
@@ -398,94 +550,33 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		return args
 	}
 
-	for k, i := range encoded {
-		t := &targets[i]
-		o := &plan.Outputs[i]
-		fit := t.Fit
-		if fit == "" {
-			fit = preset.FitBlur
-		}
-		fps := targetFPS(src.Video, t)
-		o.FPS = fps
+	// Each encode: [watermark, captions] → [GIF palette] → encoder.
+	for k, gr := range encodes {
+		i := gr.members[0]
+		t, o := &targets[i], &outs[i]
 		out := fmt.Sprintf("vo%d", k)
-		isGIF := t.Preset.Video.Codec == "gif"
-		wm := t.Watermark
-		burn := o.Captions != nil && o.Captions.ASS != ""
-		decorate := wm != nil || burn
-
-		// framed → [thumbnail split] → [watermark, captions] → [GIF
-		// palette] → out, each stage writing out itself when it is the
-		// last, so a plain target's graph is what it always was.
-		last := func(stage string) string {
-			if !isGIF {
-				return out
+		if wm := t.Watermark; wm != nil {
+			o.Watermark = wm.withDefaults().Path
+			for _, m := range gr.members {
+				outs[m].Watermark = o.Watermark
 			}
-			return out + stage
 		}
-		framed := last("g")
-		if decorate || o.Thumbnail != nil {
-			framed = out + "f"
+		decorate(g, k, t, o, wmLabel[k])
+		if t.Preset.Video.Codec == "gif" {
+			gifPalette(g, out+"g", out)
 		}
-		if fit := videoChain(g, vlabels[k], framed, src.Video, t, o.Width, o.Height, fps, fit); fit != "" {
-			o.Fit = string(fit)
-		}
-		cur := framed
-		if o.Thumbnail != nil {
-			main, th := last("g"), out+"t"
-			if decorate {
-				main = out + "m"
-			}
-			g.chains = append(g.chains, "["+cur+"]split=2["+main+"]["+th+"]")
-			g.chain(th, out+"th", thumbnailChain(o.Thumbnail))
-			o.Thumbnail.Args = thumbnailArgs(out+"th", o.Thumbnail)
-			cur = main
-		}
-		if decorate {
-			var f []string
-			in := "[" + cur + "]"
-			if wm != nil {
-				w := wm.withDefaults()
-				o.Watermark = w.Path
-				scaled := out + "wm"
-				g.chain(wmLabel[i], scaled, watermarkChain(w, o.Width))
-				in += "[" + scaled + "]"
-				f = append(f, overlayPosition(w, o.Width, o.Height, t.Preset.SafeArea))
-			}
-			if burn {
-				f = append(f, "subtitles=filename="+Escape(o.Captions.ASS))
-			}
-			if !isGIF {
-				f = append(f, "format="+t.Preset.Video.PixFmt)
-			}
-			cur = last("g")
-			g.chains = append(g.chains, in+strings.Join(f, ",")+"["+cur+"]")
-		}
-		if isGIF {
-			gifPalette(g, cur, out)
-		}
-
 		args := []string{"-map", "[" + out + "]"}
-		args = append(args, videoCodecArgs(t, fps)...)
-		args = append(args, audioArgs(i, k)...)
+		args = append(args, o.Encoding.Args()...)
+		args = append(args, audioArgs(gr)...)
 		args = append(args, subtitleArgs(o)...)
 		args = append(args, muxArgs(t.Preset)...)
 		o.Args = append(args, o.TempPath)
 	}
-
-	for k, i := range thumbOnly {
-		o := &plan.Outputs[i]
-		label := fmt.Sprintf("pt%d", k)
-		g.chain(vlabels[len(encoded)+k], label, thumbnailChain(o.Thumbnail))
-		o.Thumbnail.Args = thumbnailArgs(label, o.Thumbnail)
-	}
-	for i := range plan.Outputs {
-		o := &plan.Outputs[i]
-		if !o.Passthrough {
-			continue
-		}
-		t := &targets[i]
+	for _, gr := range copies {
+		i := gr.members[0]
+		t, o := &targets[i], &outs[i]
 		args := []string{"-map", "0:v:0"}
-		a := audioArgs(i, len(encoded)+i)
+		a := audioArgs(gr)
 		switch {
 		case a != nil:
 			args = append(args, a...)
@@ -501,6 +592,174 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	}
 	plan.FilterGraph = g.String()
 	return plan, nil
+}
+
+// fileKey joins what makes two outputs' files the same bytes.
+func fileKey(parts ...any) string {
+	var b strings.Builder
+	for _, p := range parts {
+		fmt.Fprintf(&b, "%v\x00", p)
+	}
+	return b.String()
+}
+
+func trackCodecOf(o *Output) string {
+	if o.Captions == nil {
+		return ""
+	}
+	return o.Captions.TrackCodec
+}
+
+// audioCodecArgsIf is the target's audio encoder options when its audio is
+// encoded.
+func audioCodecArgsIf(t *Target, encoded bool) []string {
+	if !encoded {
+		return nil
+	}
+	return audioCodecArgs(t)
+}
+
+// framing is one scale/fit chain: a frame size, rate and fit mode, and the
+// encodes and thumbnails it feeds.
+type framing struct {
+	key string
+	// target is the first target framed so (its size, rate and fit).
+	target  int
+	encodes []int // indexes of the plan's encodes
+	thumbs  []int // outputs whose thumbnail comes from these frames
+}
+
+// videoGraph adds the video part of the graph: vsrc split to each frame
+// rate that more than one framing converts to (the fps filter runs once
+// per rate), to each framing (one scale/fit chain per frame and fit), and
+// after each framing to its encodes (entry[k] is encode k's label) and one
+// thumbnail chain. With copyThumbs, vsrc also feeds the thumbnails of
+// passthrough outputs: the label returned.
+func videoGraph(g *graph, vsrc string, v *media.Video, frames []*framing, entry []string, copyThumbs bool, targets []Target, outs []Output) string {
+	needFPS := func(fps float64) bool { return v.VariableFrameRate || math.Abs(v.FrameRate-fps) > 0.01 }
+	type rate struct {
+		fps    float64
+		frames []int
+	}
+	var rates []*rate
+	var top []string // what vsrc feeds, in order: "f<j>" (a framing), "r<n>" (a rate), "pt"
+	for j, f := range frames {
+		fps := outs[f.target].FPS
+		if !needFPS(fps) {
+			top = append(top, fmt.Sprintf("f%d", j))
+			continue
+		}
+		n := slices.IndexFunc(rates, func(r *rate) bool { return math.Abs(r.fps-fps) < 0.001 })
+		if n < 0 {
+			rates = append(rates, &rate{fps: fps})
+			n = len(rates) - 1
+			top = append(top, fmt.Sprintf("r%d", n))
+		}
+		rates[n].frames = append(rates[n].frames, j)
+	}
+	if copyThumbs {
+		top = append(top, "pt")
+	}
+	in := map[string]string{} // node → its input label
+	for n, l := range g.split(vsrc, "v", len(top), "split") {
+		in[top[n]] = l
+	}
+	pre := map[int]string{} // framing → the fps filter it runs itself
+	for n, r := range rates {
+		node := fmt.Sprintf("r%d", n)
+		if len(r.frames) == 1 {
+			// Alone at its rate: the conversion stays in its chain.
+			in[fmt.Sprintf("f%d", r.frames[0])] = in[node]
+			pre[r.frames[0]] = "fps=" + fpsString(r.fps)
+			continue
+		}
+		labels := make([]string, len(r.frames))
+		for m, j := range r.frames {
+			labels[m] = fmt.Sprintf("r%d_%d", n, m)
+			in[fmt.Sprintf("f%d", j)] = labels[m]
+		}
+		g.splitTo(in[node], "fps="+fpsString(r.fps)+",", labels)
+	}
+	for j, f := range frames {
+		t, o := &targets[f.target], &outs[f.target]
+		// The framed picture's takers: each encode, then the thumbnails.
+		var takers []string
+		for _, k := range f.encodes {
+			takers = append(takers, entry[k])
+		}
+		thumb := ""
+		if len(f.thumbs) > 0 {
+			thumb = fmt.Sprintf("th%d", j)
+			takers = append(takers, thumb)
+		}
+		framed := takers[0]
+		if len(takers) > 1 {
+			framed = fmt.Sprintf("fr%d", j)
+		}
+		videoChain(g, in[fmt.Sprintf("f%d", j)], framed, pre[j], v, t, o.Width, o.Height)
+		if len(takers) > 1 {
+			g.splitTo(framed, "", takers)
+		}
+		if thumb != "" {
+			sharedThumbnail(g, thumb, thumb+"o", outs, f.thumbs)
+		}
+	}
+	return in["pt"]
+}
+
+// sharedThumbnail adds one thumbnail chain from label in to out for the
+// outputs users: the first output's candidates are every user's.
+func sharedThumbnail(g *graph, in, out string, outs []Output, users []int) {
+	first := outs[users[0]].Thumbnail
+	g.chain(in, out, thumbnailChain(first))
+	first.Args = thumbnailArgs(out, first)
+	for _, m := range users[1:] {
+		th := outs[m].Thumbnail
+		th.Pattern, th.Args = first.Pattern, nil
+	}
+}
+
+// decorate adds encode k's watermark and burned-in captions, from label
+// "vo<k>d" to the encoder's (or the GIF palette's) input.
+func decorate(g *graph, k int, t *Target, o *Output, wmIn string) {
+	out := fmt.Sprintf("vo%d", k)
+	isGIF := t.Preset.Video.Codec == "gif"
+	burn := o.Captions != nil && o.Captions.ASS != ""
+	if t.Watermark == nil && !burn {
+		return
+	}
+	var f []string
+	in := "[" + out + "d]"
+	if wm := t.Watermark; wm != nil {
+		w := wm.withDefaults()
+		scaled := out + "wm"
+		g.chain(wmIn, scaled, watermarkChain(w, o.Width))
+		in += "[" + scaled + "]"
+		f = append(f, overlayPosition(w, o.Width, o.Height, t.Preset.SafeArea))
+	}
+	if burn {
+		f = append(f, "subtitles=filename="+Escape(o.Captions.ASS))
+	}
+	next := out
+	if isGIF {
+		next = out + "g"
+	} else {
+		f = append(f, "format="+t.Preset.Video.PixFmt)
+	}
+	g.chains = append(g.chains, in+strings.Join(f, ",")+"["+next+"]")
+}
+
+// encodeEntry is the label encode k's frames arrive on: "vo<k>d" before a
+// watermark or burned-in captions, "vo<k>g" before a GIF palette, else
+// "vo<k>", the encoder's input.
+func encodeEntry(k int, t *Target, o *Output) string {
+	switch {
+	case t.Watermark != nil || o.Captions != nil && o.Captions.ASS != "":
+		return fmt.Sprintf("vo%dd", k)
+	case t.Preset.Video.Codec == "gif":
+		return fmt.Sprintf("vo%dg", k)
+	}
+	return fmt.Sprintf("vo%d", k)
 }
 
 // captionOutput decides how a target carries captions and where their
@@ -638,6 +897,17 @@ func (g *graph) split(in, prefix string, n int, filter string) []string {
 	}
 	g.chains = append(g.chains, b.String())
 	return labels
+}
+
+// splitTo fans in out to the given labels, after the filters pre (ending
+// with a comma, or "").
+func (g *graph) splitTo(in, pre string, labels []string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s]%ssplit=%d", in, pre, len(labels))
+	for _, l := range labels {
+		b.WriteString("[" + l + "]")
+	}
+	g.chains = append(g.chains, b.String())
 }
 
 func (g *graph) String() string { return strings.Join(g.chains, ";") }

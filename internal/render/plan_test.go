@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,6 +35,13 @@ var sources = map[string]media.Info{
 		Video: &media.Video{Codec: "h264", Profile: "High", PixFmt: "yuv420p", BitDepth: 8, Width: 1080, Height: 1920, CodedWidth: 1920, CodedHeight: 1080, Rotation: 90, FrameRate: 29.97, VariableFrameRate: true},
 		Audio: &media.Audio{Codec: "aac", Profile: "LC", SampleRate: 48000, Channels: 1},
 	},
+	// The issue-12 bench master: 1080p30 with noise at 12 Mbps, above every
+	// social cap, so nothing passes through.
+	"master-12mbps": {
+		Path: "/in/noisy.mp4", FormatName: "mov,mp4,m4a,3gp,3g2,mj2", Duration: 30, SizeBytes: 47_000_000, BitRate: 12_530_000, FastStart: true,
+		Video: &media.Video{Codec: "h264", Profile: "High", PixFmt: "yuv420p", BitDepth: 8, Width: 1920, Height: 1080, FrameRate: 30, BitRate: 12_400_000},
+		Audio: &media.Audio{Codec: "aac", Profile: "LC", SampleRate: 48000, Channels: 2, ChannelLayout: "stereo", BitRate: 128_000},
+	},
 	"odd-silent": {
 		Path: "/in/odd.mkv", FormatName: "matroska,webm", Duration: 4,
 		Video: &media.Video{Codec: "h264", Profile: "High 4:4:4 Predictive", PixFmt: "yuv444p", BitDepth: 8, Width: 641, Height: 361, FrameRate: 25},
@@ -60,27 +68,33 @@ func targets(t *testing.T, fit preset.Fit, level preset.Level, ids ...string) []
 func TestBuild_golden(t *testing.T) {
 	t.Parallel()
 	social := []string{"youtube-1080p", "instagram-reel", "linkedin-square"}
+	six := []string{"youtube-1080p", "instagram-reel", "linkedin-square", "tiktok", "facebook-reel", "youtube-shorts"}
 	for _, tc := range []struct {
-		name   string
-		source string
-		fit    preset.Fit
-		level  preset.Level
-		ids    []string
+		name    string
+		source  string
+		fit     preset.Fit
+		level   preset.Level
+		ids     []string
+		threads int
 	}{
-		{"master-social", "master-1080p30", "", "", social},
-		{"master-passthrough-only", "master-1080p30", "", "", []string{"youtube-1080p"}},
-		{"master-web-no-passthrough", "master-1080p30", "", preset.Web, []string{"youtube-1080p"}},
-		{"master-every-preset", "master-1080p30", "", "", preset.IDs()},
-		{"master-reel-pad", "master-1080p30", preset.FitPad, "", []string{"instagram-reel"}},
-		{"master-reel-crop", "master-1080p30", preset.FitCrop, "", []string{"instagram-reel"}},
-		{"hdr-social", "hdr10-4k60", "", preset.Ultra, append(social, "youtube-4k", "facebook-feed")},
-		{"phone-social", "phone-rotated", "", "", append(social, "tiktok", "gif-480p")},
-		{"odd-silent", "odd-silent", "", "", []string{"tiktok", "mp4-720p", "webm-1080p", "mov-prores-1080p"}},
+		{"social-six", "master-12mbps", "", "", six, 0},
+		{"social-six-web", "master-12mbps", "", preset.Web, six, 0},
+		{"social-six-ultra", "master-12mbps", "", preset.Ultra, six, 0},
+		{"social-six-threads", "master-12mbps", "", "", six, 2},
+		{"master-social", "master-1080p30", "", "", social, 0},
+		{"master-passthrough-only", "master-1080p30", "", "", []string{"youtube-1080p"}, 0},
+		{"master-web-no-passthrough", "master-1080p30", "", preset.Web, []string{"youtube-1080p"}, 0},
+		{"master-every-preset", "master-1080p30", "", "", preset.IDs(), 0},
+		{"master-reel-pad", "master-1080p30", preset.FitPad, "", []string{"instagram-reel"}, 0},
+		{"master-reel-crop", "master-1080p30", preset.FitCrop, "", []string{"instagram-reel"}, 0},
+		{"hdr-social", "hdr10-4k60", "", preset.Ultra, append(social, "youtube-4k", "facebook-feed"), 0},
+		{"phone-social", "phone-rotated", "", "", append(social, "tiktok", "gif-480p"), 0},
+		{"odd-silent", "odd-silent", "", "", []string{"tiktok", "mp4-720p", "webm-1080p", "mov-prores-1080p"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			src := sources[tc.source]
-			plan, err := Build(&src, targets(t, tc.fit, tc.level, tc.ids...), Options{OutDir: "/out", Loudness: mastered})
+			plan, err := Build(&src, targets(t, tc.fit, tc.level, tc.ids...), Options{OutDir: "/out", Loudness: mastered, Threads: tc.threads})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,22 +124,61 @@ func checkPlan(t *testing.T, p *Plan) {
 	if len(inputs) != 1+len(p.Extra) || inputs[0] != p.Input || slices.Contains(inputs[1:], p.Input) {
 		t.Errorf("plan inputs %q, want the source exactly once (one decode) and then %d extra inputs", inputs, len(p.Extra))
 	}
-	if strings.Count(strings.Join(args, "\x00"), "-filter_complex") > 1 {
+	if n := len(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a != "-filter_complex" })); n > 1 {
 		t.Error("more than one filter graph")
+	}
+	written := map[string]*Output{} // file → the output whose args write it
+	patterns := map[string]int{}    // thumbnail pattern → outputs writing it
+	for i := range p.Outputs {
+		o := &p.Outputs[i]
+		if o.SharedFile == "" {
+			written[o.TempPath] = o
+		}
+		if th := o.Thumbnail; th != nil && len(th.Args) > 0 {
+			patterns[th.Pattern]++
+			if th.Args[len(th.Args)-1] != th.Pattern {
+				t.Errorf("%s: thumbnail args do not end with the pattern", o.PresetID)
+			}
+		}
 	}
 	for _, o := range p.Outputs {
 		if o.Width%2 != 0 || o.Height%2 != 0 {
 			t.Errorf("%s: odd size %dx%d", o.PresetID, o.Width, o.Height)
 		}
-		if o.Args[len(o.Args)-1] != o.TempPath {
+		if o.SharedFile == "" && o.Args[len(o.Args)-1] != o.TempPath {
 			t.Errorf("%s: args do not end with the temp path", o.PresetID)
 		}
-		if th := o.Thumbnail; th != nil && th.Args[len(th.Args)-1] != th.Pattern {
-			t.Errorf("%s: thumbnail args do not end with the pattern", o.PresetID)
+		if o.SharedFile != "" {
+			lead := written[o.SharedFile]
+			switch {
+			case len(o.Args) > 0:
+				t.Errorf("%s shares %s and has args of its own", o.PresetID, o.SharedFile)
+			case lead == nil:
+				t.Errorf("%s shares %s, which no output writes", o.PresetID, o.SharedFile)
+			case !slices.Contains(o.SharesEncodeWith, lead.PresetID) || !slices.Contains(lead.SharesEncodeWith, o.PresetID):
+				t.Errorf("%s and %s share a file but do not list each other", o.PresetID, lead.PresetID)
+			case lead.Width != o.Width || lead.Height != o.Height || lead.FPS != o.FPS || lead.Passthrough != o.Passthrough:
+				t.Errorf("%s shares the file of %s, which differs in frame or mode", o.PresetID, lead.PresetID)
+			}
+		}
+		if th := o.Thumbnail; th != nil && patterns[th.Pattern] != 1 {
+			t.Errorf("%s: thumbnail pattern %s is written %d times", o.PresetID, th.Pattern, patterns[th.Pattern])
 		}
 		if o.Passthrough == (o.Reason != "") {
 			t.Errorf("%s: passthrough=%v with reason %q", o.PresetID, o.Passthrough, o.Reason)
 		}
+		if !o.Passthrough && o.Encoding == nil {
+			t.Errorf("%s: encoded without encoder settings", o.PresetID)
+		}
+	}
+	// One encoder per file, not per target.
+	encoded, copied := p.Encodes()
+	if n := strings.Count(strings.Join(args, "\x00"), "\x00-c:v\x00") - strings.Count(strings.Join(args, "\x00"), "\x00-c:v\x00copy") -
+		strings.Count(strings.Join(args, "\x00"), "\x00-c:v\x00mjpeg"); n != encoded {
+		t.Errorf("argv has %d video encoders, the plan counts %d encodes", n, encoded)
+	}
+	if encoded+copied != len(written) {
+		t.Errorf("Encodes() = %d + %d, want %d files", encoded, copied, len(written))
 	}
 }
 
@@ -279,6 +332,8 @@ func TestBuild_goldenTimeline(t *testing.T) {
 			}},
 		{"gif-only", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: intro}}}, []string{"gif-480p"}, nil},
 		{"hdr-clip", Timeline{Clips: []Clip{{Info: &master, Out: 3}, {Info: &hdr}}}, []string{"youtube-1080p"}, nil},
+		{"threads", Timeline{Clips: []Clip{{Info: intro}, {Info: &master, In: 2, Out: 6}}}, []string{"tiktok", "instagram-reel"},
+			func(_ []Target, o *Options) { o.Threads = 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -394,5 +449,81 @@ func TestBuild_errors(t *testing.T) {
 		if got := errcode.Of(err); got != tc.code {
 			t.Errorf("%s: code %q (%v), want %q", tc.name, got, err, tc.code)
 		}
+	}
+}
+
+// TestBuild_sharing pins the grouping rule: which targets share one encode,
+// and with which limits.
+func TestBuild_sharing(t *testing.T) {
+	t.Parallel()
+	six := []string{"youtube-1080p", "instagram-reel", "linkedin-square", "tiktok", "facebook-reel", "youtube-shorts"}
+	reels := []string{"instagram-reel", "tiktok", "facebook-reel", "youtube-shorts"}
+	for _, tc := range []struct {
+		name  string
+		ids   []string
+		level preset.Level
+		prep  func(ts []Target, o *Options)
+		// want lists each file's targets, with the file's bitrate cap
+		// and GOP: "id+id… kbps/gop".
+		want []string
+	}{
+		{"hd six: three shapes, three encodes", six, preset.HD, nil,
+			[]string{"youtube-1080p 8000/15", "instagram-reel+tiktok+facebook-reel+youtube-shorts 8000/15", "linkedin-square 6000/60"}},
+		{"web six: the same groups at web's caps", six, preset.Web, nil,
+			[]string{"youtube-1080p 4000/15", "instagram-reel+tiktok+facebook-reel+youtube-shorts 4000/15", "linkedin-square 3000/60"}},
+		{"ultra: a looser cap or GOP keeps its own encode", six, preset.Ultra, nil,
+			[]string{"youtube-1080p 12000/15", "instagram-reel+facebook-reel 12000/60", "linkedin-square 9000/60", "tiktok 18000/60", "youtube-shorts 12000/15"}},
+		{"hd: the lowest cap of all members", reels, preset.HD, func(ts []Target, _ *Options) { ts[1].VideoKbps = 5000 },
+			[]string{"instagram-reel+tiktok+facebook-reel+youtube-shorts 5000/15"}},
+		{"levels never mix", reels, preset.HD, func(ts []Target, _ *Options) { ts[1].Quality = preset.Web },
+			[]string{"instagram-reel+facebook-reel+youtube-shorts 8000/15", "tiktok 6000/60"}},
+		{"loudness splits the file", reels, preset.HD, func(ts []Target, o *Options) {
+			o.Loudness = &media.Loudness{Integrated: -20, Threshold: -30, Range: 5, TruePeak: -9}
+			for i := range ts {
+				ts[i].PlatformLoudness = true // -14 LUFS on Instagram, TikTok, YouTube; Facebook keeps the source's
+			}
+		}, []string{"instagram-reel+tiktok+youtube-shorts 8000/15", "facebook-reel 8000/60"}},
+		{"watermarks split the file", reels, preset.HD, func(ts []Target, _ *Options) {
+			ts[0].Watermark = &Watermark{Path: "/brand/a.png"}
+			ts[1].Watermark = &Watermark{Path: "/brand/a.png"}
+			ts[2].Watermark = &Watermark{Path: "/brand/b.png"}
+		}, []string{"instagram-reel+tiktok 8000/60", "facebook-reel 8000/60", "youtube-shorts 8000/15"}},
+		{"burned captions of one style share", reels, preset.HD, func(ts []Target, o *Options) {
+			o.Captions = "/work/c.vtt"
+			for i := range ts {
+				ts[i].Captions = Captions{Burn: true}
+			}
+		}, []string{"instagram-reel+tiktok+facebook-reel+youtube-shorts 8000/15"}},
+		{"fit splits the file, not the decode", reels, preset.HD, func(ts []Target, _ *Options) { ts[0].Fit = preset.FitCrop },
+			[]string{"instagram-reel 8000/60", "tiktok+facebook-reel+youtube-shorts 8000/15"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := sources["master-12mbps"]
+			ts := targets(t, "", tc.level, tc.ids...)
+			opts := Options{OutDir: "/out", Loudness: mastered}
+			if tc.prep != nil {
+				tc.prep(ts, &opts)
+			}
+			plan, err := Build(&src, ts, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlan(t, plan)
+			var got []string
+			for _, o := range plan.Outputs {
+				if o.SharedFile != "" {
+					continue
+				}
+				ids := append([]string{o.PresetID}, o.SharesEncodeWith...)
+				got = append(got, fmt.Sprintf("%s %d/%d", strings.Join(ids, "+"), o.Encoding.MaxRateKbps, o.Encoding.GOP))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("files:\n got %q\nwant %q", got, tc.want)
+			}
+			if enc, _ := plan.Encodes(); enc != len(tc.want) {
+				t.Errorf("Encodes() = %d, want %d", enc, len(tc.want))
+			}
+		})
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -743,8 +742,9 @@ func (s *Exports) SetThumbnail(ctx context.Context, workspaceID, id string, imag
 	if err != nil {
 		return outpost.Rendition{}, err
 	}
-	base := strings.TrimSuffix(path.Base(rd.BlobKey), path.Ext(rd.BlobKey))
-	key, err := blob.RenditionKey(rd.ExportID, base+".thumbnail.jpg")
+	// Named for the rendition, not its file: renditions that one encode
+	// served share their file, each has its own thumbnail.
+	key, err := blob.RenditionKey(rd.ExportID, rd.ID+".thumbnail.jpg")
 	if err != nil {
 		return outpost.Rendition{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"path"
 	"strings"
 	"time"
 
@@ -64,8 +65,10 @@ type download struct {
 }
 
 // RecordDownload records rendition.downloaded for a file served by its
-// signed link: renditions/<export id>/<file>.
-func (s *Stats) RecordDownload(ctx context.Context, blobKey string) {
+// signed link: renditions/<export id>/<file>. Renditions that one encode
+// served share their file's key: the link's file name
+// ("<project>-<preset>.<ext>", views.downloadName) tells them apart.
+func (s *Stats) RecordDownload(ctx context.Context, blobKey, linkName string) {
 	parts := strings.Split(blobKey, "/")
 	if len(parts) != 3 || parts[0] != "renditions" {
 		return
@@ -77,7 +80,7 @@ func (s *Stats) RecordDownload(ctx context.Context, blobKey string) {
 	subject, d := x.ID, download{ExportID: x.ID, BlobKey: blobKey}
 	if rends, err := s.store.ListRenditions(ctx, x.ID); err == nil {
 		for _, rd := range rends {
-			if rd.BlobKey == blobKey {
+			if rd.BlobKey == blobKey && (subject == x.ID || strings.HasSuffix(linkName, "-"+rd.PresetID+path.Ext(blobKey))) {
 				subject, d.Preset = rd.ID, rd.PresetID
 			}
 		}

@@ -118,9 +118,9 @@ func scanString(sc rowScanner) (string, error) {
 // renditions' files, thumbnails and caption sidecars not yet deleted; its projects'
 // sources and posters; its brand kits' watermarks), split into those
 // nothing outside the scope still holds — safe to delete from storage —
-// and those something else holds: a rendition of another export whose file
-// is not deleted yet (one file may back several renditions), another
-// project, another brand kit.
+// and those something else holds: a rendition of another export that
+// holds it (renditionHolds, the rule retention and cancellation follow
+// too), another project, another brand kit.
 func (q *Queries) DeletionFiles(ctx context.Context, sc DeletionScope) (free, held []string, err error) {
 	rows, err := q.query(ctx, `WITH cand (k) AS (
 			SELECT r.blob_key FROM renditions r JOIN exports e ON e.id = r.export_id WHERE r.deleted_at IS NULL AND `+sc.exports("e")+`
@@ -130,8 +130,7 @@ func (q *Queries) DeletionFiles(ctx context.Context, sc DeletionScope) (free, he
 			UNION SELECT p.thumbnail_key FROM projects p WHERE `+sc.projects("p")+`
 			UNION SELECT b.watermark_key FROM brand_kits b WHERE `+sc.kits("b")+`)
 		SELECT k, EXISTS (SELECT 1 FROM renditions r JOIN exports e ON e.id = r.export_id
-				WHERE r.deleted_at IS NULL AND NOT (`+sc.exports("e")+`)
-				AND (r.blob_key = cand.k OR r.thumbnail_key = cand.k OR r.captions_key = cand.k))
+				WHERE NOT (`+sc.exports("e")+`) AND `+renditionHolds("r", "cand.k")+`)
 			OR EXISTS (SELECT 1 FROM projects p WHERE NOT (`+sc.projects("p")+`)
 				AND (p.source_key = cand.k OR p.thumbnail_key = cand.k))
 			OR EXISTS (SELECT 1 FROM brand_kits b WHERE NOT (`+sc.kits("b")+`) AND b.watermark_key = cand.k)

@@ -162,6 +162,33 @@ func (q *Queries) ListExpiredRenditions(ctx context.Context, at time.Time, limit
 	return rs, nil
 }
 
+// renditionHolds is the one rule of who holds a stored file, as SQL on a
+// renditions row (alias r) and a key expression: a rendition whose files
+// are not deleted (deleted_at IS NULL) holds its video, its thumbnail and
+// its caption sidecar. One encode may serve several targets, whose
+// renditions then share one video; a file leaves blob storage only when
+// no rendition outside what is being let go still holds it, whether a
+// rendition expires or is canceled (CountFileHolders) or a deletion
+// removes an export, project or workspace (DeletionFiles).
+func renditionHolds(r, key string) string {
+	return r + ".deleted_at IS NULL AND (" + r + ".blob_key = " + key + " OR " + r + ".thumbnail_key = " + key +
+		" OR " + r + ".captions_key = " + key + ")"
+}
+
+// CountFileHolders counts the renditions, other than exceptID, that still
+// hold the file at key (renditionHolds): the file may leave blob storage
+// only when this count is 0, so that deleting one rendition never deletes
+// a file another still needs.
+func (q *Queries) CountFileHolders(ctx context.Context, key, exceptID string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT COUNT(*) FROM renditions r WHERE `+renditionHolds("r", "$1")+` AND r.id <> $2`,
+		key, exceptID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count holders of %s: %w", key, err)
+	}
+	return n, nil
+}
+
 // MarkRenditionDeleted records that the rendition's file (and thumbnail and captions)
 // were removed from blob storage at t. Marking twice keeps the first time.
 func (q *Queries) MarkRenditionDeleted(ctx context.Context, id string, t time.Time) error {

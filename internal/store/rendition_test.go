@@ -181,6 +181,92 @@ func TestStore_ListExpiredRenditions(t *testing.T) {
 	})
 }
 
+// TestStore_CountFileHolders: renditions that share one file each hold
+// it until their own file is deleted; failed ones never do.
+func TestStore_CountFileHolders(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID,
+			PresetIDs: []string{"instagram-reel", "tiktok", "facebook-reel", "youtube-1080p"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared := "renditions/" + e.ID + "/instagram-reel+tiktok+facebook-reel.mp4"
+		var rs []store.Rendition
+		for i, key := range []string{shared, shared, "", "renditions/" + e.ID + "/youtube-1080p.mp4"} {
+			status := store.RenditionSucceeded
+			if key == "" {
+				status = store.RenditionFailed // its check failed: it holds nothing
+			}
+			r, err := s.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: e.PresetIDs[i], TargetIndex: i,
+				Status: status, BlobKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, r)
+		}
+		holders := func(key, except string) int {
+			t.Helper()
+			n, err := s.CountFileHolders(ctx, key, except)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := holders(shared, ""); n != 2 {
+			t.Errorf("holders of the shared file = %d, want 2", n)
+		}
+		if n := holders(shared, rs[0].ID); n != 1 {
+			t.Errorf("holders besides the first = %d, want 1", n)
+		}
+		if err := s.MarkRenditionDeleted(ctx, rs[1].ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if n := holders(shared, rs[0].ID); n != 0 {
+			t.Errorf("holders besides the first after the second was deleted = %d, want 0", n)
+		}
+		if n := holders(rs[3].BlobKey, rs[3].ID); n != 0 {
+			t.Errorf("holders of a file of its own, besides its rendition = %d, want 0", n)
+		}
+		// A thumbnail is held as the video is (one rule for every file a
+		// rendition names).
+		rs[3].ThumbnailKey = "renditions/" + e.ID + "/cover.jpg"
+		if _, err := s.UpdateRendition(ctx, rs[3]); err != nil {
+			t.Fatal(err)
+		}
+		if n := holders(rs[3].ThumbnailKey, ""); n != 1 {
+			t.Errorf("holders of a thumbnail = %d, want 1", n)
+		}
+	})
+}
+
+// TestStore_MigrateSharedFilesOnExisting: a database already at 00012
+// (the schema main had before shared files) gets 00015 applied by the next
+// Migrate, and 00015 rolls back and forth.
+func TestStore_MigrateSharedFilesOnExisting(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		if err := s.MigrateDownTo(ctx, 12); err != nil {
+			t.Fatalf("down to 12: %v", err)
+		}
+		if v, err := s.MigrationVersion(ctx); err != nil || v != 12 {
+			t.Fatalf("version after down = %d, %v; want 12", v, err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("up again: %v", err)
+		}
+		if v, err := s.MigrationVersion(ctx); err != nil || v < 15 {
+			t.Fatalf("version after up = %d, %v; want 15 or later", v, err)
+		}
+		if _, err := s.CountFileHolders(ctx, "renditions/x/a.mp4", ""); err != nil {
+			t.Errorf("CountFileHolders after up: %v", err)
+		}
+	})
+}
+
 func TestStore_Preset(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, s *store.Store) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -17,6 +18,8 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
+
 	"outpost/internal/storetest"
 )
 
@@ -425,3 +428,53 @@ func TestServer_exportEvents(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestServer_sharedFileDownload: renditions that one encode served share
+// one file; each has its own link name, and a download is counted for the
+// rendition whose link was used.
+func TestServer_sharedFileDownload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	p := e.readyProject(e.ws.ID, "Reel")
+	d := e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{
+		map[string]any{"preset": "youtube-shorts"}, map[string]any{"preset": "tiktok"}}})
+	shared := "renditions/" + d.ID + "/youtube-shorts+tiktok.mp4"
+	for _, r := range d.Renditions {
+		rd := e.finishRendition(r.ID, "the one file", time.Now().Add(time.Hour))
+		rd.BlobKey = shared
+		if _, err := e.store.UpdateRendition(ctx, rd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.blob.Put(ctx, shared, strings.NewReader("the one file"), "video/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	var got outpost.ExportDetail
+	r := e.get("/api/v1/exports/" + d.ID)
+	want(t, r, http.StatusOK)
+	r.json(t, &got)
+	shorts := got.Renditions[0] // the first of the two: a lookup by key alone finds the last
+	if shorts.Preset != "youtube-shorts" || shorts.DownloadURL == nil || !strings.Contains(*shorts.DownloadURL, "reel-youtube-shorts.mp4") {
+		t.Fatalf("youtube-shorts rendition %+v", shorts)
+	}
+	res, err := http.Get(*shorts.DownloadURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "the one file" {
+		t.Fatalf("download: %d %q", res.StatusCode, body)
+	}
+	evs := waitfor.Value(t, 5*time.Second, func() ([]store.Event, error) {
+		l, err := e.store.ListEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: outpost.EventRenditionDownloaded})
+		if err == nil && len(l.Events) == 0 {
+			err = errors.New("no download event yet")
+		}
+		return l.Events, err
+	}, "the download event")
+	if len(evs) != 1 || evs[0].SubjectID != shorts.ID {
+		t.Errorf("download events %+v, want one for the youtube-shorts rendition %s", evs, shorts.ID)
+	}
+}

@@ -301,7 +301,7 @@ func TestServer_putThumbnail(t *testing.T) {
 	if v.ThumbnailURL == nil {
 		t.Fatalf("no thumbnail_url: %s", r.body)
 	}
-	rc, err := e.blob.Open(t.Context(), "renditions/"+d.ID+"/youtube-1080p.thumbnail.jpg")
+	rc, err := e.blob.Open(t.Context(), "renditions/"+d.ID+"/"+rd.ID+".thumbnail.jpg")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -109,6 +110,6 @@ func (s *Server) trackDownloads(next http.Handler) http.Handler {
 		}
 		// The handler checked the link's signature, so obj is the key it
 		// served.
-		s.svc.Stats.RecordDownload(r.Context(), r.URL.Query().Get("obj"))
+		s.svc.Stats.RecordDownload(r.Context(), r.URL.Query().Get("obj"), path.Base(r.URL.Path))
 	})
 }
