@@ -128,7 +128,7 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 	}
 	// While the retry renders, its ffmpeg is the export's only one.
 	var seen int
-	x = waitExport(t, s, exp.ID, 180*time.Second, "a final status", func(x store.Export) bool {
+	x = waitExport(t, s, exp.ID, 6*time.Minute, "a final status", func(x store.Export) bool {
 		procs := ffmpegOf(t, exp.ID)
 		for _, p := range procs {
 			if p.ppid != second.Process.Pid {
