@@ -51,8 +51,13 @@ type Publication struct {
 	PublishedAt *time.Time  `json:"published_at"`
 	Attempts    int         `json:"attempts"`
 	Error       *CodedError `json:"error"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	// Action is what helps a failed post (retry, reconnect, edit); absent
+	// otherwise.
+	Action PostAction `json:"action,omitempty"`
+	// Post is the post's text as accepted.
+	Post      PostFields `json:"post"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // OnPlatform reports whether the post is uploaded and scheduled by the
@@ -74,6 +79,10 @@ type Publications interface {
 	// Retry queues a failed publication again as it was: the upload
 	// resumes, and a post already made is found, never made twice.
 	Retry(ctx context.Context, workspaceID, id string) (Publication, error)
+	// Edit changes a failed publication's text (checked against the
+	// platform's rules first) and sends it again: the "edit and retry" of a
+	// post refused for its text or settings.
+	Edit(ctx context.Context, workspaceID, id string, fields PostFields) (Publication, error)
 }
 
 // PostFields are a post's text fields: which of them a platform takes,

@@ -43,8 +43,7 @@ func (h *Handler) auth(fn handlerFunc) http.Handler {
 		}
 		if v == nil {
 			if wantsJSON(r) || r.Method != http.MethodGet {
-				h.writeJSONError(w, http.StatusUnauthorized, errcode.Unauthorized,
-					"Your session has ended.", "Sign in again, then retry.")
+				h.writeJSONError(w, http.StatusUnauthorized, explained(outpost.Explain(errcode.Unauthorized, "")))
 				return
 			}
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -171,7 +171,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
 		TestOnly: true, LocalBlobDir: blobDir}
 	if o.publish {
-		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger, AutoApprove: o.autoApprove})
+		// The tests post more than a YouTube project's default day allows.
+		const quota = 100_000
+		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger, AutoApprove: o.autoApprove,
+			Limits: sandbox.Limits{YouTubeQuotaPerDay: quota}})
+		jo.YouTubeQuotaPerDay = quota
 		sts := httptest.NewServer(e.sb)
 		t.Cleanup(func() {
 			sts.Close()
