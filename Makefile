@@ -5,7 +5,7 @@ PKGS    := ./...
 BENCH_SECONDS ?= 30
 BENCH_RUNS    ?= 3
 
-.PHONY: help build run test test-short deps bench lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench lint fmt fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -13,8 +13,11 @@ help: ## list targets
 build: ## build bin/outpost
 	$(GO) build -o $(BIN) ./cmd/outpost
 
-run: build ## start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
+run: deps-run build ## install ffmpeg and caption fonts when missing, then start Outpost on http://127.0.0.1:8080 with the platform emulators (data in ./data)
 	./$(BIN) serve --sandbox
+
+deps-run: ## install what the service needs to run (ffmpeg/ffprobe, caption fonts) when missing
+	./scripts/install-deps.sh --runtime
 
 deps: ## install test dependencies (ffmpeg, PostgreSQL, Chromium, fonts, versitygw) when missing
 	./scripts/install-deps.sh
@@ -29,9 +32,10 @@ test-short: ## run the tests without installing anything
 fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: deps build ## render benchmarks (outpost vs the expert ffmpeg command vs one process per target), then the API load benchmark
+bench: deps build ## render benchmarks (outpost vs the expert ffmpeg command vs one process per target, ETA error), then the API load benchmark on SQLite and PostgreSQL
 	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
+	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres
 
 lint: ## vet, gofmt and golangci-lint (when installed)
 	$(GO) vet $(PKGS)

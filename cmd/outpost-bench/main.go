@@ -6,7 +6,9 @@
 //   - vs one ffmpeg process per target with the same settings (the naive
 //     script): the gain of decoding once;
 //   - passthrough of a compatible 2-minute master to youtube-1080p;
-//   - outpost's own peak memory (ffmpeg excluded).
+//   - outpost's own peak memory (ffmpeg excluded);
+//   - the error of the render's time-left estimate at 10, 25 and 50 %
+//     (eta.go), on the expert runs' progress.
 //
 // Every figure is a median over -runs runs, and the three contenders run
 // interleaved so that drift in the machine's speed hits them alike.
@@ -18,6 +20,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -94,6 +97,7 @@ func run(ctx context.Context, c config) error {
 	}
 
 	var tOutpost, tExpert, tNaive []time.Duration
+	var progress [][]sample
 	var rss []int64
 	for i := 0; i < c.runs; i++ {
 		log.Printf("run %d/%d", i+1, c.runs)
@@ -106,17 +110,18 @@ func run(ctx context.Context, c config) error {
 
 		os.RemoveAll(out)
 		os.MkdirAll(out, 0o755)
-		d, err = timeCmd(ctx, expertArgv, c.work)
+		var reports []sample
+		d, err = timeCmd(ctx, expertArgv, c.work, &reports)
 		if err != nil {
 			return fmt.Errorf("expert command: %w", err)
 		}
-		tExpert = append(tExpert, d)
+		tExpert, progress = append(tExpert, d), append(progress, reports)
 
 		os.RemoveAll(filepath.Join(c.work, "naive"))
 		os.MkdirAll(filepath.Join(c.work, "naive"), 0o755)
 		var sum time.Duration
 		for _, argv := range naive {
-			d, err := timeCmd(ctx, argv, c.work)
+			d, err := timeCmd(ctx, argv, c.work, nil)
 			if err != nil {
 				return fmt.Errorf("naive command: %w", err)
 			}
@@ -160,6 +165,8 @@ func run(ctx context.Context, c config) error {
 	fmt.Fprintf(tw, "| outpost peak RSS (ffmpeg excluded)\t| %.1f MiB\t|\t|\t|\n", float64(slices.Max(rss))/(1<<20))
 	tw.Flush()
 	fmt.Printf("\nruns (s): outpost %s; expert %s; naive %s; passthrough %s\n", list(tOutpost), list(tExpert), list(tNaive), list(tPass))
+	naiveErr, estErr := etaErrors(progress, float64(c.seconds))
+	printETA(os.Stdout, naiveErr, estErr)
 	return nil
 }
 
@@ -241,10 +248,11 @@ func timeOutpost(ctx context.Context, outpost, src, out string) (time.Duration, 
 	return time.Since(start), r.Stats.PeakRSSBytes, nil
 }
 
-// timeCmd runs argv as outpost would (progress on stdout, discarded). The
-// folders the outputs go to (the output folder and the engine's work folder
-// for thumbnails) are made first, as outpost makes them.
-func timeCmd(ctx context.Context, argv []string, work string) (time.Duration, error) {
+// timeCmd runs argv as outpost would. The folders the outputs go to (the
+// output folder and the engine's work folder for thumbnails) are made first,
+// as outpost makes them. With progress set, ffmpeg also reports its
+// progress every 0.1 s, as under outpost, and the reports are kept there.
+func timeCmd(ctx context.Context, argv []string, work string, progress *[]sample) (time.Duration, error) {
 	for _, a := range argv[1:] {
 		if strings.HasPrefix(a, work+string(filepath.Separator)) {
 			if err := os.MkdirAll(filepath.Dir(a), 0o755); err != nil {
@@ -252,11 +260,28 @@ func timeCmd(ctx context.Context, argv []string, work string) (time.Duration, er
 			}
 		}
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	args := argv[1:]
+	if progress != nil {
+		args = append(slices.Clone(progressArgs), args...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	var stdout io.ReadCloser
+	if progress != nil {
+		var err error
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			return 0, err
+		}
+	}
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	if progress != nil {
+		*progress = readProgress(stdout)
+	}
+	if err := cmd.Wait(); err != nil {
 		return 0, fmt.Errorf("%w: %s", err, stderr.String())
 	}
 	return time.Since(start), nil

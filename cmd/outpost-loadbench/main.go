@@ -1,6 +1,7 @@
 // Command outpost-loadbench measures the API under load on the embedded
-// default (SQLite, local files): it starts `outpost serve` on a fresh data
-// dir, uploads one tiny source, fires N concurrent POST /api/v1/exports
+// default (SQLite, local files), or on PostgreSQL (-database-url, or
+// -postgres for a throwaway durable server): it starts `outpost serve` on a
+// fresh data dir, uploads one tiny source, fires N concurrent POST /api/v1/exports
 // (N goroutines in flight over a bounded pool of connections), checks that
 // none was lost, and reports accept latency; then it holds N concurrent SSE
 // subscribers for a while and reports how many stayed connected and the
@@ -33,6 +34,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"outpost/internal/testpg"
+	"outpost/internal/waitfor"
 )
 
 type config struct {
@@ -44,6 +48,8 @@ type config struct {
 	hold        time.Duration
 	workers     string
 	keep        bool
+	databaseURL string
+	postgres    bool
 }
 
 func main() {
@@ -56,6 +62,8 @@ func main() {
 	flag.DurationVar(&c.hold, "hold", 5*time.Second, "how long the subscribers are held")
 	flag.StringVar(&c.workers, "workers", "0", "the server's --workers: 0 measures the accept path alone")
 	flag.BoolVar(&c.keep, "keep", false, "keep the data dir")
+	flag.StringVar(&c.databaseURL, "database-url", "", "the server's OUTPOST_DATABASE_URL (postgres://…); default SQLite in the data dir")
+	flag.BoolVar(&c.postgres, "postgres", false, "start a throwaway PostgreSQL (fsync and synchronous commit on, on disk) for the server")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,6 +96,18 @@ func run(ctx context.Context, c config) error {
 		fmt.Fprintln(os.Stderr, "work dir:", dir)
 	} else {
 		defer os.RemoveAll(dir)
+	}
+	engine := "SQLite"
+	if c.postgres {
+		dsn, stop, err := testpg.Start(ctx, true)
+		if err != nil {
+			return fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		defer stop()
+		c.databaseURL = dsn
+	}
+	if c.databaseURL != "" {
+		engine = "PostgreSQL"
 	}
 	src := filepath.Join(dir, "source.mp4")
 	gen := exec.CommandContext(ctx, c.ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
@@ -186,8 +206,8 @@ func run(ctx context.Context, c config) error {
 	rssBefore, _ := rss(srv.cmd.Process.Pid)
 	connected, held, rssHeld, subErr := holdSubscribers(ctx, srv, subIDs, c.subscribers, c.hold)
 
-	fmt.Printf("\n### Load: %d concurrent exports, %d SSE subscribers (outpost serve --workers %s, SQLite, RLIMIT_NOFILE %d)\n\n",
-		c.requests, c.subscribers, c.workers, nofile)
+	fmt.Printf("\n### Load: %d concurrent exports, %d SSE subscribers (outpost serve --workers %s, %s, RLIMIT_NOFILE %d)\n\n",
+		c.requests, c.subscribers, c.workers, engine, nofile)
 	fmt.Println("| measure | value |")
 	fmt.Println("|---|---|")
 	fmt.Printf("| POST /api/v1/exports accepted (202) | %d of %d (%d failed%s) |\n", len(totals), c.requests, failed, errNote(firstErr))
@@ -260,29 +280,30 @@ func startServer(ctx context.Context, c config, dir string) (*server, error) {
 		"OUTPOST_LOG_LEVEL=warn",
 		"OUTPOST_API_RATE_LIMIT=0", // capacity, not the per-key limit, is measured
 	)
+	if c.databaseURL != "" {
+		env = append(env, "OUTPOST_DATABASE_URL="+c.databaseURL)
+	}
 	s.cmd = exec.Command(c.outpost, "serve")
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.outpost, err)
 	}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	healthy := waitfor.OK(s.base + "/healthz")
+	err = waitfor.Until(60*time.Second, func() error {
 		if ctx.Err() != nil {
-			s.stop()
+			return waitfor.Stop(ctx.Err())
+		}
+		return healthy()
+	})
+	if err != nil {
+		s.stop()
+		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("outpost serve did not answer on %s: %v (log: %s)", s.base, err, s.log.Name())
-		}
+		return nil, fmt.Errorf("outpost serve did not answer on %s: %w (log: %s)", s.base, err, s.log.Name())
 	}
+	return s, nil
 }
 
 func (s *server) stop() {

@@ -29,6 +29,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/notify"
 	"outpost/internal/publish"
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
@@ -93,49 +94,61 @@ type App struct {
 
 // New opens everything the process needs: on error, whatever was opened is
 // closed again.
-func New(ctx context.Context, opts Options) (a *App, err error) {
-	cfg, logger := opts.Config, opts.Logger
-	if cfg == nil {
+func New(ctx context.Context, opts Options) (*App, error) {
+	if opts.Config == nil {
 		return nil, errors.New("app: Config is required")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	a := &App{cfg: opts.Config, logger: opts.Logger, out: opts.Out, metrics: prometheus.NewRegistry()}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
 	}
-	a = &App{cfg: cfg, logger: logger, out: opts.Out, metrics: prometheus.NewRegistry()}
 	if a.out == nil {
 		a.out = io.Discard
 	}
-	// `return nil, err` sets a to nil before this runs: close what was
-	// opened through its own pointer.
-	opened := a
-	defer func() {
-		if err != nil {
-			_ = opened.Close()
-			a = nil
+	if err := a.open(ctx, opts); err != nil {
+		// Close what was opened; the error that stopped the start is the
+		// one to report.
+		if cerr := a.Close(); cerr != nil {
+			a.logger.Warn("closing after a failed start", "error", cerr)
 		}
-	}()
-
-	if err := checkKeySource(cfg, opts.HTTP); err != nil {
 		return nil, err
 	}
+	return a, nil
+}
+
+// open is New's body: it fills a step by step and stops at the first error,
+// leaving Close to release what it opened.
+func (a *App) open(ctx context.Context, opts Options) (err error) {
+	cfg, logger := a.cfg, a.logger
+	prober := &media.Prober{FFprobe: cfg.FFprobePath}
+	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
+	if err := checkTools(ctx, cfg, opts.HTTP, runner, prober); err != nil {
+		return err
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	if err := checkKeySource(cfg, opts.HTTP); err != nil {
+		return err
+	}
 	if generated, err := cfg.EnsureSecretKey(); err != nil {
-		return nil, err
+		return err
 	} else if generated {
 		logger.Info("generated a secret key", "file", filepath.Join(cfg.DataDir, config.SecretKeyFile))
 	}
 	if opts.HTTP {
 		if err := a.listen(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if a.store, err = store.Open(ctx, cfg.DatabaseURL, logger.With("component", "store")); err != nil {
-		return nil, err
+		return err
 	}
 	if err := a.store.Migrate(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := a.checkClusterKeys(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	a.blob, err = blob.Open(ctx, cfg.BlobURL, blob.Options{
 		Secret:        cfg.SecretKey,
@@ -143,17 +156,23 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		Logger:        logger.With("component", "blob"),
 	})
 	if err != nil {
-		return nil, errcode.Wrap(errcode.ConfigInvalid, err, "open blob storage (OUTPOST_BLOB_URL)")
+		return errcode.Wrap(errcode.ConfigInvalid, err, "open blob storage (OUTPOST_BLOB_URL, --blob-url)")
+	}
+	cctx, cancel := context.WithTimeout(ctx, blobCheckTimeout)
+	err = a.blob.Check(cctx)
+	cancel()
+	if err != nil {
+		return errcode.Wrap(errcode.ConfigInvalid, err, "blob storage (OUTPOST_BLOB_URL, --blob-url) does not answer")
 	}
 	if err := a.ensureWorkspace(ctx, opts.HTTP); err != nil {
-		return nil, err
+		return err
 	}
 	a.events = events.NewBroker(a.store.EventLog(), events.Options{Logger: logger.With("component", "events")})
 
 	if cfg.Sandbox && opts.HTTP {
 		// The emulators run beside the API, and every platform points there.
-		if a.sandbox, err = startSandbox(cfg.SandboxAddr, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
-			return nil, err
+		if a.sandbox, err = startKeptSandbox(cfg, opts.SandboxOptions, logger.With("component", "sandbox")); err != nil {
+			return err
 		}
 		cfg.Platforms = sandbox.PlatformSettings(a.sandbox.url)
 	} else if cfg.Sandbox {
@@ -163,12 +182,14 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		a.connect, err = connect.New(connect.Options{Store: a.store, Key: cfg.SecretKey, TokenKeys: cfg.TokenKeys, Platforms: cfg.Platforms,
 			PublicURL: cfg.PublicURL, Logger: logger.With("component", "connect"), TuneFunc: opts.TunePublisherFunc})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 
-	prober := &media.Prober{FFprobe: cfg.FFprobePath}
-	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg")}
+	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, notify.Options{})
+	if err != nil {
+		return err
+	}
 	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")}
 	jopts := jobs.Options{
 		Store:                a.store,
@@ -187,21 +208,36 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		ConnectionWarning:    cfg.ConnectionWarning,
 		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,
 		PublishRetryBase:     opts.PublishRetryBase,
+		Mailer:               mailer,
+		PublicURL:            cfg.PublicURL,
+		HistoryRetention:     cfg.HistoryRetention,
+		APIKeyGuessLimit:     cfg.APIKeyGuessLimit,
 	}
 	jopts.Hostname, _ = os.Hostname()
-	if cfg.Workers > 0 {
-		if _, err := runner.Capabilities(ctx); err != nil {
-			return nil, err
+	// The node's slot in the data dir: its id, and its own scratch folder,
+	// emptied of what a killed predecessor left (serve's estimates and
+	// previews work there too).
+	if node, err := jobs.TakeNode(cfg.DataDir, jopts.Hostname); err != nil {
+		logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
+	} else {
+		jopts.ClientID, jopts.WorkDir, a.releaseNode = node.ID, node.WorkDir, node.Release
+		if node.Cleared > 0 {
+			logger.Info("removed the scratch files a stopped node left behind", "node", node.ID, "entries", node.Cleared)
 		}
-		id, release, err := jobs.NodeID(cfg.DataDir, jopts.Hostname)
-		if err != nil {
-			logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
-		} else {
-			jopts.ClientID, a.releaseNode = id, release
+		if cfg.Workers > 0 {
+			// The slot is this process's now: ffmpeg its killed predecessor
+			// left running goes before the jobs are taken again.
+			children := &media.Children{Dir: filepath.Join(cfg.DataDir, "children", node.ID)}
+			if n, err := children.KillLeftovers(ctx); err != nil {
+				logger.Warn("stop processes left by this node's predecessor", "error", err)
+			} else if n > 0 {
+				logger.Info("stopped processes left by this node's predecessor", "processes", n)
+			}
+			runner.Children, prober.Children = children, children
 		}
 	}
 	if a.jobs, err = jobs.New(jopts); err != nil {
-		return nil, err
+		return err
 	}
 
 	if opts.HTTP {
@@ -209,9 +245,10 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 			Store: a.store, Blob: a.blob, Events: a.events, Jobs: a.jobs, Engine: eng, Connect: a.connect,
 			Prober: prober, FFmpeg: runner, Logger: logger.With("component", "service"),
 			MaxUploadBytes: cfg.MaxUploadBytes, TmpDir: filepath.Join(cfg.DataDir, "tmp"), PublicURL: cfg.PublicURL,
+			APIKeyGuessLimit: cfg.APIKeyGuessLimit,
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		handler, err := web.New(web.Deps{
 			Config:    cfg,
@@ -222,10 +259,10 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 			Ready:     a.ready,
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if a.ui, err = ui.New(ui.Deps{Config: cfg, Services: services, Logger: logger.With("component", "ui")}); err != nil {
-			return nil, err
+			return err
 		}
 		// The API, downloads, OAuth and probes go to web; every other path
 		// is a page of the UI.
@@ -246,7 +283,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 		// Shutdown waits for idle connections: end event streams first.
 		a.srv.RegisterOnShutdown(a.events.Close)
 	}
-	return a, nil
+	return nil
 }
 
 // listen binds the HTTP address now, so that a port taken is reported at
@@ -254,7 +291,7 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 func (a *App) listen() error {
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
-		return errcode.Wrap(errcode.ConfigInvalid, err, "listen on "+a.cfg.Listen+" (OUTPOST_LISTEN, --listen)")
+		return listenError(a.cfg.Listen, err)
 	}
 	a.ln = ln
 	addr := ln.Addr().(*net.TCPAddr)

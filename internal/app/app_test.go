@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"outpost/internal/app"
 	"outpost/internal/config"
+	"outpost/internal/waitfor"
 )
 
 const testAPIKey = "opk_app_test_0123456789abcdef"
@@ -105,16 +107,13 @@ func TestApp_Run(t *testing.T) {
 		t.Errorf("/api/v1/presets without a key = %d", code)
 	}
 	// The cleanup job runs at start; its count shows on /metrics.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	waitfor.Check(t, 20*time.Second, func() error {
 		code, body := get("/metrics", false)
-		if code == http.StatusOK && strings.Contains(body, `outpost_jobs_total{kind="outpost.cleanup",outcome="completed"} 1`) {
-			break
+		if code != http.StatusOK || !strings.Contains(body, `outpost_jobs_total{kind="outpost.cleanup",outcome="completed"} 1`) {
+			return fmt.Errorf("/metrics = %d without the cleanup job's count:\n%.2000s", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Errorf("/metrics = %d without the cleanup job's count:\n%.2000s", code, body)
-			break
-		}
-	}
+		return nil
+	}, "the cleanup job's run shows on /metrics")
 	if !strings.Contains(out.String(), "Outpost is running at "+a.URL()) {
 		t.Errorf("banner = %q", out.String())
 	}

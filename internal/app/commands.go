@@ -151,22 +151,11 @@ func load(env *cli.Env, fs *flag.FlagSet, args []string) (*config.Config, int, b
 	return cfg, 0, true
 }
 
-// fail prints err with its code and remedy and returns the exit code.
+// fail prints err as one line with its code, cause and remedy, and returns
+// the exit code.
 func fail(env *cli.Env, err error) int {
-	e := errcode.As(err)
-	msg := e.Message
-	if e.Err != nil {
-		if msg == "" {
-			msg = e.Err.Error()
-		} else {
-			msg += ": " + e.Err.Error()
-		}
-	}
-	fmt.Fprintf(env.Stderr, "outpost: %s: %s\n", e.Code, msg)
-	if r := e.RemedyText(); r != "" {
-		fmt.Fprintf(env.Stderr, "  remedy: %s\n", r)
-	}
-	if e.Code == errcode.ConfigInvalid {
+	fmt.Fprintln(env.Stderr, "outpost: "+errcode.Line(err, true))
+	if errcode.Of(err) == errcode.ConfigInvalid {
 		return cli.ExitUsage
 	}
 	return cli.ExitFailed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +25,7 @@ import (
 
 	"outpost/internal/media/mediatest"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 // TestServe_killed kills `outpost serve` with SIGKILL in the middle of a
@@ -99,6 +102,10 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 	_ = first.Wait()
 	killedAt := time.Now()
 	t.Logf("killed at %.1f %% (%s)", x.Progress.Percent, x.Progress.Stage)
+	// Its ffmpeg dies with it (the parent-death signal), rather than
+	// rendering on beside the retry.
+	waitfor.True(t, 2*time.Second, func() bool { return len(ffmpegOf(t, exp.ID)) == 0 },
+		"no ffmpeg of export %s runs 2 s after outpost was killed", exp.ID)
 	if x, err := s.GetExport(t.Context(), exp.ID); err != nil || x.Status != store.ExportRunning {
 		t.Fatalf("after the kill: %s, %v", x.Status, err)
 	}
@@ -119,7 +126,24 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 	} else {
 		second = startOutpost(t, bin, "serve", env, logs, base)
 	}
-	x = waitExport(t, s, exp.ID, 180*time.Second, "a final status", func(x store.Export) bool { return x.Status.Final() })
+	// While the retry renders, its ffmpeg is the export's only one.
+	var seen int
+	x = waitExport(t, s, exp.ID, 180*time.Second, "a final status", func(x store.Export) bool {
+		procs := ffmpegOf(t, exp.ID)
+		for _, p := range procs {
+			if p.ppid != second.Process.Pid {
+				t.Errorf("ffmpeg %d of the export runs under %d, not the running outpost %d", p.pid, p.ppid, second.Process.Pid)
+			}
+		}
+		if len(procs) > 1 {
+			t.Errorf("%d ffmpeg processes render export %s at once", len(procs), exp.ID)
+		}
+		seen = max(seen, len(procs))
+		return x.Status.Final()
+	})
+	if seen == 0 {
+		t.Log("the retried render was not seen running (it finished between two looks)")
+	}
 	t.Logf("finished %s after the kill", time.Since(killedAt).Round(time.Second))
 	if x.Status != store.ExportSucceeded {
 		t.Fatalf("export = %s %s %s\n%s", x.Status, x.ErrorCode, x.ErrorMessage, tail(logs))
@@ -162,17 +186,19 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 		t.Fatal(err)
 	}
 	var jl *river.JobListResult
-	// River records the completion just after the job returns.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	// River records the completion just after the job returns; the checks
+	// below say what is wrong when it never does.
+	_ = waitfor.Until(20*time.Second, func() error {
 		jl, err = client.JobList(t.Context(), river.NewJobListParams().Kinds("export.render").States(
 			rivertype.JobStateCompleted, rivertype.JobStateRunning, rivertype.JobStateAvailable, rivertype.JobStateRetryable))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(jl.Jobs) != 1 || jl.Jobs[0].State != rivertype.JobStateRunning || time.Now().After(deadline) {
-			break
+		if len(jl.Jobs) == 1 && jl.Jobs[0].State == rivertype.JobStateRunning {
+			return errors.New("the job is still running")
 		}
-	}
+		return nil
+	})
 	if len(jl.Jobs) != 1 || jl.Jobs[0].State != rivertype.JobStateCompleted || jl.Jobs[0].Attempt != 2 ||
 		len(jl.Jobs[0].AttemptedBy) != 2 || (jl.Jobs[0].AttemptedBy[0] != jl.Jobs[0].AttemptedBy[1]) != otherNode {
 		for _, j := range jl.Jobs {
@@ -197,6 +223,43 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 	case <-time.After(30 * time.Second):
 		t.Errorf("outpost still running 30 s after SIGTERM")
 	}
+}
+
+// proc is a process of the machine.
+type proc struct{ pid, ppid int }
+
+// ffmpegOf lists the running ffmpeg processes whose command line names the
+// export (its work folder), zombies excluded.
+func ffmpegOf(t *testing.T, exportID string) []proc {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []proc
+	for _, d := range dirs {
+		cmdline, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		argv := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(argv[0]) != "ffmpeg" || !strings.Contains(string(cmdline), exportID) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(d, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) < 2 || f[0] == "Z" {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		ppid, _ := strconv.Atoi(f[1])
+		out = append(out, proc{pid, ppid})
+	}
+	return out
 }
 
 func buildOutpost(t *testing.T) string {
@@ -253,33 +316,24 @@ func startOutpost(t *testing.T, bin, command string, env []string, logPath, base
 	if base == "" {
 		return cmd
 	}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return cmd
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("outpost serve did not answer on %s: %v\n%s", base, err, tail(logPath))
-		}
+	if err := waitfor.Until(60*time.Second, waitfor.OK(base+"/healthz")); err != nil {
+		t.Fatalf("outpost %s did not answer on %s: %v\n%s", command, base, err, tail(logPath))
 	}
+	return cmd
 }
 
 func waitExport(t *testing.T, s *store.Store, id string, timeout time.Duration, what string, cond func(store.Export) bool) store.Export {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	return waitfor.Value(t, timeout, func() (store.Export, error) {
 		x, err := s.GetExport(t.Context(), id)
-		if err == nil && cond(x) {
-			return x
+		if err != nil {
+			return x, err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export %s: %s not reached in %s: %+v, %v", id, what, timeout, x, err)
+		if !cond(x) {
+			return x, fmt.Errorf("%s at %.1f %% (%s)", x.Status, x.Progress.Percent, x.Progress.Stage)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return x, nil
+	}, "export %s: %s", id, what)
 }
 
 func upload(t *testing.T, url, path string, out any) {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,6 +45,47 @@ func startSandbox(addr string, opts sandbox.Options, logger *slog.Logger) (*sand
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}, nil
+}
+
+// startKeptSandbox starts the emulators of `serve --sandbox` with their
+// state kept in DATA_DIR/sandbox (uploads in progress in its uploads
+// folder), so that a restart keeps connected accounts connected and posts
+// listed. A port the system picked (the default :0) is remembered there and
+// asked for again, so that the links the emulators handed out (post URLs,
+// upload sessions saved by publications) still lead to them.
+func startKeptSandbox(cfg *config.Config, opts sandbox.Options, logger *slog.Logger) (*sandboxServer, error) {
+	dir := filepath.Join(cfg.DataDir, "sandbox")
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(dir, "uploads")
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, errcode.Wrap(errcode.ConfigInvalid, err, "sandbox: create its folder in the data dir")
+	}
+	addrFile := filepath.Join(dir, "addr")
+	addr := cfg.SandboxAddr
+	var sb *sandboxServer
+	if _, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+		if last, err := os.ReadFile(addrFile); err == nil {
+			if sb, err = startSandbox(strings.TrimSpace(string(last)), opts, logger); err != nil {
+				logger.Info("sandbox: the last port is taken; links to the old one no longer work", "addr", strings.TrimSpace(string(last)))
+			}
+		}
+	}
+	if sb == nil {
+		var err error
+		if sb, err = startSandbox(addr, opts, logger); err != nil {
+			return nil, err
+		}
+	}
+	if err := sb.sb.Persist(filepath.Join(dir, "state.json")); err != nil {
+		_ = sb.close()
+		return nil, &errcode.Error{Code: errcode.ConfigInvalid, Message: "sandbox: its saved state cannot be read", Err: err,
+			Remedy: "Remove DATA_DIR/sandbox/state.json to start the emulators afresh (sandbox accounts must then be connected again)."}
+	}
+	if err := os.WriteFile(addrFile, []byte(sb.ln.Addr().String()+"\n"), 0o600); err != nil {
+		logger.Warn("sandbox: remember its address", "error", err)
+	}
+	return sb, nil
 }
 
 // listenURL is the http URL of a listener (localhost for any address).

@@ -19,6 +19,7 @@ import (
 	"outpost/internal/media/mediatest"
 	"outpost/internal/store"
 	"outpost/internal/tests3"
+	"outpost/internal/waitfor"
 )
 
 // TestScaleOut_twoWorkers runs the scale-out shape of DESIGN §1 as separate
@@ -191,15 +192,19 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 // the failure.
 func waitExportOrLogs(t *testing.T, s *store.Store, id string, timeout time.Duration, logs func() string) store.Export {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		x, err := s.GetExport(t.Context(), id)
-		if err == nil && x.Status.Final() {
-			return x
+	var x store.Export
+	err := waitfor.Until(timeout, func() error {
+		var err error
+		if x, err = s.GetExport(t.Context(), id); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("export %s not final after %s: %s %+v, %v\n%s", id, timeout, x.Status, x.Progress, err, logs())
+		if !x.Status.Final() {
+			return fmt.Errorf("%s at %.1f %% (%s)", x.Status, x.Progress.Percent, x.Progress.Stage)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("export %s not final after %s: %v\n%s", id, timeout, err, logs())
 	}
+	return x
 }

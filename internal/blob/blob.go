@@ -238,6 +238,20 @@ func linkBase(publicBaseURL, downloadPath string) (*url.URL, error) {
 	return out, nil
 }
 
+// Check reports whether the storage answers and its bucket exists, so that
+// a wrong endpoint, bucket name or credentials shows at start rather than at
+// the first upload.
+func (s *Store) Check(ctx context.Context) error {
+	ok, err := s.bucket.IsAccessible(ctx)
+	if err != nil {
+		return fmt.Errorf("reach blob storage: %w", err)
+	}
+	if !ok {
+		return errors.New("reach blob storage: the bucket does not exist")
+	}
+	return nil
+}
+
 // Close releases the bucket.
 func (s *Store) Close() error {
 	if err := s.bucket.Close(); err != nil {

@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/language"
+
 	"outpost/internal/errcode"
 )
 
@@ -121,4 +123,23 @@ var ErrNoCues = errors.New("no cues")
 func noCues(f Format, line int) error {
 	se := &SyntaxError{Format: f, Line: line, Msg: "no captions in the file"}
 	return &errcode.Error{Code: errcode.CaptionInvalid, Message: se.Error(), Err: errors.Join(se, ErrNoCues)}
+}
+
+// TrackLanguage converts a BCP 47 tag ("en", "pt-BR") to the ISO 639-2
+// code ("eng", "por") that MP4, MOV and WebM subtitle tracks carry; "" stays
+// "" (undetermined). A tag that is not BCP 47 is InvalidOption.
+func TrackLanguage(tag string) (string, error) {
+	tag = strings.TrimSpace(tag)
+	if tag == "" {
+		return "", nil
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", errcode.New(errcode.InvalidOption, "captions language %q: give a BCP 47 tag such as en or pt-BR", tag)
+	}
+	base, conf := t.Base()
+	if conf == language.No {
+		return "", errcode.New(errcode.InvalidOption, "captions language %q names no language", tag)
+	}
+	return base.ISO3(), nil
 }

@@ -180,3 +180,21 @@ func roundTrip(t *testing.T, data []byte, parse func([]byte) ([]Cue, error)) {
 		t.Fatal(err)
 	}
 }
+
+func TestTrackLanguage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"", ""}, {"en", "eng"}, {"EN", "eng"}, {"en-US", "eng"}, {"pt-BR", "por"}, {"de", "deu"},
+		{"ja", "jpn"}, {"zh-Hant", "zho"}, {" fr ", "fra"},
+	} {
+		got, err := TrackLanguage(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("TrackLanguage(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"english!", "x", "12"} {
+		if got, err := TrackLanguage(bad); errcode.Of(err) != errcode.InvalidOption {
+			t.Errorf("TrackLanguage(%q) = %q, %v; want invalid_option", bad, got, err)
+		}
+	}
+}

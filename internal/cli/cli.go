@@ -122,16 +122,8 @@ func (l *listFlag) Set(v string) error {
 // fail prints err as one line with its remedy and returns the exit code
 // for it.
 func fail(env *Env, err error) int {
-	e := errcode.As(err)
-	msg := e.Message
-	if msg == "" && e.Err != nil {
-		msg = e.Err.Error()
-	}
-	fmt.Fprintf(env.Stderr, "outpost: %s: %s\n", e.Code, msg)
-	if r := e.RemedyText(); r != "" {
-		fmt.Fprintf(env.Stderr, "  remedy: %s\n", r)
-	}
-	switch e.Code {
+	fmt.Fprintln(env.Stderr, "outpost: "+errcode.Line(err, false))
+	switch errcode.Of(err) {
 	case errcode.Canceled:
 		return ExitCanceled
 	case errcode.InvalidOption, errcode.UnknownPreset:

@@ -80,7 +80,7 @@ func TestExport_finishingPlanAndEstimate(t *testing.T) {
 		t.Fatal(err)
 	}
 	argv := strings.Join(plan.Argv, " ")
-	for _, want := range []string{"-i " + logo, "captions.vtt", "overlay=", "-c:s mov_text", "-c:s webvtt", "volume=", "thumb-%03d.jpg"} {
+	for _, want := range []string{"-i " + logo, "captions.srt", "overlay=", "-c:s mov_text", "-c:s webvtt", "volume=", "thumb-%03d.jpg"} {
 		if !strings.Contains(argv, want) {
 			t.Errorf("plan argv lacks %q:\n%s", want, argv)
 		}

@@ -49,6 +49,9 @@ type Request struct {
 	// Captions is an SRT or WebVTT file; each target's Captions say how it
 	// carries them. Empty: none.
 	Captions string
+	// CaptionsLanguage is the captions' language as a BCP 47 tag ("en",
+	// "pt-BR"), set on soft tracks; empty: undetermined.
+	CaptionsLanguage string
 	// ThumbnailAt takes thumbnails (of targets with Thumbnail set) at this
 	// many seconds; nil lets the engine choose a frame.
 	ThumbnailAt *float64
@@ -95,6 +98,8 @@ type Result struct {
 	Thumbnail string       `json:"thumbnail,omitempty"`
 	Check     *CheckReport `json:"check,omitempty"`
 	Error     *ErrorInfo   `json:"error,omitempty"`
+	// Warnings are about a file that was made all the same (warning.go).
+	Warnings []Warning `json:"warnings,omitempty"`
 	// Output is the plan's output for this target; nil when the target
 	// was refused before rendering.
 	Output *render.Output `json:"-"`
@@ -216,7 +221,10 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		p.thumbnailImage = req.ThumbnailImage
 	}
 	if req.Captions != "" {
-		opts.Captions = filepath.Join(p.workDir, "captions.vtt")
+		opts.Captions = filepath.Join(p.workDir, "captions.srt")
+		if opts.CaptionsLanguage, err = caption.TrackLanguage(req.CaptionsLanguage); err != nil {
+			return p, err
+		}
 	}
 	opts.FastDecode = req.Preview != nil
 	if pv := req.Preview; pv != nil && pv.Seconds > 0 && pv.Seconds < src.Duration {
@@ -307,7 +315,7 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		return results, err
 	}
 	start := time.Now()
-	err = e.Runner.Run(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
+	rep, err := e.Runner.RunReport(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
 		progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA})
 	})
 	if err != nil {
@@ -347,6 +355,7 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		})
 	}
 	wg.Wait()
+	warn(results, renderWarnings(rep))
 	progress(Event{Stage: StageCheck, Percent: 100, Done: true})
 	return results, nil
 }

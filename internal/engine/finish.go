@@ -38,15 +38,15 @@ func readCaptions(path string, duration float64) ([]caption.Cue, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &errcode.Error{Code: errcode.CaptionInvalid, Message: "no caption file at " + path, Err: err}
+		return nil, &errcode.Error{Code: errcode.CaptionInvalid, Message: "no caption file at " + filepath.Base(path), Err: err}
 	case err != nil:
-		return nil, &errcode.Error{Code: errcode.CaptionInvalid, Message: "cannot read " + path, Err: err}
+		return nil, &errcode.Error{Code: errcode.CaptionInvalid, Message: "cannot read " + filepath.Base(path), Err: err}
 	case st.Size() > caption.MaxSize:
 		return nil, errcode.New(errcode.CaptionInvalid, "%s is larger than %d MiB: is it really captions?", filepath.Base(path), caption.MaxSize>>20)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &errcode.Error{Code: errcode.CaptionInvalid, Message: "cannot read " + path, Err: err}
+		return nil, &errcode.Error{Code: errcode.CaptionInvalid, Message: "cannot read " + filepath.Base(path), Err: err}
 	}
 	cues, err := caption.Parse(data)
 	if err != nil {
@@ -74,10 +74,10 @@ func readCaptions(path string, duration float64) ([]caption.Cue, error) {
 func (e *Engine) checkWatermark(ctx context.Context, path string) error {
 	info, err := e.Prober.Probe(ctx, path)
 	if err != nil {
-		return &errcode.Error{Code: errcode.WatermarkInvalid, Message: "watermark " + path + ": " + errcode.As(err).Message, Err: err}
+		return &errcode.Error{Code: errcode.WatermarkInvalid, Message: "watermark " + filepath.Base(path) + ": " + errcode.As(err).Message, Err: err}
 	}
 	if info.Video == nil || info.Video.Width == 0 {
-		return errcode.New(errcode.WatermarkInvalid, "watermark %s is not an image", path)
+		return errcode.New(errcode.WatermarkInvalid, "watermark %s is not an image", filepath.Base(path))
 	}
 	if render.IsSVG(path) {
 		// ffprobe reads an SVG's size without rasterising it: decode it
@@ -110,7 +110,7 @@ func svgError(path string, err error) error {
 func writeRenderFiles(p *prepared) error {
 	for _, in := range p.plan.Extra {
 		if in.Kind == "captions" {
-			if err := writeFile(in.Path, func(b *bytes.Buffer) error { return caption.WriteVTT(b, p.cues) }); err != nil {
+			if err := writeFile(in.Path, func(b *bytes.Buffer) error { return caption.WriteSRT(b, p.cues) }); err != nil {
 				return err
 			}
 		}

@@ -91,7 +91,7 @@ func cover(src image.Image, w, h int) *image.RGBA {
 func checkThumbnailImage(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return errcode.New(errcode.InvalidOption, "no thumbnail image at %s", path)
+		return errcode.New(errcode.InvalidOption, "no thumbnail image at %s", filepath.Base(path))
 	}
 	defer f.Close()
 	if _, _, err := image.DecodeConfig(f); err != nil {

@@ -10,6 +10,10 @@ package errcode
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Code is a stable error code. Codes are never renamed once published.
@@ -53,7 +57,13 @@ const (
 	// SecretKeyRequired: a node of a cluster would generate a key of its
 	// own; a cluster needs one key that the operator sets.
 	SecretKeyRequired Code = "secret_key_required"
-	Internal          Code = "internal"
+	// SourceDamaged is a warning, not a failure: the source's decoders met
+	// damaged data (at the times given) and the render went on.
+	SourceDamaged Code = "source_damaged"
+	// TimedOut: work the request waits for (a size estimate) passed its
+	// time limit.
+	TimedOut Code = "timed_out"
+	Internal Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -102,6 +112,14 @@ const (
 	// OAuthFailed: connecting an account did not complete (denied, expired
 	// link, refused code, no account to post as).
 	OAuthFailed Code = "oauth_failed"
+	// ConnectionUnreadable: the connection's stored token cannot be opened
+	// with this server's keys (sealed under a key it does not hold, or
+	// damaged). Unlike ConnectionExpired the platform never saw the token:
+	// no retry and no refresh can change it.
+	ConnectionUnreadable Code = "connection_unreadable"
+	// PublicationStuck: a publication stayed in one state longer than its
+	// step's limit while its job still existed; the sweep failed it.
+	PublicationStuck Code = "publication_stuck"
 )
 
 // Remedies is the one-line remedy shown with each code.
@@ -134,6 +152,8 @@ var Remedies = map[Code]string{
 	BrandKitInvalid:   "Fix the brand kit named in the message: its kit.json settings and its watermark (PNG or SVG) or intro/outro files.",
 	SecretKeyMismatch: "Give every node the same OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) and OUTPOST_TOKEN_KEYS as the nodes already running, then start this one again.",
 	SecretKeyRequired: "Set OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) to the cluster's key, the same on every node (make one with `openssl rand -hex 32`).",
+	SourceDamaged:     "The files were made, but the source is damaged at the times given and those parts may show glitches or freezes: export or copy the master again and render it anew.",
+	TimedOut:          "The server did not finish in time (it may be busy rendering): retry in a moment.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",
@@ -161,6 +181,8 @@ var Remedies = map[Code]string{
 	CaptionTooLong:        "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",
 	PostInvalid:           "Fix the post setting named in the message (title, privacy, hashtags, schedule time, thumbnail or caption file) and publish again.",
 	PlatformNotConfigured: "Set OUTPOST_<PLATFORM>_CLIENT_ID and OUTPOST_<PLATFORM>_CLIENT_SECRET to the platform app's credentials and restart, or run `outpost serve --sandbox` to use the emulators.",
+	ConnectionUnreadable:  "This server cannot open the account's stored token (sealed under a key it does not hold, or damaged): give every node the same OUTPOST_SECRET_KEY and OUTPOST_TOKEN_KEYS; if the key that sealed it is gone, reconnect the account. Then retry the publication.",
+	PublicationStuck:      "The publication stopped moving (the message names the node that last worked on it and the last error): check that node's log and that workers are running, then retry the publication (POST /api/v1/publications/{id}/retry); a post already made is found, never made twice.",
 	OAuthFailed:           "Connecting the account did not complete for the reason in the message: start again from GET /connect/{platform} (or POST /api/v1/connections/{platform}/authorize) and approve the request.",
 }
 
@@ -171,6 +193,10 @@ type Error struct {
 	Message string
 	Remedy  string
 	Err     error
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again (rate_limited): the HTTP interfaces send it as
+	// Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -191,6 +217,38 @@ func (e *Error) RemedyText() string {
 		return e.Remedy
 	}
 	return Remedies[e.Code]
+}
+
+// Line formats err as one line for a terminal: "CODE: MESSAGE — remedy:
+// REMEDY". withCause appends the wrapped error to the message (start-up
+// errors, where the cause — "connection refused", "permission denied" — is
+// the clue); without it, a message hides its cause (an ffmpeg failure's
+// stderr tail belongs in the log). Line breaks and runs of spaces inside (a
+// database driver's multi-line error) become single spaces.
+func Line(err error, withCause bool) string {
+	e := As(err)
+	msg := e.Message
+	if e.Err != nil && (msg == "" || withCause) {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += e.Err.Error()
+	}
+	line := string(e.Code) + ": " + strings.Join(strings.Fields(msg), " ")
+	if r := e.RemedyText(); r != "" {
+		line += " — remedy: " + r
+	}
+	return line
+}
+
+// RetryAfterHeader is the Retry-After header value of err: RetryAfter in
+// whole seconds rounded up (at least 1), or "" when err has none.
+func RetryAfterHeader(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		return ""
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds()))))
 }
 
 // New returns an Error with a formatted message.

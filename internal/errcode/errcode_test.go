@@ -16,7 +16,7 @@ const docPath = "../../docs/errors.md"
 func doc() []byte {
 	var b strings.Builder
 	b.WriteString("# Error codes\n\n")
-	b.WriteString("Every failure Outpost reports — on the CLI (`outpost: CODE: message` plus a remedy line,\n")
+	b.WriteString("Every failure Outpost reports — on the CLI (one line, `outpost: CODE: message — remedy: …`,\n")
 	b.WriteString("and `error.code` in `--json`), in the API (`{\"error\":{\"code\",\"message\"}}`) and in the UI — carries\n")
 	b.WriteString("one of these stable codes. Codes are never renamed. Platform rule failures also name the rule\n")
 	b.WriteString("(`max_duration`, `max_size`, `aspect_ratio`, …; see `outpost presets show ID`).\n\n")
@@ -82,5 +82,32 @@ func TestStatus(t *testing.T) {
 	}
 	if Status(InvalidOption) != 400 || Status("no_such_code") != 500 {
 		t.Errorf("invalid_option %d, unknown %d", Status(InvalidOption), Status("no_such_code"))
+	}
+}
+
+func TestLine(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("dial tcp 127.0.0.1:1:\n\tconnect: connection refused")
+	for _, tc := range []struct {
+		name      string
+		err       error
+		withCause bool
+		want      string
+	}{
+		{"message only", New(SourceEmpty, "a.mp4 is empty"), false,
+			"source_empty: a.mp4 is empty — remedy: " + Remedies[SourceEmpty]},
+		{"cause hidden", Wrap(DBUnavailable, cause, "open postgres database"), false,
+			"database_unavailable: open postgres database — remedy: " + Remedies[DBUnavailable]},
+		{"cause on one line", Wrap(DBUnavailable, cause, "open postgres database"), true,
+			"database_unavailable: open postgres database: dial tcp 127.0.0.1:1: connect: connection refused — remedy: " + Remedies[DBUnavailable]},
+		{"no message: the cause", &Error{Code: ConfigInvalid, Err: cause}, false,
+			"config_invalid: dial tcp 127.0.0.1:1: connect: connection refused — remedy: " + Remedies[ConfigInvalid]},
+		{"own remedy", &Error{Code: ConfigInvalid, Message: "port 80 is taken", Remedy: "Pick another port."}, false,
+			"config_invalid: port 80 is taken — remedy: Pick another port."},
+		{"plain error", fmt.Errorf("boom"), true, "internal: boom — remedy: " + Remedies[Internal]},
+	} {
+		if got := Line(tc.err, tc.withCause); got != tc.want {
+			t.Errorf("%s: Line = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -96,10 +96,11 @@ func (r *Runner) output(ctx context.Context, args ...string) ([]byte, error) {
 	var stdout bytes.Buffer
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	if err := cmd.Start(); err != nil {
-		return nil, startError(ctx, "ffmpeg", bin, err)
+	startErr, err := r.Children.run(cmd)
+	if startErr != nil {
+		return nil, startError(ctx, "ffmpeg", bin, startErr)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err != nil {
 		code := exitCode(err)
 		if ctx.Err() != nil {
 			return nil, canceled(ctx, "ffmpeg", code, stderr, err)

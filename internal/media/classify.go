@@ -2,6 +2,8 @@ package media
 
 import (
 	"fmt"
+	"path/filepath"
+	"regexp"
 	"strings"
 
 	"outpost/internal/errcode"
@@ -210,9 +212,20 @@ func logLines(s string) []string {
 // maxMessage bounds an error message: it is shown to people and stored.
 const maxMessage = 300
 
+// absPath is an absolute path in a log line, optionally as a file: URL,
+// where a word starts (not the "/2" of "1/2"); it ends at white space, a
+// colon or a quote.
+var absPath = regexp.MustCompile(`(^|[\s'"=(\[])(?:file:)?(/[^\s:'"]+)`)
+
 // cleanLine turns "[libx264 @ 0x55d1c0] width not divisible by 2" into
 // "libx264: width not divisible by 2": the pointer is noise to a reader.
+// Absolute paths become their base names: in the service they are the
+// server's, which users must not see.
 func cleanLine(l string) string {
+	l = absPath.ReplaceAllStringFunc(l, func(m string) string {
+		sub := absPath.FindStringSubmatch(m)
+		return sub[1] + filepath.Base(sub[2])
+	})
 	if strings.HasPrefix(l, "[") {
 		if end := strings.Index(l, "] "); end > 0 {
 			name := l[1:end]

@@ -68,7 +68,7 @@ func TestClassify(t *testing.T) {
 		{
 			name:     "disk full at trailer, exit 0",
 			stderr:   "Error writing trailer of /dev/full: No space left on device\nError closing file /dev/full: No space left on device\n",
-			exitCode: 0, want: errcode.DiskFull, wantMsg: "Error writing trailer of /dev/full: No space left on device",
+			exitCode: 0, want: errcode.DiskFull, wantMsg: "Error writing trailer of full: No space left on device",
 		},
 		{
 			name:     "output folder missing (no argv: taken as the source)",
@@ -78,12 +78,12 @@ func TestClassify(t *testing.T) {
 		{
 			name:     "permission denied (no argv: taken as an output)",
 			stderr:   "/ro/out.mp4: Permission denied\n",
-			exitCode: 1, want: errcode.OutputWriteFailed, wantMsg: "/ro/out.mp4: Permission denied",
+			exitCode: 1, want: errcode.OutputWriteFailed, wantMsg: "out.mp4: Permission denied",
 		},
 		{
 			name:     "could not open file",
 			stderr:   "[mp4 @ 0x1] Could not open file : /ro/out.mp4\n",
-			exitCode: 1, want: errcode.OutputWriteFailed, wantMsg: "mp4: Could not open file : /ro/out.mp4",
+			exitCode: 1, want: errcode.OutputWriteFailed, wantMsg: "mp4: Could not open file : out.mp4",
 		},
 		{
 			name: "no such filter",
@@ -154,6 +154,13 @@ func TestCleanLine(t *testing.T) {
 		{"plain", "plain"},
 		{"tab\there", "tab here"},
 		{strings.Repeat("é", 400), strings.Repeat("é", 150) + "…"},
+		// Server paths are reduced to base names; other slashes stay.
+		{"/srv/outpost/data/work/exp_1/.tiktok.mp4.part: No space left on device", ".tiktok.mp4.part: No space left on device"},
+		{"file:/srv/outpost/data/blobs/projects/prj_1/source.mp4: Invalid data found when processing input",
+			"source.mp4: Invalid data found when processing input"},
+		{"[AVFilterGraph @ 0x1] Error opening 'ass=/srv/data/work/exp_1/tiktok.ass'", "AVFilterGraph: Error opening 'ass=tiktok.ass'"},
+		{"Error opening output file /srv/data/work/x.mp4.", "Error opening output file x.mp4."},
+		{"aspect 16/9 and rate 30000/1001", "aspect 16/9 and rate 30000/1001"},
 	}
 	for _, tt := range tests {
 		if got := cleanLine(tt.in); got != tt.want {

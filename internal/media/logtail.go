@@ -26,6 +26,12 @@ type logTail struct {
 	cut          bool // bytes were dropped from the front
 	line         []byte
 	writeFailure string
+
+	// outTime, when set, is how far the output has got (seconds); each
+	// decode error line is noted with it in decodeErrors.
+	outTime      func() float64
+	decodeErrors []float64
+	decodeCount  int
 }
 
 func newLogTail(max int) *logTail { return &logTail{max: max} }
@@ -59,13 +65,33 @@ func (t *logTail) appendLine(p []byte) {
 }
 
 func (t *logTail) endLine() {
-	if t.writeFailure == "" && len(t.line) > 0 {
+	if len(t.line) > 0 && (t.writeFailure == "" || t.outTime != nil) {
 		l := string(t.line)
-		if isWriteFailure(l) {
+		if t.writeFailure == "" && isWriteFailure(l) {
 			t.writeFailure = strings.TrimSpace(l)
+		}
+		if t.outTime != nil && isDecodeError(l) {
+			t.decodeCount++
+			if len(t.decodeErrors) < maxDecodeErrors {
+				t.decodeErrors = append(t.decodeErrors, t.outTime())
+			}
 		}
 	}
 	t.line = t.line[:0]
+}
+
+// maxDecodeErrors bounds the decode error times kept: a source damaged
+// throughout must not grow memory with its length.
+const maxDecodeErrors = 10_000
+
+// isDecodeError reports lines where a decoder met damaged input: ffmpeg's
+// own "Error while decoding stream #0:0: …" and "corrupt decoded frame",
+// and H.264's error concealment, which decodes on and says only this.
+func isDecodeError(l string) bool {
+	return strings.Contains(l, "Error while decoding stream #") ||
+		strings.Contains(l, "corrupt decoded frame in stream") ||
+		strings.Contains(l, "error while decoding MB") ||
+		(strings.Contains(l, "concealing ") && strings.Contains(l, " errors in "))
 }
 
 // isWriteFailure reports lines ffmpeg logs about an output it could not

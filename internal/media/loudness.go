@@ -48,7 +48,7 @@ func LoudnessArgs(path string) []string {
 // MeasureLoudness measures the loudness of the first audio stream of the
 // file at path, which lasts total seconds (for progress).
 func (r *Runner) MeasureLoudness(ctx context.Context, path string, total float64, progress func(Progress)) (*Loudness, error) {
-	log, err := r.run(ctx, LoudnessArgs(path), total, progress)
+	log, _, err := r.run(ctx, LoudnessArgs(path), total, progress)
 	if err != nil {
 		return nil, err
 	}

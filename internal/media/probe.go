@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -21,6 +23,8 @@ type Prober struct {
 	// FFprobe is the ffprobe binary: a path, or a name looked up on PATH.
 	// Empty means "ffprobe".
 	FFprobe string
+	// Children, when set, records every ffprobe started (see Runner).
+	Children *Children
 }
 
 func (p *Prober) bin() string {
@@ -37,6 +41,9 @@ const vfrWindow = 10
 
 // Probe describes the local file at path.
 //
+// Messages name the file by its base name only: in the service the path is
+// the server's, which users must not see.
+//
 // Errors carry stable codes: a missing path is SourceNotFound, a 0-byte file
 // SourceEmpty, a file ffprobe cannot read SourceUnreadable, an MP4/MOV cut
 // short (no moov, or a box running past the end) SourceTruncated, a missing
@@ -50,13 +57,13 @@ func (p *Prober) Probe(ctx context.Context, path string) (*Info, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &errcode.Error{Code: errcode.SourceNotFound, Message: "no file at " + path, Err: err}
+		return nil, &errcode.Error{Code: errcode.SourceNotFound, Message: "no file at " + filepath.Base(path), Err: err}
 	case err != nil:
-		return nil, &errcode.Error{Code: errcode.SourceUnreadable, Message: "cannot read " + path, Err: err}
+		return nil, &errcode.Error{Code: errcode.SourceUnreadable, Message: "cannot read " + filepath.Base(path), Err: err}
 	case st.IsDir():
-		return nil, errcode.New(errcode.SourceUnreadable, "%s is a folder, not a file", path)
+		return nil, errcode.New(errcode.SourceUnreadable, "%s is a folder, not a file", filepath.Base(path))
 	case st.Size() == 0:
-		return nil, errcode.New(errcode.SourceEmpty, "%s is empty (0 bytes)", path)
+		return nil, errcode.New(errcode.SourceEmpty, "%s is empty (0 bytes)", filepath.Base(path))
 	}
 
 	// One ffprobe run gives the stream facts and the first packets'
@@ -85,12 +92,12 @@ func (p *Prober) Probe(ctx context.Context, path string) (*Info, error) {
 	if isISOFormat(info.FormatName) {
 		l, err := scanFile(path, st.Size())
 		if err != nil {
-			return nil, &errcode.Error{Code: errcode.SourceUnreadable, Message: "cannot read " + path, Err: err}
+			return nil, &errcode.Error{Code: errcode.SourceUnreadable, Message: "cannot read " + filepath.Base(path), Err: err}
 		}
 		if l.ISO && l.Truncated {
 			// ffprobe reads a faststart file cut short without complaint;
 			// rendering it would fail part way or silently end early.
-			return nil, errcode.New(errcode.SourceTruncated, "%s is cut short: its last box runs past the end of the file", path)
+			return nil, errcode.New(errcode.SourceTruncated, "%s is cut short: its last box runs past the end of the file", filepath.Base(path))
 		}
 		info.FastStart = l.FastStart()
 	}
@@ -110,6 +117,29 @@ func (p *Prober) Probe(ctx context.Context, path string) (*Info, error) {
 	return info, nil
 }
 
+// Check runs `ffprobe -version`: a missing or broken ffprobe is
+// FFmpegMissing.
+func (p *Prober) Check(ctx context.Context) error {
+	bin := p.bin()
+	cmd := exec.CommandContext(ctx, bin, "-version")
+	cmd.WaitDelay = CancelGrace
+	stderr := newLogTail(tailSize)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	startErr, err := p.Children.run(cmd)
+	if startErr != nil {
+		return startError(ctx, "ffprobe", bin, startErr)
+	}
+	if err != nil {
+		code := exitCode(err)
+		if ctx.Err() != nil {
+			return canceled(ctx, "ffprobe", code, stderr, err)
+		}
+		return &errcode.Error{Code: errcode.FFmpegMissing, Message: fmt.Sprintf("ffprobe -version failed (%s)", bin),
+			Err: &ExitError{Program: "ffprobe", ExitCode: code, Stderr: stderr.String(), Err: err}}
+	}
+	return nil
+}
+
 // run runs ffprobe -v error with args and the path, returning stdout.
 func (p *Prober) run(ctx context.Context, path string, args ...string) ([]byte, error) {
 	bin := p.bin()
@@ -123,10 +153,11 @@ func (p *Prober) run(ctx context.Context, path string, args ...string) ([]byte, 
 	var stdout bytes.Buffer
 	stderr := newLogTail(tailSize)
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	if err := cmd.Start(); err != nil {
-		return nil, startError(ctx, "ffprobe", bin, err)
+	startErr, err := p.Children.run(cmd)
+	if startErr != nil {
+		return nil, startError(ctx, "ffprobe", bin, startErr)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err != nil {
 		code := exitCode(err)
 		if ctx.Err() != nil {
 			return nil, canceled(ctx, "ffprobe", code, stderr, err)
@@ -157,8 +188,9 @@ func (p *Prober) refine(path string, size int64, err error) error {
 	if serr != nil {
 		return err
 	}
-	// ffprobe names the input "file:<path>"; say the path once.
-	msg := strings.TrimPrefix(e.Message, "file:"+path+": ")
+	// ffprobe names the input "file:<path>" (cleanLine made it the base
+	// name); say it once.
+	msg := strings.TrimPrefix(e.Message, filepath.Base(path)+": ")
 	switch {
 	case l.ISO && (l.Truncated || l.Moov < 0):
 		e.Code = errcode.SourceTruncated
@@ -167,7 +199,7 @@ func (p *Prober) refine(path string, size int64, err error) error {
 		e.Code = errcode.SourceUnreadable
 		msg = "not a video or audio file (" + msg + ")"
 	}
-	e.Message = path + ": " + msg
+	e.Message = filepath.Base(path) + ": " + msg
 	return e
 }
 

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"outpost/internal/errcode"
@@ -23,6 +25,9 @@ type Runner struct {
 	// Logger receives a debug line per run (argv, exit status, time taken).
 	// Nil discards them.
 	Logger *slog.Logger
+	// Children, when set, records every ffmpeg started, so that a node
+	// killed mid-render can stop them when it starts again.
+	Children *Children
 }
 
 // CancelGrace is how long ffmpeg may take after SIGINT to finish its output
@@ -52,6 +57,9 @@ func (r *Runner) logger() *slog.Logger {
 //	-y                overwrite outputs (left out when args has -n)
 //	-progress pipe:1  machine-readable progress on stdout (left out when args
 //	                  has -progress; Run then reports no progress)
+//	-stats_period 0.1 a report every 0.1 s rather than 0.5 s: it also dates
+//	                  the decode errors of Report (left out with -progress
+//	                  or -stats_period in args)
 //	-nostats          no human progress lines on stderr (left out with -stats)
 //
 // Render code builds args without them and can show the exact command with
@@ -59,7 +67,7 @@ func (r *Runner) logger() *slog.Logger {
 // progress.
 func Argv(args []string) []string {
 	has := func(flag string) bool { return slices.Contains(args, flag) }
-	out := make([]string, 0, len(args)+6)
+	out := make([]string, 0, len(args)+8)
 	if !has("-hide_banner") {
 		out = append(out, "-hide_banner")
 	}
@@ -71,6 +79,9 @@ func Argv(args []string) []string {
 	}
 	if !has("-progress") {
 		out = append(out, "-progress", "pipe:1")
+		if !has("-stats_period") {
+			out = append(out, "-stats_period", "0.1")
+		}
 	}
 	if !has("-nostats") && !has("-stats") {
 		out = append(out, "-nostats")
@@ -107,13 +118,53 @@ func inputPaths(args []string) []string {
 // 0 when writing an output's trailer fails (disk full); Run reports that as
 // DiskFull or OutputWriteFailed all the same.
 func (r *Runner) Run(ctx context.Context, args []string, total float64, progress func(Progress)) error {
-	_, err := r.run(ctx, args, total, progress)
+	_, _, err := r.run(ctx, args, total, progress)
 	return err
 }
 
-// run is Run, also returning the tail of ffmpeg's stderr, which is where
-// analysis filters (ebur128) print their results.
-func (r *Runner) run(ctx context.Context, args []string, total float64, progress func(Progress)) (string, error) {
+// Report is what a run noticed besides its outputs: the decoders' reports
+// of damaged input.
+type Report struct {
+	// DecodeErrors counts ffmpeg's log lines saying a decoder met damaged
+	// input (a corrupt packet, a concealed frame).
+	DecodeErrors int
+	// Damaged are the stretches of output time, in seconds and in order,
+	// around which they were logged: the output time reached when a line
+	// came (reported every 0.1 s of wall time), widened by damageBefore
+	// and damageAfter (ffmpeg decodes ahead of what it has written: frame
+	// threads, the encoder's lookahead), merged when less than DamageGap
+	// apart. For a source rendered from its start, output time is source
+	// time.
+	Damaged []TimeRange
+}
+
+// TimeRange is a stretch of media time in seconds.
+type TimeRange struct {
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+}
+
+// DamageGap is the distance under which two damaged moments are reported as
+// one stretch.
+const DamageGap = 2.0
+
+// How far before and after the output time of a decode error the damage
+// may be, in seconds: a report's age, and the decoder's lead.
+const (
+	damageBefore = 0.5
+	damageAfter  = 2.0
+)
+
+// RunReport is Run, also returning the Report of the run (when it
+// succeeded; a failed run's error says more).
+func (r *Runner) RunReport(ctx context.Context, args []string, total float64, progress func(Progress)) (Report, error) {
+	_, rep, err := r.run(ctx, args, total, progress)
+	return rep, err
+}
+
+// run is RunReport, also returning the tail of ffmpeg's stderr, which is
+// where analysis filters (ebur128) print their results.
+func (r *Runner) run(ctx context.Context, args []string, total float64, progress func(Progress)) (string, Report, error) {
 	bin := r.bin()
 	argv := Argv(args)
 	log := r.logger()
@@ -123,10 +174,12 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 	cmd.WaitDelay = CancelGrace
 
 	var done *Progress
+	var outTime atomic.Uint64 // float64 bits: the output time reached
 	parser := &ProgressParser{
 		Total: total,
 		Now:   time.Now,
 		ReportFunc: func(p Progress) {
+			outTime.Store(math.Float64bits(p.OutTime))
 			if p.Done {
 				done = &p // held back until the exit status is known
 				return
@@ -137,31 +190,32 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 		},
 	}
 	stderr := newLogTail(tailSize)
+	stderr.outTime = func() float64 { return math.Float64frombits(outTime.Load()) }
 	cmd.Stdout = parser
 	cmd.Stderr = stderr
 
 	log.DebugContext(ctx, "ffmpeg start", "ffmpeg_args", argv)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return "", startError(ctx, "ffmpeg", bin, err)
+	startErr, err := r.Children.run(cmd)
+	if startErr != nil {
+		return "", Report{}, startError(ctx, "ffmpeg", bin, startErr)
 	}
-	err := cmd.Wait()
 	_ = parser.Close()
 	code := exitCode(err)
 	log.DebugContext(ctx, "ffmpeg exit", "ffmpeg_exit_code", code, "elapsed", time.Since(start))
 
 	if err != nil && ctx.Err() != nil {
-		return "", canceled(ctx, "ffmpeg", code, stderr, err)
+		return "", Report{}, canceled(ctx, "ffmpeg", code, stderr, err)
 	}
 	if err != nil {
 		e := classify(stderr.String(), code, inputPaths(args))
 		e.Err = &ExitError{Program: "ffmpeg", ExitCode: code, Stderr: stderr.String(), Err: err}
-		return "", e
+		return "", Report{}, e
 	}
 	if stderr.writeFailure != "" {
 		e := classify(stderr.writeFailure, 0, inputPaths(args))
 		e.Err = &ExitError{Program: "ffmpeg", ExitCode: 0, Stderr: stderr.String()}
-		return "", e
+		return "", Report{}, e
 	}
 	if progress != nil {
 		if done == nil {
@@ -169,7 +223,35 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 		}
 		progress(*done)
 	}
-	return stderr.String(), nil
+	rep := Report{DecodeErrors: stderr.decodeCount, Damaged: damagedRanges(stderr.decodeErrors, DamageGap)}
+	return stderr.String(), rep, nil
+}
+
+// damagedRanges turns the output times of decode errors into stretches:
+// each time widened by damageBefore and damageAfter (not below 0),
+// stretches less than gap apart merged, rounded outward to tenths of a
+// second.
+func damagedRanges(times []float64, gap float64) []TimeRange {
+	if len(times) == 0 {
+		return nil
+	}
+	ts := slices.Clone(times)
+	slices.Sort(ts)
+	var out []TimeRange
+	for _, t := range ts {
+		r := TimeRange{Start: math.Max(0, t-damageBefore), End: t + damageAfter}
+		if n := len(out); n > 0 && r.Start-out[n-1].End < gap {
+			out[n-1].End = math.Max(out[n-1].End, r.End)
+			continue
+		}
+		out = append(out, r)
+	}
+	for i := range out {
+		// The epsilon keeps 0.1+0.2 from rounding up to 0.4.
+		out[i].Start = math.Floor(out[i].Start*10+1e-9) / 10
+		out[i].End = math.Ceil(out[i].End*10-1e-9) / 10
+	}
+	return out
 }
 
 // exitCode is the process exit status, -1 for a signal, 0 for no error.

@@ -23,14 +23,14 @@ func TestArgv(t *testing.T) {
 		want []string
 	}{
 		{"adds all", []string{"-i", "in.mp4", "out.mp4"},
-			[]string{"-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", "-i", "in.mp4", "out.mp4"}},
+			[]string{"-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-stats_period", "0.1", "-nostats", "-i", "in.mp4", "out.mp4"}},
 		{"keeps what is there", []string{"-y", "-hide_banner", "-i", "in.mp4", "out.mp4"},
-			[]string{"-nostdin", "-progress", "pipe:1", "-nostats", "-y", "-hide_banner", "-i", "in.mp4", "out.mp4"}},
+			[]string{"-nostdin", "-progress", "pipe:1", "-stats_period", "0.1", "-nostats", "-y", "-hide_banner", "-i", "in.mp4", "out.mp4"}},
 		{"-n wins over -y", []string{"-n", "-i", "in.mp4", "out.mp4"},
-			[]string{"-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", "-n", "-i", "in.mp4", "out.mp4"}},
+			[]string{"-hide_banner", "-nostdin", "-progress", "pipe:1", "-stats_period", "0.1", "-nostats", "-n", "-i", "in.mp4", "out.mp4"}},
 		{"own -progress and -stats", []string{"-progress", "file.txt", "-stats", "-i", "a", "b"},
 			[]string{"-hide_banner", "-nostdin", "-y", "-progress", "file.txt", "-stats", "-i", "a", "b"}},
-		{"empty", nil, []string{"-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats"}},
+		{"empty", nil, []string{"-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-stats_period", "0.1", "-nostats"}},
 	}
 	for _, tt := range tests {
 		if got := Argv(tt.args); !reflect.DeepEqual(got, tt.want) {

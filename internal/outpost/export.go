@@ -71,6 +71,9 @@ type ExportRequest struct {
 	GroupID string `json:"-"`
 	// Variant names the version of a variants request this export is.
 	Variant string `json:"-"`
+	// Batch marks an item of a batch request (the plan may not allow
+	// batches); the API's batch route sets it.
+	Batch bool `json:"-"`
 }
 
 // Limits of a request.
@@ -237,6 +240,7 @@ type ResolvedTarget struct {
 type KitSnapshot struct {
 	ID              string  `json:"id"`
 	Slug            string  `json:"slug"`
+	Name            string  `json:"name,omitempty"`
 	WatermarkKey    string  `json:"watermark_key,omitempty"`
 	WatermarkFormat string  `json:"watermark_format,omitempty"`
 	Position        string  `json:"position,omitempty"`
@@ -271,6 +275,9 @@ type Export struct {
 	Error       *CodedError  `json:"error"`
 	// GroupID is shared by the variants of one request; "" for none.
 	GroupID string `json:"group_id,omitempty"`
+	// Nodes are the nodes that ran the export's steps (render, check,
+	// store, publish), in the order each first started one.
+	Nodes []string `json:"nodes"`
 }
 
 // Progress is where a running export is.
@@ -288,6 +295,10 @@ type ExportDetail struct {
 	// Outcome is the export's overall state with its posts: "Ready — 2
 	// of 3 posts failed" (OutcomeOf).
 	Outcome Outcome `json:"outcome"`
+	// Steps are every step a node ran for the export, in the order they
+	// started: each attempt of each rendition's render, check and store
+	// and of each publication, with its node and outcome.
+	Steps []Step `json:"steps"`
 	// Spec is the export as accepted; the UI shows its settings (it is not
 	// part of the API's answer).
 	Spec *ExportSpec `json:"-"`
@@ -342,6 +353,9 @@ type Rendition struct {
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *CodedError     `json:"error"`
+	// Node is the node that last worked on the rendition (its render,
+	// check and store); absent before one has.
+	Node string `json:"node,omitempty"`
 	// TargetIndex is the rendition's place in the export's targets.
 	TargetIndex int `json:"-"`
 }

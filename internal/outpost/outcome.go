@@ -176,7 +176,7 @@ const (
 // none helps (its file is gone: render the export again).
 func ActionFor(code errcode.Code) PostAction {
 	switch code {
-	case errcode.ConnectionExpired:
+	case errcode.ConnectionExpired, errcode.ConnectionUnreadable:
 		return PostReconnect
 	case errcode.PostInvalid, errcode.CaptionTooLong, errcode.PlatformRule:
 		return PostEdit

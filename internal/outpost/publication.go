@@ -46,18 +46,22 @@ type Publication struct {
 	State        PublicationState `json:"state"`
 	// PostURL is the live post, once published (or scheduled on the
 	// platform).
-	PostURL     string      `json:"post_url,omitempty"`
-	ScheduleAt  *time.Time  `json:"schedule_at"`
-	PublishedAt *time.Time  `json:"published_at"`
-	Attempts    int         `json:"attempts"`
-	Error       *CodedError `json:"error"`
+	PostURL     string     `json:"post_url,omitempty"`
+	ScheduleAt  *time.Time `json:"schedule_at"`
+	PublishedAt *time.Time `json:"published_at"`
+	Attempts    int        `json:"attempts"`
+	// Error is why it failed, or, while it is live, why its last attempt
+	// did not finish (it is retried).
+	Error *CodedError `json:"error"`
 	// Action is what helps a failed post (retry, reconnect, edit); absent
 	// otherwise.
 	Action PostAction `json:"action,omitempty"`
 	// Post is the post's text as accepted.
-	Post      PostFields `json:"post"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Post PostFields `json:"post"`
+	// Node is the node of its last attempt; absent before one.
+	Node      string    `json:"node,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // OnPlatform reports whether the post is uploaded and scheduled by the

@@ -53,10 +53,14 @@ type Options struct {
 	// WorkDir holds the files made for the render (ASS scripts, thumbnail
 	// candidates); empty means OutDir.
 	WorkDir string
-	// Captions is the export's captions as WebVTT, the input of soft
-	// tracks; burned-in and sidecar captions are written by the caller
-	// from the same cues. Empty: no captions.
+	// Captions is the export's captions as SubRip, the input of soft
+	// tracks (ffmpeg's WebVTT decoder would escape "{" as "\{" in the
+	// tracks' text); burned-in and sidecar captions are written by the
+	// caller from the same cues. Empty: no captions.
 	Captions string
+	// CaptionsLanguage is the soft tracks' language, an ISO 639-2 code
+	// ("eng"); empty leaves ffmpeg's "und".
+	CaptionsLanguage string
 	// Loudness is the source's measured loudness; targets that normalise
 	// need it (see NeedsLoudness).
 	Loudness *media.Loudness
@@ -387,7 +391,11 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		if o.Captions == nil || o.Captions.TrackCodec == "" {
 			return nil
 		}
-		return []string{"-map", strconv.Itoa(trackInput) + ":s:0", "-c:s", o.Captions.TrackCodec}
+		args := []string{"-map", strconv.Itoa(trackInput) + ":s:0", "-c:s", o.Captions.TrackCodec}
+		if opts.CaptionsLanguage != "" {
+			args = append(args, "-metadata:s:s:0", "language="+opts.CaptionsLanguage)
+		}
+		return args
 	}
 
 	for k, i := range encoded {

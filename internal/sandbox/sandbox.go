@@ -14,8 +14,9 @@
 //	POST   /_sandbox/faults    {"platform","kind","count","op","retry_after","delay_ms","reason"}
 //	DELETE /_sandbox/faults    clear them
 //
-// State is kept in memory; uploaded bytes go to temporary files in
-// Options.Dir and are hashed and deleted when an upload completes.
+// State is kept in memory, and in a file too after Persist (persist.go);
+// uploaded bytes go to files in Options.Dir and are hashed and deleted when
+// an upload completes.
 package sandbox
 
 import (
@@ -300,6 +301,11 @@ type Server struct {
 	ig     igState
 	li     liState
 	tt     ttState
+
+	// Persist's file, and the bytes last written there (persist.go).
+	saveMu    sync.Mutex
+	statePath string
+	saved     []byte
 }
 
 // New returns a Server. Close it to remove its temporary files.
@@ -362,6 +368,7 @@ func (s *Server) Close() error {
 
 // ServeHTTP serves the platforms' APIs and the sandbox's own pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.persist()
 	s.mux.ServeHTTP(w, r)
 }
 

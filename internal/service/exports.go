@@ -23,6 +23,7 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/outpost"
+	"outpost/internal/plan"
 	"outpost/internal/preset"
 	"outpost/internal/render"
 	"outpost/internal/store"
@@ -87,6 +88,9 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 	if err != nil {
 		return store.Export{}, err
 	}
+	if err := s.checkPlan(ctx, workspaceID, req.Batch, req.Variant != "", 1, v); err != nil {
+		return store.Export{}, err
+	}
 	plan, err := s.pubs.plan(ctx, workspaceID, req.Destinations, v.targets(), v.src, v.project.Name, v.labels.Campaign)
 	if err != nil {
 		return store.Export{}, err
@@ -96,7 +100,7 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 		return store.Export{}, fmt.Errorf("encode export request: %w", err)
 	}
 	var created store.Export
-	err = s.store.WithTx(ctx, func(tx *sql.Tx) error {
+	err = s.store.WithBatchedTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		e, err := q.CreateExport(ctx, store.Export{
 			WorkspaceID:    workspaceID,
@@ -283,6 +287,32 @@ func (s *Exports) validate(ctx context.Context, workspaceID string, req outpost.
 	return v, nil
 }
 
+// checkPlan checks a request of n exports, with the outputs of vs,
+// against the workspace's plan: resolution, batch and variants, exports
+// at once, stored bytes (plan_limit naming the limit).
+func (s *Exports) checkPlan(ctx context.Context, workspaceID string, batch, variants bool, n int, vs ...validated) error {
+	p, err := s.store.GetPlan(ctx, workspaceID)
+	if err != nil || p.Unlimited() {
+		return err
+	}
+	req := plan.Request{Batch: batch, Variants: variants, Exports: n}
+	for _, v := range vs {
+		var sw, sh int
+		if v.src.Video != nil {
+			sw, sh = v.src.Video.Width, v.src.Video.Height
+		}
+		for i := range v.bases {
+			w, h := v.bases[i].Size(sw, sh)
+			req.Outputs = append(req.Outputs, plan.Size{Width: w, Height: h})
+		}
+	}
+	u, err := s.store.WorkspaceUsage(ctx, workspaceID)
+	if err != nil {
+		return err
+	}
+	return p.Check(req, u)
+}
+
 // prefixError puts where in the request an error is in front of its message.
 func prefixError(err error, where string) error {
 	var e *errcode.Error
@@ -307,7 +337,7 @@ func (s *Exports) resolveKit(ctx context.Context, workspaceID, ref string) (*out
 	if err != nil {
 		return nil, err
 	}
-	return &outpost.KitSnapshot{ID: k.ID, Slug: k.Slug, WatermarkKey: k.WatermarkKey, WatermarkFormat: k.WatermarkFormat,
+	return &outpost.KitSnapshot{ID: k.ID, Slug: k.Slug, Name: k.Name, WatermarkKey: k.WatermarkKey, WatermarkFormat: k.WatermarkFormat,
 		Position: k.Position, Margin: k.Margin, Width: k.Width, Opacity: k.Opacity,
 		IntroProjectID: k.IntroProjectID, OutroProjectID: k.OutroProjectID}, nil
 }
@@ -365,6 +395,7 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 	}
 	names := map[string]bool{}
 	reqs := make([]outpost.ExportRequest, len(variants))
+	var checked []validated
 	for i, v := range variants {
 		name := strings.TrimSpace(v.Name)
 		if name == "" || len(name) > 100 || names[name] {
@@ -398,10 +429,15 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 			r.IdempotencyKey += "/" + name
 		}
 		r.Variant = name
-		if _, err := s.validate(ctx, workspaceID, r, true); err != nil {
+		v, err := s.validate(ctx, workspaceID, r, true)
+		if err != nil {
 			return outpost.ExportGroup{}, prefixError(err, fmt.Sprintf("variants[%d] (%s)", i, name))
 		}
+		checked = append(checked, v)
 		reqs[i] = r
+	}
+	if err := s.checkPlan(ctx, workspaceID, req.Batch, true, len(reqs), checked...); err != nil {
+		return outpost.ExportGroup{}, err
 	}
 	group := store.NewID(store.PrefixGroup)
 	out := outpost.ExportGroup{}
@@ -437,7 +473,7 @@ func (s *Exports) CreateBatch(ctx context.Context, workspaceID string, reqs []ou
 	}
 	group, accepted := store.NewID(store.PrefixGroup), 0
 	for i, req := range reqs {
-		req.GroupID = group
+		req.GroupID, req.Batch = group, true
 		e, err := s.create(ctx, workspaceID, req)
 		if err == nil {
 			var d outpost.ExportDetail
@@ -615,9 +651,17 @@ func (s *Exports) List(ctx context.Context, workspaceID string, q outpost.Export
 	if err != nil {
 		return outpost.ExportPage{}, coded(err, "export", "")
 	}
+	ids := make([]string, len(pg.Exports))
+	for i, e := range pg.Exports {
+		ids[i] = e.ID
+	}
+	nodes, err := s.store.ListStepNodes(ctx, ids)
+	if err != nil {
+		return outpost.ExportPage{}, err
+	}
 	out := outpost.ExportPage{NextCursor: pg.NextCursor, Exports: make([]outpost.Export, len(pg.Exports))}
 	for i, e := range pg.Exports {
-		out.Exports[i] = exportView(e)
+		out.Exports[i] = exportView(e, nodes[e.ID])
 	}
 	return out, nil
 }
@@ -685,7 +729,7 @@ func (s *Exports) Rendition(ctx context.Context, workspaceID, id string) (outpos
 	if err != nil {
 		return outpost.Rendition{}, err
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // KeepRendition keeps a rendition's file past retention, or lets it go
@@ -709,7 +753,7 @@ func (s *Exports) KeepRendition(ctx context.Context, workspaceID, id string, kee
 		}
 		rd.Saved = keep
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // maxThumbnailBytes caps an uploaded thumbnail image.
@@ -754,7 +798,7 @@ func (s *Exports) SetThumbnail(ctx context.Context, workspaceID, id string, imag
 	if rd, err = s.store.UpdateRendition(ctx, rd); err != nil {
 		return outpost.Rendition{}, err
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // MostUsedPresets returns the workspace's preset ids by how often its

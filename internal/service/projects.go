@@ -193,11 +193,11 @@ func (s *Projects) multipartError(err error) error {
 func (s *Projects) finish(ctx context.Context, workspaceID string, in *intake) (outpost.Project, error) {
 	info, err := s.prober.Probe(ctx, in.path)
 	if err != nil {
-		// The intake file's path is this server's business: the message
+		// The intake file's name is this server's business: the message
 		// says "the file".
-		if e := errcode.As(err); e.Code != errcode.Internal && strings.Contains(e.Message, in.path) {
+		if e := errcode.As(err); e.Code != errcode.Internal {
 			c := *e
-			c.Message = strings.ReplaceAll(e.Message, in.path, "the file")
+			c.Message = strings.NewReplacer(in.path, "the file", filepath.Base(in.path), "the file").Replace(e.Message)
 			return outpost.Project{}, &c
 		}
 		return outpost.Project{}, err

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -106,8 +108,10 @@ func sqliteFilePath(dsn string) string {
 	return path
 }
 
-// ensureSQLiteDir creates the directory of a SQLite file, so that a first
-// run in an empty data dir works.
+// ensureSQLiteDir creates the directory of a SQLite file (0700), so that a
+// first run in an empty data dir works, and the file itself (0600) when it
+// is not there: SQLite would create it with the umask's mode (0644), and
+// its WAL and shared-memory files take the database file's mode.
 func ensureSQLiteDir(path string) error {
 	if path == "" {
 		return nil
@@ -116,7 +120,14 @@ func ensureSQLiteDir(path string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create database directory %s: %w", dir, err)
 	}
-	return nil
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // its mode is the owner's business
+	}
+	if err != nil {
+		return fmt.Errorf("create database file %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // EngineOf returns the engine a database URL names, without opening it

@@ -19,8 +19,12 @@ import (
 const sqliteTimeLayout = "2006-01-02 15:04:05.000000-07:00"
 
 // exec, query and queryRow run SQL with the arguments converted for the
-// engine (see arg).
+// engine (see arg); exec and queryRow use a prepared statement when the
+// engine keeps them (stmtcache.go).
 func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmts.stmt(ctx, q.db, query); st != nil {
+		return st.ExecContext(ctx, q.args(args)...)
+	}
 	return q.db.ExecContext(ctx, query, q.args(args)...)
 }
 
@@ -29,6 +33,9 @@ func (q *Queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 }
 
 func (q *Queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmts.stmt(ctx, q.db, query); st != nil {
+		return st.QueryRowContext(ctx, q.args(args)...)
+	}
 	return q.db.QueryRowContext(ctx, query, q.args(args)...)
 }
 

@@ -53,6 +53,11 @@ type Store struct {
 	// sqlitePath is the SQLite database file; "" in memory or on Postgres.
 	sqlitePath string
 	logger     *slog.Logger
+	// batch groups the calls of WithBatchedTx (batch.go).
+	batch batcher
+	// stmts keeps prepared statements on SQLite (stmtcache.go); nil on
+	// PostgreSQL.
+	stmts *stmtCache
 }
 
 // Open connects to the database named by databaseURL and checks that it
@@ -84,7 +89,10 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	if err != nil {
 		return nil, errcode.Wrap(errcode.DBUnavailable, err, "open "+string(engine)+" database")
 	}
-	s.Queries = &Queries{db: s.db, engine: engine}
+	if engine == SQLite {
+		s.stmts = newStmtCache(s.db)
+	}
+	s.Queries = &Queries{db: s.db, engine: engine, stmts: s.stmts}
 	return s, nil
 }
 
@@ -154,6 +162,7 @@ func (s *Store) Close() error {
 	if s.listener != nil {
 		s.listener.Close()
 	}
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
@@ -228,7 +237,7 @@ func (q *Queries) atomic(ctx context.Context, fn func(q *Queries) error) error {
 // Using returns the store's methods bound to q, usually a *sql.Tx from
 // WithTx.
 func (s *Store) Using(q Querier) *Queries {
-	return &Queries{db: q, engine: s.engine}
+	return &Queries{db: q, engine: s.engine, stmts: s.stmts}
 }
 
 // Querier is what Queries runs on: *sql.DB, *sql.Tx and *sql.Conn satisfy it.
@@ -248,4 +257,5 @@ var (
 type Queries struct {
 	db     Querier
 	engine Engine
+	stmts  *stmtCache
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,6 +79,29 @@ func TestStore_MigrateConcurrent(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpen_sqliteFileModes: a new SQLite database, its WAL and its shared
+// memory file are readable by their owner only (0600), whatever the umask.
+func TestOpen_sqliteFileModes(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "outpost.db")
+	s, err := store.Open(t.Context(), "sqlite:"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600} {
+		if st, err := os.Stat(f); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != want {
+			t.Errorf("%s: mode %04o, want %04o", filepath.Base(f), st.Mode().Perm(), want)
+		}
 	}
 }
 

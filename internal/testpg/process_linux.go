@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"outpost/internal/waitfor"
 )
 
 // dirPrefix names the temporary directories, so that stale ones can be found.
@@ -32,6 +34,8 @@ type process struct {
 	port   int
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
+	// durable keeps fsync and synchronous commit (Start's benchmarks).
+	durable bool
 }
 
 // findBinDir returns the directory holding initdb and postgres: the newest
@@ -65,19 +69,24 @@ func isExecutable(path string) bool {
 }
 
 // startProcess initdbs a new cluster in a temporary directory and starts
-// postgres on it.
-func startProcess(ctx context.Context, bin string) (*process, error) {
+// postgres on it. durable keeps PostgreSQL's durability settings and puts
+// the cluster on disk rather than on the RAM disk.
+func startProcess(ctx context.Context, bin string, durable bool) (*process, error) {
 	sweepStale()
 
 	cred, err := serverCredential()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(baseDir(), dirPrefix+"*")
+	base := baseDir()
+	if durable {
+		base = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, dirPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	p := &process{dir: dir}
+	p := &process{dir: dir, durable: durable}
 	ok := false
 	defer func() {
 		if !ok {
@@ -134,18 +143,19 @@ func (p *process) startPostgres(ctx context.Context, bin string, cred *syscall.C
 	}
 	defer logFile.Close()
 
-	cmd := exec.Command(filepath.Join(bin, "postgres"),
+	args := []string{
 		"-D", filepath.Join(p.dir, "data"),
 		"-p", strconv.Itoa(port),
 		"-k", filepath.Join(p.dir, "sock"),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "max_connections=200",
 		"-c", "shared_buffers=32MB",
-		// Durability is worthless for a throwaway server; speed is not.
-		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off",
-	)
+	}
+	if !p.durable {
+		// Durability is worthless for a test's server; speed is not.
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = p.dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
@@ -167,27 +177,33 @@ func (p *process) startPostgres(ctx context.Context, bin string, cred *syscall.C
 		close(p.exited)
 	}()
 
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		conn, err := pgx.Connect(cctx, p.url().String())
-		cancel()
-		if err == nil {
-			_ = conn.Close(ctx)
-			return nil
-		}
+	err = waitfor.Until(60*time.Second, func() error {
 		select {
 		case <-p.exited:
 			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres exited at start: %s\n%s", cmd.ProcessState, tail(log))
-		case <-time.After(50 * time.Millisecond):
+			return waitfor.Stop(fmt.Errorf("postgres exited at start: %s\n%s", cmd.ProcessState, tail(log)))
+		default:
 		}
-		if time.Now().After(deadline) {
-			_ = p.stop()
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres not ready after 60s: %w\n%s", err, tail(log))
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(cctx, p.url().String())
+		if err != nil {
+			return err
 		}
+		_ = conn.Close(ctx)
+		return nil
+	})
+	if err != nil {
+		select {
+		case <-p.exited:
+			return err
+		default:
+		}
+		_ = p.stop()
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("postgres not ready after 60s: %w\n%s", err, tail(log))
 	}
+	return nil
 }
 
 // url is the DSN of the maintenance database.

@@ -5,6 +5,7 @@ package testpg
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"outpost/internal/waitfor"
 )
 
 // TestServer_diesWithParent kills a test binary that started a server and
@@ -62,13 +65,14 @@ func TestServer_diesWithParent(t *testing.T) {
 	_ = child.Process.Kill() // SIGKILL: no cleanup code runs
 	_ = child.Wait()
 
-	deadline := time.Now().Add(20 * time.Second)
-	for alive(pid) && !isZombie(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("postmaster %d still running 20s after its test binary was killed", pid)
+	if waitfor.Until(20*time.Second, func() error {
+		if alive(pid) && !isZombie(pid) {
+			return errors.New("running")
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	}) != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("postmaster %d still running 20s after its test binary was killed", pid)
 	}
 	// The next start sweeps the directory away.
 	if !strings.HasPrefix(dir, baseDir()) {

@@ -16,7 +16,7 @@ func findBinDir() (string, error) {
 	return "", fmt.Errorf("%w: starting a server needs Linux", ErrNoPostgres)
 }
 
-func startProcess(context.Context, string) (*process, error) { return nil, ErrNoPostgres }
+func startProcess(context.Context, string, bool) (*process, error) { return nil, ErrNoPostgres }
 
 func (p *process) url() *url.URL { return nil }
 

@@ -176,11 +176,28 @@ func open(ctx context.Context) (*url.URL, *process, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := startProcess(ctx, bin)
+	p, err := startProcess(ctx, bin, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	return p.url(), p, nil
+}
+
+// Start starts a throwaway server outside a test (a benchmark's harness)
+// and returns the DSN of its maintenance database and the function that
+// stops it and removes its files. durable keeps PostgreSQL's durability
+// (fsync, synchronous commit, full-page writes) and the cluster on disk, as
+// on a production server; otherwise it is tuned as for tests.
+func Start(ctx context.Context, durable bool) (dsn string, stop func() error, err error) {
+	bin, err := findBinDir()
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := startProcess(ctx, bin, durable)
+	if err != nil {
+		return "", nil, err
+	}
+	return p.url().String(), p.stop, nil
 }
 
 // admin runs one statement on the maintenance database.

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"outpost/internal/waitfor"
 )
 
 // Region is the region the bucket URLs name; versitygw accepts any.
@@ -172,21 +174,23 @@ func freePort() (int, error) {
 // waitListening waits until addr accepts TCP connections, the process
 // exits, or timeout passes.
 func waitListening(addr string, exited <-chan struct{}, waitErr *error, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	err := waitfor.Until(timeout, func() error {
 		select {
 		case <-exited:
-			return fmt.Errorf("exited early: %w", *waitErr)
+			return waitfor.Stop(fmt.Errorf("exited early: %w", *waitErr))
 		default:
 		}
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			return nil
+		if err != nil {
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
+		_ = c.Close()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("not listening after %s: %w", timeout, err)
 	}
-	return fmt.Errorf("not listening after %s", timeout)
+	return nil
 }
 
 // stop sends SIGTERM, then SIGKILL after 5 s, and waits for the exit.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -352,6 +353,42 @@ type exportView struct {
 	// Speed is the render's speed as the last progress event said ("1.5×
 	// real time · 30 fps"), for the live view.
 	Speed string
+	// Steps are the nodes' steps, for the "Which node did what" table.
+	Steps []stepRow
+}
+
+// stepRow is one step a node ran, as the export page lists it.
+type stepRow struct {
+	outpost.Step
+	Label   string // "Render", "Segment 2", "Publish"
+	What    string // the file's format, or the post's platform and account
+	Outcome string // "Succeeded", "Failed (platform_rule_violated)"
+	Took    string
+}
+
+// stepRows shapes the export's steps for its page.
+func stepRows(d outpost.ExportDetail, pubs []pubView, cat catalog) []stepRow {
+	out := make([]stepRow, 0, len(d.Steps))
+	for _, s := range d.Steps {
+		r := stepRow{Step: s, Label: strings.ToUpper(string(s.Step[:1])) + string(s.Step[1:]),
+			What: presetName(s.Preset, cat.presets), Outcome: strings.ToUpper(string(s.Outcome[:1])) + string(s.Outcome[1:])}
+		if s.Segment > 0 {
+			r.Label += " " + strconv.Itoa(s.Segment)
+		}
+		for _, p := range pubs {
+			if p.ID == s.PublicationID {
+				r.What = p.PlatformName + " · " + p.Account
+			}
+		}
+		if s.ErrorCode != "" {
+			r.Outcome += " (" + string(s.ErrorCode) + ")"
+		}
+		if s.FinishedAt != nil {
+			r.Took = clock(s.FinishedAt.Sub(s.StartedAt).Seconds())
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // catalog is what export views name presets and accounts by.
@@ -420,6 +457,7 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 		// The render is done; posts are still going out.
 		v.Live, v.StageLabel = true, last.Label
 	}
+	v.Steps = stepRows(d, v.Publications, cat)
 	v.Stages = stageViews(e, stages, v.Publications)
 	if i := stageIndex(stages, e.Progress.Stage); i >= 0 && v.Live && !v.Final {
 		v.StageLabel = stages[i].Label
@@ -439,8 +477,12 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 	}
 	var kits []string
 	for _, t := range spec.Targets {
-		if t.Kit != nil && !slices.Contains(kits, t.Kit.Slug) {
-			kits = append(kits, t.Kit.Slug)
+		if t.Kit == nil {
+			continue
+		}
+		name := cmp.Or(t.Kit.Name, t.Kit.Slug) // exports accepted before kits' names were kept
+		if !slices.Contains(kits, name) {
+			kits = append(kits, name)
 		}
 	}
 	v.BrandKit = strings.Join(kits, ", ")

@@ -135,7 +135,7 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Folders, err = h.folders(ctx, ws, "/history", true, q); err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "history", page{Title: "History", Nav: "history", Data: d})
+	h.render(w, r, http.StatusOK, "history", page{Title: "History", Nav: "history", Data: d, Flash: deletedFlash(r)})
 	return nil
 }
 

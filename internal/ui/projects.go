@@ -58,7 +58,7 @@ func (h *Handler) projectsPage(w http.ResponseWriter, r *http.Request) error {
 		nq.Set("cursor", pg.NextCursor)
 		d.MoreURL = "/projects?" + nq.Encode()
 	}
-	h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Nav: "projects", Data: d})
+	h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Nav: "projects", Data: d, Flash: deletedFlash(r)})
 	return nil
 }
 

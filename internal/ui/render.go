@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"outpost/internal/authz"
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
 	"outpost/internal/preset"
@@ -30,6 +31,9 @@ type page struct {
 	// layout above it.
 	FlashInPage bool
 	Data        any
+	// Workspaces are the signed-in user's workspaces, for the header's
+	// switcher.
+	Workspaces []outpost.Workspace
 }
 
 // flash is a message at the top of a page or in a panel: what happened
@@ -65,6 +69,9 @@ var funcs = template.FuncMap{
 		return kitFieldsData{Kit: k, Positions: d.Positions, Clips: d.Clips}
 	},
 	"postFields": func(p outpost.Platform) []postField { return postFields(p, outpost.PostFields{}) },
+	"scopes":     scopeList,
+	"allows":     func(r outpost.Role, a string) bool { return authz.RoleAllows(r, authz.Action(a)) },
+	"gib":        func(n int64) int64 { return n >> 30 },
 	"fields": func(d presetsData, name, base string, s *outpost.PresetSettings) presetFieldsData {
 		f := presetFieldsData{D: d, Name: name, Base: base}
 		if s != nil {
@@ -127,6 +134,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 func (h *Handler) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, p page) {
 	if v := viewerOf(r); v != nil && p.User == nil {
 		p.User = &v.User
+	}
+	if p.User != nil && tmpl == "layout" && p.Workspaces == nil {
+		p.Workspaces = h.switchable(r)
 	}
 	t, ok := h.pages[name]
 	if !ok {

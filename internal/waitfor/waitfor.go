@@ -6,7 +6,9 @@
 package waitfor
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -53,8 +55,9 @@ func Value[T any](t testing.TB, timeout time.Duration, get func() (T, error), fo
 }
 
 // Until polls cond until it returns nil and returns nil, or returns cond's
-// last error once timeout has passed. For code that is not a test (a
-// benchmark's harness) or that must decide itself what a timeout means.
+// last error once timeout has passed, or at once an error cond wrapped with
+// Stop. For code that is not a test (a benchmark's harness) or that must
+// decide itself what a timeout means.
 func Until(timeout time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -62,12 +65,41 @@ func Until(timeout time.Duration, cond func() error) error {
 		if err == nil {
 			return nil
 		}
+		var stop stopError
+		if errors.As(err, &stop) {
+			return stop.err
+		}
 		if !time.Now().Before(deadline) {
 			return err
 		}
 		time.Sleep(Poll)
 	}
 }
+
+// OK is a condition for Until, Check and Value's callers: a GET of url
+// answers 200 OK (a server that started listening and is ready).
+func OK(url string) func() error {
+	return func() error {
+		resp, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return nil
+	}
+}
+
+// Stop marks err as final: the wait ends at once with it (the process being
+// waited for has exited, so it will never answer).
+func Stop(err error) error { return stopError{err} }
+
+type stopError struct{ err error }
+
+func (e stopError) Error() string { return e.err.Error() }
+func (e stopError) Unwrap() error { return e.err }
 
 var errNotYet = notYet{}
 

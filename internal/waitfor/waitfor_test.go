@@ -3,6 +3,8 @@ package waitfor
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -62,3 +64,37 @@ func TestCheck_failureSaysWhatNeverHappened(t *testing.T) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func TestUntil_stopEndsTheWait(t *testing.T) {
+	t.Parallel()
+	exited := errors.New("process exited")
+	var n atomic.Int32
+	err := Until(time.Hour, func() error {
+		if n.Add(1) == 2 {
+			return Stop(exited)
+		}
+		return errors.New("not listening")
+	})
+	if !errors.Is(err, exited) || err.Error() != "process exited" || n.Load() != 2 {
+		t.Fatalf("Until = %v after %d polls, want the stopped error after 2", err, n.Load())
+	}
+}
+
+func TestOK(t *testing.T) {
+	t.Parallel()
+	var ready atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	ok := OK(srv.URL)
+	if err := ok(); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("OK of a server not ready = %v, want its status", err)
+	}
+	ready.Store(true)
+	if err := ok(); err != nil {
+		t.Errorf("OK of a ready server = %v", err)
+	}
+}

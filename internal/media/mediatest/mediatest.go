@@ -7,6 +7,7 @@
 package mediatest
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -297,6 +298,27 @@ func Truncated(t testing.TB, src string) string {
 	}
 	cut := mdat + (moov-mdat)/2
 	return write(t, "truncated"+filepath.Ext(src), data[:cut])
+}
+
+// Damaged writes a copy of the MP4/MOV at src whose media data from
+// fraction from to fraction to (0 to 1 of the mdat box) is overwritten
+// with random bytes, as a bad disk or transfer leaves it: the file opens,
+// and the frames stored there fail to decode. src must not be faststart.
+func Damaged(t testing.TB, src string, from, to float64) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatalf("mediatest: %v", err)
+	}
+	moov, mdat := boxOffsets(data)
+	if mdat < 0 || moov < mdat || from < 0 || to > 1 || from >= to {
+		t.Fatalf("mediatest: Damaged needs an MP4 with moov after mdat and 0 <= from < to <= 1; %s has moov at %d, mdat at %d", src, moov, mdat)
+	}
+	body := data[mdat+16 : moov] // past the box header, with room for a large size
+	if _, err := rand.Read(body[int(from*float64(len(body))):int(to*float64(len(body)))]); err != nil {
+		t.Fatal(err)
+	}
+	return write(t, "damaged"+filepath.Ext(src), data)
 }
 
 // boxOffsets returns the offsets of the first top-level moov and mdat

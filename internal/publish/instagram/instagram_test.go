@@ -2,6 +2,7 @@ package instagram_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"outpost/internal/publish/instagram"
 	"outpost/internal/publish/internal/pubtest"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 func TestClient_Validate(t *testing.T) {
@@ -71,10 +73,20 @@ func TestClient_Publish_slowProcessing(t *testing.T) {
 	if len(e.Published(sandbox.Instagram)) != 0 {
 		t.Fatal("published while processing")
 	}
-	time.Sleep(350 * time.Millisecond)
-	res, err = c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, 100<<10), publish.Post{Caption: "slow"}, acct))
-	if err != nil || res.Status != publish.StatusPublished || !strings.Contains(res.PostURL, "/reel/") {
-		t.Fatalf("second call: %+v, %v", res, err)
+	// Each call while the container processes says so; the first after it
+	// is ready publishes.
+	res = waitfor.Value(t, 10*time.Second, func() (publish.Result, error) {
+		res, err := c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, 100<<10), publish.Post{Caption: "slow"}, acct))
+		if err != nil {
+			t.Fatalf("later call: %v", err)
+		}
+		if res.Status == publish.StatusProcessing {
+			return res, errors.New("still processing")
+		}
+		return res, nil
+	}, "the container is published once it is ready")
+	if res.Status != publish.StatusPublished || !strings.Contains(res.PostURL, "/reel/") {
+		t.Fatalf("published: %+v", res)
 	}
 	e.ExpectOne(t, sandbox.Instagram, "")
 }

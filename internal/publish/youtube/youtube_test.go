@@ -13,6 +13,7 @@ import (
 	"outpost/internal/publish/internal/pubtest"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
+	"outpost/internal/waitfor"
 )
 
 const size = 700 << 10 // three 256 KiB chunks, the last one short
@@ -172,7 +173,10 @@ func TestClient_Publish_scheduledAndSlow(t *testing.T) {
 	if res.Status != publish.StatusProcessing || res.PollAfter == 0 {
 		t.Fatalf("status %s, want processing with PollAfter", res.Status)
 	}
-	time.Sleep(450 * time.Millisecond)
+	waitfor.True(t, 10*time.Second, func() bool {
+		p := e.SB.Posts(sandbox.YouTube)
+		return len(p) == 1 && p[0].Status != "processing"
+	}, "YouTube finishes processing the video")
 	res, err = c.Publish(context.Background(), s.Job(t, pubtest.Rendition(path, 300<<10), p, acct))
 	if err != nil {
 		t.Fatal(err)

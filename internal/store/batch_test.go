@@ -1,0 +1,104 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"outpost/internal/store"
+)
+
+// TestStore_WithBatchedTx fires many calls at once, as a burst of accepted
+// exports does: each call's export and renditions are there when it
+// returns; a call that fails (or panics) leaves nothing and does not
+// disturb the others, on SQLite and on PostgreSQL, where an error aborts a
+// transaction unless its savepoint is rolled back.
+func TestStore_WithBatchedTx(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		const n = 200
+		errBad := errors.New("refused")
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = s.WithBatchedTx(ctx, func(tx *sql.Tx) error {
+					q := s.Using(tx)
+					e, err := q.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID, Client: fmt.Sprint(i)})
+					if err != nil {
+						return err
+					}
+					ids[i] = e.ID
+					if _, err := q.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: "mp4-720p"}); err != nil {
+						return err
+					}
+					switch i % 10 {
+					case 3:
+						return errBad // after its writes: they must go
+					case 7:
+						// A statement the database refuses, after the writes.
+						_, err := tx.ExecContext(ctx, "INSERT INTO no_such_table VALUES (1)")
+						return err
+					case 9:
+						if i == 9 {
+							panic("boom")
+						}
+					}
+					return nil
+				})
+				// The caller sees its row at once, outside any transaction.
+				if errs[i] == nil {
+					if _, err := s.GetExport(ctx, ids[i]); err != nil {
+						t.Errorf("call %d: its export is not there after it returned: %v", i, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			var wantErr bool
+			switch {
+			case i%10 == 3:
+				wantErr = errors.Is(errs[i], errBad)
+			case i%10 == 7:
+				wantErr = errs[i] != nil
+			case i == 9:
+				wantErr = errs[i] != nil && errors.Is(errs[i], store.ErrBatchPanic)
+			default:
+				if errs[i] != nil {
+					t.Errorf("call %d: %v", i, errs[i])
+				}
+				continue
+			}
+			if !wantErr {
+				t.Errorf("call %d: error %v, want its own", i, errs[i])
+			}
+			if _, err := s.GetExport(ctx, ids[i]); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("call %d failed, yet its export is there (%v)", i, err)
+			}
+			if r, err := s.ListRenditions(ctx, ids[i]); err != nil || len(r) != 0 {
+				t.Errorf("call %d failed, yet its renditions are there: %v, %v", i, r, err)
+			}
+		}
+	})
+}
+
+// A call whose context has ended before its turn writes nothing.
+func TestStore_WithBatchedTx_canceled(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		ran := false
+		err := s.WithBatchedTx(ctx, func(tx *sql.Tx) error { ran = true; return nil })
+		if !errors.Is(err, context.Canceled) || ran {
+			t.Errorf("WithBatchedTx with an ended context = %v (fn ran: %v)", err, ran)
+		}
+	})
+}
