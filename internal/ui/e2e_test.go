@@ -450,6 +450,9 @@ func TestE2E_browser(t *testing.T) {
 	before := eval(`document.querySelector('` + row + ` .rthumb-img').getAttribute('src') || ''`)
 	do("a thumbnail image", chromedp.SetUploadFiles(chromedp.CSS(row+` .thumb-form input[type=file]`), []string{logo}))
 	waitFor("the new thumbnail", fmt.Sprintf(`(() => { const i = document.querySelector('%s img.rthumb-img'); return i && i.getAttribute('src').includes('thumbnail.jpg') && i.getAttribute('src') !== %q && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`, row, before), 20*time.Second)
+	// Every picture on the page shows: posters, thumbnails, avatars (the
+	// closed export dialog's are not shown).
+	waitFor("the page's images", `[...document.images].filter(i => i.getClientRects().length).every(i => i.complete && i.naturalWidth > 0) ? 'yes' : 'no'`, 20*time.Second)
 	shot("export-ready-kept-thumbnail", true)
 
 	// 9. History: live search finds it; its links download again; the
@@ -555,6 +558,12 @@ func TestE2E_browser(t *testing.T) {
 	do("tablet timeline", chromedp.Navigate(e.ts.URL+"/history?view=timeline"), chromedp.WaitVisible(chromedp.CSS(`.tl-item`)))
 	shot("tablet-history-timeline", true)
 	do("tablet projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.CSS(`.folders`)))
+	// Every card's buttons stay inside the card (Export, History,
+	// Select, Delete wrap rather than run off its edge).
+	if v := eval(`[...document.querySelectorAll('.card')].flatMap(c => { const r = c.getBoundingClientRect();
+		return [...c.querySelectorAll('.card-actions > *')].filter(b => b.getBoundingClientRect().right > r.right + 0.5).map(b => b.textContent.trim()); }).join(', ')`); v != "" {
+		t.Errorf("card buttons cut off at tablet width: %s", v)
+	}
 	shot("tablet-projects", true)
 	do("tablet export page", chromedp.Navigate(e.ts.URL+"/exports/"+exportID), chromedp.WaitVisible(chromedp.ID("success")))
 	do("tablet modal", chromedp.Click(chromedp.CSS(`#success a[data-export]`)),

@@ -238,7 +238,7 @@ type browser struct {
 
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, Timeout: 3 * time.Minute, // an estimate on a loaded machine
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -54,7 +54,8 @@ func (b *browser) postJSON(path, body string) resp {
 // state of states.
 func waitPublications(t *testing.T, e *env, exportID string, states ...store.PublicationState) []store.Publication {
 	t.Helper()
-	return waitfor.Value(t, 90*time.Second, func() ([]store.Publication, error) {
+	// A render and its posts, on a loaded machine.
+	return waitfor.Value(t, 3*time.Minute, func() ([]store.Publication, error) {
 		ps, err := e.store.ListPublications(t.Context(), exportID)
 		if err == nil && (len(ps) == 0 || slices.ContainsFunc(ps, func(p store.Publication) bool { return !slices.Contains(states, p.State) })) {
 			err = fmt.Errorf("%+v", ps)
