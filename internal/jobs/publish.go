@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -438,7 +439,9 @@ func errMessage(err error) string {
 		if msg == "" && pe.Err != nil {
 			msg = pe.Err.Error()
 		}
-		if pe.Raw != "" {
+		if pe.Raw != "" && !strings.Contains(msg, pe.Raw) {
+			// The platform's own words, unless the message already
+			// quotes them ("TikTok rejected the video: <reason>").
 			msg += " (" + pe.Raw + ")"
 		}
 		return pe.Platform + ": " + msg

@@ -2,6 +2,7 @@ package outpost
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -62,4 +63,26 @@ type BrandKits interface {
 	// the old one.
 	SetWatermark(ctx context.Context, workspaceID, ref string, image []byte) (BrandKit, error)
 	Delete(ctx context.Context, workspaceID, ref string) error
+}
+
+// Slug is name as lowercase letters and digits with single dashes between
+// words, at most max bytes: a brand kit's slug ("Acme Corp" → "acme-corp"),
+// a download's file name.
+func Slug(name string, max int) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(name) {
+		if b.Len() >= max {
+			break
+		}
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b.WriteRune(c)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
 }

@@ -67,8 +67,10 @@ type ExportRequest struct {
 	// IdempotencyKey: the same key in the workspace returns the export it
 	// created (the API's Idempotency-Key header, the UI's per-modal key).
 	IdempotencyKey string `json:"-"`
-	// GroupID groups the exports of one variants request.
+	// GroupID groups the exports of one variants or batch request.
 	GroupID string `json:"-"`
+	// Variant names the version of a variants request this export is.
+	Variant string `json:"-"`
 	// Batch marks an item of a batch request (the plan may not allow
 	// batches); the API's batch route sets it.
 	Batch bool `json:"-"`
@@ -213,6 +215,11 @@ type ExportSpec struct {
 	Captions    *AcceptedCaptions `json:"captions,omitempty"`
 	TruePeak    float64           `json:"true_peak,omitempty"`
 	ThumbnailAt *float64          `json:"thumbnail_at,omitempty"`
+	// MeasuresLoudness: the render measures the source's loudness first
+	// (some target normalises it), so progress has an audio stage.
+	MeasuresLoudness bool `json:"measures_loudness,omitempty"`
+	// Variant is the version's name in a variants request ("A", "B").
+	Variant string `json:"variant,omitempty"`
 }
 
 // ResolvedTarget is a target as accepted: the request's fields with the
@@ -233,6 +240,7 @@ type ResolvedTarget struct {
 type KitSnapshot struct {
 	ID              string  `json:"id"`
 	Slug            string  `json:"slug"`
+	Name            string  `json:"name,omitempty"`
 	WatermarkKey    string  `json:"watermark_key,omitempty"`
 	WatermarkFormat string  `json:"watermark_format,omitempty"`
 	Position        string  `json:"position,omitempty"`
@@ -284,6 +292,9 @@ type ExportDetail struct {
 	Export
 	Renditions   []Rendition   `json:"renditions"`
 	Publications []Publication `json:"publications"`
+	// Outcome is the export's overall state with its posts: "Ready — 2
+	// of 3 posts failed" (OutcomeOf).
+	Outcome Outcome `json:"outcome"`
 	// Steps are every step a node ran for the export, in the order they
 	// started: each attempt of each rendition's render, check and store
 	// and of each publication, with its node and outcome.
@@ -293,11 +304,21 @@ type ExportDetail struct {
 	Spec *ExportSpec `json:"-"`
 }
 
-// ExportGroup is the exports of one variants request.
+// ExportGroup is the exports of one variants or batch request.
 type ExportGroup struct {
 	GroupID string         `json:"group_id"`
 	Exports []ExportDetail `json:"exports"`
 }
+
+// BatchItem is the outcome of one request of a batch: its export, or why
+// it was refused.
+type BatchItem struct {
+	Export *ExportDetail
+	Err    error
+}
+
+// MaxBatch bounds the requests of one batch.
+const MaxBatch = 50
 
 // Rendition is one output file of an export.
 type Rendition struct {
@@ -397,6 +418,10 @@ type Exports interface {
 	// CreateVariants makes one export per variant of req, grouped; a bad
 	// variant creates nothing.
 	CreateVariants(ctx context.Context, workspaceID string, req ExportRequest, variants []Variant) (ExportGroup, error)
+	// CreateBatch creates one export per request, each accepted or refused
+	// on its own; the accepted ones share a group (several projects ×
+	// formats, seen together). The group id is "" when none was accepted.
+	CreateBatch(ctx context.Context, workspaceID string, reqs []ExportRequest) (string, []BatchItem)
 	// Estimate predicts each target's file size (a short sample encode).
 	Estimate(ctx context.Context, workspaceID string, req ExportRequest) ([]engine.SizeEstimate, error)
 	// Preview renders a fast low-resolution preview of req's one target.
@@ -413,8 +438,9 @@ type Exports interface {
 	// "done".
 	Events(ctx context.Context, workspaceID, id string, afterSeq int64) (<-chan events.Event, error)
 	Rendition(ctx context.Context, workspaceID, id string) (Rendition, error)
-	// SaveRendition keeps a rendition's file past its retention.
-	SaveRendition(ctx context.Context, workspaceID, id string) (Rendition, error)
+	// KeepRendition keeps a rendition's file past its retention (keep), or
+	// lets it go at its expiry again.
+	KeepRendition(ctx context.Context, workspaceID, id string, keep bool) (Rendition, error)
 	// SetThumbnail replaces a rendition's thumbnail with an uploaded JPEG
 	// or PNG, sized to the platform rules.
 	SetThumbnail(ctx context.Context, workspaceID, id string, image io.Reader) (Rendition, error)

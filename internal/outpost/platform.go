@@ -1,6 +1,11 @@
 package outpost
 
-import "outpost/internal/publish"
+import (
+	"cmp"
+	"slices"
+
+	"outpost/internal/publish"
+)
 
 // Platform is a publishing platform as the API and the UI show it: the
 // part of its descriptor (publish.Descriptor, listed by
@@ -38,4 +43,32 @@ type Schedule struct {
 	// bound); outside them Outpost holds the post instead.
 	MinAheadSeconds int64 `json:"min_ahead_seconds,omitempty"`
 	MaxAheadSeconds int64 `json:"max_ahead_seconds,omitempty"`
+}
+
+// Formats lists the presets among presets (built-ins, and user presets by
+// their base) that suit the platform, best first: in the order of the
+// platform's presets (its descriptor's), a built-in before the user
+// presets on it. A format no preset of the platform's is the base of does
+// not suit it (a vertical Shorts file is not a LinkedIn post).
+func (p Platform) Formats(presets []Preset) []string {
+	type ranked struct {
+		id         string
+		rank, user int
+	}
+	var rs []ranked
+	for _, pr := range presets {
+		base, user := pr.ID, 0
+		if !pr.Builtin {
+			base, user = pr.BasePresetID, 1
+		}
+		if i := slices.Index(p.Presets, base); i >= 0 {
+			rs = append(rs, ranked{pr.ID, i, user})
+		}
+	}
+	slices.SortStableFunc(rs, func(a, b ranked) int { return cmp.Or(a.rank-b.rank, a.user-b.user) })
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.id
+	}
+	return out
 }

@@ -56,11 +56,30 @@ type ProjectPage struct {
 	NextCursor string
 }
 
-// ProjectQuery selects projects: Q matches name, client and campaign.
+// ProjectQuery selects projects: Q matches name, client and campaign;
+// Client and Campaign, when set, match exactly (a folder).
 type ProjectQuery struct {
-	Q      string
-	Limit  int // 50 when zero, at most 500
-	Cursor string
+	Q        string
+	Client   string
+	Campaign string
+	Limit    int // 50 when zero, at most 500
+	Cursor   string
+}
+
+// Folder is a client with its campaigns, as the folders sidebar lists
+// them: how many projects and exports each holds.
+type Folder struct {
+	Client    string           `json:"client"` // "" for work without a client
+	Projects  int              `json:"projects"`
+	Exports   int              `json:"exports"`
+	Campaigns []CampaignFolder `json:"campaigns"`
+}
+
+// CampaignFolder is one campaign of a client.
+type CampaignFolder struct {
+	Campaign string `json:"campaign"`
+	Projects int    `json:"projects"`
+	Exports  int    `json:"exports"`
 }
 
 // Import asks for a project made of a file fetched from a public URL.
@@ -124,4 +143,7 @@ type Projects interface {
 	Poster(ctx context.Context, workspaceID, id string) (Poster, error)
 	// Labels lists the client and campaign labels in use, sorted.
 	Labels(ctx context.Context, workspaceID string) (clients, campaigns []string, err error)
+	// Folders lists the clients, each with its campaigns, with how many
+	// projects and exports each holds; work without a client comes last.
+	Folders(ctx context.Context, workspaceID string) ([]Folder, error)
 }

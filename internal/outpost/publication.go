@@ -53,6 +53,11 @@ type Publication struct {
 	// Error is why it failed, or, while it is live, why its last attempt
 	// did not finish (it is retried).
 	Error *CodedError `json:"error"`
+	// Action is what helps a failed post (retry, reconnect, edit); absent
+	// otherwise.
+	Action PostAction `json:"action,omitempty"`
+	// Post is the post's text as accepted.
+	Post PostFields `json:"post"`
 	// Node is the node of its last attempt; absent before one.
 	Node      string    `json:"node,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -78,6 +83,10 @@ type Publications interface {
 	// Retry queues a failed publication again as it was: the upload
 	// resumes, and a post already made is found, never made twice.
 	Retry(ctx context.Context, workspaceID, id string) (Publication, error)
+	// Edit changes a failed publication's text (checked against the
+	// platform's rules first) and sends it again: the "edit and retry" of a
+	// post refused for its text or settings.
+	Edit(ctx context.Context, workspaceID, id string, fields PostFields) (Publication, error)
 }
 
 // PostFields are a post's text fields: which of them a platform takes,

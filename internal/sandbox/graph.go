@@ -838,7 +838,7 @@ func (s *Server) graphNode(w http.ResponseWriter, r *http.Request, id string) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": id, "username": InstagramUsername, "name": FacebookPageName,
-			"profile_picture_url": s.origin(r) + "/_sandbox/avatar.png"})
+			"profile_picture_url": s.avatarURL(r, InstagramUsername)})
 	case v != nil:
 		if s.graphAuth(w, r, Facebook, "status") == nil {
 			return

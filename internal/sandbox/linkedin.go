@@ -152,7 +152,7 @@ func (s *Server) liUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sub": LinkedInPersonID, "email_verified": true, "name": LinkedInName,
 		"locale": map[string]any{"country": "US", "language": "en"}, "given_name": "Sandbox", "family_name": "Member",
-		"picture": s.origin(r) + "/_sandbox/avatar.png"})
+		"picture": s.avatarURL(r, LinkedInPersonID)})
 }
 
 func (s *Server) liVideosAction(w http.ResponseWriter, r *http.Request) {

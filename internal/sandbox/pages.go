@@ -1,19 +1,10 @@
 package sandbox
 
 import (
-	"encoding/base64"
 	"html/template"
 	"net/http"
 	"strings"
 )
-
-// avatarPNG is a 1×1 grey PNG, the profile picture of every sandbox account.
-var avatarPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==")
-
-func handleAvatar(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "image/png")
-	_, _ = w.Write(avatarPNG)
-}
 
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Outpost sandbox</title>

@@ -381,6 +381,7 @@ func (s *Server) routes() {
 		m.HandleFunc("POST "+pre+"/faults", s.handleFaultsAdd)
 		m.HandleFunc("DELETE "+pre+"/faults", s.handleFaultsClear)
 		m.HandleFunc("GET "+pre+"/avatar.png", handleAvatar)
+		m.HandleFunc("GET "+pre+"/avatar/{account}", handleAvatar)
 	}
 	s.youtubeRoutes(m)
 	s.graphRoutes(m)

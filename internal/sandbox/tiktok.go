@@ -166,7 +166,7 @@ func (s *Server) ttUserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	user := map[string]any{}
 	all := map[string]any{"open_id": TikTokOpenID, "union_id": "sandbox-union-050", "display_name": TikTokNickname,
-		"avatar_url": s.origin(r) + "/_sandbox/avatar.png", "username": TikTokUsername}
+		"avatar_url": s.avatarURL(r, TikTokUsername), "username": TikTokUsername}
 	for _, f := range strings.Split(r.URL.Query().Get("fields"), ",") {
 		if v, ok := all[f]; ok {
 			user[f] = v
@@ -187,7 +187,7 @@ func (s *Server) ttCreatorInfo(w http.ResponseWriter, r *http.Request) {
 	if t == nil || !s.ttRate(w, t, "creator_info", s.lim.TikTokCreatorInfoPerMin) {
 		return
 	}
-	tiktokOK(w, map[string]any{"creator_avatar_url": s.origin(r) + "/_sandbox/avatar.png", "creator_username": TikTokUsername,
+	tiktokOK(w, map[string]any{"creator_avatar_url": s.avatarURL(r, TikTokUsername), "creator_username": TikTokUsername,
 		"creator_nickname": TikTokNickname, "privacy_level_options": s.privacyOptions(), "comment_disabled": false,
 		"duet_disabled": false, "stitch_disabled": true, "max_video_post_duration_sec": s.lim.TikTokMaxDurationSec})
 }

@@ -720,7 +720,7 @@ func (s *Server) ytChannels(w http.ResponseWriter, r *http.Request) {
 		"pageInfo": map[string]any{"totalResults": 1, "resultsPerPage": 5},
 		"items": []any{map[string]any{"kind": "youtube#channel", "etag": randToken(27), "id": YouTubeChannelID,
 			"snippet": map[string]any{"title": YouTubeChannelName, "description": "Outpost sandbox channel", "customUrl": "@sandboxchannel",
-				"thumbnails": map[string]any{"default": map[string]any{"url": s.origin(r) + "/_sandbox/avatar.png", "width": 88, "height": 88}}}}}})
+				"thumbnails": map[string]any{"default": map[string]any{"url": s.avatarURL(r, YouTubeChannelID), "width": 88, "height": 88}}}}}})
 }
 
 // --- thumbnails.set, captions.insert -------------------------------------------------

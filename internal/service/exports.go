@@ -87,7 +87,7 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 	if err != nil {
 		return store.Export{}, err
 	}
-	if err := s.checkPlan(ctx, workspaceID, req.Batch, req.GroupID != "", 1, v); err != nil {
+	if err := s.checkPlan(ctx, workspaceID, req.Batch, req.Variant != "", 1, v); err != nil {
 		return store.Export{}, err
 	}
 	plan, err := s.pubs.plan(ctx, workspaceID, req.Destinations, v.targets(), v.src, v.project.Name, v.labels.Campaign)
@@ -217,7 +217,7 @@ func (s *Exports) validate(ctx context.Context, workspaceID string, req outpost.
 		return v, errcode.New(errcode.InvalidOption, "targets: at most %d per export, got %d", outpost.MaxTargets, len(req.Targets))
 	}
 
-	out.ProjectID, out.Priority = prj.ID, req.Priority
+	out.ProjectID, out.Priority, out.Variant = prj.ID, req.Priority, req.Variant
 	if labels != (outpost.Labels{}) {
 		out.Labels = &labels
 	}
@@ -264,6 +264,12 @@ func (s *Exports) validate(ctx context.Context, workspaceID string, req outpost.
 			}
 		}
 	}
+	loud := make([]render.Target, len(resolved))
+	for i, rt := range resolved {
+		loud[i] = render.Target{Preset: v.bases[i]}
+		jobs.ApplyLoudness(&loud[i], rt.Loudness, out.TruePeak)
+	}
+	out.MeasuresLoudness = render.NeedsLoudness(src, loud)
 	for i, rt := range resolved {
 		p := v.bases[i]
 		if vs := p.CheckSource(src); rules && len(vs) > 0 {
@@ -330,7 +336,7 @@ func (s *Exports) resolveKit(ctx context.Context, workspaceID, ref string) (*out
 	if err != nil {
 		return nil, err
 	}
-	return &outpost.KitSnapshot{ID: k.ID, Slug: k.Slug, WatermarkKey: k.WatermarkKey, WatermarkFormat: k.WatermarkFormat,
+	return &outpost.KitSnapshot{ID: k.ID, Slug: k.Slug, Name: k.Name, WatermarkKey: k.WatermarkKey, WatermarkFormat: k.WatermarkFormat,
 		Position: k.Position, Margin: k.Margin, Width: k.Width, Opacity: k.Opacity,
 		IntroProjectID: k.IntroProjectID, OutroProjectID: k.OutroProjectID}, nil
 }
@@ -421,6 +427,7 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 		if r.IdempotencyKey != "" {
 			r.IdempotencyKey += "/" + name
 		}
+		r.Variant = name
 		v, err := s.validate(ctx, workspaceID, r, true)
 		if err != nil {
 			return outpost.ExportGroup{}, prefixError(err, fmt.Sprintf("variants[%d] (%s)", i, name))
@@ -450,6 +457,40 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 	}
 	out.GroupID = group
 	return out, nil
+}
+
+// CreateBatch creates one export per request, each validated and
+// accepted or refused on its own; the accepted ones share a new group.
+func (s *Exports) CreateBatch(ctx context.Context, workspaceID string, reqs []outpost.ExportRequest) (string, []outpost.BatchItem) {
+	out := make([]outpost.BatchItem, len(reqs))
+	if len(reqs) == 0 || len(reqs) > outpost.MaxBatch {
+		err := errcode.New(errcode.InvalidOption, "exports: give 1 to %d export requests, got %d", outpost.MaxBatch, len(reqs))
+		for i := range out {
+			out[i].Err = err
+		}
+		return "", out
+	}
+	group, accepted := store.NewID(store.PrefixGroup), 0
+	for i, req := range reqs {
+		req.GroupID, req.Batch = group, true
+		e, err := s.create(ctx, workspaceID, req)
+		if err == nil {
+			var d outpost.ExportDetail
+			if d, err = s.views.detail(ctx, s.store, e); err == nil {
+				out[i].Export = &d
+				accepted++
+				if e.GroupID != "" {
+					group = e.GroupID // an idempotent replay returns the first group
+				}
+				continue
+			}
+		}
+		out[i].Err = err
+	}
+	if accepted == 0 {
+		group = ""
+	}
+	return group, out
 }
 
 // Cancel cancels a queued or running export: its job is canceled (a
@@ -690,9 +731,11 @@ func (s *Exports) Rendition(ctx context.Context, workspaceID, id string) (outpos
 	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
-// SaveRendition keeps a rendition's file past retention. Saving twice is
-// harmless; a file already deleted cannot be saved.
-func (s *Exports) SaveRendition(ctx context.Context, workspaceID, id string) (outpost.Rendition, error) {
+// KeepRendition keeps a rendition's file past retention, or lets it go
+// at its expiry again (a file past its expiry is then deleted by the next
+// cleanup). Keeping twice is harmless; a file already deleted cannot be
+// kept.
+func (s *Exports) KeepRendition(ctx context.Context, workspaceID, id string, keep bool) (outpost.Rendition, error) {
 	rd, e, err := s.rendition(ctx, workspaceID, id)
 	if err != nil {
 		return outpost.Rendition{}, err
@@ -703,11 +746,11 @@ func (s *Exports) SaveRendition(ctx context.Context, workspaceID, id string) (ou
 	if rd.Status == store.RenditionFailed || rd.Status == store.RenditionCanceled {
 		return outpost.Rendition{}, errcode.New(errcode.Conflict, "rendition %s is %s: there is no file to keep", rd.ID, rd.Status)
 	}
-	if !rd.Saved {
-		if err := s.store.SetRenditionSaved(ctx, rd.ID, true); err != nil {
+	if rd.Saved != keep {
+		if err := s.store.SetRenditionSaved(ctx, rd.ID, keep); err != nil {
 			return outpost.Rendition{}, err
 		}
-		rd.Saved = true
+		rd.Saved = keep
 	}
 	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }

@@ -193,6 +193,13 @@ func (s *Projects) multipartError(err error) error {
 func (s *Projects) finish(ctx context.Context, workspaceID string, in *intake) (outpost.Project, error) {
 	info, err := s.prober.Probe(ctx, in.path)
 	if err != nil {
+		// The intake file's name is this server's business: the message
+		// says "the file".
+		if e := errcode.As(err); e.Code != errcode.Internal {
+			c := *e
+			c.Message = strings.NewReplacer(in.path, "the file", filepath.Base(in.path), "the file").Replace(e.Message)
+			return outpost.Project{}, &c
+		}
 		return outpost.Project{}, err
 	}
 	if info.Video == nil {
@@ -312,7 +319,7 @@ func (s *Projects) Poster(ctx context.Context, workspaceID, id string) (outpost.
 // List returns a page of the workspace's projects, newest first.
 func (s *Projects) List(ctx context.Context, workspaceID string, q outpost.ProjectQuery) (outpost.ProjectPage, error) {
 	pg, err := s.store.ListProjects(ctx, store.ProjectFilter{WorkspaceID: workspaceID, Q: strings.TrimSpace(q.Q),
-		Limit: q.Limit, Cursor: q.Cursor})
+		Client: strings.TrimSpace(q.Client), Campaign: strings.TrimSpace(q.Campaign), Limit: q.Limit, Cursor: q.Cursor})
 	if err != nil {
 		return outpost.ProjectPage{}, coded(err, "project", "")
 	}
@@ -358,6 +365,36 @@ func (s *Projects) Labels(ctx context.Context, workspaceID string) (clients, cam
 	slices.Sort(clients)
 	slices.Sort(campaigns)
 	return clients, campaigns, nil
+}
+
+// Folders lists the workspace's clients with their campaigns and how many
+// projects and exports each holds, clients by name, work without a client
+// last; a client's own count includes its campaigns'.
+func (s *Projects) Folders(ctx context.Context, workspaceID string) ([]outpost.Folder, error) {
+	counts, err := s.store.CountLabels(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	var named []outpost.Folder
+	none := outpost.Folder{}
+	for _, c := range counts {
+		f := &none
+		if c.Client != "" {
+			if len(named) == 0 || named[len(named)-1].Client != c.Client {
+				named = append(named, outpost.Folder{Client: c.Client})
+			}
+			f = &named[len(named)-1]
+		}
+		f.Projects += c.Projects
+		f.Exports += c.Exports
+		if c.Campaign != "" {
+			f.Campaigns = append(f.Campaigns, outpost.CampaignFolder{Campaign: c.Campaign, Projects: c.Projects, Exports: c.Exports})
+		}
+	}
+	if none.Projects+none.Exports > 0 {
+		named = append(named, none)
+	}
+	return named, nil
 }
 
 // CreateTimeline checks a timeline against its clips' projects and stores

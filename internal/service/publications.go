@@ -202,6 +202,50 @@ func estimateRendition(base string, src *media.Info) publish.Rendition {
 	return r
 }
 
+// shared is what a finished export offers to post: its targets with a
+// stored file (ready, in the same order) and its source's facts.
+type shared struct {
+	export  store.Export
+	targets []targetInfo
+	ready   []store.Rendition
+	src     *media.Info
+	project store.Project
+}
+
+// shareable reads what export e can post; errcode.Conflict when it has
+// no stored file.
+func (s *Publications) shareable(ctx context.Context, e store.Export) (shared, error) {
+	sh := shared{export: e}
+	var spec outpost.ExportSpec
+	if err := json.Unmarshal(e.Request, &spec); err != nil {
+		return sh, fmt.Errorf("read export request: %w", err)
+	}
+	rends, err := s.store.ListRenditions(ctx, e.ID)
+	if err != nil {
+		return sh, err
+	}
+	// Only targets with a file to post count.
+	for _, r := range rends {
+		if r.Status != store.RenditionSucceeded || r.DeletedAt != nil || r.TargetIndex >= len(spec.Targets) {
+			continue
+		}
+		t := spec.Targets[r.TargetIndex]
+		sh.targets = append(sh.targets, targetInfo{Preset: t.Preset, Base: t.Base})
+		sh.ready = append(sh.ready, r)
+	}
+	if len(sh.targets) == 0 {
+		return sh, errcode.New(errcode.Conflict, "export %s has no rendered file to publish (status %s)", e.ID, e.Status)
+	}
+	if sh.project, err = s.store.GetProject(ctx, e.ProjectID); err != nil {
+		return sh, err
+	}
+	sh.src = &media.Info{}
+	if err := json.Unmarshal(sh.project.Probe, sh.src); err != nil {
+		return sh, fmt.Errorf("read project probe: %w", err)
+	}
+	return sh, nil
+}
+
 // Share posts a finished export to more destinations: each must name a
 // preset whose rendition succeeded and still has its file. The
 // publications go out at once, or at their schedule time.
@@ -217,37 +261,11 @@ func (s *Publications) Share(ctx context.Context, workspaceID, exportID string, 
 		return nil, &errcode.Error{Code: errcode.InvalidOption, Message: "destinations: give at least one",
 			Remedy: "Tick at least one connected account to share to."}
 	}
-	var spec outpost.ExportSpec
-	if err := json.Unmarshal(e.Request, &spec); err != nil {
-		return nil, fmt.Errorf("read export request: %w", err)
-	}
-	rends, err := s.store.ListRenditions(ctx, e.ID)
+	sh, err := s.shareable(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	// Only targets with a file to post count.
-	var targets []targetInfo
-	var ready []store.Rendition
-	for _, r := range rends {
-		if r.Status != store.RenditionSucceeded || r.DeletedAt != nil || r.TargetIndex >= len(spec.Targets) {
-			continue
-		}
-		t := spec.Targets[r.TargetIndex]
-		targets = append(targets, targetInfo{Preset: t.Preset, Base: t.Base})
-		ready = append(ready, r)
-	}
-	if len(targets) == 0 {
-		return nil, errcode.New(errcode.Conflict, "export %s has no rendered file to publish (status %s)", e.ID, e.Status)
-	}
-	prj, err := s.store.GetProject(ctx, e.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	src := &media.Info{}
-	if err := json.Unmarshal(prj.Probe, src); err != nil {
-		return nil, fmt.Errorf("read project probe: %w", err)
-	}
-	plan, err := s.plan(ctx, workspaceID, dests, targets, src, prj.Name, e.Campaign)
+	plan, err := s.plan(ctx, workspaceID, dests, sh.targets, sh.src, sh.project.Name, e.Campaign)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +278,7 @@ func (s *Publications) Share(ctx context.Context, workspaceID, exportID string, 
 		}
 		pin := map[string]bool{}
 		for _, p := range plan {
-			r := ready[p.targetIndex]
+			r := sh.ready[p.targetIndex]
 			pub, err := q.CreatePublication(ctx, p.publication(workspaceID, e.ID, r))
 			if err != nil {
 				return err
@@ -402,29 +420,81 @@ func (s *Publications) Reschedule(ctx context.Context, workspaceID, id string, a
 // stored, and errcode.ConnectionExpired while the account needs
 // reconnecting.
 func (s *Publications) Retry(ctx context.Context, workspaceID, id string) (outpost.Publication, error) {
-	p, err := publicationIn(ctx, s.store, workspaceID, id)
+	p, err := s.failed(ctx, workspaceID, id, "retried")
 	if err != nil {
 		return outpost.Publication{}, err
-	}
-	if p.State != store.PublicationFailed {
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "publication %s is %s: only a failed publication can be retried", id, p.State)
-	}
-	c, err := s.store.GetConnection(ctx, p.ConnectionID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return outpost.Publication{}, errcode.New(errcode.Conflict, "the account of publication %s was disconnected: share the export again", id)
-	case err != nil:
-		return outpost.Publication{}, err
-	case c.Status != store.ConnectionActive:
-		return outpost.Publication{}, &errcode.Error{Code: errcode.ConnectionExpired,
-			Message: fmt.Sprintf("the %s account %s is %s", c.Platform, c.AccountName, c.Status),
-			Remedy:  "Reconnect the account: publications that failed because it expired are queued again by themselves."}
 	}
 	if p.ErrorCode == errcode.PlatformRejected {
 		// The platform turned that upload down: nothing of it is live,
 		// and resuming would only find the rejection again.
 		p.RemoteIDs, p.PostURL = nil, ""
 	}
+	return s.requeue(ctx, p)
+}
+
+// Edit changes the text of a failed publication and sends it again (the
+// "edit and retry" of a post the platform refused for its text or
+// settings): the new fields are checked against the platform's rules as a
+// share's are, and the upload starts afresh, since nothing of the refused
+// post is live. Errors as Retry's, and the platform's rule errors.
+func (s *Publications) Edit(ctx context.Context, workspaceID, id string, fields outpost.PostFields) (outpost.Publication, error) {
+	if s.connect == nil {
+		return outpost.Publication{}, errNotConfigured
+	}
+	p, err := s.failed(ctx, workspaceID, id, "edited")
+	if err != nil {
+		return outpost.Publication{}, err
+	}
+	e, err := exportIn(ctx, s.store, workspaceID, p.ExportID)
+	if err != nil {
+		return outpost.Publication{}, err
+	}
+	sh, err := s.shareable(ctx, e)
+	if err != nil {
+		return outpost.Publication{}, err
+	}
+	var old outpost.PostSpec
+	_ = json.Unmarshal(p.Metadata, &old) // a spec that cannot be read has no UTM override to keep
+	planned, _, err := s.check(ctx, workspaceID, outpost.Destination{ConnectionID: p.ConnectionID, Preset: p.PresetID,
+		PostFields: fields, UTM: old.UTM}, sh.targets, sh.src, sh.project.Name, e.Campaign)
+	if err != nil {
+		return outpost.Publication{}, err
+	}
+	if p.Metadata, err = json.Marshal(planned.spec); err != nil {
+		return outpost.Publication{}, fmt.Errorf("encode post: %w", err)
+	}
+	p.RemoteIDs, p.PostURL = nil, ""
+	return s.requeue(ctx, p)
+}
+
+// failed returns a failed publication of the workspace whose account can
+// post: errcode.Conflict for another state or a disconnected account,
+// errcode.ConnectionExpired while the account needs reconnecting.
+func (s *Publications) failed(ctx context.Context, workspaceID, id, verb string) (store.Publication, error) {
+	p, err := publicationIn(ctx, s.store, workspaceID, id)
+	if err != nil {
+		return p, err
+	}
+	if p.State != store.PublicationFailed {
+		return p, errcode.New(errcode.Conflict, "publication %s is %s: only a failed publication can be %s", id, p.State, verb)
+	}
+	c, err := s.store.GetConnection(ctx, p.ConnectionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return p, errcode.New(errcode.Conflict, "the account of publication %s was disconnected: share the export again", id)
+	case err != nil:
+		return p, err
+	case c.Status != store.ConnectionActive:
+		return p, &errcode.Error{Code: errcode.ConnectionExpired,
+			Message: fmt.Sprintf("the %s account %s is %s", c.Platform, c.AccountName, c.Status),
+			Remedy:  "Reconnect the account: publications that failed because it expired are queued again by themselves."}
+	}
+	return p, nil
+}
+
+// requeue queues failed publication p again as it now is.
+func (s *Publications) requeue(ctx context.Context, p store.Publication) (outpost.Publication, error) {
+	id := p.ID
 	return s.commit(ctx, &p, "publication "+id+" changed meanwhile: reload it and try again", func(tx *sql.Tx) error {
 		requeued, stored, err := s.queue.Requeue(ctx, tx, p)
 		switch {

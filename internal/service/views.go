@@ -112,6 +112,7 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 			d.Spec = &spec
 		}
 	}
+	d.Outcome = outpost.OutcomeOf(d.Export, d.Renditions, d.Publications)
 	return d, nil
 }
 
@@ -216,22 +217,7 @@ func (v *views) rendition(ctx context.Context, r store.Rendition, projectName, n
 // downloadName is the file name a download is saved under:
 // "<project>-<preset>.<ext>".
 func downloadName(projectName string, r store.Rendition) string {
-	var b strings.Builder
-	dash := false
-	for _, c := range strings.ToLower(projectName) {
-		if b.Len() >= 60 {
-			break
-		}
-		switch {
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			b.WriteRune(c)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	base := strings.Trim(b.String(), "-")
+	base := outpost.Slug(projectName, 60)
 	if base == "" {
 		base = r.ExportID
 	}
@@ -240,12 +226,20 @@ func downloadName(projectName string, r store.Rendition) string {
 
 // publicationView is p as people see it; node ran its last attempt.
 func publicationView(p store.Publication, node string) outpost.Publication {
-	return outpost.Publication{
+	v := outpost.Publication{
 		ID: p.ID, ExportID: p.ExportID, Platform: p.Platform, ConnectionID: p.ConnectionID, Preset: p.PresetID,
 		RenditionID: p.RenditionID, State: p.State, PostURL: p.PostURL, ScheduleAt: p.ScheduleAt,
 		PublishedAt: p.PublishedAt, Attempts: p.Attempts, Error: outpost.NewCodedError(p.ErrorCode, p.ErrorMessage),
 		Node: node, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
+	var spec outpost.PostSpec
+	if json.Unmarshal(p.Metadata, &spec) == nil {
+		v.Post = spec.PostFields
+	}
+	if p.State == store.PublicationFailed {
+		v.Action = outpost.ActionFor(p.ErrorCode)
+	}
+	return v
 }
 
 // publication is publicationView with the node read from its steps.

@@ -107,6 +107,32 @@ func TestStore_Project(t *testing.T) {
 				t.Errorf("ListProjects(Q=%q) = %d projects, %v; want %d", q, len(page.Projects), err, n)
 			}
 		}
+		// Folders: exact client and campaign, and the counts per pair.
+		if _, err := s.CreateProject(ctx, store.Project{WorkspaceID: ws.ID, Name: "Autumn cut", Kind: store.ProjectUpload,
+			Client: "Acme", Campaign: "Autumn"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			client, campaign string
+			n                int
+		}{{"Acme", "", 2}, {"Acme", "Spring", 1}, {"Acme", "Autumn", 1}, {"acme", "", 0}, {"", "Autumn", 1}} {
+			page, err := s.ListProjects(ctx, store.ProjectFilter{WorkspaceID: ws.ID, Client: c.client, Campaign: c.campaign})
+			if err != nil || len(page.Projects) != c.n {
+				t.Errorf("ListProjects(client %q, campaign %q) = %d projects, %v; want %d", c.client, c.campaign, len(page.Projects), err, c.n)
+			}
+		}
+		if _, err := s.CreateExport(ctx, store.Export{WorkspaceID: ws.ID, ProjectID: p.ID, Status: store.ExportQueued,
+			Request: json.RawMessage(`{}`), Client: "Acme", Campaign: "Spring"}); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := s.CountLabels(ctx, ws.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCounts := []store.LabelCount{{"", "", 4, 0}, {"Acme", "Autumn", 1, 0}, {"Acme", "Spring", 1, 1}}
+		if !slices.Equal(counts, wantCounts) {
+			t.Errorf("CountLabels = %+v, want %+v", counts, wantCounts)
+		}
 	})
 }
 

@@ -3,9 +3,11 @@ package store
 import (
 	"outpost/internal/outpost"
 
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"outpost/internal/errcode"
@@ -125,9 +127,12 @@ func (q *Queries) UpdateProject(ctx context.Context, p Project) (Project, error)
 type ProjectFilter struct {
 	WorkspaceID string // required
 	// Q matches name, client and campaign, case-insensitively.
-	Q      string
-	Limit  int    // 50 when zero, at most 500
-	Cursor string // from the previous page's NextCursor
+	Q string
+	// Client and Campaign match exactly when set.
+	Client   string
+	Campaign string
+	Limit    int    // 50 when zero, at most 500
+	Cursor   string // from the previous page's NextCursor
 }
 
 // ProjectPage is one page of projects, newest first.
@@ -145,6 +150,12 @@ func (q *Queries) ListProjects(ctx context.Context, f ProjectFilter) (ProjectPag
 		pat := p.add(likeContains(f.Q))
 		where += ` AND (LOWER(name) LIKE ` + pat + ` ESCAPE '\' OR LOWER(client) LIKE ` + pat +
 			` ESCAPE '\' OR LOWER(campaign) LIKE ` + pat + ` ESCAPE '\')`
+	}
+	if f.Client != "" {
+		where += " AND client = " + p.add(f.Client)
+	}
+	if f.Campaign != "" {
+		where += " AND campaign = " + p.add(f.Campaign)
 	}
 	keyset, err := keysetCondition(&p, "", f.Cursor)
 	if err != nil {
@@ -168,4 +179,62 @@ func (q *Queries) ListProjects(ctx context.Context, f ProjectFilter) (ProjectPag
 		page.NextCursor = encodeCursor(last.CreatedAt, last.ID)
 	}
 	return page, nil
+}
+
+// LabelCount is how many projects and exports carry one client and
+// campaign pair ("" for none).
+type LabelCount struct {
+	Client   string
+	Campaign string
+	Projects int
+	Exports  int
+}
+
+// CountLabels counts the workspace's projects and exports by client and
+// campaign, sorted by client then campaign.
+func (q *Queries) CountLabels(ctx context.Context, workspaceID string) ([]LabelCount, error) {
+	type key struct{ client, campaign string }
+	counts := map[key]*LabelCount{}
+	var order []key
+	for _, t := range []struct {
+		table string
+		field func(*LabelCount) *int
+	}{
+		{"projects", func(c *LabelCount) *int { return &c.Projects }},
+		{"exports", func(c *LabelCount) *int { return &c.Exports }},
+	} {
+		rows, err := q.query(ctx, `SELECT client, campaign, COUNT(*) FROM `+t.table+
+			` WHERE workspace_id = $1 GROUP BY client, campaign`, workspaceID)
+		if err != nil {
+			return nil, fmt.Errorf("count labels: %w", err)
+		}
+		type row struct {
+			k key
+			n int
+		}
+		got, err := collect(rows, func(sc rowScanner) (row, error) {
+			var r row
+			return r, sc.Scan(&r.k.client, &r.k.campaign, &r.n)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("count labels: %w", err)
+		}
+		for _, r := range got {
+			c, ok := counts[r.k]
+			if !ok {
+				c = &LabelCount{Client: r.k.client, Campaign: r.k.campaign}
+				counts[r.k] = c
+				order = append(order, r.k)
+			}
+			*t.field(c) = r.n
+		}
+	}
+	out := make([]LabelCount, 0, len(order))
+	for _, k := range order {
+		out = append(out, *counts[k])
+	}
+	slices.SortFunc(out, func(a, b LabelCount) int {
+		return cmp.Or(cmp.Compare(a.Client, b.Client), cmp.Compare(a.Campaign, b.Campaign))
+	})
+	return out, nil
 }

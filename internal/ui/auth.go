@@ -48,8 +48,7 @@ func (h *Handler) auth(fn handlerFunc) http.Handler {
 		}
 		if v == nil {
 			if wantsJSON(r) || r.Method != http.MethodGet {
-				h.writeJSONError(w, http.StatusUnauthorized, errcode.Unauthorized,
-					"Your session has ended.", "Sign in again, then retry.")
+				h.writeJSONError(w, http.StatusUnauthorized, explained(outpost.Explain(errcode.Unauthorized, "")))
 				return
 			}
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -132,7 +131,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	case e.Code == errcode.RateLimited:
 		w.Header().Set("Retry-After", errcode.RetryAfterHeader(err))
-		h.renderSignin(w, r, http.StatusTooManyRequests, d, &flash{Kind: "error", Message: plainMessage(e.Message) + ".",
+		h.renderSignin(w, r, http.StatusTooManyRequests, d, &flash{Kind: "error", Message: outpost.PlainMessage(e.Message) + ".",
 			Remedy: "Wait, then try again; if you forgot your password, ask a workspace owner."})
 		return
 	default:

@@ -267,7 +267,7 @@ func settingsSummary(s outpost.PresetSettings) string {
 		parts += ", " + qualityLabel(s.Quality)
 	}
 	if s.Fit != "" {
-		parts += ", " + s.Fit
+		parts += ", " + labelOf(fitChoices, s.Fit)
 	}
 	if s.FPS > 0 {
 		parts += fmt.Sprintf(", %g fps", s.FPS)
@@ -279,7 +279,7 @@ func settingsSummary(s outpost.PresetSettings) string {
 		parts += ", brand kit " + s.BrandKit
 	}
 	if s.CaptionsMode != "" {
-		parts += ", captions " + s.CaptionsMode
+		parts += ", captions: " + labelOf(captionChoices, s.CaptionsMode)
 	}
 	switch s.Loudness {
 	case "", outpost.LoudnessOff:
@@ -289,18 +289,6 @@ func settingsSummary(s outpost.PresetSettings) string {
 		parts += ", " + string(s.Loudness) + " LUFS"
 	}
 	return parts
-}
-
-func qualityLabel(q string) string {
-	switch q {
-	case "web":
-		return "Web"
-	case "hd", "":
-		return "HD"
-	case "ultra":
-		return "Ultra"
-	}
-	return q
 }
 
 func firstNonEmpty(s ...string) string {

@@ -11,6 +11,8 @@ import (
 
 type estimateRequest struct {
 	Targets []outpost.TargetRequest `json:"targets"`
+	// BrandKit is the modal's kit: its watermark and clips count.
+	BrandKit string `json:"brand_kit"`
 }
 
 type estimateResponse struct {
@@ -31,7 +33,7 @@ func (h *Handler) estimateProject(w http.ResponseWriter, r *http.Request) error 
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody)).Decode(&req); err != nil {
 		return errcode.New(errcode.InvalidJSON, "the estimate request could not be read")
 	}
-	est, err := h.svc.Exports.Estimate(r.Context(), workspaceOf(r), outpost.ExportRequest{ProjectID: r.PathValue("id"), Targets: req.Targets})
+	est, err := h.svc.Exports.Estimate(r.Context(), workspaceOf(r), outpost.ExportRequest{ProjectID: r.PathValue("id"), Targets: req.Targets, BrandKit: req.BrandKit})
 	if err != nil {
 		if r.Context().Err() != nil {
 			return nil // a newer request replaced this one

@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +38,25 @@ type exportOptionsJSON struct {
 	// Platforms their post fields with each platform's limits.
 	Connections []accountJSON      `json:"connections"`
 	Platforms   []outpost.Platform `json:"platforms"`
+	// PlatformFormats are, per platform, the formats that suit it, best
+	// first (outpost.Platform.Formats): each account gets the first of
+	// them that is selected, and the modal offers to add the first when
+	// none is.
+	PlatformFormats map[string][]string `json:"platform_formats"`
 	// ConnectURL is where to connect an account when there is none.
 	ConnectURL string `json:"connect_url"`
+	// BrandKits are the workspace's kits, for the modal's choice.
+	BrandKits []kitOption `json:"brand_kits"`
+}
+
+// kitOption is a brand kit as the modal lists it.
+type kitOption struct {
+	Slug   string `json:"slug"`
+	Name   string `json:"name"`
+	Client string `json:"client,omitempty"`
+	// Intro says the kit adds an intro or outro (one export takes one
+	// pair: versions may differ).
+	Clips bool `json:"clips"`
 }
 
 func (h *Handler) exportOptions(w http.ResponseWriter, r *http.Request) error {
@@ -69,7 +89,19 @@ func (h *Handler) exportOptions(w http.ResponseWriter, r *http.Request) error {
 	if out.Connections, out.Platforms, err = h.shareOptions(ctx, ws); err != nil {
 		return err
 	}
+	out.PlatformFormats = map[string][]string{}
+	for _, pl := range out.Platforms {
+		out.PlatformFormats[pl.ID] = pl.Formats(presets)
+	}
 	out.ConnectURL = "/connections"
+	kits, err := h.svc.BrandKits.List(ctx, ws)
+	if err != nil {
+		return err
+	}
+	out.BrandKits = make([]kitOption, len(kits))
+	for i, k := range kits {
+		out.BrandKits[i] = kitOption{Slug: k.Slug, Name: k.Name, Client: k.Client, Clips: k.IntroProjectID != "" || k.OutroProjectID != ""}
+	}
 	h.writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -90,7 +122,32 @@ type exportForm struct {
 	Captions    *outpost.Captions `json:"captions"`
 	Loudness    outpost.Loudness  `json:"loudness"`
 	ThumbnailAt *float64          `json:"thumbnail_at"`
+	// BrandKit is the kit of every target ("" none); Variants make one
+	// export per version, grouped (A/B).
+	BrandKit string            `json:"brand_kit"`
+	Variants []outpost.Variant `json:"variants"`
+	// ProjectIDs make a batch: the same settings for each project, one
+	// export each, grouped.
+	ProjectIDs []string `json:"project_ids"`
 }
+
+// request is the export request of the form for project projectID.
+func (f exportForm) request(projectID string, dests []outpost.Destination) outpost.ExportRequest {
+	return outpost.ExportRequest{
+		ProjectID: projectID, Targets: f.Targets, Labels: outpost.Labels{Client: f.Client, Campaign: f.Campaign},
+		IdempotencyKey: f.IdempotencyKey, Destinations: dests, BrandKit: f.BrandKit,
+		Captions: f.Captions, Loudness: f.Loudness, ThumbnailAt: f.ThumbnailAt,
+	}
+}
+
+// fieldError is a refused form with the field to fix (the page moves
+// the focus there).
+type fieldError struct {
+	error
+	field string
+}
+
+func (e fieldError) Unwrap() error { return e.error }
 
 func (h *Handler) createExport(w http.ResponseWriter, r *http.Request) error {
 	var f exportForm
@@ -98,53 +155,120 @@ func (h *Handler) createExport(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&f); err != nil {
 		return errcode.New(errcode.InvalidJSON, "the export request could not be read: reload the page and try again")
 	}
+	if len(f.Targets) == 0 {
+		return fieldError{&errcode.Error{Code: errcode.InvalidOption, Message: "no format is selected",
+			Remedy: "Pick at least one format in the Format section."}, "formats"}
+	}
+	ctx, ws := r.Context(), workspaceOf(r)
+	switch {
+	case len(f.ProjectIDs) > 0:
+		return h.createBatch(w, r, f)
+	case len(f.Variants) > 0:
+		g, err := h.svc.Exports.CreateVariants(ctx, ws, f.request(f.ProjectID, nil), f.Variants)
+		if err != nil {
+			return fieldError{err, "versions"}
+		}
+		h.writeJSON(w, http.StatusCreated, map[string]string{"group_id": g.GroupID, "url": "/groups/" + g.GroupID})
+		return nil
+	}
 	var dests []outpost.Destination
 	if f.Distribution == "share" {
 		if !h.svc.Connections.Available() {
 			return errPublishingOff
 		}
 		if len(f.Destinations) == 0 {
-			return &errcode.Error{Code: errcode.InvalidOption, Message: "Share to platforms is chosen but no account is ticked",
-				Remedy: "Tick at least one connected account, or choose Download only."}
+			return fieldError{&errcode.Error{Code: errcode.InvalidOption, Message: "Share to platforms is chosen but no account is ticked",
+				Remedy: "Tick at least one connected account, or choose Download only."}, "accounts"}
 		}
 		dests = f.Destinations
 	}
-	if len(f.Targets) == 0 {
-		return &errcode.Error{Code: errcode.InvalidOption, Message: "no format is selected",
-			Remedy: "Pick at least one format in the Format section."}
-	}
-	e, err := h.svc.Exports.Create(r.Context(), workspaceOf(r), outpost.ExportRequest{
-		ProjectID: f.ProjectID, Targets: f.Targets, Labels: outpost.Labels{Client: f.Client, Campaign: f.Campaign},
-		IdempotencyKey: f.IdempotencyKey, Destinations: dests,
-		Captions: f.Captions, Loudness: f.Loudness, ThumbnailAt: f.ThumbnailAt,
-	})
+	e, err := h.svc.Exports.Create(ctx, ws, f.request(f.ProjectID, dests))
 	if err != nil {
-		return h.destinationError(r.Context(), err, workspaceOf(r), dests)
+		return h.destinationError(ctx, err, ws, dests)
 	}
-	h.writeJSON(w, http.StatusCreated, map[string]string{"id": e.ID, "url": "/exports/" + e.ID})
+	h.writeJSON(w, http.StatusCreated, map[string]string{"id": e.ID, "url": "/exports/" + e.ID,
+		"live": "/exports/" + e.ID + "/live", "name": e.ProjectName})
 	return nil
 }
 
-// Stages of the progress view, in order, and the event stages each covers.
-var stages = []struct {
+// batchRefusal is a project of a batch that was not exported, and why.
+type batchRefusal struct {
+	Project string `json:"project"`
+	Error   *flash `json:"error"`
+}
+
+// createBatch exports each of the form's projects with its settings
+// (download only), grouped; the projects refused are listed with why.
+func (h *Handler) createBatch(w http.ResponseWriter, r *http.Request, f exportForm) error {
+	ctx, ws := r.Context(), workspaceOf(r)
+	reqs := make([]outpost.ExportRequest, len(f.ProjectIDs))
+	for i, id := range f.ProjectIDs {
+		reqs[i] = f.request(id, nil)
+		if f.IdempotencyKey != "" {
+			reqs[i].IdempotencyKey = f.IdempotencyKey + "/" + id
+		}
+	}
+	group, items := h.svc.Exports.CreateBatch(ctx, ws, reqs)
+	out := struct {
+		GroupID string         `json:"group_id"`
+		URL     string         `json:"url,omitempty"`
+		Started int            `json:"started"`
+		Refused []batchRefusal `json:"refused"`
+	}{GroupID: group, Refused: []batchRefusal{}}
+	for i, it := range items {
+		if it.Err == nil {
+			out.Started++
+			continue
+		}
+		name := f.ProjectIDs[i]
+		if p, err := h.svc.Projects.Get(ctx, ws, name); err == nil {
+			name = p.Name
+		}
+		_, fl := h.describe(r, it.Err)
+		out.Refused = append(out.Refused, batchRefusal{Project: name, Error: fl})
+	}
+	if group == "" {
+		return fieldError{&errcode.Error{Code: errcode.InvalidOption, Message: "none of the projects could be exported: " + out.Refused[0].Project + ": " + out.Refused[0].Error.Message,
+			Remedy: "Pick formats every selected project can be made into, or export the projects one by one."}, "formats"}
+	}
+	out.URL = "/groups/" + group
+	h.writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// stage is a step of the progress view and the event stages it covers.
+type stage struct {
 	Key, Label string
 	Events     []string
-}{
-	{"audio", "Processing Audio", []string{"probe", "audio"}},
-	{"render", "Rendering Video", []string{"render"}},
-	{"check", "Checking", []string{"check"}},
-	{"store", "Storing", []string{"store"}},
-	{"publish", "Uploading to Platforms", []string{"publish"}},
+}
+
+// exportStages are the progress view's steps for an export, in order:
+// "Processing Audio" only when the render measures loudness (the probe
+// goes with the first step either way).
+func exportStages(measuresLoudness bool) []stage {
+	if measuresLoudness {
+		return []stage{
+			{"audio", "Processing Audio", []string{"probe", "audio"}},
+			{"render", "Rendering Video", []string{"render"}},
+			{"check", "Checking", []string{"check"}},
+			{"store", "Storing", []string{"store"}},
+			{"publish", "Uploading to Platforms", []string{"publish"}},
+		}
+	}
+	return []stage{
+		{"render", "Rendering Video", []string{"probe", "render"}},
+		{"check", "Checking", []string{"check"}},
+		{"store", "Storing", []string{"store"}},
+		{"publish", "Uploading to Platforms", []string{"publish"}},
+	}
 }
 
 // stageIndex is the position of an event stage in stages; -1 for queued
 // or unknown.
-func stageIndex(stage string) int {
+func stageIndex(stages []stage, ev string) int {
 	for i, s := range stages {
-		for _, ev := range s.Events {
-			if ev == stage {
-				return i
-			}
+		if slices.Contains(s.Events, ev) {
+			return i
 		}
 	}
 	return -1
@@ -168,11 +292,19 @@ type targetView struct {
 	Codecs      string
 	Passthrough bool
 	DownloadURL string
-	Expired     bool
-	ExpiresAt   *time.Time
-	Saved       bool
-	Error       *flash
-	Settings    string
+	// ThumbnailURL is the file's thumbnail (chosen by the render, or
+	// uploaded); CanThumbnail: a new one can be uploaded.
+	ThumbnailURL string
+	CanThumbnail bool
+	Expired      bool
+	ExpiresAt    *time.Time
+	// Saved: kept past its retention ("Keep this file"); Pinned: kept while
+	// a scheduled post needs it.
+	Saved    bool
+	Pinned   bool
+	CanKeep  bool
+	Error    *flash
+	Settings string
 }
 
 type exportView struct {
@@ -195,11 +327,14 @@ type exportView struct {
 	FilesReady  int
 	EventsURL   string
 	ProjectLink string
-	// Publications are the export's posts; Publishing is true while one
-	// that is due has not finished.
+	// Publications are the export's posts, failed ones first; Publishing
+	// is true while one that is due has not finished.
 	Publications []pubView
 	Publishing   bool
 	Published    int
+	// FailedPosts are the posts that need the person: each with its
+	// reason and action.
+	FailedPosts []pubView
 	// CanShare: the export has files and accounts to share them to
 	// (ShareAccounts, with the fields of SharePlatforms).
 	CanShare       bool
@@ -211,6 +346,10 @@ type exportView struct {
 	// its details ("" when not set).
 	Captions  string
 	Thumbnail string
+	// BrandKit names the export's brand kit(s); Variant its version in an
+	// A/B group.
+	BrandKit string
+	Variant  string
 	// Speed is the render's speed as the last progress event said ("1.5×
 	// real time · 30 fps"), for the live view.
 	Speed string
@@ -283,9 +422,13 @@ func (h *Handler) catalog(ctx context.Context, workspaceID string) (catalog, err
 // buildExportView shapes an export for its page and history rows.
 func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportView {
 	e := d.Export
-	v := exportView{ExportDetail: d, Status: exportStatus(e.Status), Final: e.Status.Final(),
+	spec := d.Spec
+	if spec == nil {
+		spec = &outpost.ExportSpec{}
+	}
+	v := exportView{ExportDetail: d, Status: outcomeStatus(d.Outcome), Final: e.Status.Final(),
 		Percent: e.Progress.Percent, Poster: "/projects/" + e.ProjectID + "/poster",
-		EventsURL: "/exports/" + e.ID + "/events", ProjectLink: "/projects?export=" + e.ProjectID}
+		EventsURL: "/exports/" + e.ID + "/events", ProjectLink: "/projects?export=" + e.ProjectID, Variant: spec.Variant}
 	v.Live = !v.Final
 	v.CanRetry = e.Status == outpost.ExportFailed || e.Status == outpost.ExportPartiallyFailed || e.Status == outpost.ExportCanceled
 	if e.Progress.ETASeconds != nil && v.Live {
@@ -304,24 +447,24 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 			v.Publishing = true
 		case outpost.PublicationPublished:
 			v.Published++
+		case outpost.PublicationFailed:
+			v.FailedPosts = append(v.FailedPosts, p)
 		}
 	}
+	stages := exportStages(spec.MeasuresLoudness)
+	last := stages[len(stages)-1]
 	if v.Final && v.Publishing {
 		// The render is done; posts are still going out.
-		v.Live, v.StageLabel = true, stages[len(stages)-1].Label
+		v.Live, v.StageLabel = true, last.Label
 	}
 	v.Steps = stepRows(d, v.Publications, cat)
-	v.Stages = stageViews(e, v.Publications)
-	if i := stageIndex(e.Progress.Stage); i >= 0 && v.Live && !v.Final {
+	v.Stages = stageViews(e, stages, v.Publications)
+	if i := stageIndex(stages, e.Progress.Stage); i >= 0 && v.Live && !v.Final {
 		v.StageLabel = stages[i].Label
 	} else if v.Live && !v.Final {
 		v.StageLabel = "Waiting for a worker"
 	}
 
-	spec := d.Spec
-	if spec == nil {
-		spec = &outpost.ExportSpec{}
-	}
 	if c := spec.Captions; c != nil {
 		v.Captions = fmt.Sprintf("%s file, %d cues", strings.ToUpper(string(c.Format)), c.Cues)
 		if c.Language != "" {
@@ -332,15 +475,26 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 	if spec.ThumbnailAt != nil {
 		v.Thumbnail = "At " + strconv.FormatFloat(*spec.ThumbnailAt, 'f', -1, 64) + " s"
 	}
+	var kits []string
+	for _, t := range spec.Targets {
+		if t.Kit == nil {
+			continue
+		}
+		name := cmp.Or(t.Kit.Name, t.Kit.Slug) // exports accepted before kits' names were kept
+		if !slices.Contains(kits, name) {
+			kits = append(kits, name)
+		}
+	}
+	v.BrandKit = strings.Join(kits, ", ")
 	now := h.now()
 	for _, rd := range d.Renditions {
 		st := rd.Status
-		if st == outpost.RenditionPending && e.Status == outpost.ExportRunning && stageIndex(e.Progress.Stage) >= 1 {
+		if st == outpost.RenditionPending && e.Status == outpost.ExportRunning && slices.Contains([]string{"render", "check", "store"}, e.Progress.Stage) {
 			st = outpost.RenditionRunning // one ffmpeg run renders every target at once
 		}
 		t := targetView{RenditionID: rd.ID, PresetID: rd.Preset, Name: presetName(rd.Preset, cat.presets),
 			Icon: presetIconFor(rd.Preset, cat.presets), Status: renditionStatus(st), StatusCode: st,
-			SizeBytes: rd.SizeBytes, Passthrough: rd.Passthrough, ExpiresAt: rd.ExpiresAt, Saved: rd.Saved}
+			SizeBytes: rd.SizeBytes, Passthrough: rd.Passthrough, ExpiresAt: rd.ExpiresAt, Saved: rd.Saved, Pinned: rd.Pinned}
 		if rd.Width > 0 {
 			t.Dims = fmt.Sprintf("%d×%d", rd.Width, rd.Height)
 		}
@@ -357,8 +511,15 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 			v.FilesTotal += rd.SizeBytes
 			if rd.Expired(now) {
 				t.Expired, v.AnyExpired = true, true
-			} else if rd.DownloadURL != nil {
-				t.DownloadURL = *rd.DownloadURL
+			} else {
+				if rd.DownloadURL != nil {
+					t.DownloadURL = *rd.DownloadURL
+				}
+				if rd.ThumbnailURL != nil {
+					t.ThumbnailURL = *rd.ThumbnailURL
+				}
+				t.CanKeep = true
+				t.CanThumbnail = rd.Width > 0 && rd.VideoCodec != "gif"
 			}
 		}
 		v.Targets = append(v.Targets, t)
@@ -366,14 +527,14 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 	return v
 }
 
-// errorFlash shows a stored failure for people: a headline, the message
-// and the code's remedy.
+// errorFlash shows a stored failure for people, in plain words
+// (outpost.Explain) with its code.
 func errorFlash(e *outpost.CodedError) *flash {
-	return &flash{Kind: "error", Title: errorTitle(e.Code), Message: plainMessage(e.Message), Remedy: errcode.Remedies[e.Code]}
+	return explained(outpost.Explain(e.Code, e.Message))
 }
 
-func stageViews(e outpost.Export, pubs []pubView) []stageView {
-	cur := stageIndex(e.Progress.Stage)
+func stageViews(e outpost.Export, stages []stage, pubs []pubView) []stageView {
+	cur := stageIndex(stages, e.Progress.Stage)
 	out := make([]stageView, len(stages))
 	for i, s := range stages {
 		sv := stageView{Key: s.Key, Label: s.Label}
@@ -401,7 +562,7 @@ func stageViews(e outpost.Export, pubs []pubView) []stageView {
 func targetSettings(t outpost.TargetRequest) string {
 	parts := []string{qualityLabel(t.Quality) + " quality"}
 	if t.Fit != "" {
-		parts = append(parts, t.Fit+" fit")
+		parts = append(parts, labelOf(fitChoices, t.Fit)+" fit")
 	}
 	if t.FPS > 0 {
 		parts = append(parts, strconv.FormatFloat(t.FPS, 'f', -1, 64)+" fps")
@@ -469,6 +630,19 @@ func (h *Handler) exportLive(w http.ResponseWriter, r *http.Request) error {
 			v.Speed += " · " + strconv.Itoa(int(math.Round(fps))) + " fps"
 		}
 	}
+	// Each uploading post's share of its file sent ("up": id:percent).
+	for _, up := range q["up"] {
+		id, pct, _ := strings.Cut(up, ":")
+		n, err := strconv.ParseFloat(pct, 64)
+		if err != nil || n < 0 || n > 100 {
+			continue
+		}
+		for i, p := range v.Publications {
+			if p.ID == id && p.State == outpost.PublicationUploading {
+				v.Publications[i].Sent = strconv.Itoa(int(n))
+			}
+		}
+	}
 	pg.Data = v
 	h.renderTemplate(w, r, http.StatusOK, "export", "exportlive", pg)
 	return nil
@@ -489,6 +663,7 @@ func (h *Handler) exportData(r *http.Request) (page, error) {
 	if v.ShareAccounts, v.SharePlatforms, err = h.shareOptions(ctx, ws); err != nil {
 		return page{}, err
 	}
+	shareFiles(v.ShareAccounts, v.SharePlatforms, v.Targets, cat)
 	v.PublishingOff = !h.svc.Connections.Available()
 	v.CanShare = v.HasFiles && v.Final && len(v.ShareAccounts) > 0
 	title := "Exporting " + d.ProjectName
@@ -603,4 +778,40 @@ func publishStage(e outpost.Export, pubs []pubView) (state, icon, text string) {
 		return "done", "clock", "Scheduled"
 	}
 	return "done", "check", "Done"
+}
+
+// keepRendition turns "Keep this file" on (keep=1) or off: a kept file
+// outlives its retention.
+func (h *Handler) keepRendition(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	rd, err := h.svc.Exports.KeepRendition(r.Context(), workspaceOf(r), r.PathValue("id"), r.PostFormValue("keep") == "1")
+	if err != nil {
+		return err
+	}
+	return h.afterAction(w, r, rd.ExportID)
+}
+
+// maxThumbnailForm bounds the thumbnail form: the service takes images of
+// up to 20 MiB.
+const maxThumbnailForm = 21 << 20
+
+// setThumbnail replaces a file's thumbnail with an uploaded image (the
+// form's "thumbnail" file), sized to the platform's rules by the service.
+func (h *Handler) setThumbnail(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxThumbnailForm)
+	f, _, err := r.FormFile("thumbnail")
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return &errcode.Error{Code: errcode.InvalidOption, Message: "no image was chosen",
+			Remedy: "Choose a JPEG or PNG image, then Use this image."}
+	}
+	defer f.Close()
+	rd, err := h.svc.Exports.SetThumbnail(r.Context(), workspaceOf(r), r.PathValue("id"), f)
+	if err != nil {
+		return err
+	}
+	return h.afterAction(w, r, rd.ExportID)
 }

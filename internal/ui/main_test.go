@@ -140,7 +140,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	jo := jobs.Options{Store: e.store, Blob: e.blob, Events: e.broker, Logger: logger, Retention: 48 * time.Hour,
 		TestOnly: true, LocalBlobDir: blobDir}
 	if o.publish {
-		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger, AutoApprove: o.autoApprove})
+		// The tests post more than a YouTube project's default day allows.
+		const quota = 100_000
+		e.sb = sandbox.New(sandbox.Options{Dir: t.TempDir(), Logger: logger, AutoApprove: o.autoApprove,
+			Limits: sandbox.Limits{YouTubeQuotaPerDay: quota}})
+		jo.YouTubeQuotaPerDay = quota
 		sts := httptest.NewServer(e.sb)
 		t.Cleanup(func() {
 			sts.Close()
@@ -234,7 +238,7 @@ type browser struct {
 
 func (e *env) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar, Timeout: 3 * time.Minute, // an estimate on a loaded machine
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

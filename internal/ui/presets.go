@@ -16,6 +16,7 @@ type builtinRow struct {
 	preset.Preset
 	Icon  string
 	Size  string
+	File  string
 	Rules []string
 }
 
@@ -31,9 +32,11 @@ type presetsData struct {
 	Builtins []builtinRow
 	User     []userRow
 	Edit     string // id of the preset whose form is open
-	Levels   []preset.Level
-	// CaptionsModes and BrandKits are the choices of the finishing fields.
-	CaptionsModes []string
+	// Qualities, Fits and CaptionsModes are the fields' choices, in words;
+	// BrandKits the workspace's kits.
+	Qualities     []choice
+	Fits          []choice
+	CaptionsModes []choice
 	BrandKits     []outpost.BrandKit
 }
 
@@ -52,9 +55,9 @@ func (h *Handler) presetsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func presetsView(list []outpost.Preset, edit string) presetsData {
-	d := presetsData{Edit: edit, Levels: preset.Levels, CaptionsModes: outpost.CaptionsModes}
+	d := presetsData{Edit: edit, Qualities: qualityChoices, Fits: fitChoices, CaptionsModes: captionChoices}
 	for _, p := range preset.Builtins() {
-		row := builtinRow{Preset: p, Icon: presetIcon(p.ID, p.Platform, p.Container)}
+		row := builtinRow{Preset: p, Icon: presetIcon(p.ID, p.Platform, p.Container), File: fileLabel(p)}
 		if p.Video.KeepAspect {
 			row.Size = "fits " + strconv.Itoa(p.Video.Width) + "×" + strconv.Itoa(p.Video.Height)
 		} else {

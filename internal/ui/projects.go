@@ -3,6 +3,7 @@ package ui
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"outpost/internal/errcode"
@@ -25,18 +26,37 @@ type projectsData struct {
 	// Open is a project whose export modal opens at once ("Export
 	// another version").
 	Open string
+	// Folders is the clients → campaigns sidebar; Client and Campaign the
+	// folder shown.
+	Folders          foldersView
+	Client, Campaign string
+	// MoreURL is the next page, with the filters.
+	MoreURL string
 }
 
 func (h *Handler) projectsPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	pg, err := h.svc.Projects.List(r.Context(), workspaceOf(r), outpost.ProjectQuery{Q: q.Get("q"), Limit: 48, Cursor: q.Get("cursor")})
+	ctx, ws := r.Context(), workspaceOf(r)
+	pg, err := h.svc.Projects.List(ctx, ws, outpost.ProjectQuery{Q: q.Get("q"), Client: q.Get("client"), Campaign: q.Get("campaign"),
+		Limit: 48, Cursor: q.Get("cursor")})
 	if err != nil {
 		return err
 	}
 	d := projectsData{NextCursor: pg.NextCursor, Q: q.Get("q"), MaxUploadBytes: h.cfg.MaxUploadBytes,
-		MaxUpload: humanBytes(h.cfg.MaxUploadBytes), Open: q.Get("export")}
+		MaxUpload: humanBytes(h.cfg.MaxUploadBytes), Open: q.Get("export"), Client: q.Get("client"), Campaign: q.Get("campaign")}
 	for _, p := range pg.Projects {
 		d.Projects = append(d.Projects, card(p))
+	}
+	if d.Folders, err = h.folders(ctx, ws, "/projects", false, q); err != nil {
+		return err
+	}
+	if pg.NextCursor != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", pg.NextCursor)
+		d.MoreURL = "/projects?" + nq.Encode()
 	}
 	h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Nav: "projects", Data: d, Flash: deletedFlash(r)})
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,42 @@ type accountJSON struct {
 	AvatarURL string `json:"avatar_url,omitempty"`
 	Status    string `json:"status"`
 	Icon      string `json:"icon"` // inline SVG, a server constant
+	// Files are, on the export page, the export's files that suit the
+	// account's platform, best first (outpost.Platform.Formats).
+	Files []shareFile `json:"-"`
+}
+
+// shareFile is a file of an export offered to an account.
+type shareFile struct {
+	PresetID, Label string
+}
+
+// shareFiles gives each account the export's stored files that suit its
+// platform, best first.
+func shareFiles(accts []accountJSON, plats []outpost.Platform, targets []targetView, cat catalog) {
+	var ready []outpost.Preset
+	labels := map[string]string{}
+	for _, t := range targets {
+		if t.DownloadURL == "" {
+			continue
+		}
+		p, ok := cat.presets[t.PresetID] // a user preset, by its base
+		if !ok {
+			p = outpost.Preset{ID: t.PresetID, Builtin: true}
+		}
+		ready = append(ready, p)
+		labels[t.PresetID] = t.Name + " · " + t.Dims
+	}
+	for i, a := range accts {
+		for _, pl := range plats {
+			if pl.ID != a.Platform {
+				continue
+			}
+			for _, id := range pl.Formats(ready) {
+				accts[i].Files = append(accts[i].Files, shareFile{PresetID: id, Label: labels[id]})
+			}
+		}
+	}
 }
 
 // errPublishingOff refuses a share on a server that cannot publish.
@@ -99,14 +136,71 @@ type pubView struct {
 	ScheduleAt   *time.Time
 	ScheduleISO  string // for datetime-local inputs, local time
 	Error        *flash
-	Reconnect    string // connect link when the account must be reconnected
-	CanRetry     bool
-	CanCancel    bool
+	// Action is what helps a failed post (outpost.ActionFor): Retry,
+	// Reconnect (the link), or Edit and retry (EditFields, the post's
+	// fields with its text, for the form).
+	Action outpost.PostAction
+	// Sent is how much of an uploading post's file went out, in percent,
+	// as its last event said ("" when unknown).
+	Sent       string
+	Reconnect  string
+	CanRetry   bool
+	CanEdit    bool
+	EditFields []postField
+	CanCancel  bool
 }
 
-// publicationViews shapes an export's publications with their accounts.
+// postField is one field of a post form: the platform's field (from its
+// descriptor) and its value.
+type postField struct {
+	Platform outpost.Platform
+	publish.Field
+	Value string
+}
+
+// postFields are platform p's fields with the values of post.
+func postFields(p outpost.Platform, post outpost.PostFields) []postField {
+	out := make([]postField, len(p.Fields))
+	for i, f := range p.Fields {
+		v := ""
+		switch f.Name {
+		case publish.FieldTitle:
+			v = post.Title
+		case publish.FieldDescription:
+			v = post.Description
+		case publish.FieldCaption:
+			v = post.Caption
+		case publish.FieldPrivacy:
+			v = post.Privacy
+		case publish.FieldFormat:
+			v = post.Format
+		case publish.FieldTags:
+			v = strings.Join(post.Tags, ", ")
+		}
+		if v == "" && f.Kind == publish.KindSelect {
+			v = f.Default
+		}
+		out[i] = postField{Platform: p, Field: f, Value: v}
+	}
+	return out
+}
+
+// pubOrder puts the posts that need the person first.
+func pubOrder(s outpost.PublicationState) int {
+	if s == outpost.PublicationFailed {
+		return 0
+	}
+	return 1
+}
+
+// publicationViews shapes an export's publications with their accounts,
+// failed ones first.
 func (h *Handler) publicationViews(ps []outpost.Publication, exportID string, cat catalog) []pubView {
 	out := make([]pubView, 0, len(ps))
+	plats := map[string]outpost.Platform{}
+	for _, p := range h.svc.Connections.Platforms() {
+		plats[p.ID] = p
+	}
 	for _, p := range ps {
 		c, ok := cat.connections[p.ConnectionID]
 		if !ok {
@@ -114,24 +208,30 @@ func (h *Handler) publicationViews(ps []outpost.Publication, exportID string, ca
 		}
 		v := pubView{ID: p.ID, Platform: p.Platform, PlatformName: platformLabel(p.Platform), Account: c.Name(),
 			AvatarURL: h.avatar(c), ConnectionID: p.ConnectionID, PresetName: presetName(p.Preset, cat.presets),
-			State: p.State, Status: pubStatus(p.State), PostURL: p.PostURL, ScheduleAt: p.ScheduleAt}
+			State: p.State, Status: pubStatus(p.State), PostURL: p.PostURL, ScheduleAt: p.ScheduleAt, Action: p.Action}
 		if p.ScheduleAt != nil {
 			v.ScheduleISO = p.ScheduleAt.Local().Format("2006-01-02T15:04")
 		}
 		if p.State == outpost.PublicationFailed && p.Error != nil {
-			v.CanRetry = true
 			v.Error = errorFlash(p.Error)
-			if p.Error.Code == errcode.ConnectionExpired {
+			v.Error.Title += " — " + v.PlatformName
+			switch p.Action {
+			case outpost.PostReconnect:
 				v.Reconnect = "/connect/" + p.Platform + "?return_to=" + "/exports/" + exportID
-				v.Error.Title = "Platform authentication expired — reconnect " + platformLabel(p.Platform)
-				v.Error.Remedy = "Reconnect the account: the post then goes out by itself."
-				v.CanRetry = false
+				v.Error.Title = "Platform authentication expired — reconnect " + v.PlatformName
+			case outpost.PostRetry, outpost.PostEdit:
+				v.CanRetry = true
+				// Any refused post can be changed and sent again; for some
+				// that is the only way (outpost.PostEdit).
+				if pl, ok := plats[p.Platform]; ok && c.Status == outpost.ConnectionActive {
+					v.CanEdit, v.EditFields = true, postFields(pl, p.Post)
+				}
 			}
 		}
 		if !p.State.Final() && p.Error != nil {
 			// A live post with an error: its last attempt failed and it
 			// is retried. Said, not hidden.
-			v.Error = &flash{Kind: "info", Title: "Retrying after an error", Message: plainMessage(p.Error.Message),
+			v.Error = &flash{Kind: "info", Title: "Retrying after an error", Message: outpost.PlainMessage(p.Error.Message),
 				Remedy: "Outpost tries again by itself; the message is the platform's last answer."}
 		}
 		v.CanCancel = p.State == outpost.PublicationPending || p.State == outpost.PublicationScheduled
@@ -143,6 +243,7 @@ func (h *Handler) publicationViews(ps []outpost.Publication, exportID string, ca
 		}
 		out = append(out, v)
 	}
+	slices.SortStableFunc(out, func(a, b pubView) int { return pubOrder(a.State) - pubOrder(b.State) })
 	return out
 }
 
@@ -195,17 +296,13 @@ func (h *Handler) destinationError(ctx context.Context, err error, workspaceID s
 			continue
 		}
 		name := "This post"
-		rest := strings.TrimPrefix(msg, pre)
+		rest := outpost.TrimPlatform(strings.TrimPrefix(msg, pre))
 		if c, err := h.svc.Connections.Get(ctx, workspaceID, d.ConnectionID); err == nil {
 			name = platformLabel(c.Platform) + " (" + c.Name() + ")"
-			rest = strings.TrimPrefix(rest, c.Platform+": ") // the publisher's own prefix
 		}
 		out := *ce
 		out.Message = name + ": " + plainRule(rest)
-		if out.Remedy == "" && ce.Code == errcode.CaptionTooLong {
-			out.Remedy = "Shorten the text to the platform's limit; the counter under each field shows it."
-		}
-		return &out
+		return fieldError{&out, "acct:" + d.ConnectionID}
 	}
 	return err
 }
@@ -275,6 +372,29 @@ func (h *Handler) retryPublication(w http.ResponseWriter, r *http.Request) error
 	})
 }
 
+// editPublication changes a failed post's text ("<platform>.<field>" as
+// the share form names them) and sends it again.
+func (h *Handler) editPublication(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errcode.New(errcode.InvalidOption, "the form could not be read: reload the page and try again")
+	}
+	ws, id := workspaceOf(r), r.PathValue("id")
+	p, err := h.svc.Publications.Get(r.Context(), ws, id)
+	if err != nil {
+		return err
+	}
+	var post outpost.PostFields
+	if d, ok := platforms.Lookup(p.Platform); ok {
+		for _, f := range d.Fields {
+			setPostField(&post, f, r.PostFormValue(p.Platform+"."+f.Name))
+		}
+	}
+	return h.actOnPublication(w, r, func(r *http.Request, ws, id string) (outpost.Publication, error) {
+		return h.svc.Publications.Edit(r.Context(), ws, id, post)
+	})
+}
+
 // parseLocalTime reads a datetime-local value at a browser offset.
 func parseLocalTime(v, offset string) (time.Time, error) {
 	v = strings.TrimSpace(v)
@@ -299,7 +419,8 @@ func parseLocalTime(v, offset string) (time.Time, error) {
 }
 
 // shareFormDestinations reads the success screen's share form: the
-// accounts ticked ("account"), the file ("preset"), the text per platform
+// accounts ticked ("account"), each one's file ("preset.<account>", or
+// "preset" for all), the text per platform
 // ("<platform>.<field>"), schedule_at with tz_offset, and utm_campaign.
 func (h *Handler) shareFormDestinations(r *http.Request) ([]outpost.Destination, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBody)
@@ -324,7 +445,13 @@ func (h *Handler) shareFormDestinations(r *http.Request) ([]outpost.Destination,
 		if err != nil {
 			return nil, errcode.New(errcode.NotFound, "an account ticked is no longer connected: reload the page")
 		}
-		d := outpost.Destination{ConnectionID: c.ID, Preset: r.PostFormValue("preset"), ScheduleAt: sched, UTM: utm}
+		// Each account's file ("preset.<account>"), else the one file
+		// chosen for all.
+		file := r.PostFormValue("preset." + c.ID)
+		if file == "" {
+			file = r.PostFormValue("preset")
+		}
+		d := outpost.Destination{ConnectionID: c.ID, Preset: file, ScheduleAt: sched, UTM: utm}
 		if p, ok := platforms.Lookup(c.Platform); ok {
 			for _, f := range p.Fields {
 				setPostField(&d.PostFields, f, r.PostFormValue(c.Platform+"."+f.Name))

@@ -15,6 +15,7 @@ import (
 
 	"outpost/internal/errcode"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
 	"outpost/internal/waitfor"
@@ -53,7 +54,8 @@ func (b *browser) postJSON(path, body string) resp {
 // state of states.
 func waitPublications(t *testing.T, e *env, exportID string, states ...store.PublicationState) []store.Publication {
 	t.Helper()
-	return waitfor.Value(t, 90*time.Second, func() ([]store.Publication, error) {
+	// A render and its posts, on a loaded machine.
+	return waitfor.Value(t, 3*time.Minute, func() ([]store.Publication, error) {
 		ps, err := e.store.ListPublications(t.Context(), exportID)
 		if err == nil && (len(ps) == 0 || slices.ContainsFunc(ps, func(p store.Publication) bool { return !slices.Contains(states, p.State) })) {
 			err = fmt.Errorf("%+v", ps)
@@ -96,7 +98,7 @@ func TestHandler_publishing(t *testing.T) {
 		}
 	}
 	r = b.connectThroughUI("youtube")
-	for _, s := range []string{"Connected to YouTube", sandbox.YouTubeChannelName, "Active", "Disconnect", e.sbURL + "/_sandbox/avatar.png"} {
+	for _, s := range []string{"Connected to YouTube", sandbox.YouTubeChannelName, "Active", "Disconnect", e.sbURL + "/_sandbox/avatar/" + sandbox.YouTubeChannelID + ".png"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("connections page after connecting lacks %q", s)
 		}
@@ -142,41 +144,67 @@ func TestHandler_publishing(t *testing.T) {
 		t.Errorf("share without accounts: %d %s", r.status, r.body)
 	}
 
-	// The first post is rejected by the platform; retry posts it.
-	if err := e.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultReject, Reason: "copyright"}); err != nil {
+	// The first post is rejected by the platform twice: the export says
+	// so (not "done"), the failed post comes first with its reason, Retry
+	// and Edit and retry; a retry is rejected again, and an edit posts it.
+	if err := e.sb.Inject(sandbox.Fault{Platform: sandbox.YouTube, Kind: sandbox.FaultReject, Reason: "copyright", Count: 2}); err != nil {
 		t.Fatal(err)
 	}
-	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"mp4-720p","quality":"web"}],"distribution":"share",
-		"destinations":[{"connection_id":"`+conn.ID+`","preset":"mp4-720p","title":"Share test","description":"More: https://example.com/x","tags":["a","b"],"privacy":"unlisted"}]}`)
+	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"mp4-720p","quality":"web"},{"preset":"youtube-1080p","quality":"web"}],"distribution":"share",
+		"destinations":[{"connection_id":"`+conn.ID+`","preset":"youtube-1080p","title":"Share test","description":"More: https://example.com/x","tags":["a","b"],"privacy":"unlisted"}]}`)
 	want(t, r, http.StatusCreated)
 	var ex struct{ ID, URL string }
 	_ = json.Unmarshal([]byte(r.body), &ex)
 	ps := waitPublications(t, e, ex.ID, store.PublicationFailed)
 	r = b.get(ex.URL)
 	want(t, r, http.StatusOK)
-	for _, s := range []string{`id="p-` + ps[0].ID + `"`, "Failed", "/publications/" + ps[0].ID + "/retry", "What to do:", "Share to additional platforms"} {
+	for _, s := range []string{`id="p-` + ps[0].ID + `"`, "Ready — 1 of 1 post failed", `<span class="status status-warn">`,
+		`id="att-` + ps[0].ID + `"`, "The platform refused the post — YouTube", "copyright", "Details: error code <code>platform_rejected</code>",
+		"/publications/" + ps[0].ID + "/retry", "Edit and retry", `action="/publications/` + ps[0].ID + `/edit"`,
+		`name="youtube.title" value="Share test"`, "What to do:", "Share to additional platforms"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("export page with a failed post lacks %q", s)
 		}
 	}
+	if strings.Contains(r.body, "Your files are ready") {
+		t.Error("the export page says the files are ready as if nothing failed")
+	}
+	// The API answers the same overall state: both read the service's.
+	if d, err := e.svc.Exports.Get(t.Context(), e.ws.ID, ex.ID); err != nil || d.Outcome.State != outpost.OutcomeAttention ||
+		d.Outcome.Summary != "Ready — 1 of 1 post failed" || d.Publications[0].Action != outpost.PostRetry {
+		t.Errorf("the service's outcome: %+v, %v", d.Outcome, err)
+	}
 	want(t, b.postForm("/publications/"+ps[0].ID+"/retry", url.Values{}), http.StatusSeeOther)
+	waitPublication(t, e, ps[0].ID, func(p store.Publication) bool {
+		return p.State == store.PublicationFailed && p.Attempts > 0 && p.UpdatedAt.After(ps[0].UpdatedAt)
+	}, "failed again")
+	// An edit is checked against the platform's rules first.
+	r = b.postForm("/publications/"+ps[0].ID+"/edit", url.Values{"youtube.title": {strings.Repeat("y", 120)}, "youtube.privacy": {"unlisted"}}, "Accept", "application/json")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "caption_too_long") {
+		t.Errorf("an edit over YouTube's limit: %d %s", r.status, r.body)
+	}
+	want(t, b.postForm("/publications/"+ps[0].ID+"/edit", url.Values{"youtube.title": {"Share test, edited"},
+		"youtube.description": {"More: https://example.com/x"}, "youtube.tags": {"a, b"}, "youtube.privacy": {"unlisted"}}), http.StatusSeeOther)
 	ps = waitPublications(t, e, ex.ID, store.PublicationPublished)
 	if len(ps) != 1 || ps[0].State != store.PublicationPublished || ps[0].PostURL == "" {
-		t.Fatalf("after retry: %+v", ps)
+		t.Fatalf("after the edit: %+v", ps)
 	}
 	live := 0
 	for _, p := range e.sb.Posts(sandbox.YouTube) {
 		if p.Status != "rejected" {
 			live++
+			if p.Title != "Share test, edited" {
+				t.Errorf("the post went out as %q, not as edited", p.Title)
+			}
 		}
 	}
 	if live != 1 {
 		t.Errorf("sandbox posts: %+v", e.sb.Posts(sandbox.YouTube))
 	}
 	r = b.get(ex.URL)
-	for _, s := range []string{"Published", ps[0].PostURL, "View post"} {
+	for _, s := range []string{"Published", ps[0].PostURL, "View post", "Your files are ready"} {
 		if !strings.Contains(r.body, s) {
-			t.Errorf("export page after retry lacks %q", s)
+			t.Errorf("export page after the edit lacks %q", s)
 		}
 	}
 	// History: the platform filter finds it by its post.
@@ -281,6 +309,23 @@ func TestHandler_publishing(t *testing.T) {
 	want(t, b.postForm("/publications/"+sched.ID+"/cancel", url.Values{}), http.StatusSeeOther)
 	if p, _ := e.store.GetPublication(t.Context(), sched.ID); p.State != store.PublicationCanceled {
 		t.Errorf("canceled: %+v", p)
+	}
+	// The live view shows how much of an uploading post's file went out,
+	// as its last event said (the database does not keep it).
+	if r := b.get("/exports/" + ex.ID + "/live?up=" + sched.ID + ":42"); strings.Contains(r.body, "42 % sent") {
+		t.Error("a canceled post shows an upload in progress")
+	}
+	up, _ := e.store.GetPublication(t.Context(), sched.ID)
+	up.State = store.PublicationUploading
+	if _, err := e.store.UpdatePublication(t.Context(), up); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get("/exports/" + ex.ID + "/live?up=" + sched.ID + ":42.7&up=bogus"); !strings.Contains(r.body, "42 % sent") {
+		t.Error("the live view does not show the upload's progress")
+	}
+	up.State = store.PublicationCanceled
+	if _, err := e.store.UpdatePublication(t.Context(), up); err != nil {
+		t.Fatal(err)
 	}
 
 	// Webhooks: add (the secret shows once), deliveries, redeliver, delete.

@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/http"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -38,12 +37,18 @@ type page struct {
 }
 
 // flash is a message at the top of a page or in a panel: what happened
-// and what to do.
+// and what to do; an error's code goes in a details line.
 type flash struct {
-	Kind    string `json:"kind"` // "error", "info", "success"
-	Title   string `json:"title,omitempty"`
-	Message string `json:"message"`
-	Remedy  string `json:"remedy,omitempty"`
+	Kind    string       `json:"kind"` // "error", "info", "success"
+	Title   string       `json:"title,omitempty"`
+	Message string       `json:"message"`
+	Remedy  string       `json:"remedy,omitempty"`
+	Code    errcode.Code `json:"code,omitempty"`
+}
+
+// explained is the flash of an explained failure.
+func explained(x outpost.Explanation) *flash {
+	return &flash{Kind: "error", Title: x.Title, Message: x.Message, Remedy: x.Remedy, Code: x.Code}
 }
 
 var funcs = template.FuncMap{
@@ -51,6 +56,7 @@ var funcs = template.FuncMap{
 	"bytes":     humanBytes,
 	"clock":     clock,
 	"when":      when,
+	"clock24":   func(t time.Time) string { return t.Local().Format("15:04") },
 	"status":    exportStatus,
 	"rstatus":   renditionStatus,
 	"platform":  platformLabel,
@@ -59,9 +65,13 @@ var funcs = template.FuncMap{
 	"add":       func(a, b int) int { return a + b },
 	"pct":       func(f float64) string { return fmt.Sprintf("%.0f", math.Floor(f)) },
 	"hasPrefix": strings.HasPrefix,
-	"scopes":    scopeList,
-	"allows":    func(r outpost.Role, a string) bool { return authz.RoleAllows(r, authz.Action(a)) },
-	"gib":       func(n int64) int64 { return n >> 30 },
+	"kitFields": func(d brandKitsData, k kitView) kitFieldsData {
+		return kitFieldsData{Kit: k, Positions: d.Positions, Clips: d.Clips}
+	},
+	"postFields": func(p outpost.Platform) []postField { return postFields(p, outpost.PostFields{}) },
+	"scopes":     scopeList,
+	"allows":     func(r outpost.Role, a string) bool { return authz.RoleAllows(r, authz.Action(a)) },
+	"gib":        func(n int64) int64 { return n >> 30 },
 	"fields": func(d presetsData, name, base string, s *outpost.PresetSettings) presetFieldsData {
 		f := presetFieldsData{D: d, Name: name, Base: base}
 		if s != nil {
@@ -72,6 +82,13 @@ var funcs = template.FuncMap{
 	"kitListed": func(kits []outpost.BrandKit, ref string) bool {
 		return slices.ContainsFunc(kits, func(k outpost.BrandKit) bool { return k.Slug == ref || k.ID == ref })
 	},
+}
+
+// kitFieldsData fills the brand kit form's fields.
+type kitFieldsData struct {
+	Kit       kitView
+	Positions []choice
+	Clips     []outpost.Project
 }
 
 // presetFieldsData fills the preset form's fields.
@@ -146,12 +163,12 @@ func (h *Handler) renderTemplate(w http.ResponseWriter, r *http.Request, status 
 }
 
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, title, msg, remedy string) {
+	f := &flash{Kind: "error", Title: title, Message: msg, Remedy: remedy, Code: codeForStatus(status)}
 	if wantsJSON(r) {
-		h.writeJSONError(w, status, codeForStatus(status), msg, remedy)
+		h.writeJSONError(w, status, f)
 		return
 	}
-	h.render(w, r, status, "error", page{Title: title, FlashInPage: true,
-		Flash: &flash{Kind: "error", Title: title, Message: msg, Remedy: remedy}})
+	h.render(w, r, status, "error", page{Title: title, FlashInPage: true, Flash: f})
 }
 
 func codeForStatus(status int) errcode.Code {
@@ -188,38 +205,38 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// jsonError is the body of a failed request made by the page's scripts.
+// jsonError is the body of a failed request made by the page's scripts:
+// the flash the page shows (title, message, remedy, code).
 type jsonError struct {
-	Error struct {
-		Code    errcode.Code `json:"code"`
-		Title   string       `json:"title"`
-		Message string       `json:"message"`
-		Remedy  string       `json:"remedy"`
-	} `json:"error"`
+	Error *flash `json:"error"`
+	// Field names the form field to fix, when the failure is about one.
+	Field string `json:"field,omitempty"`
 }
 
-func (h *Handler) writeJSONError(w http.ResponseWriter, status int, code errcode.Code, msg, remedy string) {
-	var e jsonError
-	e.Error.Code, e.Error.Title, e.Error.Message, e.Error.Remedy = code, errorTitle(code), msg, remedy
-	h.writeJSON(w, status, e)
+func (h *Handler) writeJSONError(w http.ResponseWriter, status int, f *flash) {
+	h.writeJSON(w, status, jsonError{Error: f})
 }
 
 // fail shows err plainly: what happened and what to do, as JSON for
 // scripts and as a page otherwise. Unexpected errors are logged and shown
 // without their details.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, msg, remedy := h.describe(r, err)
+	status, f := h.describe(r, err)
 	if wantsJSON(r) {
-		h.writeJSONError(w, status, code, msg, remedy)
+		je := jsonError{Error: f}
+		var fe fieldError
+		if errors.As(err, &fe) {
+			je.Field = fe.field
+		}
+		h.writeJSON(w, status, je)
 		return
 	}
-	h.render(w, r, status, "error", page{Title: errorTitle(code), FlashInPage: true,
-		Flash: &flash{Kind: "error", Title: errorTitle(code), Message: msg, Remedy: remedy}})
+	h.render(w, r, status, "error", page{Title: f.Title, FlashInPage: true, Flash: f})
 }
 
 // describe maps an error to its HTTP status (errcode.Status, as the API
-// does), code, message and remedy.
-func (h *Handler) describe(r *http.Request, err error) (int, errcode.Code, string, string) {
+// does) and its plain-words explanation (outpost.Explain).
+func (h *Handler) describe(r *http.Request, err error) (int, *flash) {
 	var coded *errcode.Error
 	if !errors.As(err, &coded) {
 		var tooLarge *http.MaxBytesError
@@ -227,99 +244,22 @@ func (h *Handler) describe(r *http.Request, err error) (int, errcode.Code, strin
 		case errors.As(err, &tooLarge):
 			coded = errcode.New(errcode.PayloadTooLarge, "the request is larger than %d bytes", tooLarge.Limit)
 		case r.Context().Err() != nil:
-			return http.StatusServiceUnavailable, errcode.Canceled, "The request was canceled.", "Retry."
+			return http.StatusServiceUnavailable, explained(outpost.Explain(errcode.Canceled, "The request was canceled."))
 		default:
 			h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
-			return http.StatusInternalServerError, errcode.Internal, "An unexpected error happened.",
-				errcode.Remedies[errcode.Internal]
+			return http.StatusInternalServerError, explained(outpost.Explain(errcode.Internal, ""))
 		}
 	}
 	status := errcode.Status(coded.Code)
 	if status >= 500 {
 		h.logger.ErrorContext(r.Context(), "ui request failed", "path", r.URL.Path, "error", err)
 	}
-	msg := plainMessage(coded.Message)
-	if msg == "" && coded.Err != nil && status < 500 {
-		msg = coded.Err.Error()
+	if coded.Message == "" && coded.Err != nil && status < 500 {
+		c := *coded
+		c.Message = coded.Err.Error()
+		coded = &c
 	}
-	if msg == "" {
-		msg = errorTitle(coded.Code) + "."
-	}
-	return status, coded.Code, msg, coded.RemedyText()
-}
-
-var targetPrefix = regexp.MustCompile(`targets\[\d+\] \(([^)]+)\): `)
-
-// plainMessage turns an API-shaped message into one for people: a
-// "targets[2] (tiktok): " prefix becomes "TikTok: ", and a leading
-// rule name ("max_duration: ") goes.
-func plainMessage(msg string) string {
-	msg = targetPrefix.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := targetPrefix.FindStringSubmatch(m)
-		name := sub[1]
-		if p, err := preset.Lookup(name); err == nil {
-			name = p.Name
-		}
-		return name + ": "
-	})
-	for _, rule := range []string{"max_duration: ", "min_duration: ", "max_size: ", "fps: "} {
-		msg = strings.Replace(msg, ": "+rule, ": ", 1)
-	}
-	if msg != "" {
-		msg = strings.ToUpper(msg[:1]) + msg[1:]
-	}
-	return msg
-}
-
-// errorTitle is a short headline for a code.
-func errorTitle(c errcode.Code) string {
-	switch c {
-	case errcode.PlatformRule:
-		return "A format can't be made from this video"
-	case errcode.PayloadTooLarge:
-		return "File too large"
-	case errcode.SourceNoVideo:
-		return "No video in this file"
-	case errcode.SourceUnreadable, errcode.SourceTruncated, errcode.SourceEmpty:
-		return "This file can't be used"
-	case errcode.URLNotAllowed, errcode.SourceFetchFailed:
-		return "That link can't be imported"
-	case errcode.UnknownPreset:
-		return "Unknown format"
-	case errcode.InvalidOption:
-		return "Check the settings"
-	case errcode.NotFound:
-		return "Not found"
-	case errcode.Conflict:
-		return "That can't be done now"
-	case errcode.Unauthorized:
-		return "Please sign in"
-	case errcode.Forbidden:
-		return "Not allowed"
-	case errcode.RateLimited:
-		return "Too many attempts"
-	case errcode.PlanLimit:
-		return "Over the workspace's plan"
-	case errcode.InviteInvalid:
-		return "This invite can't be used"
-	case errcode.LinkExpired, errcode.FileNotFound:
-		return "The file has expired"
-	case errcode.ConnectionExpired:
-		return "Platform authentication expired"
-	case errcode.ConnectionUnreadable:
-		return "The account's sign-in can't be read on this server"
-	case errcode.PublicationStuck:
-		return "The post stopped moving"
-	case errcode.PlatformNotConfigured:
-		return "Publishing is not set up"
-	case errcode.CaptionTooLong:
-		return "Text too long for the platform"
-	case errcode.PostInvalid:
-		return "Check the post"
-	case errcode.PlatformRejected:
-		return "The platform refused the post"
-	}
-	return "Something went wrong"
+	return status, explained(outpost.ExplainError(coded))
 }
 
 // humanBytes formats a size with decimal units, as platforms state their
@@ -393,6 +333,17 @@ var (
 		outpost.RenditionFailed:    {"x", "Failed", "bad"},
 		outpost.RenditionCanceled:  {"slash", "Canceled", "muted"},
 	}
+	// outcomeStatuses are the export chips: an export's overall state
+	// with its posts (outpost.Outcome, whose Label is the word).
+	outcomeStatuses = map[outpost.OutcomeState]statusView{
+		outpost.OutcomeQueued:    {"clock", "", "queued"},
+		outpost.OutcomeRendering: {"spinner", "", "running"},
+		outpost.OutcomePosting:   {"spinner", "", "running"},
+		outpost.OutcomeReady:     {"check", "", "ok"},
+		outpost.OutcomeAttention: {"warn", "", "warn"},
+		outpost.OutcomeFailed:    {"x", "", "bad"},
+		outpost.OutcomeCanceled:  {"slash", "", "muted"},
+	}
 	pubStatuses = map[outpost.PublicationState]statusView{
 		outpost.PublicationPending:    {"clock", "Waiting", "queued"},
 		outpost.PublicationScheduled:  {"clock", "Scheduled", "queued"},
@@ -413,7 +364,15 @@ func statusOf[S ~string](m map[S]statusView, s S) statusView {
 	return statusView{"clock", string(s), "queued"}
 }
 
-func exportStatus(s outpost.ExportStatus) statusView       { return statusOf(exportStatuses, s) }
+func exportStatus(s outpost.ExportStatus) statusView { return statusOf(exportStatuses, s) }
+
+// outcomeStatus is an export's chip: its overall state's icon and colour
+// with the outcome's label.
+func outcomeStatus(o outpost.Outcome) statusView {
+	v := statusOf(outcomeStatuses, o.State)
+	v.Text = o.Label
+	return v
+}
 func renditionStatus(s outpost.RenditionStatus) statusView { return statusOf(renditionStatuses, s) }
 func pubStatus(s outpost.PublicationState) statusView      { return statusOf(pubStatuses, s) }
 

@@ -194,8 +194,12 @@ func (h *Handler) routes() (http.Handler, error) {
 	m.Handle("POST /exports/{id}/retry", h.auth(h.retryExport))
 	m.Handle("POST /exports/{id}/rerender", h.auth(h.rerenderExport))
 	m.Handle("GET /renditions/{id}/download", h.auth(h.download))
+	m.Handle("POST /renditions/{id}/keep", h.auth(h.keepRendition))
+	m.Handle("POST /renditions/{id}/thumbnail", h.auth(h.setThumbnail))
 
 	m.Handle("GET /history", h.auth(h.historyPage))
+	m.Handle("GET /groups/{id}", h.auth(h.groupPage))
+	m.Handle("GET /groups/{id}/live", h.auth(h.groupLive))
 
 	m.Handle("GET /presets", h.auth(h.presetsPage))
 	m.Handle("POST /presets", h.auth(h.createPreset))
@@ -206,6 +210,12 @@ func (h *Handler) routes() (http.Handler, error) {
 	m.Handle("POST /publications/{id}/cancel", h.auth(h.cancelPublication))
 	m.Handle("POST /publications/{id}/reschedule", h.auth(h.reschedulePublication))
 	m.Handle("POST /publications/{id}/retry", h.auth(h.retryPublication))
+	m.Handle("POST /publications/{id}/edit", h.auth(h.editPublication))
+
+	m.Handle("GET /brand-kits", h.auth(h.brandKitsPage))
+	m.Handle("POST /brand-kits", h.auth(h.createBrandKit))
+	m.Handle("POST /brand-kits/{id}", h.auth(h.updateBrandKit))
+	m.Handle("POST /brand-kits/{id}/delete", h.auth(h.deleteBrandKit))
 
 	m.Handle("GET /connections", h.auth(h.connectionsPage))
 	m.Handle("POST /connections/{id}/disconnect", h.auth(h.disconnect))

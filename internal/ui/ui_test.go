@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"html"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -248,13 +252,20 @@ func TestHandler_staticAndHeaders(t *testing.T) {
 // upload posts a file as the page's script does.
 func (b *browser) upload(path string, fields map[string]string, header ...string) resp {
 	b.t.Helper()
+	return b.postFile("/projects", "file", path, fields, header...)
+}
+
+// postFile posts a multipart form with fields and, unless path is "", the
+// file at path as field.
+func (b *browser) postFile(action, field, path string, fields map[string]string, header ...string) resp {
+	b.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range fields {
 		_ = mw.WriteField(k, v)
 	}
 	if path != "" {
-		fw, _ := mw.CreateFormFile("file", filepath.Base(path))
+		fw, _ := mw.CreateFormFile(field, filepath.Base(path))
 		data, err := os.ReadFile(path)
 		if err != nil {
 			b.t.Fatal(err)
@@ -262,7 +273,30 @@ func (b *browser) upload(path string, fields map[string]string, header ...string
 		_, _ = fw.Write(data)
 	}
 	_ = mw.Close()
-	return b.do("POST", "/projects", &buf, append([]string{"Content-Type", mw.FormDataContentType()}, header...)...)
+	return b.do("POST", action, &buf, append([]string{"Content-Type", mw.FormDataContentType()}, header...)...)
+}
+
+// testPNG writes a w×h PNG (a two-colour logo with transparency) and
+// returns its path.
+func testPNG(t *testing.T, w, h int) string {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			if (x/8+y/8)%2 == 0 {
+				img.Set(x, y, color.NRGBA{0xe0, 0x20, 0x40, 0xff})
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "logo.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(png.Encode(f, img), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestHandler_projectsExportsHistory(t *testing.T) {
@@ -389,7 +423,8 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	var fx struct{ ID, URL string }
 	_ = json.Unmarshal([]byte(r.body), &fx)
 	r = b.get(fx.URL)
-	for _, s := range []string{"captions burned in", "platform loudness", "SRT file, 2 cues", "At 1.5 s"} {
+	// Its loudness is measured first: the progress shows that step.
+	for _, s := range []string{"captions burned in", "platform loudness", "SRT file, 2 cues", "At 1.5 s", "Processing Audio"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("export page lacks %q", s)
 		}
@@ -397,11 +432,15 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 
 	r = b.get(ex.URL)
 	want(t, r, http.StatusOK)
-	for _, s := range []string{"Processing Audio", "Rendering Video", "Checking", "Storing", "Uploading to Platforms",
-		"Not needed: download only", "TikTok", "GIF 480p", "Web quality · crop fit", "Cancel export", ex.ID + "/events"} {
+	for _, s := range []string{"Rendering Video", "Checking", "Storing", "Uploading to Platforms",
+		"Not needed: download only", "TikTok", "GIF 480p", "Web quality · Crop fit", "Cancel export", ex.ID + "/events"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("export page lacks %q", s)
 		}
+	}
+	// No loudness is measured: no audio step is shown.
+	if strings.Contains(r.body, "Processing Audio") {
+		t.Error("the export page shows Processing Audio for an export without loudness")
 	}
 
 	// A finished file: the success screen links it, history finds it.
@@ -434,13 +473,43 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		storetest.Step{RenditionID: rs[1].ID, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
 		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r = b.get(ex.URL)
-	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Sharing is not set up on this server",
-		"Retry failed files", "What to do:", "Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,
+	for _, s := range []string{"Ready — 1 of 2 files failed", `<span class="status status-warn">`, "1 of 2 files failed</span>",
+		"/dl/", "Export another version", "Sharing is not set up on this server",
+		"Retry failed files", "What to do:", "Details: error code <code>platform_rule_violated</code>",
+		"Keep this file", "unless kept", "/renditions/" + rs[0].ID + "/thumbnail",
+		"Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,
 		`data-step="check" data-node="worker-7-3fa2" data-outcome="failed"`, "Failed (platform_rule_violated)",
 		"<dt>Nodes</dt><dd>worker-7-3fa2</dd>"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("success page lacks %q", s)
 		}
+	}
+
+	// "Keep this file" removes the expiry it shows; a new thumbnail
+	// replaces the render's.
+	r = b.postForm("/renditions/"+rs[0].ID+"/keep", url.Values{"keep": {"1"}})
+	want(t, r, http.StatusSeeOther)
+	if r = b.get(ex.URL); !strings.Contains(r.body, "Kept: not deleted on") || !strings.Contains(r.body, `aria-checked="true"`) {
+		t.Error("the kept file does not say it is kept")
+	}
+	if got, _ := e.store.GetRendition(t.Context(), rs[0].ID); !got.Saved {
+		t.Error("keep did not save the rendition")
+	}
+	want(t, b.postForm("/renditions/"+rs[0].ID+"/keep", url.Values{"keep": {"0"}}), http.StatusSeeOther)
+	if got, _ := e.store.GetRendition(t.Context(), rs[0].ID); got.Saved {
+		t.Error("turning keep off left the rendition saved")
+	}
+	r = b.postFile("/renditions/"+rs[0].ID+"/thumbnail", "thumbnail", testPNG(t, 64, 64), nil)
+	want(t, r, http.StatusSeeOther)
+	if got, _ := e.store.GetRendition(t.Context(), rs[0].ID); !strings.HasSuffix(got.ThumbnailKey, ".thumbnail.jpg") {
+		t.Errorf("thumbnail key %q", got.ThumbnailKey)
+	}
+	if r = b.get(ex.URL); !strings.Contains(r.body, `class="rthumb-img" src="`) || !strings.Contains(r.body, "thumbnail.jpg") {
+		t.Error("the export page does not show the uploaded thumbnail")
+	}
+	r = b.postFile("/renditions/"+rs[0].ID+"/thumbnail", "thumbnail", txt, nil, "Accept", "application/json")
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `"code":"invalid_option"`) {
+		t.Errorf("a text file as thumbnail: %d %s", r.status, r.body)
 	}
 
 	r = b.get("/history?q=vertical+teaser")
@@ -544,8 +613,15 @@ func TestHandler_presets(t *testing.T) {
 	}
 	id := ps[0].ID
 	r = b.get("/presets?edit=" + id)
-	if !strings.Contains(r.body, `action="/presets/`+id+`"`) || !strings.Contains(r.body, "Web, crop, 30 fps") {
+	if !strings.Contains(r.body, `action="/presets/`+id+`"`) || !strings.Contains(r.body, "Web, Crop, 30 fps") {
 		t.Errorf("edit form missing: %s", r.body)
+	}
+	// Stored values show as words.
+	for _, s := range []string{`<option value="hd" >HD</option>`, `<option value="burn" >Burned into the picture</option>`,
+		"MP4 · H.264 &#43; AAC", "MOV · ProRes &#43; PCM 24-bit"} {
+		if !strings.Contains(r.body, s) {
+			t.Errorf("presets page lacks %q", s)
+		}
 	}
 	form.Set("name", "Reel, sharp")
 	form.Set("quality", "ultra")
@@ -626,21 +702,6 @@ func mustHash(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return h
-}
-
-func TestPlainMessage(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct{ in, want string }{
-		{"targets[0] (tiktok): max_duration: TikTok allows at most 10:00; the source is 12:00",
-			"TikTok: TikTok allows at most 10:00; the source is 12:00"},
-		{"targets[2] (pst_abc): unknown preset", "Pst_abc: unknown preset"},
-		{"the file has no video stream", "The file has no video stream"},
-		{"", ""},
-	} {
-		if got := plainMessage(c.in); got != c.want {
-			t.Errorf("plainMessage(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
 }
 
 func TestHumanBytes(t *testing.T) {
@@ -845,6 +906,11 @@ func TestStatusViews(t *testing.T) {
 	for _, s := range outpost.RenditionStatuses {
 		if _, ok := renditionStatuses[s]; !ok {
 			t.Errorf("rendition status %s has no view", s)
+		}
+	}
+	for _, s := range outpost.OutcomeStates {
+		if _, ok := outcomeStatuses[s]; !ok {
+			t.Errorf("outcome %s has no view", s)
 		}
 	}
 	if len(pubStatuses) != 7 {

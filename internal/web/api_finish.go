@@ -9,7 +9,7 @@ import (
 )
 
 // MaxBatch bounds the exports of one batch request.
-const MaxBatch = 50
+const MaxBatch = outpost.MaxBatch
 
 // exportBatchRequest is many export requests in one call.
 type exportBatchRequest struct {

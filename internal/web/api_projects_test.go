@@ -87,6 +87,9 @@ func TestServer_uploadProject(t *testing.T) {
 			r := e.do(request{method: "POST", path: "/api/v1/projects", key: e.key, body: body,
 				header: map[string]string{"Content-Type": ct}})
 			wantError(t, r, tc.status, tc.code)
+			if strings.Contains(string(r.body), e.cfg.DataDir) || strings.Contains(string(r.body), "source-") {
+				t.Errorf("the message names a server path: %s", r.body)
+			}
 		})
 	}
 	// Nothing of the refused uploads is left: no rows, no blobs, no temp files.

@@ -19,7 +19,7 @@ func (s *Server) getRendition(w http.ResponseWriter, r *http.Request) error {
 
 // saveRendition keeps a rendition's file past retention.
 func (s *Server) saveRendition(w http.ResponseWriter, r *http.Request) error {
-	rd, err := s.svc.Exports.SaveRendition(r.Context(), workspaceOf(r), r.PathValue("id"))
+	rd, err := s.svc.Exports.KeepRendition(r.Context(), workspaceOf(r), r.PathValue("id"), true)
 	if err != nil {
 		return err
 	}

@@ -45,14 +45,16 @@
     return e;
   }
   let toastTimer;
-  function toast(msg) {
+  function toast(msg, link) {
     const t = $('#toast');
     if (!t) return;
-    t.textContent = msg;
+    t.replaceChildren(document.createTextNode(msg));
+    if (link) t.append(' ', link);
     t.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { t.hidden = true; }, 5000);
+    toastTimer = setTimeout(() => { t.hidden = true; }, link ? 10000 : 5000);
   }
+  function toastLink(msg, text, href) { toast(msg, el('a', { href, text })); }
   // errorBox fills el with an error's headline, message and remedy.
   function errorBox(box, e) {
     box.replaceChildren();
@@ -62,6 +64,11 @@
     if (err.remedy) {
       const p = el('p');
       p.append(el('strong', { text: 'What to do: ' }), document.createTextNode(err.remedy));
+      box.append(p);
+    }
+    if (err.code) {
+      const p = el('p', { class: 'flash-code', text: 'Details: error code ' });
+      p.append(el('code', { text: err.code }));
       box.append(p);
     }
     box.hidden = false;
@@ -203,6 +210,22 @@
     counters(root);
     $$('input[name="tz_offset"]', root).forEach((i) => { i.value = String(new Date().getTimezoneOffset()); });
     $$('#share-form', root).forEach(shareForm);
+    // A failed post's "Edit and retry": the platform's rules are checked
+    // here first, as in the share forms.
+    $$('.edit-form', root).forEach((f) => f.addEventListener('submit', (e) => {
+      const bad = checkFields($('.pf', f));
+      if (!bad) return;
+      e.preventDefault();
+      errorBox($('.form-error', f), bad.err);
+      bad.field.setAttribute('aria-invalid', 'true');
+      bad.field.focus();
+    }));
+    // Picking a thumbnail image sends it.
+    $$('.thumb-form', root).forEach((f) => {
+      $('.thumb-go', f).hidden = true;
+      $('input[type=file]', f).addEventListener('change', () => { if ($('input[type=file]', f).files.length) f.requestSubmit(); });
+    });
+    $$('.range-out input', root).forEach((i) => i.addEventListener('input', () => { i.nextElementSibling.textContent = i.value + ' %'; }));
   }
 
   // ---- upload with progress --------------------------------------------
@@ -312,8 +335,13 @@
   }
 
   // ---- export modal ------------------------------------------------------
+  // Format → Quality → Distribution → "Export & Share"; the modal then
+  // turns into the export's live view (the server-rendered fragment of its
+  // page), and closing it leaves the export running.
   const modal = $('#export-modal');
-  const M = { opts: null, selected: [], busy: false, idem: '', lastFocus: null, measured: {}, abort: null, timer: 0 };
+  const M = { opts: null, selected: [], busy: false, idem: '', lastFocus: null, measured: {}, abort: null, timer: 0, batch: null, stop: null, exportURL: '' };
+  const LEVELS = ['web', 'hd', 'ultra'];
+  const LEVEL_TEXT = { web: 'Web: smallest files, quick uploads', hd: 'HD: recommended for most platforms', ultra: 'Ultra: best picture, biggest files' };
 
   function currentProject() {
     const view = $('#export-view');
@@ -324,7 +352,9 @@
     return first ? first.dataset.project : '';
   }
 
-  function openModal(projectId, trigger) {
+  // openModal opens the export modal for a project, or for several
+  // (batch: the same formats for each, one export each).
+  function openModal(projectId, trigger, batch) {
     if (!projectId) {
       toast('Upload a video first: there is no project to export yet.');
       const f = $('#upload-file');
@@ -332,13 +362,18 @@
       return;
     }
     if (!modal) { location.href = '/projects?export=' + encodeURIComponent(projectId); return; }
+    stopFollowing();
     M.lastFocus = trigger || document.activeElement;
     M.idem = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)) + '';
     M.opts = null;
     M.selected = [];
     M.measured = {};
+    M.batch = batch && batch.length > 1 ? batch : null;
     modal.hidden = false;
     document.body.classList.add('modal-open');
+    form.hidden = false;
+    $('.modal-live', modal).hidden = true;
+    $('.modal-live', modal).replaceChildren();
     const box = $('.modal', modal);
     $('#export-title', modal).textContent = 'Export';
     $('.modal-sub', modal).textContent = 'Loading the project…';
@@ -347,7 +382,7 @@
     fm.replaceChildren(...Array.from({ length: 8 }, () => el('div', { class: 'tile skeleton', 'aria-hidden': 'true' })));
     $('.targets', modal).replaceChildren(...Array.from({ length: 2 }, () => el('li', { class: 'target skeleton', 'aria-hidden': 'true' }, el('div', { class: 'frame-box' }), el('div', {}, el('div', { class: 'sk-line' })))));
     $('.total', modal).textContent = '';
-    $('.modal-error', modal).hidden = true;
+    hideError();
     $('.save-form', modal).hidden = true;
     $('.save-toggle', modal).setAttribute('aria-expanded', 'false');
     const poster = $('.modal-poster', modal);
@@ -355,16 +390,23 @@
     box.focus();
     api('/projects/' + encodeURIComponent(projectId) + '/export-options')
       .then(renderOptions)
-      .catch((e) => errorBox($('.modal-error', modal), e));
+      .catch((e) => showError(e));
   }
 
   function closeModal() {
     if (!modal || modal.hidden) return;
+    const running = M.exportURL && !$('.modal-live', modal).hidden && $('#export-live[data-live="true"]', modal);
     modal.hidden = true;
     document.body.classList.remove('modal-open');
     clearTimeout(M.timer);
     if (M.abort) { M.abort.abort(); M.abort = null; }
+    stopFollowing();
+    if (running) toastLink('The export keeps running.', 'Open its page', M.exportURL);
+    M.exportURL = '';
     if (M.lastFocus && M.lastFocus.focus) M.lastFocus.focus();
+  }
+  function stopFollowing() {
+    if (M.stop) { M.stop(); M.stop = null; }
   }
 
   const form = modal && $('#export-form', modal);
@@ -373,18 +415,66 @@
     return f ? f.value : '';
   };
 
+  // Errors show next to the primary button, and the focus goes to the
+  // field to fix when there is one.
+  function hideError() {
+    const b = $('.modal-error', modal);
+    b.hidden = true;
+    $$('[aria-invalid="true"]', form).forEach((x) => { if (!x.dataset.limit) x.removeAttribute('aria-invalid'); });
+  }
+  function showError(e, field) {
+    const b = $('.modal-error', modal);
+    errorBox(b, e);
+    const target = field || fieldFor(e && e.field);
+    if (target) {
+      if (target.matches('input, select, textarea')) target.setAttribute('aria-invalid', 'true');
+      const d = target.closest('details');
+      if (d) d.open = true;
+      target.scrollIntoView({ block: 'center' });
+      target.focus({ preventScroll: true });
+    } else {
+      b.focus();
+    }
+  }
+  // fieldFor finds the field a server error names.
+  function fieldFor(name) {
+    if (!name) return null;
+    if (name === 'formats') return $('.tile:not([aria-disabled])', modal);
+    if (name === 'accounts') return $('.acct-list input[type=checkbox]', modal);
+    if (name === 'versions') return $('.version-list input', modal) || $('[name=versions_on]', form);
+    if (name.startsWith('acct:')) {
+      const li = $(`.acct-list li[data-account="${CSS.escape(name.slice(5))}"]`, modal);
+      const fs = li && $(`.pf[data-platform="${CSS.escape(li.dataset.platform)}"]`, modal);
+      return (fs && $('[data-field]', fs)) || (li && $('input', li));
+    }
+    return null;
+  }
+
+  const level = () => val('quality') || 'hd';
+  function setLevel(l) {
+    const i = Math.max(0, LEVELS.indexOf(l));
+    form.elements.quality_level.value = String(i);
+    form.elements.quality.value = LEVELS[i];
+    form.elements.quality_level.setAttribute('aria-valuetext', LEVEL_TEXT[LEVELS[i]]);
+    $$('.qmarks li', modal).forEach((li) => li.classList.toggle('on', li.dataset.level === LEVELS[i]));
+  }
+
   function renderOptions(o) {
     M.opts = o;
     const p = o.project;
-    $('#export-title', modal).textContent = 'Export “' + p.name + '”';
-    $('.modal-sub', modal).textContent = `${fmtClock(p.duration_seconds)} · ${p.width}×${p.height} · ${p.shape} source`;
+    const n = M.batch ? M.batch.length : 1;
+    $('#export-title', modal).textContent = M.batch ? `Export ${n} projects` : 'Export “' + p.name + '”';
+    $('.modal-sub', modal).textContent = `${fmtClock(p.duration_seconds)} · ${p.width}×${p.height} · ${p.shape} source` + (M.batch ? ` (“${p.name}”, the first)` : '');
+    const bn = $('.batch-note', modal);
+    bn.hidden = !M.batch;
+    bn.textContent = M.batch ? `The formats and quality you pick are made for each of the ${n} projects, one export each, grouped together. Sizes and previews are for “${p.name}”.` : '';
     const pimg = $('.modal-poster img', modal);
     pimg.src = p.poster;
     pimg.alt = 'Poster frame of ' + p.name;
     watchImages($('.modal-head', modal));
     form.elements.client.value = p.client || '';
     form.elements.campaign.value = p.campaign || '';
-    form.elements.quality.value = 'hd';
+    setLevel('hd');
     form.elements.fit.value = 'blur';
     form.elements.fps.value = '0';
     form.elements.video_kbps.value = '';
@@ -395,6 +485,8 @@
     form.elements.loudness_custom.disabled = true;
     form.elements.thumbnail_at.value = '';
     form.elements.distribution.value = 'download';
+    renderKits(o);
+    renderVersions(false);
     M.selected = o.formats.filter((f) => f.default).map((f) => f.id);
     renderShare(o);
 
@@ -415,8 +507,77 @@
     renderTargets();
   }
 
+  // renderKits fills the brand kit choice: a kit whose client is the
+  // project's is suggested.
+  function renderKits(o) {
+    const sel = form.elements.brand_kit;
+    const kits = o.brand_kits || [];
+    sel.replaceChildren(el('option', { value: '', text: 'None' }), ...kits.map((k) => el('option', { value: k.slug, text: k.name + (k.client ? ` (${k.client})` : '') })));
+    const mine = kits.find((k) => k.client && o.project.client && k.client.toLowerCase() === o.project.client.toLowerCase());
+    sel.value = mine ? mine.slug : '';
+    sel.closest('label').parentElement.hidden = !kits.length;
+    $('.kit-note', modal).textContent = mine ? `Suggested: ${o.project.client}'s kit` : (kits.length ? '' : '');
+  }
+
+  // Versions (A/B): each row is a name, a brand kit and a quality.
+  function versionRow(i, kit, q) {
+    const name = String.fromCharCode(65 + i);
+    const kits = (M.opts && M.opts.brand_kits) || [];
+    const ks = el('select', { 'aria-label': `Brand kit of version ${name}`, class: 'v-kit' }, el('option', { value: 'none', text: 'No brand kit' }), ...kits.map((k) => el('option', { value: k.slug, text: k.name })));
+    ks.value = kit || 'none';
+    const qs = el('select', { 'aria-label': `Quality of version ${name}`, class: 'v-quality' }, ...LEVELS.map((l) => el('option', { value: l, text: l === 'hd' ? 'HD' : l[0].toUpperCase() + l.slice(1) })));
+    qs.value = q || level();
+    const nm = el('input', { type: 'text', class: 'v-name', value: name, maxlength: '100', 'aria-label': `Name of version ${name}` });
+    const rm = el('button', { type: 'button', class: 'btn btn-icon v-remove', 'aria-label': `Remove version ${name}` });
+    rm.append(iconEl('close'));
+    rm.addEventListener('click', () => { rm.closest('li').remove(); syncVersions(); });
+    return el('li', { class: 'version' }, nm, ks, qs, rm);
+  }
+  function renderVersions(on) {
+    form.elements.versions_on.checked = on;
+    const list = $('.version-list', modal);
+    list.replaceChildren();
+    if (on) {
+      const kits = (M.opts && M.opts.brand_kits) || [];
+      list.append(versionRow(0, val('brand_kit') || (kits[0] && kits[0].slug)), versionRow(1, kits[1] ? kits[1].slug : 'none'));
+    }
+    $('.version-add', modal).disabled = !on;
+    syncVersions();
+  }
+  function syncVersions() {
+    const on = form.elements.versions_on.checked;
+    const single = !M.batch && !on;
+    // Sharing goes with one export: versions are compared first, then
+    // shared from their page; a batch is downloads.
+    const off = $('.dist-off', modal);
+    off.hidden = single;
+    off.textContent = M.batch ? 'A batch makes downloads: share each export from its page afterwards.'
+      : 'Versions are made to compare: share the one you pick from its page afterwards.';
+    $$('input[name="distribution"]', form).forEach((r) => { r.closest('label').hidden = !single; });
+    if (!single) form.elements.distribution.value = 'download';
+    $('.versions', modal).hidden = !!M.batch;
+    form.elements.brand_kit.disabled = on;
+    syncShare();
+    updateGo();
+  }
+  function variants() {
+    const names = new Set();
+    const out = [];
+    const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
+    for (const li of $$('.version-list li', modal)) {
+      const name = $('.v-name', li).value.trim();
+      if (!name || names.has(name)) throw { title: 'Name each version', message: 'Each version needs its own name.', remedy: 'Give the versions distinct names, such as A and B.', field: $('.v-name', li) };
+      names.add(name);
+      const q = $('.v-quality', li).value;
+      out.push({ name, brand_kit: $('.v-kit', li).value, targets: M.selected.map((id) => buildTarget(byID[id], q)) });
+    }
+    if (out.length < 2) throw { title: 'Add a version', message: 'Comparing needs at least two versions.', remedy: 'Add a version, or turn versions off.', field: $('.version-add', modal) };
+    return out;
+  }
+
   // renderShare builds the Distribution section: the accounts (name,
-  // avatar, platform icon, the file each gets) and each platform's fields.
+  // avatar, platform icon, the file each gets), none ticked, and each
+  // platform's fields.
   function renderShare(o) {
     const accts = o.connections || [];
     const shareOpt = form.querySelector('input[name="distribution"][value="share"]');
@@ -425,13 +586,14 @@
     $('.share-none', modal).hidden = accts.length > 0;
     const list = $('.acct-list', modal);
     list.replaceChildren(...accts.map((a) => {
-      const cb = el('input', { type: 'checkbox', name: 'acct', value: a.id, 'data-platform': a.platform, checked: true });
+      const cb = el('input', { type: 'checkbox', name: 'acct', value: a.id, 'data-platform': a.platform });
       const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
       ic.innerHTML = a.icon; // server constant
       const av = a.avatar_url ? el('img', { class: 'avatar', src: a.avatar_url, alt: '', width: '24', height: '24' }) : null;
       const sel = el('select', { class: 'acct-file', 'aria-label': `File to post to ${a.platform_label} ${a.name}` });
+      const none = el('span', { class: 'acct-none', hidden: true });
       const lab = el('label', { class: 'acct-pick' }, cb, ic, av, el('span', {}, el('strong', { text: a.platform_label + ' ' }), document.createTextNode(a.name)));
-      return el('li', { 'data-account': a.id, 'data-platform': a.platform }, lab, sel);
+      return el('li', { 'data-account': a.id, 'data-platform': a.platform, 'data-label': a.platform_label }, lab, sel, none);
     }));
     const pf = $('.pfields', modal);
     pf.replaceChildren(...(o.platforms || []).map((p) => {
@@ -448,9 +610,10 @@
     form.elements.utm_off.checked = false;
     syncShare();
   }
-  // syncShare shows the share fields when sharing, the fields of the
-  // platforms ticked, and offers each account the selected formats (its
-  // platform's first).
+  // syncShare shows the share fields when sharing and the fields of the
+  // platforms ticked, and gives each account the selected format that
+  // suits its platform (the platform's formats, best first); when none
+  // does, it says so and offers to add the best one.
   function syncShare() {
     if (!M.opts) return;
     const sharing = val('distribution') === 'share';
@@ -458,20 +621,51 @@
     const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
     const ticked = new Set();
     $$('.acct-list li', modal).forEach((li) => {
-      const cb = $('input[type=checkbox]', li), sel = $('select', li), plat = li.dataset.platform;
+      const cb = $('input[type=checkbox]', li), sel = $('select', li), none = $('.acct-none', li), plat = li.dataset.platform;
       if (cb.checked) ticked.add(plat);
+      const suits = (M.opts.platform_formats || {})[plat] || [];
+      const ids = suits.filter((id) => M.selected.includes(id));
       const keep = sel.value;
-      const ids = M.selected.slice().sort((a, b) => (byID[b].platform === plat) - (byID[a].platform === plat));
-      sel.replaceChildren(...ids.map((id) => el('option', { value: id, text: byID[id].name })));
+      sel.replaceChildren(...ids.map((id) => el('option', { value: id, text: byID[id] ? byID[id].name : id })));
       if (ids.includes(keep) && sel.dataset.touched) sel.value = keep;
+      sel.hidden = !ids.length;
       sel.disabled = !cb.checked;
+      none.hidden = ids.length > 0;
+      if (!ids.length) {
+        const best = suits.map((id) => byID[id]).find((f) => f && !f.disabled);
+        none.replaceChildren(iconEl('warn'), el('span', { text: `None of the selected formats suits ${li.dataset.label}.` }));
+        if (best) {
+          const add = el('button', { type: 'button', class: 'btn btn-quiet acct-add', 'data-add': best.id }, iconEl('check'), el('span', { text: `Add ${best.name}` }));
+          add.addEventListener('click', () => {
+            if (!M.selected.includes(best.id)) M.selected.push(best.id);
+            const t = $(`.tile[data-id="${CSS.escape(best.id)}"]`, modal);
+            if (t) t.setAttribute('aria-pressed', 'true');
+            renderTargets();
+            toast(`Added ${best.name} for ${li.dataset.label}.`);
+            const s2 = $('select', li);
+            if (s2 && !s2.hidden) s2.focus();
+          });
+          none.append(add);
+        }
+      }
     });
     $$('.pfields .pf', modal).forEach((fs) => { fs.hidden = !ticked.has(fs.dataset.platform); });
+    updateGo();
+  }
+  function updateGo() {
     const go = $('.export-label', modal);
-    if (go && sharing) go.textContent = (M.selected.length > 1 ? `Export ${M.selected.length} files` : 'Export') + ' & Share';
+    if (!go || !M.opts) return;
+    const n = M.selected.length;
+    const versions = form.elements.versions_on.checked ? $$('.version-list li', modal).length : 0;
+    let text = n > 1 ? `Export ${n} files` : 'Export';
+    if (M.batch) text = `Export ${M.batch.length} projects`;
+    else if (versions) text = `Export ${versions} versions`;
+    else if (val('distribution') === 'share') text += ' & Share';
+    go.textContent = text;
   }
   // destinations are the share's posts, as the API takes them; it throws
-  // a plain error for a field over its platform's limit.
+  // a plain error (with the field to fix) for a post a platform would
+  // refuse.
   function destinations() {
     const at = val('schedule_at');
     const when = at ? new Date(at).toISOString() : undefined;
@@ -482,16 +676,21 @@
     for (const li of $$('.acct-list li', modal)) {
       if (!$('input[type=checkbox]', li).checked) continue;
       const plat = li.dataset.platform;
+      const sel = $('select', li);
+      if (sel.hidden || !sel.value) {
+        const add = $('.acct-add', li);
+        throw { title: `No format for ${li.dataset.label}`, message: `None of the selected formats suits ${li.dataset.label}.`, remedy: add ? `Press “${add.textContent}” to add the right one, or untick the account.` : 'Untick the account.', field: add || $('input', li) };
+      }
       const fs = $(`.pf[data-platform="${plat}"]`, modal);
       const bad = checkFields(fs);
-      if (bad) { bad.field.focus(); throw bad.err; }
-      const d = { connection_id: li.dataset.account, preset: $('select', li).value };
+      if (bad) throw Object.assign(bad.err, { field: bad.field });
+      const d = { connection_id: li.dataset.account, preset: sel.value };
       Object.assign(d, postValues($$('[data-field]', fs)));
       if (when) d.schedule_at = when;
       if (Object.keys(utm).length) d.utm = utm;
       out.push(d);
     }
-    if (!out.length) throw { title: 'Pick an account', message: 'Share to platforms is chosen but no account is ticked.', remedy: 'Tick at least one account under Post to, or choose Download only.' };
+    if (!out.length) throw { title: 'Pick an account', message: 'Share to platforms is chosen but no account is ticked.', remedy: 'Tick at least one account under Post to, or choose Download only.', field: $('.acct-list input', modal) };
     return out;
   }
 
@@ -522,8 +721,8 @@
     return b;
   }
 
-  function estimate(f) {
-    const q = f.group === 'yours' && f.settings.quality ? f.settings.quality : val('quality');
+  function estimate(f, lvl) {
+    const q = f.group === 'yours' && f.settings.quality ? f.settings.quality : (lvl || level());
     const r = f.rates[q] || f.rates.hd;
     const kbps = +val('video_kbps') || (f.group === 'yours' ? f.settings.video_kbps : 0) || 0;
     const v = kbps > 0 && f.container !== 'gif' ? kbps : r.video_kbps;
@@ -532,15 +731,15 @@
 
   // buildTarget is one target of the export request, as the modal's
   // settings say: a user preset keeps its own quality and fit.
-  function buildTarget(f) {
+  function buildTarget(f, lvl) {
     const t = { preset: f.id };
-    if (f.group !== 'yours') { t.quality = val('quality'); t.fit = val('fit'); }
+    if (f.group !== 'yours') { t.quality = lvl || level(); t.fit = val('fit'); }
     const fps = +val('fps'), kbps = +val('video_kbps');
     if (fps > 0) t.fps = fps;
     if (kbps > 0) t.video_kbps = kbps;
     return t;
   }
-  const tkey = (t) => JSON.stringify([t.preset, t.quality || '', t.fit || '', t.fps || 0, t.video_kbps || 0]);
+  const tkey = (t) => JSON.stringify([t.preset, t.quality || '', t.fit || '', t.fps || 0, t.video_kbps || 0, val('brand_kit')]);
 
   // measure asks the server for sizes measured on a sample encode
   // (engine.Estimate), for the targets it has not measured yet.
@@ -556,15 +755,16 @@
     if (M.abort) M.abort.abort();
     const ac = new AbortController();
     M.abort = ac;
+    const keys = need.map(tkey);
     try {
       const r = await api('/projects/' + encodeURIComponent(M.opts.project.id) + '/estimate', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ targets: need }), signal: ac.signal,
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ targets: need, brand_kit: val('brand_kit') }), signal: ac.signal,
       });
-      r.estimates.forEach((e, i) => { M.measured[tkey(need[i])] = e; });
+      r.estimates.forEach((e, i) => { M.measured[keys[i]] = e; });
       M.measuredMethod = r.method;
     } catch (e) {
       if (e && e.name === 'AbortError') return;
-      need.forEach((t) => { M.measured[tkey(t)] = { failed: true }; }); // keep the bound
+      keys.forEach((k) => { M.measured[k] = { failed: true }; }); // keep the bound
     }
     if (M.abort === ac) M.abort = null;
     renderTargets(true);
@@ -633,15 +833,27 @@
     if (!items.length) items.push(el('li', { class: 'muted', text: 'No format selected yet: pick one or more on the left.' }));
     list.replaceChildren(...items);
     $('.sel-count', modal).textContent = `(${M.selected.length})`;
-    $('.total', modal).textContent = M.selected.length ? `Total ${allMeasured ? '≈' : '≤'} ${fmtBytes(total)} for ${M.selected.length} file${M.selected.length === 1 ? '' : 's'}` : '';
+    const times = M.batch ? ` per project` : '';
+    $('.total', modal).textContent = M.selected.length ? `Total ${allMeasured ? '≈' : '≤'} ${fmtBytes(total)} for ${M.selected.length} file${M.selected.length === 1 ? '' : 's'}${times}` : '';
     $('.estimate-method', modal).textContent = 'Sizes: ≤ is an ' + M.opts.estimate_method + '; ≈ is ' + (M.measuredMethod || 'measured by encoding a short sample') + '.';
+    // Each quality level with the size it gives: the measured size at the
+    // current level, the bound at the others.
+    for (const li of $$('.qmarks li', modal)) {
+      const l = li.dataset.level;
+      let sum = 0, exact = true;
+      for (const id of M.selected) {
+        const f = byID[id];
+        if (!f) continue;
+        const m = M.measured[tkey(buildTarget(f, l))];
+        if (m && !m.failed && !m.error && m.bytes > 0) sum += m.bytes; else { exact = false; sum += estimate(f, l); }
+      }
+      $('.qsize', li).textContent = M.selected.length ? (exact ? '≈ ' : '≤ ') + fmtBytes(sum) : '—';
+    }
     if (missing && !fromMeasure) scheduleMeasure();
     const base = $('#preset-base', modal);
     const keep = base.value;
     base.replaceChildren(...M.selected.map((id) => el('option', { value: id, text: 'on ' + byID[id].name })));
     if (M.selected.includes(keep)) base.value = keep;
-    const go = $('.export-label', modal);
-    go.textContent = M.selected.length > 1 ? `Export ${M.selected.length} files` : 'Export';
     syncShare();
   }
 
@@ -650,13 +862,13 @@
   async function finishing(body) {
     const file = form.elements.captions_file.files[0];
     if (file) {
-      if (file.size > 512 * 1024) throw { title: 'Check the captions', message: 'The captions file is larger than 512 KiB.', remedy: 'Pick an SRT or WebVTT file.' };
+      if (file.size > 512 * 1024) throw { title: 'Check the captions', message: 'The captions file is larger than 512 KiB.', remedy: 'Pick an SRT or WebVTT file.', field: form.elements.captions_file };
       body.captions = { text: await file.text(), mode: val('captions_mode') };
     }
     let loud = val('loudness');
     if (loud === 'custom') {
       loud = val('loudness_custom');
-      if (loud === '' || +loud < -70 || +loud > -5) throw { title: 'Check the loudness', message: 'Give a level between −70 and −5 LUFS.', remedy: 'For example −16.' };
+      if (loud === '' || +loud < -70 || +loud > -5) throw { title: 'Check the loudness', message: 'Give a level between −70 and −5 LUFS.', remedy: 'For example −16.', field: form.elements.loudness_custom };
     }
     if (loud && loud !== 'off') body.loudness = loud;
     const at = val('thumbnail_at');
@@ -665,55 +877,85 @@
 
   async function submitExport() {
     if (!M.opts || M.busy) return;
-    const errBox = $('.modal-error', modal);
-    errBox.hidden = true;
+    hideError();
     if (!M.selected.length) {
-      errorBox(errBox, { title: 'Check the settings', message: 'No format is selected.', remedy: 'Pick at least one format in the Format section.' });
+      showError({ title: 'Check the settings', message: 'No format is selected.', remedy: 'Pick at least one format in the Format section.' }, fieldFor('formats'));
       return;
     }
     const byID = Object.fromEntries(M.opts.formats.map((f) => [f.id, f]));
-    const targets = M.selected.map((id) => buildTarget(byID[id]));
     const body = {
-      project_id: M.opts.project.id, targets, client: val('client'), campaign: val('campaign'),
-      idempotency_key: M.idem, distribution: val('distribution') || 'download',
+      project_id: M.opts.project.id, targets: M.selected.map((id) => buildTarget(byID[id])), client: val('client'), campaign: val('campaign'),
+      idempotency_key: M.idem, distribution: val('distribution') || 'download', brand_kit: val('brand_kit'),
     };
-    if (body.distribution === 'share') {
-      try { body.destinations = destinations(); } catch (e) { errorBox(errBox, e); errBox.scrollIntoView({ block: 'nearest' }); return; }
+    try {
+      if (M.batch) body.project_ids = M.batch;
+      else if (form.elements.versions_on.checked) body.variants = variants();
+      else if (body.distribution === 'share') body.destinations = destinations();
+      await finishing(body);
+    } catch (e) {
+      showError(e, e.field);
+      return;
     }
-    try { await finishing(body); } catch (e) { errorBox(errBox, e); errBox.scrollIntoView({ block: 'nearest' }); return; }
     const btn = $('.export-go', modal);
     M.busy = true;
     btn.disabled = true;
     $('.export-label', btn).textContent = 'Starting…';
     try {
       const r = await api('/exports', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      if (r.refused && r.refused.length) {
+        showError({ title: `${r.started} of ${M.batch.length} exports started`, message: r.refused.map((x) => `${x.project}: ${x.error.message}`).join(' · '), remedy: 'Open the group to follow the ones that started.' });
+        $('.modal-error', modal).append(el('p', {}, el('a', { class: 'btn btn-primary', href: r.url, text: 'Open the group' })));
+        return;
+      }
+      if (r.live) { showProgress(r); return; }
       location.href = r.url;
     } catch (e) {
-      errorBox(errBox, e);
-      errBox.scrollIntoView({ block: 'nearest' });
+      showError(e);
       renderTargets();
     } finally {
       M.busy = false;
       btn.disabled = false;
+      updateGo();
     }
+  }
+
+  // showProgress turns the modal into the export's live view: the same
+  // server-rendered fragment as its page, then its success screen.
+  async function showProgress(r) {
+    const liveBox = $('.modal-live', modal);
+    M.exportURL = r.url;
+    $('#export-title', modal).textContent = 'Exporting “' + (r.name || M.opts.project.name) + '”';
+    $('.modal-sub', modal).replaceChildren(document.createTextNode('Closing this keeps the export running: '), el('a', { href: r.url, text: 'open its page' }));
+    const res = await fetch(r.live, { credentials: 'same-origin' });
+    const tpl = document.createElement('template');
+    tpl.innerHTML = (await res.text()).trim();
+    const frag = tpl.content.firstElementChild;
+    if (!frag) { location.href = r.url; return; }
+    form.hidden = true;
+    liveBox.replaceChildren(frag);
+    liveBox.hidden = false;
+    init(liveBox);
+    watchImages(liveBox);
+    M.stop = follow(frag);
+    modal.scrollTop = 0;
+    $('.modal', modal).focus();
   }
 
   async function savePreset() {
     const name = $('#preset-name', modal).value.trim();
-    const errBox = $('.modal-error', modal);
-    if (!name) { errorBox(errBox, { title: 'Name the preset', message: 'A preset needs a name.', remedy: 'Type a name, then Save.' }); return; }
-    if (!M.selected.length) { errorBox(errBox, { title: 'Pick a format', message: 'A preset is a format with your settings.', remedy: 'Select the format to base it on first.' }); return; }
+    if (!name) { showError({ title: 'Name the preset', message: 'A preset needs a name.', remedy: 'Type a name, then Save.' }, $('#preset-name', modal)); return; }
+    if (!M.selected.length) { showError({ title: 'Pick a format', message: 'A preset is a format with your settings.', remedy: 'Select the format to base it on first.' }, fieldFor('formats')); return; }
     const baseID = $('#preset-base', modal).value || M.selected[0];
     const f = M.opts.formats.find((x) => x.id === baseID) || M.opts.formats.find((x) => x.id === M.selected[0]);
-    const body = { name, base_preset_id: f.base || f.id, quality: val('quality'), fit: val('fit'), fps: +val('fps') || 0, video_kbps: +val('video_kbps') || 0 };
+    const body = { name, base_preset_id: f.base || f.id, quality: level(), fit: val('fit'), fps: +val('fps') || 0, video_kbps: +val('video_kbps') || 0, brand_kit: val('brand_kit') };
     try {
       await api('/presets', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      errBox.hidden = true;
+      hideError();
       $('.save-form', modal).hidden = true;
       $('.save-toggle', modal).setAttribute('aria-expanded', 'false');
       toast(`Saved preset “${name}” (${f.name} with these settings). It is under Your presets.`);
     } catch (e) {
-      errorBox(errBox, e);
+      showError(e, $('#preset-name', modal));
     }
   }
 
@@ -725,9 +967,20 @@
       submitExport();
     });
     form.addEventListener('change', (e) => {
-      if (['quality', 'fit', 'fps', 'video_kbps'].includes(e.target.name)) renderTargets();
+      if (['fit', 'fps', 'video_kbps', 'brand_kit'].includes(e.target.name)) renderTargets();
       if (e.target.name === 'distribution' || e.target.name === 'acct') syncShare();
+      if (e.target.name === 'versions_on') renderVersions(e.target.checked);
       if (e.target.classList.contains('acct-file')) e.target.dataset.touched = '1';
+      if (e.target.closest('.version-list')) updateGo();
+    });
+    form.elements.quality_level.addEventListener('input', () => { setLevel(LEVELS[+form.elements.quality_level.value]); renderTargets(); });
+    $$('.qmarks li', modal).forEach((li) => li.addEventListener('click', () => { setLevel(li.dataset.level); renderTargets(); }));
+    $('.version-add', modal).addEventListener('click', () => {
+      const list = $('.version-list', modal);
+      if (list.children.length >= 10) return;
+      list.append(versionRow(list.children.length, 'none'));
+      syncVersions();
+      $('.v-name', list.lastElementChild).focus();
     });
     form.elements.video_kbps.addEventListener('input', () => renderTargets());
     form.elements.loudness.addEventListener('change', () => {
@@ -746,10 +999,10 @@
     modal.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') { e.preventDefault(); closeModal(); return; }
       if (e.key === 'Tab') { trapFocus(e); return; }
-      if (e.key === 'Enter' && !e.isComposing && !e.shiftKey) {
+      if (e.key === 'Enter' && !e.isComposing && !e.shiftKey && !form.hidden) {
         const t = e.target;
         if (t.id === 'preset-name') { e.preventDefault(); savePreset(); return; }
-        if (t.closest('textarea, button, select, summary, a')) return;
+        if (t.closest('textarea, button, select, summary, a, .modal-live')) return;
         e.preventDefault();
         submitExport();
       }
@@ -788,56 +1041,94 @@
     openModal(cards.dataset.open === 'latest' ? currentProject() : cards.dataset.open);
   }
 
-  // ---- live progress: server-rendered parts --------------------------------
-  // The export page's live part (#export-live) is rendered by the server;
-  // its event stream only says when to fetch it again, with the render's
-  // speed (which the database does not keep).
-  function live() {
-    const box = $('#export-live');
-    if (!box || !box.dataset.events) return;
-    const es = new EventSource(box.dataset.events);
-    const note = (text) => { const n = $('#live-note'); if (n) n.textContent = text; };
-    let speed = {}, busy = false, again = false;
+  // ---- batch: several projects, the same formats ---------------------------
+  const batchBar = $('#batch-bar');
+  if (batchBar) {
+    const picked = () => $$('input.pick:checked').map((c) => c.value);
+    const sync = () => {
+      const n = picked().length;
+      batchBar.hidden = n < 1;
+      $('.batch-count', batchBar).textContent = n === 1 ? '1 project selected' : `${n} projects selected`;
+      $('.batch-go', batchBar).disabled = n < 2;
+    };
+    document.addEventListener('change', (e) => { if (e.target.matches && e.target.matches('input.pick')) sync(); });
+    $('.batch-go', batchBar).addEventListener('click', (e) => { const ids = picked(); openModal(ids[0], e.currentTarget, ids); });
+    $('.batch-clear', batchBar).addEventListener('click', () => { $$('input.pick:checked').forEach((c) => { c.checked = false; }); sync(); });
+    sync();
+  }
+
+  // ---- live parts: server-rendered fragments -------------------------------
+  // A live part (the export page's #export-live, a group's #group-live) is
+  // rendered by the server; its event streams only say when to fetch it
+  // again, with the render's speed (which the database does not keep).
+  // follow returns a function that stops following.
+  function follow(box) {
+    const urls = (box.dataset.events || '').split(' ').filter(Boolean);
+    if (!urls.length) return () => {};
+    const streams = urls.map((u) => new EventSource(u));
+    const stop = () => streams.forEach((s) => s.close());
+    const note = (text) => { const n = $('.live-note', box.parentElement || document); if (n) n.textContent = text; };
+    // speed is the render's, sent each uploading post's share of its
+    // file: the events say them, the database does not keep them.
+    let speed = {}, busy = false, again = false, cur = box;
+    const sent = {};
     const refresh = async () => {
       if (busy) { again = true; return; }
       busy = true;
       try {
-        const cur = $('#export-live');
-        const res = await fetch(cur.dataset.fragment + '?' + new URLSearchParams(speed), { credentials: 'same-origin' });
+        const q = new URLSearchParams(speed);
+        for (const [id, pct] of Object.entries(sent)) q.append('up', id + ':' + Math.floor(pct));
+        const res = await fetch(cur.dataset.fragment + '?' + q, { credentials: 'same-origin' });
         const tpl = document.createElement('template');
         if (res.ok) tpl.innerHTML = (await res.text()).trim();
         const next = tpl.content.firstElementChild;
-        if (next) {
-          // A share form being filled in stays as it is.
+        if (next && cur.isConnected) {
+          // Forms being filled in stay as they are.
           const keep = $('#share-more', cur), spot = $('#share-more', next);
           if (keep && spot) spot.replaceWith(keep);
+          for (const d of $$('.att-item .edit-post[open]', cur)) {
+            const id = d.closest('.att-item').dataset.publication;
+            const there = $(`.att-item[data-publication="${CSS.escape(id)}"] .edit-post`, next);
+            if (there) there.replaceWith(d);
+          }
           cur.replaceWith(next);
+          cur = next;
           init(next);
           watchImages(next);
-          if (next.dataset.live !== 'true') es.close();
+          if (next.dataset.live !== 'true') stop();
         }
       } catch (_) { /* the next event fetches again */ }
       busy = false;
       if (again) { again = false; refresh(); }
     };
-    es.addEventListener('progress', (m) => {
-      try {
-        const d = JSON.parse(m.data);
-        speed = d.speed > 0 ? { speed: d.speed, fps: d.fps || 0 } : {};
-        // The bar moves at once; the rest of the panel comes with the
-        // fragment, which may skip steps while the server is busy.
-        const bar = $('#overall'), pct = $('#percent');
-        if (bar && pct && d.percent >= 0) { bar.value = d.percent; pct.textContent = Math.floor(d.percent) + ' %'; }
-      } catch (_) { /* skip */ }
-      refresh();
-    });
-    for (const t of ['rendition', 'publication', 'done']) es.addEventListener(t, refresh);
-    es.addEventListener('open', () => note('Live: this page updates by itself, and you can leave and come back.'));
-    es.addEventListener('error', () => note(es.readyState === EventSource.CLOSED
-      ? 'Live updates stopped. Reload the page to see the latest state.'
-      : 'Connection lost: reconnecting…'));
+    for (const es of streams) {
+      es.addEventListener('progress', (m) => {
+        try {
+          const d = JSON.parse(m.data);
+          speed = d.speed > 0 ? { speed: d.speed, fps: d.fps || 0 } : {};
+          // The bar moves at once; the rest of the panel comes with the
+          // fragment, which may skip steps while the server is busy.
+          const bar = $('#overall', cur), pct = $('#percent', cur);
+          if (bar && pct && d.percent >= 0) { bar.value = d.percent; pct.textContent = Math.floor(d.percent) + ' %'; }
+        } catch (_) { /* skip */ }
+        refresh();
+      });
+      es.addEventListener('publication', (m) => {
+        try {
+          const d = JSON.parse(m.data);
+          if (d.state === 'uploading' && d.percent >= 0) sent[d.id] = d.percent; else delete sent[d.id];
+        } catch (_) { /* skip */ }
+        refresh();
+      });
+      for (const t of ['rendition', 'done']) es.addEventListener(t, refresh);
+      es.addEventListener('open', () => note('Live: this page updates by itself, and you can leave and come back.'));
+      es.addEventListener('error', () => note(es.readyState === EventSource.CLOSED
+        ? 'Live updates stopped. Reload the page to see the latest state.'
+        : 'Connection lost: reconnecting…'));
+    }
+    return stop;
   }
-  live();
+  for (const box of $$('#export-live, #group-live')) follow(box);
 
   // ---- share to additional platforms --------------------------------------
   function shareForm(sf) {
@@ -874,39 +1165,55 @@
   init(document);
 
   // ---- history: live search and filters -----------------------------------
+  // The table's rows or the timeline's days come from the server; while
+  // they load, skeleton rows hold their place.
   const hf = $('#history-filters');
   if (hf) {
-    const tbody = $('#history-rows');
+    const box = $('#history-rows');
+    const timeline = hf.dataset.view === 'timeline';
     const q = $('#hq');
     let timer, seq = 0;
-    const refresh = async () => {
-      const params = new URLSearchParams();
-      for (const [k, v] of new FormData(hf)) if (v) params.set(k, v);
-      history.replaceState(null, '', '/history' + (params.toString() ? '?' + params : ''));
-      params.set('partial', '1');
-      const mine = ++seq;
-      tbody.setAttribute('aria-busy', 'true');
-      tbody.replaceChildren(...Array.from({ length: 3 }, () => {
+    const skeleton = () => (timeline
+      ? [el('ol', { class: 'tl-items', 'aria-hidden': 'true' }, ...Array.from({ length: 3 }, () => el('li', { class: 'tl-item sk-item' },
+        el('div', { class: 'tl-thumb skeleton' }), el('div', { class: 'tl-body' }, el('div', { class: 'sk-line skeleton' }), el('div', { class: 'sk-line skeleton' })))))]
+      : Array.from({ length: 3 }, () => {
         const tr = el('tr', { class: 'sk-row', 'aria-hidden': 'true' });
         for (let i = 0; i < 7; i++) tr.append(el('td', {}, el('div', { class: 'sk-line skeleton' })));
         return tr;
       }));
+    const message = (node) => (timeline ? node : el('tr', {}, el('td', { colspan: '7' }, node)));
+    const refresh = async () => {
+      const params = new URLSearchParams();
+      for (const [k, v] of new FormData(hf)) if (v) params.set(k, v);
+      history.replaceState(null, '', '/history' + (params.toString() ? '?' + params : ''));
+      // The view switch keeps the filters.
+      for (const a of $$('.view-switch a')) {
+        const vp = new URLSearchParams(params);
+        vp.delete('view');
+        if (a.dataset.view === 'timeline') vp.set('view', 'timeline');
+        a.href = '/history' + (vp.toString() ? '?' + vp : '');
+      }
+      params.set('partial', '1');
+      const mine = ++seq;
+      box.setAttribute('aria-busy', 'true');
+      box.replaceChildren(...skeleton());
       try {
         const res = await fetch('/history?' + params, { headers: { 'X-Requested-With': 'fetch' }, credentials: 'same-origin' });
         if (mine !== seq) return;
         if (!res.ok) {
           let e = null;
           try { e = (await res.json()).error; } catch (_) { /* skip */ }
-          const box = el('div', { class: 'form-error' });
-          errorBox(box, e);
-          tbody.replaceChildren(el('tr', {}, el('td', { colspan: '7' }, box)));
+          const err = el('div', { class: 'form-error' });
+          errorBox(err, e);
+          box.replaceChildren(message(err));
           return;
         }
-        tbody.innerHTML = await res.text(); // server-rendered, escaped rows
+        box.innerHTML = await res.text(); // server-rendered, escaped
+        watchImages(box);
       } catch (_) {
-        if (mine === seq) tbody.replaceChildren(el('tr', {}, el('td', { colspan: '7', text: 'The server could not be reached: check your network.' })));
+        if (mine === seq) box.replaceChildren(message(el('p', { text: 'The server could not be reached: check your network.' })));
       } finally {
-        if (mine === seq) tbody.removeAttribute('aria-busy');
+        if (mine === seq) box.removeAttribute('aria-busy');
       }
     };
     q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(refresh, 250); });
@@ -915,17 +1222,24 @@
   }
 
   // ---- first-run tour ---------------------------------------------------
+  // Each step points at what it names: the first of its targets on the
+  // page, with the words for that target.
   const TOUR_KEY = 'outpost.tour.v1';
   const steps = [
-    { sel: '[data-tour="fast"]', icon: 'bolt', title: 'Fast rendering', text: 'Upload your master once. Outpost decodes it once and renders every format you pick in a single pass.' },
-    { sel: '[data-tour-export], [data-tour="formats"]', icon: 'grid', title: 'Multiple formats', text: 'Press Export (or Ctrl/⌘ + E) and pick several formats at once: YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' },
-    { sel: '[data-tour="sharing"]', icon: 'share', title: 'Direct sharing', text: 'Connect your accounts, then choose Share to platforms in the export modal: Outpost posts each file straight to YouTube, Instagram, TikTok, LinkedIn or Facebook.' },
+    { icon: 'bolt', title: 'Fast rendering', at: [{ sel: '.dropzone', text: 'Upload your master here once. Outpost decodes it once and renders every format you pick in a single pass.' }] },
+    { icon: 'grid', title: 'Multiple formats', at: [
+      { sel: '[data-tour-export]', text: 'Press Export (or Ctrl/⌘ + E) and pick several formats at once: YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' },
+      { sel: '.empty[data-tour-keep]', text: 'Your uploads are listed here. Each gets an Export button: pick several formats at once — YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' }] },
+    { icon: 'share', title: 'Direct sharing', at: [{ sel: '[data-tour="sharing"]', text: 'Connect your accounts here, then choose Share to platforms in the export dialog: Outpost posts each file straight to YouTube, Instagram, TikTok, LinkedIn or Facebook.' }] },
   ];
   function tour() {
     let seen = null;
     try { seen = localStorage.getItem(TOUR_KEY); } catch (_) { return; }
     if (seen || !document.body.classList.contains('page-projects') || (modal && !modal.hidden)) return;
-    const live = steps.filter((s) => $(s.sel));
+    const live = steps.map((s) => {
+      const at = s.at.find((a) => $(a.sel));
+      return at && Object.assign({}, s, at);
+    }).filter(Boolean);
     if (!live.length) return;
     let i = 0, box = null, target = null;
     const end = () => {
@@ -936,12 +1250,14 @@
     };
     const onKey = (e) => { if (e.key === 'Escape' && box) { e.preventDefault(); end(); } };
     document.addEventListener('keydown', onKey, true);
+    const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
     const show = () => {
       if (target) target.classList.remove('tour-target');
       if (box) box.remove();
       const s = live[i];
       target = $(s.sel);
       target.classList.add('tour-target');
+      target.scrollIntoView({ block: 'nearest' });
       box = el('div', { class: 'tour', role: 'dialog', 'aria-labelledby': 'tour-title', 'aria-describedby': 'tour-text' });
       const h = el('h2', { id: 'tour-title' });
       h.append(iconEl(s.icon), el('span', { text: s.title }));
@@ -950,13 +1266,22 @@
       box.append(h, el('p', { id: 'tour-text', text: s.text }),
         el('div', { class: 'tour-nav' }, el('span', { class: 'tour-step', text: `${i + 1} of ${live.length}` }), skip, next));
       document.body.append(box);
+      // Below the target, unless that hides something the page says (the
+      // empty list's text): then above it, pointing up at it.
       const r = target.getBoundingClientRect();
       const left = Math.max(8, Math.min(window.scrollX + r.left, window.scrollX + document.documentElement.clientWidth - box.offsetWidth - 8));
       box.style.left = left + 'px';
-      box.style.top = (window.scrollY + r.bottom + 12) + 'px';
+      let top = window.scrollY + r.bottom + 12;
+      const below = { left: left - window.scrollX, right: left - window.scrollX + box.offsetWidth, top: r.bottom + 12, bottom: r.bottom + 12 + box.offsetHeight };
+      const keep = $$('[data-tour-keep]').filter((k) => k !== target).some((k) => overlaps(below, k.getBoundingClientRect()));
+      box.classList.toggle('tour-above', keep);
+      if (keep) top = window.scrollY + r.top - box.offsetHeight - 12;
+      box.style.top = Math.max(8, top) + 'px';
+      box.style.setProperty('--arrow-left', Math.max(12, Math.min(box.offsetWidth - 24, r.left + Math.min(r.width, 80) / 2 - (left - window.scrollX))) + 'px');
       next.addEventListener('click', () => { i++; if (i < live.length) show(); else end(); });
       skip.addEventListener('click', end);
-      next.focus({ preventScroll: false });
+      box.scrollIntoView({ block: 'nearest' });
+      next.focus({ preventScroll: true });
     };
     show();
   }
