@@ -123,6 +123,11 @@ type Join struct {
 	// is (the first of its group).
 	Output int      `json:"output"`
 	Pieces []string `json:"pieces"`
+	// Durations are the pieces' exact lengths (their frames at the
+	// output's rate; 0 for the last), for the list: the concat demuxer
+	// would otherwise take each piece's container duration, rounded to
+	// the millisecond, and shift every later frame by the rounding.
+	Durations []float64 `json:"durations_seconds"`
 	// List is the concat demuxer's list of the pieces, which the caller
 	// writes (ConcatList) before running Args.
 	List  string `json:"list"`
@@ -135,9 +140,12 @@ type Join struct {
 func (j *Join) ConcatList() string {
 	var b strings.Builder
 	b.WriteString("ffconcat version 1.0\n")
-	for _, p := range j.Pieces {
+	for i, p := range j.Pieces {
 		// Single quotes escaped as the concat demuxer reads them.
 		b.WriteString("file '" + strings.ReplaceAll(p, "'", `'\''`) + "'\n")
+		if i < len(j.Durations) && j.Durations[i] > 0 {
+			b.WriteString("duration " + micro(j.Durations[i]) + "\n")
+		}
 	}
 	return b.String()
 }
@@ -202,8 +210,13 @@ func BuildSegmented(src *media.Info, targets []Target, opts Options, segs []Segm
 			continue
 		}
 		j := Join{Output: i, List: filepath.Join(dir, o.PresetID+".concat")}
-		for k := range segs {
+		for k, seg := range segs {
 			j.Pieces = append(j.Pieces, PiecePath(dir, o, k, t.Preset.Container))
+			d := 0.0
+			if k < len(segs)-1 {
+				d = float64(FirstFrame(seg.End, o.FPS)-FirstFrame(seg.Start, o.FPS)) / o.FPS
+			}
+			j.Durations = append(j.Durations, d)
 		}
 		args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats",
 			"-f", "concat", "-safe", "0", "-i", j.List}
@@ -233,14 +246,21 @@ func hasAudioOutput(rest *Plan, i int) bool {
 	return slices.Contains(rest.Outputs[i].Args, "-vn")
 }
 
-// pieceCut is the filter that keeps a piece's frames and starts them at 0.
+// cutTolerance is how far before a cut a frame's time may be and still
+// count as the cut's: a keyframe time read to the microsecond may be a
+// little above the frame's own time.
+const cutTolerance = 0.001
+
+// pieceCut is the filter that keeps a piece's frames and starts them at 0:
+// those whose time t (whatever the time base) is at or after the cut, and
+// before the next one, as FirstFrame counts them.
 func pieceCut(part *Part) string {
 	s := part.Segment
-	f := "trim=start=" + micro(s.Start)
+	expr := "gte(t," + micro(s.Start-cutTolerance) + ")"
 	if !part.Last {
-		f += ":end=" + micro(s.End)
+		expr += "*lt(t," + micro(s.End-cutTolerance) + ")"
 	}
-	return f + ",setpts=PTS-STARTPTS"
+	return "select=" + Escape(expr) + ",setpts=PTS-STARTPTS"
 }
 
 // pieceLead is how far past its end a piece decodes, so that the frame
@@ -280,11 +300,13 @@ func pieceKeyframes(enc *Encoding, fps float64, s *Segment) []string {
 }
 
 // FirstFrame is the index, in the whole output, of the first frame of a
-// segment starting at start seconds, at fps: the frames at or after start
-// on the output's grid (ffmpeg's trim rounds the start to the nearest
-// frame time).
+// segment starting at start seconds, at fps: the first frame time n/fps
+// at or after the cut (pieceCut).
 func FirstFrame(start, fps float64) int {
-	return int(math.Floor(start*fps + 0.5))
+	if start <= 0 {
+		return 0
+	}
+	return int(math.Ceil((start-cutTolerance)*fps - 1e-9))
 }
 
 // micro formats seconds to the microsecond, ffmpeg's time resolution.

@@ -82,8 +82,9 @@ func TestFirstFrame(t *testing.T) {
 	}{
 		{0, 30, 0},
 		{10, 30, 300},
-		{10.5, 25, 263}, // 262.5 rounds up, as ffmpeg's trim does
+		{10.5, 25, 263},
 		{10.48, 25, 262},
+		{1.0010015, 30000.0 / 1001, 30}, // a keyframe time read a little late
 		{60.06, 30000.0 / 1001, 1800},
 	} {
 		if got := FirstFrame(tc.start, tc.fps); got != tc.want {
