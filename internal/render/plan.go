@@ -169,7 +169,7 @@ type Plan struct {
 
 // Args returns the complete ffmpeg argv, without the program name.
 func (p *Plan) Args() []string {
-	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"}
+	args := runArgs()
 	if p.Threads > 0 && p.FilterGraph != "" {
 		args = append(args, "-filter_complex_threads", strconv.Itoa(p.Threads))
 	}
@@ -196,6 +196,12 @@ func (p *Plan) Args() []string {
 		}
 	}
 	return args
+}
+
+// runArgs are the options every ffmpeg run of a plan starts with: quiet,
+// overwrite, progress on stdout.
+func runArgs() []string {
+	return []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"}
 }
 
 // Encodes returns how many files the plan writes (encoded or copied), one

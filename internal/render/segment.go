@@ -218,8 +218,7 @@ func BuildSegmented(src *media.Info, targets []Target, opts Options, segs []Segm
 			}
 			j.Durations = append(j.Durations, d)
 		}
-		args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats",
-			"-f", "concat", "-safe", "0", "-i", j.List}
+		args := append(runArgs(), "-f", "concat", "-safe", "0", "-i", j.List)
 		maps := []string{"-map", "0:v:0"}
 		in := 1
 		if s.Rest != nil && hasAudioOutput(rest, i) {
