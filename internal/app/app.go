@@ -159,11 +159,12 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 
 	prober := &media.Prober{FFprobe: cfg.FFprobePath}
 	runner := &media.Runner{FFmpeg: cfg.FFmpegPath, Logger: logger.With("component", "ffmpeg"), Nice: cfg.RenderNice}
+	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine"), Threads: cfg.RenderThreads}
 	jopts := jobs.Options{
 		Store:                a.store,
 		Blob:                 a.blob,
 		Events:               a.events,
-		Engine:               &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine"), Threads: cfg.RenderThreads},
+		Engine:               eng,
 		Logger:               logger.With("component", "jobs"),
 		Metrics:              a.metrics,
 		Workers:              cfg.Workers,
@@ -180,6 +181,9 @@ func New(ctx context.Context, opts Options) (a *App, err error) {
 	jopts.Hostname, _ = os.Hostname()
 	if cfg.Workers > 0 {
 		if _, err := runner.Capabilities(ctx); err != nil {
+			return nil, err
+		}
+		if err := eng.UseEncoder(ctx, cfg.Encoder); err != nil {
 			return nil, err
 		}
 		id, release, err := jobs.NodeID(cfg.DataDir, jopts.Hostname)

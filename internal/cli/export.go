@@ -72,8 +72,9 @@ func newEngine(env *Env) *engine.Engine {
 
 // renderEngine is newEngine with the render settings of the environment
 // (OUTPOST_RENDER_THREADS, OUTPOST_RENDER_NICE; the CLI's nice default is
-// 0: the user is waiting for this render).
-func renderEngine(env *Env) (*engine.Engine, error) {
+// 0: the user is waiting for this render; OUTPOST_ENCODER, whose hardware
+// encoders are probed here).
+func renderEngine(ctx context.Context, env *Env) (*engine.Engine, error) {
 	e := newEngine(env)
 	getenv := env.Getenv
 	if getenv == nil {
@@ -83,8 +84,14 @@ func renderEngine(env *Env) (*engine.Engine, error) {
 	if e.Threads, e.Runner.Nice, err = config.RenderFromEnv(getenv); err != nil {
 		return e, err
 	}
-	e.SegmentMinSeconds, err = config.SegmentMinFromEnv(getenv)
-	return e, err
+	if e.SegmentMinSeconds, err = config.SegmentMinFromEnv(getenv); err != nil {
+		return e, err
+	}
+	choice, err := config.EncoderFromEnv(getenv)
+	if err != nil {
+		return e, err
+	}
+	return e, e.UseEncoder(ctx, choice)
 }
 
 func runExport(ctx context.Context, env *Env, args []string) int {
@@ -212,7 +219,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		return fail(env, errcode.New(errcode.InvalidOption, "--segments %d: give 1 to 256", *segments))
 	}
 	req.Segments = *segments
-	eng, err := renderEngine(env)
+	eng, err := renderEngine(ctx, env)
 	if err != nil {
 		return fail(env, err)
 	}

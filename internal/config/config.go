@@ -69,6 +69,9 @@ type Config struct {
 	// SegmentMinSeconds is the shortest segment (see render.PlanSegments).
 	SegmentThreshold  float64
 	SegmentMinSeconds float64
+	// Encoder is OUTPOST_ENCODER: "auto" (default), "software", "nvenc",
+	// "vaapi" or "qsv" (EncoderChoices); engine.UseEncoder probes it.
+	Encoder string
 	// Retention is how long renditions are kept unless saved or pinned.
 	Retention time.Duration
 	// PublicURL is the base URL users reach this server at, for signed
@@ -133,6 +136,7 @@ type spec struct {
 	RenderNice        int           `env:"RENDER_NICE" envDefault:"10"`
 	SegmentThreshold  float64       `env:"SEGMENT_THRESHOLD" envDefault:"45"`
 	SegmentMinSeconds float64       `env:"SEGMENT_MIN_SECONDS" envDefault:"10"`
+	Encoder           string        `env:"ENCODER" envDefault:"auto"`
 	Retention         time.Duration `env:"RETENTION" envDefault:"48h"`
 	PublicURL         string        `env:"PUBLIC_URL"`
 	MaxUploadBytes    ByteSize      `env:"MAX_UPLOAD_BYTES" envDefault:"20GiB"`
@@ -215,6 +219,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.IntVar(&sp.RenderNice, "render-nice", sp.RenderNice, "CPU priority of ffmpeg, a nice value from 0 to 19 ($OUTPOST_RENDER_NICE)")
 	fs.Float64Var(&sp.SegmentThreshold, "segment-threshold", sp.SegmentThreshold, "source length in seconds above which an export may render in segments ($OUTPOST_SEGMENT_THRESHOLD)")
 	fs.Float64Var(&sp.SegmentMinSeconds, "segment-min-seconds", sp.SegmentMinSeconds, "shortest segment of a segmented render, in seconds ($OUTPOST_SEGMENT_MIN_SECONDS)")
+	fs.StringVar(&sp.Encoder, "encoder", sp.Encoder, "H.264 encoder: auto (hardware when its test encode works, else x264), software, nvenc, vaapi or qsv ($OUTPOST_ENCODER)")
 	fs.DurationVar(&sp.Retention, "retention", sp.Retention, "how long renditions are kept unless saved ($OUTPOST_RETENTION)")
 	fs.StringVar(&sp.PublicURL, "public-url", sp.PublicURL, "base URL users reach this server at (default http://LISTEN) ($OUTPOST_PUBLIC_URL)")
 	fs.Var(&sp.MaxUploadBytes, "max-upload-bytes", "largest accepted upload, e.g. 20GiB ($OUTPOST_MAX_UPLOAD_BYTES)")
@@ -344,6 +349,9 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if c.SegmentMinSeconds, err = segmentSeconds(sp.SegmentMinSeconds); err != nil {
 		bad("SEGMENT_MIN_SECONDS", "segment-min-seconds", "%v", err)
+	}
+	if c.Encoder, err = encoderChoice(sp.Encoder); err != nil {
+		bad("ENCODER", "encoder", "%v", err)
 	}
 	if c.Retention < time.Minute {
 		bad("RETENTION", "retention", "%v: want at least 1m (e.g. 48h)", c.Retention)

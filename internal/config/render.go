@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,33 @@ func segmentSeconds(s float64) (float64, error) {
 		return 0, fmt.Errorf("%g: want seconds above 0 and at most 86400", s)
 	}
 	return s, nil
+}
+
+// EncoderChoices are OUTPOST_ENCODER's values: auto (a hardware encoder
+// when its one-frame test encode works, else x264), software (x264), or
+// one hardware family, which must work.
+var EncoderChoices = []string{"auto", "software", "nvenc", "vaapi", "qsv"}
+
+// encoderChoice checks OUTPOST_ENCODER; "" is auto.
+func encoderChoice(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "auto", nil
+	}
+	if !slices.Contains(EncoderChoices, s) {
+		return "", fmt.Errorf("%q: want one of %s", s, strings.Join(EncoderChoices, ", "))
+	}
+	return s, nil
+}
+
+// EncoderFromEnv reads OUTPOST_ENCODER (default auto) for the one-shot
+// CLI. Errors carry errcode.ConfigInvalid.
+func EncoderFromEnv(getenv func(string) string) (string, error) {
+	e, err := encoderChoice(getenv(EnvPrefix + "ENCODER"))
+	if err != nil {
+		return "", &errcode.Error{Code: errcode.ConfigInvalid, Message: EnvPrefix + "ENCODER: " + err.Error(), Err: err}
+	}
+	return e, nil
 }
 
 // SegmentMinFromEnv reads OUTPOST_SEGMENT_MIN_SECONDS (default 10) for the

@@ -150,6 +150,9 @@ type Engine struct {
 	// SegmentMinSeconds is the shortest segment of a segmented render; 0
 	// means DefaultSegmentMinSeconds.
 	SegmentMinSeconds float64
+	// Hardware encodes the H.264 targets on that family's encoder
+	// (render.Options.Hardware); set by UseEncoder, which probes it.
+	Hardware render.Hardware
 }
 
 // Prepare probes the source, measures its loudness when a target
@@ -225,7 +228,7 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		return p, errcode.Wrap(errcode.OutputWriteFailed, err, "resolve the output folder")
 	}
 	p.workDir = filepath.Join(outDir, workDirName())
-	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl, Threads: e.Threads}
+	opts := render.Options{OutDir: req.OutDir, WorkDir: p.workDir, ThumbnailAt: req.ThumbnailAt, Timeline: tl, Threads: e.Threads, Hardware: e.Hardware}
 	if req.ThumbnailImage != "" {
 		if err := checkThumbnailImage(req.ThumbnailImage); err != nil {
 			return p, err

@@ -76,6 +76,9 @@ type Options struct {
 	// Threads caps ffmpeg's threads: the decoder's, the filter graph's and
 	// each encoder's. 0 leaves ffmpeg's choice.
 	Threads int
+	// Hardware, when set, encodes the H.264 targets with that family's
+	// encoder (see Encoding.OnHardware); the caller has probed it.
+	Hardware Hardware
 	// Part, when set, makes the plan one part of a segmented render
 	// (BuildSegmented).
 	Part *Part
@@ -152,6 +155,8 @@ func (o *Output) File() string {
 // Plan is one ffmpeg run.
 type Plan struct {
 	Input string `json:"input"`
+	// Device opens a hardware encoder's device (VAAPI), before the inputs.
+	Device []string `json:"device,omitempty"`
 	// InputOptions come before the source's -i (a sample's -ss/-t).
 	InputOptions []string `json:"input_options,omitempty"`
 	// Extra are the other inputs (captions, watermark images): files read
@@ -173,6 +178,7 @@ func (p *Plan) Args() []string {
 	if p.Threads > 0 && p.FilterGraph != "" {
 		args = append(args, "-filter_complex_threads", strconv.Itoa(p.Threads))
 	}
+	args = append(args, p.Device...)
 	args = append(args, p.InputOptions...)
 	if p.Threads > 0 {
 		args = append(args, "-threads", strconv.Itoa(p.Threads))
@@ -390,7 +396,7 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 				src.Audio != nil && t.Preset.Audio.Codec != "", trackCodecOf(o))
 			continue
 		}
-		encs[i] = TargetEncoding(t, o.FPS, plan.Threads)
+		encs[i] = TargetEncoding(t, o.FPS, plan.Threads).OnHardware(opts.Hardware)
 		var wm, burn string
 		if t.Watermark != nil {
 			w := t.Watermark.withDefaults()
@@ -594,17 +600,27 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		if t.Preset.Video.Codec == "gif" {
 			gifPalette(g, out+"g", out)
 		}
+		enc := out
 		if piece != nil {
-			// The piece's frames, then its own file: video only.
-			g.chain(out, out+"p", pieceCut(part))
-			args := []string{"-map", "[" + out + "p]"}
+			// The piece's frames.
+			g.chain(enc, out+"p", pieceCut(part))
+			enc = out + "p"
+		}
+		if up := o.Encoding.hardwareUpload(); up != "" {
+			g.chain(enc, out+"h", up)
+			enc = out + "h"
+			plan.Device = o.Encoding.hardwareDevice()
+		}
+		if piece != nil {
+			// Its own file: video only.
+			args := []string{"-map", "[" + enc + "]"}
 			args = append(args, o.Encoding.Args()...)
 			args = append(args, pieceKeyframes(o.Encoding, o.FPS, piece)...)
 			args = append(args, "-f", t.Preset.Container)
 			o.Args = append(args, PiecePath(part.Dir, o, piece.Index, t.Preset.Container))
 			continue
 		}
-		args := []string{"-map", "[" + out + "]"}
+		args := []string{"-map", "[" + enc + "]"}
 		args = append(args, o.Encoding.Args()...)
 		args = append(args, audioArgs(gr)...)
 		args = append(args, subtitleArgs(o)...)

@@ -123,6 +123,11 @@ func TestBuildSegmented_golden(t *testing.T) {
 				ts[i].Thumbnail = true
 			}
 		}, []Segment{{0, 0, 6.006}, {1, 6.006, 12.5}}},
+		// Hardware encoders: the pieces keep the forced IDR frames at the
+		// single pass's GOP grid; VAAPI's device and upload are in every
+		// piece, not in the rest (no video encode there).
+		{"segmented-social-nvenc", "master-12mbps", social, func(ts []Target, o *Options) { o.Hardware = NVENC }, []Segment{{0, 0, 14}, {1, 14, 30}}},
+		{"segmented-mixed-vaapi", "phone-rotated", []string{"youtube-1080p", "tiktok", "webm-1080p"}, func(ts []Target, o *Options) { o.Hardware = VAAPI }, []Segment{{0, 0, 4.2}, {1, 4.2, 8}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
