@@ -43,14 +43,7 @@ func TestBuild_goldenHardware(t *testing.T) {
 					t.Errorf("%s: encoded with x264 under %s", o.PresetID, tc.hw)
 				}
 			}
-			got, err := json.MarshalIndent(struct {
-				Argv []string `json:"argv"`
-				Plan *Plan    `json:"plan"`
-			}{plan.Args(), plan}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "golden", tc.name+".json"), append(got, '\n'))
+			goldenPlan(t, tc.name, plan)
 		})
 	}
 }
