@@ -46,6 +46,9 @@ func caseSegments(ctx context.Context, c config) (*table, error) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		return nil, fmt.Errorf("taskset (util-linux) is needed to pin the workers to cores: %w", err)
 	}
+	if c.longRuns < 1 {
+		return nil, fmt.Errorf("-long-runs %d: want at least 1", c.longRuns)
+	}
 	if numCPU() < 2 {
 		return nil, fmt.Errorf("W=2 needs 2 cores, this machine has %d", numCPU())
 	}
@@ -208,15 +211,9 @@ func caseSegments(ctx context.Context, c config) (*table, error) {
 
 // segmentedPlanOf asks outpost for the segmented plan of an export.
 func segmentedPlanOf(ctx context.Context, outpost, src, out string, n int, presets ...string) (*segmentPlan, error) {
-	args := []string{"export", src, "--out", out, "--plan", "--segments", strconv.Itoa(n)}
-	for _, p := range presets {
-		args = append(args, "--preset", p)
-	}
-	cmd := exec.CommandContext(ctx, outpost, args...)
-	cmd.Stderr = os.Stderr
-	b, err := cmd.Output()
+	b, err := planJSON(ctx, outpost, src, out, []string{"--segments", strconv.Itoa(n)}, presets...)
 	if err != nil {
-		return nil, fmt.Errorf("%s --plan --segments %d: %w", outpost, n, err)
+		return nil, err
 	}
 	var p segmentPlan
 	if err := json.Unmarshal(b, &p); err != nil || p.Segments == nil || len(p.Segments.Pieces) != n {
