@@ -8,7 +8,7 @@ BENCH_RUNS            ?= 3
 BENCH_LONG_RUNS       ?= 1
 BENCH_QUALITY_SECONDS ?= 5
 
-.PHONY: help build run test test-short deps deps-run bench bench-quality lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench bench-segments bench-quality gpu-check lint fmt fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,10 +35,16 @@ test-short: ## run the tests without installing anything
 fuzz: ## run each fuzz target for a while (FUZZTIME, default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: deps build ## render benchmarks (three and six social targets vs ffmpeg by hand and vs before shared encodes, passthrough, the 2-minute export, ETA error), then the API load benchmark on SQLite and PostgreSQL
+bench: deps build ## render benchmarks (three and six social targets vs ffmpeg by hand and vs before shared encodes, passthrough, the 2-minute export, ETA error, segments), then the API load benchmark on SQLite and PostgreSQL
 	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS) -long-runs $(BENCH_LONG_RUNS)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres -latency=false
+
+bench-segments: deps build ## the 2-minute export in one pass on one core vs two segments on two single-core workers, and the simulation of 4, 8, 16 workers
+	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -cases segments -long-runs $(BENCH_LONG_RUNS)
+
+gpu-check: ## on a machine with an NVIDIA GPU: an NVENC export checked, and the bench with NVENC vs x264
+	./scripts/gpu-check.sh
 
 bench-quality: deps ## time, SSIM and PSNR of x264's presets at each quality level (the README table)
 	$(GO) run ./cmd/outpost-bench -quality -quality-seconds $(BENCH_QUALITY_SECONDS)

@@ -14,6 +14,10 @@
 //   - passthrough of a compatible 2-minute master to youtube-1080p;
 //   - long: three social targets of a 2-minute H.264 Main 12 Mbit/s master,
 //     seconds and real-time factor, before and after shared encodes;
+//   - segments: the long case's export in one pass on one core vs in two
+//     segments on two single-core workers (taskset), the joins' time, the
+//     bytes written for pieces, and a simulation of 4, 8 and 16 workers
+//     from the measured times (segments.go);
 //   - outpost's own peak memory (ffmpeg excluded);
 //   - the error of the render's time-left estimate at 10, 25 and 50 %
 //     (eta.go), on the expert runs' progress (in the three case).
@@ -61,13 +65,13 @@ func main() {
 	var cases string
 	flag.StringVar(&c.outpost, "outpost", "bin/outpost", "outpost binary")
 	flag.StringVar(&c.ffmpeg, "ffmpeg", "ffmpeg", "ffmpeg binary")
-	flag.StringVar(&cases, "cases", "three,six,passthrough,long", "cases to run, comma-separated: three, six, passthrough, long")
+	flag.StringVar(&cases, "cases", "three,six,passthrough,long,segments", "cases to run, comma-separated: three, six, passthrough, long, segments")
 	flag.IntVar(&c.seconds, "seconds", 30, "length of the 1080p30 sources of the three and six cases, in seconds")
 	flag.IntVar(&c.sixSeconds, "six-seconds", 0, "length of the six case's source (0: -seconds)")
 	flag.IntVar(&c.ptSeconds, "passthrough-seconds", 120, "length of the passthrough master in seconds")
 	flag.IntVar(&c.longSecs, "long-seconds", 120, "length of the long case's master in seconds")
 	flag.IntVar(&c.runs, "runs", 3, "runs per measurement (the median is reported)")
-	flag.IntVar(&c.longRuns, "long-runs", 1, "runs of the long case (each takes minutes)")
+	flag.IntVar(&c.longRuns, "long-runs", 1, "runs of the long and segments cases (each takes minutes)")
 	flag.StringVar(&c.beforeRev, "before-rev", issueBase, "git revision whose outpost is \"before\" in the six and long cases (\"\" to skip)")
 	flag.StringVar(&c.work, "work", "", "work folder (default: a temp folder, removed at the end)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder")
@@ -120,7 +124,7 @@ func run(ctx context.Context, c config) error {
 		name string
 		fn   func(context.Context, config) (*table, error)
 	}{
-		{"three", caseThree}, {"six", caseSix}, {"passthrough", casePassthrough}, {"long", caseLong},
+		{"three", caseThree}, {"six", caseSix}, {"passthrough", casePassthrough}, {"long", caseLong}, {"segments", caseSegments},
 	} {
 		if !c.cases[k.name] {
 			continue

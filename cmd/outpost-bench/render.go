@@ -336,9 +336,10 @@ func (p *planSummary) files() []string {
 	return fs
 }
 
-// planOf asks an outpost binary for the exact ffmpeg argv of an export.
-func planOf(ctx context.Context, outpost, src, out string, presets ...string) (*planSummary, error) {
-	args := []string{"export", src, "--out", out, "--plan"}
+// planJSON is what `outpost export --plan` prints for an export, with the
+// extra flags.
+func planJSON(ctx context.Context, outpost, src, out string, extra []string, presets ...string) ([]byte, error) {
+	args := append([]string{"export", src, "--out", out, "--plan"}, extra...)
 	for _, p := range presets {
 		args = append(args, "--preset", p)
 	}
@@ -346,7 +347,16 @@ func planOf(ctx context.Context, outpost, src, out string, presets ...string) (*
 	cmd.Stderr = os.Stderr
 	b, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s --plan: %w", outpost, err)
+		return nil, fmt.Errorf("%s --plan %s: %w", outpost, strings.Join(extra, " "), err)
+	}
+	return b, nil
+}
+
+// planOf asks an outpost binary for the exact ffmpeg argv of an export.
+func planOf(ctx context.Context, outpost, src, out string, presets ...string) (*planSummary, error) {
+	b, err := planJSON(ctx, outpost, src, out, nil, presets...)
+	if err != nil {
+		return nil, err
 	}
 	var plan planSummary
 	if err := json.Unmarshal(b, &plan); err != nil || len(plan.Argv) == 0 {

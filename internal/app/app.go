@@ -236,6 +236,13 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 			runner.Children, prober.Children = children, children
 		}
 	}
+	if cfg.Workers > 0 {
+		// A worker encodes on the hardware encoder that passes its test
+		// encode (OUTPOST_ENCODER=auto), or on the one asked for, or stops.
+		if err := eng.UseEncoder(ctx, cfg.Encoder); err != nil {
+			return err
+		}
+	}
 	if a.jobs, err = jobs.New(jopts); err != nil {
 		return err
 	}

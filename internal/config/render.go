@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,59 @@ func renderNice(n int) (int, error) {
 		return 0, fmt.Errorf("%d: want a nice value from 0 (the caller's priority) to 19 (the lowest)", n)
 	}
 	return n, nil
+}
+
+// segmentSeconds checks a segment length setting (OUTPOST_SEGMENT_THRESHOLD,
+// OUTPOST_SEGMENT_MIN_SECONDS).
+func segmentSeconds(s float64) (float64, error) {
+	if s <= 0 || s > 86400 || s != s {
+		return 0, fmt.Errorf("%g: want seconds above 0 and at most 86400", s)
+	}
+	return s, nil
+}
+
+// EncoderChoices are OUTPOST_ENCODER's values: auto (a hardware encoder
+// when its one-frame test encode works, else x264), software (x264), or
+// one hardware family, which must work.
+var EncoderChoices = []string{"auto", "software", "nvenc", "vaapi", "qsv"}
+
+// encoderChoice checks OUTPOST_ENCODER; "" is auto.
+func encoderChoice(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "auto", nil
+	}
+	if !slices.Contains(EncoderChoices, s) {
+		return "", fmt.Errorf("%q: want one of %s", s, strings.Join(EncoderChoices, ", "))
+	}
+	return s, nil
+}
+
+// EncoderFromEnv reads OUTPOST_ENCODER (default auto) for the one-shot
+// CLI. Errors carry errcode.ConfigInvalid.
+func EncoderFromEnv(getenv func(string) string) (string, error) {
+	e, err := encoderChoice(getenv(EnvPrefix + "ENCODER"))
+	if err != nil {
+		return "", &errcode.Error{Code: errcode.ConfigInvalid, Message: EnvPrefix + "ENCODER: " + err.Error(), Err: err}
+	}
+	return e, nil
+}
+
+// SegmentMinFromEnv reads OUTPOST_SEGMENT_MIN_SECONDS (default 10) for the
+// one-shot CLI's --segments. Errors carry errcode.ConfigInvalid.
+func SegmentMinFromEnv(getenv func(string) string) (float64, error) {
+	v := strings.TrimSpace(getenv(EnvPrefix + "SEGMENT_MIN_SECONDS"))
+	if v == "" {
+		return 10, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err == nil {
+		f, err = segmentSeconds(f)
+	}
+	if err != nil {
+		return 0, &errcode.Error{Code: errcode.ConfigInvalid, Message: fmt.Sprintf("%sSEGMENT_MIN_SECONDS: %q: want seconds above 0", EnvPrefix, v), Err: err}
+	}
+	return f, nil
 }
 
 // RenderFromEnv reads OUTPOST_RENDER_THREADS and OUTPOST_RENDER_NICE for

@@ -69,7 +69,7 @@ func (e *Engine) EstimateRequest(ctx context.Context, req Request) ([]SizeEstima
 	defer os.RemoveAll(dir)
 
 	span := &render.Span{Start: max(0, info.Duration/2-SampleSeconds/2), Duration: min(SampleSeconds, info.Duration)}
-	plan, err := render.Build(info, sample, render.Options{OutDir: dir, Sample: span, Timeline: tl, Threads: e.Threads})
+	plan, err := render.Build(info, sample, render.Options{OutDir: dir, Sample: span, Timeline: tl, Threads: e.Threads, Hardware: e.Hardware})
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ const (
 	PlatformRule      Code = "platform_rule_violated"
 	FFmpegMissing     Code = "ffmpeg_missing"
 	EncoderMissing    Code = "encoder_missing"
+	HWEncoderFailed   Code = "hardware_encoder_unavailable" // OUTPOST_ENCODER's family failed its test encode
 	RenderFailed      Code = "render_failed"
 	OutputWriteFailed Code = "output_write_failed"
 	DiskFull          Code = "disk_full"
@@ -134,6 +135,7 @@ var Remedies = map[Code]string{
 	PlatformRule:      "Change the source or the settings so the file meets the platform's rule named in the message.",
 	FFmpegMissing:     "Install ffmpeg 5.1 or newer (Debian: apt-get install ffmpeg) and make sure it is on PATH.",
 	EncoderMissing:    "Install an ffmpeg build with the encoder named in the message (Debian's ffmpeg package has them all).",
+	HWEncoderFailed:   "Install the GPU's driver for ffmpeg (NVIDIA: libcuda and libnvidia-encode; Intel/AMD: a VA-API or oneVPL driver and access to /dev/dri), or set OUTPOST_ENCODER=auto (hardware when it works, else x264) or software.",
 	RenderFailed:      "ffmpeg failed; the message holds the end of its log. Retry, and report it with the log if it persists.",
 	OutputWriteFailed: "Check that the output folder exists and is writable.",
 	DiskFull:          "Free disk space in the output folder, or choose a smaller quality.",

@@ -69,7 +69,7 @@ func TestStatus(t *testing.T) {
 	// Every code has a status, so none falls through to 500 by accident,
 	// except those that are server failures.
 	server := []Code{Internal, RenderFailed, OutputWriteFailed, CheckFailed, ConfigInvalid, MigrationFailed,
-		SecretKeyMismatch, SecretKeyRequired}
+		SecretKeyMismatch, SecretKeyRequired, HWEncoderFailed}
 	for c := range Remedies {
 		if st := Status(c); st >= 500 && !slices.Contains(server, c) && statuses[c] == 0 {
 			t.Errorf("code %s maps to %d", c, st)

@@ -16,7 +16,8 @@ import (
 // function of one target, so that a segment of the source or another
 // encoder (hardware) can be planned with the same settings.
 type Encoding struct {
-	// Encoder is the ffmpeg encoder: libx264, libvpx-vp9, prores_ks, gif.
+	// Encoder is the ffmpeg encoder: libx264, libvpx-vp9, prores_ks, gif,
+	// or a hardware one (h264_nvenc, h264_vaapi, h264_qsv: OnHardware).
 	Encoder string `json:"encoder"`
 	// Speed is x264's -preset or VP9's -cpu-used.
 	Speed string `json:"speed,omitempty"`
@@ -69,6 +70,8 @@ func TargetEncoding(t *Target, fps float64, threads int) Encoding {
 func (e Encoding) Args() []string {
 	var args []string
 	switch e.Encoder {
+	case NVENC.H264(), VAAPI.H264(), QSV.H264():
+		args = e.hardwareArgs()
 	case "libx264":
 		args = []string{"-c:v", "libx264", "-preset", e.Speed, "-crf", strconv.Itoa(e.CRF)}
 		if e.MaxRateKbps > 0 {

@@ -99,16 +99,22 @@ func TestBuild_golden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkPlan(t, plan)
-			got, err := json.MarshalIndent(struct {
-				Argv []string `json:"argv"`
-				Plan *Plan    `json:"plan"`
-			}{plan.Args(), plan}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "golden", tc.name+".json"), append(got, '\n'))
+			goldenPlan(t, tc.name, plan)
 		})
 	}
+}
+
+// goldenPlan compares plan's argv and JSON with testdata/golden/NAME.json.
+func goldenPlan(t *testing.T, name string, plan *Plan) {
+	t.Helper()
+	got, err := json.MarshalIndent(struct {
+		Argv []string `json:"argv"`
+		Plan *Plan    `json:"plan"`
+	}{plan.Args(), plan}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("testdata", "golden", name+".json"), append(got, '\n'))
 }
 
 // checkPlan asserts the invariants every plan keeps, beyond the golden bytes.
@@ -292,14 +298,7 @@ func TestBuild_goldenFinishing(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkPlan(t, plan)
-			got, err := json.MarshalIndent(struct {
-				Argv []string `json:"argv"`
-				Plan *Plan    `json:"plan"`
-			}{plan.Args(), plan}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "golden", "finish-"+tc.name+".json"), append(got, '\n'))
+			goldenPlan(t, "finish-"+tc.name, plan)
 		})
 	}
 }
@@ -356,14 +355,7 @@ func TestBuild_goldenTimeline(t *testing.T) {
 					t.Errorf("%s passes a timeline through", o.PresetID)
 				}
 			}
-			got, err := json.MarshalIndent(struct {
-				Argv []string `json:"argv"`
-				Plan *Plan    `json:"plan"`
-			}{plan.Args(), plan}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, filepath.Join("testdata", "golden", "timeline-"+tc.name+".json"), append(got, '\n'))
+			goldenPlan(t, "timeline-"+tc.name, plan)
 		})
 	}
 }
