@@ -660,11 +660,11 @@ func (s *Exports) SaveRendition(ctx context.Context, workspaceID, id string) (ou
 	if rd.Status == store.RenditionFailed || rd.Status == store.RenditionCanceled {
 		return outpost.Rendition{}, errcode.New(errcode.Conflict, "rendition %s is %s: there is no file to keep", rd.ID, rd.Status)
 	}
-	if !rd.Saved {
-		if err := s.store.SetRenditionSaved(ctx, rd.ID, true); err != nil {
+	if !rd.Saved || rd.ExpiresAt != nil {
+		if err := s.store.SaveRendition(ctx, rd.ID); err != nil {
 			return outpost.Rendition{}, err
 		}
-		rd.Saved = true
+		rd.Saved, rd.ExpiresAt = true, nil
 	}
 	return s.views.rendition(ctx, rd, e.ProjectName), nil
 }

@@ -127,12 +127,12 @@ func (q *Queries) ListRenditions(ctx context.Context, exportID string) ([]Rendit
 // UpdateRendition writes the outcome fields of r (status through
 // thumbnail key, CaptionsKey and ExpiresAt) and sets UpdatedAt. Pinned, Saved and
 // DeletedAt have their own methods, so that a render step never undoes a
-// user's save.
+// user's save: a saved rendition keeps no expiry whatever r says.
 func (q *Queries) UpdateRendition(ctx context.Context, r Rendition) (Rendition, error) {
 	res, err := q.exec(ctx, `UPDATE renditions SET status = $2, blob_key = $3, size_bytes = $4,
 		duration_seconds = $5, width = $6, height = $7, video_codec = $8, audio_codec = $9,
 		passthrough = $10, check_report = $11, error_code = $12, error_message = $13,
-		thumbnail_key = $14, expires_at = $15, updated_at = $16, captions_key = $17 WHERE id = $1`,
+		thumbnail_key = $14, expires_at = CASE WHEN saved THEN expires_at ELSE $15 END, updated_at = $16, captions_key = $17 WHERE id = $1`,
 		r.ID, r.Status, r.BlobKey, r.SizeBytes, r.Duration, r.Width, r.Height, r.VideoCodec,
 		r.AudioCodec, r.Passthrough, r.CheckReport, r.ErrorCode, r.ErrorMessage, r.ThumbnailKey,
 		r.ExpiresAt, now(time.Time{}), r.CaptionsKey)
@@ -169,10 +169,10 @@ func (q *Queries) MarkRenditionDeleted(ctx context.Context, id string, t time.Ti
 		`deleted_at = COALESCE(deleted_at, $2)`, now(t))
 }
 
-// SetRenditionSaved saves (keeps until deleted by the user) or unsaves a
-// rendition.
-func (q *Queries) SetRenditionSaved(ctx context.Context, id string, saved bool) error {
-	return q.updateRenditionFlag(ctx, id, "save rendition", `saved = $2`, saved)
+// SaveRendition keeps a rendition's file until the user deletes it: saved,
+// with no expiry. Saving twice is harmless.
+func (q *Queries) SaveRendition(ctx context.Context, id string) error {
+	return q.updateRenditionFlag(ctx, id, "save rendition", `saved = $2, expires_at = NULL`, true)
 }
 
 // SetRenditionPinned pins (keeps while a scheduled publication needs it) or

@@ -121,8 +121,8 @@ func TestStore_ListExpiredRenditions(t *testing.T) {
 				}
 			}
 			if c.saved {
-				if err := s.SetRenditionSaved(ctx, r.ID, true); err != nil {
-					t.Fatalf("SetRenditionSaved: %v", err)
+				if err := s.SaveRendition(ctx, r.ID); err != nil {
+					t.Fatalf("SaveRendition: %v", err)
 				}
 			}
 			if c.deleted {
@@ -175,8 +175,39 @@ func TestStore_ListExpiredRenditions(t *testing.T) {
 		if again, err := s.ListExpiredRenditions(ctx, at, 100); err != nil || len(again) != 1 || ids[again[0].ID] != "pinned" {
 			t.Errorf("after unpin: %+v, %v", again, err)
 		}
-		if err := s.SetRenditionSaved(ctx, "rnd_missing", true); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("SetRenditionSaved(missing) = %v, want ErrNotFound", err)
+		if err := s.SaveRendition(ctx, "rnd_missing"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SaveRendition(missing) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// A saved rendition has no expiry, and a later write of its outcome (a
+// thumbnail upload, a late render step) does not give it one back.
+func TestStore_SaveRendition(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expires := time.Now().Add(48 * time.Hour).UTC()
+		r, err := s.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: "mp4-720p",
+			Status: store.RenditionSucceeded, BlobKey: "renditions/a.mp4", ExpiresAt: &expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveRendition(ctx, r.ID); err != nil {
+			t.Fatalf("SaveRendition: %v", err)
+		}
+		got, err := s.GetRendition(ctx, r.ID)
+		if err != nil || !got.Saved || got.ExpiresAt != nil {
+			t.Fatalf("after save: saved %v, expires_at %v, %v; want saved, no expiry", got.Saved, got.ExpiresAt, err)
+		}
+		got.ExpiresAt, got.ThumbnailKey = &expires, "renditions/a.thumbnail.jpg"
+		if got, err = s.UpdateRendition(ctx, got); err != nil || got.ExpiresAt != nil || got.ThumbnailKey == "" {
+			t.Errorf("after update: expires_at %v, thumbnail %q, %v; want no expiry", got.ExpiresAt, got.ThumbnailKey, err)
 		}
 	})
 }

@@ -214,12 +214,12 @@ func TestServer_renditionDownload(t *testing.T) {
 	want(t, r, http.StatusOK)
 	var saved outpost.Rendition
 	r.json(t, &saved)
-	if !saved.Saved || saved.DownloadURLExpiresAt.Sub(now) < 59*time.Minute {
-		t.Errorf("saved %s", r.body)
+	if !saved.Saved || saved.ExpiresAt != nil || saved.DownloadURLExpiresAt.Sub(now) < 59*time.Minute {
+		t.Errorf("saved (want expires_at null) %s", r.body)
 	}
 	rd, _ := e.store.GetRendition(t.Context(), r2.ID)
-	if !rd.Saved {
-		t.Error("not saved in the store")
+	if !rd.Saved || rd.ExpiresAt != nil {
+		t.Errorf("in the store: saved %v, expires_at %v; want saved, no expiry", rd.Saved, rd.ExpiresAt)
 	}
 	want(t, e.post("/api/v1/renditions/"+r2.ID+"/save", nil), http.StatusOK)
 	if err := e.store.MarkRenditionDeleted(t.Context(), r1.ID, now); err != nil {
