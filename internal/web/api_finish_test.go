@@ -342,6 +342,7 @@ func TestServer_exportFinishing(t *testing.T) {
 		"mode":          {"captions": map[string]any{"text": testSRT, "mode": "subtitle"}},
 		"mode alone":    {"targets": []any{map[string]any{"preset": "mp4-720p", "captions_mode": "burn"}}},
 		"thumbnail_at":  {"thumbnail_at": 5},
+		"language":      {"captions": map[string]any{"text": testSRT, "language": "english-please"}},
 	} {
 		body["project_id"] = p.ID
 		if body["targets"] == nil {
@@ -439,10 +440,11 @@ func TestServer_exportFinishing(t *testing.T) {
 		if err := os.WriteFile(f, e.blobBytes(rd.BlobKey), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// The soft track carries the captions' language ("en" → ISO 639-2 "eng").
 		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "s",
-			"-show_entries", "stream=codec_name", "-of", "csv=p=0", f).Output()
-		if track := strings.TrimSpace(string(out)); err != nil || (track == "mov_text") != (i == 1) {
-			t.Errorf("rendition %d subtitle streams %q, %v; want mov_text only with soft", i, track, err)
+			"-show_entries", "stream=codec_name:stream_tags=language", "-of", "csv=p=0", f).Output()
+		if track := strings.TrimSpace(string(out)); err != nil || (track == "mov_text,eng") != (i == 1) || (i != 1 && track != "") {
+			t.Errorf("rendition %d subtitle streams %q, %v; want mov_text,eng only with soft", i, track, err)
 		}
 		if i == 0 {
 			l, err := (&media.Runner{}).MeasureLoudness(ctx, f, rd.Duration, nil)
