@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -101,9 +102,34 @@ func TestServer_exports(t *testing.T) {
 		"?status=queued":          {d2.ID, d.ID},
 		"?status=failed,canceled": nil,
 		"?limit=1":                {d2.ID},
+		// Created at or after, and before (RFC 3339); a platform's targets
+		// or posts.
+		"?created_after=" + url.QueryEscape(d2.CreatedAt.Format(time.RFC3339Nano)):  {d2.ID},
+		"?created_before=" + url.QueryEscape(d2.CreatedAt.Format(time.RFC3339Nano)): {d.ID},
+		"?created_after=" + url.QueryEscape(d.CreatedAt.Add(-time.Hour).Format(time.RFC3339)) +
+			"&created_before=" + url.QueryEscape(d2.CreatedAt.Add(time.Hour).Format(time.RFC3339)): {d2.ID, d.ID},
+		"?created_after=2000-01-01T00:00:00Z&created_before=2000-01-02T00:00:00Z": nil,
+		"?platform=youtube":  {d.ID},
+		"?platform=tiktok":   {d2.ID},
+		"?platform=linkedin": nil,
 	} {
 		if got := list(q); strings.Join(got, ",") != strings.Join(wantIDs, ",") {
 			t.Errorf("GET /api/v1/exports%s = %v, want %v", q, got, wantIDs)
+		}
+	}
+	// A filter the API does not know is refused by name, not ignored; so
+	// are bad dates and platforms.
+	for q, name := range map[string]string{
+		"?colour=red":                          "colour",
+		"?status=queued&since=2020-01-01":      "since",
+		"?created_after=yesterday":             "created_after",
+		"?created_before=2025-13-01T00:00:00Z": "created_before",
+		"?platform=myspace":                    "myspace",
+	} {
+		r := e.get("/api/v1/exports" + q)
+		wantError(t, r, http.StatusBadRequest, "invalid_option")
+		if !strings.Contains(string(r.body), name) {
+			t.Errorf("GET /api/v1/exports%s: %s; want it to name %s", q, r.body, name)
 		}
 	}
 	r = e.do(request{method: "GET", path: "/api/v1/exports", key: e.okey})

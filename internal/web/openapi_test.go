@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,16 @@ func TestServer_openAPI(t *testing.T) {
 	}
 	if n < 17 || documented != n+2 { // + /healthz, /connect/{platform}
 		t.Errorf("%d API routes, %d documented", n, documented)
+	}
+	// History's filters are documented.
+	var names []string
+	for _, p := range doc.Paths["/api/v1/exports"]["get"]["parameters"].([]any) {
+		names = append(names, p.(map[string]any)["name"].(string))
+	}
+	for _, f := range []string{"created_after", "created_before", "platform", "status", "cursor"} {
+		if !slices.Contains(names, f) {
+			t.Errorf("GET /api/v1/exports: parameter %s not documented (have %v)", f, names)
+		}
 	}
 	// Schemas come from the types: spot checks.
 	exp := doc.Components.Schemas["ExportDetail"]
