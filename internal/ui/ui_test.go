@@ -575,7 +575,9 @@ func TestHandler_exportEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: p.ID, PresetIDs: []string{"mp4-720p"}})
+	// Finished: its "done" commits with its final status.
+	ex, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: p.ID, PresetIDs: []string{"mp4-720p"},
+		Status: store.ExportSucceeded})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -400,6 +400,12 @@ func TestServer_exportEvents(t *testing.T) {
 		{events.TypeRendition, events.Rendition{ID: d.Renditions[0].ID, Preset: "mp4-720p", Status: "succeeded"}},
 		{events.TypeDone, events.Done{Status: "succeeded"}},
 	} {
+		if pub.typ == events.TypeDone {
+			// "done" commits with the export's final status.
+			if _, err := e.store.UpdateExportStatus(ctx, d.ID, store.StatusChange{Status: store.ExportSucceeded}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		ev, err := e.broker.Publish(ctx, d.ID, pub.typ, pub.data)
 		if err != nil {
 			t.Fatal(err)

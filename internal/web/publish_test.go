@@ -25,6 +25,7 @@ import (
 
 	"outpost/internal/config"
 	"outpost/internal/connect"
+	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/oauth"
@@ -1206,5 +1207,54 @@ func TestPlatforms(t *testing.T) {
 	}
 	if fb := byID["facebook"].Schedule; !fb.Native || fb.MinAheadSeconds != 600 {
 		t.Errorf("facebook schedule %+v", fb)
+	}
+}
+
+// TestPublish_laterPostsOnStream: posts added to a finished export ("Share
+// to additional platforms") are on its event stream: a stream opened from
+// the start replays the render's "done", goes on with the new
+// publication's events and ends at the "done" that lists it.
+func TestPublish_laterPostsOnStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt := pe.connectAccount("youtube")
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
+	pe.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "rendered")
+
+	r := pe.post("/api/v1/exports/"+d.ID+"/publications", map[string]any{
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Later", "privacy": "public"}}})
+	want(t, r, http.StatusAccepted)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", pe.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+pe.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	evs, _ := readSSE(t, res.Body, 10000) // to the end of the stream
+	firstDone, pubs := -1, 0
+	for i, ev := range evs {
+		switch {
+		case ev.event == "done" && firstDone < 0:
+			firstDone = i
+		case ev.event == "publication" && firstDone >= 0:
+			pubs++
+		}
+	}
+	if firstDone < 0 || pubs == 0 {
+		t.Fatalf("stream %+v: want the render's done, then the later post's publication events", evs)
+	}
+	last := evs[len(evs)-1]
+	var done events.Done
+	if err := json.Unmarshal([]byte(last.data), &done); err != nil || last.event != "done" ||
+		len(done.Publications) != 1 || done.Publications[0].State != string(store.PublicationPublished) {
+		t.Errorf("last event %+v (%v): want a done listing the published post", last, err)
 	}
 }
