@@ -264,6 +264,27 @@ type Export struct {
 	Error       *CodedError  `json:"error"`
 	// GroupID is shared by the variants of one request; "" for none.
 	GroupID string `json:"group_id,omitempty"`
+	// Warnings are about files that were made all the same (each once):
+	// source_damaged, with the stretches of the video, in seconds.
+	Warnings []engine.Warning `json:"warnings,omitempty"`
+	// Refused are the targets refused when the export was accepted (the
+	// source breaks a rule of the platform that no render can fix); the
+	// other targets render. Each refused target's rendition is failed with
+	// the same code.
+	Refused []RefusedTarget `json:"refused,omitempty"`
+}
+
+// RefusedTarget is a target refused when its export was accepted.
+type RefusedTarget struct {
+	// TargetIndex is the target's place in the request's targets.
+	TargetIndex int          `json:"target_index"`
+	Preset      string       `json:"preset"`
+	Code        errcode.Code `json:"code"`
+	// Rule is the platform rule the source breaks (min_duration,
+	// max_duration, …).
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+	Remedy  string `json:"remedy,omitempty"`
 }
 
 // Progress is where a running export is.
@@ -322,6 +343,9 @@ type Rendition struct {
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *CodedError     `json:"error"`
+	// Warnings are about a file that was made all the same: source_damaged,
+	// with the stretches of the video it is about, in seconds.
+	Warnings []engine.Warning `json:"warnings,omitempty"`
 	// TargetIndex is the rendition's place in the export's targets.
 	TargetIndex int `json:"-"`
 }

@@ -47,6 +47,8 @@ func TestStore_Rendition(t *testing.T) {
 		r0.Width, r0.Height, r0.VideoCodec, r0.AudioCodec = 1080, 1920, "h264", "aac"
 		r0.Passthrough, r0.CheckReport, r0.ThumbnailKey, r0.ExpiresAt = true, report, "thumbs/a.jpg", &expires
 		r0.CaptionsKey = "renditions/a/youtube-1080p.srt"
+		warnings := json.RawMessage(`[{"code":"source_damaged","message":"the source is damaged","ranges":[{"start":4,"end":6.5}]}]`)
+		r0.Warnings = warnings
 		r0.Saved = true // ignored by UpdateRendition
 		up, err := s.UpdateRendition(ctx, r0)
 		if err != nil {
@@ -56,7 +58,8 @@ func TestStore_Rendition(t *testing.T) {
 		if up.Status != store.RenditionSucceeded || up.BlobKey != "renders/a.mp4" || up.SizeBytes != 1234567 ||
 			up.Duration != 59.96 || up.Width != 1080 || up.Height != 1920 || up.VideoCodec != "h264" ||
 			up.AudioCodec != "aac" || !up.Passthrough || !jsonEqual(t, up.CheckReport, report) ||
-			up.ThumbnailKey != "thumbs/a.jpg" || up.CaptionsKey != "renditions/a/youtube-1080p.srt" || up.ExpiresAt == nil || !up.ExpiresAt.Equal(wantExpires) || up.Saved {
+			up.ThumbnailKey != "thumbs/a.jpg" || up.CaptionsKey != "renditions/a/youtube-1080p.srt" || up.ExpiresAt == nil || !up.ExpiresAt.Equal(wantExpires) || up.Saved ||
+			!jsonEqual(t, up.Warnings, warnings) {
 			t.Errorf("UpdateRendition = %+v", up)
 		}
 
@@ -64,7 +67,7 @@ func TestStore_Rendition(t *testing.T) {
 		if _, err := s.UpdateRendition(ctx, r1); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.GetRendition(ctx, r1.ID); err != nil || got.ErrorCode != errcode.PlatformRule || got.ErrorMessage != "too long" {
+		if got, err := s.GetRendition(ctx, r1.ID); err != nil || got.ErrorCode != errcode.PlatformRule || got.ErrorMessage != "too long" || got.Warnings != nil {
 			t.Errorf("GetRendition = %+v, %v", got, err)
 		}
 		if _, err := s.GetRendition(ctx, "rnd_missing"); !errors.Is(err, store.ErrNotFound) {
