@@ -29,6 +29,7 @@ import (
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media"
+	"outpost/internal/notify"
 	"outpost/internal/publish"
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
@@ -185,6 +186,10 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		}
 	}
 
+	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, notify.Options{})
+	if err != nil {
+		return err
+	}
 	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine")}
 	jopts := jobs.Options{
 		Store:                a.store,
@@ -203,17 +208,26 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		ConnectionWarning:    cfg.ConnectionWarning,
 		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,
 		PublishRetryBase:     opts.PublishRetryBase,
+		Mailer:               mailer,
+		PublicURL:            cfg.PublicURL,
+		HistoryRetention:     cfg.HistoryRetention,
+		APIKeyGuessLimit:     cfg.APIKeyGuessLimit,
 	}
 	jopts.Hostname, _ = os.Hostname()
-	if cfg.Workers > 0 {
-		id, release, err := jobs.NodeID(cfg.DataDir, jopts.Hostname)
-		if err != nil {
-			logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
-		} else {
-			jopts.ClientID, a.releaseNode = id, release
+	// The node's slot in the data dir: its id, and its own scratch folder,
+	// emptied of what a killed predecessor left (serve's estimates and
+	// previews work there too).
+	if node, err := jobs.TakeNode(cfg.DataDir, jopts.Hostname); err != nil {
+		logger.Warn("no stable node id: jobs of a killed predecessor wait for other nodes to retry them", "error", err)
+	} else {
+		jopts.ClientID, jopts.WorkDir, a.releaseNode = node.ID, node.WorkDir, node.Release
+		if node.Cleared > 0 {
+			logger.Info("removed the scratch files a stopped node left behind", "node", node.ID, "entries", node.Cleared)
+		}
+		if cfg.Workers > 0 {
 			// The slot is this process's now: ffmpeg its killed predecessor
 			// left running goes before the jobs are taken again.
-			children := &media.Children{Dir: filepath.Join(cfg.DataDir, "children", id)}
+			children := &media.Children{Dir: filepath.Join(cfg.DataDir, "children", node.ID)}
 			if n, err := children.KillLeftovers(ctx); err != nil {
 				logger.Warn("stop processes left by this node's predecessor", "error", err)
 			} else if n > 0 {
@@ -231,6 +245,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 			Store: a.store, Blob: a.blob, Events: a.events, Jobs: a.jobs, Engine: eng, Connect: a.connect,
 			Prober: prober, FFmpeg: runner, Logger: logger.With("component", "service"),
 			MaxUploadBytes: cfg.MaxUploadBytes, TmpDir: filepath.Join(cfg.DataDir, "tmp"), PublicURL: cfg.PublicURL,
+			APIKeyGuessLimit: cfg.APIKeyGuessLimit,
 		})
 		if err != nil {
 			return err

@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/url"
@@ -20,6 +22,7 @@ import (
 
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
+	"outpost/internal/outpost"
 	"outpost/internal/publish/platforms"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
@@ -86,10 +89,13 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 		"OUTPOST_WORKERS=0",
 	), logPath("api"), base)
 	workers := map[string]*exec.Cmd{} // by node id
+	dataDirs := map[string]string{}   // by node id
+	workerEnv := func(data string) []string {
+		return append(slices.Clone(common), "OUTPOST_DATA_DIR="+data, "OUTPOST_RENDER_CONCURRENCY=1")
+	}
 	for _, name := range []string{"worker-1", "worker-2"} {
 		data := t.TempDir()
-		cmd := startOutpost(t, bin, "worker", append(slices.Clone(common),
-			"OUTPOST_DATA_DIR="+data, "OUTPOST_RENDER_CONCURRENCY=1"), logPath(name), "")
+		cmd := startOutpost(t, bin, "worker", workerEnv(data), logPath(name), "")
 		id := waitfor.Value(t, 30*time.Second, func() (string, error) {
 			b, err := os.ReadFile(filepath.Join(data, "nodes", "slot-1"))
 			if id := strings.TrimSpace(string(b)); err == nil && id != "" {
@@ -97,7 +103,7 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 			}
 			return "", fmt.Errorf("no node id yet (%v)", err)
 		}, "%s records its node id\n%s", name, logs())
-		workers[id] = cmd
+		workers[id], dataDirs[id] = cmd, data
 	}
 
 	// Connect a YouTube account through the emulator's consent page.
@@ -178,6 +184,17 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 	if !ok {
 		t.Fatalf("render attempted by %q, not one of the workers %v", first, slices.Collect(maps.Keys(workers)))
 	}
+	var survivor string
+	for id := range workers {
+		if id != first {
+			survivor = id
+		}
+	}
+	// The render's scratch folder, in the node's own work folder.
+	scratch := filepath.Join(dataDirs[first], "work", first, exp.ID)
+	if _, err := os.Stat(scratch); err != nil {
+		t.Fatalf("the rendering worker has no scratch folder %s: %v", scratch, err)
+	}
 	// The whole machine dies: the worker and its ffmpeg.
 	if err := syscall.Kill(-victim.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -238,6 +255,63 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 	getJSON(t, sbURL+"/_sandbox/state", &state)
 	if n := len(state.Posts["youtube"]); n != 1 || state.Posts["youtube"][0].URL != p.PostURL {
 		t.Errorf("the platform holds %d YouTube posts %+v, want exactly the one at %s", n, state.Posts["youtube"], p.PostURL)
+	}
+
+	// The API says which node ran each step: the killed worker's render
+	// was interrupted, the survivor rendered, checked and stored every
+	// file and published the post.
+	var detail outpost.ExportDetail
+	do(t, http.MethodGet, base+"/api/v1/exports/"+exp.ID, "", nil, http.StatusOK, &detail)
+	ran := map[string][]string{} // "step outcome" by node
+	for _, st := range detail.Steps {
+		if st.Step == outpost.StepPublish && st.Outcome == outpost.StepWaiting {
+			continue // a look while the platform processed the upload
+		}
+		ran[st.Node] = append(ran[st.Node], string(st.Step)+" "+string(st.Outcome))
+	}
+	if got := slices.Compact(slices.Sorted(slices.Values(ran[first]))); !slices.Equal(got, []string{"render interrupted"}) {
+		t.Errorf("steps of the killed worker %s: %v, want its renders interrupted", first, ran[first])
+	}
+	want := []string{"check succeeded", "publish succeeded", "render succeeded", "store succeeded"}
+	if got := slices.Compact(slices.Sorted(slices.Values(ran[survivor]))); !slices.Equal(got, want) {
+		t.Errorf("steps of the survivor %s: %v, want %v", survivor, ran[survivor], want)
+	}
+	if !slices.Equal(detail.Nodes, []string{first, survivor}) {
+		t.Errorf("export nodes %v, want [%s %s]", detail.Nodes, first, survivor)
+	}
+	for _, r := range detail.Renditions {
+		if r.Node != survivor {
+			t.Errorf("rendition %s: node %q, want %s", r.Preset, r.Node, survivor)
+		}
+	}
+	if len(detail.Publications) != 1 || detail.Publications[0].Node != survivor {
+		t.Errorf("publications %+v, want one by %s", detail.Publications, survivor)
+	}
+	var history struct {
+		Data []outpost.Export `json:"data"`
+	}
+	do(t, http.MethodGet, base+"/api/v1/exports", "", nil, http.StatusOK, &history)
+	if len(history.Data) != 1 || !slices.Equal(history.Data[0].Nodes, []string{first, survivor}) {
+		t.Errorf("history %+v, want the export with nodes [%s %s]", history.Data, first, survivor)
+	}
+
+	// The killed worker restarts on its data dir: the scratch folder of the
+	// render it no longer owns is gone once it is up.
+	if _, err := os.Stat(scratch); err != nil {
+		t.Fatalf("the killed worker's scratch folder is gone before it restarted: %v", err)
+	}
+	restarted := time.Now()
+	startOutpost(t, bin, "worker", workerEnv(dataDirs[first]), logPath("worker-1-again"), "")
+	names = append(names, "worker-1-again")
+	waitfor.True(t, 60*time.Second, func() bool {
+		nodes, err := s.ListNodes(t.Context())
+		return err == nil && slices.ContainsFunc(nodes, func(n store.Node) bool { return n.ID == first && n.StartedAt.After(restarted) })
+	}, "the killed worker is back as node %s\n%s", first, logs())
+	if _, err := os.Stat(scratch); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the killed worker's scratch folder %s is still there after its restart (%v)", scratch, err)
+	}
+	if entries, err := os.ReadDir(filepath.Join(dataDirs[first], "work", first)); err != nil || len(entries) != 0 {
+		t.Errorf("the restarted worker's work folder holds %d entries, %v", len(entries), err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"outpost/internal/clientip"
 	"outpost/internal/errcode"
 )
 
@@ -115,6 +117,10 @@ type Config struct {
 	// HistoryRetention is how long history rows (finished exports whose
 	// files are gone) are kept; 0 keeps them for ever.
 	HistoryRetention time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for sign-in throttling and the audit log); empty: the
+	// connection's peer is the client.
+	TrustedProxies []netip.Prefix
 
 	// secretKeySource says where SecretKey came from, for LogValue.
 	secretKeySource string
@@ -151,6 +157,7 @@ type spec struct {
 	SMTPURL           string        `env:"SMTP_URL"`
 	SMTPFrom          string        `env:"SMTP_FROM"`
 	HistoryRetention  string        `env:"HISTORY_RETENTION" envDefault:"keep"`
+	TrustedProxies    string        `env:"TRUSTED_PROXIES"`
 	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL
 	// by platform id, read by parsePlatforms.
 	Platforms map[string]platformSpec `env:"-"`
@@ -231,6 +238,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.Float64Var(&sp.APIRateLimit, "api-rate-limit", sp.APIRateLimit, "API requests a second per API key, on average; 0 for no limit ($OUTPOST_API_RATE_LIMIT)")
 	fs.IntVar(&sp.APIRateBurst, "api-rate-burst", sp.APIRateBurst, "API requests per API key at once ($OUTPOST_API_RATE_BURST)")
 	fs.IntVar(&sp.APIKeyGuessLimit, "api-key-guess-limit", sp.APIKeyGuessLimit, "bad API keys a minute per client address before 429; 0 for no limit ($OUTPOST_API_KEY_GUESS_LIMIT)")
+	fs.StringVar(&sp.TrustedProxies, "trusted-proxies", sp.TrustedProxies, "reverse proxies (CIDR prefixes) whose X-Forwarded-For names the client ($OUTPOST_TRUSTED_PROXIES)")
 	fs.StringVar(&sp.HistoryRetention, "history-retention", sp.HistoryRetention, "how long finished exports stay in the history once their files are gone, e.g. 90d; keep: for ever ($OUTPOST_HISTORY_RETENTION)")
 }
 
@@ -345,6 +353,11 @@ func (sp spec) resolve() (*Config, error) {
 		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
 			bad("SMTP_FROM", "", "%q: %v", c.SMTPFrom, err)
 		}
+	}
+	if ps, err := clientip.ParsePrefixes(sp.TrustedProxies); err != nil {
+		bad("TRUSTED_PROXIES", "trusted-proxies", "%v", err)
+	} else {
+		c.TrustedProxies = ps
 	}
 	if d, err := parseRetention(sp.HistoryRetention); err != nil {
 		bad("HISTORY_RETENTION", "history-retention", "%q: %v", sp.HistoryRetention, err)

@@ -255,6 +255,16 @@ func TestLoad(t *testing.T) {
 		{name: "bad from", env: []string{"OUTPOST_SMTP_URL=smtp://mail.example.com", "OUTPOST_SMTP_FROM=outpost"}, wantErr: []string{"OUTPOST_SMTP_FROM", `"outpost"`}},
 		{name: "negative guess limit", env: []string{"OUTPOST_API_KEY_GUESS_LIMIT=-1"}, wantErr: []string{"OUTPOST_API_KEY_GUESS_LIMIT (--api-key-guess-limit)"}},
 		{name: "bad history retention", env: []string{"OUTPOST_HISTORY_RETENTION=forever"}, wantErr: []string{"OUTPOST_HISTORY_RETENTION (--history-retention)", "keep, days"}},
+		{
+			name: "trusted proxies",
+			env:  []string{"OUTPOST_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.5"},
+			check: func(t *testing.T, c *Config) {
+				if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.0.0.0/8" || c.TrustedProxies[1].String() != "192.168.1.5/32" {
+					t.Errorf("TrustedProxies = %v", c.TrustedProxies)
+				}
+			},
+		},
+		{name: "bad trusted proxy", env: []string{"OUTPOST_TRUSTED_PROXIES=10.0.0.0/40"}, wantErr: []string{"OUTPOST_TRUSTED_PROXIES (--trusted-proxies)", "CIDR"}},
 		{name: "tiny history retention", env: []string{"OUTPOST_HISTORY_RETENTION=5m"}, wantErr: []string{"at least 1h"}},
 		{
 			name:    "every problem at once",

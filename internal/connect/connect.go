@@ -429,7 +429,11 @@ func (s *Service) open(c store.Connection, which string, sealed []byte) (string,
 	}
 	b, err := oauth.Open(s.keys(), sealed, aad(c.ID, c.Platform, which))
 	if err != nil {
-		return "", fmt.Errorf("open connection %s %s token: %w", c.ID, which, err)
+		// Nothing a retry or a refresh changes: the token was sealed under
+		// a key this node does not hold, or is damaged.
+		return "", errcode.Wrap(errcode.ConnectionUnreadable, err, fmt.Sprintf(
+			"the %s token of the %s connection (%s) cannot be opened with this server's keys: %s",
+			which, c.Platform, c.AccountName, strings.TrimPrefix(err.Error(), "oauth: ")))
 	}
 	return string(b), nil
 }

@@ -10,7 +10,10 @@ package errcode
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Code is a stable error code. Codes are never renamed once published.
@@ -57,7 +60,10 @@ const (
 	// SourceDamaged is a warning, not a failure: the source's decoders met
 	// damaged data (at the times given) and the render went on.
 	SourceDamaged Code = "source_damaged"
-	Internal      Code = "internal"
+	// TimedOut: work the request waits for (a size estimate) passed its
+	// time limit.
+	TimedOut Code = "timed_out"
+	Internal Code = "internal"
 )
 
 // Codes of the HTTP API's request handling.
@@ -106,6 +112,14 @@ const (
 	// OAuthFailed: connecting an account did not complete (denied, expired
 	// link, refused code, no account to post as).
 	OAuthFailed Code = "oauth_failed"
+	// ConnectionUnreadable: the connection's stored token cannot be opened
+	// with this server's keys (sealed under a key it does not hold, or
+	// damaged). Unlike ConnectionExpired the platform never saw the token:
+	// no retry and no refresh can change it.
+	ConnectionUnreadable Code = "connection_unreadable"
+	// PublicationStuck: a publication stayed in one state longer than its
+	// step's limit while its job still existed; the sweep failed it.
+	PublicationStuck Code = "publication_stuck"
 )
 
 // Remedies is the one-line remedy shown with each code.
@@ -139,6 +153,7 @@ var Remedies = map[Code]string{
 	SecretKeyMismatch: "Give every node the same OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) and OUTPOST_TOKEN_KEYS as the nodes already running, then start this one again.",
 	SecretKeyRequired: "Set OUTPOST_SECRET_KEY (or OUTPOST_SECRET_KEY_FILE) to the cluster's key, the same on every node (make one with `openssl rand -hex 32`).",
 	SourceDamaged:     "The files were made, but the source is damaged at the times given and those parts may show glitches or freezes: export or copy the master again and render it anew.",
+	TimedOut:          "The server did not finish in time (it may be busy rendering): retry in a moment.",
 	Internal:          "An unexpected error: retry, and report it with the log if it persists.",
 
 	Unauthorized:         "Send a live API key as `Authorization: Bearer <key>` (OUTPOST_BOOTSTRAP_API_KEY, or a key created in the UI).",
@@ -166,6 +181,8 @@ var Remedies = map[Code]string{
 	CaptionTooLong:        "Shorten the text named in the message to the platform's limit (the message gives the limit and its unit).",
 	PostInvalid:           "Fix the post setting named in the message (title, privacy, hashtags, schedule time, thumbnail or caption file) and publish again.",
 	PlatformNotConfigured: "Set OUTPOST_<PLATFORM>_CLIENT_ID and OUTPOST_<PLATFORM>_CLIENT_SECRET to the platform app's credentials and restart, or run `outpost serve --sandbox` to use the emulators.",
+	ConnectionUnreadable:  "This server cannot open the account's stored token (sealed under a key it does not hold, or damaged): give every node the same OUTPOST_SECRET_KEY and OUTPOST_TOKEN_KEYS; if the key that sealed it is gone, reconnect the account. Then retry the publication.",
+	PublicationStuck:      "The publication stopped moving (the message names the node that last worked on it and the last error): check that node's log and that workers are running, then retry the publication (POST /api/v1/publications/{id}/retry); a post already made is found, never made twice.",
 	OAuthFailed:           "Connecting the account did not complete for the reason in the message: start again from GET /connect/{platform} (or POST /api/v1/connections/{platform}/authorize) and approve the request.",
 }
 
@@ -176,6 +193,10 @@ type Error struct {
 	Message string
 	Remedy  string
 	Err     error
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again (rate_limited): the HTTP interfaces send it as
+	// Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -218,6 +239,16 @@ func Line(err error, withCause bool) string {
 		line += " — remedy: " + r
 	}
 	return line
+}
+
+// RetryAfterHeader is the Retry-After header value of err: RetryAfter in
+// whole seconds rounded up (at least 1), or "" when err has none.
+func RetryAfterHeader(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		return ""
+	}
+	return strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds()))))
 }
 
 // New returns an Error with a formatted message.

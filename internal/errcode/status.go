@@ -39,6 +39,7 @@ var statuses = map[Code]int{
 	CaptionTooLong:       http.StatusUnprocessableEntity,
 	SourceDamaged:        http.StatusUnprocessableEntity,
 	ConnectionExpired:    http.StatusUnprocessableEntity,
+	ConnectionUnreadable: http.StatusUnprocessableEntity,
 	PlatformRejected:     http.StatusUnprocessableEntity,
 	// The server has no OAuth app for the platform: nothing the request
 	// can change, but nothing wrong with it either.
@@ -50,11 +51,13 @@ var statuses = map[Code]int{
 	RateLimited:           http.StatusTooManyRequests,
 	PlatformRateLimited:   http.StatusTooManyRequests,
 	DBUnavailable:         http.StatusServiceUnavailable,
+	TimedOut:              http.StatusServiceUnavailable,
 	FFmpegMissing:         http.StatusServiceUnavailable,
 	EncoderMissing:        http.StatusServiceUnavailable,
 	DiskFull:              http.StatusInsufficientStorage,
 	PlatformUnavailable:   http.StatusBadGateway,
 	PublicationAbandoned:  http.StatusBadGateway,
+	PublicationStuck:      http.StatusBadGateway,
 }
 
 // Status is the HTTP status of a request that failed with code: 500 for

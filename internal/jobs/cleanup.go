@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"outpost/internal/blob"
 	"outpost/internal/errcode"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // KindCleanup is the periodic cleanup job's kind.
@@ -47,6 +49,11 @@ type cleanupWorker struct {
 	blob   *blob.Store
 	queue  *Queue
 	logger *slog.Logger
+	// throttle's failure records past every window are purged.
+	throttle *throttle.Throttle
+	// historyRetention, when positive, is how long finished exports
+	// whose files are gone stay in the history.
+	historyRetention time.Duration
 }
 
 func (w *cleanupWorker) Timeout(*river.Job[CleanupArgs]) time.Duration { return 10 * time.Minute }
@@ -56,7 +63,8 @@ func (w *cleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) err
 	if res != (CleanupResult{}) {
 		w.logger.InfoContext(ctx, "cleanup", "renditions_deleted", res.RenditionsDeleted,
 			"idempotency_keys", res.IdempotencyKeys, "sessions", res.Sessions, "events", res.Events,
-			"nodes", res.Nodes, "exports_failed", res.ExportsFailed)
+			"nodes", res.Nodes, "exports_failed", res.ExportsFailed, "auth_failures", res.AuthFailures,
+			"history_deleted", res.HistoryDeleted)
 	}
 	return err
 }
@@ -71,6 +79,8 @@ type CleanupResult struct {
 	ExportsFailed      int   // live exports whose job is gone
 	PublicationsFailed int   // live publications whose job is gone
 	OAuthStates        int64 // authorizations never completed, expired
+	AuthFailures       int64 // failed sign-ins and bad keys past every throttling window
+	HistoryDeleted     int64 // finished exports past OUTPOST_HISTORY_RETENTION
 }
 
 // run deletes, as of now, the files of expired renditions (unless saved,
@@ -97,6 +107,12 @@ func (w *cleanupWorker) run(ctx context.Context, now time.Time) (CleanupResult, 
 	res.PublicationsFailed, err = w.failOrphanedPublications(ctx, now)
 	errs = append(errs, err)
 	res.OAuthStates, err = w.store.DeleteOAuthStatesBefore(ctx, now)
+	errs = append(errs, err)
+	if w.throttle != nil {
+		res.AuthFailures, err = w.throttle.Purge(ctx)
+		errs = append(errs, err)
+	}
+	res.HistoryDeleted, err = w.deleteHistory(ctx, now)
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("cleanup: %w", err)
@@ -184,19 +200,30 @@ func (w *cleanupWorker) jobEnded(ctx context.Context, jobID int64) (*rivertype.J
 		job.State == rivertype.JobStateCancelled || job.State == rivertype.JobStateDiscarded, nil
 }
 
-// Sweep of abandoned publications.
+// Sweep of abandoned and stuck publications.
 const (
 	// stuckPublicationAfter: a live publication quiet this long is checked
 	// against its job (a snoozed or retrying job is left alone).
 	stuckPublicationAfter = 10 * time.Minute
 	stuckPublicationBatch = 500
+	// stuckPublicationLimit is how long a publication a node works
+	// (uploading, processing) may go without any change while its job
+	// still exists: every attempt, saved upload step and retried error
+	// changes it, an attempt lasts at most publishTimeout and the next one
+	// comes within maxPublishRetry. Quieter than that, nothing is moving
+	// it (a node that hangs, a job no node takes).
+	stuckPublicationLimit = publishTimeout + maxPublishRetry
 )
 
 // failOrphanedPublications fails live publications, quiet for a while,
 // whose publish job is finalized or gone (River discarded it after its
 // last attempt ended in a crash or a timeout, or an operator deleted it):
 // nothing would ever finish them, and their pin would keep the file
-// forever. The publication fails with publication_abandoned.
+// forever. The publication fails with publication_abandoned. One whose
+// job still exists but that sat uploading or processing past
+// stuckPublicationLimit is reported stuck: its job is canceled and it
+// fails with publication_stuck, naming the node that last worked on it
+// and the last error, so that it is not left uploading.
 func (w *cleanupWorker) failOrphanedPublications(ctx context.Context, now time.Time) (int, error) {
 	live, err := w.store.ListLivePublicationJobs(ctx, now.Add(-stuckPublicationAfter), stuckPublicationBatch)
 	if err != nil {
@@ -205,18 +232,23 @@ func (w *cleanupWorker) failOrphanedPublications(ctx context.Context, now time.T
 	failed := 0
 	for _, p := range live {
 		job, ended, err := w.jobEnded(ctx, p.JobID)
-		switch {
-		case err != nil:
+		if err != nil {
 			return failed, err
-		case !ended:
-			continue // queued, snoozed, retrying or running
 		}
-		why := "its publish job no longer exists"
-		if job != nil {
-			why = fmt.Sprintf("its publish job ended (%s after %d attempts)", job.State, job.Attempt)
-			if n := len(job.Errors); n > 0 {
-				why += ": " + job.Errors[n-1].Error
+		code, why := errcode.PublicationAbandoned, ""
+		switch {
+		case ended:
+			why = "the publication did not finish: its publish job no longer exists"
+			if job != nil {
+				why = fmt.Sprintf("the publication did not finish: its publish job ended (%s after %d attempts)", job.State, job.Attempt)
+				if n := len(job.Errors); n > 0 {
+					why += ": " + job.Errors[n-1].Error
+				}
 			}
+		case stuck(p, now):
+			code, why = errcode.PublicationStuck, w.stuckReason(ctx, p, job, now)
+		default:
+			continue // queued, snoozed, retrying or running
 		}
 		err = w.store.WithTx(ctx, func(tx *sql.Tx) error {
 			// Under the export's lock, the publication must be as listed:
@@ -232,19 +264,88 @@ func (w *cleanupWorker) failOrphanedPublications(ctx context.Context, now time.T
 			if cur.JobID != p.JobID || cur.State != p.State || !cur.UpdatedAt.Equal(p.UpdatedAt) {
 				return store.ErrConflict
 			}
-			_, err = w.queue.FailPublication(ctx, tx, cur, errcode.PublicationAbandoned,
-				"the publication did not finish: "+why)
+			if !ended {
+				// Stuck: its job must not go on behind the failure.
+				if err := w.queue.CancelJob(ctx, tx, p.JobID); err != nil {
+					return err
+				}
+			}
+			if err := q.InterruptSteps(ctx, p.ExportID, p.ID); err != nil {
+				return err
+			}
+			_, err = w.queue.FailPublication(ctx, tx, cur, code, why)
 			return err
 		})
 		if errors.Is(err, store.ErrConflict) {
 			continue // it moved on meanwhile
 		}
 		if err != nil {
-			return failed, fmt.Errorf("fail abandoned publication %s: %w", p.ID, err)
+			return failed, fmt.Errorf("fail %s publication %s: %w", code, p.ID, err)
 		}
 		w.queue.Notify(p.ExportID)
-		w.logger.WarnContext(ctx, "abandoned publication failed", "publication_id", p.ID, "job_id", p.JobID, "reason", why)
+		w.logger.WarnContext(ctx, "publication failed by the sweep", "publication_id", p.ID, "job_id", p.JobID,
+			"error_code", code, "reason", why)
 		failed++
 	}
 	return failed, nil
+}
+
+// stuck reports whether p, in a state a node works, has gone without a
+// change past stuckPublicationLimit at now.
+func stuck(p store.Publication, now time.Time) bool {
+	return (p.State == store.PublicationUploading || p.State == store.PublicationProcessing) &&
+		now.Sub(p.UpdatedAt) > stuckPublicationLimit
+}
+
+// stuckReason says how long p sat in its state, which node last worked on
+// it and its last error (the one recorded on it, else its job's).
+func (w *cleanupWorker) stuckReason(ctx context.Context, p store.Publication, job *rivertype.JobRow, now time.Time) string {
+	why := fmt.Sprintf("the publication sat %s for %s without a change", p.State, now.Sub(p.UpdatedAt).Round(time.Minute))
+	node := ""
+	if steps, err := w.store.ListSteps(ctx, p.ExportID); err == nil {
+		for _, s := range steps {
+			if s.PublicationID == p.ID {
+				node = fmt.Sprintf("%s (attempt %d)", s.Node, s.Attempt)
+			}
+		}
+	}
+	if node == "" && job != nil && len(job.AttemptedBy) > 0 {
+		node = job.AttemptedBy[len(job.AttemptedBy)-1]
+	}
+	if node != "" {
+		why += "; last worked on by node " + node
+	}
+	last := p.ErrorMessage
+	if last == "" && job != nil && len(job.Errors) > 0 {
+		last = job.Errors[len(job.Errors)-1].Error
+	}
+	if last == "" {
+		last = "none recorded"
+	}
+	return why + "; last error: " + last
+}
+
+// deleteHistory deletes the finished exports created before now minus the
+// history retention whose files are gone (in batches), and records how
+// many in the instance's audit log.
+func (w *cleanupWorker) deleteHistory(ctx context.Context, now time.Time) (int64, error) {
+	if w.historyRetention <= 0 {
+		return 0, nil
+	}
+	before := now.Add(-w.historyRetention)
+	var total int64
+	for {
+		n, err := w.store.DeleteHistoryBefore(ctx, before, cleanupBatch)
+		total += n
+		if err != nil || n < cleanupBatch {
+			if total > 0 {
+				d, _ := json.Marshal(map[string]any{"exports": total, "before": before.UTC()})
+				if _, aerr := w.store.InsertAuditEvent(ctx, store.AuditEvent{ActorType: store.ActorSystem, ActorName: "history retention",
+					Action: store.AuditHistoryRetentionRan, Details: d}); aerr != nil {
+					err = errors.Join(err, aerr)
+				}
+			}
+			return total, err
+		}
+	}
 }

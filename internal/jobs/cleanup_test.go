@@ -1,14 +1,18 @@
 package jobs_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/errcode"
 	"outpost/internal/jobs"
+	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
 
@@ -139,34 +143,117 @@ func TestService_Cleanup_orphanedExport(t *testing.T) {
 	}
 }
 
-// TestNodeID: a slot's id survives its release; two holders at once get two
-// ids.
-func TestNodeID(t *testing.T) {
+// TestTakeNode: a slot's id survives its release; two holders at once get
+// two ids and two scratch folders. A node taking the slot of a dead one
+// (released: the kernel does it when a process dies) finds its folder
+// emptied, while the live node sharing the data dir keeps its own; entries
+// of the shared work folder that belong to no slot go once a day old.
+func TestTakeNode(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a, releaseA, err := jobs.NodeID(dir, "host one")
+	take := func() *jobs.Node {
+		t.Helper()
+		n, err := jobs.TakeNode(dir, "host one")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	write := func(path string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("partial render"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := func(path string) bool {
+		_, err := os.Stat(path)
+		return err == nil
+	}
+	a, b := take(), take()
+	if a.ID == b.ID || !strings.HasPrefix(a.ID, "host-one-") {
+		t.Errorf("ids %q and %q", a.ID, b.ID)
+	}
+	if a.WorkDir != filepath.Join(dir, "work", a.ID) || b.WorkDir == a.WorkDir || a.Cleared != 0 {
+		t.Errorf("work dirs %q and %q, cleared %d", a.WorkDir, b.WorkDir, a.Cleared)
+	}
+	killed := filepath.Join(a.WorkDir, "exp_a", "7-1", "tiktok.mp4")
+	alive := filepath.Join(b.WorkDir, "exp_b", "8-1", "tiktok.mp4")
+	write(killed)
+	write(alive)
+	write(filepath.Join(a.WorkDir, "publish-9-123.mp4"))
+	oldEntry, newEntry := filepath.Join(dir, "work", "exp_legacy", "1-1", "a.mp4"), filepath.Join(dir, "work", "estimate-5", "a.mp4")
+	write(oldEntry)
+	write(newEntry)
+	dayAgo := time.Now().Add(-25 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "work", "exp_legacy"), dayAgo, dayAgo); err != nil {
+		t.Fatal(err)
+	}
+	// The live node's folder, a day old too, is still its own.
+	if err := os.Chtimes(b.WorkDir, dayAgo, dayAgo); err != nil {
+		t.Fatal(err)
+	}
+
+	// a dies; its restart takes its slot back.
+	if err := a.Release(); err != nil {
+		t.Fatal(err)
+	}
+	again := take()
+	if again.ID != a.ID || again.WorkDir != a.WorkDir {
+		t.Errorf("after release: %q in %q, want %q", again.ID, again.WorkDir, a.ID)
+	}
+	if again.Cleared != 2 || exists(killed) || !exists(again.WorkDir) {
+		t.Errorf("the dead node's folder: cleared %d, its render still there: %v", again.Cleared, exists(killed))
+	}
+	if !exists(alive) {
+		t.Error("the live node's render was removed")
+	}
+	if exists(oldEntry) || !exists(newEntry) {
+		t.Errorf("unowned entries: day-old one kept %v, fresh one kept %v", exists(oldEntry), exists(newEntry))
+	}
+	_ = again.Release()
+	_ = b.Release()
+}
+
+// livePublications makes, straight in the store, a finished export with a
+// stored rendition and a connected account, and returns live, which
+// creates a publication of the rendition in state with job jobID.
+func (e *env) livePublications(t *testing.T) (store.Export, store.Rendition, func(state store.PublicationState, jobID int64) store.Publication) {
+	t.Helper()
+	ctx := t.Context()
+	prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+		SourceKey: "sources/a.mp4", Status: store.ProjectReady})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, releaseB, err := jobs.NodeID(dir, "host one")
+	x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a == b || !strings.HasPrefix(a, "host-one-") {
-		t.Errorf("ids %q and %q", a, b)
-	}
-	if err := releaseA(); err != nil {
-		t.Fatal(err)
-	}
-	again, releaseAgain, err := jobs.NodeID(dir, "host one")
+	r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again != a {
-		t.Errorf("after release: %q, want %q", again, a)
+	c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
+		AccountName: "Acme", AccessToken: []byte("a")})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = releaseAgain()
-	_ = releaseB()
+	return x, r, func(state store.PublicationState, jobID int64) store.Publication {
+		t.Helper()
+		p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
+			ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.State, p.JobID = state, jobID
+		if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 }
 
 // TestService_Cleanup_orphanedPublication: a live publication whose job is
@@ -177,38 +264,7 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		ctx := t.Context()
 		e := newEnv(t, eng, envOptions{})
-		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
-			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: e.ws.ID, Platform: "youtube", AccountID: "UC1",
-			AccountName: "Acme", AccessToken: []byte("a")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// live creates a publication in state with job jobID.
-		live := func(state store.PublicationState, jobID int64) store.Publication {
-			t.Helper()
-			p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
-				ConnectionID: c.ID, Platform: "youtube", PresetID: "youtube-1080p"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.State, p.JobID = state, jobID
-			if p, err = e.store.TransitionPublication(ctx, p, store.PublicationPending); err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}
+		_, r, live := e.livePublications(t)
 		lost := live(store.PublicationUploading, 987654) // no such job
 		job, err := e.runner.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "later"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
 		if err != nil {
@@ -266,6 +322,67 @@ func TestService_Cleanup_orphanedPublication(t *testing.T) {
 		}
 		if pinned() {
 			t.Error("file still pinned after every publication was abandoned")
+		}
+	})
+}
+
+// TestService_Cleanup_stuckPublication: a publication left uploading with
+// its job still there (a node hangs, a job no node takes) is reported
+// stuck once it has been quiet past its step's limit: failed with
+// publication_stuck, naming the node that last worked on it and its last
+// error, its job canceled and its step ended. Before the limit it is left
+// alone.
+func TestService_Cleanup_stuckPublication(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		ctx := t.Context()
+		e := newEnv(t, eng, envOptions{})
+		x, _, live := e.livePublications(t)
+		// The job waits for its next attempt; the last one, on node-a,
+		// failed with a 503.
+		job, err := e.runner.Client().Insert(ctx, jobs.PublishArgs{PublicationID: "p"}, &river.InsertOpts{ScheduledAt: time.Now().Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := live(store.PublicationUploading, job.Job.ID)
+		step, err := e.store.StartStep(ctx, store.Step{ExportID: x.ID, PublicationID: p.ID, Kind: outpost.StepPublish,
+			Node: "node-a", Hostname: "a", JobID: job.Job.ID, Attempt: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.NotePublicationError(ctx, p.ID, errcode.PlatformUnavailable, "youtube: 503 backend error"); err != nil {
+			t.Fatal(err)
+		}
+
+		// Quiet for an hour: waiting for its retry, not stuck.
+		if res, err := e.runner.Cleanup(ctx, time.Now().Add(time.Hour)); err != nil || res.PublicationsFailed != 0 {
+			t.Fatalf("Cleanup an hour later = %+v, %v", res, err)
+		}
+		if got, _ := e.store.GetPublication(ctx, p.ID); got.State != store.PublicationUploading {
+			t.Fatalf("after an hour: %s", got.State)
+		}
+		// Past the limit: stuck.
+		if res, err := e.runner.Cleanup(ctx, time.Now().Add(8*time.Hour)); err != nil || res.PublicationsFailed != 1 {
+			t.Fatalf("Cleanup 8 h later = %+v, %v", res, err)
+		}
+		got, err := e.store.GetPublication(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != store.PublicationFailed || got.ErrorCode != errcode.PublicationStuck {
+			t.Errorf("stuck publication = %s %s", got.State, got.ErrorCode)
+		}
+		for _, want := range []string{"sat uploading for 8h", "node node-a (attempt 3)", "last error: youtube: 503 backend error"} {
+			if !strings.Contains(got.ErrorMessage, want) {
+				t.Errorf("message %q lacks %q", got.ErrorMessage, want)
+			}
+		}
+		if j, err := e.runner.Client().JobGet(ctx, job.Job.ID); err != nil || j.State != rivertype.JobStateCancelled {
+			t.Errorf("its job: %v, %v; want cancelled", j, err)
+		}
+		steps, err := e.store.ListSteps(ctx, x.ID)
+		if err != nil || len(steps) != 1 || steps[0].ID != step.ID || steps[0].Outcome != outpost.StepInterrupted {
+			t.Errorf("steps = %+v, %v", steps, err)
 		}
 	})
 }

@@ -9,7 +9,7 @@
 // Every step is idempotent and its state lives in the database, so a process
 // killed mid-render loses only that render: at restart, the jobs its previous
 // incarnation was running are retried at once (the River client id is stable
-// per node, see NodeID), and the jobs of a node that stopped sending
+// per node, see TakeNode), and the jobs of a node that stopped sending
 // heartbeats are retried by the others. A retried job renders only the
 // targets that have no stored file yet, under the same blob keys, and never
 // adds a rendition row.
@@ -35,8 +35,10 @@ import (
 	"outpost/internal/engine"
 	"outpost/internal/events"
 	"outpost/internal/fetch"
+	"outpost/internal/notify"
 	"outpost/internal/publish/youtube"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // Queues.
@@ -85,13 +87,14 @@ type Options struct {
 	// pinned. Default 48 h.
 	Retention time.Duration
 	// WorkDir holds one folder per export being rendered. Default: a folder
-	// in os.TempDir(). Use a folder on the data volume: renders are large.
+	// in os.TempDir(). Use the node's (TakeNode), on the data volume:
+	// renders are large, and a node's folder is emptied when it restarts.
 	WorkDir string
 	// LocalBlobDir is the folder of file:// blob storage. When set, sources
 	// are read there in place instead of being copied into WorkDir.
 	LocalBlobDir string
 
-	// ClientID is this process's River client id (see NodeID); random when
+	// ClientID is this process's River client id (see TakeNode); random when
 	// empty. Jobs still running under it when the runner starts were
 	// orphaned by a killed predecessor and are retried at once.
 	ClientID string
@@ -128,6 +131,19 @@ type Options struct {
 	// WebhookAllowLoopback lets webhooks reach 127.0.0.1 (tests only: never
 	// from configuration).
 	WebhookAllowLoopback bool
+
+	// Mailer sends email notices (export ready or failed, post failed,
+	// connection expiring or expired, invites); nil or not configured:
+	// none are queued.
+	Mailer *notify.Mailer
+	// PublicURL is the web UI's address, the base of the links in emails.
+	PublicURL string
+	// HistoryRetention, when positive, deletes finished exports older
+	// than it whose files are gone (OUTPOST_HISTORY_RETENTION).
+	HistoryRetention time.Duration
+	// APIKeyGuessLimit is the throttle's bad-key limit, so that the
+	// cleanup keeps the failures its windows need.
+	APIKeyGuessLimit int
 
 	// FetchPollInterval overrides River's fallback poll for new jobs (tests).
 	FetchPollInterval time.Duration
@@ -212,7 +228,8 @@ func New(opts Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{store: opts.Store, events: opts.Events, connect: opts.Connect, logger: opts.Logger}
+	q := &Queue{store: opts.Store, events: opts.Events, connect: opts.Connect, logger: opts.Logger,
+		mailer: opts.Mailer, publicURL: opts.PublicURL}
 	files := &Files{store: opts.Store, blob: opts.Blob, workDir: opts.WorkDir, localBlobDir: opts.LocalBlobDir}
 	r := &Runner{
 		store:       opts.Store,
@@ -224,23 +241,28 @@ func New(opts Options) (*Runner, error) {
 		clientID:    opts.ClientID,
 		hostname:    opts.Hostname,
 		nodeTimeout: opts.NodeTimeout,
-		cleanup:     &cleanupWorker{store: opts.Store, blob: opts.Blob, queue: q, logger: opts.Logger},
+		cleanup: &cleanupWorker{store: opts.Store, blob: opts.Blob, queue: q, logger: opts.Logger,
+			throttle:         throttle.New(opts.Store, throttle.DefaultPolicy(opts.APIKeyGuessLimit), nil),
+			historyRetention: opts.HistoryRetention},
 		refresh: &refreshWorker{store: opts.Store, queue: q, connect: opts.Connect, warning: opts.ConnectionWarning,
 			logger: opts.Logger},
 	}
 
+	steps := &stepLog{store: opts.Store, node: opts.ClientID, hostname: opts.Hostname, logger: opts.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
-		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, logger: opts.Logger})
+		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger})
 	river.AddWorker(workers, r.cleanup)
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
-		connect: opts.Connect, retryBase: opts.PublishRetryBase, logger: opts.Logger,
+		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,
 		quotaPerDay: map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)}})
 	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger,
 		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
 			AllowLoopback: opts.WebhookAllowLoopback})})
 	river.AddWorker(workers, r.refresh)
 	river.AddWorker(workers, &deletePreviewWorker{blob: opts.Blob})
+	river.AddWorker(workers, &emailWorker{mailer: opts.Mailer})
+	river.AddWorker(workers, &deleteFilesWorker{blob: opts.Blob})
 	cfg := &river.Config{
 		ID:                   opts.ClientID,
 		Logger:               slog.New(demoteInfo{opts.Logger.Handler()}),
@@ -312,7 +334,6 @@ func (r *Runner) Start(ctx context.Context) error {
 		return errors.New("jobs: already started")
 	}
 	r.startedAt = time.Now()
-	r.sweepWorkDir(ctx)
 	if n, err := r.rescueOwnOrphans(ctx); err != nil {
 		return fmt.Errorf("jobs: retry orphaned jobs: %w", err)
 	} else if n > 0 {
@@ -384,27 +405,4 @@ func (demoteInfo) level(l slog.Level) slog.Level {
 		return slog.LevelDebug
 	}
 	return l
-}
-
-// staleWorkAge is the age past which a render folder left in WorkDir is
-// removed at start: no render of this node is running then, and other
-// processes sharing the folder touch theirs far more often.
-const staleWorkAge = 24 * time.Hour
-
-// sweepWorkDir removes render folders that killed processes left behind
-// and no retry came back for.
-func (r *Runner) sweepWorkDir(ctx context.Context) {
-	entries, err := os.ReadDir(r.workDir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || time.Since(info.ModTime()) < staleWorkAge {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(r.workDir, e.Name())); err != nil {
-			r.logger.WarnContext(ctx, "remove stale work dir", "dir", e.Name(), "error", err)
-		}
-	}
 }

@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-// canLock is false without flock: NodeID then returns a new id each run.
+// canLock is false without flock: TakeNode then returns a new id each run.
 const canLock = false
 
 func lockFile(string) (*os.File, bool, error) {

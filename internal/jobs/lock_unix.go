@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// canLock says that lockFile works (NodeID can keep ids across restarts).
+// canLock says that lockFile works (TakeNode can keep ids across restarts).
 const canLock = true
 
 // lockFile opens path and takes an exclusive, non-blocking flock on it. ok is

@@ -22,6 +22,7 @@ import (
 	"outpost/internal/service"
 	"outpost/internal/store"
 	"outpost/internal/testpg"
+	"outpost/internal/tests3"
 	"outpost/internal/waitfor"
 )
 
@@ -44,6 +45,9 @@ type env struct {
 type envOptions struct {
 	workers int
 	noStart bool
+	// s3 stores files in a real S3-compatible server (versitygw) instead
+	// of a folder.
+	s3 bool
 	// configure adjusts the service's options before it is made.
 	configure func(s *store.Store, o *jobs.Options)
 }
@@ -90,7 +94,12 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := blob.Open(ctx, u, blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"})
+	bo := blob.Options{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicBaseURL: "http://127.0.0.1"}
+	if o.s3 {
+		gw := tests3.Start(t)
+		u, bo.S3AccessKeyID, bo.S3SecretAccessKey = gw.Bucket(t, "outpost-test"), gw.AccessKey, gw.SecretKey
+	}
+	b, err := blob.Open(ctx, u, bo)
 	if err != nil {
 		t.Fatalf("blob.Open: %v", err)
 	}
@@ -121,7 +130,7 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 		t.Fatalf("jobs.New: %v", err)
 	}
 	svc, err := service.New(service.Options{Store: s, Blob: b, Events: br, Jobs: runner, Engine: jo.Engine,
-		Connect: jo.Connect, Logger: logger, TmpDir: t.TempDir()})
+		Connect: jo.Connect, Logger: logger, TmpDir: t.TempDir(), PublicURL: jo.PublicURL})
 	if err != nil {
 		t.Fatalf("service.New: %v", err)
 	}

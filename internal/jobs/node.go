@@ -25,20 +25,71 @@ import (
 // maxNodeSlots bounds how many processes may share one data dir.
 const maxNodeSlots = 64
 
-// NodeID returns a River client id for this process that stays the same
-// when the process is restarted on the same data dir, so that, at start, it
-// can tell the jobs its killed predecessor was running (River records the
-// client id of each attempt) from those of live processes.
+// Node is this process's place in its data dir: a node slot, held for the
+// life of the process, with the River client id stored in it and the
+// slot's own scratch folder.
+type Node struct {
+	// ID is the River client id: the same when the process is restarted
+	// on the same data dir, so that, at start, it can tell the jobs its
+	// killed predecessor was running (River records the client id of each
+	// attempt) from those of live processes.
+	ID string
+	// WorkDir is DATA_DIR/work/ID, where this node renders (Options.WorkDir):
+	// no other live process writes there.
+	WorkDir string
+	// Cleared counts what a dead predecessor left in WorkDir, removed when
+	// the slot was taken.
+	Cleared int
+
+	release func() error
+}
+
+// Release frees the slot (the kernel frees it too when the process dies,
+// even by SIGKILL).
+func (n *Node) Release() error { return n.release() }
+
+// TakeNode takes the first free node slot of dataDir: a file in
+// DATA_DIR/nodes locked for the life of the process, holding the node's id
+// (generated on first use). Several processes may share a data dir (serve
+// and workers on one host); each holds its own slot, and so its own
+// scratch folder, DATA_DIR/work/<id>.
 //
-// Several processes may share a data dir (serve and workers on one host):
-// each takes the first free slot, a file in DIR/nodes locked for the life
-// of the process (the kernel releases the lock when it dies, even by
-// SIGKILL), and uses the id stored in that slot, generated on first use.
-// release frees the slot.
-func NodeID(dataDir, hostname string) (id string, release func() error, err error) {
+// A free slot means its last holder is dead, and everything in the slot's
+// scratch folder (the folders of renders it was running, its copies of
+// files to post) belongs to jobs it no longer owns: at restart they are
+// retried from scratch, or another node has taken them over. TakeNode
+// empties the folder. The folders of other slots, whose holders may be
+// alive, are never touched; entries of DATA_DIR/work that belong to no
+// slot (left by versions that rendered straight in DATA_DIR/work) are
+// removed once older than a day.
+//
+// Where files cannot be locked, the id is new each run and WorkDir is
+// DATA_DIR/work itself, shared, with only the day-old sweep.
+func TakeNode(dataDir, hostname string) (*Node, error) {
+	work := filepath.Join(dataDir, "work")
 	if !canLock {
-		return randomNodeID(hostname), func() error { return nil }, nil
+		sweepStale(work, nil)
+		return &Node{ID: randomNodeID(hostname), WorkDir: work, release: func() error { return nil }}, nil
 	}
+	id, release, err := nodeSlot(dataDir, hostname)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{ID: id, WorkDir: filepath.Join(work, id), release: release}
+	if n.Cleared, err = clearDir(n.WorkDir); err != nil {
+		_ = release()
+		return nil, fmt.Errorf("clear the node's work dir: %w", err)
+	}
+	slots := map[string]bool{}
+	for _, id := range slotIDs(dataDir) {
+		slots[id] = true
+	}
+	sweepStale(work, func(name string) bool { return slots[name] })
+	return n, nil
+}
+
+// nodeSlot takes the first free slot of dataDir and returns its id.
+func nodeSlot(dataDir, hostname string) (id string, release func() error, err error) {
 	dir := filepath.Join(dataDir, "nodes")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("create node dir: %w", err)
@@ -52,9 +103,7 @@ func NodeID(dataDir, hostname string) (id string, release func() error, err erro
 		if !ok {
 			continue // a live process holds it
 		}
-		b := make([]byte, 128)
-		n, _ := f.ReadAt(b, 0)
-		id := strings.TrimSpace(string(b[:n]))
+		id := readSlotID(f)
 		if !validNodeID(id) {
 			id = randomNodeID(hostname)
 			if err := f.Truncate(0); err == nil {
@@ -71,6 +120,75 @@ func NodeID(dataDir, hostname string) (id string, release func() error, err erro
 		return id, f.Close, nil
 	}
 	return "", nil, fmt.Errorf("all %d node slots in %s are taken", maxNodeSlots, dir)
+}
+
+// readSlotID reads the id stored in a slot file.
+func readSlotID(f *os.File) string {
+	b := make([]byte, 128)
+	n, _ := f.ReadAt(b, 0)
+	return strings.TrimSpace(string(b[:n]))
+}
+
+// slotIDs returns the ids stored in dataDir's slots, held or not.
+func slotIDs(dataDir string) []string {
+	paths, _ := filepath.Glob(filepath.Join(dataDir, "nodes", "slot-*"))
+	var ids []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if id := readSlotID(f); validNodeID(id) {
+			ids = append(ids, id)
+		}
+		_ = f.Close()
+	}
+	return ids
+}
+
+// clearDir empties dir (creating it if need be) and returns how many
+// entries it removed.
+func clearDir(dir string) (int, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return 0, err
+		}
+	}
+	return len(entries), nil
+}
+
+// staleWorkAge is the age past which an entry of a shared work folder is
+// removed: no process touches its folder that long while working in it.
+const staleWorkAge = 24 * time.Hour
+
+// sweepStale removes the entries of dir older than staleWorkAge, except
+// those keep names, and returns how many.
+func sweepStale(dir string, keep func(name string) bool) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		if keep != nil && keep(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < staleWorkAge {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 var nodeIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)

@@ -39,6 +39,10 @@ const (
 	// publishProgressInterval throttles the upload's live events.
 	publishProgressInterval = 500 * time.Millisecond
 	maxPublishRetry         = time.Hour
+	// publishTimeout bounds one attempt: an upload of a large file takes
+	// long; the clients bound their polls and the context carries
+	// shutdown.
+	publishTimeout = 6 * time.Hour
 )
 
 // PublishArgs are the publication job's arguments.
@@ -64,12 +68,12 @@ type publishWorker struct {
 	retryBase time.Duration
 	// quotaPerDay is the daily unit quota per platform project (YouTube).
 	quotaPerDay map[string]int64
+	steps       *stepLog
 	logger      *slog.Logger
 }
 
-// Timeout: an upload of a large file takes long; the clients bound their
-// polls and the context carries shutdown.
-func (w *publishWorker) Timeout(*river.Job[PublishArgs]) time.Duration { return 6 * time.Hour }
+// Timeout is publishTimeout.
+func (w *publishWorker) Timeout(*river.Job[PublishArgs]) time.Duration { return publishTimeout }
 
 // NextRetry backs off exponentially from Options.PublishRetryBase.
 func (w *publishWorker) NextRetry(job *river.Job[PublishArgs]) time.Time {
@@ -89,11 +93,13 @@ type pubRun struct {
 	// one refresh).
 	refreshed bool
 
+	// mu guards sentAt and pub's RemoteIDs, written by the publisher's
+	// SaveFunc while its ProgressFunc may read pub.
 	mu     sync.Mutex
 	sentAt time.Time
 }
 
-func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) error {
+func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) (err error) {
 	run := &pubRun{job: job}
 	run.log = w.logger.With("publication_id", job.Args.PublicationID, "job_id", job.ID, "attempt", job.Attempt)
 	p, err := w.store.GetPublication(ctx, job.Args.PublicationID)
@@ -120,6 +126,9 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 		return river.JobSnooze(time.Until(*p.ScheduleAt))
 	}
 	run.log = run.log.With("platform", p.Platform, "export_id", p.ExportID)
+	// This node's attempt at the publication, whatever becomes of it.
+	step := w.steps.start(ctx, job.ID, job.Attempt, store.Step{ExportID: p.ExportID, PublicationID: p.ID, Kind: outpost.StepPublish})
+	defer func() { w.steps.finish(ctx, step, err) }()
 
 	r, err := w.store.GetRendition(ctx, p.RenditionID)
 	if err != nil {
@@ -190,7 +199,16 @@ func (w *publishWorker) Work(ctx context.Context, job *river.Job[PublishArgs]) e
 			if err != nil {
 				return err
 			}
-			return w.store.SavePublicationRemoteIDs(ctx, p.ID, b)
+			if err := w.store.SavePublicationRemoteIDs(ctx, p.ID, b); err != nil {
+				return err
+			}
+			// What this attempt writes of the publication later (failed,
+			// scheduled on the platform) carries the saved ids, never the
+			// ones it started with: a retry must resume, not post again.
+			run.mu.Lock()
+			run.pub.RemoteIDs = b
+			run.mu.Unlock()
+			return nil
 		},
 		ProgressFunc: func(sent, total int64) { w.publishProgress(ctx, run, sent, total) },
 	}
@@ -291,8 +309,9 @@ func (w *publishWorker) publishProgress(ctx context.Context, run *pubRun, sent, 
 		return
 	}
 	run.sentAt = now
+	p := run.pub
 	run.mu.Unlock()
-	w.publicationEvent(ctx, run.pub, sent, total)
+	w.publicationEvent(ctx, p, sent, total)
 }
 
 // publishResult records a publish outcome: live (or natively scheduled) →
@@ -388,7 +407,7 @@ func (w *publishWorker) publishFailed(ctx context.Context, run *pubRun, err erro
 	case publish.Permanent:
 		return w.failPublication(ctx, run, p, err)
 	}
-	if code := errcode.Of(err); code == errcode.FileNotFound || code == errcode.PlatformNotConfigured {
+	if permanent(errcode.Of(err)) {
 		return w.failPublication(ctx, run, p, err)
 	}
 	if run.job.Attempt >= run.job.MaxAttempts {
@@ -400,10 +419,16 @@ func (w *publishWorker) publishFailed(ctx context.Context, run *pubRun, err erro
 	return err
 }
 
-// noteRetry tells watchers why the publication waits.
+// noteRetry records on the publication, and tells watchers, why it waits
+// for its next attempt: a retried failure is never silent.
 func (w *publishWorker) noteRetry(ctx context.Context, p store.Publication, err error) {
 	e := errcode.As(err)
 	p.ErrorCode, p.ErrorMessage = e.Code, errMessage(err)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if nerr := w.store.NotePublicationError(wctx, p.ID, p.ErrorCode, p.ErrorMessage); nerr != nil {
+		w.logger.WarnContext(ctx, "record publication error", "publication_id", p.ID, "error", nerr)
+	}
 	w.publicationEvent(ctx, p, 0, 0)
 }
 

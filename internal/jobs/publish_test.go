@@ -2,14 +2,21 @@ package jobs_test
 
 import (
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"outpost/internal/connect"
+	"outpost/internal/errcode"
 	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
@@ -19,6 +26,7 @@ import (
 	"outpost/internal/publish/youtube"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
+	"outpost/internal/waitfor"
 )
 
 // connectVia runs the OAuth flow against the sandbox without a browser:
@@ -61,12 +69,7 @@ func connectVia(t *testing.T, c *connect.Service, ws, platform string) store.Con
 func TestPublication_engines(t *testing.T) {
 	needFFmpeg(t)
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
-		sb := sandbox.New(sandbox.Options{AutoApprove: true, Dir: t.TempDir()})
-		sts := httptest.NewServer(sb)
-		t.Cleanup(func() {
-			sts.Close()
-			_ = sb.Close()
-		})
+		sb, sts := newSandbox(t)
 		var cs *connect.Service
 		e := newEnv(t, eng, envOptions{workers: 1, configure: func(s *store.Store, o *jobs.Options) {
 			key := make([]byte, 32)
@@ -146,6 +149,37 @@ func TestPublication_engines(t *testing.T) {
 				t.Errorf("publication %+v", p)
 			}
 		}
+		// This node ran every step: the rendition's render, check and
+		// store, then each publication's attempts, the last published.
+		steps, err := e.store.ListSteps(ctx, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rends, _ := e.store.ListRenditions(ctx, x.ID)
+		var kinds []outpost.StepKind
+		lastStep := map[string]store.Step{}
+		for _, s := range steps {
+			if s.Node != e.runner.ClientID() || s.JobID == 0 || s.Attempt < 1 || s.FinishedAt == nil {
+				t.Errorf("step %+v, want one by %s, ended", s, e.runner.ClientID())
+			}
+			if s.RenditionID != "" {
+				kinds = append(kinds, s.Kind)
+				if s.RenditionID != rends[0].ID || s.Outcome != outpost.StepSucceeded {
+					t.Errorf("rendition step %+v", s)
+				}
+			}
+			if s.PublicationID != "" {
+				lastStep[s.PublicationID] = s
+			}
+		}
+		if want := []outpost.StepKind{outpost.StepRender, outpost.StepCheck, outpost.StepStore}; !slices.Equal(kinds, want) {
+			t.Errorf("rendition steps %v, want %v", kinds, want)
+		}
+		for _, p := range pubs {
+			if s := lastStep[p.ID]; s.Kind != outpost.StepPublish || s.Outcome != outpost.StepSucceeded {
+				t.Errorf("last step of publication %s = %+v, want a publish step that succeeded", p.Platform, s)
+			}
+		}
 
 		// The refresh job: nothing due right after connecting.
 		res, err := e.runner.RefreshConnections(ctx, time.Now())
@@ -171,6 +205,105 @@ func TestPublication_engines(t *testing.T) {
 		n, err = e.store.CountEvents(ctx, store.EventFilter{WorkspaceID: e.ws.ID, Type: outpost.EventConnectionExpiring, SubjectID: li.ID})
 		if err != nil || n != 1 {
 			t.Errorf("connection.expiring events for linkedin: %d, %v", n, err)
+		}
+	})
+}
+
+// newSandbox serves the platform emulators (consent approved) until the
+// test ends.
+func newSandbox(t *testing.T) (*sandbox.Server, *httptest.Server) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{AutoApprove: true, Dir: t.TempDir()})
+	sts := httptest.NewServer(sb)
+	t.Cleanup(func() {
+		sts.Close()
+		_ = sb.Close()
+	})
+	return sb, sts
+}
+
+// sandboxConnect returns a connect service over the emulators at url with
+// a key of its own: two of them stand for two nodes with different secret
+// keys.
+func sandboxConnect(t *testing.T, s *store.Store, url string) *connect.Service {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cs, err := connect.New(connect.Options{Store: s, Key: key, Platforms: sandbox.PlatformSettings(url), PublicURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// storedPublication makes, straight in the store, a finished export with a
+// stored rendition of prj's source and a publication of it to conn, and
+// queues the publication's job.
+func (e *env) storedPublication(t *testing.T, prj store.Project, conn store.Connection) store.Publication {
+	t.Helper()
+	ctx := t.Context()
+	x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "mp4-720p", Status: store.RenditionSucceeded,
+		BlobKey: prj.SourceKey, SizeBytes: prj.SizeBytes, Duration: prj.Duration, Width: 320, Height: 180,
+		VideoCodec: "h264", AudioCodec: "aac"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := json.Marshal(outpost.PostSpec{PostFields: outpost.PostFields{Title: "Launch", Privacy: "public"}})
+	p, err := e.store.CreatePublication(ctx, store.Publication{WorkspaceID: e.ws.ID, ExportID: x.ID, RenditionID: r.ID,
+		ConnectionID: conn.ID, Platform: conn.Platform, PresetID: r.PresetID, Metadata: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.WithTx(ctx, func(tx *sql.Tx) error {
+		p, err = e.runner.Queue().EnqueuePublication(ctx, tx, p, store.PublicationPending)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPublication_unreadableToken: a token sealed under another node's key
+// (the API's key A, the worker's key B) fails the publication in its first
+// attempt with connection_unreadable and a message, instead of retrying
+// in silence; nothing reaches the platform.
+func TestPublication_unreadableToken(t *testing.T) {
+	needFFmpeg(t)
+	forEachEngine(t, func(t *testing.T, eng store.Engine) {
+		sb, sts := newSandbox(t)
+		var api *connect.Service
+		e := newEnv(t, eng, envOptions{workers: 1, configure: func(s *store.Store, o *jobs.Options) {
+			api = sandboxConnect(t, s, sts.URL)
+			o.Connect, o.PublishRetryBase = sandboxConnect(t, s, sts.URL), 100*time.Millisecond
+		}})
+		ctx := t.Context()
+		conn := connectVia(t, api, e.ws.ID, "youtube") // sealed under the API's key
+		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1, Audio: true})
+		p := e.storedPublication(t, prj, conn)
+
+		p = waitfor.Value(t, 60*time.Second, func() (store.Publication, error) {
+			got, err := e.store.GetPublication(ctx, p.ID)
+			if err == nil && !got.State.Final() {
+				err = fmt.Errorf("state %s, error %q", got.State, got.ErrorCode)
+			}
+			return got, err
+		}, "the publication fails")
+		if p.State != store.PublicationFailed || p.ErrorCode != errcode.ConnectionUnreadable || p.Attempts != 1 {
+			t.Errorf("publication = %s %s after %d attempts, want failed connection_unreadable after 1", p.State, p.ErrorCode, p.Attempts)
+		}
+		if !strings.Contains(p.ErrorMessage, "cannot be opened with this server's keys") {
+			t.Errorf("message %q", p.ErrorMessage)
+		}
+		// River records the job's end just after the attempt returns.
+		if j := waitJob(t, e.runner.Client(), p.JobID, rivertype.JobStateCancelled); j.Attempt != 1 {
+			t.Errorf("job cancelled after %d attempts, want 1", j.Attempt)
+		}
+		if n := len(sb.Posts("youtube")); n != 0 {
+			t.Errorf("%d posts reached the platform", n)
 		}
 	})
 }

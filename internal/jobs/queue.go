@@ -17,6 +17,7 @@ import (
 	"outpost/internal/connect"
 	"outpost/internal/errcode"
 	"outpost/internal/events"
+	"outpost/internal/notify"
 	"outpost/internal/outpost"
 	"outpost/internal/store"
 )
@@ -31,6 +32,10 @@ type Queue struct {
 	events  *events.Broker
 	connect *connect.Service
 	logger  *slog.Logger
+	// mailer sends the members' email notices; publicURL is the base of
+	// their links.
+	mailer    *notify.Mailer
+	publicURL string
 }
 
 // InsertRender inserts the export's render job in tx and records its id.
@@ -87,8 +92,10 @@ func eventID(parts ...string) string {
 }
 
 // EmitTx stores a tracking event in tx and queues a delivery to each of the
-// workspace's endpoints that wants it. An event whose id (when set) was
-// stored before is skipped.
+// workspace's endpoints that wants it, and an email to each member who
+// wants to hear of it (export ready or failed, post failed, connection
+// expiring or expired). An event whose id (when set) was stored before is
+// skipped, so a retried step notifies once.
 func (q *Queue) EmitTx(ctx context.Context, tx *sql.Tx, ev store.Event, data any) error {
 	db := q.store.Using(tx)
 	raw, err := json.Marshal(data)
@@ -104,6 +111,15 @@ func (q *Queue) EmitTx(ctx context.Context, tx *sql.Tx, ev store.Event, data any
 		var fresh bool
 		if ev, fresh, err = db.InsertEventOnce(ctx, ev); err != nil || !fresh {
 			return err
+		}
+	}
+	if q.EmailConfigured() {
+		if n, ok, err := q.notice(ctx, db, ev, data); err != nil {
+			return err
+		} else if ok {
+			if err := q.notifyMembers(ctx, tx, ev.WorkspaceID, n); err != nil {
+				return err
+			}
 		}
 	}
 	eps, err := db.ListWebhookEndpoints(ctx, ev.WorkspaceID)
@@ -414,7 +430,12 @@ func (q *Queue) FailExport(ctx context.Context, exportID string, cause *errcode.
 	}
 	change := summarize(rends)
 	err = q.store.WithTx(ctx, func(tx *sql.Tx) error {
-		if _, err := q.store.Using(tx).UpdateExportStatus(ctx, exportID, change); err != nil {
+		db := q.store.Using(tx)
+		if _, err := db.UpdateExportStatus(ctx, exportID, change); err != nil {
+			return err
+		}
+		// Render steps a stopped node left running end here.
+		if err := db.InterruptSteps(ctx, exportID, ""); err != nil {
 			return err
 		}
 		return q.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(change.Status)})

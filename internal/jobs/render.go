@@ -66,24 +66,13 @@ type renderWorker struct {
 	metrics   *metrics
 	retention time.Duration
 	workDir   string
+	steps     *stepLog
 	logger    *slog.Logger
 }
 
 // Timeout: a render takes as long as it takes; cancellation comes from
 // CancelExport or shutdown.
 func (w *renderWorker) Timeout(*river.Job[RenderArgs]) time.Duration { return -1 }
-
-// permanent reports whether a failure with code would happen again on a
-// retry: the source or the request is at fault, not the moment.
-func permanent(code errcode.Code) bool {
-	switch code {
-	case errcode.SourceNotFound, errcode.SourceEmpty, errcode.SourceUnreadable, errcode.SourceTruncated,
-		errcode.SourceNoVideo, errcode.UnknownPreset, errcode.InvalidOption, errcode.PlatformRule,
-		errcode.FFmpegMissing, errcode.EncoderMissing:
-		return true
-	}
-	return false
-}
 
 // renderRun is one attempt at one export.
 type renderRun struct {
@@ -201,24 +190,11 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 	}
 	run.todo = rends
 
-	prj, err := w.store.GetProject(ctx, e.ProjectID)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			err = errcode.Wrap(errcode.SourceNotFound, err, "the export's project is gone")
-		}
-		return w.renderFailed(ctx, run, err)
-	}
-	idx := make([]int, len(run.todo))
-	for i, r := range run.todo {
-		idx[i] = r.TargetIndex
-	}
-	ereq, err := w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
-	if err != nil {
-		return w.renderFailed(ctx, run, err)
-	}
-	results, err := w.engine.Export(ctx, ereq, func(ev engine.Event) {
-		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
-	})
+	// This node's render and check of each rendition, from fetching the
+	// source to the engine's last check.
+	steps := w.steps.startRender(ctx, run.job.ID, run.job.Attempt, run.exportID, rends)
+	results, err := w.runEngine(ctx, run, e, req, targets, dir, steps)
+	steps.end(ctx, results, err)
 	if err != nil {
 		return w.renderFailed(ctx, run, err)
 	}
@@ -232,7 +208,10 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 			}
 			continue
 		}
-		if err := w.storeRendition(ctx, run, r, res); err != nil {
+		st := w.steps.start(ctx, run.job.ID, run.job.Attempt, store.Step{ExportID: run.exportID, RenditionID: r.ID, Kind: outpost.StepStore})
+		err := w.storeRendition(ctx, run, r, res)
+		w.steps.finish(ctx, st, err)
+		if err != nil {
 			if w.exportCanceled(ctx, run.exportID) {
 				w.discardRun(ctx, run)
 				return river.JobCancel(err)
@@ -243,6 +222,32 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 		run.progress.report(ctx, StageStore, 100*float64(i+1)/float64(len(results)), 0, 0, 0)
 	}
 	return nil
+}
+
+// runEngine gathers the local files of run.todo (rendered as targets in
+// dir) and renders them in one engine run.
+func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
+	targets []render.Target, dir string, steps *renderSteps,
+) ([]engine.Result, error) {
+	prj, err := w.store.GetProject(ctx, e.ProjectID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = errcode.Wrap(errcode.SourceNotFound, err, "the export's project is gone")
+		}
+		return nil, err
+	}
+	idx := make([]int, len(run.todo))
+	for i, r := range run.todo {
+		idx[i] = r.TargetIndex
+	}
+	ereq, err := w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
+	if err != nil {
+		return nil, err
+	}
+	return w.engine.Export(ctx, ereq, func(ev engine.Event) {
+		steps.event(ctx, ev)
+		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
+	})
 }
 
 // storeRendition uploads a checked file and records it.

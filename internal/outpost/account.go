@@ -3,6 +3,8 @@ package outpost
 import (
 	"context"
 	"time"
+
+	"outpost/internal/authz"
 )
 
 // User is a person who signs in to the web UI.
@@ -24,6 +26,18 @@ type Session struct {
 type APIKey struct {
 	ID          string
 	WorkspaceID string
+	Prefix      string
+	Scopes      []authz.Scope
+}
+
+// Caller is the request made with the key from ip.
+func (k APIKey) Caller(ip string) Caller {
+	return Caller{WorkspaceID: k.WorkspaceID, KeyID: k.ID, Name: k.Prefix, Scopes: k.Scopes, IP: ip}
+}
+
+// Caller is the request made in the session from ip.
+func (s Session) Caller(ip string) Caller {
+	return Caller{WorkspaceID: s.User.WorkspaceID, UserID: s.User.ID, Name: s.User.Email, Role: s.User.Role, IP: ip}
 }
 
 // MinPasswordLen is the shortest password an account may have.
@@ -32,12 +46,17 @@ const MinPasswordLen = 10
 // Accounts are the use cases of who may do what: API keys, users and their
 // browser sessions.
 type Accounts interface {
-	// AuthenticateKey checks a bearer API key (errcode.Unauthorized when it
-	// is not valid) and records its use.
-	AuthenticateKey(ctx context.Context, token string) (APIKey, error)
-	// SignIn checks an email and password (errcode.Unauthorized when
-	// either is wrong; it takes as long for an unknown email).
-	SignIn(ctx context.Context, email, password string) (User, error)
+	// AuthenticateKey checks a bearer API key sent from the client address
+	// ip (errcode.Unauthorized when it is not valid) and records its use.
+	// Too many bad keys from one address are refused before any lookup
+	// (errcode.RateLimited with RetryAfter).
+	AuthenticateKey(ctx context.Context, token, ip string) (APIKey, error)
+	// SignIn checks an email and password from the client address ip
+	// (errcode.Unauthorized when either is wrong; it takes as long for an
+	// unknown email). Failed sign-ins are throttled per address and per
+	// account before the password is checked (errcode.RateLimited with
+	// RetryAfter).
+	SignIn(ctx context.Context, email, password, ip string) (User, error)
 	// StartSession signs a user in: the token goes in the browser's cookie.
 	StartSession(ctx context.Context, userID string) (token string, expires time.Time, err error)
 	// Session returns the session of a cookie's token, renewing its

@@ -85,13 +85,14 @@ type Connected struct {
 type Connections interface {
 	List(ctx context.Context, workspaceID string) (ConnectionList, error)
 	Get(ctx context.Context, workspaceID, id string) (Connection, error)
-	// Delete disconnects an account: its posts that have not gone out are
-	// canceled.
-	Delete(ctx context.Context, workspaceID, id string) error
+	// Delete disconnects an account of the caller's workspace: its posts
+	// that have not gone out are canceled.
+	Delete(ctx context.Context, c Caller, id string) error
 	Authorize(ctx context.Context, workspaceID, platform string, opts AuthorizeOptions) (Authorization, error)
 	// Callback finishes connecting (the platform's redirect), and queues
-	// again the posts that waited for the account.
-	Callback(ctx context.Context, platform string, query url.Values, browserNonce string) (Connected, error)
+	// again the posts that waited for the account. by is who the browser
+	// is signed in as, when known (the audit log's actor).
+	Callback(ctx context.Context, by Caller, platform string, query url.Values, browserNonce string) (Connected, error)
 	// Available reports whether this server can connect accounts and post
 	// (it has a secret key and the publishing service).
 	Available() bool

@@ -69,6 +69,9 @@ type ExportRequest struct {
 	IdempotencyKey string `json:"-"`
 	// GroupID groups the exports of one variants request.
 	GroupID string `json:"-"`
+	// Batch marks an item of a batch request (the plan may not allow
+	// batches); the API's batch route sets it.
+	Batch bool `json:"-"`
 }
 
 // Limits of a request.
@@ -264,6 +267,9 @@ type Export struct {
 	Error       *CodedError  `json:"error"`
 	// GroupID is shared by the variants of one request; "" for none.
 	GroupID string `json:"group_id,omitempty"`
+	// Nodes are the nodes that ran the export's steps (render, check,
+	// store, publish), in the order each first started one.
+	Nodes []string `json:"nodes"`
 	// Warnings are about files that were made all the same (each once):
 	// source_damaged, with the stretches of the video, in seconds.
 	Warnings []engine.Warning `json:"warnings,omitempty"`
@@ -299,6 +305,10 @@ type ExportDetail struct {
 	Export
 	Renditions   []Rendition   `json:"renditions"`
 	Publications []Publication `json:"publications"`
+	// Steps are every step a node ran for the export, in the order they
+	// started: each attempt of each rendition's render, check and store
+	// and of each publication, with its node and outcome.
+	Steps []Step `json:"steps"`
 	// Spec is the export as accepted; the UI shows its settings (it is not
 	// part of the API's answer).
 	Spec *ExportSpec `json:"-"`
@@ -346,6 +356,9 @@ type Rendition struct {
 	// Warnings are about a file that was made all the same: source_damaged,
 	// with the stretches of the video it is about, in seconds.
 	Warnings []engine.Warning `json:"warnings,omitempty"`
+	// Node is the node that last worked on the rendition (its render,
+	// check and store); absent before one has.
+	Node string `json:"node,omitempty"`
 	// TargetIndex is the rendition's place in the export's targets.
 	TargetIndex int `json:"-"`
 }

@@ -1,7 +1,9 @@
 // Package outpost is the application's contract: the domain's vocabulary
 // (statuses, requests, the records people and scripts see) and one
 // interface per family of use cases — projects, exports, presets,
-// publications, connections, webhooks, brand kits, stats and accounts.
+// publications, connections, webhooks, brand kits, stats and accounts, and
+// the team's: members, workspaces, API keys, the audit log, notifications
+// and deletions.
 //
 // The web UI (internal/ui) and the JSON API (internal/web) are adapters over
 // these interfaces: they decode a request, call a service and render JSON or
@@ -23,4 +25,11 @@ type Services struct {
 	Stats        Stats
 	Accounts     Accounts
 	Idempotency  Idempotency
+
+	Members       Members
+	Workspaces    Workspaces
+	APIKeys       APIKeys
+	Audit         Audit
+	Notifications Notifications
+	Deletions     Deletions
 }

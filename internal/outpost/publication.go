@@ -46,13 +46,17 @@ type Publication struct {
 	State        PublicationState `json:"state"`
 	// PostURL is the live post, once published (or scheduled on the
 	// platform).
-	PostURL     string      `json:"post_url,omitempty"`
-	ScheduleAt  *time.Time  `json:"schedule_at"`
-	PublishedAt *time.Time  `json:"published_at"`
-	Attempts    int         `json:"attempts"`
-	Error       *CodedError `json:"error"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
+	PostURL     string     `json:"post_url,omitempty"`
+	ScheduleAt  *time.Time `json:"schedule_at"`
+	PublishedAt *time.Time `json:"published_at"`
+	Attempts    int        `json:"attempts"`
+	// Error is why it failed, or, while it is live, why its last attempt
+	// did not finish (it is retried).
+	Error *CodedError `json:"error"`
+	// Node is the node of its last attempt; absent before one.
+	Node      string    `json:"node,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // OnPlatform reports whether the post is uploaded and scheduled by the

@@ -65,12 +65,12 @@ func (s *Connections) Get(ctx context.Context, workspaceID, id string) (outpost.
 
 // Delete disconnects an account: its publications that have not gone out
 // are canceled (see Publications.disconnect).
-func (s *Connections) Delete(ctx context.Context, workspaceID, id string) error {
-	c, err := connectionIn(ctx, s.store, workspaceID, id)
+func (s *Connections) Delete(ctx context.Context, by outpost.Caller, id string) error {
+	c, err := connectionIn(ctx, s.store, by.WorkspaceID, id)
 	if err != nil {
 		return err
 	}
-	return s.pubs.disconnect(ctx, c)
+	return s.pubs.disconnect(ctx, by, c)
 }
 
 // Authorize starts connecting an account: the URL to open in a browser.
@@ -92,7 +92,7 @@ func (s *Connections) Authorize(ctx context.Context, workspaceID, platform strin
 
 // Callback finishes connecting an account, and queues again the
 // publications that failed while it was expired.
-func (s *Connections) Callback(ctx context.Context, platform string, query url.Values, browserNonce string) (outpost.Connected, error) {
+func (s *Connections) Callback(ctx context.Context, by outpost.Caller, platform string, query url.Values, browserNonce string) (outpost.Connected, error) {
 	if s.connect == nil {
 		return outpost.Connected{}, errNoConnect
 	}
@@ -101,7 +101,14 @@ func (s *Connections) Callback(ctx context.Context, platform string, query url.V
 		return outpost.Connected{}, err
 	}
 	out := outpost.Connected{WorkspaceID: res.WorkspaceID, ReturnTo: res.ReturnTo}
+	if by.WorkspaceID != res.WorkspaceID {
+		// The browser is signed in elsewhere (or not at all): the flow's
+		// workspace is the record's.
+		by = outpost.Caller{WorkspaceID: res.WorkspaceID, IP: by.IP}
+	}
 	for _, c := range res.Connections {
+		auditAfter(ctx, s.store, s.logger, by, store.AuditConnectionAdded, "connection", c.ID,
+			map[string]string{"platform": c.Platform, "account": c.AccountName})
 		out.Connections = append(out.Connections, connectionView(c))
 		if _, err := s.pubs.resume(ctx, c.ID); err != nil {
 			s.logger.WarnContext(ctx, "queue publications after reconnect", slog.String("connection_id", c.ID), slog.Any("error", err))

@@ -23,6 +23,7 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media"
 	"outpost/internal/outpost"
+	"outpost/internal/plan"
 	"outpost/internal/preset"
 	"outpost/internal/render"
 	"outpost/internal/store"
@@ -85,6 +86,9 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 	}
 	v, err := s.validate(ctx, workspaceID, req, true)
 	if err != nil {
+		return store.Export{}, err
+	}
+	if err := s.checkPlan(ctx, workspaceID, req.Batch, req.GroupID != "", 1, v); err != nil {
 		return store.Export{}, err
 	}
 	plan, err := s.pubs.plan(ctx, workspaceID, req.Destinations, v.targets(), v.src, v.project.Name, v.labels.Campaign)
@@ -277,6 +281,32 @@ func (s *Exports) validate(ctx context.Context, workspaceID string, req outpost.
 	return v, nil
 }
 
+// checkPlan checks a request of n exports, with the outputs of vs,
+// against the workspace's plan: resolution, batch and variants, exports
+// at once, stored bytes (plan_limit naming the limit).
+func (s *Exports) checkPlan(ctx context.Context, workspaceID string, batch, variants bool, n int, vs ...validated) error {
+	p, err := s.store.GetPlan(ctx, workspaceID)
+	if err != nil || p.Unlimited() {
+		return err
+	}
+	req := plan.Request{Batch: batch, Variants: variants, Exports: n}
+	for _, v := range vs {
+		var sw, sh int
+		if v.src.Video != nil {
+			sw, sh = v.src.Video.Width, v.src.Video.Height
+		}
+		for i := range v.bases {
+			w, h := v.bases[i].Size(sw, sh)
+			req.Outputs = append(req.Outputs, plan.Size{Width: w, Height: h})
+		}
+	}
+	u, err := s.store.WorkspaceUsage(ctx, workspaceID)
+	if err != nil {
+		return err
+	}
+	return p.Check(req, u)
+}
+
 // prefixError puts where in the request an error is in front of its message.
 func prefixError(err error, where string) error {
 	var e *errcode.Error
@@ -359,6 +389,7 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 	}
 	names := map[string]bool{}
 	reqs := make([]outpost.ExportRequest, len(variants))
+	var checked []validated
 	for i, v := range variants {
 		name := strings.TrimSpace(v.Name)
 		if name == "" || len(name) > 100 || names[name] {
@@ -391,10 +422,15 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 		if r.IdempotencyKey != "" {
 			r.IdempotencyKey += "/" + name
 		}
-		if _, err := s.validate(ctx, workspaceID, r, true); err != nil {
+		v, err := s.validate(ctx, workspaceID, r, true)
+		if err != nil {
 			return outpost.ExportGroup{}, prefixError(err, fmt.Sprintf("variants[%d] (%s)", i, name))
 		}
+		checked = append(checked, v)
 		reqs[i] = r
+	}
+	if err := s.checkPlan(ctx, workspaceID, req.Batch, true, len(reqs), checked...); err != nil {
+		return outpost.ExportGroup{}, err
 	}
 	group := store.NewID(store.PrefixGroup)
 	out := outpost.ExportGroup{}
@@ -574,9 +610,17 @@ func (s *Exports) List(ctx context.Context, workspaceID string, q outpost.Export
 	if err != nil {
 		return outpost.ExportPage{}, coded(err, "export", "")
 	}
+	ids := make([]string, len(pg.Exports))
+	for i, e := range pg.Exports {
+		ids[i] = e.ID
+	}
+	nodes, err := s.store.ListStepNodes(ctx, ids)
+	if err != nil {
+		return outpost.ExportPage{}, err
+	}
 	out := outpost.ExportPage{NextCursor: pg.NextCursor, Exports: make([]outpost.Export, len(pg.Exports))}
 	for i, e := range pg.Exports {
-		out.Exports[i] = exportView(e)
+		out.Exports[i] = exportView(e, nodes[e.ID])
 	}
 	return out, nil
 }
@@ -644,7 +688,7 @@ func (s *Exports) Rendition(ctx context.Context, workspaceID, id string) (outpos
 	if err != nil {
 		return outpost.Rendition{}, err
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // SaveRendition keeps a rendition's file past retention. Saving twice is
@@ -666,7 +710,7 @@ func (s *Exports) SaveRendition(ctx context.Context, workspaceID, id string) (ou
 		}
 		rd.Saved, rd.ExpiresAt = true, nil
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // maxThumbnailBytes caps an uploaded thumbnail image.
@@ -711,7 +755,7 @@ func (s *Exports) SetThumbnail(ctx context.Context, workspaceID, id string, imag
 	if rd, err = s.store.UpdateRendition(ctx, rd); err != nil {
 		return outpost.Rendition{}, err
 	}
-	return s.views.rendition(ctx, rd, e.ProjectName), nil
+	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
 // MostUsedPresets returns the workspace's preset ids by how often its

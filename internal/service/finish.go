@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -155,20 +156,21 @@ func (s *Exports) prepare(ctx context.Context, workspaceID string, v validated, 
 // Limits of estimates: they run ffmpeg, so one at a time, each bounded, and
 // remembered.
 const (
-	estimateTimeout  = 45 * time.Second
-	estimateCacheMax = 256
+	defaultEstimateTimeout = 45 * time.Second
+	estimateCacheMax       = 256
 )
 
 // estimateCache runs estimates one at a time and remembers the answers, by
 // the request as accepted.
 type estimateCache struct {
-	slot  chan struct{}
-	mu    sync.Mutex
-	cache map[string][]engine.SizeEstimate
+	timeout time.Duration
+	slot    chan struct{}
+	mu      sync.Mutex
+	cache   map[string][]engine.SizeEstimate
 }
 
-func newEstimateCache() *estimateCache {
-	return &estimateCache{slot: make(chan struct{}, 1), cache: map[string][]engine.SizeEstimate{}}
+func newEstimateCache(timeout time.Duration) *estimateCache {
+	return &estimateCache{timeout: timeout, slot: make(chan struct{}, 1), cache: map[string][]engine.SizeEstimate{}}
 }
 
 // Estimate predicts each target's file size for req without exporting it
@@ -219,15 +221,25 @@ func (s *Exports) Estimate(ctx context.Context, workspaceID string, req outpost.
 }
 
 func (s *Exports) estimate(ctx context.Context, workspaceID string, v validated) ([]engine.SizeEstimate, error) {
-	ctx, cancel := context.WithTimeout(ctx, estimateTimeout)
+	limit := s.estimates.timeout
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errEstimateTimeout)
 	defer cancel()
 	p, err := s.prepare(ctx, workspaceID, v, "estimate")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(p.dir)
-	return s.engine.EstimateRequest(ctx, p.req)
+	est, err := s.engine.EstimateRequest(ctx, p.req)
+	if err != nil && context.Cause(ctx) == errEstimateTimeout {
+		// Our own limit, not the caller's cancel: say so, not "canceled".
+		return nil, errcode.New(errcode.TimedOut, "the size estimate took longer than %s (the server may be busy)", limit)
+	}
+	return est, err
 }
+
+// errEstimateTimeout is the cause of an estimate's context when its limit
+// passes.
+var errEstimateTimeout = errors.New("estimate time limit")
 
 // previewTTL is how long a preview's file is kept: the life of its link.
 const previewTTL = time.Hour

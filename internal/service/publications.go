@@ -39,6 +39,7 @@ type Publications struct {
 	store   *store.Store
 	queue   *jobs.Queue
 	connect *connect.Service
+	views   *views
 	logger  *slog.Logger
 	now     func() time.Time
 }
@@ -268,7 +269,7 @@ func (s *Publications) Share(ctx context.Context, workspaceID, exportID string, 
 				return err
 			}
 			pin[r.ID] = true
-			out = append(out, publicationView(pub))
+			out = append(out, publicationView(pub, "")) // new: no node has worked on it
 		}
 		for id := range pin {
 			if err := q.SyncRenditionPin(ctx, id); err != nil {
@@ -290,7 +291,7 @@ func (s *Publications) Get(ctx context.Context, workspaceID, id string) (outpost
 	if err != nil {
 		return outpost.Publication{}, err
 	}
-	return publicationView(p), nil
+	return s.views.publication(ctx, p), nil
 }
 
 // errScheduledOnPlatform refuses to move or cancel a post the platform
@@ -347,7 +348,7 @@ func (s *Publications) commit(ctx context.Context, p *store.Publication, conflic
 		return outpost.Publication{}, err
 	}
 	s.queue.Notify(p.ExportID)
-	return publicationView(*p), nil
+	return s.views.publication(ctx, *p), nil
 }
 
 // Reschedule moves a pending or scheduled publication to at (a zero time:
@@ -474,7 +475,7 @@ func (s *Publications) resume(ctx context.Context, connectionID string) (int, er
 // kept pinned. A connection with publications is kept, revoked and without
 // tokens, so that the exports' history still names it; one without is
 // deleted.
-func (s *Publications) disconnect(ctx context.Context, c store.Connection) error {
+func (s *Publications) disconnect(ctx context.Context, by outpost.Caller, c store.Connection) error {
 	pubs, err := s.store.ListPublicationsByConnection(ctx, c.ID, "")
 	if err != nil {
 		return err
@@ -501,6 +502,10 @@ func (s *Publications) disconnect(ctx context.Context, c store.Connection) error
 				return err
 			}
 			exports[p.ExportID] = true
+		}
+		if err := audit(ctx, q, by, store.AuditConnectionRevoked, "connection", c.ID,
+			map[string]string{"platform": c.Platform, "account": c.AccountName}); err != nil {
+			return err
 		}
 		if len(pubs) == 0 {
 			return q.DeleteConnection(ctx, c.ID)

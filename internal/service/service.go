@@ -2,7 +2,8 @@
 // store, blob storage, the job queue (internal/jobs), the platforms
 // (internal/connect) and ffmpeg: one type per family — Projects, Exports,
 // Presets, Publications, Connections, Webhooks, BrandKits, Stats,
-// Accounts. The web UI and the JSON API call them through the outpost
+// Accounts, and the team's Members, Workspaces, APIKeys, Audit,
+// Notifications and Deletions. The web UI and the JSON API call them through the outpost
 // interfaces; internal/app builds them with New.
 //
 // Every method takes the caller's workspace: a record of another workspace
@@ -11,6 +12,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +30,7 @@ import (
 	"outpost/internal/media"
 	"outpost/internal/outpost"
 	"outpost/internal/store"
+	"outpost/internal/throttle"
 )
 
 // Options are what the services use.
@@ -59,8 +62,14 @@ type Options struct {
 	// FetchAllowLoopback imports sources from loopback addresses (tests
 	// only: their origin servers run on 127.0.0.1).
 	FetchAllowLoopback bool
+	// EstimateTimeout bounds one size estimate (it encodes samples of
+	// every target); 0 is 45 s. Tests on a loaded machine raise it.
+	EstimateTimeout time.Duration
 	// BcryptCost is the cost of password hashes; 0 is bcrypt's default + 2.
 	BcryptCost int
+	// APIKeyGuessLimit is how many bad API keys a minute one address may
+	// send before it is refused (0: no limit).
+	APIKeyGuessLimit int
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
 }
@@ -90,15 +99,17 @@ func New(o Options) (outpost.Services, error) {
 	}
 	removeStaleIntake(o.TmpDir, 24*time.Hour, o.Now())
 	files := o.Jobs.Files()
-	views := &views{blob: o.Blob, logger: o.Logger, now: o.Now}
+	th := throttle.New(o.Store, throttle.DefaultPolicy(o.APIKeyGuessLimit), o.Now)
+	accounts := newAccounts(o.Store, th, o.BcryptCost, o.Logger, o.Now)
+	views := &views{store: o.Store, blob: o.Blob, logger: o.Logger, now: o.Now}
 	presets := &Presets{store: o.Store}
 	projects := &Projects{store: o.Store, blob: o.Blob, files: files, prober: o.Prober, ffmpeg: o.FFmpeg,
 		fetcher: fetch.New(fetch.Options{MaxBytes: o.MaxUploadBytes, AllowLoopback: o.FetchAllowLoopback}), maxUpload: o.MaxUploadBytes,
 		tmpDir: o.TmpDir, logger: o.Logger}
-	pubs := &Publications{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, logger: o.Logger, now: o.Now}
+	pubs := &Publications{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, views: views, logger: o.Logger, now: o.Now}
 	exports := &Exports{store: o.Store, blob: o.Blob, events: o.Events, queue: o.Jobs.Queue(), files: files,
 		engine: o.Engine, presets: presets, pubs: pubs, views: views, logger: o.Logger, now: o.Now,
-		estimates: newEstimateCache()}
+		estimates: newEstimateCache(cmp.Or(o.EstimateTimeout, defaultEstimateTimeout))}
 	return outpost.Services{
 		Projects:     projects,
 		Exports:      exports,
@@ -109,8 +120,16 @@ func New(o Options) (outpost.Services, error) {
 		Webhooks:    &Webhooks{store: o.Store, queue: o.Jobs.Queue(), loopback: o.WebhookAllowLoopback},
 		BrandKits:   &BrandKits{store: o.Store, blob: o.Blob, prober: o.Prober, tmpDir: o.TmpDir, views: views, logger: o.Logger},
 		Stats:       &Stats{store: o.Store, logger: o.Logger},
-		Accounts:    newAccounts(o.Store, o.BcryptCost, o.Logger, o.Now),
+		Accounts:    accounts,
 		Idempotency: &Idempotency{store: o.Store},
+
+		Members: &Members{store: o.Store, queue: o.Jobs.Queue(), accounts: accounts, publicURL: o.PublicURL,
+			logger: o.Logger, now: o.Now},
+		Workspaces:    &Workspaces{store: o.Store, blob: o.Blob, logger: o.Logger, now: o.Now},
+		APIKeys:       &APIKeys{store: o.Store, now: o.Now},
+		Audit:         &Audit{store: o.Store},
+		Notifications: &Notifications{store: o.Store, queue: o.Jobs.Queue()},
+		Deletions:     &Deletions{store: o.Store, blob: o.Blob, queue: o.Jobs.Queue(), logger: o.Logger, now: o.Now},
 	}, nil
 }
 

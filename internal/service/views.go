@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ const downloadLinkTTL = time.Hour
 // views turn stored records into the records people and scripts see,
 // signing their links.
 type views struct {
+	store  *store.Store
 	blob   *blob.Store
 	logger *slog.Logger
 	now    func() time.Time
@@ -43,7 +45,9 @@ func projectView(p store.Project) outpost.Project {
 	return v
 }
 
-func exportView(e store.Export) outpost.Export {
+// exportView is e as history shows it; nodes are the nodes that ran its
+// steps (store.ListStepNodes).
+func exportView(e store.Export, nodes []string) outpost.Export {
 	v := outpost.Export{
 		ID: e.ID, ProjectID: e.ProjectID, ProjectName: e.ProjectName, Status: e.Status,
 		Presets: e.PresetIDs, Priority: e.Priority,
@@ -52,9 +56,13 @@ func exportView(e store.Export) outpost.Export {
 		CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, FinishedAt: e.FinishedAt,
 		Error:   outpost.NewCodedError(e.ErrorCode, e.ErrorMessage),
 		GroupID: e.GroupID,
+		Nodes:   nodes,
 	}
 	if v.Presets == nil {
 		v.Presets = []string{}
+	}
+	if v.Nodes == nil {
+		v.Nodes = []string{}
 	}
 	if e.Progress.ETA > 0 && !e.Status.Final() {
 		eta := int64((e.Progress.ETA + time.Second - 1) / time.Second) // rounded up
@@ -93,13 +101,20 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 	if err != nil {
 		return outpost.ExportDetail{}, err
 	}
-	d := outpost.ExportDetail{Export: exportView(e), Renditions: make([]outpost.Rendition, len(rs)),
-		Publications: make([]outpost.Publication, len(ps))}
+	steps, err := st.ListSteps(ctx, e.ID)
+	if err != nil {
+		return outpost.ExportDetail{}, err
+	}
+	d := outpost.ExportDetail{Export: exportView(e, stepNodes(steps)), Renditions: make([]outpost.Rendition, len(rs)),
+		Publications: make([]outpost.Publication, len(ps)), Steps: make([]outpost.Step, len(steps))}
 	for i, r := range rs {
-		d.Renditions[i] = v.rendition(ctx, r, e.ProjectName)
+		d.Renditions[i] = v.rendition(ctx, r, e.ProjectName, lastNode(steps, r.ID, ""))
 	}
 	for i, p := range ps {
-		d.Publications[i] = publicationView(p)
+		d.Publications[i] = publicationView(p, lastNode(steps, "", p.ID))
+	}
+	for i, s := range steps {
+		d.Steps[i] = stepView(s, rs, ps)
 	}
 	if len(e.Request) > 0 {
 		var spec outpost.ExportSpec
@@ -110,16 +125,71 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 	return d, nil
 }
 
+// node is the node that last worked on the export's rendition or
+// publication, "" when none has (or its steps cannot be read: the view
+// goes out without it).
+func (v *views) node(ctx context.Context, exportID, renditionID, publicationID string) string {
+	steps, err := v.store.ListSteps(ctx, exportID)
+	if err != nil {
+		v.logger.WarnContext(ctx, "read steps", slog.String("export_id", exportID), slog.Any("error", err))
+		return ""
+	}
+	return lastNode(steps, renditionID, publicationID)
+}
+
+// lastNode is the node of the last of steps on the rendition, or on the
+// publication.
+func lastNode(steps []store.Step, renditionID, publicationID string) string {
+	node := ""
+	for _, s := range steps {
+		if s.RenditionID == renditionID && s.PublicationID == publicationID {
+			node = s.Node
+		}
+	}
+	return node
+}
+
+// stepNodes are the nodes of steps, in the order each first appears.
+func stepNodes(steps []store.Step) []string {
+	var nodes []string
+	for _, s := range steps {
+		if !slices.Contains(nodes, s.Node) {
+			nodes = append(nodes, s.Node)
+		}
+	}
+	return nodes
+}
+
+// stepView is a step with the preset (and platform) of its rendition or
+// publication, from the export's rs and ps.
+func stepView(s store.Step, rs []store.Rendition, ps []store.Publication) outpost.Step {
+	out := outpost.Step{Step: s.Kind, RenditionID: s.RenditionID, PublicationID: s.PublicationID, Segment: s.Segment,
+		Node: s.Node, Hostname: s.Hostname, Attempt: s.Attempt, Outcome: s.Outcome, ErrorCode: s.ErrorCode,
+		StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}
+	for _, r := range rs {
+		if r.ID == s.RenditionID {
+			out.Preset = r.PresetID
+		}
+	}
+	for _, p := range ps {
+		if p.ID == s.PublicationID {
+			out.Preset, out.Platform = p.PresetID, p.Platform
+		}
+	}
+	return out
+}
+
 // rendition is a rendition with signed links to its file, thumbnail and
 // captions while they are stored: an hour at most, never past the file's
-// retention.
-func (v *views) rendition(ctx context.Context, r store.Rendition, projectName string) outpost.Rendition {
+// retention; node is the node that last worked on it.
+func (v *views) rendition(ctx context.Context, r store.Rendition, projectName, node string) outpost.Rendition {
 	out := outpost.Rendition{
 		ID: r.ID, ExportID: r.ExportID, Preset: r.PresetID, Status: r.Status, SizeBytes: r.SizeBytes,
 		DurationSeconds: r.Duration, Width: r.Width, Height: r.Height,
 		VideoCodec: r.VideoCodec, AudioCodec: r.AudioCodec, Passthrough: r.Passthrough,
 		ExpiresAt: r.ExpiresAt, Saved: r.Saved, Pinned: r.Pinned, Deleted: r.DeletedAt != nil,
 		Check: r.CheckReport, Error: outpost.NewCodedError(r.ErrorCode, r.ErrorMessage), TargetIndex: r.TargetIndex,
+		Node: node,
 	}
 	readJSON(r.Warnings, &out.Warnings)
 	if r.Status != store.RenditionSucceeded || r.BlobKey == "" || r.DeletedAt != nil {
@@ -179,13 +249,19 @@ func downloadName(projectName string, r store.Rendition) string {
 	return base + "-" + r.PresetID + path.Ext(r.BlobKey)
 }
 
-func publicationView(p store.Publication) outpost.Publication {
+// publicationView is p as people see it; node ran its last attempt.
+func publicationView(p store.Publication, node string) outpost.Publication {
 	return outpost.Publication{
 		ID: p.ID, ExportID: p.ExportID, Platform: p.Platform, ConnectionID: p.ConnectionID, Preset: p.PresetID,
 		RenditionID: p.RenditionID, State: p.State, PostURL: p.PostURL, ScheduleAt: p.ScheduleAt,
 		PublishedAt: p.PublishedAt, Attempts: p.Attempts, Error: outpost.NewCodedError(p.ErrorCode, p.ErrorMessage),
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		Node: node, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
+}
+
+// publication is publicationView with the node read from its steps.
+func (v *views) publication(ctx context.Context, p store.Publication) outpost.Publication {
+	return publicationView(p, v.node(ctx, p.ExportID, "", p.ID))
 }
 
 func connectionView(c store.Connection) outpost.Connection {

@@ -30,6 +30,7 @@ const (
 	AuditProjectDeleted      AuditAction = "project.deleted"
 	AuditUserDeleted         AuditAction = "user.deleted"
 	AuditWorkspaceDeleted    AuditAction = "workspace.deleted"
+	AuditWorkspaceRenamed    AuditAction = "workspace.renamed"
 	AuditWorkspaceExported   AuditAction = "workspace.data_exported"
 	AuditWorkspacePlanSet    AuditAction = "workspace.plan_changed"
 	AuditNotificationPrefs   AuditAction = "user.notifications_changed"

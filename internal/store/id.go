@@ -25,6 +25,7 @@ const (
 	PrefixGroup       = "grp"
 	PrefixInvite      = "inv"
 	PrefixAudit       = "aud"
+	PrefixStep        = "stp"
 )
 
 // idEncoding is lowercase base32 without padding: URL-safe and

@@ -287,6 +287,19 @@ func (q *Queries) TransitionPublication(ctx context.Context, p Publication, from
 	return q.GetPublication(ctx, p.ID)
 }
 
+// NotePublicationError records on a live publication why it waits for
+// its next attempt (the last attempt's error), and nothing else: the API
+// and the UI show it while the job retries. A publication that finished
+// meanwhile is left as it is.
+func (q *Queries) NotePublicationError(ctx context.Context, id string, code errcode.Code, msg string) error {
+	_, err := q.exec(ctx, `UPDATE publications SET error_code = $2, error_message = $3, updated_at = $4
+		WHERE id = $1 AND state IN ('pending', 'scheduled', 'uploading', 'processing')`, id, code, msg, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("note publication %s error: %w", id, err)
+	}
+	return nil
+}
+
 // SavePublicationRemoteIDs stores the remote ids of a publication's upload
 // steps, and nothing else, unless it is final: what a step created is on
 // record before the next step starts.

@@ -90,3 +90,15 @@ func (q *Queries) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
 	}
 	return ws, nil
 }
+
+// RenameWorkspace changes the workspace's name (its slug stays).
+func (q *Queries) RenameWorkspace(ctx context.Context, id, name string) (Workspace, error) {
+	res, err := q.exec(ctx, `UPDATE workspaces SET name = $2 WHERE id = $1`, id, name)
+	if err != nil {
+		return Workspace{}, fmt.Errorf("rename workspace %s: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return Workspace{}, fmt.Errorf("rename workspace %s: %w", id, err)
+	}
+	return q.GetWorkspace(ctx, id)
+}

@@ -119,7 +119,9 @@ func (d Decision) Err() error {
 	default:
 		why = "too many bad API keys from this address"
 	}
-	return errcode.New(errcode.RateLimited, "%s: retry after %d s", why, d.RetryAfterSeconds())
+	e := errcode.New(errcode.RateLimited, "%s: retry after %d s", why, d.RetryAfterSeconds())
+	e.RetryAfter = d.RetryAfter
+	return e
 }
 
 // SignIn decides a sign-in attempt from the address's newest failures

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"outpost/internal/errcode"
@@ -26,10 +25,16 @@ func viewerOf(r *http.Request) *outpost.Session {
 
 func workspaceOf(r *http.Request) string { return viewerOf(r).User.WorkspaceID }
 
+// withViewer is ctx with the signed-in session v.
+func withViewer(ctx context.Context, v *outpost.Session) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
 // handlerFunc is a page or action; a returned error is shown by fail.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// auth wraps a handler for signed-in users: it loads the session and shows
+// auth wraps a handler for signed-in users: it loads the session, checks
+// that the user's role allows the route's action (pageActions) and shows
 // errors plainly.
 func (h *Handler) auth(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,11 +55,20 @@ func (h *Handler) auth(fn handlerFunc) http.Handler {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+		r = r.WithContext(withViewer(r.Context(), v))
+		if err := h.authorize(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		if err := fn(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	})
+}
+
+// callerOf is the signed-in user making the request, for the services.
+func (h *Handler) callerOf(r *http.Request) outpost.Caller {
+	return viewerOf(r).Caller(h.ips.IP(r))
 }
 
 // lookupViewer returns the request's signed-in session, or nil.
@@ -110,28 +124,22 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	next := safeNext(r.PostFormValue("next"))
 	d := signinData{Email: email, Next: next}
-	if !h.limiter.allow(email, h.now()) {
-		h.renderSignin(w, r, http.StatusTooManyRequests, d, &flash{Kind: "error",
-			Message: "Too many failed sign-ins for this email.", Remedy: "Wait 15 minutes, then try again."})
-		return
-	}
-	u, err := h.svc.Accounts.SignIn(r.Context(), email, r.PostFormValue("password"))
-	if errcode.Of(err) == errcode.Unauthorized {
-		h.limiter.fail(email, h.now())
-		e := errcode.As(err)
+	u, err := h.svc.Accounts.SignIn(r.Context(), email, r.PostFormValue("password"), h.ips.IP(r))
+	switch e := errcode.As(err); {
+	case err == nil:
+	case e.Code == errcode.Unauthorized:
 		h.renderSignin(w, r, http.StatusUnauthorized, d, &flash{Kind: "error", Message: e.Message, Remedy: e.RemedyText()})
 		return
-	}
-	if err != nil {
+	case e.Code == errcode.RateLimited:
+		w.Header().Set("Retry-After", errcode.RetryAfterHeader(err))
+		h.renderSignin(w, r, http.StatusTooManyRequests, d, &flash{Kind: "error", Message: plainMessage(e.Message) + ".",
+			Remedy: "Wait, then try again; if you forgot your password, ask a workspace owner."})
+		return
+	default:
 		h.fail(w, r, err)
 		return
 	}
-	h.limiter.reset(email)
-	if err := h.startSession(w, r, u); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	h.signedIn(w, r, u, next)
 }
 
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u outpost.User) error {
@@ -201,24 +209,39 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
 		h.setupToken = ""
 	}
 	h.mu.Unlock()
-	switch e := errcode.As(err); {
-	case err == nil:
-	case e.Code == errcode.InvalidOption:
-		again(http.StatusUnprocessableEntity, e.Message, e.RemedyText())
-		return
-	case e.Code == errcode.Conflict:
-		again(http.StatusConflict, e.Message, e.RemedyText())
-		return
-	default:
+	if err != nil {
+		if st := accountFormStatus(err); st != 0 {
+			e := errcode.As(err)
+			again(st, e.Message, e.RemedyText())
+			return
+		}
 		h.fail(w, r, err)
 		return
 	}
 	h.logger.InfoContext(r.Context(), "web UI admin created", "user_id", u.ID)
+	h.signedIn(w, r, u, "/projects")
+}
+
+// accountFormStatus is the status a form that makes an account shows its
+// error with, in the form: 422 for a field to fix, 409 for an account that
+// exists; 0 for any other error (an error page).
+func accountFormStatus(err error) int {
+	switch errcode.Of(err) {
+	case errcode.InvalidOption:
+		return http.StatusUnprocessableEntity
+	case errcode.Conflict:
+		return http.StatusConflict
+	}
+	return 0
+}
+
+// signedIn starts a session for u and sends the browser to next.
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, u outpost.User, next string) {
 	if err := h.startSession(w, r, u); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/projects", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // safeNext keeps a post-sign-in redirect on this site.
@@ -228,58 +251,4 @@ func safeNext(next string) string {
 		return "/projects"
 	}
 	return next
-}
-
-// signinLimiter slows password guessing: after maxFailures failed sign-ins
-// for one email within signinWindow, that email is refused until the
-// window passes.
-type signinLimiter struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
-}
-
-const (
-	maxFailures  = 10
-	signinWindow = 15 * time.Minute
-)
-
-func newSigninLimiter() *signinLimiter {
-	return &signinLimiter{failures: map[string][]time.Time{}}
-}
-
-func (l *signinLimiter) recent(email string, now time.Time) []time.Time {
-	ts := l.failures[email]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) > signinWindow {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.failures, email)
-	} else {
-		l.failures[email] = ts
-	}
-	return ts
-}
-
-func (l *signinLimiter) allow(email string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(strings.ToLower(email), now)) < maxFailures
-}
-
-func (l *signinLimiter) fail(email string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	email = strings.ToLower(email)
-	if len(l.failures) > 10000 {
-		l.failures = map[string][]time.Time{} // bounded memory under a flood
-	}
-	l.failures[email] = append(l.recent(email, now), now)
-}
-
-func (l *signinLimiter) reset(email string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, strings.ToLower(email))
 }

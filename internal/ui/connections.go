@@ -103,7 +103,7 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Connections.Delete(r.Context(), workspaceOf(r), c.ID); err != nil {
+	if err := h.svc.Connections.Delete(r.Context(), h.callerOf(r), c.ID); err != nil {
 		return err
 	}
 	name := platformLabel(c.Platform) + " " + c.Name()

@@ -689,3 +689,113 @@ func TestE2E_firstRun(t *testing.T) {
 	}
 	b.finish()
 }
+
+// TestE2E_team drives the team features in Chromium: the admin creates a
+// workspace and invites by link; a second person, in a browser of their
+// own, opens the link, makes an account and lands in that workspace, and
+// sees its members (not its keys); the admin creates an API key (shown
+// once), the key works against the API, and once revoked in the page it
+// gets 401; the admin switches workspaces from the header.
+func TestE2E_team(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	shots := artifactsDir(t, "team-")
+	e := newEnv(t, envOptions{admin: "ada@example.com"})
+	a := startBrowser(t, shots, "team-")
+	a.do("sign in", chromedp.Navigate(e.ts.URL+"/signin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("upload-form")))
+
+	// A workspace for a client, then an invite to it.
+	a.do("workspace settings", chromedp.Navigate(e.ts.URL+"/settings"), chromedp.WaitVisible(chromedp.ID("workspace-form")))
+	a.shot("workspace-settings", true)
+	a.do("create workspace", chromedp.SendKeys(chromedp.CSS(`#workspace-form input[name=name]`), "Acme Corp"),
+		a.click(`#workspace-form button[type=submit]`), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := a.eval(`document.getElementById('ws-title').textContent + ' | ' + document.getElementById('my-role').textContent`); v != "Acme Corp | owner" {
+		t.Errorf("after creating the workspace: %q", v)
+	}
+	a.do("members", chromedp.Navigate(e.ts.URL+"/settings/members"), chromedp.WaitVisible(chromedp.ID("invite-form")))
+	a.do("invite", a.click(`#invite-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("invite-link")))
+	link := a.eval(`document.getElementById('invite-link').textContent`)
+	if !strings.HasPrefix(link, e.ts.URL+"/invite/") {
+		t.Fatalf("invite link %q", link)
+	}
+	a.shot("invite-link", true)
+
+	// Zoe, in her own browser, joins through the link.
+	z := startBrowser(t, shots, "team-zoe-")
+	z.pagesMayFail = true // she opens a page her role does not allow
+	z.do("open the invite", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("join-form")))
+	if v := z.eval(`document.querySelector('h1').textContent`); v != "Join Acme Corp" {
+		t.Errorf("invite page title %q", v)
+	}
+	z.shot("invite-page", true)
+	z.do("join", chromedp.SendKeys(chromedp.CSS(`#join-form input[name=email]`), "zoe@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#join-form input[name=name]`), "Zoe"),
+		chromedp.SendKeys(chromedp.CSS(`#join-form input[name=password]`), testPassword),
+		chromedp.SendKeys(chromedp.CSS(`#join-form input[name=confirm]`), testPassword),
+		z.click(`#join-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if v := z.eval(`document.querySelector('.ws-name').textContent`); v != "Acme Corp" {
+		t.Errorf("Zoe's workspace in the header: %q", v)
+	}
+	z.do("members as zoe", chromedp.Navigate(e.ts.URL+"/settings/members"), chromedp.WaitVisible(chromedp.ID("members-title")))
+	if v := z.eval(`[...document.querySelectorAll('table.members tr[data-email]')].map(r => r.dataset.email).sort().join(',') +
+		' | ' + (document.getElementById('invite-form') ? 'can invite' : 'cannot invite')`); v != "ada@example.com,zoe@example.com | cannot invite" {
+		t.Errorf("Zoe's members page: %q", v)
+	}
+	z.shot("members-as-member", true)
+	z.do("keys as zoe", chromedp.Navigate(e.ts.URL+"/settings/api-keys"), chromedp.WaitVisible(chromedp.CSS(`.flash-error`)))
+	if v := z.eval(`document.querySelector('.flash-error').innerText`); !strings.Contains(v, "Not allowed") || !strings.Contains(v, "manage_keys") {
+		t.Errorf("a member on the API keys page: %q", v)
+	}
+
+	// An API key: created, used, revoked.
+	a.do("keys", chromedp.Navigate(e.ts.URL+"/settings/api-keys"), chromedp.WaitVisible(chromedp.ID("key-form")))
+	a.do("create key", chromedp.SendKeys(chromedp.CSS(`#key-form input[name=name]`), "ci"),
+		a.click(`#key-form input[value=export]`), a.click(`#key-form button[type=submit]`), chromedp.WaitVisible(chromedp.ID("key-secret")))
+	secret := a.eval(`document.getElementById('key-secret').textContent`)
+	a.shot("key-created", true)
+	apiStatus := func() int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", e.ts.URL+"/api/v1/exports", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := apiStatus(); st != http.StatusOK {
+		t.Fatalf("the new key: %d", st)
+	}
+	a.do("reload keys", chromedp.Navigate(e.ts.URL+"/settings/api-keys"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name=ci]`)))
+	if v := a.eval(`document.querySelector('tr[data-name=ci]').innerText`); strings.Contains(v, secret) || !strings.Contains(v, secret[:8]) ||
+		!strings.Contains(v, "read, export") || strings.Contains(v, "never") {
+		t.Errorf("the key's row after one use: %q", v)
+	}
+	a.do("revoke", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		a.click(`tr[data-name=ci] button.revoke`), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	if v := a.eval(`document.querySelector('tr[data-name=ci]').dataset.state`); v != "revoked" {
+		t.Errorf("key state after revoking: %q", v)
+	}
+	a.shot("key-revoked", true)
+	if st := apiStatus(); st != http.StatusUnauthorized {
+		t.Errorf("the revoked key: %d, want 401", st)
+	}
+
+	// Back to the default workspace from the header.
+	a.do("switch", chromedp.SetValue(chromedp.ID("ws-select"), e.ws.ID), a.click(`#ws-switch button[type=submit]`),
+		chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if v := a.eval(`document.getElementById('ws-select').selectedOptions[0].textContent`); v != "Default" {
+		t.Errorf("after switching: %q", v)
+	}
+	a.shot("switched", false)
+	a.do("audit", chromedp.Navigate(e.ts.URL+"/settings/audit"), chromedp.WaitVisible(chromedp.ID("audit-title")))
+	a.shot("audit-default", true)
+	a.finish()
+	z.finish()
+}

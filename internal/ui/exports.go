@@ -214,6 +214,42 @@ type exportView struct {
 	// Speed is the render's speed as the last progress event said ("1.5×
 	// real time · 30 fps"), for the live view.
 	Speed string
+	// Steps are the nodes' steps, for the "Which node did what" table.
+	Steps []stepRow
+}
+
+// stepRow is one step a node ran, as the export page lists it.
+type stepRow struct {
+	outpost.Step
+	Label   string // "Render", "Segment 2", "Publish"
+	What    string // the file's format, or the post's platform and account
+	Outcome string // "Succeeded", "Failed (platform_rule_violated)"
+	Took    string
+}
+
+// stepRows shapes the export's steps for its page.
+func stepRows(d outpost.ExportDetail, pubs []pubView, cat catalog) []stepRow {
+	out := make([]stepRow, 0, len(d.Steps))
+	for _, s := range d.Steps {
+		r := stepRow{Step: s, Label: strings.ToUpper(string(s.Step[:1])) + string(s.Step[1:]),
+			What: presetName(s.Preset, cat.presets), Outcome: strings.ToUpper(string(s.Outcome[:1])) + string(s.Outcome[1:])}
+		if s.Segment > 0 {
+			r.Label += " " + strconv.Itoa(s.Segment)
+		}
+		for _, p := range pubs {
+			if p.ID == s.PublicationID {
+				r.What = p.PlatformName + " · " + p.Account
+			}
+		}
+		if s.ErrorCode != "" {
+			r.Outcome += " (" + string(s.ErrorCode) + ")"
+		}
+		if s.FinishedAt != nil {
+			r.Took = clock(s.FinishedAt.Sub(s.StartedAt).Seconds())
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // catalog is what export views name presets and accounts by.
@@ -274,6 +310,7 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 		// The render is done; posts are still going out.
 		v.Live, v.StageLabel = true, stages[len(stages)-1].Label
 	}
+	v.Steps = stepRows(d, v.Publications, cat)
 	v.Stages = stageViews(e, v.Publications)
 	if i := stageIndex(e.Progress.Stage); i >= 0 && v.Live && !v.Final {
 		v.StageLabel = stages[i].Label

@@ -87,6 +87,6 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Clients, d.Campaigns, err = h.svc.Projects.Labels(ctx, ws); err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "history", page{Title: "History", Nav: "history", Data: d})
+	h.render(w, r, http.StatusOK, "history", page{Title: "History", Nav: "history", Data: d, Flash: deletedFlash(r)})
 	return nil
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,46 +34,21 @@ import (
 	"outpost/internal/sandbox"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
+	"outpost/internal/testpg"
 	"outpost/internal/web"
 )
 
-// sqliteTemplate is a migrated database each test copies: migrating takes
-// about a second under -race.
-var sqliteTemplate struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// sqliteTemplate is a migrated database that each test copies.
+var sqliteTemplate storetest.Template
+
+// pg is this test binary's PostgreSQL server, started on first use.
+var pg testpg.Server
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if sqliteTemplate.dir != "" {
-		_ = os.RemoveAll(sqliteTemplate.dir)
-	}
+	code := pg.Run(m)
+	sqliteTemplate.Remove()
 	os.Exit(code)
-}
-
-func templateDB(t *testing.T) string {
-	t.Helper()
-	tp := &sqliteTemplate
-	tp.once.Do(func() {
-		tp.dir, tp.err = os.MkdirTemp("", "outpost-ui-test-*")
-		if tp.err != nil {
-			return
-		}
-		tp.path = filepath.Join(tp.dir, "template.db")
-		s, err := store.Open(context.Background(), "sqlite:"+tp.path, nil)
-		if err != nil {
-			tp.err = err
-			return
-		}
-		tp.err = errors.Join(s.Migrate(context.Background()), s.Close())
-	})
-	if tp.err != nil {
-		t.Fatalf("migrate template database: %v", tp.err)
-	}
-	return tp.path
 }
 
 // env is the UI and the API mounted as app mounts them, on a real SQLite
@@ -109,6 +82,8 @@ type envOptions struct {
 	// `outpost serve --sandbox` does; autoApprove skips their consent page.
 	publish     bool
 	autoApprove bool
+	// engine is the database (SQLite when empty).
+	engine store.Engine
 }
 
 const testPassword = "correct horse battery"
@@ -118,19 +93,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	ctx := t.Context()
 	e := &env{t: t}
 	dir := t.TempDir()
-	tmpl, err := os.ReadFile(templateDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "outpost.db")
-	if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger); err != nil {
-		t.Fatal(err)
+	var err error
+	if o.engine == store.Postgres {
+		e.store = storetest.Open(t, store.Postgres, &pg)
+	} else {
+		e.store = sqliteTemplate.Open(t)
 	}
-	t.Cleanup(func() { _ = e.store.Close() })
 	if e.ws, err = e.store.DefaultWorkspace(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +178,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if e.svc, err = service.New(service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs,
 		Engine: &engine.Engine{Prober: prober, Runner: &media.Runner{Logger: logger}, Logger: logger}, Connect: e.connect,
 		Prober: prober, Logger: logger, MaxUploadBytes: e.cfg.MaxUploadBytes, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"),
-		PublicURL: base, WebhookAllowLoopback: true, BcryptCost: bcrypt.MinCost}); err != nil {
+		PublicURL: base, WebhookAllowLoopback: true, BcryptCost: bcrypt.MinCost,
+		EstimateTimeout: 10 * time.Minute}); err != nil { // tests check what estimates say, not how fast
 		t.Fatalf("service.New: %v", err)
 	}
 	api, err := web.New(web.Deps{Config: e.cfg, Services: e.svc, Downloads: e.blob.Handler(), Logger: logger,

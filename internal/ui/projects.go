@@ -38,7 +38,7 @@ func (h *Handler) projectsPage(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range pg.Projects {
 		d.Projects = append(d.Projects, card(p))
 	}
-	h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Nav: "projects", Data: d})
+	h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Nav: "projects", Data: d, Flash: deletedFlash(r)})
 	return nil
 }
 

@@ -128,6 +128,12 @@ func (h *Handler) publicationViews(ps []outpost.Publication, exportID string, ca
 				v.CanRetry = false
 			}
 		}
+		if !p.State.Final() && p.Error != nil {
+			// A live post with an error: its last attempt failed and it
+			// is retried. Said, not hidden.
+			v.Error = &flash{Kind: "info", Title: "Retrying after an error", Message: plainMessage(p.Error.Message),
+				Remedy: "Outpost tries again by itself; the message is the platform's last answer."}
+		}
 		v.CanCancel = p.State == outpost.PublicationPending || p.State == outpost.PublicationScheduled
 		if p.OnPlatform() {
 			// Uploaded, and the platform itself publishes it at the time:

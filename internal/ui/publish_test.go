@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"outpost/internal/errcode"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
@@ -260,8 +261,13 @@ func TestHandler_publishing(t *testing.T) {
 	if sched.State != store.PublicationScheduled || sched.ScheduleAt == nil || !sched.ScheduleAt.Truncate(time.Minute).Equal(at.Truncate(time.Minute)) {
 		t.Fatalf("scheduled share: %+v", sched)
 	}
+	// A live post whose last attempt failed says so while it waits.
+	if err := e.store.NotePublicationError(t.Context(), sched.ID, errcode.PlatformUnavailable, "tiktok: 503 try again"); err != nil {
+		t.Fatal(err)
+	}
 	r = b.get(ex.URL)
-	for _, s := range []string{"Scheduled", "/publications/" + sched.ID + "/reschedule", "/publications/" + sched.ID + "/cancel"} {
+	for _, s := range []string{"Scheduled", "/publications/" + sched.ID + "/reschedule", "/publications/" + sched.ID + "/cancel",
+		"Retrying after an error", "503 try again"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("export page with a scheduled post lacks %q", s)
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"outpost/internal/authz"
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
 	"outpost/internal/preset"
@@ -31,6 +32,9 @@ type page struct {
 	// layout above it.
 	FlashInPage bool
 	Data        any
+	// Workspaces are the signed-in user's workspaces, for the header's
+	// switcher.
+	Workspaces []outpost.Workspace
 }
 
 // flash is a message at the top of a page or in a panel: what happened
@@ -55,6 +59,9 @@ var funcs = template.FuncMap{
 	"add":       func(a, b int) int { return a + b },
 	"pct":       func(f float64) string { return fmt.Sprintf("%.0f", math.Floor(f)) },
 	"hasPrefix": strings.HasPrefix,
+	"scopes":    scopeList,
+	"allows":    func(r outpost.Role, a string) bool { return authz.RoleAllows(r, authz.Action(a)) },
+	"gib":       func(n int64) int64 { return n >> 30 },
 	"fields": func(d presetsData, name, base string, s *outpost.PresetSettings) presetFieldsData {
 		f := presetFieldsData{D: d, Name: name, Base: base}
 		if s != nil {
@@ -110,6 +117,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 func (h *Handler) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, p page) {
 	if v := viewerOf(r); v != nil && p.User == nil {
 		p.User = &v.User
+	}
+	if p.User != nil && tmpl == "layout" && p.Workspaces == nil {
+		p.Workspaces = h.switchable(r)
 	}
 	t, ok := h.pages[name]
 	if !ok {
@@ -284,10 +294,22 @@ func errorTitle(c errcode.Code) string {
 		return "That can't be done now"
 	case errcode.Unauthorized:
 		return "Please sign in"
+	case errcode.Forbidden:
+		return "Not allowed"
+	case errcode.RateLimited:
+		return "Too many attempts"
+	case errcode.PlanLimit:
+		return "Over the workspace's plan"
+	case errcode.InviteInvalid:
+		return "This invite can't be used"
 	case errcode.LinkExpired, errcode.FileNotFound:
 		return "The file has expired"
 	case errcode.ConnectionExpired:
 		return "Platform authentication expired"
+	case errcode.ConnectionUnreadable:
+		return "The account's sign-in can't be read on this server"
+	case errcode.PublicationStuck:
+		return "The post stopped moving"
 	case errcode.PlatformNotConfigured:
 		return "Publishing is not set up"
 	case errcode.CaptionTooLong:

@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"outpost/internal/clientip"
 	"outpost/internal/config"
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
@@ -70,7 +71,9 @@ type Handler struct {
 
 	heartbeat time.Duration
 	now       func() time.Time
-	limiter   *signinLimiter
+	// ips finds the client's address (trusted proxies), for the
+	// sign-in throttle and the audit log.
+	ips clientip.Resolver
 
 	mu sync.Mutex
 	// setupToken opens /setup while no user exists; "" once one does.
@@ -99,7 +102,7 @@ func New(d Deps) (*Handler, error) {
 		logger:    logger,
 		heartbeat: 0, // events.DefaultHeartbeat
 		now:       time.Now,
-		limiter:   newSigninLimiter(),
+		ips:       clientip.New(d.Config.TrustedProxies),
 	}
 	h.csp = "default-src 'self'; img-src 'self' data: blob: " + h.imgSources() + "; " +
 		"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
@@ -211,10 +214,12 @@ func (h *Handler) routes() (http.Handler, error) {
 	m.Handle("POST /webhooks/{id}/delete", h.auth(h.deleteWebhook))
 	m.Handle("POST /webhook-deliveries/{id}/redeliver", h.auth(h.redeliver))
 
+	h.settingsRoutes(m)
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Signed-in people keep their menu on a missing page.
 		if v, _ := h.lookupViewer(r); v != nil {
-			r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
+			r = r.WithContext(withViewer(r.Context(), v))
 		}
 		h.renderError(w, r, http.StatusNotFound, "Page not found",
 			"There is nothing at "+r.URL.Path+".", "Use the menu to go to your projects or history.")

@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"outpost/internal/config"
+	"outpost/internal/errcode"
 	"outpost/internal/events"
 	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/outpost"
 	"outpost/internal/preset"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 )
 
 func cookieNamed(h http.Header, name string) *http.Cookie {
@@ -170,22 +172,6 @@ func TestHandler_secureCookieBehindHTTPS(t *testing.T) {
 	}
 }
 
-func TestHandler_signInLimit(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, envOptions{admin: "ada@example.com"})
-	b := e.browser()
-	for range maxFailures {
-		want(t, b.signIn("ada@example.com", "guess"), http.StatusUnauthorized)
-	}
-	r := b.signIn("ada@example.com", testPassword)
-	want(t, r, http.StatusTooManyRequests)
-	if !strings.Contains(r.body, "Wait 15 minutes") {
-		t.Errorf("limit not explained: %s", r.body)
-	}
-	// Another email is not affected.
-	want(t, b.signIn("other@example.com", "guess"), http.StatusUnauthorized)
-}
-
 // TestHandler_crossOrigin: state-changing requests a browser marks as
 // coming from another site are refused (http.CrossOriginProtection);
 // same-origin forms and scripts need no token.
@@ -252,9 +238,11 @@ func TestHandler_staticAndHeaders(t *testing.T) {
 			t.Errorf("%s lacks %q", p, s)
 		}
 	}
-	// The API keeps its own routes.
+	// The API keeps its own routes: a signed-in browser may call them (its
+	// role decides), a browser without a session may not.
 	want(t, b.get("/healthz"), http.StatusOK)
-	want(t, b.get("/api/v1/presets"), http.StatusUnauthorized)
+	want(t, b.get("/api/v1/presets"), http.StatusOK)
+	want(t, e.browser().get("/api/v1/presets"), http.StatusUnauthorized)
 }
 
 // upload posts a file as the page's script does.
@@ -439,9 +427,17 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		ErrorCode: "platform_rule_violated", ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	// worker-7 rendered the first, failed the second's check, and stored
+	// the first.
+	storetest.RecordSteps(t, e.store, ex.ID, "worker-7-3fa2", "worker-7",
+		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: rs[1].ID, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
+		storetest.Step{RenditionID: rs[0].ID, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r = b.get(ex.URL)
 	for _, s := range []string{"Some files are ready", "/dl/", "Export another version", "Sharing is not set up on this server",
-		"Retry failed files", "What to do:"} {
+		"Retry failed files", "What to do:", "Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,
+		`data-step="check" data-node="worker-7-3fa2" data-outcome="failed"`, "Failed (platform_rule_violated)",
+		"<dt>Nodes</dt><dd>worker-7-3fa2</dd>"} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("success page lacks %q", s)
 		}
@@ -451,6 +447,9 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	want(t, r, http.StatusOK)
 	if !strings.Contains(r.body, ex.ID) || !strings.Contains(r.body, "/renditions/"+rs[0].ID+"/download") {
 		t.Errorf("history search misses the export: %s", r.body)
+	}
+	if !strings.Contains(r.body, "On worker-7-3fa2") {
+		t.Error("history does not say which node ran the export")
 	}
 	for _, q := range []string{"q=nothing-like-this", "status=succeeded", "platform=youtube", "client=Other", "from=2001-01-01&to=2001-01-02"} {
 		if r := b.get("/history?partial=1&" + q); strings.Contains(r.body, ex.ID) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"outpost/internal/authz"
 	"outpost/internal/errcode"
 	"outpost/internal/outpost"
 )
@@ -47,7 +48,7 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
-	if err := s.svc.Connections.Delete(r.Context(), workspaceOf(r), r.PathValue("id")); err != nil {
+	if err := s.svc.Connections.Delete(r.Context(), callerOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -117,26 +118,21 @@ func (s *Server) connectStart(w http.ResponseWriter, r *http.Request) error {
 }
 
 // browserOrKey authenticates a request by its API key, else by the UI's
-// session cookie, and returns the workspace.
+// session cookie, checks it may connect accounts, and returns the
+// workspace.
 func (s *Server) browserOrKey(r *http.Request) (workspaceID string, viaSession bool, err error) {
-	if r.Header.Get("Authorization") != "" {
-		key, err := s.authenticate(r)
-		if err != nil {
-			return "", false, err
+	c, err := s.authenticate(r)
+	if err != nil {
+		if errcode.Of(err) == errcode.Unauthorized && r.Header.Get("Authorization") == "" {
+			return "", false, errcode.New(errcode.Unauthorized, "sign in to Outpost first, or send Authorization: Bearer <key>")
 		}
-		return key.WorkspaceID, false, nil
+		return "", false, err
 	}
-	if ck, err := r.Cookie(sessionCookie); err == nil {
-		ses, err := s.svc.Accounts.Session(r.Context(), ck.Value)
-		if err == nil {
-			infoOf(r).workspaceID = ses.User.WorkspaceID
-			return ses.User.WorkspaceID, true, nil
-		}
-		if errcode.Of(err) != errcode.Unauthorized {
-			return "", false, err
-		}
+	infoOf(r).workspaceID = c.WorkspaceID
+	if err := c.Check(authz.ManageConnections); err != nil {
+		return "", false, err
 	}
-	return "", false, errcode.New(errcode.Unauthorized, "sign in to Outpost first, or send Authorization: Bearer <key>")
+	return c.WorkspaceID, c.KeyID == "", nil
 }
 
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
@@ -170,7 +166,13 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		nonce = ck.Value
 		http.SetCookie(w, &http.Cookie{Name: bindingCookie, Value: "", Path: "/oauth/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
-	res, err := s.svc.Connections.Callback(r.Context(), platform, r.URL.Query(), nonce)
+	var by outpost.Caller
+	if ses, ok, _ := s.session(r); ok {
+		by = ses.Caller(s.ips.IP(r))
+	} else {
+		by.IP = s.ips.IP(r)
+	}
+	res, err := s.svc.Connections.Callback(r.Context(), by, platform, r.URL.Query(), nonce)
 	if err == nil {
 		infoOf(r).workspaceID = res.WorkspaceID
 	}

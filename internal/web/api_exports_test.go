@@ -18,6 +18,7 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 )
 
 func (e *env) createExport(key string, body map[string]any) outpost.ExportDetail {
@@ -284,6 +285,15 @@ func TestServer_exportGolden(t *testing.T) {
 		ErrorCode: errcode.PlatformRule, ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	// The node of each step: node-1 rendered both, checked and stored
+	// the first; the second broke its platform's rule at the check.
+	r0, r1 := d.Renditions[0].ID, d.Renditions[1].ID
+	storetest.RecordSteps(t, e.store, d.ID, "node-1", "host-1",
+		storetest.Step{RenditionID: r0, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r1, Kind: outpost.StepRender, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r0, Kind: outpost.StepCheck, Outcome: outpost.StepSucceeded},
+		storetest.Step{RenditionID: r1, Kind: outpost.StepCheck, Outcome: outpost.StepFailed, Code: errcode.PlatformRule},
+		storetest.Step{RenditionID: r0, Kind: outpost.StepStore, Outcome: outpost.StepSucceeded})
 	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	golden(t, "export.json", normalise(r.body))

@@ -52,6 +52,7 @@ func (s *Server) createExportBatch(w http.ResponseWriter, r *http.Request) error
 	for i, item := range req.Exports {
 		res := batchItemJSON{Index: i, Status: http.StatusAccepted}
 		item.ExportRequest.IdempotencyKey = item.IdempotencyKey
+		item.ExportRequest.Batch = true
 		v, err := s.startExport(r.Context(), workspaceOf(r), item.exportCreateRequest)
 		switch v := v.(type) {
 		case outpost.ExportDetail:

@@ -24,6 +24,7 @@ import (
 	"outpost/internal/media/mediatest"
 	"outpost/internal/outpost"
 	"outpost/internal/render"
+	"outpost/internal/service"
 	"outpost/internal/store"
 )
 
@@ -468,4 +469,21 @@ func (e *env) blobBytes(key string) []byte {
 		e.t.Fatal(err)
 	}
 	return b
+}
+
+// TestServer_estimateTimeout: an estimate that passes the server's own
+// limit answers 503 timed_out, not "canceled".
+func TestServer_estimateTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnvJobs(t, false, func(e *env, o *jobs.Options) {
+		o.WorkDir = t.TempDir()
+		o.Engine = &engine.Engine{Prober: &media.Prober{}, Runner: &media.Runner{Logger: slog.New(slog.DiscardHandler)}, Logger: slog.New(slog.DiscardHandler)}
+	}, func(_ *env, _ *Deps, so *service.Options) { so.EstimateTimeout = time.Millisecond })
+	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Audio: true})
+	r := e.upload(e.key, map[string]string{"name": "Clip"}, clip)
+	want(t, r, http.StatusCreated)
+	var p outpost.Project
+	r.json(t, &p)
+	r = e.post("/api/v1/estimate", map[string]any{"project_id": p.ID, "targets": []any{map[string]any{"preset": "mp4-720p"}}})
+	wantError(t, r, http.StatusServiceUnavailable, "timed_out")
 }

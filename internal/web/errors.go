@@ -31,7 +31,7 @@ func httpError(err error) apiError {
 		if e.message == "" || e.status >= 500 && e.code == errcode.Internal {
 			e.message = "An unexpected error occurred."
 		}
-		if e.code == errcode.RateLimited {
+		if e.retryAfter = errcode.RetryAfterHeader(err); e.retryAfter == "" && e.code == errcode.RateLimited {
 			e.retryAfter = "60"
 		}
 		return e

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,48 +28,23 @@ import (
 	"outpost/internal/outpost"
 	"outpost/internal/service"
 	"outpost/internal/store"
+	"outpost/internal/storetest"
+	"outpost/internal/testpg"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-// sqliteTemplate is a migrated database that each test copies (migrating
-// takes about a second under -race).
-var sqliteTemplate struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// sqliteTemplate is a migrated database that each test copies.
+var sqliteTemplate storetest.Template
+
+// pg is this test binary's PostgreSQL server, started on first use.
+var pg testpg.Server
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
-	if sqliteTemplate.dir != "" {
-		_ = os.RemoveAll(sqliteTemplate.dir)
-	}
+	code := pg.Run(m)
+	sqliteTemplate.Remove()
 	os.Exit(code)
-}
-
-func templateDB(t *testing.T) string {
-	t.Helper()
-	tp := &sqliteTemplate
-	tp.once.Do(func() {
-		tp.dir, tp.err = os.MkdirTemp("", "outpost-web-test-*")
-		if tp.err != nil {
-			return
-		}
-		tp.path = filepath.Join(tp.dir, "template.db")
-		s, err := store.Open(context.Background(), "sqlite:"+tp.path, nil)
-		if err != nil {
-			tp.err = err
-			return
-		}
-		tp.err = errors.Join(s.Migrate(context.Background()), s.Close())
-	})
-	if tp.err != nil {
-		t.Fatalf("migrate template database: %v", tp.err)
-	}
-	return tp.path
 }
 
 // env is a server on a real SQLite store, real file blobs, the real jobs
@@ -116,23 +90,22 @@ func newEnvWorkers(t *testing.T, workers bool, opts ...envOption) *env {
 // before it is made.
 func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts ...envOption) *env {
 	t.Helper()
+	return newEnvOn(t, store.SQLite, workers, pre, opts...)
+}
+
+// newEnvOn is newEnvJobs on a fresh database of the engine.
+func newEnvOn(t *testing.T, eng store.Engine, workers bool, pre func(*env, *jobs.Options), opts ...envOption) *env {
+	t.Helper()
 	ctx := t.Context()
 	e := &env{t: t, workers: workers}
 	dir := t.TempDir()
-	tmpl, err := os.ReadFile(templateDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "outpost.db")
-	if err := os.WriteFile(dbPath, tmpl, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.store, err = store.Open(ctx, "sqlite:"+dbPath, logger)
-	if err != nil {
-		t.Fatal(err)
+	var err error
+	if eng == store.Postgres {
+		e.store = storetest.Open(t, store.Postgres, &pg)
+	} else {
+		e.store = sqliteTemplate.Open(t)
 	}
-	t.Cleanup(func() { _ = e.store.Close() })
 
 	e.ts = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.ts.Listener.Addr().String()
@@ -182,7 +155,10 @@ func newEnvJobs(t *testing.T, workers bool, pre func(*env, *jobs.Options), opts 
 	e.reg = prometheus.NewRegistry()
 	d := Deps{Config: e.cfg, Downloads: e.blob.Handler(), Logger: logger, Metrics: e.reg}
 	so := service.Options{Store: e.store, Blob: e.blob, Events: e.broker, Jobs: e.jobs, Engine: jo.Engine,
-		Prober: &media.Prober{}, Logger: logger, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"), PublicURL: base}
+		Prober: &media.Prober{}, Logger: logger, TmpDir: filepath.Join(e.cfg.DataDir, "tmp"), PublicURL: base,
+		// On a loaded machine a sample encode can pass the production
+		// limit; these tests check what estimates say, not how fast.
+		EstimateTimeout: 10 * time.Minute}
 	for _, o := range opts {
 		o(e, &d, &so)
 	}

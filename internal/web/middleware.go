@@ -19,7 +19,7 @@ type ctxKey int
 
 const (
 	ctxInfo ctxKey = iota
-	ctxAPIKey
+	ctxCaller
 )
 
 // reqInfo is filled in as a request goes down the pipeline, for the log
@@ -45,14 +45,14 @@ func routeOf(r *http.Request) string {
 	return "unmatched"
 }
 
-// apiKeyOf returns the key the request was authenticated with.
-func apiKeyOf(r *http.Request) outpost.APIKey {
-	k, _ := r.Context().Value(ctxAPIKey).(outpost.APIKey)
-	return k
+// callerOf returns who the request was authenticated as.
+func callerOf(r *http.Request) outpost.Caller {
+	c, _ := r.Context().Value(ctxCaller).(outpost.Caller)
+	return c
 }
 
 // workspaceOf returns the caller's workspace id: every query is scoped to it.
-func workspaceOf(r *http.Request) string { return apiKeyOf(r).WorkspaceID }
+func workspaceOf(r *http.Request) string { return callerOf(r).WorkspaceID }
 
 // statusWriter records the status and size of a response. Unwrap lets
 // http.ResponseController reach the connection (Flush for SSE, deadlines).
@@ -206,21 +206,25 @@ func (s *Server) wrap(rt route) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		if !rt.Public {
-			key, err := s.authenticate(r)
+			c, err := s.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="outpost"`)
 				s.writeError(w, r, err)
 				return
 			}
-			infoOf(r).workspaceID = key.WorkspaceID
-			if ok, wait := s.limiter.allow(key.ID, s.now()); !ok {
+			infoOf(r).workspaceID = c.WorkspaceID
+			if ok, wait := s.limiter.allow(limiterKey(c), s.now()); !ok {
 				w.Header().Set("Retry-After", retryAfterSeconds(wait))
 				s.writeError(w, r, errcode.New(errcode.RateLimited,
 					"this API key made more than %g requests a second (bursts of %d): retry after %s s",
 					s.cfg.APIRateLimit, s.cfg.APIRateBurst, retryAfterSeconds(wait)))
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key))
+			if err := s.authorize(rt, c); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), ctxCaller, c))
 		}
 		if err := checkQuery(r, rt.Query); err != nil {
 			s.writeError(w, r, err)
@@ -232,14 +236,66 @@ func (s *Server) wrap(rt route) http.Handler {
 	})
 }
 
-// authenticate checks the bearer API key.
-func (s *Server) authenticate(r *http.Request) (outpost.APIKey, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return outpost.APIKey{}, errcode.New(errcode.Unauthorized, "missing API key: send Authorization: Bearer <key>")
+// authenticate returns who makes the request: the bearer API key, else
+// the web UI's session cookie (for the browser's own calls; a
+// state-changing one must come from this site). Bad keys are throttled per
+// client address by the service.
+func (s *Server) authenticate(r *http.Request) (outpost.Caller, error) {
+	ip := s.ips.IP(r)
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return outpost.Caller{}, errcode.New(errcode.Unauthorized, "malformed Authorization header: send Authorization: Bearer <key>")
+		}
+		key, err := s.svc.Accounts.AuthenticateKey(r.Context(), token, ip)
+		if err != nil {
+			return outpost.Caller{}, err
+		}
+		return key.Caller(ip), nil
 	}
-	return s.svc.Accounts.AuthenticateKey(r.Context(), token)
+	ses, ok, err := s.session(r)
+	switch {
+	case err != nil:
+		return outpost.Caller{}, err
+	case !ok:
+		return outpost.Caller{}, errcode.New(errcode.Unauthorized, "missing API key: send Authorization: Bearer <key>")
+	}
+	if err := s.cop.Check(r); err != nil {
+		return outpost.Caller{}, errcode.New(errcode.Forbidden, "a signed-in browser's request from another site is refused")
+	}
+	return ses.Caller(ip), nil
+}
+
+// session returns the web UI's session of the request's cookie, if any.
+func (s *Server) session(r *http.Request) (outpost.Session, bool, error) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return outpost.Session{}, false, nil
+	}
+	ses, err := s.svc.Accounts.Session(r.Context(), ck.Value)
+	if errcode.Of(err) == errcode.Unauthorized {
+		return outpost.Session{}, false, nil
+	}
+	return ses, err == nil, err
+}
+
+// authorize checks that c may call the route (routeActions).
+func (s *Server) authorize(rt route, c outpost.Caller) error {
+	a, err := routeAction(rt.pattern())
+	if err != nil || a == anyCaller {
+		return err
+	}
+	return c.Check(a)
+}
+
+// limiterKey is whose requests the rate limit counts: the key's, or the
+// signed-in user's.
+func limiterKey(c outpost.Caller) string {
+	if c.KeyID != "" {
+		return c.KeyID
+	}
+	return "user:" + c.UserID
 }
 
 // muxErrorWriter replaces the mux's plain-text 404 and 405 with JSON errors.

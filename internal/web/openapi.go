@@ -91,6 +91,9 @@ func (s *Server) openAPI() map[string]any {
 			"default":               map[string]any{"$ref": "#/components/responses/Error"},
 		}
 		if !rt.Public {
+			if a, err := routeAction(rt.pattern()); err == nil {
+				op["description"] = actionDoc(a)
+			}
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
@@ -162,6 +165,8 @@ var enums = map[reflect.Type]func() []string{
 	reflect.TypeFor[outpost.RenditionStatus](): func() []string { return strs(outpost.RenditionStatuses) },
 	reflect.TypeFor[outpost.ProjectStatus]():   func() []string { return strs(outpost.ProjectStatuses) },
 	reflect.TypeFor[outpost.ProjectKind]():     func() []string { return strs(outpost.ProjectKinds) },
+	reflect.TypeFor[outpost.StepKind]():        func() []string { return strs(outpost.StepKinds) },
+	reflect.TypeFor[outpost.StepOutcome]():     func() []string { return strs(outpost.StepOutcomes) },
 	reflect.TypeFor[preset.Level]():            func() []string { return strs(preset.Levels) },
 	reflect.TypeFor[preset.Fit]():              func() []string { return []string{"blur", "pad", "crop"} },
 	reflect.TypeFor[publish.FieldKind](): func() []string {

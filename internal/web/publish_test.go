@@ -488,6 +488,14 @@ func TestPublish_endToEnd(t *testing.T) {
 	// Disconnecting removes the connection.
 	want(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.key}), http.StatusNoContent)
 	wantError(t, pe.do(request{method: "DELETE", path: "/api/v1/connections/" + tt.ID, key: pe.okey}), http.StatusNotFound, "not_found")
+	// Both ends of the connection are in the audit log.
+	for _, a := range []string{"connection.connected", "connection.revoked"} {
+		var audit page[outpost.AuditEvent]
+		pe.get("/api/v1/audit?action="+a+"&target_id="+tt.ID).json(t, &audit)
+		if len(audit.Data) != 1 {
+			t.Errorf("audit log: %d %s events for %s", len(audit.Data), a, tt.ID)
+		}
+	}
 }
 
 // TestPublish_faults publishes one export to all five platforms: a 429
@@ -1020,6 +1028,12 @@ func TestPublish_nativeSchedule(t *testing.T) {
 	sp, err := pe.store.GetPublication(t.Context(), ytPub.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The uploaded video's id stays on record: the look at the time
+	// resumes with it rather than uploading again.
+	var remote publish.State
+	if err := json.Unmarshal(sp.RemoteIDs, &remote); err != nil || remote.MediaID == "" {
+		t.Errorf("remote ids after scheduling on the platform = %s (%v), want the video id", sp.RemoteIDs, err)
 	}
 	// The publication is marked scheduled just before its job snoozes
 	// until the time: wait for the job to leave running.

@@ -89,7 +89,7 @@ var pageParams = []param{
 // mux and the OpenAPI document is built from them, so the two cannot drift.
 func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 	upload := s.cfg.MaxUploadBytes + 1<<20 // the file plus the form's other fields
-	return []route{
+	return append([]route{
 		{Method: "GET", Path: "/healthz", Tag: "system", Public: true, Summary: "Report whether the service can take work",
 			Handler: s.healthz, Status: 200, Response: healthJSON{}},
 		{Method: "GET", Path: "/metrics", Public: true,
@@ -210,7 +210,7 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 			Handler: s.saveRendition, Idempotent: true, Status: 200, Response: outpost.Rendition{}},
 
 		s.statsRoute(),
-	}
+	}, s.teamRoutes()...)
 }
 
 // pathParams returns the {name} wildcards of a pattern's path.

@@ -11,12 +11,15 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"outpost/internal/clientip"
 	"outpost/internal/config"
 	"outpost/internal/events"
 	"outpost/internal/outpost"
@@ -62,6 +65,10 @@ type Server struct {
 	inFlight keyLocks
 	// limiter rate-limits requests per API key; nil: no limit.
 	limiter *keyLimiter
+	// ips finds the client's address (trusted proxies); cop refuses
+	// cross-site requests made with the UI's session cookie.
+	ips clientip.Resolver
+	cop *http.CrossOriginProtection
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -91,6 +98,14 @@ func New(d Deps) (*Server, error) {
 		heartbeat: events.DefaultHeartbeat,
 		now:       time.Now,
 		limiter:   newKeyLimiter(d.Config.APIRateLimit, d.Config.APIRateBurst),
+		ips:       clientip.New(d.Config.TrustedProxies),
+		cop:       http.NewCrossOriginProtection(),
+	}
+	if u, err := url.Parse(d.Config.PublicURL); err == nil && u.Host != "" {
+		// Behind a proxy the Host the server sees may not be the public one.
+		if err := s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("web: public URL as a trusted origin: %w", err)
+		}
 	}
 	m, gatherer, err := newHTTPMetrics(d.Metrics)
 	if err != nil {

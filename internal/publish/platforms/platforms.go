@@ -47,3 +47,12 @@ func IDs() []string {
 	}
 	return ids
 }
+
+// Name returns the display name of the platform id ("YouTube"), or the id
+// itself for a platform this build does not know.
+func Name(id string) string {
+	if d, ok := Lookup(id); ok {
+		return d.Name
+	}
+	return id
+}
