@@ -263,6 +263,9 @@ func (s *Exports) Preview(ctx context.Context, workspaceID string, req outpost.E
 	if err != nil {
 		return outpost.Preview{}, err
 	}
+	if len(v.refused) > 0 {
+		return outpost.Preview{}, v.refused[0].err() // a preview shows every target it is asked for
+	}
 	p, err := s.prepare(ctx, workspaceID, v, "preview")
 	if err != nil {
 		return outpost.Preview{}, err

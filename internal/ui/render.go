@@ -280,6 +280,8 @@ func errorTitle(c errcode.Code) string {
 		return "File too large"
 	case errcode.SourceNoVideo:
 		return "No video in this file"
+	case errcode.SourceDamaged:
+		return "Made from a damaged source"
 	case errcode.SourceUnreadable, errcode.SourceTruncated, errcode.SourceEmpty:
 		return "This file can't be used"
 	case errcode.URLNotAllowed, errcode.SourceFetchFailed:

@@ -79,6 +79,15 @@ func TestServer_openAPI(t *testing.T) {
 			t.Errorf("ExportDetail lacks %s: %v", f, props)
 		}
 	}
+	// Warnings about files made all the same, and targets refused at
+	// acceptance, on the export and its renditions.
+	for _, f := range []struct{ schema, prop string }{{"ExportDetail", "warnings"}, {"ExportDetail", "refused"},
+		{"Rendition", "warnings"}, {"Warning", "ranges"}, {"RefusedTarget", "rule"}} {
+		props, _ := doc.Components.Schemas[f.schema]["properties"].(map[string]any)
+		if props[f.prop] == nil {
+			t.Errorf("%s lacks %s: %v", f.schema, f.prop, props)
+		}
+	}
 	if !bytes.Contains(r.body, []byte(`"partially_failed"`)) || !bytes.Contains(r.body, []byte(`"idempotency_key_reused"`)) {
 		t.Error("enums missing")
 	}

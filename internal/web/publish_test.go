@@ -180,12 +180,12 @@ func (pe *pubEnv) readyClip() string {
 }
 
 // waitExport polls the export until ok holds (what says what that is).
-func (pe *pubEnv) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
-	pe.t.Helper()
-	return waitfor.Value(pe.t, 60*time.Second, func() (outpost.ExportDetail, error) {
-		r := pe.get("/api/v1/exports/" + id)
+func (e *env) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
+	e.t.Helper()
+	return waitfor.Value(e.t, 60*time.Second, func() (outpost.ExportDetail, error) {
+		r := e.get("/api/v1/exports/" + id)
 		var d outpost.ExportDetail
-		r.json(pe.t, &d)
+		r.json(e.t, &d)
 		if !ok(d) {
 			return d, fmt.Errorf("%s", r.body)
 		}
