@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -131,6 +132,9 @@ type Options struct {
 	// WebhookAllowLoopback lets webhooks reach 127.0.0.1 (tests only: never
 	// from configuration).
 	WebhookAllowLoopback bool
+	// WebhookAllowNets are private networks webhooks may reach
+	// (config.WebhookAllowNets).
+	WebhookAllowNets []netip.Prefix
 
 	// Mailer sends email notices (export ready or failed, post failed,
 	// connection expiring or expired, invites); nil or not configured:
@@ -256,9 +260,9 @@ func New(opts Options) (*Runner, error) {
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
 		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,
 		quotaPerDay: map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)}})
-	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger,
+	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger, connect: opts.Connect,
 		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
-			AllowLoopback: opts.WebhookAllowLoopback})})
+			AllowLoopback: opts.WebhookAllowLoopback, Allow: opts.WebhookAllowNets})})
 	river.AddWorker(workers, r.refresh)
 	river.AddWorker(workers, &deletePreviewWorker{blob: opts.Blob})
 	river.AddWorker(workers, &emailWorker{mailer: opts.Mailer})
