@@ -220,6 +220,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		HistoryRetention:     cfg.HistoryRetention,
 		APIKeyGuessLimit:     cfg.APIKeyGuessLimit,
 		WebhookAllowNets:     cfg.WebhookAllowNets,
+		RenderHistory:        filepath.Join(cfg.DataDir, "render-history.json"),
 	}
 	jopts.Hostname, _ = os.Hostname()
 	// The node's slot in the data dir: its id, and its own scratch folder,

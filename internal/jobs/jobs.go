@@ -135,6 +135,10 @@ type Options struct {
 	// WebhookAllowNets are private networks webhooks may reach
 	// (config.WebhookAllowNets).
 	WebhookAllowNets []netip.Prefix
+	// RenderHistory is the file that keeps what renders took on this node,
+	// the prior of the render ETAs (DATA_DIR/render-history.json); ""
+	// keeps it in memory.
+	RenderHistory string
 
 	// Mailer sends email notices (export ready or failed, post failed,
 	// connection expiring or expired, invites); nil or not configured:
@@ -255,7 +259,8 @@ func New(opts Options) (*Runner, error) {
 	steps := &stepLog{store: opts.Store, node: opts.ClientID, hostname: opts.Hostname, logger: opts.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
-		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger})
+		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger,
+		history: loadRenderHistory(opts.RenderHistory, opts.Logger)})
 	river.AddWorker(workers, r.cleanup)
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
 		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,

@@ -67,6 +67,7 @@ type renderWorker struct {
 	retention time.Duration
 	workDir   string
 	steps     *stepLog
+	history   *renderHistory
 	logger    *slog.Logger
 }
 
@@ -244,10 +245,15 @@ func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Ex
 	if err != nil {
 		return nil, err
 	}
-	return w.engine.Export(ctx, ereq, func(ev engine.Event) {
+	est := w.history.start(etaKey(prj.Probe, targets))
+	res, err := w.engine.Export(ctx, ereq, func(ev engine.Event) {
 		steps.event(ctx, ev)
-		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
+		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, est.left(ev, time.Now()))
 	})
+	if err == nil {
+		est.finish()
+	}
+	return res, err
 }
 
 // storeRendition uploads a checked file and records it.
