@@ -23,15 +23,7 @@ func TestService_Cleanup(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		ctx := t.Context()
 		e := newEnv(t, eng, envOptions{})
-		prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
-			SourceKey: "sources/a.mp4", Status: store.ProjectReady})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := e.succeededExport(t)
 		now := time.Now()
 		past, future := now.Add(-time.Hour), now.Add(time.Hour)
 		mk := func(i int, expires time.Time) store.Rendition {
@@ -223,15 +215,7 @@ func TestTakeNode(t *testing.T) {
 func (e *env) livePublications(t *testing.T) (store.Export, store.Rendition, func(state store.PublicationState, jobID int64) store.Publication) {
 	t.Helper()
 	ctx := t.Context()
-	prj, err := e.store.CreateProject(ctx, store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
-		SourceKey: "sources/a.mp4", Status: store.ProjectReady})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := e.succeededExport(t)
 	r, err := e.store.CreateRendition(ctx, store.Rendition{ExportID: x.ID, PresetID: "youtube-1080p", Status: store.RenditionSucceeded})
 	if err != nil {
 		t.Fatal(err)
@@ -385,4 +369,20 @@ func TestService_Cleanup_stuckPublication(t *testing.T) {
 			t.Errorf("steps = %+v, %v", steps, err)
 		}
 	})
+}
+
+// succeededExport makes, straight in the store, a succeeded export of a
+// ready project.
+func (e *env) succeededExport(t *testing.T) store.Export {
+	t.Helper()
+	prj, err := e.store.CreateProject(t.Context(), store.Project{WorkspaceID: e.ws.ID, Name: "p", Kind: store.ProjectUpload,
+		SourceKey: "sources/a.mp4", Status: store.ProjectReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.store.CreateExport(t.Context(), store.Export{WorkspaceID: e.ws.ID, ProjectID: prj.ID, Status: store.ExportSucceeded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

@@ -387,16 +387,7 @@ func TestServer_exportFinishing(t *testing.T) {
 		t.Errorf("stored request %s", ex.Request)
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+e.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	evs, _ := readSSE(t, res.Body, 1000)
+	evs := e.streamEvents(d.ID, 3*time.Minute, 1000)
 	audio := false
 	for _, ev := range evs {
 		audio = audio || ev.event == "progress" && strings.Contains(ev.data, `"stage":"audio"`)
@@ -442,13 +433,13 @@ func TestServer_exportFinishing(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The soft track carries the captions' language ("en" → ISO 639-2 "eng").
-		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "s",
+		out, err := exec.CommandContext(t.Context(), "ffprobe", "-v", "error", "-select_streams", "s",
 			"-show_entries", "stream=codec_name:stream_tags=language", "-of", "csv=p=0", f).Output()
 		if track := strings.TrimSpace(string(out)); err != nil || (track == "mov_text,eng") != (i == 1) || (i != 1 && track != "") {
 			t.Errorf("rendition %d subtitle streams %q, %v; want mov_text,eng only with soft", i, track, err)
 		}
 		if i == 0 {
-			l, err := (&media.Runner{}).MeasureLoudness(ctx, f, rd.Duration, nil)
+			l, err := (&media.Runner{}).MeasureLoudness(t.Context(), f, rd.Duration, nil)
 			if err != nil || math.Abs(l.Integrated-(-14)) > 1 {
 				t.Errorf("loudness %+v, %v; want -14 ±1 LUFS", l, err)
 			}

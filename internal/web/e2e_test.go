@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -24,24 +23,11 @@ func TestServer_endToEnd(t *testing.T) {
 	}
 	t.Parallel()
 	e := newEnvWorkers(t, true)
-	clip := mediatest.Generate(t, mediatest.Spec{Duration: 1, Audio: true})
-	r := e.upload(e.key, map[string]string{"name": "E2E"}, clip)
-	want(t, r, http.StatusCreated)
-	var p outpost.Project
-	r.json(t, &p)
+	p := e.uploadProject("E2E", mediatest.Generate(t, mediatest.Spec{Duration: 1, Audio: true}))
 	d := e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{
 		map[string]any{"preset": "mp4-720p", "quality": "web"}}})
 
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+e.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	evs, _ := readSSE(t, res.Body, 1000)
+	evs := e.streamEvents(d.ID, 2*time.Minute, 1000)
 	if len(evs) == 0 || evs[len(evs)-1].event != "done" {
 		t.Fatalf("stream ended without done: %+v", evs)
 	}
@@ -57,7 +43,7 @@ func TestServer_endToEnd(t *testing.T) {
 		t.Errorf("events %+v", evs)
 	}
 
-	r = e.get("/api/v1/exports/" + d.ID)
+	r := e.get("/api/v1/exports/" + d.ID)
 	want(t, r, http.StatusOK)
 	var got outpost.ExportDetail
 	r.json(t, &got)
@@ -66,9 +52,9 @@ func TestServer_endToEnd(t *testing.T) {
 		rd.Width != 1280 || rd.SizeBytes == 0 || got.FinishedAt == nil {
 		t.Fatalf("export %s", r.body)
 	}
-	req, _ = http.NewRequestWithContext(ctx, "GET", *rd.DownloadURL, nil)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", *rd.DownloadURL, nil)
 	req.Header.Set("Range", "bytes=4-7")
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +79,7 @@ func TestServer_damagedSourceWarnings(t *testing.T) {
 	bad := mediatest.Damaged(t, src, 0.45, 0.6)
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		e := newEnvOn(t, eng, true, nil)
-		r := e.upload(e.key, map[string]string{"name": "Damaged"}, bad)
-		want(t, r, http.StatusCreated)
-		var p outpost.Project
-		r.json(t, &p)
+		p := e.uploadProject("Damaged", bad)
 		d := e.createExport(e.key, map[string]any{"project_id": p.ID, "targets": []any{
 			map[string]any{"preset": "mp4-720p", "quality": "web"}}})
 		d = e.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "finishes")
@@ -130,12 +113,9 @@ func TestServer_refusedTargets(t *testing.T) {
 	clip := mediatest.Generate(t, mediatest.Spec{Duration: 2, Audio: true})
 	forEachEngine(t, func(t *testing.T, eng store.Engine) {
 		e := newEnvOn(t, eng, true, nil)
-		r := e.upload(e.key, map[string]string{"name": "Short"}, clip)
-		want(t, r, http.StatusCreated)
-		var p outpost.Project
-		r.json(t, &p)
+		p := e.uploadProject("Short", clip)
 
-		r = e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{
+		r := e.post("/api/v1/exports", map[string]any{"project_id": p.ID, "targets": []any{
 			map[string]any{"preset": "instagram-reel", "quality": "web"}, map[string]any{"preset": "facebook-reel", "quality": "web"}}})
 		wantError(t, r, http.StatusUnprocessableEntity, string(errcode.PlatformRule))
 		if !strings.Contains(string(r.body), "targets[0] (instagram-reel): min_duration") {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -171,18 +170,13 @@ func (pe *pubEnv) connectAccount(platform string) outpost.Connection {
 // readyClip uploads a one-second clip and returns the project id.
 func (pe *pubEnv) readyClip() string {
 	pe.t.Helper()
-	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})
-	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
-	want(pe.t, r, http.StatusCreated)
-	var p outpost.Project
-	r.json(pe.t, &p)
-	return p.ID
+	return pe.uploadProject("Launch", mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})).ID
 }
 
 // waitExport polls the export until ok holds (what says what that is).
 func (e *env) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
 	e.t.Helper()
-	return waitfor.Value(e.t, 60*time.Second, func() (outpost.ExportDetail, error) {
+	return waitfor.Value(e.t, 3*time.Minute, func() (outpost.ExportDetail, error) {
 		r := e.get("/api/v1/exports/" + id)
 		var d outpost.ExportDetail
 		r.json(e.t, &d)
@@ -366,16 +360,7 @@ func TestPublish_endToEnd(t *testing.T) {
 	}
 
 	// The live stream ends with "done" once both posts are out.
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", pe.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+pe.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs, _ := readSSE(t, res.Body, 10000)
-	res.Body.Close()
+	evs := pe.streamEvents(d.ID, 90*time.Second, 10000)
 	if len(evs) == 0 || evs[len(evs)-1].event != "done" {
 		t.Fatalf("stream ended without done: %+v", evs)
 	}
@@ -1243,16 +1228,7 @@ func TestPublish_laterPostsOnStream(t *testing.T) {
 		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Later", "privacy": "public"}}})
 	want(t, r, http.StatusAccepted)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", pe.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+pe.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	evs, _ := readSSE(t, res.Body, 10000) // to the end of the stream
+	evs := pe.streamEvents(d.ID, 90*time.Second, 10000) // to the end of the stream
 	firstDone, pubs := -1, 0
 	for i, ev := range evs {
 		switch {
