@@ -299,7 +299,11 @@ func startServer(ctx context.Context, c config, dir string, extraEnv ...string) 
 	env = append(env, extraEnv...)
 
 	if c.databaseURL != "" {
-		env = append(env, "OUTPOST_DATABASE_URL="+c.databaseURL)
+		// A node on PostgreSQL is part of a cluster and needs the
+		// cluster's key: a throwaway one.
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		env = append(env, "OUTPOST_DATABASE_URL="+c.databaseURL, "OUTPOST_SECRET_KEY="+hex.EncodeToString(secret))
 	}
 	s.cmd = exec.Command(c.outpost, "serve")
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, s.log, s.log

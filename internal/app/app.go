@@ -184,6 +184,13 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		if err != nil {
 			return err
 		}
+		// Webhook secrets from before migration 00014 are sealed now, on
+		// start, not lazily: none stays plain past the first start.
+		if n, err := a.connect.SealWebhookSecrets(ctx); err != nil {
+			return fmt.Errorf("seal webhook secrets: %w", err)
+		} else if n > 0 {
+			logger.Info("sealed the signing secrets of webhook endpoints", "endpoints", n)
+		}
 	}
 
 	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, notify.Options{})
@@ -212,6 +219,8 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		PublicURL:            cfg.PublicURL,
 		HistoryRetention:     cfg.HistoryRetention,
 		APIKeyGuessLimit:     cfg.APIKeyGuessLimit,
+		WebhookAllowNets:     cfg.WebhookAllowNets,
+		RenderHistory:        filepath.Join(cfg.DataDir, "render-history.json"),
 	}
 	jopts.Hostname, _ = os.Hostname()
 	// The node's slot in the data dir: its id, and its own scratch folder,
@@ -252,7 +261,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 			Store: a.store, Blob: a.blob, Events: a.events, Jobs: a.jobs, Engine: eng, Connect: a.connect,
 			Prober: prober, FFmpeg: runner, Logger: logger.With("component", "service"),
 			MaxUploadBytes: cfg.MaxUploadBytes, TmpDir: filepath.Join(cfg.DataDir, "tmp"), PublicURL: cfg.PublicURL,
-			APIKeyGuessLimit: cfg.APIKeyGuessLimit,
+			APIKeyGuessLimit: cfg.APIKeyGuessLimit, WebhookAllowNets: cfg.WebhookAllowNets,
 		})
 		if err != nil {
 			return err

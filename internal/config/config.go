@@ -136,6 +136,9 @@ type Config struct {
 	// the client (for sign-in throttling and the audit log); empty: the
 	// connection's peer is the client.
 	TrustedProxies []netip.Prefix
+	// WebhookAllowNets are private networks webhook endpoints may be on
+	// (CIDR prefixes); empty: only public addresses.
+	WebhookAllowNets []netip.Prefix
 
 	// secretKeySource says where SecretKey came from, for LogValue.
 	secretKeySource string
@@ -178,6 +181,7 @@ type spec struct {
 	SMTPFrom          string        `env:"SMTP_FROM"`
 	HistoryRetention  string        `env:"HISTORY_RETENTION" envDefault:"keep"`
 	TrustedProxies    string        `env:"TRUSTED_PROXIES"`
+	WebhookAllowNets  string        `env:"WEBHOOK_ALLOW_NETS"`
 	// Platforms are OUTPOST_<PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _BASE_URL
 	// by platform id, read by parsePlatforms.
 	Platforms map[string]platformSpec `env:"-"`
@@ -263,6 +267,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.Float64Var(&sp.APIRateLimit, "api-rate-limit", sp.APIRateLimit, "API requests a second per API key, on average; 0 for no limit ($OUTPOST_API_RATE_LIMIT)")
 	fs.IntVar(&sp.APIRateBurst, "api-rate-burst", sp.APIRateBurst, "API requests per API key at once ($OUTPOST_API_RATE_BURST)")
 	fs.IntVar(&sp.APIKeyGuessLimit, "api-key-guess-limit", sp.APIKeyGuessLimit, "bad API keys a minute per client address before 429; 0 for no limit ($OUTPOST_API_KEY_GUESS_LIMIT)")
+	fs.StringVar(&sp.WebhookAllowNets, "webhook-allow-nets", sp.WebhookAllowNets, "private networks (CIDR prefixes) webhook endpoints may be on ($OUTPOST_WEBHOOK_ALLOW_NETS)")
 	fs.StringVar(&sp.TrustedProxies, "trusted-proxies", sp.TrustedProxies, "reverse proxies (CIDR prefixes) whose X-Forwarded-For names the client ($OUTPOST_TRUSTED_PROXIES)")
 	fs.StringVar(&sp.HistoryRetention, "history-retention", sp.HistoryRetention, "how long finished exports stay in the history once their files are gone, e.g. 90d; keep: for ever ($OUTPOST_HISTORY_RETENTION)")
 }
@@ -383,6 +388,11 @@ func (sp spec) resolve() (*Config, error) {
 		bad("TRUSTED_PROXIES", "trusted-proxies", "%v", err)
 	} else {
 		c.TrustedProxies = ps
+	}
+	if ps, err := clientip.ParsePrefixes(sp.WebhookAllowNets); err != nil {
+		bad("WEBHOOK_ALLOW_NETS", "webhook-allow-nets", "%v", err)
+	} else {
+		c.WebhookAllowNets = ps
 	}
 	if d, err := parseRetention(sp.HistoryRetention); err != nil {
 		bad("HISTORY_RETENTION", "history-retention", "%q: %v", sp.HistoryRetention, err)

@@ -278,6 +278,16 @@ func TestLoad(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "webhook allow nets",
+			env:  []string{"OUTPOST_WEBHOOK_ALLOW_NETS=10.20.0.0/16 192.168.1.9"},
+			check: func(t *testing.T, c *Config) {
+				if len(c.WebhookAllowNets) != 2 || c.WebhookAllowNets[0].String() != "10.20.0.0/16" || c.WebhookAllowNets[1].String() != "192.168.1.9/32" {
+					t.Errorf("WebhookAllowNets = %v", c.WebhookAllowNets)
+				}
+			},
+		},
+		{name: "bad webhook allow net", env: []string{"OUTPOST_WEBHOOK_ALLOW_NETS=localhost"}, wantErr: []string{"OUTPOST_WEBHOOK_ALLOW_NETS (--webhook-allow-nets)", "CIDR"}},
 		{name: "bad trusted proxy", env: []string{"OUTPOST_TRUSTED_PROXIES=10.0.0.0/40"}, wantErr: []string{"OUTPOST_TRUSTED_PROXIES (--trusted-proxies)", "CIDR"}},
 		{name: "tiny history retention", env: []string{"OUTPOST_HISTORY_RETENTION=5m"}, wantErr: []string{"at least 1h"}},
 		{

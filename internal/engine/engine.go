@@ -40,6 +40,10 @@ type Event struct {
 	Speed   float64       `json:"speed,omitempty"`
 	ETA     time.Duration `json:"eta,omitempty"`
 	Done    bool          `json:"done,omitempty"`
+	// OutTime is how many seconds of output the render has written, of
+	// Total (render events only): what an eta.Estimator observes.
+	OutTime float64 `json:"out_time,omitempty"`
+	Total   float64 `json:"total,omitempty"`
 }
 
 // Request is one export of one source.
@@ -354,7 +358,8 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		err = e.renderSegmented(ctx, p.segmented, progress)
 	} else {
 		rep, err = e.Runner.RunReport(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
-			progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA})
+			progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA,
+				OutTime: pr.OutTime, Total: plan.Duration})
 		})
 	}
 	if err != nil {

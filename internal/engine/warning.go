@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"outpost/internal/errcode"
@@ -34,6 +35,19 @@ func renderWarnings(rep media.Report) []Warning {
 	}
 	msg += "; the render went on, and those parts may show glitches"
 	return []Warning{{Code: errcode.SourceDamaged, Message: msg, Remedy: errcode.Remedies[errcode.SourceDamaged], Ranges: rep.Damaged}}
+}
+
+// Distinct returns the warnings of ws, each once (by code and message), in
+// their first order: what an export says about its files, which share the
+// render's warnings.
+func Distinct(ws []Warning) []Warning {
+	var out []Warning
+	for _, w := range ws {
+		if !slices.ContainsFunc(out, func(o Warning) bool { return o.Code == w.Code && o.Message == w.Message }) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // warn gives each target that was rendered and passed its check the

@@ -89,8 +89,9 @@ type Publication struct {
 // ("succeeded", "partially_failed", "failed" or "canceled"), about the
 // render. When the export has destinations, "done" waits until every
 // publication that is due (not scheduled for later) is final, and lists
-// them; a scheduled publication that goes out later sends its own
-// "publication" events and then another "done".
+// them; a scheduled publication that goes out later, or one added to the
+// finished export, sends its own "publication" events and then another
+// "done".
 type Done struct {
 	Status       string        `json:"status"`
 	Publications []Publication `json:"publications,omitempty"`
@@ -221,8 +222,10 @@ func (b *Broker) Notify(exportID string) {
 
 // Subscribe returns the export's events with Seq greater than afterSeq:
 // first those already stored, then new ones as they are published, here or
-// in another process. The channel is closed after the "done" event, when
-// ctx ends, or when the broker closes. An export that does not exist gives
+// in another process. The channel is closed after the "done" event that
+// ends the export's events for now (the last one, with no publication
+// going out: publications added to a finished export come after its first
+// "done"), when ctx ends, or when the broker closes. An export that does not exist gives
 // an error with errcode.NotFound; one that had already finished when the
 // caller saw its "done" (afterSeq at or past it) gives a closed channel.
 func (b *Broker) Subscribe(ctx context.Context, exportID string, afterSeq int64) (<-chan Event, error) {
@@ -292,7 +295,9 @@ func (b *Broker) run(ctx context.Context, exportID string, last int64, sub *subs
 				return
 			}
 			last = ev.Seq
-			if ev.Type == TypeDone {
+			// A "done" ends the stream unless more follows: posts added to
+			// a finished export send their events, then another "done".
+			if ev.Type == TypeDone && b.finished(ctx, exportID, last) {
 				return
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,4 +213,49 @@ func TestBroker_Subscribe_ends(t *testing.T) {
 	if _, ok := next(t, ch, 5*time.Second); ok {
 		t.Error("subscription after Close got an event")
 	}
+}
+
+// TestBroker_Subscribe_laterEvents: events after an export's "done" (posts
+// added to the finished export) are delivered; the subscription ends at the
+// last "done".
+func TestBroker_Subscribe_laterEvents(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, engine store.Engine) {
+		ctx := t.Context()
+		s, _, exportID := twoStores(t, engine)
+		b := events.NewBroker(s.EventLog(), events.Options{PollInterval: 20 * time.Millisecond})
+		defer b.Close()
+		if _, err := s.UpdateExportStatus(ctx, exportID, store.StatusChange{Status: store.ExportSucceeded}); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range []struct {
+			typ  string
+			data any
+		}{
+			{events.TypeDone, events.Done{Status: "succeeded"}},
+			{events.TypePublication, events.Publication{ID: "pub_1", State: "published"}},
+			{events.TypeDone, events.Done{Status: "succeeded"}},
+		} {
+			if _, err := b.Publish(ctx, exportID, ev.typ, ev.data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		ch, err := b.Subscribe(sctx, exportID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			ev, ok := next(t, ch, 10*time.Second)
+			if !ok {
+				break
+			}
+			got = append(got, ev.Type)
+		}
+		if want := "done publication done"; strings.Join(got, " ") != want {
+			t.Errorf("events %v, want %s and the end", got, want)
+		}
+	})
 }

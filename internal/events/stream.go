@@ -23,8 +23,8 @@ const (
 	DefaultHeartbeat = 15 * time.Second
 )
 
-// Stream writes ch as server-sent events until the "done" event, the end
-// of ch, or the end of ctx:
+// Stream writes ch as server-sent events until the end of ch (a
+// subscription ends after the export's last "done"), or the end of ctx:
 //
 //	id: <seq>
 //	event: progress | rendition | publication | done
@@ -69,10 +69,6 @@ func Stream(ctx context.Context, w http.ResponseWriter, ch <-chan Event, heartbe
 			buf.Reset()
 			writeEvent(&buf, ev)
 			if _, err := w.Write(buf.Bytes()); err != nil {
-				return
-			}
-			if ev.Type == TypeDone {
-				_ = rc.Flush()
 				return
 			}
 		}

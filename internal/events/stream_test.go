@@ -13,7 +13,8 @@ import (
 
 // TestStream: the stream opens with the retry hint, writes each event as
 // id/event/data with its data compact on one line (non-JSON data as a JSON
-// string), sends heartbeats while idle, and ends after "done".
+// string), sends heartbeats while idle, and ends when the subscription
+// does (after the export's last "done").
 func TestStream(t *testing.T) {
 	t.Parallel()
 	ch := make(chan events.Event, 4)
@@ -26,7 +27,10 @@ func TestStream(t *testing.T) {
 		events.Stream(t.Context(), w, ch, 20*time.Millisecond)
 	}()
 	// Idle for a few heartbeats, then the end.
-	time.AfterFunc(100*time.Millisecond, func() { ch <- events.Event{Seq: 3, Type: events.TypeDone} })
+	time.AfterFunc(100*time.Millisecond, func() {
+		ch <- events.Event{Seq: 3, Type: events.TypeDone}
+		close(ch)
+	})
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):

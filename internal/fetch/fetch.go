@@ -54,12 +54,16 @@ type Options struct {
 	// configuration: the loopback interface is exactly what the guard is
 	// for. Every other blocked range stays blocked.
 	AllowLoopback bool
+	// Allow are private networks the fetch may reach all the same
+	// (OUTPOST_WEBHOOK_ALLOW_NETS, for webhooks).
+	Allow []netip.Prefix
 }
 
 // Client fetches URLs through the guard. It is safe for concurrent use.
 type Client struct {
-	opts Options
-	http *http.Client
+	opts  Options
+	guard Guard
+	http  *http.Client
 	// direct is http without redirects, for Do.
 	direct *http.Client
 }
@@ -88,7 +92,7 @@ func New(opts Options) *Client {
 	if opts.UserAgent == "" {
 		opts.UserAgent = DefaultUserAgent
 	}
-	c := &Client{opts: opts}
+	c := &Client{opts: opts, guard: Guard{AllowLoopback: opts.AllowLoopback, Allow: opts.Allow, LookupFunc: opts.LookupFunc}}
 	transport := &http.Transport{
 		// No proxy: a proxy would connect on our behalf, past the guard.
 		Proxy:                 nil,
@@ -116,7 +120,7 @@ func New(opts Options) *Client {
 // redirects are not followed (the 3xx response is returned) and the whole
 // exchange is bounded by Options.Timeout. The caller closes the body.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
-	if err := checkParsedURL(req.URL, c.opts.AllowLoopback); err != nil {
+	if err := c.guard.checkParsedURL(req.URL); err != nil {
 		return nil, err
 	}
 	if req.Header.Get("User-Agent") == "" {
@@ -130,7 +134,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 // PayloadTooLarge past MaxBytes, SourceNotFound for a 404 or 410, and
 // SourceFetchFailed for other HTTP errors, network errors and timeouts.
 func (c *Client) Fetch(ctx context.Context, rawURL string, w io.Writer) (Result, error) {
-	u, err := CheckURL(rawURL, c.opts.AllowLoopback)
+	u, err := c.guard.CheckURL(rawURL)
 	if err != nil {
 		return Result{}, err
 	}
@@ -217,18 +221,11 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > c.opts.MaxRedirects {
 		return errcode.New(errcode.SourceFetchFailed, "source URL redirected more than %d times", c.opts.MaxRedirects)
 	}
-	if err := checkParsedURL(req.URL, c.opts.AllowLoopback); err != nil {
+	if err := c.guard.checkParsedURL(req.URL); err != nil {
 		return err
 	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	return nil
-}
-
-func (c *Client) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
-	if c.opts.LookupFunc != nil {
-		return c.opts.LookupFunc(ctx, host)
-	}
-	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
 
 // dialContext resolves addr's host once, refuses it unless every address is
@@ -242,7 +239,7 @@ func (c *Client) dialContext(ctx context.Context, network, addr string) (net.Con
 	if ip, err := netip.ParseAddr(host); err == nil {
 		ips = []netip.Addr{ip}
 	} else {
-		ips, err = c.lookup(ctx, host)
+		ips, err = c.guard.lookup(ctx, host)
 		if err != nil {
 			return nil, errcode.Wrap(errcode.SourceFetchFailed, err, fmt.Sprintf("could not resolve %s", host))
 		}
@@ -251,7 +248,7 @@ func (c *Client) dialContext(ctx context.Context, network, addr string) (net.Con
 		}
 	}
 	for _, ip := range ips {
-		if err := CheckIP(ip, c.opts.AllowLoopback); err != nil {
+		if err := c.guard.CheckIP(ip); err != nil {
 			return nil, errcode.Wrap(errcode.URLNotAllowed, err, fmt.Sprintf("%s resolves to %s, which is not a public address", host, ip.Unmap()))
 		}
 	}
@@ -279,7 +276,7 @@ func (c *Client) control(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return errcode.Wrap(errcode.URLNotAllowed, err, "bad socket address")
 	}
-	return CheckIP(ap.Addr(), c.opts.AllowLoopback)
+	return c.guard.CheckIP(ap.Addr())
 }
 
 // filename picks a file name for the fetched body.

@@ -285,3 +285,64 @@ func TestClient_Fetch(t *testing.T) {
 type netError struct{ host string }
 
 func (e *netError) Error() string { return "no such host " + e.host }
+
+// TestGuard_CheckURLResolved: names are resolved when a URL is given, so
+// localhost is refused like 127.0.0.1; the networks in Allow pass, every
+// other private one still does not.
+func TestGuard_CheckURLResolved(t *testing.T) {
+	t.Parallel()
+	hosts := map[string][]netip.Addr{
+		"localhost":         {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")},
+		"hooks.example.com": {netip.MustParseAddr("93.184.216.34")},
+		"receiver.lan":      {netip.MustParseAddr("192.168.1.20")},
+		"mixed.example.com": {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("10.1.2.3")},
+	}
+	lookup := func(_ context.Context, host string) ([]netip.Addr, error) { return hosts[host], nil }
+	lan := []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		url   string
+		allow []netip.Prefix
+		ok    bool
+	}{
+		{"http://localhost:8080/hook", nil, false},
+		{"http://127.0.0.1:8080/hook", nil, false},
+		{"https://hooks.example.com/in", nil, true},
+		{"http://receiver.lan/in", nil, false},
+		{"http://receiver.lan/in", lan, true},
+		{"http://192.168.1.20/in", lan, true},
+		{"http://[::ffff:192.168.1.20]/in", lan, true},
+		{"http://192.168.2.20/in", lan, false},
+		{"http://mixed.example.com/in", nil, false},
+		{"http://mixed.example.com/in", lan, true},
+		{"http://localhost:8080/hook", lan, false},
+		{"http://unknown.example.com/in", nil, false},
+		{"http://169.254.169.254/latest", lan, false},
+	} {
+		g := Guard{Allow: tc.allow, LookupFunc: lookup}
+		_, err := g.CheckURLResolved(t.Context(), tc.url)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckURLResolved(%s, allow %v) = %v, want ok %v", tc.url, tc.allow, err, tc.ok)
+		}
+		if err != nil && (errcode.Of(err) != errcode.URLNotAllowed || strings.Contains(err.Error(), "10.1.2.3")) {
+			t.Errorf("%s: error %v, want url_not_allowed that names no address", tc.url, err)
+		}
+	}
+}
+
+// TestClient_Do_allow: a delivery reaches a network named in Allow (here
+// loopback, the one a test can listen on), and is refused without it.
+func TestClient_Do_allow(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer srv.Close()
+	for _, allow := range [][]netip.Prefix{nil, {netip.MustParsePrefix("127.0.0.0/8")}} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, nil)
+		res, err := New(Options{Allow: allow}).Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		if (err == nil) != (allow != nil) || (err != nil && errcode.Of(err) != errcode.URLNotAllowed) {
+			t.Errorf("allow %v: %v", allow, err)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package fetch
 
 import (
+	"context"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -85,6 +87,70 @@ func isZero(b []byte) bool {
 	return true
 }
 
+// Guard says which addresses a fetch may reach: public ones; loopback
+// with AllowLoopback (tests only); and those in Allow, private networks an
+// operator named (OUTPOST_WEBHOOK_ALLOW_NETS).
+type Guard struct {
+	AllowLoopback bool
+	Allow         []netip.Prefix
+	// LookupFunc resolves host names; nil uses net.DefaultResolver.
+	LookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// CheckIP is the package's CheckIP with g's allowances.
+func (g Guard) CheckIP(ip netip.Addr) error {
+	if ip.IsValid() && ip.Zone() == "" && inAny(ip.Unmap(), g.Allow) {
+		return nil
+	}
+	return CheckIP(ip, g.AllowLoopback)
+}
+
+// CheckURL is the package's CheckURL with g's allowances.
+func (g Guard) CheckURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errcode.New(errcode.URLNotAllowed, "the URL is not valid")
+	}
+	if err := g.checkParsedURL(u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// CheckURLResolved is CheckURL with the host name resolved and each of its
+// addresses checked, for a URL kept now and fetched later (a webhook): a
+// name of a private address (localhost) is refused when it is given. The
+// addresses are checked again when dialing, as they may change.
+func (g Guard) CheckURLResolved(ctx context.Context, raw string) (*url.URL, error) {
+	u, err := g.CheckURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	host := u.Hostname()
+	if _, err := netip.ParseAddr(host); err == nil {
+		return u, nil // checked by CheckURL
+	}
+	ips, err := g.lookup(ctx, host)
+	if err != nil || len(ips) == 0 {
+		return nil, errcode.New(errcode.URLNotAllowed, "URL host %s could not be resolved", host)
+	}
+	for _, ip := range ips {
+		if g.CheckIP(ip) != nil {
+			// The address stays unsaid: it may be of a network the user
+			// cannot see.
+			return nil, errcode.New(errcode.URLNotAllowed, "URL host %s resolves to an address that is not public", host)
+		}
+	}
+	return u, nil
+}
+
+func (g Guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	if g.LookupFunc != nil {
+		return g.LookupFunc(ctx, host)
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
 // CheckIP reports whether a fetch may connect to ip: nil for a public
 // unicast address, else a URLNotAllowed error. allowLoopback lets
 // 127.0.0.0/8 and ::1 through; it exists for tests against a local server
@@ -127,17 +193,10 @@ func inAny(ip netip.Addr, ps []netip.Prefix) bool {
 // "127.1", "0177.0.0.1") are refused: a real domain never ends in a number.
 // The addresses a name resolves to are checked when dialing (Client).
 func CheckURL(raw string, allowLoopback bool) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errcode.New(errcode.URLNotAllowed, "source_url is not a valid URL")
-	}
-	if err := checkParsedURL(u, allowLoopback); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return Guard{AllowLoopback: allowLoopback}.CheckURL(raw)
 }
 
-func checkParsedURL(u *url.URL, allowLoopback bool) error {
+func (g Guard) checkParsedURL(u *url.URL) error {
 	switch u.Scheme {
 	case "http", "https":
 	default:
@@ -162,7 +221,7 @@ func checkParsedURL(u *url.URL, allowLoopback bool) error {
 		return errcode.New(errcode.URLNotAllowed, "URL has no host")
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return CheckIP(ip, allowLoopback)
+		return g.CheckIP(ip)
 	}
 	if strings.HasPrefix(u.Host, "[") {
 		return errcode.New(errcode.URLNotAllowed, "URL host %q is not a valid IPv6 address", host)

@@ -44,7 +44,7 @@ func TestService_Cleanup(t *testing.T) {
 			return r
 		}
 		expired, saved, pinned, fresh := mk(0, past), mk(1, past), mk(2, past), mk(3, future)
-		if err := e.store.SetRenditionSaved(ctx, saved.ID, true); err != nil {
+		if err := e.store.SaveRendition(ctx, saved.ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.store.SetRenditionPinned(ctx, pinned.ID, true); err != nil {

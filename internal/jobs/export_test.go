@@ -206,7 +206,7 @@ func TestService_CreateExport_invalid(t *testing.T) {
 		{"no project", outpost.ExportRequest{ProjectID: "prj_missing", Targets: one}, errcode.NotFound, "prj_missing"},
 		{"project of another workspace", outpost.ExportRequest{ProjectID: foreign.ID, Targets: one}, errcode.NotFound, ""},
 		{"project not ready", outpost.ExportRequest{ProjectID: pending.ID, Targets: one}, errcode.InvalidOption, "not ready"},
-		{"too long for tiktok", outpost.ExportRequest{ProjectID: long.ID, Targets: []outpost.TargetRequest{{Preset: "mp4-720p"}, {Preset: "tiktok"}}}, errcode.PlatformRule, "targets[1] (tiktok): max_duration"},
+		{"too long for every target", outpost.ExportRequest{ProjectID: long.ID, Targets: []outpost.TargetRequest{{Preset: "youtube-shorts"}, {Preset: "tiktok"}}}, errcode.PlatformRule, "targets[0] (youtube-shorts): max_duration"},
 		{"no targets", outpost.ExportRequest{ProjectID: ready.ID}, errcode.InvalidOption, "targets"},
 		{"bad quality", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "tiktok", Quality: "best"}}}, errcode.InvalidOption, "targets[0]: quality"},
 		{"bad fit", outpost.ExportRequest{ProjectID: ready.ID, Targets: []outpost.TargetRequest{{Preset: "tiktok", Fit: "stretch"}}}, errcode.InvalidOption, "fit"},

@@ -59,6 +59,7 @@ func (f *Files) EngineRequest(ctx context.Context, workspaceID string, prj store
 	if c := spec.Captions; c != nil {
 		// The engine reads captions from a file, as the CLI's --captions.
 		ereq.Captions = filepath.Join(dir, "captions."+string(c.Format))
+		ereq.CaptionsLanguage = c.Language // soft tracks carry it
 		if err := os.WriteFile(ereq.Captions, []byte(c.Text), 0o600); err != nil {
 			return ereq, fmt.Errorf("write captions: %w", err)
 		}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -131,6 +132,13 @@ type Options struct {
 	// WebhookAllowLoopback lets webhooks reach 127.0.0.1 (tests only: never
 	// from configuration).
 	WebhookAllowLoopback bool
+	// WebhookAllowNets are private networks webhooks may reach
+	// (config.WebhookAllowNets).
+	WebhookAllowNets []netip.Prefix
+	// RenderHistory is the file that keeps what renders took on this node,
+	// the prior of the render ETAs (DATA_DIR/render-history.json); ""
+	// keeps it in memory.
+	RenderHistory string
 
 	// Mailer sends email notices (export ready or failed, post failed,
 	// connection expiring or expired, invites); nil or not configured:
@@ -166,6 +174,7 @@ type Runner struct {
 	clientID    string
 	hostname    string
 	nodeTimeout time.Duration
+	retention   time.Duration
 	startedAt   time.Time
 	cleanup     *cleanupWorker
 	refresh     *refreshWorker
@@ -241,6 +250,7 @@ func New(opts Options) (*Runner, error) {
 		clientID:    opts.ClientID,
 		hostname:    opts.Hostname,
 		nodeTimeout: opts.NodeTimeout,
+		retention:   opts.Retention,
 		cleanup: &cleanupWorker{store: opts.Store, blob: opts.Blob, queue: q, logger: opts.Logger,
 			throttle:         throttle.New(opts.Store, throttle.DefaultPolicy(opts.APIKeyGuessLimit), nil),
 			historyRetention: opts.HistoryRetention},
@@ -251,14 +261,15 @@ func New(opts Options) (*Runner, error) {
 	steps := &stepLog{store: opts.Store, node: opts.ClientID, hostname: opts.Hostname, logger: opts.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
-		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger})
+		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger,
+		history: loadRenderHistory(opts.RenderHistory, opts.Logger)})
 	river.AddWorker(workers, r.cleanup)
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
 		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,
 		quotaPerDay: map[string]int64{youtube.ID: int64(opts.YouTubeQuotaPerDay)}})
-	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger,
+	river.AddWorker(workers, &deliverWorker{store: opts.Store, logger: opts.Logger, connect: opts.Connect,
 		webhooks: fetch.New(fetch.Options{Timeout: opts.WebhookTimeout, UserAgent: "Outpost-Webhooks/1",
-			AllowLoopback: opts.WebhookAllowLoopback})})
+			AllowLoopback: opts.WebhookAllowLoopback, Allow: opts.WebhookAllowNets})})
 	river.AddWorker(workers, r.refresh)
 	river.AddWorker(workers, &deletePreviewWorker{blob: opts.Blob})
 	river.AddWorker(workers, &emailWorker{mailer: opts.Mailer})
@@ -308,6 +319,10 @@ func (r *Runner) Queue() *Queue { return r.queue }
 // Files returns the local copies of stored files that renders and uploads
 // read.
 func (r *Runner) Files() *Files { return r.files }
+
+// Retention is how long a stored rendition's file is kept unless saved or
+// pinned.
+func (r *Runner) Retention() time.Duration { return r.retention }
 
 // Cleanup runs the periodic cleanup now (see CleanupResult).
 func (r *Runner) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {

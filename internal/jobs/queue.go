@@ -39,12 +39,48 @@ type Queue struct {
 }
 
 // InsertRender inserts the export's render job in tx and records its id.
+// In a WithBatchedTx transaction the insert is put off to the end of the
+// batch, where the batch's render jobs go in with one InsertManyTx.
 func (q *Queue) InsertRender(ctx context.Context, tx *sql.Tx, exportID string, priority int) error {
-	res, err := q.client.InsertTx(ctx, tx, RenderArgs{ExportID: exportID}, &river.InsertOpts{Priority: priority})
-	if err != nil {
-		return fmt.Errorf("insert render job: %w", err)
+	r := renderInsert{exportID: exportID, priority: priority}
+	if store.Defer(q.store, tx, "render_jobs", r, q.insertRenders) {
+		return nil
 	}
-	return q.store.Using(tx).SetExportJobID(ctx, exportID, res.Job.ID)
+	return q.insertRenders(ctx, tx, []renderInsert{r})
+}
+
+// renderInsert is a render job to insert.
+type renderInsert struct {
+	exportID string
+	priority int
+}
+
+// insertRenders inserts render jobs with one statement and records each
+// export's job id.
+func (q *Queue) insertRenders(ctx context.Context, tx *sql.Tx, rs []renderInsert) error {
+	params := make([]river.InsertManyParams, len(rs))
+	for i, r := range rs {
+		params[i] = river.InsertManyParams{Args: RenderArgs{ExportID: r.exportID}, InsertOpts: &river.InsertOpts{Priority: r.priority}}
+	}
+	res, err := q.client.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return fmt.Errorf("insert render jobs: %w", err)
+	}
+	if len(res) != len(rs) {
+		return fmt.Errorf("insert render jobs: %d inserted of %d", len(res), len(rs))
+	}
+	// Matched by their args: a RETURNING's order is not promised.
+	db := q.store.Using(tx)
+	for _, r := range res {
+		var args RenderArgs
+		if err := json.Unmarshal(r.Job.EncodedArgs, &args); err != nil {
+			return fmt.Errorf("read render job %d: %w", r.Job.ID, err)
+		}
+		if err := db.SetExportJobID(ctx, args.ExportID, r.Job.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CancelJob cancels a job in tx (a running render's ffmpeg gets SIGINT); a

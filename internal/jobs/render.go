@@ -67,6 +67,7 @@ type renderWorker struct {
 	retention time.Duration
 	workDir   string
 	steps     *stepLog
+	history   *renderHistory
 	logger    *slog.Logger
 }
 
@@ -251,10 +252,15 @@ func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Ex
 	if err != nil {
 		return nil, err
 	}
-	return w.engine.Export(ctx, ereq, func(ev engine.Event) {
+	est := w.history.start(etaKey(prj.Probe, targets))
+	res, err := w.engine.Export(ctx, ereq, func(ev engine.Event) {
 		steps.event(ctx, ev)
-		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
+		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, est.left(ev, time.Now()))
 	})
+	if err == nil {
+		est.finish()
+	}
+	return res, err
 }
 
 // storeRendition uploads a checked file under key (once per attempt: a
@@ -301,6 +307,14 @@ func (w *renderWorker) storeRendition(ctx context.Context, run *renderRun, r sto
 		r.ThumbnailKey = thumbKey
 	}
 	r.CaptionsKey = capKey
+	r.Warnings = nil
+	if len(res.Warnings) > 0 {
+		if r.Warnings, err = json.Marshal(res.Warnings); err != nil {
+			return fmt.Errorf("encode warnings: %w", err)
+		}
+		run.log.WarnContext(ctx, "rendered with warnings", "rendition_id", r.ID, "preset", r.PresetID,
+			"warning_code", res.Warnings[0].Code, "warning", res.Warnings[0].Message)
+	}
 	run.stored = append(run.stored, r) // before the row: a failure below still removes the file on cancel
 	if r, err = w.saveRendition(ctx, run, r); err != nil {
 		return err
@@ -498,9 +512,16 @@ func (w *renderWorker) finish(ctx context.Context, run *renderRun) error {
 		return err
 	}
 	change := summarize(rends)
+	warnings, err := exportWarnings(rends)
+	if err != nil {
+		return err
+	}
 	err = w.store.WithTx(ctx, func(tx *sql.Tx) error {
 		q := w.store.Using(tx)
 		if _, err := q.UpdateExportStatus(ctx, run.exportID, change); err != nil {
+			return err
+		}
+		if err := q.SetExportWarnings(ctx, run.exportID, warnings); err != nil {
 			return err
 		}
 		if err := q.UpdateExportProgress(ctx, run.exportID, store.Progress{Stage: run.progress.lastStage(), Percent: 100}); err != nil {
@@ -528,6 +549,26 @@ func (w *renderWorker) finish(ctx context.Context, run *renderRun) error {
 	w.metrics.export(string(change.Status))
 	run.log.InfoContext(ctx, "export finished", "status", change.Status, "error_code", change.ErrorCode)
 	return nil
+}
+
+// exportWarnings are the warnings of an export's renditions, each once (a
+// JSON array; nil for none).
+func exportWarnings(rends []store.Rendition) (json.RawMessage, error) {
+	var all []engine.Warning
+	for _, r := range rends {
+		if len(r.Warnings) == 0 {
+			continue
+		}
+		var ws []engine.Warning
+		if err := json.Unmarshal(r.Warnings, &ws); err != nil {
+			return nil, fmt.Errorf("read rendition %s warnings: %w", r.ID, err)
+		}
+		all = append(all, ws...)
+	}
+	if all = engine.Distinct(all); len(all) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(all)
 }
 
 // exportFinishedTx sends the webhooks of a finished render: export.progress

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/outpost"
 	"outpost/internal/store"
@@ -90,7 +91,7 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 	// Past retention: the saved and the pinned rendition keep the file the
 	// other two let go of.
 	later := time.Now().Add(49 * time.Hour)
-	if err := e.store.SetRenditionSaved(ctx, rends[1].ID, true); err != nil {
+	if err := e.store.SaveRendition(ctx, rends[1].ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.store.SetRenditionPinned(ctx, rends[2].ID, true); err != nil {
@@ -120,7 +121,7 @@ func testSharedFile(t *testing.T, eng store.Engine, s3 bool) {
 		t.Fatalf("Cleanup after unpinning = %+v, %v, file exists %v; want 1 deleted, the file kept", res, err, exists())
 	}
 	// Unsaved, the last holder goes and the file with it.
-	if err := e.store.SetRenditionSaved(ctx, rends[1].ID, false); err != nil {
+	if err := e.store.UnsaveRendition(ctx, rends[1].ID, time.Now().Add(jobs.DefaultRetention)); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := e.runner.Cleanup(ctx, later); err != nil || res.RenditionsDeleted != 1 || exists() {

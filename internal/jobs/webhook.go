@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"outpost/internal/connect"
 	"outpost/internal/errcode"
 	"outpost/internal/fetch"
 	"outpost/internal/store"
@@ -45,6 +46,9 @@ type deliverWorker struct {
 	store    *store.Store
 	webhooks *fetch.Client
 	logger   *slog.Logger
+	// connect opens sealed signing secrets (nil: the server has no key,
+	// and secrets are plain).
+	connect *connect.Service
 }
 
 func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return time.Minute }
@@ -96,7 +100,11 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	wh, err := standardwebhooks.NewWebhook(ep.Secret)
+	secret, err := w.connect.WebhookSecret(ep)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("endpoint %s secret: %w", ep.ID, err))
 	}

@@ -35,7 +35,7 @@ var plainCodes = map[errcode.Code]plainCode{
 	errcode.SourceUnreadable: {Title: "This file can't be used", Message: "The file is not a video Outpost can read."},
 	errcode.SourceTruncated:  {Title: "This file can't be used", Message: "The file is cut short: its end is missing."},
 	errcode.SourceNoVideo:    {Title: "No video in this file", Message: "The file has no picture (is it audio only?)."},
-	errcode.SourceDamaged:    {Title: "This file is damaged", Remedy: "Export the master again from your editor, or use it as it is if the damage does not show."},
+	errcode.SourceDamaged:    {Title: "Made from a damaged source", Remedy: "Export the master again from your editor, or use it as it is if the damage does not show."},
 	errcode.TimedOut:         {Title: "That took too long", Message: "The server did not finish in time.", Remedy: "Try again in a moment; a shorter clip or fewer formats is quicker."},
 	errcode.UnknownPreset:    {Title: "Unknown format", Remedy: "Pick one of the formats the export dialog lists."},
 	errcode.InvalidOption:    {Title: "Check the settings", Remedy: "Fix the setting named above, then try again."},

@@ -278,6 +278,27 @@ type Export struct {
 	// Nodes are the nodes that ran the export's steps (render, check,
 	// store, publish), in the order each first started one.
 	Nodes []string `json:"nodes"`
+	// Warnings are about files that were made all the same (each once):
+	// source_damaged, with the stretches of the video, in seconds.
+	Warnings []engine.Warning `json:"warnings,omitempty"`
+	// Refused are the targets refused when the export was accepted (the
+	// source breaks a rule of the platform that no render can fix); the
+	// other targets render. Each refused target's rendition is failed with
+	// the same code.
+	Refused []RefusedTarget `json:"refused,omitempty"`
+}
+
+// RefusedTarget is a target refused when its export was accepted.
+type RefusedTarget struct {
+	// TargetIndex is the target's place in the request's targets.
+	TargetIndex int          `json:"target_index"`
+	Preset      string       `json:"preset"`
+	Code        errcode.Code `json:"code"`
+	// Rule is the platform rule the source breaks (min_duration,
+	// max_duration, …).
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+	Remedy  string `json:"remedy,omitempty"`
 }
 
 // Progress is where a running export is.
@@ -353,6 +374,9 @@ type Rendition struct {
 	// Check is the validation of the file against its platform's rules.
 	Check json.RawMessage `json:"check,omitempty"`
 	Error *CodedError     `json:"error"`
+	// Warnings are about a file that was made all the same: source_damaged,
+	// with the stretches of the video it is about, in seconds.
+	Warnings []engine.Warning `json:"warnings,omitempty"`
 	// Node is the node that last worked on the rendition (its render,
 	// check and store); absent before one has.
 	Node string `json:"node,omitempty"`

@@ -52,6 +52,8 @@ type Exports struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	estimates *estimateCache
+	// retention is how long a file let go again is kept.
+	retention time.Duration
 }
 
 var _ outpost.Exports = (*Exports)(nil)
@@ -98,6 +100,10 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 	if err != nil {
 		return store.Export{}, fmt.Errorf("encode export request: %w", err)
 	}
+	refused, err := v.refusedJSON()
+	if err != nil {
+		return store.Export{}, fmt.Errorf("encode refused targets: %w", err)
+	}
 	var created store.Export
 	err = s.store.WithBatchedTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
@@ -112,19 +118,34 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 			PresetIDs:      v.presetIDs,
 			IdempotencyKey: req.IdempotencyKey,
 			GroupID:        req.GroupID,
+			Refused:        refused,
 		})
 		if err != nil {
 			return err
 		}
 		rends := make([]store.Rendition, len(v.spec.Targets))
 		for i, t := range v.spec.Targets {
-			if rends[i], err = q.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: t.Preset, TargetIndex: i}); err != nil {
+			rends[i] = store.Rendition{ExportID: e.ID, PresetID: t.Preset, TargetIndex: i}
+		}
+		for _, r := range v.refused {
+			if rends[r.TargetIndex], err = r.rendition(e.ID); err != nil {
+				return err
+			}
+		}
+		for i := range rends {
+			if rends[i], err = q.CreateRendition(ctx, rends[i]); err != nil {
 				return err
 			}
 		}
 		for _, p := range plan {
 			r := rends[p.targetIndex]
 			if _, err := q.CreatePublication(ctx, p.publication(workspaceID, e.ID, r)); err != nil {
+				return err
+			}
+		}
+		for _, r := range v.refused {
+			// Posts of a refused target fail now, as a failed render's do.
+			if err := s.queue.RenditionStored(ctx, tx, rends[r.TargetIndex]); err != nil {
 				return err
 			}
 		}
@@ -159,6 +180,9 @@ type validated struct {
 	bases     []preset.Preset
 	project   store.Project
 	src       *media.Info // the project's probe, intro and outro included
+	// refused are the targets whose platform rules the source breaks
+	// (checked when rules are); some, never all.
+	refused []refusal
 }
 
 func (v validated) targets() []targetInfo {
@@ -273,8 +297,13 @@ func (s *Exports) validate(ctx context.Context, workspaceID string, req outpost.
 	for i, rt := range resolved {
 		p := v.bases[i]
 		if vs := p.CheckSource(src); rules && len(vs) > 0 {
-			return v, &errcode.Error{Code: errcode.PlatformRule,
-				Message: fmt.Sprintf("targets[%d] (%s): %s", i, rt.Preset, vs[0].String()), Remedy: vs[0].Remedy}
+			// Refused, but kept in the spec: the other targets keep their
+			// places, and the refused one's rendition says why.
+			v.refused = append(v.refused, refusal{
+				RefusedTarget: outpost.RefusedTarget{TargetIndex: i, Preset: rt.Preset, Code: errcode.PlatformRule, Rule: vs[0].Rule,
+					Message: fmt.Sprintf("targets[%d] (%s): %s", i, rt.Preset, vs[0].String()), Remedy: vs[0].Remedy},
+				violations: vs,
+			})
 		}
 		if r := p.Rules; rt.FPS > 0 && ((r.MaxFPS > 0 && rt.FPS > r.MaxFPS) || (r.MinFPS > 0 && rt.FPS < r.MinFPS)) {
 			return v, errcode.New(errcode.PlatformRule, "targets[%d] (%s): fps: %s allows %g to %g fps, asked %g",
@@ -283,7 +312,45 @@ func (s *Exports) validate(ctx context.Context, workspaceID string, req outpost.
 		out.Targets = append(out.Targets, rt)
 		v.presetIDs = append(v.presetIDs, rt.Preset)
 	}
+	if len(v.refused) == len(resolved) {
+		return v, v.refused[0].err()
+	}
 	return v, nil
+}
+
+// refusal is a target refused when its export is accepted: the source
+// breaks a rule of its platform that no render can fix (duration).
+type refusal struct {
+	outpost.RefusedTarget
+	violations []preset.Violation
+}
+
+// err is the refusal as the answer to a request refused whole.
+func (r refusal) err() error {
+	return &errcode.Error{Code: r.Code, Message: r.Message, Remedy: r.Remedy}
+}
+
+// rendition is the refused target's rendition of export exportID: failed
+// from the start, with the code and the rules it breaks.
+func (r refusal) rendition(exportID string) (store.Rendition, error) {
+	check, err := json.Marshal(engine.CheckReport{Violations: r.violations})
+	if err != nil {
+		return store.Rendition{}, fmt.Errorf("encode check report: %w", err)
+	}
+	return store.Rendition{ExportID: exportID, PresetID: r.Preset, TargetIndex: r.TargetIndex, Status: store.RenditionFailed,
+		ErrorCode: r.Code, ErrorMessage: r.Message, CheckReport: check}, nil
+}
+
+// refusedJSON is the export's refused targets (nil for none).
+func (v validated) refusedJSON() (json.RawMessage, error) {
+	if len(v.refused) == 0 {
+		return nil, nil
+	}
+	out := make([]outpost.RefusedTarget, len(v.refused))
+	for i, r := range v.refused {
+		out[i] = r.RefusedTarget
+	}
+	return json.Marshal(out)
 }
 
 // checkPlan checks a request of n exports, with the outputs of vs,
@@ -731,9 +798,8 @@ func (s *Exports) Rendition(ctx context.Context, workspaceID, id string) (outpos
 	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }
 
-// KeepRendition keeps a rendition's file past retention, or lets it go
-// at its expiry again (a file past its expiry is then deleted by the next
-// cleanup). Keeping twice is harmless; a file already deleted cannot be
+// KeepRendition keeps a rendition's file past retention (no expiry), or
+// lets it go again, a full retention from now. Keeping twice is harmless; a file already deleted cannot be
 // kept.
 func (s *Exports) KeepRendition(ctx context.Context, workspaceID, id string, keep bool) (outpost.Rendition, error) {
 	rd, e, err := s.rendition(ctx, workspaceID, id)
@@ -746,11 +812,19 @@ func (s *Exports) KeepRendition(ctx context.Context, workspaceID, id string, kee
 	if rd.Status == store.RenditionFailed || rd.Status == store.RenditionCanceled {
 		return outpost.Rendition{}, errcode.New(errcode.Conflict, "rendition %s is %s: there is no file to keep", rd.ID, rd.Status)
 	}
-	if rd.Saved != keep {
-		if err := s.store.SetRenditionSaved(ctx, rd.ID, keep); err != nil {
+	switch {
+	case keep && (!rd.Saved || rd.ExpiresAt != nil):
+		if err := s.store.SaveRendition(ctx, rd.ID); err != nil {
 			return outpost.Rendition{}, err
 		}
-		rd.Saved = keep
+		rd.Saved, rd.ExpiresAt = true, nil
+	case !keep && rd.Saved:
+		// Kept, it had no expiry: it gets a full retention from now.
+		exp := s.now().Add(s.retention)
+		if err := s.store.UnsaveRendition(ctx, rd.ID, exp); err != nil {
+			return outpost.Rendition{}, err
+		}
+		rd.Saved, rd.ExpiresAt = false, &exp
 	}
 	return s.views.rendition(ctx, rd, e.ProjectName, s.views.node(ctx, rd.ExportID, rd.ID, "")), nil
 }

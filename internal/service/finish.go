@@ -30,10 +30,10 @@ func checkCaptions(c *outpost.Captions) (*outpost.AcceptedCaptions, error) {
 	if len(c.Text) > outpost.MaxCaptionsBytes {
 		return nil, errcode.New(errcode.CaptionInvalid, "captions.text: %d bytes; at most %d KiB", len(c.Text), outpost.MaxCaptionsBytes>>10)
 	}
+	// Checked by the rule the render applies, so that a tag accepted here
+	// never fails the render.
 	lang := strings.TrimSpace(c.Language)
-	if len(lang) > 35 || strings.ContainsFunc(lang, func(r rune) bool {
-		return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-	}) {
+	if _, err := caption.TrackLanguage(lang); err != nil {
 		return nil, errcode.New(errcode.InvalidOption, "captions.language %q: give a BCP 47 tag such as en or pt-BR", c.Language)
 	}
 	data := []byte(c.Text)
@@ -262,6 +262,9 @@ func (s *Exports) Preview(ctx context.Context, workspaceID string, req outpost.E
 	v, err := s.validate(ctx, workspaceID, req, true)
 	if err != nil {
 		return outpost.Preview{}, err
+	}
+	if len(v.refused) > 0 {
+		return outpost.Preview{}, v.refused[0].err() // a preview shows every target it is asked for
 	}
 	p, err := s.prepare(ctx, workspaceID, v, "preview")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"time"
 
@@ -59,6 +60,9 @@ type Options struct {
 	// WebhookAllowLoopback accepts webhook URLs on loopback addresses
 	// (tests only).
 	WebhookAllowLoopback bool
+	// WebhookAllowNets are private networks webhook endpoints may be on
+	// (config.WebhookAllowNets).
+	WebhookAllowNets []netip.Prefix
 	// FetchAllowLoopback imports sources from loopback addresses (tests
 	// only: their origin servers run on 127.0.0.1).
 	FetchAllowLoopback bool
@@ -109,7 +113,7 @@ func New(o Options) (outpost.Services, error) {
 	pubs := &Publications{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, views: views, logger: o.Logger, now: o.Now}
 	exports := &Exports{store: o.Store, blob: o.Blob, events: o.Events, queue: o.Jobs.Queue(), files: files,
 		engine: o.Engine, presets: presets, pubs: pubs, views: views, logger: o.Logger, now: o.Now,
-		estimates: newEstimateCache(cmp.Or(o.EstimateTimeout, defaultEstimateTimeout))}
+		estimates: newEstimateCache(cmp.Or(o.EstimateTimeout, defaultEstimateTimeout)), retention: o.Jobs.Retention()}
 	return outpost.Services{
 		Projects:     projects,
 		Exports:      exports,
@@ -117,7 +121,8 @@ func New(o Options) (outpost.Services, error) {
 		Publications: pubs,
 		Connections: &Connections{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect, pubs: pubs,
 			publicURL: o.PublicURL, logger: o.Logger},
-		Webhooks:    &Webhooks{store: o.Store, queue: o.Jobs.Queue(), loopback: o.WebhookAllowLoopback},
+		Webhooks: &Webhooks{store: o.Store, queue: o.Jobs.Queue(), connect: o.Connect,
+			guard: fetch.Guard{AllowLoopback: o.WebhookAllowLoopback, Allow: o.WebhookAllowNets}},
 		BrandKits:   &BrandKits{store: o.Store, blob: o.Blob, prober: o.Prober, tmpDir: o.TmpDir, views: views, logger: o.Logger},
 		Stats:       &Stats{store: o.Store, logger: o.Logger},
 		Accounts:    accounts,

@@ -71,7 +71,17 @@ func exportView(e store.Export, nodes []string) outpost.Export {
 	if e.Status == store.ExportSucceeded {
 		v.Progress.Percent = 100
 	}
+	readJSON(e.Warnings, &v.Warnings)
+	readJSON(e.Refused, &v.Refused)
 	return v
+}
+
+// readJSON reads a stored JSON column into dst; an unreadable one is left
+// out (the column is the store's own writing).
+func readJSON[T any](raw json.RawMessage, dst *T) {
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, dst)
+	}
 }
 
 // detail reads the export's renditions and publications and signs the
@@ -182,6 +192,7 @@ func (v *views) rendition(ctx context.Context, r store.Rendition, projectName, n
 		Check: r.CheckReport, Error: outpost.NewCodedError(r.ErrorCode, r.ErrorMessage), TargetIndex: r.TargetIndex,
 		Node: node,
 	}
+	readJSON(r.Warnings, &out.Warnings)
 	if r.Status != store.RenditionSucceeded || r.BlobKey == "" || r.DeletedAt != nil {
 		return out
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"outpost/internal/connect"
 	"outpost/internal/errcode"
 	"outpost/internal/fetch"
 	"outpost/internal/jobs"
@@ -18,9 +19,14 @@ import (
 
 // Webhooks are the workspaces' webhook endpoints and their deliveries.
 type Webhooks struct {
-	store    *store.Store
-	queue    *jobs.Queue
-	loopback bool
+	store *store.Store
+	queue *jobs.Queue
+	// connect seals the signing secrets; nil keeps them plain (a server
+	// without a secret key).
+	connect *connect.Service
+	// guard is where endpoints may be: public addresses, and the private
+	// networks an operator allowed.
+	guard fetch.Guard
 }
 
 var _ outpost.Webhooks = (*Webhooks)(nil)
@@ -40,7 +46,13 @@ func (s *Webhooks) Create(ctx context.Context, workspaceID, url string, events [
 			Message: fmt.Sprintf("url: give the endpoint's http(s) URL (at most %d characters)", outpost.MaxWebhookURL),
 			Remedy:  "Give the http(s) URL that receives the events."}
 	}
-	if _, err := fetch.CheckURL(url, s.loopback); err != nil {
+	_, err := s.guard.CheckURLResolved(ctx, url)
+	if err != nil {
+		if e := errcode.As(err); e.Code == errcode.URLNotAllowed {
+			c := *e
+			c.Remedy = "Give a public http(s) URL; for a receiver on a private network, the server's operator lists its network in OUTPOST_WEBHOOK_ALLOW_NETS."
+			return outpost.Webhook{}, &c
+		}
 		return outpost.Webhook{}, err
 	}
 	var evs []string
@@ -53,13 +65,22 @@ func (s *Webhooks) Create(ctx context.Context, workspaceID, url string, events [
 			evs = append(evs, ev)
 		}
 	}
-	ep, err := s.store.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: workspaceID, URL: url,
-		Secret: newWebhookSecret(), Events: evs, Enabled: true})
+	secret := newWebhookSecret()
+	ep := store.WebhookEndpoint{ID: store.NewID(store.PrefixWebhook), WorkspaceID: workspaceID, URL: url,
+		Secret: secret, Events: evs, Enabled: true}
+	if s.connect != nil {
+		// Sealed at rest; the answer is the one place it is seen plain.
+		if ep.SecretSealed, err = s.connect.SealWebhookSecret(ep.ID, secret); err != nil {
+			return outpost.Webhook{}, err
+		}
+		ep.Secret = ""
+	}
+	ep, err = s.store.CreateWebhookEndpoint(ctx, ep)
 	if err != nil {
 		return outpost.Webhook{}, err
 	}
 	v := webhookView(ep)
-	v.Secret = ep.Secret
+	v.Secret = secret
 	return v, nil
 }
 

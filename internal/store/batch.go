@@ -26,6 +26,91 @@ type batcher struct {
 	mu      sync.Mutex
 	pending []*batchCall
 	running bool
+	// deferred is the work the transactions of WithBatchedTx put off
+	// until all their calls have run (Defer), by transaction.
+	deferred map[*sql.Tx]*deferred
+}
+
+// deferred is the work of one WithBatchedTx transaction that Defer put
+// off: items by name, in the calls' order, each name with its flush.
+type deferred struct {
+	names []string
+	items map[string][]any
+	flush map[string]func(ctx context.Context, tx *sql.Tx, items []any) error
+	// mark is each name's item count when the current call began: a call
+	// that fails drops what it added.
+	mark map[string]int
+}
+
+func (d *deferred) begin() {
+	for _, n := range d.names {
+		d.mark[n] = len(d.items[n])
+	}
+}
+
+func (d *deferred) drop() {
+	for _, n := range d.names {
+		d.items[n] = d.items[n][:d.mark[n]]
+	}
+}
+
+func (d *deferred) run(ctx context.Context, tx *sql.Tx) error {
+	for _, n := range d.names {
+		if items := d.items[n]; len(items) > 0 {
+			if err := d.flush[n](ctx, tx, items); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// track registers tx's deferred work until the returned func is called.
+func (s *Store) track(tx *sql.Tx) (*deferred, func()) {
+	d := &deferred{items: map[string][]any{}, mark: map[string]int{},
+		flush: map[string]func(context.Context, *sql.Tx, []any) error{}}
+	b := &s.batch
+	b.mu.Lock()
+	if b.deferred == nil {
+		b.deferred = map[*sql.Tx]*deferred{}
+	}
+	b.deferred[tx] = d
+	b.mu.Unlock()
+	return d, func() {
+		b.mu.Lock()
+		delete(b.deferred, tx)
+		b.mu.Unlock()
+	}
+}
+
+// Defer puts item off until every call of tx's WithBatchedTx transaction
+// has run: then, before the commit, flush gets the items of name that the
+// calls which succeeded added, in their order, once. On SQLite that is one
+// flush for a whole group commit: writes every call makes alike (River's
+// job inserts) cost one statement instead of one each. An error of flush
+// fails the transaction, every call of the batch with it. Defer reports
+// false, and keeps nothing, when tx is not one of WithBatchedTx's: the
+// caller then does the work at once.
+func Defer[T any](s *Store, tx *sql.Tx, name string, item T, flush func(ctx context.Context, tx *sql.Tx, items []T) error) bool {
+	b := &s.batch
+	b.mu.Lock()
+	d, ok := b.deferred[tx]
+	b.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if _, seen := d.flush[name]; !seen {
+		d.names = append(d.names, name)
+		d.flush[name] = func(ctx context.Context, tx *sql.Tx, items []any) error {
+			ts := make([]T, len(items))
+			for i, it := range items {
+				ts[i] = it.(T)
+			}
+			return flush(ctx, tx, ts)
+		}
+	}
+	d.items[name] = append(d.items[name], item)
+	return true
 }
 
 type batchCall struct {
@@ -57,7 +142,14 @@ func (s *Store) WithBatchedTx(ctx context.Context, fn func(tx *sql.Tx) error) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return s.WithTx(ctx, func(tx *sql.Tx) error { return callSafely(fn, tx) })
+		return s.WithTx(ctx, func(tx *sql.Tx) error {
+			d, done := s.track(tx)
+			defer done()
+			if err := callSafely(fn, tx); err != nil {
+				return err
+			}
+			return d.run(ctx, tx)
+		})
 	}
 	c := &batchCall{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b := &s.batch
@@ -102,11 +194,14 @@ func (s *Store) runBatch(calls []*batchCall) {
 			return fmt.Errorf("begin transaction: %w", err)
 		}
 		q := s.Using(tx)
+		d, done := s.track(tx)
+		defer done()
 		for i, c := range calls {
 			if err := c.ctx.Err(); err != nil {
 				results[i] = err
 				continue
 			}
+			d.begin()
 			if len(calls) == 1 {
 				// Alone: the transaction is its savepoint.
 				if results[i] = callSafely(c.fn, tx); results[i] != nil {
@@ -119,6 +214,13 @@ func (s *Store) runBatch(calls []*batchCall) {
 				_ = tx.Rollback()
 				return err
 			}
+			if results[i] != nil {
+				d.drop()
+			}
+		}
+		if err := d.run(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", err)

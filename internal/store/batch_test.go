@@ -102,3 +102,85 @@ func TestStore_WithBatchedTx_canceled(t *testing.T) {
 		}
 	})
 }
+
+// TestStore_Defer fires a burst of batched calls that each put an item
+// off: every call that succeeded has its item flushed, before it returns
+// and in its transaction, and the items of failed calls are not; on
+// SQLite the calls of a group commit share flushes. Outside WithBatchedTx
+// Defer keeps nothing.
+func TestStore_Defer(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		const n = 100
+		var mu sync.Mutex
+		flushed := map[string]bool{}
+		flushes := 0
+		// flush writes each export's client as the batch ends: an export
+		// whose client is "flushed" had its item flushed in its own
+		// transaction.
+		flush := func(ctx context.Context, tx *sql.Tx, ids []string) error {
+			mu.Lock()
+			flushes++
+			mu.Unlock()
+			for _, id := range ids {
+				if _, err := tx.ExecContext(ctx, `UPDATE exports SET client = 'flushed' WHERE id = $1`, id); err != nil {
+					return err
+				}
+				mu.Lock()
+				flushed[id] = true
+				mu.Unlock()
+			}
+			return nil
+		}
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = s.WithBatchedTx(ctx, func(tx *sql.Tx) error {
+					e, err := s.Using(tx).CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID})
+					if err != nil {
+						return err
+					}
+					ids[i] = e.ID
+					if !store.Defer(s, tx, "mark", e.ID, flush) {
+						return errors.New("not deferred in a batched transaction")
+					}
+					if i%10 == 3 {
+						return errors.New("refused") // after deferring: its item must go
+					}
+					return nil
+				})
+				if errs[i] == nil {
+					if e, err := s.GetExport(ctx, ids[i]); err != nil || e.Client != "flushed" {
+						t.Errorf("call %d returned before its item was flushed: %+v, %v", i, e, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			if (errs[i] != nil) != (i%10 == 3) {
+				t.Errorf("call %d: %v", i, errs[i])
+			}
+			if flushed[ids[i]] != (i%10 != 3) {
+				t.Errorf("call %d (error %v): flushed %v", i, errs[i], flushed[ids[i]])
+			}
+		}
+		t.Logf("%d calls, %d flushes", n, flushes)
+		if s.Engine() == store.SQLite && flushes >= n*9/10 {
+			t.Errorf("%d flushes for %d calls on SQLite: the batches' items are not flushed together", flushes, n*9/10)
+		}
+		err := s.WithTx(ctx, func(tx *sql.Tx) error {
+			if store.Defer(s, tx, "mark", "x", flush) {
+				t.Error("Defer kept an item of a WithTx transaction, which never flushes")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -62,17 +62,23 @@ type Export struct {
 	IdempotencyKey string       `json:"idempotency_key,omitempty"`
 	// GroupID is shared by the exports one request made (A/B variants);
 	// "" for a lone export.
-	GroupID    string     `json:"group_id,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	StartedAt  *time.Time `json:"started_at,omitempty"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	GroupID string `json:"group_id,omitempty"`
+	// Warnings are about files made all the same (a JSON array of
+	// engine.Warning, each once: its renditions' warnings); nil for none.
+	Warnings json.RawMessage `json:"warnings,omitempty"`
+	// Refused are the targets refused when the export was accepted (a JSON
+	// array of outpost.RefusedTarget); nil for none.
+	Refused    json.RawMessage `json:"refused,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	StartedAt  *time.Time      `json:"started_at,omitempty"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
 }
 
 const exportColumns = `e.id, e.workspace_id, e.project_id, p.name, e.status, e.request, e.priority,
 	e.client, e.campaign, e.preset_ids, e.progress_stage, e.progress_percent, e.progress_eta_ms,
 	e.error_code, e.error_message, e.idempotency_key, e.created_at, e.updated_at, e.started_at,
-	e.finished_at, e.group_id`
+	e.finished_at, e.group_id, e.warnings, e.refused`
 
 const exportFrom = ` FROM exports e JOIN projects p ON p.id = e.project_id`
 
@@ -83,7 +89,8 @@ func scanExport(sc rowScanner) (Export, error) {
 	err := sc.Scan(&e.ID, &e.WorkspaceID, &e.ProjectID, &e.ProjectName, &e.Status, scanJSON(&e.Request),
 		&e.Priority, &e.Client, &e.Campaign, &presets, &e.Progress.Stage, &e.Progress.Percent, &etaMS,
 		&e.ErrorCode, &e.ErrorMessage, scanText(&e.IdempotencyKey), scanTime(&e.CreatedAt),
-		scanTime(&e.UpdatedAt), scanNullTime(&e.StartedAt), scanNullTime(&e.FinishedAt), &e.GroupID)
+		scanTime(&e.UpdatedAt), scanNullTime(&e.StartedAt), scanNullTime(&e.FinishedAt), &e.GroupID,
+		scanJSON(&e.Warnings), scanJSON(&e.Refused))
 	e.PresetIDs = strings.Fields(presets)
 	e.Progress.ETA = time.Duration(etaMS) * time.Millisecond
 	return e, err
@@ -112,13 +119,14 @@ func (q *Queries) CreateExport(ctx context.Context, e Export) (Export, error) {
 	e.UpdatedAt = e.CreatedAt
 	res, err := q.exec(ctx, `INSERT INTO exports (id, workspace_id, project_id, status, request,
 		priority, client, campaign, preset_ids, progress_stage, progress_percent, progress_eta_ms,
-		error_code, error_message, idempotency_key, created_at, updated_at, started_at, finished_at, group_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		error_code, error_message, idempotency_key, created_at, updated_at, started_at, finished_at, group_id,
+		warnings, refused)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`,
 		e.ID, e.WorkspaceID, e.ProjectID, e.Status, e.Request, e.Priority, e.Client, e.Campaign,
 		strings.Join(e.PresetIDs, " "), e.Progress.Stage, e.Progress.Percent, e.Progress.ETA.Milliseconds(),
 		e.ErrorCode, e.ErrorMessage, nullable(e.IdempotencyKey), e.CreatedAt, e.UpdatedAt,
-		e.StartedAt, e.FinishedAt, e.GroupID)
+		e.StartedAt, e.FinishedAt, e.GroupID, e.Warnings, e.Refused)
 	if err != nil {
 		return Export{}, fmt.Errorf("create export: %w", err)
 	}
@@ -191,6 +199,20 @@ func (q *Queries) UpdateExportStatus(ctx context.Context, id string, c StatusCha
 		return e, nil
 	}
 	return Export{}, fmt.Errorf("update export %s to %s: already %s: %w", id, c.Status, e.Status, ErrConflict)
+}
+
+// SetExportWarnings records the warnings about an export's files (a JSON
+// array; nil for none).
+func (q *Queries) SetExportWarnings(ctx context.Context, id string, warnings json.RawMessage) error {
+	res, err := q.exec(ctx, `UPDATE exports SET warnings = $2, updated_at = $3 WHERE id = $1`,
+		id, warnings, now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("update export %s warnings: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("update export %s warnings: %w", id, err)
+	}
+	return nil
 }
 
 // UpdateExportProgress records an export's progress.

@@ -82,7 +82,7 @@ func (q *Queries) ResetRenditions(ctx context.Context, exportID string, from ...
 	return q.deleteCount(ctx, "reset renditions", `UPDATE renditions SET status = 'pending', blob_key = '',
 		size_bytes = 0, duration_seconds = 0, width = 0, height = 0, video_codec = '', audio_codec = '',
 		passthrough = FALSE, check_report = NULL, error_code = '', error_message = '', thumbnail_key = '', captions_key = '',
-		expires_at = NULL, updated_at = $2 WHERE export_id = $1 AND status IN (`+in+`)`, p.args...)
+		warnings = NULL, expires_at = NULL, updated_at = $2 WHERE export_id = $1 AND status IN (`+in+`)`, p.args...)
 }
 
 // CancelRenditions marks the export's pending and running renditions

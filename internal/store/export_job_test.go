@@ -113,7 +113,7 @@ func TestStore_ExportJob(t *testing.T) {
 			}
 			rs = append(rs, r)
 		}
-		if err := s.SetRenditionSaved(ctx, rs[1].ID, true); err != nil {
+		if err := s.SaveRendition(ctx, rs[1].ID); err != nil {
 			t.Fatal(err)
 		}
 		// Requeue only from the statuses given.

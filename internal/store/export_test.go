@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -420,4 +421,78 @@ func filterNames(all []string, keep ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestStore_ExportWarningsRefused: an export keeps the targets refused at
+// acceptance and the warnings about its files.
+func TestStore_ExportWarningsRefused(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		refused := json.RawMessage(`[{"target_index":1,"preset":"instagram-reel","code":"platform_rule_violated","rule":"min_duration","message":"too short"}]`)
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID,
+			PresetIDs: []string{"mp4-720p", "instagram-reel"}, Refused: refused})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !jsonEqual(t, e.Refused, refused) || e.Warnings != nil {
+			t.Errorf("created: refused %s, warnings %s", e.Refused, e.Warnings)
+		}
+		warnings := json.RawMessage(`[{"code":"source_damaged","message":"damaged","ranges":[{"start":1,"end":2}]}]`)
+		if err := s.SetExportWarnings(ctx, e.ID, warnings); err != nil {
+			t.Fatalf("SetExportWarnings: %v", err)
+		}
+		pg, err := s.ListExports(ctx, store.ExportFilter{WorkspaceID: fx.ws.ID})
+		if err != nil || len(pg.Exports) != 1 || !jsonEqual(t, pg.Exports[0].Warnings, warnings) || !jsonEqual(t, pg.Exports[0].Refused, refused) {
+			t.Errorf("listed %+v, %v", pg.Exports, err)
+		}
+		if err := s.SetExportWarnings(ctx, "exp_missing", nil); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SetExportWarnings(missing) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestStore_Migrate00014: saved renditions lose the expiry they were
+// given before 00014; Down removes its columns and Up adds them again.
+func TestStore_Migrate00014(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		ex, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expires := time.Now().Add(time.Hour)
+		var ids []string
+		for i := range 2 {
+			r, err := s.CreateRendition(ctx, store.Rendition{ExportID: ex.ID, PresetID: "mp4-720p", TargetIndex: i,
+				Status: store.RenditionSucceeded, BlobKey: "renditions/x.mp4", ExpiresAt: &expires})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		if err := s.MigrateDownTo(ctx, 13); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		for _, col := range []string{"renditions.warnings", "exports.warnings", "exports.refused", "webhook_endpoints.secret_sealed"} {
+			table, column, _ := strings.Cut(col, ".")
+			if _, err := s.DB().ExecContext(ctx, `SELECT `+column+` FROM `+table); err == nil {
+				t.Errorf("%s is still there after down", col)
+			}
+		}
+		// As a save before 00014 left it: saved, with an expiry.
+		if _, err := s.DB().ExecContext(ctx, `UPDATE renditions SET saved = TRUE WHERE id = $1`, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("up again: %v", err)
+		}
+		rs, err := s.ListRenditions(ctx, ex.ID)
+		if err != nil || len(rs) != 2 || rs[0].ExpiresAt != nil || rs[1].ExpiresAt == nil {
+			t.Fatalf("after 00014: %+v, %v; want the saved one without expiry, the other with", rs, err)
+		}
+	})
 }

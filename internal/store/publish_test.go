@@ -172,6 +172,22 @@ func TestStore_Webhook(t *testing.T) {
 		if up, err := s.UpdateWebhookEndpoint(ctx, w); err != nil || up.Enabled || len(up.Events) != 0 {
 			t.Errorf("UpdateWebhookEndpoint = %+v, %v", up, err)
 		}
+		// A plain secret (from before 00014) is listed until sealed, and
+		// sealed once whichever node gets there first.
+		if plain, err := s.ListPlainWebhookSecrets(ctx); err != nil || len(plain) != 1 || plain[0].ID != w.ID {
+			t.Errorf("ListPlainWebhookSecrets = %+v, %v", plain, err)
+		}
+		for i, want := range []bool{true, false} {
+			if ok, err := s.SealWebhookSecret(ctx, w.ID, "whsec_abc", []byte{1, 2, byte(i)}); err != nil || ok != want {
+				t.Errorf("SealWebhookSecret #%d = %v, %v; want %v", i+1, ok, err, want)
+			}
+		}
+		if got, err := s.GetWebhookEndpoint(ctx, w.ID); err != nil || got.Secret != "" || !slices.Equal(got.SecretSealed, []byte{1, 2, 0}) {
+			t.Errorf("sealed endpoint = %+v, %v", got, err)
+		}
+		if plain, err := s.ListPlainWebhookSecrets(ctx); err != nil || len(plain) != 0 {
+			t.Errorf("ListPlainWebhookSecrets after sealing = %+v, %v", plain, err)
+		}
 		ev, err := s.InsertEvent(ctx, store.Event{WorkspaceID: ws.ID, Type: "export.completed"})
 		if err != nil {
 			t.Fatal(err)

@@ -46,6 +46,9 @@ type Rendition struct {
 	ThumbnailKey string          `json:"thumbnail_key,omitempty"`
 	// CaptionsKey is the caption sidecar file (SRT or WebVTT); "" for none.
 	CaptionsKey string `json:"captions_key,omitempty"`
+	// Warnings are about a file made all the same (a JSON array of
+	// engine.Warning: source_damaged with its time ranges); nil for none.
+	Warnings json.RawMessage `json:"warnings,omitempty"`
 	// ExpiresAt is when the file may be deleted, unless Pinned or Saved.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// Pinned keeps the file while a scheduled publication needs it.
@@ -60,7 +63,7 @@ type Rendition struct {
 
 const renditionColumns = `id, export_id, preset_id, target_index, status, blob_key, size_bytes,
 	duration_seconds, width, height, video_codec, audio_codec, passthrough, check_report, error_code,
-	error_message, thumbnail_key, expires_at, pinned, saved, deleted_at, created_at, updated_at, captions_key`
+	error_message, thumbnail_key, expires_at, pinned, saved, deleted_at, created_at, updated_at, captions_key, warnings`
 
 func scanRendition(sc rowScanner) (Rendition, error) {
 	var r Rendition
@@ -68,7 +71,7 @@ func scanRendition(sc rowScanner) (Rendition, error) {
 		&r.Duration, &r.Width, &r.Height, &r.VideoCodec, &r.AudioCodec, &r.Passthrough,
 		scanJSON(&r.CheckReport), &r.ErrorCode, &r.ErrorMessage, &r.ThumbnailKey,
 		scanNullTime(&r.ExpiresAt), &r.Pinned, &r.Saved, scanNullTime(&r.DeletedAt),
-		scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt), &r.CaptionsKey)
+		scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt), &r.CaptionsKey, scanJSON(&r.Warnings))
 	return r, err
 }
 
@@ -86,12 +89,12 @@ func (q *Queries) CreateRendition(ctx context.Context, r Rendition) (Rendition, 
 	r.UpdatedAt = r.CreatedAt
 	res, err := q.exec(ctx, `INSERT INTO renditions (`+renditionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-		$20, $21, $22, $23, $24)
+		$20, $21, $22, $23, $24, $25)
 		ON CONFLICT (export_id, target_index) DO NOTHING`,
 		r.ID, r.ExportID, r.PresetID, r.TargetIndex, r.Status, r.BlobKey, r.SizeBytes, r.Duration,
 		r.Width, r.Height, r.VideoCodec, r.AudioCodec, r.Passthrough, r.CheckReport, r.ErrorCode,
 		r.ErrorMessage, r.ThumbnailKey, r.ExpiresAt, r.Pinned, r.Saved, r.DeletedAt, r.CreatedAt,
-		r.UpdatedAt, r.CaptionsKey)
+		r.UpdatedAt, r.CaptionsKey, r.Warnings)
 	if err != nil {
 		return Rendition{}, fmt.Errorf("create rendition: %w", err)
 	}
@@ -125,17 +128,17 @@ func (q *Queries) ListRenditions(ctx context.Context, exportID string) ([]Rendit
 }
 
 // UpdateRendition writes the outcome fields of r (status through
-// thumbnail key, CaptionsKey and ExpiresAt) and sets UpdatedAt. Pinned, Saved and
+// thumbnail key, CaptionsKey, Warnings and ExpiresAt) and sets UpdatedAt. Pinned, Saved and
 // DeletedAt have their own methods, so that a render step never undoes a
-// user's save.
+// user's save: a saved rendition keeps no expiry whatever r says.
 func (q *Queries) UpdateRendition(ctx context.Context, r Rendition) (Rendition, error) {
 	res, err := q.exec(ctx, `UPDATE renditions SET status = $2, blob_key = $3, size_bytes = $4,
 		duration_seconds = $5, width = $6, height = $7, video_codec = $8, audio_codec = $9,
 		passthrough = $10, check_report = $11, error_code = $12, error_message = $13,
-		thumbnail_key = $14, expires_at = $15, updated_at = $16, captions_key = $17 WHERE id = $1`,
+		thumbnail_key = $14, expires_at = CASE WHEN saved THEN expires_at ELSE $15 END, updated_at = $16, captions_key = $17, warnings = $18 WHERE id = $1`,
 		r.ID, r.Status, r.BlobKey, r.SizeBytes, r.Duration, r.Width, r.Height, r.VideoCodec,
 		r.AudioCodec, r.Passthrough, r.CheckReport, r.ErrorCode, r.ErrorMessage, r.ThumbnailKey,
-		r.ExpiresAt, now(time.Time{}), r.CaptionsKey)
+		r.ExpiresAt, now(time.Time{}), r.CaptionsKey, r.Warnings)
 	if err != nil {
 		return Rendition{}, fmt.Errorf("update rendition %s: %w", r.ID, err)
 	}
@@ -196,10 +199,25 @@ func (q *Queries) MarkRenditionDeleted(ctx context.Context, id string, t time.Ti
 		`deleted_at = COALESCE(deleted_at, $2)`, now(t))
 }
 
-// SetRenditionSaved saves (keeps until deleted by the user) or unsaves a
-// rendition.
-func (q *Queries) SetRenditionSaved(ctx context.Context, id string, saved bool) error {
-	return q.updateRenditionFlag(ctx, id, "save rendition", `saved = $2`, saved)
+// SaveRendition keeps a rendition's file until the user deletes it: saved,
+// with no expiry. Saving twice is harmless.
+func (q *Queries) SaveRendition(ctx context.Context, id string) error {
+	return q.updateRenditionFlag(ctx, id, "save rendition", `saved = $2, expires_at = NULL`, true)
+}
+
+// UnsaveRendition lets a saved rendition's file go again: not saved, and
+// expiring at expiresAt (a time already past deletes it at the next
+// cleanup).
+func (q *Queries) UnsaveRendition(ctx context.Context, id string, expiresAt time.Time) error {
+	res, err := q.exec(ctx, `UPDATE renditions SET saved = $2, expires_at = $3, updated_at = $4 WHERE id = $1`,
+		id, false, now(expiresAt), now(time.Time{}))
+	if err != nil {
+		return fmt.Errorf("unsave rendition %s: %w", id, err)
+	}
+	if err := rowsAffected(res); err != nil {
+		return fmt.Errorf("unsave rendition %s: %w", id, err)
+	}
+	return nil
 }
 
 // SetRenditionPinned pins (keeps while a scheduled publication needs it) or

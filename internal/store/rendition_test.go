@@ -47,6 +47,8 @@ func TestStore_Rendition(t *testing.T) {
 		r0.Width, r0.Height, r0.VideoCodec, r0.AudioCodec = 1080, 1920, "h264", "aac"
 		r0.Passthrough, r0.CheckReport, r0.ThumbnailKey, r0.ExpiresAt = true, report, "thumbs/a.jpg", &expires
 		r0.CaptionsKey = "renditions/a/youtube-1080p.srt"
+		warnings := json.RawMessage(`[{"code":"source_damaged","message":"the source is damaged","ranges":[{"start":4,"end":6.5}]}]`)
+		r0.Warnings = warnings
 		r0.Saved = true // ignored by UpdateRendition
 		up, err := s.UpdateRendition(ctx, r0)
 		if err != nil {
@@ -56,7 +58,8 @@ func TestStore_Rendition(t *testing.T) {
 		if up.Status != store.RenditionSucceeded || up.BlobKey != "renders/a.mp4" || up.SizeBytes != 1234567 ||
 			up.Duration != 59.96 || up.Width != 1080 || up.Height != 1920 || up.VideoCodec != "h264" ||
 			up.AudioCodec != "aac" || !up.Passthrough || !jsonEqual(t, up.CheckReport, report) ||
-			up.ThumbnailKey != "thumbs/a.jpg" || up.CaptionsKey != "renditions/a/youtube-1080p.srt" || up.ExpiresAt == nil || !up.ExpiresAt.Equal(wantExpires) || up.Saved {
+			up.ThumbnailKey != "thumbs/a.jpg" || up.CaptionsKey != "renditions/a/youtube-1080p.srt" || up.ExpiresAt == nil || !up.ExpiresAt.Equal(wantExpires) || up.Saved ||
+			!jsonEqual(t, up.Warnings, warnings) {
 			t.Errorf("UpdateRendition = %+v", up)
 		}
 
@@ -64,7 +67,7 @@ func TestStore_Rendition(t *testing.T) {
 		if _, err := s.UpdateRendition(ctx, r1); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.GetRendition(ctx, r1.ID); err != nil || got.ErrorCode != errcode.PlatformRule || got.ErrorMessage != "too long" {
+		if got, err := s.GetRendition(ctx, r1.ID); err != nil || got.ErrorCode != errcode.PlatformRule || got.ErrorMessage != "too long" || got.Warnings != nil {
 			t.Errorf("GetRendition = %+v, %v", got, err)
 		}
 		if _, err := s.GetRendition(ctx, "rnd_missing"); !errors.Is(err, store.ErrNotFound) {
@@ -121,8 +124,8 @@ func TestStore_ListExpiredRenditions(t *testing.T) {
 				}
 			}
 			if c.saved {
-				if err := s.SetRenditionSaved(ctx, r.ID, true); err != nil {
-					t.Fatalf("SetRenditionSaved: %v", err)
+				if err := s.SaveRendition(ctx, r.ID); err != nil {
+					t.Fatalf("SaveRendition: %v", err)
 				}
 			}
 			if c.deleted {
@@ -175,8 +178,49 @@ func TestStore_ListExpiredRenditions(t *testing.T) {
 		if again, err := s.ListExpiredRenditions(ctx, at, 100); err != nil || len(again) != 1 || ids[again[0].ID] != "pinned" {
 			t.Errorf("after unpin: %+v, %v", again, err)
 		}
-		if err := s.SetRenditionSaved(ctx, "rnd_missing", true); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("SetRenditionSaved(missing) = %v, want ErrNotFound", err)
+		if err := s.SaveRendition(ctx, "rnd_missing"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("SaveRendition(missing) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// A saved rendition has no expiry, and a later write of its outcome (a
+// thumbnail upload, a late render step) does not give it one back.
+func TestStore_SaveRendition(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := t.Context()
+		fx := newFixture(t, ctx, s)
+		e, err := s.CreateExport(ctx, store.Export{WorkspaceID: fx.ws.ID, ProjectID: fx.prj.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expires := time.Now().Add(48 * time.Hour).UTC()
+		r, err := s.CreateRendition(ctx, store.Rendition{ExportID: e.ID, PresetID: "mp4-720p",
+			Status: store.RenditionSucceeded, BlobKey: "renditions/a.mp4", ExpiresAt: &expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveRendition(ctx, r.ID); err != nil {
+			t.Fatalf("SaveRendition: %v", err)
+		}
+		got, err := s.GetRendition(ctx, r.ID)
+		if err != nil || !got.Saved || got.ExpiresAt != nil {
+			t.Fatalf("after save: saved %v, expires_at %v, %v; want saved, no expiry", got.Saved, got.ExpiresAt, err)
+		}
+		got.ExpiresAt, got.ThumbnailKey = &expires, "renditions/a.thumbnail.jpg"
+		if got, err = s.UpdateRendition(ctx, got); err != nil || got.ExpiresAt != nil || got.ThumbnailKey == "" {
+			t.Errorf("after update: expires_at %v, thumbnail %q, %v; want no expiry", got.ExpiresAt, got.ThumbnailKey, err)
+		}
+		// Let go again, it expires when it is told.
+		if err := s.UnsaveRendition(ctx, r.ID, expires); err != nil {
+			t.Fatalf("UnsaveRendition: %v", err)
+		}
+		if got, err = s.GetRendition(ctx, r.ID); err != nil || got.Saved || got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires.Truncate(time.Microsecond)) {
+			t.Errorf("after unsave: saved %v, expires_at %v, %v; want not saved, expiring %v", got.Saved, got.ExpiresAt, err, expires)
+		}
+		if err := s.UnsaveRendition(ctx, "rnd_missing", expires); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UnsaveRendition(missing) = %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -15,8 +15,12 @@ type WebhookEndpoint struct {
 	ID          string `json:"id"`
 	WorkspaceID string `json:"workspace_id"`
 	URL         string `json:"url"`
-	// Secret is the Standard Webhooks signing secret ("whsec_…").
+	// Secret is the Standard Webhooks signing secret ("whsec_…"), plain:
+	// only on endpoints from before 00014 until a node seals it at start,
+	// and where the server has no secret key; else "".
 	Secret string `json:"-"`
+	// SecretSealed is the signing secret sealed (connect.SealWebhookSecret).
+	SecretSealed []byte `json:"-"`
 	// Events are the event types sent; empty means all.
 	Events    []string  `json:"events"`
 	Enabled   bool      `json:"enabled"`
@@ -29,13 +33,13 @@ func (w WebhookEndpoint) Wants(eventType string) bool {
 	return w.Enabled && (len(w.Events) == 0 || slices.Contains(w.Events, eventType))
 }
 
-const webhookColumns = `id, workspace_id, url, secret, events, enabled, created_at, updated_at`
+const webhookColumns = `id, workspace_id, url, secret, events, enabled, created_at, updated_at, secret_sealed`
 
 func scanWebhook(sc rowScanner) (WebhookEndpoint, error) {
 	var w WebhookEndpoint
 	var events string
 	err := sc.Scan(&w.ID, &w.WorkspaceID, &w.URL, &w.Secret, &events, &w.Enabled,
-		scanTime(&w.CreatedAt), scanTime(&w.UpdatedAt))
+		scanTime(&w.CreatedAt), scanTime(&w.UpdatedAt), &w.SecretSealed)
 	w.Events = strings.Fields(events)
 	return w, err
 }
@@ -48,8 +52,8 @@ func (q *Queries) CreateWebhookEndpoint(ctx context.Context, w WebhookEndpoint) 
 	w.CreatedAt = now(w.CreatedAt)
 	w.UpdatedAt = w.CreatedAt
 	_, err := q.exec(ctx, `INSERT INTO webhook_endpoints (`+webhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		w.ID, w.WorkspaceID, w.URL, w.Secret, strings.Join(w.Events, " "), w.Enabled, w.CreatedAt, w.UpdatedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		w.ID, w.WorkspaceID, w.URL, w.Secret, strings.Join(w.Events, " "), w.Enabled, w.CreatedAt, w.UpdatedAt, w.SecretSealed)
 	if err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("create webhook endpoint: %w", err)
 	}
@@ -79,11 +83,42 @@ func (q *Queries) ListWebhookEndpoints(ctx context.Context, workspaceID string) 
 	return ws, nil
 }
 
-// UpdateWebhookEndpoint writes the URL, secret, events and enabled flag.
+// ListPlainWebhookSecrets returns the endpoints, of every workspace, whose
+// secret is still stored plain.
+func (q *Queries) ListPlainWebhookSecrets(ctx context.Context) ([]WebhookEndpoint, error) {
+	rows, err := q.query(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints WHERE secret <> '' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list plain webhook secrets: %w", err)
+	}
+	ws, err := collect(rows, scanWebhook)
+	if err != nil {
+		return nil, fmt.Errorf("list plain webhook secrets: %w", err)
+	}
+	return ws, nil
+}
+
+// SealWebhookSecret replaces endpoint id's plain secret with sealed, if
+// the plain one is still plain (another node may have sealed it): it
+// reports whether it did.
+func (q *Queries) SealWebhookSecret(ctx context.Context, id, plain string, sealed []byte) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE webhook_endpoints SET secret = '', secret_sealed = $3
+		WHERE id = $1 AND secret = $2`, id, plain, sealed)
+	if err != nil {
+		return false, fmt.Errorf("seal webhook %s secret: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("seal webhook %s secret: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// UpdateWebhookEndpoint writes the URL, secret (plain and sealed), events
+// and enabled flag.
 func (q *Queries) UpdateWebhookEndpoint(ctx context.Context, w WebhookEndpoint) (WebhookEndpoint, error) {
 	res, err := q.exec(ctx, `UPDATE webhook_endpoints SET url = $2, secret = $3, events = $4,
-		enabled = $5, updated_at = $6 WHERE id = $1`,
-		w.ID, w.URL, w.Secret, strings.Join(w.Events, " "), w.Enabled, now(time.Time{}))
+		enabled = $5, updated_at = $6, secret_sealed = $7 WHERE id = $1`,
+		w.ID, w.URL, w.Secret, strings.Join(w.Events, " "), w.Enabled, now(time.Time{}), w.SecretSealed)
 	if err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("update webhook endpoint %s: %w", w.ID, err)
 	}

@@ -309,16 +309,19 @@ type targetView struct {
 
 type exportView struct {
 	outpost.ExportDetail
-	Status      statusView
-	Live        bool
-	Final       bool
-	HasFiles    bool
-	Percent     float64
-	StageLabel  string
-	ETA         string
-	Stages      []stageView
-	Targets     []targetView
-	Error       *flash
+	Status     statusView
+	Live       bool
+	Final      bool
+	HasFiles   bool
+	Percent    float64
+	StageLabel string
+	ETA        string
+	Stages     []stageView
+	Targets    []targetView
+	Error      *flash
+	// Warnings are about files made all the same (source_damaged, with
+	// the stretches in its message).
+	Warnings    []*flash
 	Poster      string
 	Took        string
 	CanRetry    bool
@@ -439,6 +442,10 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 	}
 	if e.Error != nil && e.Status != outpost.ExportCanceled {
 		v.Error = errorFlash(e.Error)
+	}
+	for _, w := range e.Warnings {
+		x := outpost.Explain(w.Code, w.Message)
+		v.Warnings = append(v.Warnings, &flash{Kind: "info", Title: x.Title, Message: x.Message, Remedy: cmp.Or(w.Remedy, x.Remedy), Code: x.Code})
 	}
 	v.Publications = h.publicationViews(d.Publications, e.ID, cat)
 	for _, p := range v.Publications {

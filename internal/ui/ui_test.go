@@ -466,6 +466,10 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		ErrorCode: "platform_rule_violated", ErrorMessage: "1 of 2 targets failed"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.store.SetExportWarnings(t.Context(), ex.ID, json.RawMessage(`[{"code":"source_damaged",
+		"message":"the source is damaged: 12 decode error(s) around 3.5–4.8 s","remedy":"Export the master again.","ranges":[{"start":3.5,"end":4.8}]}]`)); err != nil {
+		t.Fatal(err)
+	}
 	// worker-7 rendered the first, failed the second's check, and stored
 	// the first.
 	storetest.RecordSteps(t, e.store, ex.ID, "worker-7-3fa2", "worker-7",
@@ -479,7 +483,7 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 		"Keep this file", "unless kept", "/renditions/" + rs[0].ID + "/thumbnail",
 		"Which node did what", `data-step="render" data-node="worker-7-3fa2" data-outcome="succeeded"`,
 		`data-step="check" data-node="worker-7-3fa2" data-outcome="failed"`, "Failed (platform_rule_violated)",
-		"<dt>Nodes</dt><dd>worker-7-3fa2</dd>"} {
+		"<dt>Nodes</dt><dd>worker-7-3fa2</dd>", "Made from a damaged source", "around 3.5–4.8 s", "Export the master again."} {
 		if !strings.Contains(r.body, s) {
 			t.Errorf("success page lacks %q", s)
 		}
@@ -650,7 +654,9 @@ func TestHandler_exportEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: p.ID, PresetIDs: []string{"mp4-720p"}})
+	// Finished: its "done" commits with its final status.
+	ex, err := e.store.CreateExport(ctx, store.Export{WorkspaceID: e.ws.ID, ProjectID: p.ID, PresetIDs: []string{"mp4-720p"},
+		Status: store.ExportSucceeded})
 	if err != nil {
 		t.Fatal(err)
 	}

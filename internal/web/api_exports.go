@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
 	"outpost/internal/errcode"
 	"outpost/internal/events"
@@ -62,7 +64,13 @@ func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	eq := outpost.ExportQuery{ProjectID: q.Get("project_id"), GroupID: q.Get("group_id"),
 		Client: q.Get("client"), Campaign: q.Get("campaign"), Q: q.Get("q"), Presets: splitList(q.Get("preset")),
-		Limit: limit, Cursor: cursor}
+		Platform: strings.TrimSpace(q.Get("platform")), Limit: limit, Cursor: cursor}
+	if eq.CreatedFrom, err = queryTime(q, "created_after"); err != nil {
+		return err
+	}
+	if eq.CreatedTo, err = queryTime(q, "created_before"); err != nil {
+		return err
+	}
 	for _, st := range splitList(q.Get("status")) {
 		eq.Statuses = append(eq.Statuses, outpost.ExportStatus(st))
 	}
@@ -72,6 +80,19 @@ func (s *Server) listExports(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeJSON(w, r, http.StatusOK, newPage(pg.Exports, pg.NextCursor))
 	return nil
+}
+
+// queryTime reads an RFC 3339 time from the query; zero when absent.
+func queryTime(q url.Values, name string) (time.Time, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, errcode.New(errcode.InvalidOption, "%s %q: want an RFC 3339 time such as 2025-06-01T00:00:00Z", name, v)
+	}
+	return t, nil
 }
 
 func splitList(s string) []string {

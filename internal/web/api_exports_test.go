@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -105,9 +106,34 @@ func TestServer_exports(t *testing.T) {
 		"?status=queued":          {d2.ID, d.ID},
 		"?status=failed,canceled": nil,
 		"?limit=1":                {d2.ID},
+		// Created at or after, and before (RFC 3339); a platform's targets
+		// or posts.
+		"?created_after=" + url.QueryEscape(d2.CreatedAt.Format(time.RFC3339Nano)):  {d2.ID},
+		"?created_before=" + url.QueryEscape(d2.CreatedAt.Format(time.RFC3339Nano)): {d.ID},
+		"?created_after=" + url.QueryEscape(d.CreatedAt.Add(-time.Hour).Format(time.RFC3339)) +
+			"&created_before=" + url.QueryEscape(d2.CreatedAt.Add(time.Hour).Format(time.RFC3339)): {d2.ID, d.ID},
+		"?created_after=2000-01-01T00:00:00Z&created_before=2000-01-02T00:00:00Z": nil,
+		"?platform=youtube":  {d.ID},
+		"?platform=tiktok":   {d2.ID},
+		"?platform=linkedin": nil,
 	} {
 		if got := list(q); strings.Join(got, ",") != strings.Join(wantIDs, ",") {
 			t.Errorf("GET /api/v1/exports%s = %v, want %v", q, got, wantIDs)
+		}
+	}
+	// A filter the API does not know is refused by name, not ignored; so
+	// are bad dates and platforms.
+	for q, name := range map[string]string{
+		"?colour=red":                          "colour",
+		"?status=queued&since=2020-01-01":      "since",
+		"?created_after=yesterday":             "created_after",
+		"?created_before=2025-13-01T00:00:00Z": "created_before",
+		"?platform=myspace":                    "myspace",
+	} {
+		r := e.get("/api/v1/exports" + q)
+		wantError(t, r, http.StatusBadRequest, "invalid_option")
+		if !strings.Contains(string(r.body), name) {
+			t.Errorf("GET /api/v1/exports%s: %s; want it to name %s", q, r.body, name)
 		}
 	}
 	r = e.do(request{method: "GET", path: "/api/v1/exports", key: e.okey})
@@ -218,12 +244,12 @@ func TestServer_renditionDownload(t *testing.T) {
 	want(t, r, http.StatusOK)
 	var saved outpost.Rendition
 	r.json(t, &saved)
-	if !saved.Saved || saved.DownloadURLExpiresAt.Sub(now) < 59*time.Minute {
-		t.Errorf("saved %s", r.body)
+	if !saved.Saved || saved.ExpiresAt != nil || saved.DownloadURLExpiresAt.Sub(now) < 59*time.Minute {
+		t.Errorf("saved (want expires_at null) %s", r.body)
 	}
 	rd, _ := e.store.GetRendition(t.Context(), r2.ID)
-	if !rd.Saved {
-		t.Error("not saved in the store")
+	if !rd.Saved || rd.ExpiresAt != nil {
+		t.Errorf("in the store: saved %v, expires_at %v; want saved, no expiry", rd.Saved, rd.ExpiresAt)
 	}
 	want(t, e.post("/api/v1/renditions/"+r2.ID+"/save", nil), http.StatusOK)
 	if err := e.store.MarkRenditionDeleted(t.Context(), r1.ID, now); err != nil {
@@ -387,6 +413,12 @@ func TestServer_exportEvents(t *testing.T) {
 		{events.TypeRendition, events.Rendition{ID: d.Renditions[0].ID, Preset: "mp4-720p", Status: "succeeded"}},
 		{events.TypeDone, events.Done{Status: "succeeded"}},
 	} {
+		if pub.typ == events.TypeDone {
+			// "done" commits with the export's final status.
+			if _, err := e.store.UpdateExportStatus(ctx, d.ID, store.StatusChange{Status: store.ExportSucceeded}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		ev, err := e.broker.Publish(ctx, d.ID, pub.typ, pub.data)
 		if err != nil {
 			t.Fatal(err)

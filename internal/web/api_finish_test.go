@@ -343,6 +343,7 @@ func TestServer_exportFinishing(t *testing.T) {
 		"mode":          {"captions": map[string]any{"text": testSRT, "mode": "subtitle"}},
 		"mode alone":    {"targets": []any{map[string]any{"preset": "mp4-720p", "captions_mode": "burn"}}},
 		"thumbnail_at":  {"thumbnail_at": 5},
+		"language":      {"captions": map[string]any{"text": testSRT, "language": "english-please"}},
 	} {
 		body["project_id"] = p.ID
 		if body["targets"] == nil {
@@ -386,16 +387,7 @@ func TestServer_exportFinishing(t *testing.T) {
 		t.Errorf("stored request %s", ex.Request)
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+e.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	evs, _ := readSSE(t, res.Body, 1000)
+	evs := e.streamEvents(d.ID, 3*time.Minute, 1000)
 	audio := false
 	for _, ev := range evs {
 		audio = audio || ev.event == "progress" && strings.Contains(ev.data, `"stage":"audio"`)
@@ -440,13 +432,14 @@ func TestServer_exportFinishing(t *testing.T) {
 		if err := os.WriteFile(f, e.blobBytes(rd.BlobKey), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "s",
-			"-show_entries", "stream=codec_name", "-of", "csv=p=0", f).Output()
-		if track := strings.TrimSpace(string(out)); err != nil || (track == "mov_text") != (i == 1) {
-			t.Errorf("rendition %d subtitle streams %q, %v; want mov_text only with soft", i, track, err)
+		// The soft track carries the captions' language ("en" → ISO 639-2 "eng").
+		out, err := exec.CommandContext(t.Context(), "ffprobe", "-v", "error", "-select_streams", "s",
+			"-show_entries", "stream=codec_name:stream_tags=language", "-of", "csv=p=0", f).Output()
+		if track := strings.TrimSpace(string(out)); err != nil || (track == "mov_text,eng") != (i == 1) || (i != 1 && track != "") {
+			t.Errorf("rendition %d subtitle streams %q, %v; want mov_text,eng only with soft", i, track, err)
 		}
 		if i == 0 {
-			l, err := (&media.Runner{}).MeasureLoudness(ctx, f, rd.Duration, nil)
+			l, err := (&media.Runner{}).MeasureLoudness(t.Context(), f, rd.Duration, nil)
 			if err != nil || math.Abs(l.Integrated-(-14)) > 1 {
 				t.Errorf("loudness %+v, %v; want -14 ±1 LUFS", l, err)
 			}

@@ -406,3 +406,30 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from the golden file (go test ./internal/web -run %s -update to accept):\n%s", path, t.Name(), got)
 	}
 }
+
+// uploadProject uploads the file at path as a project named name.
+func (e *env) uploadProject(name, path string) outpost.Project {
+	e.t.Helper()
+	r := e.upload(e.key, map[string]string{"name": name}, path)
+	want(e.t, r, http.StatusCreated)
+	var p outpost.Project
+	r.json(e.t, &p)
+	return p
+}
+
+// streamEvents reads the export's event stream from the start until it
+// ends (or max events, or timeout).
+func (e *env) streamEvents(id string, timeout time.Duration, max int) []sseEvent {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), timeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/api/v1/exports/"+id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	evs, _ := readSSE(e.t, res.Body, max)
+	return evs
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,12 +61,31 @@ func TestServer_openAPI(t *testing.T) {
 	if n < 17 || documented != n+2 { // + /healthz, /connect/{platform}
 		t.Errorf("%d API routes, %d documented", n, documented)
 	}
+	// History's filters are documented.
+	var names []string
+	for _, p := range doc.Paths["/api/v1/exports"]["get"]["parameters"].([]any) {
+		names = append(names, p.(map[string]any)["name"].(string))
+	}
+	for _, f := range []string{"created_after", "created_before", "platform", "status", "cursor"} {
+		if !slices.Contains(names, f) {
+			t.Errorf("GET /api/v1/exports: parameter %s not documented (have %v)", f, names)
+		}
+	}
 	// Schemas come from the types: spot checks.
 	exp := doc.Components.Schemas["ExportDetail"]
 	props, _ := exp["properties"].(map[string]any)
 	for _, f := range []string{"id", "status", "progress", "labels", "renditions", "error", "started_at"} {
 		if props[f] == nil {
 			t.Errorf("ExportDetail lacks %s: %v", f, props)
+		}
+	}
+	// Warnings about files made all the same, and targets refused at
+	// acceptance, on the export and its renditions.
+	for _, f := range []struct{ schema, prop string }{{"ExportDetail", "warnings"}, {"ExportDetail", "refused"},
+		{"Rendition", "warnings"}, {"Warning", "ranges"}, {"RefusedTarget", "rule"}} {
+		props, _ := doc.Components.Schemas[f.schema]["properties"].(map[string]any)
+		if props[f.prop] == nil {
+			t.Errorf("%s lacks %s: %v", f.schema, f.prop, props)
 		}
 	}
 	if !bytes.Contains(r.body, []byte(`"partially_failed"`)) || !bytes.Contains(r.body, []byte(`"idempotency_key_reused"`)) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -25,6 +24,7 @@ import (
 
 	"outpost/internal/config"
 	"outpost/internal/connect"
+	"outpost/internal/events"
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/oauth"
@@ -170,12 +170,7 @@ func (pe *pubEnv) connectAccount(platform string) outpost.Connection {
 // readyClip uploads a one-second clip and returns the project id.
 func (pe *pubEnv) readyClip() string {
 	pe.t.Helper()
-	clip := mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})
-	r := pe.upload(pe.key, map[string]string{"name": "Launch"}, clip)
-	want(pe.t, r, http.StatusCreated)
-	var p outpost.Project
-	r.json(pe.t, &p)
-	return p.ID
+	return pe.uploadProject("Launch", mediatest.Generate(pe.t, mediatest.Spec{Duration: 1, Audio: true})).ID
 }
 
 // pubDeadline bounds the waits for a render and its posts: far above what
@@ -184,12 +179,12 @@ func (pe *pubEnv) readyClip() string {
 const pubDeadline = 3 * time.Minute
 
 // waitExport polls the export until ok holds (what says what that is).
-func (pe *pubEnv) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
-	pe.t.Helper()
-	return waitfor.Value(pe.t, pubDeadline, func() (outpost.ExportDetail, error) {
-		r := pe.get("/api/v1/exports/" + id)
+func (e *env) waitExport(id string, ok func(outpost.ExportDetail) bool, what string) outpost.ExportDetail {
+	e.t.Helper()
+	return waitfor.Value(e.t, pubDeadline, func() (outpost.ExportDetail, error) {
+		r := e.get("/api/v1/exports/" + id)
 		var d outpost.ExportDetail
-		r.json(pe.t, &d)
+		r.json(e.t, &d)
 		if !ok(d) {
 			return d, fmt.Errorf("%s", r.body)
 		}
@@ -370,16 +365,7 @@ func TestPublish_endToEnd(t *testing.T) {
 	}
 
 	// The live stream ends with "done" once both posts are out.
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", pe.ts.URL+"/api/v1/exports/"+d.ID+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+pe.key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs, _ := readSSE(t, res.Body, 10000)
-	res.Body.Close()
+	evs := pe.streamEvents(d.ID, 90*time.Second, 10000)
 	if len(evs) == 0 || evs[len(evs)-1].event != "done" {
 		t.Fatalf("stream ended without done: %+v", evs)
 	}
@@ -1225,5 +1211,45 @@ func TestPlatforms(t *testing.T) {
 	}
 	if fb := byID["facebook"].Schedule; !fb.Native || fb.MinAheadSeconds != 600 {
 		t.Errorf("facebook schedule %+v", fb)
+	}
+}
+
+// TestPublish_laterPostsOnStream: posts added to a finished export ("Share
+// to additional platforms") are on its event stream: a stream opened from
+// the start replays the render's "done", goes on with the new
+// publication's events and ends at the "done" that lists it.
+func TestPublish_laterPostsOnStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnv(t, sandbox.Options{})
+	yt := pe.connectAccount("youtube")
+	d := pe.createExport(pe.key, map[string]any{"project_id": pe.readyClip(),
+		"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}}})
+	pe.waitExport(d.ID, func(d outpost.ExportDetail) bool { return d.Status.Final() }, "rendered")
+
+	r := pe.post("/api/v1/exports/"+d.ID+"/publications", map[string]any{
+		"destinations": []any{map[string]any{"connection_id": yt.ID, "title": "Later", "privacy": "public"}}})
+	want(t, r, http.StatusAccepted)
+
+	evs := pe.streamEvents(d.ID, 90*time.Second, 10000) // to the end of the stream
+	firstDone, pubs := -1, 0
+	for i, ev := range evs {
+		switch {
+		case ev.event == "done" && firstDone < 0:
+			firstDone = i
+		case ev.event == "publication" && firstDone >= 0:
+			pubs++
+		}
+	}
+	if firstDone < 0 || pubs == 0 {
+		t.Fatalf("stream %+v: want the render's done, then the later post's publication events", evs)
+	}
+	last := evs[len(evs)-1]
+	var done events.Done
+	if err := json.Unmarshal([]byte(last.data), &done); err != nil || last.event != "done" ||
+		len(done.Publications) != 1 || done.Publications[0].State != string(store.PublicationPublished) {
+		t.Errorf("last event %+v (%v): want a done listing the published post", last, err)
 	}
 }

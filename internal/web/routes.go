@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"outpost/internal/errcode"
 	"outpost/internal/events"
 	"outpost/internal/outpost"
 )
@@ -42,6 +45,32 @@ type route struct {
 // param is a query parameter.
 type param struct {
 	Name, Type, Description string
+}
+
+// checkQuery refuses a query parameter the route does not take (a typo in
+// a filter must not silently list everything), naming it.
+func checkQuery(r *http.Request, ps []param) error {
+	var unknown []string
+	for name := range r.URL.Query() {
+		if !slices.ContainsFunc(ps, func(p param) bool { return p.Name == name }) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	takes := "no query parameters"
+	if len(ps) > 0 {
+		names := make([]string, len(ps))
+		for i, p := range ps {
+			names[i] = p.Name
+		}
+		takes = strings.Join(names, ", ")
+	}
+	return &errcode.Error{Code: errcode.InvalidOption,
+		Message: fmt.Sprintf("unknown query parameter %q (this route takes %s)", unknown[0], takes),
+		Remedy:  "Remove the parameter or correct its name; GET /api/v1/openapi.json lists each route's parameters."}
 }
 
 func (rt route) pattern() string {
@@ -106,6 +135,9 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 				{"project_id", "string", "exports of this project"},
 				{"preset", "string", "comma-separated preset ids: exports with any of these targets"},
 				{"q", "string", "search in project name, labels and presets; an export id matches exactly"},
+				{"platform", "string", "exports with a target for the platform (its presets, and user presets based on them) or a post to it: youtube, facebook, instagram, linkedin, tiktok"},
+				{"created_after", "string", "exports created at or after this time (RFC 3339, e.g. 2025-06-01T00:00:00Z)"},
+				{"created_before", "string", "exports created before this time (RFC 3339)"},
 			}, pageParams...),
 			Status: 200, Response: page[outpost.Export]{}},
 		{Method: "GET", Path: "/api/v1/exports/{id}", Tag: "exports", Summary: "Get an export with its renditions and download links",
