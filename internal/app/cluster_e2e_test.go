@@ -63,12 +63,12 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 	// The emulators in a process of their own; every node points there.
 	sbURL := "http://127.0.0.1:" + freePort(t)
 	startProcess(t, bin, []string{"sandbox", "--addr", strings.TrimPrefix(sbURL, "http://")},
-		withoutOutpostEnv(os.Environ()), logPath("sandbox"))
+		processEnv(os.Environ()), logPath("sandbox"))
 	waitfor.True(t, 30*time.Second, func() bool { return getOK(sbURL + "/_sandbox/state") },
 		"outpost sandbox answers on %s", sbURL)
 
 	// What every node gets: one database, bucket, key and set of platforms.
-	common := append(withoutOutpostEnv(os.Environ()), gw.Env()...)
+	common := append(processEnv(os.Environ()), gw.Env()...)
 	common = append(common,
 		"OUTPOST_DATABASE_URL="+dsn,
 		"OUTPOST_BLOB_URL="+blobURL,

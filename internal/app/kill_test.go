@@ -50,7 +50,7 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 	data := t.TempDir()
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	env := append(withoutOutpostEnv(os.Environ()),
+	env := append(processEnv(os.Environ()),
 		"OUTPOST_DATA_DIR="+data,
 		"OUTPOST_LISTEN=127.0.0.1:"+port,
 		"OUTPOST_BOOTSTRAP_API_KEY="+testAPIKey,
@@ -114,7 +114,7 @@ func killAndRecover(t *testing.T, bin string, otherNode bool) {
 	if otherNode {
 		// Another host's worker: its own data dir, the same database,
 		// storage and secret key (the one serve generated).
-		env2 := append(withoutOutpostEnv(env),
+		env2 := append(processEnv(env),
 			"OUTPOST_DATA_DIR="+t.TempDir(),
 			"OUTPOST_SECRET_KEY_FILE="+filepath.Join(data, "secret.key"),
 			"OUTPOST_DATABASE_URL=sqlite:"+filepath.Join(data, "outpost.db"),
@@ -283,8 +283,13 @@ func freePort(t *testing.T) string {
 	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }
 
-func withoutOutpostEnv(environ []string) []string {
-	return slices.DeleteFunc(slices.Clone(environ), func(kv string) bool { return strings.HasPrefix(kv, "OUTPOST_") })
+// processEnv is environ without the caller's OUTPOST_ settings, for an
+// outpost process a test starts. Its renders run at normal priority: at
+// the default OUTPOST_RENDER_NICE a loaded machine (make test beside a
+// bench) gives them a tenth of a core and the test's waits run out.
+func processEnv(environ []string) []string {
+	env := slices.DeleteFunc(slices.Clone(environ), func(kv string) bool { return strings.HasPrefix(kv, "OUTPOST_") })
+	return append(env, "OUTPOST_RENDER_NICE=0")
 }
 
 // startOutpost starts `outpost CMD` in its own process group (so that the

@@ -42,7 +42,7 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
-	common := append(withoutOutpostEnv(os.Environ()), gw.Env()...)
+	common := append(processEnv(os.Environ()), gw.Env()...)
 	common = append(common,
 		"OUTPOST_DATABASE_URL="+dsn,
 		"OUTPOST_BLOB_URL="+blobURL,

@@ -81,7 +81,7 @@ func TestServe_startupErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			env := append(withoutOutpostEnv(os.Environ()),
+			env := append(processEnv(os.Environ()),
 				"OUTPOST_DATA_DIR="+t.TempDir(),
 				"OUTPOST_LISTEN=127.0.0.1:0",
 				"OUTPOST_LOG_LEVEL=warn",
