@@ -102,7 +102,7 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 	defer s.Close()
 	var keys []string
 	for _, id := range ids {
-		x := waitExportOrLogs(t, s, id, 90*time.Second, logs)
+		x := waitExportOrLogs(t, s, id, 4*time.Minute, logs)
 		if x.Status != store.ExportSucceeded {
 			t.Fatalf("export %s = %s %s %s\n%s", id, x.Status, x.ErrorCode, x.ErrorMessage, logs())
 		}
