@@ -48,6 +48,18 @@ type planSummary struct {
 	Copies  int             `json:"copies"`
 	Outputs []render.Output `json:"outputs"`
 	Refused []engine.Result `json:"refused,omitempty"`
+	// Segments, with --segments, is how the render is cut: each
+	// segment's ffmpeg argv (the pieces), the rest (audio once, copies),
+	// and each join. Absent when the render stays one pass.
+	Segments *segmentSummary `json:"segments,omitempty"`
+}
+
+// segmentSummary is the --plan view of a segmented render.
+type segmentSummary struct {
+	Segments []render.Segment `json:"segments"`
+	Pieces   [][]string       `json:"pieces_argv"`
+	Rest     []string         `json:"rest_argv,omitempty"`
+	Joins    []render.Join    `json:"joins"`
 }
 
 func newEngine(env *Env) *engine.Engine {
@@ -68,7 +80,10 @@ func renderEngine(env *Env) (*engine.Engine, error) {
 		getenv = func(string) string { return "" }
 	}
 	var err error
-	e.Threads, e.Runner.Nice, err = config.RenderFromEnv(getenv)
+	if e.Threads, e.Runner.Nice, err = config.RenderFromEnv(getenv); err != nil {
+		return e, err
+	}
+	e.SegmentMinSeconds, err = config.SegmentMinFromEnv(getenv)
 	return e, err
 }
 
@@ -77,6 +92,7 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 	var presets listFlag
 	fs.Var(&presets, "preset", "preset id, repeatable or comma-separated (see `outpost presets list`)")
 	quality := fs.String("quality", "hd", "quality level: web, hd or ultra")
+	segments := fs.Int("segments", 1, "render the video in N segments, N ffmpeg processes at once, joined without re-encoding (segments are at least $OUTPOST_SEGMENT_MIN_SECONDS long)")
 	fit := fs.String("fit", "blur", "framing when the aspect changes: pad, blur or crop")
 	out := fs.String("out", ".", "output folder; files are written as DIR/<preset-id>.<ext>")
 	asJSON := fs.Bool("json", false, "print one JSON summary on stdout")
@@ -192,6 +208,10 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		req.Preview = &engine.Preview{Seconds: *previewSecs}
 		req.ThumbnailAt = nil
 	}
+	if *segments < 1 || *segments > 256 {
+		return fail(env, errcode.New(errcode.InvalidOption, "--segments %d: give 1 to 256", *segments))
+	}
+	req.Segments = *segments
 	eng, err := renderEngine(env)
 	if err != nil {
 		return fail(env, err)
@@ -226,6 +246,22 @@ func runExport(ctx context.Context, env *Env, args []string) int {
 		for _, r := range results {
 			if r.Error != nil {
 				s.Refused = append(s.Refused, r)
+			}
+		}
+		if req.Segments > 1 {
+			seg, _, err := eng.PrepareSegmented(ctx, req)
+			if err != nil {
+				return fail(env, err)
+			}
+			if seg != nil {
+				ss := &segmentSummary{Segments: seg.Segments, Joins: seg.Joins}
+				for _, p := range seg.Pieces {
+					ss.Pieces = append(ss.Pieces, append([]string{eng.Runner.FFmpeg}, p.Args()...))
+				}
+				if seg.Rest != nil {
+					ss.Rest = append([]string{eng.Runner.FFmpeg}, seg.Rest.Args()...)
+				}
+				s.Segments = ss
 			}
 		}
 		writeJSON(env.Stdout, s)

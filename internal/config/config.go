@@ -67,6 +67,11 @@ type Config struct {
 	// the CPU sooner), so that a render does not starve the API. Default
 	// 10 (the one-shot CLI uses 0: see RenderFromEnv).
 	RenderNice int
+	// SegmentThreshold is the source length in seconds above which an
+	// export may be rendered in segments over several workers;
+	// SegmentMinSeconds is the shortest segment (see render.PlanSegments).
+	SegmentThreshold  float64
+	SegmentMinSeconds float64
 	// Retention is how long renditions are kept unless saved or pinned.
 	Retention time.Duration
 	// PublicURL is the base URL users reach this server at, for signed
@@ -147,6 +152,8 @@ type spec struct {
 	Workers           string        `env:"WORKERS"`
 	RenderThreads     int           `env:"RENDER_THREADS"`
 	RenderNice        int           `env:"RENDER_NICE" envDefault:"10"`
+	SegmentThreshold  float64       `env:"SEGMENT_THRESHOLD" envDefault:"45"`
+	SegmentMinSeconds float64       `env:"SEGMENT_MIN_SECONDS" envDefault:"10"`
 	Retention         time.Duration `env:"RETENTION" envDefault:"48h"`
 	PublicURL         string        `env:"PUBLIC_URL"`
 	MaxUploadBytes    ByteSize      `env:"MAX_UPLOAD_BYTES" envDefault:"20GiB"`
@@ -237,6 +244,8 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.Workers, "workers", sp.Workers, "job workers in this process; 0 for none (default: render concurrency) ($OUTPOST_WORKERS)")
 	fs.IntVar(&sp.RenderThreads, "render-threads", sp.RenderThreads, "ffmpeg threads per render: decoder, filters, each encoder (default: all cores) ($OUTPOST_RENDER_THREADS)")
 	fs.IntVar(&sp.RenderNice, "render-nice", sp.RenderNice, "CPU priority of ffmpeg, a nice value from 0 to 19 ($OUTPOST_RENDER_NICE)")
+	fs.Float64Var(&sp.SegmentThreshold, "segment-threshold", sp.SegmentThreshold, "source length in seconds above which an export may render in segments ($OUTPOST_SEGMENT_THRESHOLD)")
+	fs.Float64Var(&sp.SegmentMinSeconds, "segment-min-seconds", sp.SegmentMinSeconds, "shortest segment of a segmented render, in seconds ($OUTPOST_SEGMENT_MIN_SECONDS)")
 	fs.DurationVar(&sp.Retention, "retention", sp.Retention, "how long renditions are kept unless saved ($OUTPOST_RETENTION)")
 	fs.StringVar(&sp.PublicURL, "public-url", sp.PublicURL, "base URL users reach this server at (default http://LISTEN) ($OUTPOST_PUBLIC_URL)")
 	fs.Var(&sp.MaxUploadBytes, "max-upload-bytes", "largest accepted upload, e.g. 20GiB ($OUTPOST_MAX_UPLOAD_BYTES)")
@@ -393,6 +402,12 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if c.RenderNice, err = renderNice(sp.RenderNice); err != nil {
 		bad("RENDER_NICE", "render-nice", "%v", err)
+	}
+	if c.SegmentThreshold, err = segmentSeconds(sp.SegmentThreshold); err != nil {
+		bad("SEGMENT_THRESHOLD", "segment-threshold", "%v", err)
+	}
+	if c.SegmentMinSeconds, err = segmentSeconds(sp.SegmentMinSeconds); err != nil {
+		bad("SEGMENT_MIN_SECONDS", "segment-min-seconds", "%v", err)
 	}
 	if c.Retention < time.Minute {
 		bad("RETENTION", "retention", "%v: want at least 1m (e.g. 48h)", c.Retention)

@@ -34,6 +34,8 @@ func TestLoad_defaults(t *testing.T) {
 		Workers:           1,
 		RenderThreads:     runtime.NumCPU(),
 		RenderNice:        10,
+		SegmentThreshold:  45,
+		SegmentMinSeconds: 10,
 		Retention:         48 * time.Hour,
 		PublicURL:         "http://127.0.0.1:8080",
 		MaxUploadBytes:    20 << 30,
@@ -55,7 +57,8 @@ func configsEqual(a, b Config) bool {
 	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.DatabaseURL == b.DatabaseURL &&
 		a.BlobURL == b.BlobURL && string(a.SecretKey) == string(b.SecretKey) &&
 		a.BootstrapAPIKey == b.BootstrapAPIKey && a.RenderConcurrency == b.RenderConcurrency &&
-		a.Workers == b.Workers && a.RenderThreads == b.RenderThreads && a.RenderNice == b.RenderNice && a.Retention == b.Retention && a.PublicURL == b.PublicURL &&
+		a.Workers == b.Workers && a.RenderThreads == b.RenderThreads && a.RenderNice == b.RenderNice &&
+		a.SegmentThreshold == b.SegmentThreshold && a.SegmentMinSeconds == b.SegmentMinSeconds && a.Retention == b.Retention && a.PublicURL == b.PublicURL &&
 		a.MaxUploadBytes == b.MaxUploadBytes && a.FFmpegPath == b.FFmpegPath &&
 		a.FFprobePath == b.FFprobePath && a.LogLevel == b.LogLevel && a.LogFormat == b.LogFormat &&
 		a.Sandbox == b.Sandbox
@@ -96,13 +99,14 @@ func TestLoad(t *testing.T) {
 				"OUTPOST_MAX_UPLOAD_BYTES=5GB", "OUTPOST_FFMPEG=/opt/ffmpeg/bin/ffmpeg", "OUTPOST_FFPROBE=/opt/ffmpeg/bin/ffprobe",
 				"OUTPOST_LOG_LEVEL=debug", "OUTPOST_LOG_FORMAT=JSON", "OUTPOST_SANDBOX=true", "UNRELATED=1",
 				"OUTPOST_RENDER_THREADS=3", "OUTPOST_RENDER_NICE=15",
+				"OUTPOST_SEGMENT_THRESHOLD=90", "OUTPOST_SEGMENT_MIN_SECONDS=20.5",
 			},
 			check: func(t *testing.T, c *Config) {
 				want := Config{
 					Listen: "0.0.0.0:9000", DataDir: "/var/lib/outpost", DatabaseURL: "postgres://u:p@db/outpost",
 					BlobURL: "s3://media?region=eu-west-1", SecretKey: []byte(strings.Repeat("\xab", 32)),
 					BootstrapAPIKey: "opk_bootstrap_0123456789", RenderConcurrency: 4, Workers: 4,
-					RenderThreads: 3, RenderNice: 15, Retention: 72 * time.Hour, PublicURL: "https://outpost.example.com", MaxUploadBytes: 5e9,
+					RenderThreads: 3, RenderNice: 15, SegmentThreshold: 90, SegmentMinSeconds: 20.5, Retention: 72 * time.Hour, PublicURL: "https://outpost.example.com", MaxUploadBytes: 5e9,
 					FFmpegPath: "/opt/ffmpeg/bin/ffmpeg", FFprobePath: "/opt/ffmpeg/bin/ffprobe",
 					LogLevel: slog.LevelDebug, LogFormat: "json", Sandbox: true,
 				}
@@ -216,6 +220,8 @@ func TestLoad(t *testing.T) {
 		{name: "negative workers", args: []string{"--workers", "-1"}, wantErr: []string{"OUTPOST_WORKERS (--workers)"}},
 		{name: "negative threads", env: []string{"OUTPOST_RENDER_THREADS=-2"}, wantErr: []string{"OUTPOST_RENDER_THREADS (--render-threads)", "1 to 256"}},
 		{name: "nice out of range", args: []string{"--render-nice", "20"}, wantErr: []string{"OUTPOST_RENDER_NICE (--render-nice)", "0 (the caller's priority) to 19"}},
+		{name: "segment minimum zero", args: []string{"--segment-min-seconds", "0"}, wantErr: []string{"OUTPOST_SEGMENT_MIN_SECONDS (--segment-min-seconds)", "above 0"}},
+		{name: "segment threshold negative", args: []string{"--segment-threshold", "-1"}, wantErr: []string{"OUTPOST_SEGMENT_THRESHOLD (--segment-threshold)", "above 0"}},
 		{name: "bad duration", env: []string{"OUTPOST_RETENTION=2 days"}, wantErr: []string{"OUTPOST_RETENTION", `unknown unit " days"`}},
 		{name: "tiny retention", env: []string{"OUTPOST_RETENTION=1s"}, wantErr: []string{"OUTPOST_RETENTION (--retention)", "at least 1m"}},
 		{name: "bad size", env: []string{"OUTPOST_MAX_UPLOAD_BYTES=lots"}, wantErr: []string{"OUTPOST_MAX_UPLOAD_BYTES", "20GiB"}},

@@ -33,6 +33,32 @@ func renderNice(n int) (int, error) {
 	return n, nil
 }
 
+// segmentSeconds checks a segment length setting (OUTPOST_SEGMENT_THRESHOLD,
+// OUTPOST_SEGMENT_MIN_SECONDS).
+func segmentSeconds(s float64) (float64, error) {
+	if s <= 0 || s > 86400 || s != s {
+		return 0, fmt.Errorf("%g: want seconds above 0 and at most 86400", s)
+	}
+	return s, nil
+}
+
+// SegmentMinFromEnv reads OUTPOST_SEGMENT_MIN_SECONDS (default 10) for the
+// one-shot CLI's --segments. Errors carry errcode.ConfigInvalid.
+func SegmentMinFromEnv(getenv func(string) string) (float64, error) {
+	v := strings.TrimSpace(getenv(EnvPrefix + "SEGMENT_MIN_SECONDS"))
+	if v == "" {
+		return 10, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err == nil {
+		f, err = segmentSeconds(f)
+	}
+	if err != nil {
+		return 0, &errcode.Error{Code: errcode.ConfigInvalid, Message: fmt.Sprintf("%sSEGMENT_MIN_SECONDS: %q: want seconds above 0", EnvPrefix, v), Err: err}
+	}
+	return f, nil
+}
+
 // RenderFromEnv reads OUTPOST_RENDER_THREADS and OUTPOST_RENDER_NICE for
 // the one-shot CLI, which loads no other configuration. There the nice
 // value defaults to 0: the render is what the user is waiting for. Errors

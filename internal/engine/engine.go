@@ -68,6 +68,12 @@ type Request struct {
 	// ThumbnailImage, when set, is a JPEG or PNG used as every target's
 	// thumbnail instead of a frame (cropped to the target's aspect).
 	ThumbnailImage string
+	// Segments, above 1, renders the video in that many segments, each
+	// its own ffmpeg process, run at once and joined without re-encoding
+	// (render.BuildSegmented). The render stays one pass where the source
+	// is shorter than two segments of Engine.SegmentMinSeconds, has too
+	// few keyframes, or has nothing to encode; previews are one pass.
+	Segments int
 }
 
 // Preview is a fast, low-resolution render of an export's settings.
@@ -146,6 +152,9 @@ type Engine struct {
 	// Threads caps ffmpeg's threads per render (render.Options.Threads);
 	// 0 leaves ffmpeg's choice.
 	Threads int
+	// SegmentMinSeconds is the shortest segment of a segmented render; 0
+	// means DefaultSegmentMinSeconds.
+	SegmentMinSeconds float64
 }
 
 // Prepare probes the source, measures its loudness when a target
@@ -169,6 +178,8 @@ type prepared struct {
 	workDir string
 	// thumbnailImage replaces the rendered thumbnails.
 	thumbnailImage string
+	// segmented, when set, renders plan in segments.
+	segmented *render.Segmented
 }
 
 func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event)) (*prepared, error) {
@@ -258,6 +269,15 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 	if err != nil {
 		return p, err
 	}
+	if req.Segments > 1 && req.Preview == nil {
+		if p.segmented, err = e.segmented(ctx, src, keep, opts, req.Segments, filepath.Join(p.workDir, segmentDirName)); err != nil {
+			return p, err
+		}
+		if p.segmented != nil {
+			// The same outputs, planned again as the segmented plan's.
+			plan = p.segmented.Whole
+		}
+	}
 	p.plan = plan
 	for k, i := range keepIdx {
 		o := plan.Outputs[k]
@@ -324,9 +344,16 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 		return results, err
 	}
 	start := time.Now()
-	rep, err := e.Runner.RunReport(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
-		progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA})
-	})
+	var rep media.Report
+	if p.segmented != nil {
+		// The pieces' decode reports are not gathered yet: a segmented
+		// render warns of no damaged ranges.
+		err = e.renderSegmented(ctx, p.segmented, progress)
+	} else {
+		rep, err = e.Runner.RunReport(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
+			progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA})
+		})
+	}
 	if err != nil {
 		removeTemps(plan)
 		for i := range results {

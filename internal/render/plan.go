@@ -80,6 +80,9 @@ type Options struct {
 	// Threads caps ffmpeg's threads: the decoder's, the filter graph's and
 	// each encoder's. 0 leaves ffmpeg's choice.
 	Threads int
+	// Part, when set, makes the plan one part of a segmented render
+	// (BuildSegmented).
+	Part *Part
 }
 
 // Span is a part of the source, in seconds.
@@ -170,7 +173,7 @@ type Plan struct {
 
 // Args returns the complete ffmpeg argv, without the program name.
 func (p *Plan) Args() []string {
-	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"}
+	args := runArgs()
 	if p.Threads > 0 && p.FilterGraph != "" {
 		args = append(args, "-filter_complex_threads", strconv.Itoa(p.Threads))
 	}
@@ -197,6 +200,12 @@ func (p *Plan) Args() []string {
 		}
 	}
 	return args
+}
+
+// runArgs are the options every ffmpeg run of a plan starts with: quiet,
+// overwrite, progress on stdout.
+func runArgs() []string {
+	return []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"}
 }
 
 // Encodes returns how many files the plan writes (encoded or copied), one
@@ -238,6 +247,14 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	duration := src.Duration
 	plan := &Plan{Input: src.Path, Duration: duration, Threads: max(0, opts.Threads)}
 	tl := opts.Timeline
+	part := opts.Part
+	var piece *Segment // the segment this plan renders, if it is a piece
+	if part != nil {
+		piece = part.Segment
+	}
+	if piece != nil {
+		plan.Duration = piece.Duration()
+	}
 	if s := opts.Sample; s != nil {
 		if tl == nil {
 			plan.InputOptions = []string{"-ss", seconds(s.Start), "-t", seconds(s.Duration)}
@@ -414,6 +431,24 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			encodes = append(encodes, gr)
 		}
 	}
+	// A segmented render: a piece renders the segmented encodes' video;
+	// the rest their audio (audioOnly), the other encodes and the copies.
+	var audioOnly []*encodeGroup
+	if part != nil {
+		var seg, other []*encodeGroup
+		for _, gr := range encodes {
+			if i := gr.members[0]; segmentable(&targets[i], &outs[i]) {
+				seg = append(seg, gr)
+			} else {
+				other = append(other, gr)
+			}
+		}
+		if piece != nil {
+			encodes, copies = seg, nil
+		} else {
+			encodes, audioOnly = other, seg
+		}
+	}
 
 	// Framings: one scale/fit chain per frame, rate and fit, feeding every
 	// encode of that shape and one set of thumbnail candidates.
@@ -430,7 +465,7 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		f := frames[j]
 		f.encodes = append(f.encodes, k)
 		for _, m := range gr.members {
-			if th := outs[m].Thumbnail; th != nil {
+			if th := outs[m].Thumbnail; th != nil && piece.hasThumbnail(th) {
 				f.thumbs = append(f.thumbs, m)
 			}
 		}
@@ -447,6 +482,10 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 	}
 
 	if len(frames) > 0 || len(copyThumbs) > 0 {
+		if piece != nil {
+			vsrc = pieceInput(plan, g, vsrc, part, tl != nil)
+			g.piece, g.pieceLast = piece, part.Last
+		}
 		if src.Video.HDR {
 			g.chain(vsrc, "sdr", tonemap)
 			vsrc = "sdr"
@@ -464,13 +503,17 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		if pt := videoGraph(g, vsrc, src.Video, frames, entry, len(copyThumbs) > 0, targets, outs); pt != "" {
 			sharedThumbnail(g, pt, "pt", outs, copyThumbs)
 		}
+	} else if tl != nil {
+		// The joined picture has no taker (the audio of a segmented
+		// render): a graph's outputs must all be connected.
+		g.chains = append(g.chains, "["+vsrc+"]nullsink")
 	}
 
 	// Audio: one chain per file that filters it (every encode with sound,
 	// copies whose loudness changes).
 	var audioUsers []*encodeGroup
-	for _, gr := range append(slices.Clone(encodes), copies...) {
-		if audioChains[gr.members[0]] != "" {
+	for _, gr := range slices.Concat(encodes, copies, audioOnly) {
+		if audioChains[gr.members[0]] != "" && piece == nil {
 			audioUsers = append(audioUsers, gr)
 		}
 	}
@@ -533,17 +576,11 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 			wmLabel[k] = labels[n]
 		}
 	}
-	trackInput := 0
-	for i := range outs {
-		if c := outs[i].Captions; c != nil && c.TrackCodec != "" {
-			trackInput = inputIndex("captions", opts.Captions)
-		}
-	}
 	subtitleArgs := func(o *Output) []string {
 		if o.Captions == nil || o.Captions.TrackCodec == "" {
 			return nil
 		}
-		args := []string{"-map", strconv.Itoa(trackInput) + ":s:0", "-c:s", o.Captions.TrackCodec}
+		args := []string{"-map", strconv.Itoa(inputIndex("captions", opts.Captions)) + ":s:0", "-c:s", o.Captions.TrackCodec}
 		if opts.CaptionsLanguage != "" {
 			args = append(args, "-metadata:s:s:0", "language="+opts.CaptionsLanguage)
 		}
@@ -565,12 +602,29 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 		if t.Preset.Video.Codec == "gif" {
 			gifPalette(g, out+"g", out)
 		}
+		if piece != nil {
+			// The piece's frames, then its own file: video only.
+			g.chain(out, out+"p", pieceCut(part))
+			args := []string{"-map", "[" + out + "p]"}
+			args = append(args, o.Encoding.Args()...)
+			args = append(args, pieceKeyframes(o.Encoding, o.FPS, piece)...)
+			args = append(args, "-f", t.Preset.Container)
+			o.Args = append(args, PiecePath(part.Dir, o, piece.Index, t.Preset.Container))
+			continue
+		}
 		args := []string{"-map", "[" + out + "]"}
 		args = append(args, o.Encoding.Args()...)
 		args = append(args, audioArgs(gr)...)
 		args = append(args, subtitleArgs(o)...)
 		args = append(args, muxArgs(t.Preset)...)
 		o.Args = append(args, o.TempPath)
+	}
+	for _, gr := range audioOnly {
+		i := gr.members[0]
+		if a := audioArgs(gr); a != nil {
+			args := append(a, "-vn", "-f", targets[i].Preset.Container)
+			outs[i].Args = append(args, AudioPath(part.Dir, &outs[i], targets[i].Preset.Container))
+		}
 	}
 	for _, gr := range copies {
 		i := gr.members[0]
@@ -711,8 +765,12 @@ func videoGraph(g *graph, vsrc string, v *media.Video, frames []*framing, entry 
 // outputs users: the first output's candidates are every user's.
 func sharedThumbnail(g *graph, in, out string, outs []Output, users []int) {
 	first := outs[users[0]].Thumbnail
-	g.chain(in, out, thumbnailChain(first))
-	first.Args = thumbnailArgs(out, first)
+	chain, args := thumbnailChain(first), thumbnailArgs(out, first)
+	if g.piece != nil {
+		chain, args = pieceThumbnails(chain, first, &Part{Segment: g.piece, Last: g.pieceLast}, args)
+	}
+	g.chain(in, out, chain)
+	first.Args = args
 	for _, m := range users[1:] {
 		th := outs[m].Thumbnail
 		th.Pattern, th.Args = first.Pattern, nil
@@ -872,6 +930,10 @@ func fpsString(f float64) string {
 // graph accumulates filter chains into one -filter_complex string.
 type graph struct {
 	chains []string
+	// piece is the segment a piece of a segmented render renders;
+	// pieceLast is set for the last one.
+	piece     *Segment
+	pieceLast bool
 }
 
 func (g *graph) chain(in, out, filters string) {

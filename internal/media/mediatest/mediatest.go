@@ -57,6 +57,8 @@ type Spec struct {
 	VFR bool
 	// FastStart puts moov before mdat (mp4 and mov).
 	FastStart bool
+	// GOP is the keyframe interval in frames (-g); 0 leaves the encoder's.
+	GOP int
 	// Interlaced encodes H.264 as interlaced, top field first.
 	Interlaced bool
 	// VideoSource replaces testsrc2 with another lavfi video source and its
@@ -163,6 +165,9 @@ func Generate(t testing.TB, spec Spec) string {
 	args = append(args, videoArgs(t, s)...)
 	if s.Bitrate != "" {
 		args = append(args, "-b:v", s.Bitrate)
+	}
+	if s.GOP > 0 {
+		args = append(args, "-g", strconv.Itoa(s.GOP))
 	}
 	if s.Audio {
 		if s.Container == "webm" {
