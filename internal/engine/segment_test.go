@@ -203,7 +203,7 @@ func TestEngine_RenderPart(t *testing.T) {
 		if one[i].Error != nil || seg[i].Error != nil {
 			t.Fatalf("%s: one pass %+v, parts %+v", one[i].Preset, one[i].Error, seg[i].Error)
 		}
-		if one[i].Preset == "gif-480p" {
+		if one[i].Preset == "gif" {
 			continue
 		}
 		if seg[i].Thumbnail == "" || one[i].Thumbnail == "" {
