@@ -68,15 +68,30 @@ type renderWorker struct {
 	workDir   string
 	steps     *stepLog
 	logger    *slog.Logger
+	// segmentThreshold is the source length above which an export is
+	// cut into as many segments as there are live workers (nodes heard
+	// from within nodeTimeout); 0: only when the request asks.
+	segmentThreshold float64
+	nodeTimeout      time.Duration
 }
 
 // Timeout: a render takes as long as it takes; cancellation comes from
 // CancelExport or shutdown.
 func (w *renderWorker) Timeout(*river.Job[RenderArgs]) time.Duration { return -1 }
 
-// renderRun is one attempt at one export.
+// renderRun is one attempt at one export: its render job's, or its join
+// job's when the export was rendered in segments.
 type renderRun struct {
-	job      *river.Job[RenderArgs]
+	jobID                int64
+	attempt, maxAttempts int
+	// join is set for the join of a segmented render.
+	join *JoinArgs
+	// fannedOut is set once this render job queued the parts of a
+	// segmented render: the join finishes the export.
+	fannedOut bool
+	// part is set for a part of a segmented render: a retry of it leaves
+	// the export running (its other parts are).
+	part     bool
 	exportID string
 	log      *slog.Logger
 	progress *reporter
@@ -91,8 +106,12 @@ type renderRun struct {
 }
 
 func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
-	run := &renderRun{job: job, exportID: job.Args.ExportID}
-	run.log = w.logger.With("export_id", run.exportID, "job_id", job.ID, "attempt", job.Attempt)
+	return w.work(ctx, &renderRun{jobID: job.ID, attempt: job.Attempt, maxAttempts: job.MaxAttempts, exportID: job.Args.ExportID})
+}
+
+// work runs one attempt at an export: its render, or its join.
+func (w *renderWorker) work(ctx context.Context, run *renderRun) error {
+	run.log = w.logger.With("export_id", run.exportID, "job_id", run.jobID, "attempt", run.attempt)
 	e, err := w.store.GetExport(ctx, run.exportID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("export %s no longer exists: %w", run.exportID, err))
@@ -106,7 +125,7 @@ func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 	}
 	if cur, err := w.store.ExportJobID(ctx, run.exportID); err != nil {
 		return err
-	} else if cur != 0 && cur != job.ID {
+	} else if cur != 0 && cur != run.jobID {
 		run.log.InfoContext(ctx, "stale render job: the export has a newer one", "current_job_id", cur)
 		return nil
 	}
@@ -116,8 +135,13 @@ func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 		}
 		return err
 	}
-	run.progress = newReporter(w.store, w.queue, w.logger, run.exportID, e.WorkspaceID, job.ID)
-	run.progress.report(ctx, StageProbe, 0, 0, 0, 0)
+	run.progress = newReporter(w.store, w.queue, w.logger, run.exportID, e.WorkspaceID, run.jobID)
+	if run.join != nil {
+		// One reporter name for the whole export: the render job's.
+		run.progress.jobID = run.join.RenderJobID
+	} else {
+		run.progress.report(ctx, StageProbe, 0, 0, 0, 0)
+	}
 
 	var req outpost.ExportSpec
 	if err := json.Unmarshal(e.Request, &req); err != nil {
@@ -140,6 +164,10 @@ func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 	if err := w.renderTargets(ctx, run, e, req); err != nil {
 		return err
 	}
+	if run.fannedOut {
+		run.log.InfoContext(ctx, "render queued in segments", "elapsed", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
 	run.log.InfoContext(ctx, "render finished", "elapsed", time.Since(start).Round(time.Millisecond))
 	return w.finish(ctx, run)
 }
@@ -151,8 +179,8 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 	// (ffmpeg finishes its files) when a retry starts. The folders of this
 	// job's earlier attempts, killed with their process, are removed.
 	exportDir := filepath.Join(w.workDir, run.exportID)
-	dir := filepath.Join(exportDir, fmt.Sprintf("%d-%d", run.job.ID, run.job.Attempt))
-	if old, err := filepath.Glob(filepath.Join(exportDir, fmt.Sprintf("%d-*", run.job.ID))); err == nil {
+	dir := filepath.Join(exportDir, fmt.Sprintf("%d-%d", run.jobID, run.attempt))
+	if old, err := filepath.Glob(filepath.Join(exportDir, fmt.Sprintf("%d-*", run.jobID))); err == nil {
 		for _, d := range old {
 			if err := os.RemoveAll(d); err != nil {
 				return fmt.Errorf("clear work dir: %w", err)
@@ -170,32 +198,38 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 	}()
 
 	names := fileNames(req.Targets)
-	var targets []render.Target
-	var rends []store.Rendition
-	for _, r := range run.todo {
-		t, err := RenderTarget(req, r.TargetIndex)
-		if err != nil {
-			if err := w.failRendition(ctx, run, r, nil, err); err != nil {
-				return err
-			}
-			continue
-		}
-		t.Path = filepath.Join(dir, names[r.TargetIndex])
-		r.Status = store.RenditionRunning
-		if _, err := w.store.UpdateRendition(ctx, r); err != nil {
+	targets, rends, refused := planTargets(req, run.todo, dir)
+	for _, f := range refused {
+		if err := w.failRendition(ctx, run, f.rendition, nil, f.err); err != nil {
 			return err
 		}
-		targets = append(targets, t)
-		rends = append(rends, r)
+	}
+	for i := range rends {
+		rends[i].Status = store.RenditionRunning
+		if _, err := w.store.UpdateRendition(ctx, rends[i]); err != nil {
+			return err
+		}
 	}
 	if len(targets) == 0 {
 		return nil
 	}
 	run.todo = rends
 
+	if run.join == nil {
+		if n, err := w.segmentCount(ctx, e, req); err != nil {
+			return w.renderFailed(ctx, run, err)
+		} else if n > 1 {
+			if run.fannedOut, err = w.fanOut(ctx, run, e, req, targets, dir, n); err != nil {
+				return w.renderFailed(ctx, run, err)
+			} else if run.fannedOut {
+				return nil
+			}
+		}
+	}
+
 	// This node's render and check of each rendition, from fetching the
 	// source to the engine's last check.
-	steps := w.steps.startRender(ctx, run.job.ID, run.job.Attempt, run.exportID, rends)
+	steps := w.steps.startRender(ctx, run.jobID, run.attempt, run.exportID, rends)
 	results, err := w.runEngine(ctx, run, e, req, targets, dir, steps)
 	steps.end(ctx, results, err)
 	if err != nil {
@@ -215,7 +249,7 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 			}
 			continue
 		}
-		st := w.steps.start(ctx, run.job.ID, run.job.Attempt, store.Step{ExportID: run.exportID, RenditionID: r.ID, Kind: outpost.StepStore})
+		st := w.steps.start(ctx, run.jobID, run.attempt, store.Step{ExportID: run.exportID, RenditionID: r.ID, Kind: outpost.StepStore})
 		err := w.storeRendition(ctx, run, r, res, keys[i])
 		w.steps.finish(ctx, st, err)
 		if err != nil {
@@ -231,30 +265,75 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 	return nil
 }
 
+// refusedTarget is a rendition whose target cannot be rendered.
+type refusedTarget struct {
+	rendition store.Rendition
+	err       error
+}
+
+// planTargets turns the renditions todo into the render's targets, with
+// their files in dir, and the renditions rendered (in the same order);
+// the renditions whose targets cannot be rendered are refused. Every node
+// working on one export plans the same.
+func planTargets(req outpost.ExportSpec, todo []store.Rendition, dir string) ([]render.Target, []store.Rendition, []refusedTarget) {
+	names := fileNames(req.Targets)
+	var (
+		targets []render.Target
+		rends   []store.Rendition
+		refused []refusedTarget
+	)
+	for _, r := range todo {
+		t, err := RenderTarget(req, r.TargetIndex)
+		if err != nil {
+			refused = append(refused, refusedTarget{r, err})
+			continue
+		}
+		t.Path = filepath.Join(dir, names[r.TargetIndex])
+		targets = append(targets, t)
+		rends = append(rends, r)
+	}
+	return targets, rends, refused
+}
+
 // runEngine gathers the local files of run.todo (rendered as targets in
-// dir) and renders them in one engine run.
+// dir) and renders them in one engine run, or joins the parts of their
+// segmented render.
 func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
 	targets []render.Target, dir string, steps *renderSteps,
 ) ([]engine.Result, error) {
+	ereq, err := w.engineRequest(ctx, run, e, req, targets, dir)
+	if err != nil {
+		return nil, err
+	}
+	if run.join != nil {
+		ereq.Segments, ereq.Parts = run.join.Segments, w.fetchParts(run.exportID, run.join.Pieces)
+	}
+	return w.engine.Export(ctx, ereq, func(ev engine.Event) {
+		steps.event(ctx, ev)
+		if run.join != nil && ev.Stage != engine.StageRender && ev.Stage != engine.StageCheck {
+			return // the parts went through these: the export is past them
+		}
+		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
+	})
+}
+
+// engineRequest gathers the local files of a render of run.todo, rendered
+// as targets in dir.
+func (w *renderWorker) engineRequest(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
+	targets []render.Target, dir string,
+) (engine.Request, error) {
 	prj, err := w.store.GetProject(ctx, e.ProjectID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = errcode.Wrap(errcode.SourceNotFound, err, "the export's project is gone")
 		}
-		return nil, err
+		return engine.Request{}, err
 	}
 	idx := make([]int, len(run.todo))
 	for i, r := range run.todo {
 		idx[i] = r.TargetIndex
 	}
-	ereq, err := w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
-	if err != nil {
-		return nil, err
-	}
-	return w.engine.Export(ctx, ereq, func(ev engine.Event) {
-		steps.event(ctx, ev)
-		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, ev.ETA)
-	})
+	return w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
 }
 
 // storeRendition uploads a checked file under key (once per attempt: a
@@ -416,7 +495,7 @@ func (w *renderWorker) renderFailed(ctx context.Context, run *renderRun, err err
 		return w.retryLater(ctx, run, err)
 	}
 	code := errcode.Of(err)
-	last := run.job.Attempt >= run.job.MaxAttempts
+	last := run.attempt >= run.maxAttempts
 	if !permanent(code) && !last {
 		return w.retryLater(ctx, run, err)
 	}
@@ -439,6 +518,9 @@ func (w *renderWorker) renderFailed(ctx context.Context, run *renderRun, err err
 // retry the job with backoff.
 func (w *renderWorker) retryLater(ctx context.Context, run *renderRun, err error) error {
 	run.log.WarnContext(ctx, "render interrupted; it will be retried", "error", err)
+	if run.part {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, uerr := w.store.UpdateExportStatus(ctx, run.exportID, store.StatusChange{Status: store.ExportQueued}); uerr == nil {
@@ -486,6 +568,9 @@ func (w *renderWorker) discardRun(ctx context.Context, run *renderRun) {
 			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
 		}
 	}
+	if err := w.store.WithTx(ctx, func(tx *sql.Tx) error { return w.queue.DropSegmentsTx(ctx, tx, run.exportID, run.jobID) }); err != nil {
+		run.log.WarnContext(ctx, "drop the parts of a canceled export", "error", err)
+	}
 	run.log.InfoContext(ctx, "render canceled", "files_removed", len(run.stored))
 }
 
@@ -510,7 +595,11 @@ func (w *renderWorker) finish(ctx context.Context, run *renderRun) error {
 		if err != nil {
 			return err
 		}
-		if err := w.exportFinishedTx(ctx, tx, e, run.job.ID); err != nil {
+		if err := w.exportFinishedTx(ctx, tx, e, run.progress.jobID); err != nil {
+			return err
+		}
+		// A segmented render's parts are of no more use.
+		if err := w.queue.DropSegmentsTx(ctx, tx, run.exportID, run.jobID); err != nil {
 			return err
 		}
 		// "done" waits for the publications going out now.

@@ -64,6 +64,13 @@ type ExportRequest struct {
 	// ThumbnailAt takes the thumbnails at this second instead of letting
 	// the render pick a sharp, non-black frame.
 	ThumbnailAt *float64 `json:"thumbnail_at,omitempty"`
+	// Segments cuts the render into this many segments (1 to
+	// MaxSegments), each rendered by a job any worker may take, and joins
+	// them without re-encoding; 1 renders in one pass. Unset, an export
+	// whose source is longer than OUTPOST_SEGMENT_THRESHOLD is cut into
+	// as many segments as there are live workers. A source too short for
+	// two segments of OUTPOST_SEGMENT_MIN_SECONDS renders in one pass.
+	Segments int `json:"segments,omitempty"`
 	// IdempotencyKey: the same key in the workspace returns the export it
 	// created (the API's Idempotency-Key header, the UI's per-modal key).
 	IdempotencyKey string `json:"-"`
@@ -76,7 +83,9 @@ type ExportRequest struct {
 
 // Limits of a request.
 const (
-	MaxTargets      = 32
+	MaxTargets = 32
+	// MaxSegments bounds a segmented render's segments.
+	MaxSegments     = 16
 	DefaultPriority = 2
 	MaxVariants     = 10
 	// MaxCaptionsBytes bounds inline caption text: hours of dialogue fit.
@@ -213,6 +222,9 @@ type ExportSpec struct {
 	Captions    *AcceptedCaptions `json:"captions,omitempty"`
 	TruePeak    float64           `json:"true_peak,omitempty"`
 	ThumbnailAt *float64          `json:"thumbnail_at,omitempty"`
+	// Segments is the request's count of segments; 0: chosen by the
+	// workers (ExportRequest.Segments).
+	Segments int `json:"segments,omitempty"`
 }
 
 // ResolvedTarget is a target as accepted: the request's fields with the
