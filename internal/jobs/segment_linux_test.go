@@ -1,13 +1,22 @@
+//go:build linux
+
 package jobs_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
@@ -167,4 +176,117 @@ func (e *env) noParts(t *testing.T, exportID string) {
 		}
 		return nil
 	}, "export %s: the parts' files and rows removed", exportID)
+}
+
+// TestService_export_segmentedFaults runs segmented exports over two
+// nodes on PostgreSQL and breaks them: a piece whose ffmpeg is killed is
+// retried alone (the other parts run once) and the export succeeds; an
+// export canceled while its parts render leaves no part or join job to
+// run and no part file behind.
+func TestService_export_segmentedFaults(t *testing.T) {
+	t.Parallel()
+	needFFmpeg(t)
+	t.Run("killed piece", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		e := segmentEnv(t, store.Postgres, false)
+		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true})
+		x, err := e.createExport(ctx, e.ws.ID, segmentRequest(prj, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first piece's ffmpeg (its file is mp4-720p.000.mp4).
+		pid := waitfor.Value(t, 3*time.Minute, func() (int, error) {
+			ps := ffmpegWriting(t, x.ID, ".000.mp4")
+			if len(ps) == 0 {
+				return 0, errors.New("not running yet")
+			}
+			return ps[0], nil
+		}, "export %s: the first piece's ffmpeg", x.ID)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		x = e.wait(t, x.ID, 5*time.Minute, "a final status", func(x store.Export) bool { return x.Status.Final() })
+		if x.Status != store.ExportSucceeded {
+			t.Fatalf("export: %s %s %s", x.Status, x.ErrorCode, x.ErrorMessage)
+		}
+		steps, err := e.store.ListSteps(ctx, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempts := map[int][]outpost.StepOutcome{}
+		for _, s := range steps {
+			if s.Kind == outpost.StepSegment {
+				attempts[s.Segment] = append(attempts[s.Segment], s.Outcome)
+			}
+		}
+		t.Logf("attempts by part: %v", attempts)
+		if a := attempts[1]; len(a) != 2 || a[0] != outpost.StepFailed || a[1] != outpost.StepSucceeded {
+			t.Errorf("piece 1: %v, want failed then succeeded", a)
+		}
+		for _, part := range []int{0, 2, 3} {
+			if a := attempts[part]; len(a) != 1 || a[0] != outpost.StepSucceeded {
+				t.Errorf("part %d: %v, want one attempt that succeeded", part, a)
+			}
+		}
+		e.noParts(t, x.ID)
+	})
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		e := segmentEnv(t, store.Postgres, false)
+		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true})
+		x, err := e.createExport(ctx, e.ws.ID, segmentRequest(prj, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitfor.True(t, 3*time.Minute, func() bool { return len(ffmpegWriting(t, x.ID, ".mp4")) > 0 },
+			"export %s: a part rendering", x.ID)
+		if x, err = e.cancelExport(ctx, e.ws.ID, x.ID); err != nil || x.Status != store.ExportCanceled {
+			t.Fatalf("cancel: %s, %v", x.Status, err)
+		}
+		waitfor.Check(t, time.Minute, func() error {
+			res, err := e.runner.Client().JobList(ctx, river.NewJobListParams().Kinds(jobs.KindSegment, jobs.KindJoin).
+				States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable,
+					rivertype.JobStateScheduled, rivertype.JobStatePending).First(100))
+			if err != nil {
+				return err
+			}
+			if len(res.Jobs) > 0 {
+				return fmt.Errorf("%d part or join jobs still to run", len(res.Jobs))
+			}
+			if ps := ffmpegWriting(t, x.ID, ""); len(ps) > 0 {
+				return fmt.Errorf("ffmpeg %v still runs", ps)
+			}
+			return nil
+		}, "export %s: nothing left running after the cancel", x.ID)
+		e.noParts(t, x.ID)
+	})
+}
+
+// ffmpegWriting lists the running ffmpeg processes of this test process
+// whose command line names the export and contains part.
+func ffmpegWriting(t *testing.T, exportID, part string) []int {
+	t.Helper()
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []int
+	for _, d := range dirs {
+		cmdline, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(argv[0]) != "ffmpeg" || !strings.Contains(string(cmdline), exportID) ||
+			!strings.Contains(string(cmdline), part) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(d, "stat"))
+		// Only children of this test: field 4 of stat is the parent.
+		if f := strings.Fields(string(stat)); err != nil || len(f) < 4 || f[3] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		pids = append(pids, pid)
+	}
+	return pids
 }
