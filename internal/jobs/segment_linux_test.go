@@ -122,6 +122,18 @@ func TestService_export_segmented(t *testing.T) {
 				}
 				t.Logf("part %d: node %s, attempt %d", part, s.Node, s.Attempt)
 			}
+			d, err := e.svc.Exports.Get(ctx, e.ws.ID, seg.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := 0
+			for _, n := range d.Segments {
+				total += n.Parts
+			}
+			if total != 4 {
+				t.Errorf("detail segments %+v, want 4 parts in all", d.Segments)
+			}
+			t.Logf("parts by node: %+v", d.Segments)
 			if ss, _ := e.store.ListSteps(ctx, one.ID); slices.ContainsFunc(ss, func(s store.Step) bool { return s.Kind == outpost.StepSegment }) {
 				t.Error("the one-pass export has segment steps")
 			}

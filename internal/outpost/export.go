@@ -300,9 +300,19 @@ type ExportDetail struct {
 	// started: each attempt of each rendition's render, check and store
 	// and of each publication, with its node and outcome.
 	Steps []Step `json:"steps"`
+	// Segments, for an export rendered in segments over many workers,
+	// says how many of its parts (pieces, and the rest: audio, copies,
+	// GIF) each node rendered, in the order each first finished one.
+	Segments []SegmentNode `json:"segments,omitempty"`
 	// Spec is the export as accepted; the UI shows its settings (it is not
 	// part of the API's answer).
 	Spec *ExportSpec `json:"-"`
+}
+
+// SegmentNode is how many parts of a segmented render one node rendered.
+type SegmentNode struct {
+	Node  string `json:"node"`
+	Parts int    `json:"parts"`
 }
 
 // ExportGroup is the exports of one variants request.
