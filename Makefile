@@ -7,8 +7,11 @@ BENCH_SECONDS         ?= 30
 BENCH_RUNS            ?= 3
 BENCH_LONG_RUNS       ?= 1
 BENCH_QUALITY_SECONDS ?= 5
+# The many-workers bench: source length and interleaved runs of each W.
+BENCH_WORKERS_SECONDS ?= 120
+BENCH_WORKERS_RUNS    ?= 1
 
-.PHONY: help build run test test-short deps deps-run bench bench-quality lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench bench-quality bench-workers lint fmt fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +42,9 @@ bench: deps build ## render benchmarks (three and six social targets vs ffmpeg b
 	$(GO) run ./cmd/outpost-bench -outpost $(BIN) -seconds $(BENCH_SECONDS) -runs $(BENCH_RUNS) -long-runs $(BENCH_LONG_RUNS)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN)
 	$(GO) run ./cmd/outpost-loadbench -outpost $(BIN) -postgres -latency=false
+
+bench-workers: deps build ## one export over W=1 and W=2 `outpost worker` processes pinned to a core each (taskset), PostgreSQL + versitygw: median wall and speedup (segmented rendering on many workers)
+	$(GO) run ./cmd/outpost-workerbench -outpost $(BIN) -seconds $(BENCH_WORKERS_SECONDS) -runs $(BENCH_WORKERS_RUNS)
 
 bench-quality: deps ## time, SSIM and PSNR of x264's presets at each quality level (the README table)
 	$(GO) run ./cmd/outpost-bench -quality -quality-seconds $(BENCH_QUALITY_SECONDS)

@@ -112,16 +112,9 @@ func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 // work runs one attempt at an export: its render, or its join.
 func (w *renderWorker) work(ctx context.Context, run *renderRun) error {
 	run.log = w.logger.With("export_id", run.exportID, "job_id", run.jobID, "attempt", run.attempt)
-	e, err := w.store.GetExport(ctx, run.exportID)
-	if errors.Is(err, store.ErrNotFound) {
-		return river.JobCancel(fmt.Errorf("export %s no longer exists: %w", run.exportID, err))
-	}
-	if err != nil {
+	e, done, err := w.liveExport(ctx, run)
+	if done || err != nil {
 		return err
-	}
-	if e.Status.Final() {
-		run.log.DebugContext(ctx, "export already finished", "status", e.Status)
-		return nil
 	}
 	if cur, err := w.store.ExportJobID(ctx, run.exportID); err != nil {
 		return err
@@ -147,19 +140,14 @@ func (w *renderWorker) work(ctx context.Context, run *renderRun) error {
 	if err := json.Unmarshal(e.Request, &req); err != nil {
 		return w.renderFailed(ctx, run, errcode.Wrap(errcode.InvalidOption, err, "read the export request"))
 	}
-	rends, err := w.store.ListRenditions(ctx, run.exportID)
+	todo, all, err := w.todo(ctx, run.exportID)
 	if err != nil {
 		return err
 	}
-	for _, r := range rends {
-		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
-			run.todo = append(run.todo, r)
-		}
-	}
-	if len(run.todo) == 0 {
+	if run.todo = todo; len(run.todo) == 0 {
 		return w.finish(ctx, run)
 	}
-	run.log.InfoContext(ctx, "render started", "targets", len(run.todo), "of", len(rends))
+	run.log.InfoContext(ctx, "render started", "targets", len(run.todo), "of", all)
 	start := time.Now()
 	if err := w.renderTargets(ctx, run, e, req); err != nil {
 		return err
@@ -172,30 +160,68 @@ func (w *renderWorker) work(ctx context.Context, run *renderRun) error {
 	return w.finish(ctx, run)
 }
 
-// renderTargets renders run.todo in one engine run and stores each checked
-// file. A returned error is what the job returns.
-func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec) error {
-	// One folder per attempt: a canceled attempt may still be stopping
-	// (ffmpeg finishes its files) when a retry starts. The folders of this
-	// job's earlier attempts, killed with their process, are removed.
+// attemptDir creates the work folder of run's attempt and returns it with
+// the function that removes it. One folder per attempt: a canceled
+// attempt may still be stopping (ffmpeg finishes its files) when a retry
+// starts. The folders of this job's earlier attempts, killed with their
+// process, are removed.
+func (w *renderWorker) attemptDir(run *renderRun) (string, func(), error) {
 	exportDir := filepath.Join(w.workDir, run.exportID)
 	dir := filepath.Join(exportDir, fmt.Sprintf("%d-%d", run.jobID, run.attempt))
 	if old, err := filepath.Glob(filepath.Join(exportDir, fmt.Sprintf("%d-*", run.jobID))); err == nil {
 		for _, d := range old {
 			if err := os.RemoveAll(d); err != nil {
-				return fmt.Errorf("clear work dir: %w", err)
+				return "", nil, fmt.Errorf("clear work dir: %w", err)
 			}
 		}
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("create work dir: %w", err)
+		return "", nil, fmt.Errorf("create work dir: %w", err)
 	}
-	defer func() {
+	return dir, func() {
 		if err := os.RemoveAll(dir); err != nil {
 			run.log.Warn("remove work dir", "dir", dir, "error", err)
 		}
 		_ = os.Remove(exportDir) // when no other attempt uses it
-	}()
+	}, nil
+}
+
+// todo lists the export's renditions still to render, in target order.
+func (w *renderWorker) todo(ctx context.Context, exportID string) (todo []store.Rendition, all int, err error) {
+	rends, err := w.store.ListRenditions(ctx, exportID)
+	for _, r := range rends {
+		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
+			todo = append(todo, r)
+		}
+	}
+	return todo, len(rends), err
+}
+
+// liveExport reads run's export: done is set when there is nothing to do
+// (finished already); a deleted export cancels the job.
+func (w *renderWorker) liveExport(ctx context.Context, run *renderRun) (e store.Export, done bool, err error) {
+	e, err = w.store.GetExport(ctx, run.exportID)
+	if errors.Is(err, store.ErrNotFound) {
+		return e, false, river.JobCancel(fmt.Errorf("export %s no longer exists: %w", run.exportID, err))
+	}
+	if err != nil {
+		return e, false, err
+	}
+	if e.Status.Final() {
+		run.log.DebugContext(ctx, "export already finished", "status", e.Status)
+		return e, true, nil
+	}
+	return e, false, nil
+}
+
+// renderTargets renders run.todo in one engine run and stores each checked
+// file. A returned error is what the job returns.
+func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec) error {
+	dir, cleanup, err := w.attemptDir(run)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 
 	names := fileNames(req.Targets)
 	targets, rends, refused := planTargets(req, run.todo, dir)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -293,40 +291,23 @@ func (w *segmentWorker) Work(ctx context.Context, job *river.Job[SegmentArgs]) e
 	a, r := job.Args, w.r
 	run := &renderRun{jobID: job.ID, attempt: job.Attempt, maxAttempts: job.MaxAttempts, exportID: a.ExportID, part: true}
 	run.log = r.logger.With("export_id", run.exportID, "job_id", job.ID, "attempt", job.Attempt, "part", a.Part)
-	e, err := r.store.GetExport(ctx, run.exportID)
-	if errors.Is(err, store.ErrNotFound) {
-		return river.JobCancel(fmt.Errorf("export %s no longer exists: %w", run.exportID, err))
-	}
-	if err != nil {
+	e, done, err := r.liveExport(ctx, run)
+	if done || err != nil {
 		return err
-	}
-	if e.Status.Final() {
-		return nil
 	}
 	run.progress = newReporter(r.store, r.queue, r.logger, run.exportID, e.WorkspaceID, a.RenderJobID)
 	var req outpost.ExportSpec
 	if err := json.Unmarshal(e.Request, &req); err != nil {
 		return r.renderFailed(ctx, run, errcode.Wrap(errcode.InvalidOption, err, "read the export request"))
 	}
-	rends, err := r.store.ListRenditions(ctx, run.exportID)
+	if run.todo, _, err = r.todo(ctx, run.exportID); err != nil {
+		return err
+	}
+	dir, cleanup, err := r.attemptDir(run)
 	if err != nil {
 		return err
 	}
-	for _, x := range rends {
-		if x.Status == store.RenditionPending || x.Status == store.RenditionRunning {
-			run.todo = append(run.todo, x)
-		}
-	}
-	dir := filepath.Join(r.workDir, run.exportID, fmt.Sprintf("%d-%d", job.ID, job.Attempt))
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("create work dir: %w", err)
-	}
-	defer func() {
-		if err := os.RemoveAll(dir); err != nil {
-			run.log.Warn("remove work dir", "dir", dir, "error", err)
-		}
-		_ = os.Remove(filepath.Dir(dir))
-	}()
+	defer cleanup()
 	targets, todo, _ := planTargets(req, run.todo, dir)
 	run.todo = todo
 

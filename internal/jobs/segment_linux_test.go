@@ -201,12 +201,7 @@ func TestService_export_segmentedFaults(t *testing.T) {
 	t.Run("killed piece", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
-		e := segmentEnv(t, store.Postgres, false)
-		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true})
-		x, err := e.createExport(ctx, e.ws.ID, segmentRequest(prj, 3))
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, x := segmentedExport(t)
 		// The first piece's ffmpeg (its file is mp4-720p.000.mp4).
 		pid := waitfor.Value(t, 3*time.Minute, func() (int, error) {
 			ps := ffmpegWriting(t, x.ID, ".000.mp4")
@@ -246,15 +241,10 @@ func TestService_export_segmentedFaults(t *testing.T) {
 	t.Run("cancel", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
-		e := segmentEnv(t, store.Postgres, false)
-		prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true})
-		x, err := e.createExport(ctx, e.ws.ID, segmentRequest(prj, 3))
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, x := segmentedExport(t)
 		waitfor.True(t, 3*time.Minute, func() bool { return len(ffmpegWriting(t, x.ID, ".mp4")) > 0 },
 			"export %s: a part rendering", x.ID)
-		if x, err = e.cancelExport(ctx, e.ws.ID, x.ID); err != nil || x.Status != store.ExportCanceled {
+		if x, err := e.cancelExport(ctx, e.ws.ID, x.ID); err != nil || x.Status != store.ExportCanceled {
 			t.Fatalf("cancel: %s, %v", x.Status, err)
 		}
 		waitfor.Check(t, time.Minute, func() error {
@@ -274,6 +264,19 @@ func TestService_export_segmentedFaults(t *testing.T) {
 		}, "export %s: nothing left running after the cancel", x.ID)
 		e.noParts(t, x.ID)
 	})
+}
+
+// segmentedExport starts an export in three segments over two nodes on
+// PostgreSQL.
+func segmentedExport(t *testing.T) (*env, store.Export) {
+	t.Helper()
+	e := segmentEnv(t, store.Postgres, false)
+	prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true})
+	x, err := e.createExport(t.Context(), e.ws.ID, segmentRequest(prj, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, x
 }
 
 // ffmpegWriting lists the running ffmpeg processes of this test process
