@@ -35,8 +35,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"outpost/internal/tests3"
 	"outpost/internal/testpg"
+	"outpost/internal/tests3"
 	"outpost/internal/waitfor"
 )
 
