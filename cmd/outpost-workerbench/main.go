@@ -46,6 +46,9 @@ type config struct {
 	runs    int
 	presets []string
 	keep    bool
+	// threshold is OUTPOST_SEGMENT_THRESHOLD for the workers; "" keeps
+	// the default (45 s).
+	threshold string
 }
 
 func main() {
@@ -56,6 +59,7 @@ func main() {
 	flag.IntVar(&c.runs, "runs", 1, "runs of each W, interleaved (the median is reported)")
 	flag.StringVar(&presets, "presets", "youtube-1080p,instagram-reel,linkedin-square", "the export's targets")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work folder")
+	flag.StringVar(&c.threshold, "threshold", "", "OUTPOST_SEGMENT_THRESHOLD of the workers, in seconds (default: theirs, 45)")
 	flag.Parse()
 	c.presets = strings.Split(presets, ",")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -120,6 +124,9 @@ func run(ctx context.Context, c config) error {
 		"OUTPOST_DATABASE_URL="+dsn, "OUTPOST_BLOB_URL="+gw.BucketURL("outpost"),
 		"OUTPOST_SECRET_KEY="+randomHex(32), "OUTPOST_LOG_LEVEL=warn", "OUTPOST_API_RATE_LIMIT=0")
 	cl.env = append(cl.env, gw.Env()...)
+	if c.threshold != "" {
+		cl.env = append(cl.env, "OUTPOST_SEGMENT_THRESHOLD="+c.threshold)
+	}
 	if cl.db, err = sql.Open("pgx", dsn); err != nil {
 		return err
 	}
@@ -137,7 +144,9 @@ func run(ctx context.Context, c config) error {
 	walls := map[int][]time.Duration{}
 	notes := map[int]string{}
 	for r := range c.runs {
-		for _, w := range []int{1, 2} {
+		// W=2 first: a segmented run that fails does so before the long
+		// one-pass run.
+		for _, w := range []int{2, 1} {
 			d, note, err := cl.measure(ctx, prj, w)
 			if err != nil {
 				return fmt.Errorf("W=%d run %d: %w", w, r+1, err)
