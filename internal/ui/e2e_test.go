@@ -445,7 +445,7 @@ func TestE2E_browser(t *testing.T) {
 	has("the keep toggle", text(row+` .rkeep`), "Keep this file", "unless kept")
 	do("keep the file", click(row+` .switch`))
 	waitFor("the kept file", fmt.Sprintf(`document.querySelector('%s .switch[aria-checked=true]') ? 'yes' : 'no'`, row), 15*time.Second)
-	has("the kept file", text(row+` .rkeep`), "Kept: not deleted on")
+	has("the kept file", text(row+` .rkeep`), "Kept until you delete it")
 	// A thumbnail from an image replaces the render's.
 	before := eval(`document.querySelector('` + row + ` .rthumb-img').getAttribute('src') || ''`)
 	do("a thumbnail image", chromedp.SetUploadFiles(chromedp.CSS(row+` .thumb-form input[type=file]`), []string{logo}))

@@ -493,7 +493,7 @@ func TestHandler_projectsExportsHistory(t *testing.T) {
 	// replaces the render's.
 	r = b.postForm("/renditions/"+rs[0].ID+"/keep", url.Values{"keep": {"1"}})
 	want(t, r, http.StatusSeeOther)
-	if r = b.get(ex.URL); !strings.Contains(r.body, "Kept: not deleted on") || !strings.Contains(r.body, `aria-checked="true"`) {
+	if r = b.get(ex.URL); !strings.Contains(r.body, "Kept until you delete it") || !strings.Contains(r.body, `aria-checked="true"`) {
 		t.Error("the kept file does not say it is kept")
 	}
 	if got, _ := e.store.GetRendition(t.Context(), rs[0].ID); !got.Saved {
