@@ -7,8 +7,11 @@ BENCH_SECONDS         ?= 30
 BENCH_RUNS            ?= 3
 BENCH_LONG_RUNS       ?= 1
 BENCH_QUALITY_SECONDS ?= 5
+# The many-workers bench: source length and interleaved runs of each W.
+BENCH_WORKERS_SECONDS ?= 120
+BENCH_WORKERS_RUNS    ?= 1
 
-.PHONY: help build run test test-short deps deps-run bench bench-segments bench-quality gpu-check lint fmt fuzz
+.PHONY: help build run test test-short deps deps-run bench bench-segments bench-quality bench-workers gpu-check lint fmt fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +48,9 @@ bench-segments: deps build ## the 2-minute export in one pass on one core vs two
 
 gpu-check: ## on a machine with an NVIDIA GPU: an NVENC export checked, and the bench with NVENC vs x264
 	./scripts/gpu-check.sh
+
+bench-workers: deps build ## one export over W=1 and W=2 `outpost worker` processes pinned to a core each (taskset), PostgreSQL + versitygw: median wall and speedup (segmented rendering on many workers)
+	$(GO) run ./cmd/outpost-workerbench -outpost $(BIN) -seconds $(BENCH_WORKERS_SECONDS) -runs $(BENCH_WORKERS_RUNS)
 
 bench-quality: deps ## time, SSIM and PSNR of x264's presets at each quality level (the README table)
 	$(GO) run ./cmd/outpost-bench -quality -quality-seconds $(BENCH_QUALITY_SECONDS)

@@ -197,7 +197,8 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine"), Threads: cfg.RenderThreads}
+	eng := &engine.Engine{Prober: prober, Runner: runner, Logger: logger.With("component", "engine"), Threads: cfg.RenderThreads,
+		SegmentMinSeconds: cfg.SegmentMinSeconds}
 	jopts := jobs.Options{
 		Store:                a.store,
 		Blob:                 a.blob,
@@ -211,6 +212,7 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 		LocalBlobDir:         localBlobDir(cfg.BlobURL),
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		NodeTimeout:          opts.NodeTimeout,
+		SegmentThreshold:     cfg.SegmentThreshold,
 		Connect:              a.connect,
 		ConnectionWarning:    cfg.ConnectionWarning,
 		YouTubeQuotaPerDay:   cfg.YouTubeQuotaPerDay,

@@ -348,6 +348,22 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	return ok, nil
 }
 
+// Keys lists the keys of the blobs under prefix, in order.
+func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	it := s.bucket.List(&gcblob.ListOptions{Prefix: prefix})
+	for {
+		o, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return keys, nil
+		}
+		if err != nil {
+			return nil, s.wrap("list", prefix, err)
+		}
+		keys = append(keys, o.Key)
+	}
+}
+
 // Delete removes the blob at key. A missing blob is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ValidateKey(key); err != nil {

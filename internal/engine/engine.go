@@ -78,6 +78,12 @@ type Request struct {
 	// is shorter than two segments of Engine.SegmentMinSeconds, has too
 	// few keyframes, or has nothing to encode; previews are one pass.
 	Segments int
+	// Parts, with Segments, joins the parts of the segmented render that
+	// were rendered elsewhere (RenderPart) instead of rendering them: it
+	// puts their files in place, then the joins, checks and finishing run
+	// as for a local render. An export that does not render in segments
+	// fails with ErrNotSegmented.
+	Parts PartsFunc
 }
 
 // Preview is a fast, low-resolution render of an export's settings.
@@ -352,11 +358,16 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 	}
 	start := time.Now()
 	var rep media.Report
-	if p.segmented != nil {
+	switch {
+	case p.segmented != nil && req.Parts != nil:
+		err = e.joinParts(ctx, p, req.Parts)
+	case p.segmented != nil:
 		// The pieces' decode reports are not gathered yet: a segmented
 		// render warns of no damaged ranges.
 		err = e.renderSegmented(ctx, p.segmented, progress)
-	} else {
+	case req.Parts != nil:
+		err = ErrNotSegmented
+	default:
 		rep, err = e.Runner.RunReport(ctx, plan.Args(), plan.Duration, func(pr media.Progress) {
 			progress(Event{Stage: StageRender, Percent: pr.Percent, FPS: pr.FPS, Speed: pr.Speed, ETA: pr.ETA,
 				OutTime: pr.OutTime, Total: plan.Duration})

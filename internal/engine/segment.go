@@ -2,8 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,6 +160,11 @@ func (e *Engine) renderSegmented(ctx context.Context, s *render.Segmented, progr
 	if firstErr != nil {
 		return firstErr
 	}
+	return e.joinAll(ctx, s)
+}
+
+// joinAll runs every join of s.
+func (e *Engine) joinAll(ctx context.Context, s *render.Segmented) error {
 	for _, j := range s.Joins {
 		if err := e.Join(ctx, s, j); err != nil {
 			return err
@@ -162,6 +172,140 @@ func (e *Engine) renderSegmented(ctx context.Context, s *render.Segmented, progr
 	}
 	return nil
 }
+
+// PartRest is the part of a segmented render that is its rest; part i ≥ 1
+// is piece i-1 (RenderPart).
+const PartRest = 0
+
+// ErrNotSegmented is RenderPart's answer for an export that renders in one
+// pass, or whose plan has no such part.
+var ErrNotSegmented = errcode.New(errcode.Internal, "this export does not render in segments here: every node must run with the same OUTPOST_SEGMENT_MIN_SECONDS")
+
+// workPrefix stands for the work folder in the names of a part's files:
+// the folder's own name is random per run.
+const workPrefix = "work"
+
+// RenderPart renders one part of req's segmented render (req.Segments
+// above 1) for a join on any machine (Request.Parts): part PartRest is the
+// rest, part i ≥ 1 piece i-1. put gets each file the part wrote, by a name
+// that is the same on every machine and its local path; the files are
+// removed when RenderPart returns. It returns how many pieces the plan
+// has, so that the caller can check every node planned the same cuts.
+func (e *Engine) RenderPart(ctx context.Context, req Request, part int, progress func(media.Progress),
+	put func(ctx context.Context, name, path string) error,
+) (int, error) {
+	p, err := e.prepare(ctx, req, func(Event) {})
+	if p == nil || err != nil {
+		return 0, err
+	}
+	s := p.segmented
+	if s == nil || part < 0 || part > len(s.Pieces) || (part == PartRest && s.Rest == nil) {
+		return 0, ErrNotSegmented
+	}
+	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
+		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "create the output folder")
+	}
+	if err := os.Mkdir(p.workDir, 0o755); err != nil {
+		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "create the work folder")
+	}
+	defer os.RemoveAll(p.workDir)
+	if err := writeRenderFiles(p); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(pieceDir(s), 0o755); err != nil {
+		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
+	}
+	outDir := filepath.Dir(p.workDir)
+	before, err := listFiles(outDir)
+	if err != nil {
+		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "list the output folder")
+	}
+	if part == PartRest {
+		err = e.RenderRest(ctx, s, progress)
+	} else {
+		err = e.RenderPiece(ctx, s, part-1, progress)
+	}
+	after, lerr := listFiles(outDir)
+	var made []string
+	for _, f := range after {
+		if !slices.Contains(before, f) {
+			made = append(made, f)
+		}
+	}
+	defer func() {
+		for _, f := range made {
+			_ = os.Remove(filepath.Join(outDir, f))
+		}
+	}()
+	if err != nil || lerr != nil {
+		return 0, errors.Join(err, lerr)
+	}
+	work := filepath.Base(p.workDir)
+	for _, f := range made {
+		name := filepath.ToSlash(f)
+		if rest, ok := strings.CutPrefix(name, work+"/"); ok {
+			name = workPrefix + "/" + rest
+		} else {
+			name = "out/" + name
+		}
+		if err := put(ctx, name, filepath.Join(outDir, f)); err != nil {
+			return 0, err
+		}
+	}
+	return len(s.Pieces), nil
+}
+
+// listFiles lists the regular files under dir, relative to it.
+func listFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		files = append(files, rel)
+		return err
+	})
+	return files, err
+}
+
+// partsDest is where the file of a part named name (RenderPart) goes in
+// the join's output folder and work folder.
+func partsDest(p *prepared, name string) (string, error) {
+	rel, ok := strings.CutPrefix(name, workPrefix+"/")
+	base := p.workDir
+	if !ok {
+		if rel, ok = strings.CutPrefix(name, "out/"); !ok {
+			return "", fmt.Errorf("part file %q: not a part's file name", name)
+		}
+		base = filepath.Dir(p.workDir)
+	}
+	rel = filepath.FromSlash(rel)
+	if !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("part file %q: not a part's file name", name)
+	}
+	path := filepath.Join(base, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", errcode.Wrap(errcode.OutputWriteFailed, err, "create the folder of a part's file")
+	}
+	return path, nil
+}
+
+// joinParts joins s's parts rendered elsewhere: fetch puts their files in
+// place (partsDest), then every join runs.
+func (e *Engine) joinParts(ctx context.Context, p *prepared, fetch PartsFunc) error {
+	if err := os.MkdirAll(pieceDir(p.segmented), 0o755); err != nil {
+		return errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
+	}
+	if err := fetch(ctx, func(name string) (string, error) { return partsDest(p, name) }); err != nil {
+		return err
+	}
+	return e.joinAll(ctx, p.segmented)
+}
+
+// PartsFunc puts the files of a segmented render's parts (RenderPart) in
+// place for the join: each at the path dest gives for its name.
+type PartsFunc func(ctx context.Context, dest func(name string) (string, error)) error
 
 // pieceDir is the folder of s's pieces.
 func pieceDir(s *render.Segmented) string {

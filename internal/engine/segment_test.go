@@ -2,7 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"outpost/internal/media/mediatest"
@@ -179,4 +183,95 @@ func losslessRender(t *testing.T, req Request) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// TestEngine_RenderPart renders each part of a segmented export in a
+// folder of its own, as separate nodes would, and joins them in a third
+// (Request.Parts): the files are the single pass's, frame for frame, and
+// the parts' files are gone from their folders.
+func TestEngine_RenderPart(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Duration: 5, Audio: true, GOP: 25})
+	targets := func() []render.Target {
+		// GIF is rendered whole by the rest; the MP4s are cut.
+		ts := []render.Target{small(t, "mp4-720p", "wide", 320, 180), small(t, "instagram-reel", "tall", 180, 320),
+			small(t, "gif-480p", "gif", 160, 90)}
+		for i := range ts {
+			ts[i].Quality, ts[i].Thumbnail = preset.Ultra, true
+		}
+		return ts
+	}
+	captions := writeText(t, "c.srt", "1\n00:00:00,500 --> 00:00:02,500\nACROSS THE CUT\n")
+	req := func(out string) Request {
+		r := Request{Source: src, Targets: targets(), OutDir: out, Segments: 3, Captions: captions}
+		for i := range r.Targets {
+			r.Targets[i].Captions = render.Captions{Burn: true}
+		}
+		return r
+	}
+	e := segmentEngine()
+	s, _, err := e.PrepareSegmented(t.Context(), req(t.TempDir()))
+	if err != nil || s == nil || s.Rest == nil {
+		t.Fatalf("PrepareSegmented: %v, %+v", err, s)
+	}
+	stored := map[string][]byte{} // as a blob store would hold them
+	for part := PartRest; part <= len(s.Pieces); part++ {
+		out := t.TempDir()
+		n, err := e.RenderPart(t.Context(), req(out), part, nil, func(_ context.Context, name, path string) error {
+			b, err := os.ReadFile(path)
+			stored[name] = b
+			return err
+		})
+		if err != nil || n != len(s.Pieces) {
+			t.Fatalf("part %d: %d pieces, %v", part, n, err)
+		}
+		noLeftovers(t, out)
+	}
+	t.Logf("%d files stored: %v", len(stored), slices.Collect(maps.Keys(stored)))
+	joined := req(t.TempDir())
+	joined.Parts = func(_ context.Context, dest func(string) (string, error)) error {
+		for name, b := range stored {
+			p, err := dest(name)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	seg, err := e.Export(t.Context(), joined, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single := req(t.TempDir())
+	single.Segments = 0
+	one, err := e.Export(t.Context(), single, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range one {
+		if one[i].Error != nil || seg[i].Error != nil {
+			t.Fatalf("%s: one pass %+v, parts %+v", one[i].Preset, one[i].Error, seg[i].Error)
+		}
+		if one[i].Preset == "gif" {
+			continue
+		}
+		if seg[i].Thumbnail == "" || one[i].Thumbnail == "" {
+			t.Errorf("%s: thumbnail %q joined, %q in one pass", seg[i].Preset, seg[i].Thumbnail, one[i].Thumbnail)
+		}
+		t.Run(one[i].Preset, func(t *testing.T) { mediatest.SameRender(t, one[i].Path, seg[i].Path) })
+	}
+
+	// A request that renders in one pass has no parts.
+	short := req(t.TempDir())
+	short.Segments = 0
+	if _, err := e.RenderPart(t.Context(), short, 1, nil, nil); !errors.Is(err, ErrNotSegmented) {
+		t.Errorf("one-pass RenderPart: %v", err)
+	}
+	short.Parts = joined.Parts
+	if _, err := e.Export(t.Context(), short, nil); !errors.Is(err, ErrNotSegmented) {
+		t.Errorf("one-pass Export with Parts: %v", err)
+	}
 }

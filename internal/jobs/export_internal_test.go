@@ -23,6 +23,6 @@ func (r *Runner) RescueOwnOrphans(ctx context.Context, clientID string, startedA
 // DiscardStored removes, as a canceled render attempt does, the files of
 // the renditions that attempt stored.
 func (r *Runner) DiscardStored(ctx context.Context, exportID string, stored []store.Rendition) {
-	w := &renderWorker{store: r.store, blob: r.cleanup.blob}
+	w := &renderWorker{store: r.store, blob: r.cleanup.blob, queue: r.queue}
 	w.discardRun(ctx, &renderRun{exportID: exportID, log: slog.New(slog.DiscardHandler), stored: stored})
 }

@@ -109,6 +109,11 @@ type Options struct {
 	// before the jobs it was running are retried elsewhere. Default 2 min;
 	// every node must use the same.
 	NodeTimeout time.Duration
+	// SegmentThreshold is the source length in seconds above which an
+	// export is rendered in as many segments as there are live worker
+	// nodes, each a job of its own (OUTPOST_SEGMENT_THRESHOLD); 0: only
+	// exports that ask for segments are cut.
+	SegmentThreshold float64
 	// CleanupInterval is how often expired files are deleted. Default 15 min.
 	CleanupInterval time.Duration
 
@@ -260,9 +265,13 @@ func New(opts Options) (*Runner, error) {
 
 	steps := &stepLog{store: opts.Store, node: opts.ClientID, hostname: opts.Hostname, logger: opts.Logger}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
+	render := &renderWorker{store: opts.Store, blob: opts.Blob, events: opts.Events, queue: q, files: files,
 		engine: opts.Engine, metrics: m, retention: opts.Retention, workDir: opts.WorkDir, steps: steps, logger: opts.Logger,
-		history: loadRenderHistory(opts.RenderHistory, opts.Logger)})
+		segmentThreshold: opts.SegmentThreshold, nodeTimeout: opts.NodeTimeout,
+		history: loadRenderHistory(opts.RenderHistory, opts.Logger)}
+	river.AddWorker(workers, render)
+	river.AddWorker(workers, &segmentWorker{r: render})
+	river.AddWorker(workers, &joinWorker{r: render})
 	river.AddWorker(workers, r.cleanup)
 	river.AddWorker(workers, &publishWorker{store: opts.Store, events: opts.Events, queue: q, files: files,
 		connect: opts.Connect, retryBase: opts.PublishRetryBase, steps: steps, logger: opts.Logger,

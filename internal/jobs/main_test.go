@@ -40,6 +40,8 @@ type env struct {
 	// svc are the use cases over the runner's queue.
 	svc outpost.Services
 	ws  store.Workspace
+	// opts are the runner's options (addNode makes another of them).
+	opts jobs.Options
 }
 
 type envOptions struct {
@@ -152,7 +154,7 @@ func newEnv(t *testing.T, eng store.Engine, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("service.New: %v", err)
 	}
-	e := &env{store: s, blob: b, blobs: dir, events: br, runner: runner, svc: svc, ws: ws}
+	e := &env{store: s, blob: b, blobs: dir, events: br, runner: runner, svc: svc, ws: ws, opts: jo}
 	if o.workers > 0 && !o.noStart {
 		e.start(t)
 	}
@@ -171,6 +173,31 @@ func (e *env) start(t *testing.T) {
 			t.Errorf("Stop: %v", err)
 		}
 	})
+}
+
+// addNode starts another worker node on the env's database and storage,
+// with its own River client id and work folder, as another process would
+// be, and returns it.
+func (e *env) addNode(t *testing.T) *jobs.Runner {
+	t.Helper()
+	o := e.opts
+	o.ClientID, o.WorkDir = "", t.TempDir()
+	o.Metrics = nil
+	r, err := jobs.New(o)
+	if err != nil {
+		t.Fatalf("jobs.New: %v", err)
+	}
+	if err := r.Start(t.Context()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := r.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return r
 }
 
 // project makes a ready project whose source is a generated clip.

@@ -69,15 +69,30 @@ type renderWorker struct {
 	steps     *stepLog
 	history   *renderHistory
 	logger    *slog.Logger
+	// segmentThreshold is the source length above which an export is
+	// cut into as many segments as there are live workers (nodes heard
+	// from within nodeTimeout); 0: only when the request asks.
+	segmentThreshold float64
+	nodeTimeout      time.Duration
 }
 
 // Timeout: a render takes as long as it takes; cancellation comes from
 // CancelExport or shutdown.
 func (w *renderWorker) Timeout(*river.Job[RenderArgs]) time.Duration { return -1 }
 
-// renderRun is one attempt at one export.
+// renderRun is one attempt at one export: its render job's, or its join
+// job's when the export was rendered in segments.
 type renderRun struct {
-	job      *river.Job[RenderArgs]
+	jobID                int64
+	attempt, maxAttempts int
+	// join is set for the join of a segmented render.
+	join *JoinArgs
+	// fannedOut is set once this render job queued the parts of a
+	// segmented render: the join finishes the export.
+	fannedOut bool
+	// part is set for a part of a segmented render: a retry of it leaves
+	// the export running (its other parts are).
+	part     bool
 	exportID string
 	log      *slog.Logger
 	progress *reporter
@@ -92,22 +107,19 @@ type renderRun struct {
 }
 
 func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
-	run := &renderRun{job: job, exportID: job.Args.ExportID}
-	run.log = w.logger.With("export_id", run.exportID, "job_id", job.ID, "attempt", job.Attempt)
-	e, err := w.store.GetExport(ctx, run.exportID)
-	if errors.Is(err, store.ErrNotFound) {
-		return river.JobCancel(fmt.Errorf("export %s no longer exists: %w", run.exportID, err))
-	}
-	if err != nil {
+	return w.work(ctx, &renderRun{jobID: job.ID, attempt: job.Attempt, maxAttempts: job.MaxAttempts, exportID: job.Args.ExportID})
+}
+
+// work runs one attempt at an export: its render, or its join.
+func (w *renderWorker) work(ctx context.Context, run *renderRun) error {
+	run.log = w.logger.With("export_id", run.exportID, "job_id", run.jobID, "attempt", run.attempt)
+	e, done, err := w.liveExport(ctx, run)
+	if done || err != nil {
 		return err
-	}
-	if e.Status.Final() {
-		run.log.DebugContext(ctx, "export already finished", "status", e.Status)
-		return nil
 	}
 	if cur, err := w.store.ExportJobID(ctx, run.exportID); err != nil {
 		return err
-	} else if cur != 0 && cur != job.ID {
+	} else if cur != 0 && cur != run.jobID {
 		run.log.InfoContext(ctx, "stale render job: the export has a newer one", "current_job_id", cur)
 		return nil
 	}
@@ -117,86 +129,134 @@ func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 		}
 		return err
 	}
-	run.progress = newReporter(w.store, w.queue, w.logger, run.exportID, e.WorkspaceID, job.ID)
-	run.progress.report(ctx, StageProbe, 0, 0, 0, 0)
+	run.progress = newReporter(w.store, w.queue, w.logger, run.exportID, e.WorkspaceID, run.jobID)
+	if run.join != nil {
+		// One reporter name for the whole export: the render job's.
+		run.progress.jobID = run.join.RenderJobID
+	} else {
+		run.progress.report(ctx, StageProbe, 0, 0, 0, 0)
+	}
 
 	var req outpost.ExportSpec
 	if err := json.Unmarshal(e.Request, &req); err != nil {
 		return w.renderFailed(ctx, run, errcode.Wrap(errcode.InvalidOption, err, "read the export request"))
 	}
-	rends, err := w.store.ListRenditions(ctx, run.exportID)
+	todo, all, err := w.todo(ctx, run.exportID)
 	if err != nil {
 		return err
 	}
-	for _, r := range rends {
-		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
-			run.todo = append(run.todo, r)
-		}
-	}
-	if len(run.todo) == 0 {
+	if run.todo = todo; len(run.todo) == 0 {
 		return w.finish(ctx, run)
 	}
-	run.log.InfoContext(ctx, "render started", "targets", len(run.todo), "of", len(rends))
+	run.log.InfoContext(ctx, "render started", "targets", len(run.todo), "of", all)
 	start := time.Now()
 	if err := w.renderTargets(ctx, run, e, req); err != nil {
 		return err
+	}
+	if run.fannedOut {
+		run.log.InfoContext(ctx, "render queued in segments", "elapsed", time.Since(start).Round(time.Millisecond))
+		return nil
 	}
 	run.log.InfoContext(ctx, "render finished", "elapsed", time.Since(start).Round(time.Millisecond))
 	return w.finish(ctx, run)
 }
 
-// renderTargets renders run.todo in one engine run and stores each checked
-// file. A returned error is what the job returns.
-func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec) error {
-	// One folder per attempt: a canceled attempt may still be stopping
-	// (ffmpeg finishes its files) when a retry starts. The folders of this
-	// job's earlier attempts, killed with their process, are removed.
+// attemptDir creates the work folder of run's attempt and returns it with
+// the function that removes it. One folder per attempt: a canceled
+// attempt may still be stopping (ffmpeg finishes its files) when a retry
+// starts. The folders of this job's earlier attempts, killed with their
+// process, are removed.
+func (w *renderWorker) attemptDir(run *renderRun) (string, func(), error) {
 	exportDir := filepath.Join(w.workDir, run.exportID)
-	dir := filepath.Join(exportDir, fmt.Sprintf("%d-%d", run.job.ID, run.job.Attempt))
-	if old, err := filepath.Glob(filepath.Join(exportDir, fmt.Sprintf("%d-*", run.job.ID))); err == nil {
+	dir := filepath.Join(exportDir, fmt.Sprintf("%d-%d", run.jobID, run.attempt))
+	if old, err := filepath.Glob(filepath.Join(exportDir, fmt.Sprintf("%d-*", run.jobID))); err == nil {
 		for _, d := range old {
 			if err := os.RemoveAll(d); err != nil {
-				return fmt.Errorf("clear work dir: %w", err)
+				return "", nil, fmt.Errorf("clear work dir: %w", err)
 			}
 		}
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("create work dir: %w", err)
+		return "", nil, fmt.Errorf("create work dir: %w", err)
 	}
-	defer func() {
+	return dir, func() {
 		if err := os.RemoveAll(dir); err != nil {
 			run.log.Warn("remove work dir", "dir", dir, "error", err)
 		}
 		_ = os.Remove(exportDir) // when no other attempt uses it
-	}()
+	}, nil
+}
+
+// todo lists the export's renditions still to render, in target order.
+func (w *renderWorker) todo(ctx context.Context, exportID string) (todo []store.Rendition, all int, err error) {
+	rends, err := w.store.ListRenditions(ctx, exportID)
+	for _, r := range rends {
+		if r.Status == store.RenditionPending || r.Status == store.RenditionRunning {
+			todo = append(todo, r)
+		}
+	}
+	return todo, len(rends), err
+}
+
+// liveExport reads run's export: done is set when there is nothing to do
+// (finished already); a deleted export cancels the job.
+func (w *renderWorker) liveExport(ctx context.Context, run *renderRun) (e store.Export, done bool, err error) {
+	e, err = w.store.GetExport(ctx, run.exportID)
+	if errors.Is(err, store.ErrNotFound) {
+		return e, false, river.JobCancel(fmt.Errorf("export %s no longer exists: %w", run.exportID, err))
+	}
+	if err != nil {
+		return e, false, err
+	}
+	if e.Status.Final() {
+		run.log.DebugContext(ctx, "export already finished", "status", e.Status)
+		return e, true, nil
+	}
+	return e, false, nil
+}
+
+// renderTargets renders run.todo in one engine run and stores each checked
+// file. A returned error is what the job returns.
+func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec) error {
+	dir, cleanup, err := w.attemptDir(run)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 
 	names := fileNames(req.Targets)
-	var targets []render.Target
-	var rends []store.Rendition
-	for _, r := range run.todo {
-		t, err := RenderTarget(req, r.TargetIndex)
-		if err != nil {
-			if err := w.failRendition(ctx, run, r, nil, err); err != nil {
-				return err
-			}
-			continue
-		}
-		t.Path = filepath.Join(dir, names[r.TargetIndex])
-		r.Status = store.RenditionRunning
-		if _, err := w.store.UpdateRendition(ctx, r); err != nil {
+	targets, rends, refused := planTargets(req, run.todo, dir)
+	for _, f := range refused {
+		if err := w.failRendition(ctx, run, f.rendition, nil, f.err); err != nil {
 			return err
 		}
-		targets = append(targets, t)
-		rends = append(rends, r)
+	}
+	for i := range rends {
+		rends[i].Status = store.RenditionRunning
+		if _, err := w.store.UpdateRendition(ctx, rends[i]); err != nil {
+			return err
+		}
 	}
 	if len(targets) == 0 {
 		return nil
 	}
 	run.todo = rends
 
+	if run.join == nil {
+		if n, err := w.segmentCount(ctx, e, req); err != nil {
+			return w.renderFailed(ctx, run, err)
+		} else if n > 1 {
+			if run.fannedOut, err = w.fanOut(ctx, run, e, req, targets, dir, n); err != nil {
+				return w.renderFailed(ctx, run, err)
+			} else if run.fannedOut {
+				return nil
+			}
+		}
+	}
+
 	// This node's render and check of each rendition, from fetching the
 	// source to the engine's last check.
-	steps := w.steps.startRender(ctx, run.job.ID, run.job.Attempt, run.exportID, rends)
+	steps := w.steps.startRender(ctx, run.jobID, run.attempt, run.exportID, rends)
 	results, err := w.runEngine(ctx, run, e, req, targets, dir, steps)
 	steps.end(ctx, results, err)
 	if err != nil {
@@ -216,7 +276,7 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 			}
 			continue
 		}
-		st := w.steps.start(ctx, run.job.ID, run.job.Attempt, store.Step{ExportID: run.exportID, RenditionID: r.ID, Kind: outpost.StepStore})
+		st := w.steps.start(ctx, run.jobID, run.attempt, store.Step{ExportID: run.exportID, RenditionID: r.ID, Kind: outpost.StepStore})
 		err := w.storeRendition(ctx, run, r, res, keys[i])
 		w.steps.finish(ctx, st, err)
 		if err != nil {
@@ -232,35 +292,89 @@ func (w *renderWorker) renderTargets(ctx context.Context, run *renderRun, e stor
 	return nil
 }
 
+// refusedTarget is a rendition whose target cannot be rendered.
+type refusedTarget struct {
+	rendition store.Rendition
+	err       error
+}
+
+// planTargets turns the renditions todo into the render's targets, with
+// their files in dir, and the renditions rendered (in the same order);
+// the renditions whose targets cannot be rendered are refused. Every node
+// working on one export plans the same.
+func planTargets(req outpost.ExportSpec, todo []store.Rendition, dir string) ([]render.Target, []store.Rendition, []refusedTarget) {
+	names := fileNames(req.Targets)
+	var (
+		targets []render.Target
+		rends   []store.Rendition
+		refused []refusedTarget
+	)
+	for _, r := range todo {
+		t, err := RenderTarget(req, r.TargetIndex)
+		if err != nil {
+			refused = append(refused, refusedTarget{r, err})
+			continue
+		}
+		t.Path = filepath.Join(dir, names[r.TargetIndex])
+		targets = append(targets, t)
+		rends = append(rends, r)
+	}
+	return targets, rends, refused
+}
+
 // runEngine gathers the local files of run.todo (rendered as targets in
-// dir) and renders them in one engine run.
+// dir) and renders them in one engine run, or joins the parts of their
+// segmented render.
 func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
 	targets []render.Target, dir string, steps *renderSteps,
 ) ([]engine.Result, error) {
+	ereq, err := w.engineRequest(ctx, run, e, req, targets, dir)
+	if err != nil {
+		return nil, err
+	}
+	// A one-pass render's time left comes from the estimator (its speed
+	// after warm-up, blended with this node's earlier renders of the kind);
+	// a join's from ffmpeg, the parts having done the long work.
+	var est *renderETA
+	if run.join != nil {
+		ereq.Segments, ereq.Parts = run.join.Segments, w.fetchParts(run.exportID, run.join.Pieces)
+	} else if prj, err := w.store.GetProject(ctx, e.ProjectID); err == nil {
+		est = w.history.start(etaKey(prj.Probe, targets))
+	}
+	res, err := w.engine.Export(ctx, ereq, func(ev engine.Event) {
+		steps.event(ctx, ev)
+		if run.join != nil && ev.Stage != engine.StageRender && ev.Stage != engine.StageCheck {
+			return // the parts went through these: the export is past them
+		}
+		eta := ev.ETA
+		if est != nil {
+			eta = est.left(ev, time.Now())
+		}
+		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, eta)
+	})
+	if err == nil && est != nil {
+		est.finish()
+	}
+	return res, err
+}
+
+// engineRequest gathers the local files of a render of run.todo, rendered
+// as targets in dir.
+func (w *renderWorker) engineRequest(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
+	targets []render.Target, dir string,
+) (engine.Request, error) {
 	prj, err := w.store.GetProject(ctx, e.ProjectID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = errcode.Wrap(errcode.SourceNotFound, err, "the export's project is gone")
 		}
-		return nil, err
+		return engine.Request{}, err
 	}
 	idx := make([]int, len(run.todo))
 	for i, r := range run.todo {
 		idx[i] = r.TargetIndex
 	}
-	ereq, err := w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
-	if err != nil {
-		return nil, err
-	}
-	est := w.history.start(etaKey(prj.Probe, targets))
-	res, err := w.engine.Export(ctx, ereq, func(ev engine.Event) {
-		steps.event(ctx, ev)
-		run.progress.report(ctx, ev.Stage, ev.Percent, ev.FPS, ev.Speed, est.left(ev, time.Now()))
-	})
-	if err == nil {
-		est.finish()
-	}
-	return res, err
+	return w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
 }
 
 // storeRendition uploads a checked file under key (once per attempt: a
@@ -430,7 +544,7 @@ func (w *renderWorker) renderFailed(ctx context.Context, run *renderRun, err err
 		return w.retryLater(ctx, run, err)
 	}
 	code := errcode.Of(err)
-	last := run.job.Attempt >= run.job.MaxAttempts
+	last := run.attempt >= run.maxAttempts
 	if !permanent(code) && !last {
 		return w.retryLater(ctx, run, err)
 	}
@@ -453,6 +567,9 @@ func (w *renderWorker) renderFailed(ctx context.Context, run *renderRun, err err
 // retry the job with backoff.
 func (w *renderWorker) retryLater(ctx context.Context, run *renderRun, err error) error {
 	run.log.WarnContext(ctx, "render interrupted; it will be retried", "error", err)
+	if run.part {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, uerr := w.store.UpdateExportStatus(ctx, run.exportID, store.StatusChange{Status: store.ExportQueued}); uerr == nil {
@@ -500,6 +617,9 @@ func (w *renderWorker) discardRun(ctx context.Context, run *renderRun) {
 			run.log.WarnContext(ctx, "delete file of canceled export", "rendition_id", r.ID, "error", err)
 		}
 	}
+	if err := w.store.WithTx(ctx, func(tx *sql.Tx) error { return w.queue.DropSegmentsTx(ctx, tx, run.exportID, run.jobID) }); err != nil {
+		run.log.WarnContext(ctx, "drop the parts of a canceled export", "error", err)
+	}
 	run.log.InfoContext(ctx, "render canceled", "files_removed", len(run.stored))
 }
 
@@ -531,7 +651,11 @@ func (w *renderWorker) finish(ctx context.Context, run *renderRun) error {
 		if err != nil {
 			return err
 		}
-		if err := w.exportFinishedTx(ctx, tx, e, run.job.ID); err != nil {
+		if err := w.exportFinishedTx(ctx, tx, e, run.progress.jobID); err != nil {
+			return err
+		}
+		// A segmented render's parts are of no more use.
+		if err := w.queue.DropSegmentsTx(ctx, tx, run.exportID, run.jobID); err != nil {
 			return err
 		}
 		// "done" waits for the publications going out now.

@@ -64,6 +64,13 @@ type ExportRequest struct {
 	// ThumbnailAt takes the thumbnails at this second instead of letting
 	// the render pick a sharp, non-black frame.
 	ThumbnailAt *float64 `json:"thumbnail_at,omitempty"`
+	// Segments cuts the render into this many segments (1 to
+	// MaxSegments), each rendered by a job any worker may take, and joins
+	// them without re-encoding; 1 renders in one pass. Unset, an export
+	// whose source is longer than OUTPOST_SEGMENT_THRESHOLD is cut into
+	// as many segments as there are live workers. A source too short for
+	// two segments of OUTPOST_SEGMENT_MIN_SECONDS renders in one pass.
+	Segments int `json:"segments,omitempty"`
 	// IdempotencyKey: the same key in the workspace returns the export it
 	// created (the API's Idempotency-Key header, the UI's per-modal key).
 	IdempotencyKey string `json:"-"`
@@ -78,7 +85,9 @@ type ExportRequest struct {
 
 // Limits of a request.
 const (
-	MaxTargets      = 32
+	MaxTargets = 32
+	// MaxSegments bounds a segmented render's segments.
+	MaxSegments     = 16
 	DefaultPriority = 2
 	MaxVariants     = 10
 	// MaxCaptionsBytes bounds inline caption text: hours of dialogue fit.
@@ -220,6 +229,9 @@ type ExportSpec struct {
 	MeasuresLoudness bool `json:"measures_loudness,omitempty"`
 	// Variant is the version's name in a variants request ("A", "B").
 	Variant string `json:"variant,omitempty"`
+	// Segments is the request's count of segments; 0: chosen by the
+	// workers (ExportRequest.Segments).
+	Segments int `json:"segments,omitempty"`
 }
 
 // ResolvedTarget is a target as accepted: the request's fields with the
@@ -320,9 +332,19 @@ type ExportDetail struct {
 	// started: each attempt of each rendition's render, check and store
 	// and of each publication, with its node and outcome.
 	Steps []Step `json:"steps"`
+	// Segments, for an export rendered in segments over many workers,
+	// says how many of its parts (pieces, and the rest: audio, copies,
+	// GIF) each node rendered, in the order each first finished one.
+	Segments []SegmentNode `json:"segments,omitempty"`
 	// Spec is the export as accepted; the UI shows its settings (it is not
 	// part of the API's answer).
 	Spec *ExportSpec `json:"-"`
+}
+
+// SegmentNode is how many parts of a segmented render one node rendered.
+type SegmentNode struct {
+	Node  string `json:"node"`
+	Parts int    `json:"parts"`
 }
 
 // ExportGroup is the exports of one variants or batch request.

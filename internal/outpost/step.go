@@ -54,7 +54,8 @@ type Step struct {
 	PublicationID string `json:"publication_id,omitempty"`
 	Preset        string `json:"preset,omitempty"`
 	Platform      string `json:"platform,omitempty"`
-	// Segment is the segment (1…n) of a segment step.
+	// Segment is the segment (1…n) of a segment step; 0 for the part
+	// rendered whole (the audio, stream copies and GIF).
 	Segment    int          `json:"segment,omitempty"`
 	Node       string       `json:"node"`
 	Hostname   string       `json:"hostname,omitempty"`

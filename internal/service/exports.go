@@ -593,6 +593,10 @@ func (s *Exports) Cancel(ctx context.Context, workspaceID, id string) (outpost.E
 		if err := s.queue.CancelJob(ctx, tx, jobID); err != nil {
 			return out, err
 		}
+		// A segmented render's parts, and their stored files.
+		if err := s.queue.DropSegmentsTx(ctx, tx, e.ID, 0); err != nil {
+			return out, err
+		}
 		if err := s.queue.CancelPublications(ctx, tx, e.ID); err != nil {
 			return out, err
 		}

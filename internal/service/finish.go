@@ -105,6 +105,10 @@ func finishing(req outpost.ExportRequest, out *outpost.ExportSpec, ts []outpost.
 		}
 		t.Loudness = l
 	}
+	if req.Segments < 0 || req.Segments > outpost.MaxSegments {
+		return errcode.New(errcode.InvalidOption, "segments %d: give 1 (one pass) to %d", req.Segments, outpost.MaxSegments)
+	}
+	out.Segments = req.Segments
 	if req.ThumbnailAt != nil {
 		at := *req.ThumbnailAt
 		if math.IsNaN(at) || at < 0 || (duration > 0 && at >= duration) {

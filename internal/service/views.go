@@ -116,6 +116,7 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 	for i, s := range steps {
 		d.Steps[i] = stepView(s, rs, ps)
 	}
+	d.Segments = segmentNodes(steps)
 	if len(e.Request) > 0 {
 		var spec outpost.ExportSpec
 		if json.Unmarshal(e.Request, &spec) == nil {
@@ -124,6 +125,24 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 	}
 	d.Outcome = outpost.OutcomeOf(d.Export, d.Renditions, d.Publications)
 	return d, nil
+}
+
+// segmentNodes counts the parts of a segmented render each node rendered
+// (its succeeded segment steps); nil for an export rendered in one pass.
+func segmentNodes(steps []store.Step) []outpost.SegmentNode {
+	var out []outpost.SegmentNode
+	for _, s := range steps {
+		if s.Kind != outpost.StepSegment || s.Outcome != outpost.StepSucceeded {
+			continue
+		}
+		i := slices.IndexFunc(out, func(n outpost.SegmentNode) bool { return n.Node == s.Node })
+		if i < 0 {
+			out = append(out, outpost.SegmentNode{Node: s.Node})
+			i = len(out) - 1
+		}
+		out[i].Parts++
+	}
+	return out
 }
 
 // node is the node that last worked on the export's rendition or

@@ -52,8 +52,24 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("tests3: skipping S3 test: %v", err)
 	}
+	s, stop, err := Launch(bin, t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if logs := stop(); t.Failed() {
+			t.Logf("tests3: versitygw log:\n%s", logs)
+		}
+	})
+	return s
+}
+
+// Launch starts the versitygw binary bin over the posix root dir (a
+// benchmark's, or a test's through Start). stop stops it and returns its
+// log; logf reports retries.
+func Launch(bin, root string, logf func(format string, args ...any)) (_ *Server, stop func() string, _ error) {
 	s := &Server{
-		Root:      t.TempDir(),
+		Root:      root,
 		AccessKey: "outpost-test-key",
 		SecretKey: "outpost-test-secret-0123456789",
 	}
@@ -61,7 +77,7 @@ func Start(t testing.TB) *Server {
 	for attempt := range 3 {
 		port, err := freePort()
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		logs := &syncBuffer{}
@@ -78,27 +94,21 @@ func Start(t testing.TB) *Server {
 		// does not leave it running.
 		cmd.SysProcAttr = sysProcAttr()
 		if err := cmd.Start(); err != nil {
-			t.Fatalf("tests3: start %s: %v", bin, err)
+			return nil, nil, fmt.Errorf("tests3: start %s: %w", bin, err)
 		}
 		exited := make(chan struct{})
 		var waitErr error
 		go func() { waitErr = cmd.Wait(); close(exited) }()
 		if err := waitListening(addr, exited, &waitErr, 30*time.Second); err != nil {
-			stop(cmd, exited)
+			stopCmd(cmd, exited)
 			if attempt < 2 {
-				t.Logf("tests3: versitygw on %s did not come up (%v), retrying; log:\n%s", addr, err, logs.String())
+				logf("tests3: versitygw on %s did not come up (%v), retrying; log:\n%s", addr, err, logs.String())
 				continue
 			}
-			t.Fatalf("tests3: versitygw on %s: %v; log:\n%s", addr, err, logs.String())
+			return nil, nil, fmt.Errorf("tests3: versitygw on %s: %w; log:\n%s", addr, err, logs.String())
 		}
 		s.Endpoint = "http://" + addr
-		t.Cleanup(func() {
-			stop(cmd, exited)
-			if t.Failed() {
-				t.Logf("tests3: versitygw log:\n%s", logs.String())
-			}
-		})
-		return s
+		return s, func() string { stopCmd(cmd, exited); return logs.String() }, nil
 	}
 	panic("unreachable")
 }
@@ -193,8 +203,8 @@ func waitListening(addr string, exited <-chan struct{}, waitErr *error, timeout 
 	return nil
 }
 
-// stop sends SIGTERM, then SIGKILL after 5 s, and waits for the exit.
-func stop(cmd *exec.Cmd, exited <-chan struct{}) {
+// stopCmd sends SIGTERM, then SIGKILL after 5 s, and waits for the exit.
+func stopCmd(cmd *exec.Cmd, exited <-chan struct{}) {
 	if cmd.Process == nil {
 		return
 	}

@@ -375,8 +375,12 @@ func stepRows(d outpost.ExportDetail, pubs []pubView, cat catalog) []stepRow {
 	for _, s := range d.Steps {
 		r := stepRow{Step: s, Label: strings.ToUpper(string(s.Step[:1])) + string(s.Step[1:]),
 			What: presetName(s.Preset, cat.presets), Outcome: strings.ToUpper(string(s.Outcome[:1])) + string(s.Outcome[1:])}
-		if s.Segment > 0 {
+		switch {
+		case s.Segment > 0:
 			r.Label += " " + strconv.Itoa(s.Segment)
+		case s.Step == outpost.StepSegment:
+			// Part 0 of a segmented render: what is not cut.
+			r.Label += " (audio, copies, GIF)"
 		}
 		for _, p := range pubs {
 			if p.ID == s.PublicationID {

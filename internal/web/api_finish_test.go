@@ -344,6 +344,8 @@ func TestServer_exportFinishing(t *testing.T) {
 		"mode alone":    {"targets": []any{map[string]any{"preset": "mp4-720p", "captions_mode": "burn"}}},
 		"thumbnail_at":  {"thumbnail_at": 5},
 		"language":      {"captions": map[string]any{"text": testSRT, "language": "english-please"}},
+		"segments":      {"segments": outpost.MaxSegments + 1},
+		"segments < 0":  {"segments": -1},
 	} {
 		body["project_id"] = p.ID
 		if body["targets"] == nil {
