@@ -260,8 +260,18 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 	// The API says which node ran each step: the killed worker's render
 	// was interrupted, the survivor rendered, checked and stored every
 	// file and published the post.
-	var detail outpost.ExportDetail
-	do(t, http.MethodGet, base+"/api/v1/exports/"+exp.ID, "", nil, http.StatusOK, &detail)
+	// The publish step is closed just after the publication is marked
+	// published: read the steps once none is running any more.
+	detail := waitfor.Value(t, 60*time.Second, func() (outpost.ExportDetail, error) {
+		var d outpost.ExportDetail
+		do(t, http.MethodGet, base+"/api/v1/exports/"+exp.ID, "", nil, http.StatusOK, &d)
+		for _, st := range d.Steps {
+			if st.Outcome == outpost.StepRunning {
+				return d, fmt.Errorf("step %s of node %s is still running", st.Step, st.Node)
+			}
+		}
+		return d, nil
+	}, "every step of the export is closed\n%s", logs())
 	ran := map[string][]string{} // "step outcome" by node
 	for _, st := range detail.Steps {
 		if st.Step == outpost.StepPublish && st.Outcome == outpost.StepWaiting {

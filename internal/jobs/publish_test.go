@@ -151,10 +151,17 @@ func TestPublication_engines(t *testing.T) {
 		}
 		// This node ran every step: the rendition's render, check and
 		// store, then each publication's attempts, the last published.
-		steps, err := e.store.ListSteps(ctx, x.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// A publish step is closed just after its publication is marked
+		// published: read the steps once none is running.
+		steps := waitfor.Value(t, 30*time.Second, func() ([]store.Step, error) {
+			steps, err := e.store.ListSteps(ctx, x.ID)
+			for _, s := range steps {
+				if err == nil && s.FinishedAt == nil {
+					err = fmt.Errorf("the %s step of job %d is still running", s.Kind, s.JobID)
+				}
+			}
+			return steps, err
+		}, "every step of the export is closed")
 		rends, _ := e.store.ListRenditions(ctx, x.ID)
 		var kinds []outpost.StepKind
 		lastStep := map[string]store.Step{}
