@@ -36,9 +36,10 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
+
+	"outpost/internal/benchstat"
 )
 
 type config struct {
@@ -159,32 +160,7 @@ func (t *table) print() {
 
 // machine describes where the bench runs: cores and the load average.
 func machine() string {
-	load, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(load))
-	if len(f) >= 3 {
-		return fmt.Sprintf("%d cores, load average %s %s %s at the start", numCPU(), f[0], f[1], f[2])
-	}
-	return fmt.Sprintf("%d cores", numCPU())
-}
-
-func loadNow() string {
-	load, _ := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(load)); len(f) >= 1 {
-		return f[0]
-	}
-	return "?"
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return fmt.Sprintf("%d cores, load average %s at the start", numCPU(), benchstat.Load())
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
-
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

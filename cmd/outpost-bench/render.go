@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"outpost/internal/benchstat"
 	"outpost/internal/preset"
 	"outpost/internal/render"
 )
@@ -50,7 +51,7 @@ func caseThree(ctx context.Context, c config) (*table, error) {
 	var rss []int64
 	var progress [][]sample
 	for i := range c.runs {
-		log.Printf("three: run %d/%d (load %s)", i+1, c.runs, loadNow())
+		log.Printf("three: run %d/%d (load %s)", i+1, c.runs, benchstat.LoadNow())
 		_ = os.RemoveAll(out)
 		r, d, err := timeExport(ctx, c.outpost, src, out, three...)
 		if err != nil {
@@ -81,7 +82,7 @@ func caseThree(ctx context.Context, c config) (*table, error) {
 	t.row("outpost export (1 process, decode once)", mo.String(), "1.00", "")
 	t.row("expert ffmpeg command (same argv)", me.String(), "outpost/expert = "+mo.ratio(me), "≤ 1.05")
 	t.row("naive: one ffmpeg per target", mn.String(), "outpost/naive = "+mo.ratio(mn), "≤ 1.00")
-	t.row("outpost peak RSS (ffmpeg excluded)", mib(slices.Max(rss)), "", "")
+	t.row("outpost peak RSS (ffmpeg excluded)", benchstat.MiB(slices.Max(rss)), "", "")
 	t.notes = append(t.notes, fmt.Sprintf("Runs, wall (CPU) s: outpost %s; expert %s; naive %s.", costs(tOutpost), costs(tExpert), costs(tNaive)))
 	var eta strings.Builder
 	naiveErr, estErr := etaErrors(progress, float64(c.seconds))
@@ -118,7 +119,7 @@ func caseSix(ctx context.Context, c config) (*table, error) {
 	var tOutpost, tBefore, tHand []cost
 	var stored, beforeBytes, handBytes int64
 	for i := range c.runs {
-		log.Printf("six: run %d/%d (load %s)", i+1, c.runs, loadNow())
+		log.Printf("six: run %d/%d (load %s)", i+1, c.runs, benchstat.LoadNow())
 		_ = os.RemoveAll(out)
 		r, d, err := timeExport(ctx, c.outpost, src, out, six...)
 		if err != nil {
@@ -154,13 +155,13 @@ func caseSix(ctx context.Context, c config) (*table, error) {
 	mo, mh := medianCost(tOutpost), medianCost(tHand)
 	t := &table{title: fmt.Sprintf("### Six platforms in three shapes (%s), %d s noisy 1080p30 master at 12 Mbit/s, median of %d runs",
 		strings.Join(six, ", "), c.sixSeconds, c.runs)}
-	t.row(fmt.Sprintf("outpost export: %d encoders, %s stored", plan.Encodes, mib(stored)), mo.String(), "1.00", "")
+	t.row(fmt.Sprintf("outpost export: %d encoders, %s stored", plan.Encodes, benchstat.MiB(stored)), mo.String(), "1.00", "")
 	if before != nil {
 		mb := medianCost(tBefore)
-		t.row(fmt.Sprintf("the plan before shared encodes (%s), one ffmpeg: %d encoders, %s stored", short(c.beforeRev), countEncoders(before.Argv), mib(beforeBytes)),
+		t.row(fmt.Sprintf("the plan before shared encodes (%s), one ffmpeg: %d encoders, %s stored", short(c.beforeRev), countEncoders(before.Argv), benchstat.MiB(beforeBytes)),
 			mb.String(), "outpost/before = "+mo.ratio(mb), "≤ 0.55")
 	}
-	t.row(fmt.Sprintf("hand-written ffmpeg, three encodes + copies to six names: %d encoders, %s stored", countEncoders(hand.argv), mib(handBytes)),
+	t.row(fmt.Sprintf("hand-written ffmpeg, three encodes + copies to six names: %d encoders, %s stored", countEncoders(hand.argv), benchstat.MiB(handBytes)),
 		mh.String(), "outpost/hand = "+mo.ratio(mh), "≤ 1.05")
 	t.notes = append(t.notes, fmt.Sprintf("Runs, wall (CPU) s: outpost %s; before %s; hand-written %s.", costs(tOutpost), costs(tBefore), costs(tHand)))
 	return t, nil
@@ -285,8 +286,8 @@ func caseLong(ctx context.Context, c config) (*table, error) {
 	var loads []string
 	for i := range c.longRuns {
 		if c.before != "" {
-			log.Printf("long: before, run %d/%d (load %s)", i+1, c.longRuns, loadNow())
-			loads = append(loads, loadNow())
+			log.Printf("long: before, run %d/%d (load %s)", i+1, c.longRuns, benchstat.LoadNow())
+			loads = append(loads, benchstat.LoadNow())
 			_ = os.RemoveAll(filepath.Join(c.work, "long-before"))
 			_, d, err := timeExport(ctx, c.before, master, filepath.Join(c.work, "long-before"), three...)
 			if err != nil {
@@ -294,8 +295,8 @@ func caseLong(ctx context.Context, c config) (*table, error) {
 			}
 			tBefore = append(tBefore, d)
 		}
-		log.Printf("long: after, run %d/%d (load %s)", i+1, c.longRuns, loadNow())
-		loads = append(loads, loadNow())
+		log.Printf("long: after, run %d/%d (load %s)", i+1, c.longRuns, benchstat.LoadNow())
+		loads = append(loads, benchstat.LoadNow())
 		_ = os.RemoveAll(filepath.Join(c.work, "long"))
 		_, d, err := timeExport(ctx, c.outpost, master, filepath.Join(c.work, "long"), three...)
 		if err != nil {
@@ -514,7 +515,7 @@ func medianCost(cs []cost) cost {
 	for _, c := range cs {
 		walls, cpus = append(walls, c.wall), append(cpus, c.cpu)
 	}
-	return cost{median(walls), median(cpus)}
+	return cost{benchstat.Median(walls), benchstat.Median(cpus)}
 }
 
 func costs(cs []cost) string {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"outpost/internal/benchstat"
 	cfg "outpost/internal/config"
 	"outpost/internal/media"
 	"outpost/internal/render"
@@ -99,9 +100,9 @@ func caseSegments(ctx context.Context, c config) (*table, error) {
 	var extra, final int64
 	var loads []string
 	for i := range c.longRuns {
-		loads = append(loads, loadNow())
+		loads = append(loads, benchstat.LoadNow())
 		runOne := func() error {
-			log.Printf("segments: W=1, run %d/%d (load %s)", i+1, c.longRuns, loadNow())
+			log.Printf("segments: W=1, run %d/%d (load %s)", i+1, c.longRuns, benchstat.LoadNow())
 			fresh(filepath.Join(c.work, "seg-w1"))
 			d, err := timeCmd(ctx, append([]string{"taskset", "-c", "0"}, one.Argv...), c.work)
 			if err != nil {
@@ -111,7 +112,7 @@ func caseSegments(ctx context.Context, c config) (*table, error) {
 			return nil
 		}
 		runTwo := func() error {
-			log.Printf("segments: W=2, run %d/%d (load %s)", i+1, c.longRuns, loadNow())
+			log.Printf("segments: W=2, run %d/%d (load %s)", i+1, c.longRuns, benchstat.LoadNow())
 			fresh(filepath.Join(c.work, "seg-w2"))
 			for _, j := range s.Joins {
 				if err := os.MkdirAll(filepath.Dir(j.List), 0o755); err != nil {
@@ -161,9 +162,9 @@ func caseSegments(ctx context.Context, c config) (*table, error) {
 	t.row("W=1: one pass (`taskset -c 0`)", m1.String(), "1.00", "")
 	t.row(fmt.Sprintf("W=2: %d pieces + rest, then %d joins (`taskset -c 0` / `-c 1`)", len(s.Pieces), len(s.Joins)), m2.String(),
 		fmt.Sprintf("speedup W=2/W=1 = %.2f", speedup), "≥ 1.6")
-	mJoin := median(joinTimes)
+	mJoin := benchstat.Median(joinTimes)
 	t.row("joins (concat -c copy + audio + faststart), all targets", fmt.Sprintf("%.2f s", mJoin.Seconds()), "", "")
-	t.row("extra bytes written (pieces + audio)", mib(extra), fmt.Sprintf("%.2f × the joined files (%s)", float64(extra)/float64(max(final, 1)), mib(final)), "")
+	t.row("extra bytes written (pieces + audio)", benchstat.MiB(extra), fmt.Sprintf("%.2f × the joined files (%s)", float64(extra)/float64(max(final, 1)), benchstat.MiB(final)), "")
 
 	// The simulation: on a core of its own a job's wall time is its CPU
 	// time (ffmpeg's threads share the one core), which on a shared

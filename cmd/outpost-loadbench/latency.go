@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"outpost/internal/benchstat"
 )
 
 // latencyTargets are rendered while the API's latency is measured: the
@@ -69,7 +71,7 @@ func renderLatency(ctx context.Context, c config, dir string) error {
 }
 
 func latencyAt(ctx context.Context, c config, dir, src, nice string) (latencyRow, error) {
-	row := latencyRow{nice: nice, load: loadAverage()}
+	row := latencyRow{nice: nice, load: benchstat.LoadNow()}
 	data := filepath.Join(dir, "latency-nice-"+nice)
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return row, err
@@ -210,12 +212,4 @@ func (s *server) call(ctx context.Context, client *http.Client, method, path str
 		return json.Unmarshal(b, out)
 	}
 	return nil
-}
-
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
 }

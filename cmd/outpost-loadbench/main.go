@@ -35,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"outpost/internal/benchstat"
 	"outpost/internal/testpg"
 	"outpost/internal/waitfor"
 )
@@ -71,7 +72,7 @@ func main() {
 	flag.BoolVar(&c.latency, "latency", true, "then measure GET /api/v1/exports latency idle and while the server renders six social targets")
 	flag.IntVar(&c.latencySeconds, "latency-seconds", 20, "length of the 1080p30 source rendered during the latency measurement")
 	flag.IntVar(&c.latencyRequests, "latency-requests", 300, "GET requests per latency sample, 20 a second")
-	flag.StringVar(&c.latencyNice, "latency-nice", "10,0", "OUTPOST_RENDER_NICE values to measure, comma-separated (10 is the default)")
+	flag.StringVar(&c.latencyNice, "latency-nice", "19,10", "OUTPOST_RENDER_NICE values to measure, comma-separated (19 is the default)")
 
 	flag.StringVar(&c.databaseURL, "database-url", "", "the server's OUTPOST_DATABASE_URL (postgres://…); default SQLite in the data dir")
 	flag.BoolVar(&c.postgres, "postgres", false, "start a throwaway PostgreSQL (fsync and synchronous commit on, on disk) for the server")
@@ -229,7 +230,7 @@ func run(ctx context.Context, c config) error {
 		c.conns, pct(totals, 50), pct(totals, 99), pct(totals, 100))
 	fmt.Printf("| accept latency p50 / p99 / max (on the connection) | %s / %s / %s |\n", pct(wires, 50), pct(wires, 99), pct(wires, 100))
 	fmt.Printf("| SSE subscribers connected / still connected after %s | %d / %d of %d%s |\n", c.hold, connected, held, c.subscribers, errNote(subErr))
-	fmt.Printf("| server RSS: idle after the POSTs / holding the subscribers | %s / %s |\n", mib(rssBefore), mib(rssHeld))
+	fmt.Printf("| server RSS: idle after the POSTs / holding the subscribers | %s / %s |\n", benchstat.MiB(rssBefore), benchstat.MiB(rssHeld))
 	fmt.Println()
 
 	if failed > 0 || len(ids) != len(totals) || listed != len(ids) || held != c.subscribers {
@@ -493,8 +494,6 @@ func rss(pid int) (int64, error) {
 	}
 	return 0, errors.New("read rss: no VmRSS line")
 }
-
-func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 // pct returns the p-th percentile (nearest rank) of ds.
 func pct(ds []time.Duration, p int) string {

@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"outpost/internal/benchstat"
 	"outpost/internal/testpg"
 	"outpost/internal/tests3"
 	"outpost/internal/waitfor"
@@ -90,7 +92,7 @@ func run(ctx context.Context, c config) error {
 		defer os.RemoveAll(dir)
 	}
 	fmt.Printf("source: %d s 1080p30 H.264 + AAC; targets %s; machine: %d cores, load %s\n",
-		c.seconds, strings.Join(c.presets, ", "), cores(), loadAverage())
+		c.seconds, strings.Join(c.presets, ", "), runtime.NumCPU(), benchstat.Load())
 	src := filepath.Join(dir, "source.mp4")
 	gen := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", strconv.Itoa(c.seconds),
@@ -151,15 +153,15 @@ func run(ctx context.Context, c config) error {
 			if err != nil {
 				return fmt.Errorf("W=%d run %d: %w", w, r+1, err)
 			}
-			fmt.Printf("  W=%d run %d: %.1f s (%s), load %s\n", w, r+1, d.Seconds(), note, loadAverage())
+			fmt.Printf("  W=%d run %d: %.1f s (%s), load %s\n", w, r+1, d.Seconds(), note, benchstat.Load())
 			walls[w], notes[w] = append(walls[w], d), note
 		}
 	}
 	fmt.Printf("\n| W (workers, 1 core each) | runs | median wall | how it ran |\n|---|---|---|---|\n")
 	for _, w := range []int{1, 2} {
-		fmt.Printf("| %d | %d | %.1f s | %s |\n", w, len(walls[w]), median(walls[w]).Seconds(), notes[w])
+		fmt.Printf("| %d | %d | %.1f s | %s |\n", w, len(walls[w]), benchstat.Median(walls[w]).Seconds(), notes[w])
 	}
-	fmt.Printf("\nspeedup W=2/W=1: %.2f (target ≥ 1.6)\n", median(walls[1]).Seconds()/median(walls[2]).Seconds())
+	fmt.Printf("\nspeedup W=2/W=1: %.2f (target ≥ 1.6)\n", benchstat.Median(walls[1]).Seconds()/benchstat.Median(walls[2]).Seconds())
 	return nil
 }
 
@@ -373,33 +375,8 @@ func terminate(cmd *exec.Cmd) {
 	}
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Sorted(slices.Values(ds))
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func cores() int {
-	out, err := exec.Command("nproc").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
 }

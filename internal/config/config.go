@@ -65,7 +65,9 @@ type Config struct {
 	RenderThreads int
 	// RenderNice is the nice value ffmpeg runs at (0 to 19; higher yields
 	// the CPU sooner), so that a render does not starve the API. Default
-	// 10 (the one-shot CLI uses 0: see RenderFromEnv).
+	// 19, the lowest: it kept the API's p99 within 2× of idle during a
+	// render where 10 did not (README, Benchmarks). The one-shot CLI uses
+	// 0: see RenderFromEnv.
 	RenderNice int
 	// SegmentThreshold is the source length in seconds above which an
 	// export may be rendered in segments over several workers;
@@ -157,7 +159,7 @@ type spec struct {
 	RenderConcurrency int           `env:"RENDER_CONCURRENCY" envDefault:"1"`
 	Workers           string        `env:"WORKERS"`
 	RenderThreads     int           `env:"RENDER_THREADS"`
-	RenderNice        int           `env:"RENDER_NICE" envDefault:"10"`
+	RenderNice        int           `env:"RENDER_NICE" envDefault:"19"`
 	SegmentThreshold  float64       `env:"SEGMENT_THRESHOLD" envDefault:"45"`
 	SegmentMinSeconds float64       `env:"SEGMENT_MIN_SECONDS" envDefault:"10"`
 	Encoder           string        `env:"ENCODER" envDefault:"auto"`

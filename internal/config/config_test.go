@@ -33,7 +33,7 @@ func TestLoad_defaults(t *testing.T) {
 		RenderConcurrency: 1,
 		Workers:           1,
 		RenderThreads:     runtime.NumCPU(),
-		RenderNice:        10,
+		RenderNice:        19,
 		SegmentThreshold:  45,
 		SegmentMinSeconds: 10,
 		Encoder:           "auto",

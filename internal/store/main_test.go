@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"outpost/internal/store"
+	"outpost/internal/storetest"
 	"outpost/internal/testpg"
 )
 
@@ -60,7 +61,7 @@ func (d *templateDB) remove() {
 }
 
 // engines are the engines every conformance test runs on.
-var engines = []store.Engine{store.SQLite, store.Postgres}
+var engines = storetest.Engines
 
 // forEachEngine runs fn as a parallel subtest per engine, each with a fresh,
 // migrated database. This is the conformance suite: tests are written once
@@ -76,22 +77,12 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 }
 
 // openStore opens a fresh, migrated database of the engine, closed when the
-// test ends.
+// test ends. On SQLite it is a copy of the migrated template.
 func openStore(t *testing.T, engine store.Engine) *store.Store {
 	t.Helper()
-	if engine == store.SQLite {
-		return openSQLiteCopy(t)
+	if engine == store.Postgres {
+		return storetest.Open(t, engine, &pg)
 	}
-	s := openUnmigrated(t, engine)
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	return s
-}
-
-// openSQLiteCopy opens a copy of the migrated SQLite template.
-func openSQLiteCopy(t *testing.T) *store.Store {
-	t.Helper()
 	tmpl, err := sqliteTemplate.get()
 	if err != nil {
 		t.Fatalf("migrate SQLite template: %v", err)
@@ -104,15 +95,7 @@ func openSQLiteCopy(t *testing.T) *store.Store {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(t.Context(), "sqlite:"+path, testLogger(t))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	s := storetest.OpenURL(t, "sqlite:"+path)
 	// The copy is current: Migrate has nothing to do.
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -122,15 +105,7 @@ func openSQLiteCopy(t *testing.T) *store.Store {
 
 func openUnmigrated(t *testing.T, engine store.Engine) *store.Store {
 	t.Helper()
-	s, err := store.Open(t.Context(), databaseURL(t, engine), testLogger(t))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	s := storetest.OpenURL(t, databaseURL(t, engine))
 	if s.Engine() != engine {
 		t.Fatalf("Engine() = %q, want %q", s.Engine(), engine)
 	}
@@ -139,16 +114,11 @@ func openUnmigrated(t *testing.T, engine store.Engine) *store.Store {
 
 func databaseURL(t *testing.T, engine store.Engine) string {
 	t.Helper()
-	if engine == store.Postgres {
-		return pg.NewDatabase(t)
-	}
-	return "sqlite:" + filepath.Join(t.TempDir(), "outpost.db")
+	return storetest.URL(t, engine, &pg)
 }
 
 // testLogger logs warnings and errors to the test's output.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
+func testLogger(t *testing.T) *slog.Logger { return storetest.Logger(t) }
 
 // fixture is a workspace with a project, for tests that need a parent row.
 type fixture struct {

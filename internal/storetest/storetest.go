@@ -43,8 +43,18 @@ func URL(t testing.TB, engine store.Engine, pg *testpg.Server) string {
 // ends. It logs warnings and errors to the test's output.
 func Open(t testing.TB, engine store.Engine, pg *testpg.Server) *store.Store {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := store.Open(t.Context(), URL(t, engine, pg), logger)
+	s := OpenURL(t, URL(t, engine, pg))
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+// OpenURL opens the database at url as it is (not migrated), closed when
+// the test ends, logging warnings and errors to the test's output.
+func OpenURL(t testing.TB, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.Context(), url, Logger(t))
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
@@ -53,10 +63,12 @@ func Open(t testing.TB, engine store.Engine, pg *testpg.Server) *store.Store {
 			t.Errorf("close store: %v", err)
 		}
 	})
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
 	return s
+}
+
+// Logger logs warnings and errors to the test's output.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // ForEachEngine runs fn as a parallel subtest per engine, each with a
