@@ -60,6 +60,7 @@ func TestApp_Run(t *testing.T) {
 		"OUTPOST_DATA_DIR=" + dir,
 		"OUTPOST_LISTEN=127.0.0.1:0",
 		"OUTPOST_BOOTSTRAP_API_KEY=" + testAPIKey,
+		"OUTPOST_RENDER_NICE=0", // see processEnv
 	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -146,6 +146,7 @@ func startSandboxApp(t *testing.T, dir string) *sandboxApp {
 	cfg, err := config.Load([]string{
 		"OUTPOST_DATA_DIR=" + dir, "OUTPOST_LISTEN=127.0.0.1:0", "OUTPOST_BOOTSTRAP_API_KEY=" + testAPIKey,
 		"OUTPOST_SANDBOX=true", "OUTPOST_SANDBOX_ADDR=127.0.0.1:0",
+		"OUTPOST_RENDER_NICE=0", // see processEnv
 	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
