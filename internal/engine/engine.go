@@ -407,7 +407,7 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 			probes[file] = sync.OnceValues(func() (*media.Info, error) { return e.Prober.Probe(ctx, o.TempPath) })
 		}
 		if th := o.Thumbnail; th != nil && picks[th.Pattern] == nil {
-			picks[th.Pattern] = sync.OnceValues(func() ([]byte, error) { return pickThumbnail(th.Pattern) })
+			picks[th.Pattern] = sync.OnceValues(func() ([]byte, error) { return pickThumbnail(th) })
 		}
 	}
 	for i := range results {

@@ -179,19 +179,28 @@ func (e *Engine) finish(r *Result, pick func() ([]byte, error), cues []caption.C
 const ThumbnailMaxBytes = 2 << 20
 
 // pickThumbnail picks the best of the render's candidate frames (files
-// named by pattern) and returns it, re-encoded smaller if it is over
+// named by th.Pattern; the programme's, where th prefers a stretch) and
+// returns it, re-encoded smaller if it is over
 // ThumbnailMaxBytes.
-func pickThumbnail(pattern string) ([]byte, error) {
-	var paths []string
+func pickThumbnail(th *render.ThumbnailOutput) ([]byte, error) {
+	var paths, preferred []string
 	for i := 1; ; i++ {
-		p := fmt.Sprintf(pattern, i)
+		p := fmt.Sprintf(th.Pattern, i)
 		if _, err := os.Stat(p); err != nil {
 			break
 		}
 		paths = append(paths, p)
+		if th.Preferred(i) {
+			preferred = append(preferred, p)
+		}
 	}
 	if len(paths) == 0 {
 		return nil, errors.New("the render wrote no candidate frame")
+	}
+	// The programme's frames, not a brand kit's intro or outro, when it
+	// has any.
+	if len(preferred) > 0 {
+		paths = preferred
 	}
 	best, bestScore := paths[0], math.Inf(-1)
 	if len(paths) > 1 {

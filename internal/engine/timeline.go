@@ -28,6 +28,9 @@ type Timeline struct {
 	// Main is the clip whose size and frame rate the video takes (0, the
 	// first, by default).
 	Main int `json:"main,omitempty"`
+	// lead and tail count the brand kit's intro and outro clips
+	// Request.timeline puts around the programme.
+	lead, tail int
 }
 
 // TimelineClip is a part of one source file.
@@ -90,9 +93,11 @@ func (req *Request) timeline() *Timeline {
 	if req.Intro != "" {
 		tl.Clips = append([]TimelineClip{{Source: req.Intro}}, tl.Clips...)
 		tl.Main++
+		tl.lead = 1
 	}
 	if req.Outro != "" {
 		tl.Clips = append(tl.Clips, TimelineClip{Source: req.Outro})
+		tl.tail = 1
 	}
 	return &tl
 }
@@ -106,7 +111,7 @@ func (e *Engine) probeTimeline(ctx context.Context, tl *Timeline) (*media.Info, 
 	if len(tl.Clips) > render.MaxClips {
 		return nil, nil, errcode.New(errcode.TimelineInvalid, "a timeline has at most %d clips, got %d", render.MaxClips, len(tl.Clips))
 	}
-	rt := &render.Timeline{Crossfade: tl.Crossfade, Main: tl.Main}
+	rt := &render.Timeline{Crossfade: tl.Crossfade, Main: tl.Main, Lead: tl.lead, Tail: tl.tail}
 	probed := map[string]*media.Info{}
 	for i, c := range tl.Clips {
 		if c.Source == "" {

@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/binary"
+	"image"
+	"image/jpeg"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -138,6 +141,42 @@ func TestEngine_Export_timelineInvalid(t *testing.T) {
 		_, err := newEngine().Export(context.Background(), Request{Targets: []render.Target{tg}, OutDir: t.TempDir(), Timeline: tl}, nil)
 		if errcode.Of(err) != errcode.TimelineInvalid {
 			t.Errorf("%s: %v, want timeline_invalid", name, err)
+		}
+	}
+}
+
+// TestEngine_Export_kitThumbnail: a brand kit's intro and outro are sharp
+// test patterns and the programme a flat blue; the thumbnail is still
+// taken from the programme, not from the kit's clips.
+func TestEngine_Export_kitThumbnail(t *testing.T) {
+	t.Parallel()
+	intro := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, FPS: 25})
+	main := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 3, FPS: 25, VideoSource: "color=c=blue"})
+	outro := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 1, FPS: 25})
+	tg := small(t, "mp4-720p", "kit", 320, 180)
+	tg.Thumbnail = true
+	results, err := newEngine().Export(t.Context(), Request{Source: main, Targets: []render.Target{tg}, OutDir: t.TempDir(),
+		Intro: intro, Outro: outro}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := results[0]
+	if r.Error != nil || r.Thumbnail == "" {
+		t.Fatalf("result %+v (error %+v), want a thumbnail", r, r.Error)
+	}
+	f, err := os.Open(r.Thumbnail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	for _, p := range []image.Point{{b.Dx() / 4, b.Dy() / 4}, {b.Dx() / 2, b.Dy() / 2}, {3 * b.Dx() / 4, 3 * b.Dy() / 4}} {
+		if rd, g, bl, _ := img.At(p.X, p.Y).RGBA(); bl>>8 < 150 || rd>>8 > 80 || g>>8 > 80 {
+			t.Errorf("thumbnail at %v is %d,%d,%d, want the programme's blue", p, rd>>8, g>>8, bl>>8)
 		}
 	}
 }

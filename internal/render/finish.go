@@ -168,6 +168,11 @@ type ThumbnailOutput struct {
 	// 0 when one frame was asked for at At.
 	Step float64 `json:"step_seconds,omitempty"`
 	At   float64 `json:"at_seconds,omitempty"`
+	// From and To, when To > From, are the programme's stretch of a
+	// timeline with a brand kit's intro or outro: candidates there are
+	// preferred to the intro's and outro's frames.
+	From float64 `json:"prefer_from_seconds,omitempty"`
+	To   float64 `json:"prefer_to_seconds,omitempty"`
 	// Args are the ffmpeg options of the candidates' image2 output,
 	// ending with Pattern.
 	Args []string `json:"args"`
@@ -188,6 +193,17 @@ func thumbnailSize(w, h int) (int, int) {
 	}
 	th := min(h, ThumbnailMaxSide)
 	return evenAtLeast(int(math.Round(float64(th)*float64(w)/float64(h))), 2), th
+}
+
+// Preferred reports whether candidate file n (1-based, at (n-1)·Step
+// seconds) lies in the programme (From–To); every candidate does when no
+// stretch is set.
+func (t *ThumbnailOutput) Preferred(n int) bool {
+	if t.To <= t.From || t.Step <= 0 {
+		return true
+	}
+	at := float64(n-1) * t.Step
+	return at >= t.From && at < t.To
 }
 
 // thumbnailStep is the whole number of seconds between candidates.

@@ -352,6 +352,9 @@ func Build(src *media.Info, targets []Target, opts Options) (*Plan, error) {
 				o.Thumbnail.At = *opts.ThumbnailAt
 			} else {
 				o.Thumbnail.Step = thumbnailStep(duration)
+				if from, to, ok := tl.Programme(); ok {
+					o.Thumbnail.From, o.Thumbnail.To = from, to
+				}
 			}
 		}
 		reason := "a timeline is joined"

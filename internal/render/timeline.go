@@ -25,6 +25,31 @@ type Timeline struct {
 	// timeline takes (the others are fitted into it): the programme, not
 	// a brand kit's intro.
 	Main int
+	// Lead and Tail are how many clips at the start and at the end are a
+	// brand kit's intro and outro rather than the programme: thumbnails
+	// are taken from between them.
+	Lead, Tail int
+}
+
+// Programme returns where the programme (the clips between a brand kit's
+// intro and outro) starts and ends in the timeline's time, and false when
+// the whole timeline is the programme.
+func (tl *Timeline) Programme() (start, end float64, ok bool) {
+	if tl == nil || tl.Lead <= 0 && tl.Tail <= 0 || tl.Lead+tl.Tail >= len(tl.Clips) {
+		return 0, 0, false
+	}
+	at := 0.0
+	for i, c := range tl.Clips {
+		if i == tl.Lead {
+			start = at
+		}
+		at += c.length()
+		if i == len(tl.Clips)-1-tl.Tail {
+			end = at
+		}
+		at -= tl.Crossfade
+	}
+	return start, end, end > start
 }
 
 // Clip is a part of one probed source.
