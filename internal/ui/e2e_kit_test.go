@@ -275,8 +275,11 @@ func TestE2E_brandKitSharedFile(t *testing.T) {
 		t.Fatalf("cleanup: %+v, %v; want the TikTok's rendition deleted", res, err)
 	}
 	b.do("after the expiry", chromedp.Navigate(e.ts.URL+"/exports/"+withKit), chromedp.WaitVisible(chromedp.CSS(reel+` .switch`)))
-	if v := keepNotes(); v != "Keep this file Kept until you delete it | Expired" {
+	if v := keepNotes(); v != "Keep this file Kept until you delete it | —" {
 		t.Errorf("after the TikTok's expiry: %q", v)
+	}
+	if v := b.eval(fmt.Sprintf(`document.querySelector('%s .rstatus').innerText.trim() + ' | ' + document.querySelector('%s .rstatus').innerText.trim()`, reel, tiktok)); v != "Ready | Expired" {
+		t.Errorf("the files' states after the TikTok's expiry: %q", v)
 	}
 	if v := b.eval(fmt.Sprintf(`document.querySelector('%s .rdl a') ? 'link' : 'none'`, tiktok)); v != "none" {
 		t.Error("the expired TikTok still offers a download")

@@ -361,13 +361,9 @@ func TestE2E_browser(t *testing.T) {
 	// 7. Enter confirms: the modal turns into the progress view, then the
 	// success screen, which says that one post of two failed.
 	// Its first view is held on its way: skeleton rows show meanwhile.
-	heldLive, releaseLive := b.hold("*/exports/*/live*")
-	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
-	waitFor("the progress view's skeleton", `document.querySelector('#export-modal .modal-live[aria-busy=true] .sk-live .skeleton') && document.querySelector('#export-form').hidden &&
-		!document.querySelector('#export-modal #export-live') ? 'yes' : 'no'`, 20*time.Second)
-	waitfor.True(t, 10*time.Second, func() bool { return heldLive() > 0 }, "the held progress view")
-	shot("modal-progress-loading", false)
-	releaseLive()
+	b.whileHeld("*/exports/*/live*", "modal-progress-loading", `document.querySelector('#export-modal .modal-live[aria-busy=true] .sk-live .skeleton') &&
+		document.querySelector('#export-form').hidden && !document.querySelector('#export-modal #export-live') ? 'yes' : 'no'`,
+		chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
 	waitFor("the progress view", `document.querySelector('#export-modal .modal-live #export-live') && document.querySelector('#export-form').hidden ? 'yes' : 'no'`, 20*time.Second)
 	exportID := strings.TrimSuffix(strings.TrimPrefix(eval(`document.querySelector('#export-modal #export-live').dataset.fragment`), "/exports/"), "/live")
 	eval(`(() => { window.maxPct = 0; const seen = () => { const p = document.querySelector('#export-modal #percent');
@@ -459,14 +455,9 @@ func TestE2E_browser(t *testing.T) {
 	// 9. History: live search finds it; its links download again; the
 	// timeline shows the same exports by day, with the same filters.
 	// The answer to the search is held: skeleton rows show meanwhile.
-	heldHistory, releaseHistory := b.hold("*/history?*partial=1*")
-	do("history", chromedp.Navigate(e.ts.URL+"/history"), chromedp.WaitVisible(chromedp.ID("hq")),
-		chromedp.SendKeys(chromedp.ID("hq"), "launch"))
-	waitFor("the history's skeleton rows", `document.querySelectorAll('#history-rows tr.sk-row .skeleton').length === 21 &&
-		document.getElementById('history-rows').getAttribute('aria-busy') === 'true' && !document.querySelector('#history-rows tr.hrow') ? 'yes' : 'no'`, 10*time.Second)
-	waitfor.True(t, 10*time.Second, func() bool { return heldHistory() > 0 }, "the held search")
-	shot("history-loading", false)
-	releaseHistory()
+	b.whileHeld("*/history?*partial=1*", "history-loading", `document.querySelectorAll('#history-rows tr.sk-row .skeleton').length === 21 &&
+		document.getElementById('history-rows').getAttribute('aria-busy') === 'true' && !document.querySelector('#history-rows tr.hrow') ? 'yes' : 'no'`,
+		chromedp.Navigate(e.ts.URL+"/history"), chromedp.WaitVisible(chromedp.ID("hq")), chromedp.SendKeys(chromedp.ID("hq"), "launch"))
 	waitFor("the search result", fmt.Sprintf(`location.search === '?q=launch' && document.querySelectorAll('#history-rows tr.hrow').length === 1 &&
 		document.querySelector('#history-rows tr.hrow[data-row=%q]') ? 'yes' : 'no'`, exportID), 10*time.Second)
 	shot("history-search", true)
@@ -564,14 +555,9 @@ func TestE2E_browser(t *testing.T) {
 
 	// The projects' live search: skeleton cards while its answer is held,
 	// then the project found.
-	heldProjects, releaseProjects := b.hold("*/projects?*partial=1*")
-	do("search projects", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("project-q")),
-		chromedp.SendKeys(chromedp.ID("project-q"), "autumn"))
-	waitFor("the projects' skeleton", `document.querySelectorAll('#project-rows .sk-card .skeleton').length === 12 &&
-		document.getElementById('project-rows').getAttribute('aria-busy') === 'true' && !document.querySelector('#project-rows .card:not(.sk-card)') ? 'yes' : 'no'`, 10*time.Second)
-	waitfor.True(t, 10*time.Second, func() bool { return heldProjects() > 0 }, "the held project search")
-	shot("projects-loading", false)
-	releaseProjects()
+	b.whileHeld("*/projects?*partial=1*", "projects-loading", `document.querySelectorAll('#project-rows .sk-card .skeleton').length === 12 &&
+		document.getElementById('project-rows').getAttribute('aria-busy') === 'true' && !document.querySelector('#project-rows .card:not(.sk-card)') ? 'yes' : 'no'`,
+		chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("project-q")), chromedp.SendKeys(chromedp.ID("project-q"), "autumn"))
 	waitFor("the project found", `location.search === '?q=autumn' && !document.querySelector('#project-rows[aria-busy]') &&
 		[...document.querySelectorAll('#project-rows .card')].map(c => c.querySelector('.card-title').textContent).join(',') === 'Autumn cut' ? 'yes' : 'no'`, 10*time.Second)
 
@@ -894,6 +880,20 @@ func (b *browserSession) hold(pattern string) (held func() int, release func()) 
 		}
 	}
 	return held, release
+}
+
+// whileHeld holds the answers to the requests matching pattern, runs
+// actions (which make them), waits until the page shows what skeleton
+// checks (JS answering "yes"), photographs it as name, and lets the
+// answers go.
+func (b *browserSession) whileHeld(pattern, name, skeleton string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	held, release := b.hold(pattern)
+	b.do(name, actions...)
+	b.waitFor(name, skeleton, 20*time.Second)
+	waitfor.True(b.t, 10*time.Second, func() bool { return held() > 0 }, "the held answer of %s", name)
+	b.shot(name, false)
+	release()
 }
 
 // click scrolls the element to the middle first, as a person scrolls
