@@ -102,4 +102,18 @@ type Connections interface {
 	// Platforms are the publishing platforms, in display order, with
 	// their post fields.
 	Platforms() []Platform
+	// ShareDefaults returns the caller's saved "share to" default in their
+	// workspace: the accounts a share starts with ticked, only those still
+	// connected and active. It needs a signed-in user (not an API key).
+	ShareDefaults(ctx context.Context, c Caller) (ShareDefaults, error)
+	// SetShareDefaults saves it; none clears it. Each id must be an
+	// active connected account of the caller's workspace.
+	SetShareDefaults(ctx context.Context, c Caller, connectionIDs []string) (ShareDefaults, error)
+}
+
+// ShareDefaults are the accounts a person's shares start with ticked (a
+// user's own, per workspace); nothing is ticked without them.
+type ShareDefaults struct {
+	// ConnectionIDs are connected accounts' ids, in the order saved.
+	ConnectionIDs []string `json:"connection_ids"`
 }

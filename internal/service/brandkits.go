@@ -216,6 +216,12 @@ func (s *BrandKits) storeWatermark(ctx context.Context, k *store.BrandKit, data 
 	if format == "" {
 		return errcode.New(errcode.WatermarkInvalid, "the watermark is neither a PNG nor an SVG image")
 	}
+	if format == "svg" {
+		if err := checkSVG(data); err != nil {
+			return &errcode.Error{Code: errcode.WatermarkInvalid, Message: "the SVG watermark was refused: " + err.Error(),
+				Remedy: "Save the logo again as a plain SVG (shapes and text only: no scripts, links, or images and fonts from elsewhere), or upload a PNG."}
+		}
+	}
 	f, err := os.CreateTemp(s.tmpDir, "watermark-*."+format)
 	if err != nil {
 		return fmt.Errorf("create temp file: %w", err)

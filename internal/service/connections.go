@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -130,4 +131,60 @@ func (s *Connections) Origins() []string {
 		}
 	}
 	return out
+}
+
+// ShareDefaults returns the caller's saved "share to" default: the saved
+// accounts that are still connected and active, in the order saved.
+func (s *Connections) ShareDefaults(ctx context.Context, c outpost.Caller) (outpost.ShareDefaults, error) {
+	if err := c.User(); err != nil {
+		return outpost.ShareDefaults{}, err
+	}
+	ids, err := s.store.ShareDefaults(ctx, c.WorkspaceID, c.UserID)
+	if err != nil {
+		return outpost.ShareDefaults{}, err
+	}
+	out := outpost.ShareDefaults{ConnectionIDs: []string{}}
+	for _, id := range ids {
+		cn, err := s.store.GetConnection(ctx, id)
+		switch {
+		case isNotFound(err):
+			continue
+		case err != nil:
+			return outpost.ShareDefaults{}, err
+		}
+		if cn.Status == store.ConnectionActive {
+			out.ConnectionIDs = append(out.ConnectionIDs, id)
+		}
+	}
+	return out, nil
+}
+
+// SetShareDefaults saves the caller's "share to" default in their
+// workspace; each account must be one of its active connections.
+func (s *Connections) SetShareDefaults(ctx context.Context, c outpost.Caller, connectionIDs []string) (outpost.ShareDefaults, error) {
+	if err := c.User(); err != nil {
+		return outpost.ShareDefaults{}, err
+	}
+	var ids []string
+	for _, id := range connectionIDs {
+		if slices.Contains(ids, id) {
+			continue
+		}
+		cn, err := connectionIn(ctx, s.store, c.WorkspaceID, id)
+		if err != nil {
+			return outpost.ShareDefaults{}, err
+		}
+		if cn.Status != store.ConnectionActive {
+			return outpost.ShareDefaults{}, errcode.New(errcode.ConnectionExpired, "the %s account %s is %s: reconnect it before making it a default",
+				platforms.Name(cn.Platform), connectionView(cn).Name(), cn.Status)
+		}
+		ids = append(ids, id)
+	}
+	err := inTx(ctx, s.store, func(q *store.Queries, _ *sql.Tx) error {
+		return q.SetShareDefaults(ctx, c.WorkspaceID, c.UserID, ids)
+	})
+	if err != nil {
+		return outpost.ShareDefaults{}, err
+	}
+	return s.ShareDefaults(ctx, c)
 }

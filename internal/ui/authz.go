@@ -49,6 +49,7 @@ var pageActions = map[string]authz.Action{
 	"POST /presets":                           authz.ManagePresets,
 	"POST /presets/{id}":                      authz.ManagePresets,
 	"POST /presets/{id}/delete":               authz.ManagePresets,
+	"POST /share-defaults":                    anyUser, // one's own
 	"POST /exports/{id}/publications":         authz.Publish,
 	"POST /publications/{id}/cancel":          authz.Publish,
 	"POST /publications/{id}/reschedule":      authz.Publish,

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -173,23 +175,12 @@ func TestE2E_browser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("upload-form")),
 	)
 
-	// 2. The first-run tour points at what it names: the upload area, then
-	// the (empty) list of uploads, without covering its text.
+	// 2. The first-run tour points at what it names: the upload form, then
+	// the (empty) list of uploads, then the Connections page, covering
+	// neither what it points at nor the empty list's text.
 	do("tour", chromedp.WaitVisible(chromedp.CSS(`.tour`)))
-	shot("projects-empty-tour", false)
-	if v := eval(`document.querySelector('.tour-target').matches('.dropzone') + ' | ' + document.getElementById('tour-text').textContent`); !strings.HasPrefix(v, "true | Upload your master here") {
-		t.Errorf("tour step 1: %q", v)
-	}
-	if v := eval(`(() => { const a = document.querySelector('.tour').getBoundingClientRect(), b = document.querySelector('.empty').getBoundingClientRect();
-		return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom ? 'covers' : 'clear'; })()`); v != "clear" {
-		t.Error("the tour covers the No projects yet text")
-	}
-	do("tour next", chromedp.Click(chromedp.CSS(`.tour .tour-next`)), chromedp.WaitVisible(chromedp.CSS(`.tour`)))
-	if v := eval(`document.querySelector('.tour-target').matches('.empty') + ' | ' + document.getElementById('tour-text').textContent`); !strings.HasPrefix(v, "true | Your uploads are listed here") {
-		t.Errorf("tour step 2 (no project yet): %q", v)
-	}
-	shot("projects-empty-tour-2", false)
-	do("skip tour", chromedp.Click(chromedp.CSS(`.tour .tour-skip`)), chromedp.WaitNotPresent(chromedp.CSS(`.tour`)))
+	walkTour(b, "projects-empty-tour", []tourStep{{"#upload-form", "Upload your master here"},
+		{".empty", "Your uploads are listed here"}, {`[data-tour="sharing"]`, "Connect your accounts here"}})
 	if v := eval(`localStorage.getItem('outpost.tour.v1') ? 'yes' : 'no'`); v != "yes" {
 		t.Error("the tour is not remembered")
 	}
@@ -308,6 +299,9 @@ func TestE2E_browser(t *testing.T) {
 		t.Errorf("file offered to YouTube: %q", v)
 	}
 	do("tick the accounts", click(`#export-modal .acct-list li[data-platform=youtube] input`), click(`#export-modal .acct-list li[data-platform=tiktok] input`))
+	// "Remember these accounts": the next exports start with them ticked.
+	do("remember the accounts", click(`#export-modal .remember-go`))
+	waitFor("the saved default", `document.querySelector('#export-modal .remember-note').textContent === 'Saved: these 2 accounts are ticked next time.' ? 'yes' : 'no'`, 10*time.Second)
 	// The fields come from the platforms' descriptors.
 	if v := eval(`[...document.querySelectorAll('#export-modal .pf')].map(f => f.dataset.platform + ':' +
 		[...f.querySelectorAll('[data-field]')].map(i => i.dataset.field + '=' + i.value).join(',')).join(' ')`); v != "youtube:title=,description=,tags=,privacy=public tiktok:caption=,privacy=" {
@@ -366,7 +360,10 @@ func TestE2E_browser(t *testing.T) {
 
 	// 7. Enter confirms: the modal turns into the progress view, then the
 	// success screen, which says that one post of two failed.
-	do("enter", chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
+	// Its first view is held on its way: skeleton rows show meanwhile.
+	b.whileHeld("*/exports/*/live*", "modal-progress-loading", `document.querySelector('#export-modal .modal-live[aria-busy=true] .sk-live .skeleton') &&
+		document.querySelector('#export-form').hidden && !document.querySelector('#export-modal #export-live') ? 'yes' : 'no'`,
+		chromedp.Focus(chromedp.CSS(`#export-modal input[name=fit][value=pad]`)), chromedp.KeyEvent(kb.Enter))
 	waitFor("the progress view", `document.querySelector('#export-modal .modal-live #export-live') && document.querySelector('#export-form').hidden ? 'yes' : 'no'`, 20*time.Second)
 	exportID := strings.TrimSuffix(strings.TrimPrefix(eval(`document.querySelector('#export-modal #export-live').dataset.fragment`), "/exports/"), "/live")
 	eval(`(() => { window.maxPct = 0; const seen = () => { const p = document.querySelector('#export-modal #percent');
@@ -457,8 +454,10 @@ func TestE2E_browser(t *testing.T) {
 
 	// 9. History: live search finds it; its links download again; the
 	// timeline shows the same exports by day, with the same filters.
-	do("history", chromedp.Navigate(e.ts.URL+"/history"), chromedp.WaitVisible(chromedp.ID("hq")),
-		chromedp.SendKeys(chromedp.ID("hq"), "launch"))
+	// The answer to the search is held: skeleton rows show meanwhile.
+	b.whileHeld("*/history?*partial=1*", "history-loading", `document.querySelectorAll('#history-rows tr.sk-row .skeleton').length === 21 &&
+		document.getElementById('history-rows').getAttribute('aria-busy') === 'true' && !document.querySelector('#history-rows tr.hrow') ? 'yes' : 'no'`,
+		chromedp.Navigate(e.ts.URL+"/history"), chromedp.WaitVisible(chromedp.ID("hq")), chromedp.SendKeys(chromedp.ID("hq"), "launch"))
 	waitFor("the search result", fmt.Sprintf(`location.search === '?q=launch' && document.querySelectorAll('#history-rows tr.hrow').length === 1 &&
 		document.querySelector('#history-rows tr.hrow[data-row=%q]') ? 'yes' : 'no'`, exportID), 10*time.Second)
 	shot("history-search", true)
@@ -513,6 +512,9 @@ func TestE2E_browser(t *testing.T) {
 	// (suggested for the project's client), compared side by side.
 	do("projects again", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.CSS(`.card [data-export]`)))
 	do("open the modal", click(`.card [data-export]`), chromedp.WaitVisible(chromedp.CSS(`#export-modal .tile[data-id="mp4-720p"]`)))
+	if v := eval(`[...document.querySelectorAll('#export-modal .acct-list input:checked')].map(c => c.dataset.platform).sort().join(',') + ' | ' + document.querySelector('#export-modal .remember-note').textContent`); v != "tiktok,youtube | Ticked: your saved default." {
+		t.Errorf("the saved share-to default in a new export: %q", v)
+	}
 	if v := eval(`document.querySelector('#export-modal [name=brand_kit]').value + ' | ' + document.querySelector('#export-modal .kit-note').textContent`); v != "acme | Suggested: Acme's kit" {
 		t.Errorf("the brand kit choice: %q", v)
 	}
@@ -551,6 +553,14 @@ func TestE2E_browser(t *testing.T) {
 	has("the batch", text(`#group-live`), "Batch of 2 exports", "Launch teaser", "Autumn cut")
 	shot("group-batch", true)
 
+	// The projects' live search: skeleton cards while its answer is held,
+	// then the project found.
+	b.whileHeld("*/projects?*partial=1*", "projects-loading", `document.querySelectorAll('#project-rows .sk-card .skeleton').length === 12 &&
+		document.getElementById('project-rows').getAttribute('aria-busy') === 'true' && !document.querySelector('#project-rows .card:not(.sk-card)') ? 'yes' : 'no'`,
+		chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.ID("project-q")), chromedp.SendKeys(chromedp.ID("project-q"), "autumn"))
+	waitFor("the project found", `location.search === '?q=autumn' && !document.querySelector('#project-rows[aria-busy]') &&
+		[...document.querySelectorAll('#project-rows .card')].map(c => c.querySelector('.card-title').textContent).join(',') === 'Autumn cut' ? 'yes' : 'no'`, 10*time.Second)
+
 	// 13. Tablet width.
 	do("tablet", chromedp.EmulateViewport(768, 1024), chromedp.Navigate(e.ts.URL+"/history"),
 		chromedp.WaitVisible(chromedp.CSS(`tr.hrow`)))
@@ -565,6 +575,12 @@ func TestE2E_browser(t *testing.T) {
 		t.Errorf("card buttons cut off at tablet width: %s", v)
 	}
 	shot("tablet-projects", true)
+	// The tour again, at tablet width with a project: the upload form, a
+	// card's Export button, the Connections page.
+	do("tablet tour", chromedp.Evaluate[chromedp.Void](`localStorage.removeItem('outpost.tour.v1')`), chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`.tour`)))
+	walkTour(b, "tablet-tour", []tourStep{{"#upload-form", "Upload your master here"},
+		{"[data-tour-export]", "Press Export"}, {`[data-tour="sharing"]`, "Connect your accounts here"}})
 	do("tablet export page", chromedp.Navigate(e.ts.URL+"/exports/"+exportID), chromedp.WaitVisible(chromedp.ID("success")))
 	do("tablet modal", chromedp.Click(chromedp.CSS(`#success a[data-export]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#export-modal .tile[data-id="tiktok"]`)))
@@ -623,6 +639,15 @@ func TestE2E_browser(t *testing.T) {
 	shot("tablet-brand-kits", true)
 	do("tablet connections", chromedp.Navigate(e.ts.URL+"/connections"), chromedp.WaitVisible(chromedp.CSS(`#platform-youtube .conn`)))
 	shot("tablet-connections", true)
+	// A disconnected account is no longer ticked by the saved default.
+	do("disconnect tiktok", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
+		click(`#platform-tiktok form[action$="/disconnect"] button[type=submit]`), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
+	do("projects after disconnecting", chromedp.Navigate(e.ts.URL+"/projects"), chromedp.WaitVisible(chromedp.CSS(`.card [data-export]`)))
+	do("the modal after disconnecting", click(`.card [data-export]`), chromedp.WaitVisible(chromedp.CSS(`#export-modal .tile[data-id="mp4-720p"]`)))
+	if v := eval(`[...document.querySelectorAll('#export-modal .acct-list input:checked')].map(c => c.dataset.platform).join(',')`); v != "youtube" {
+		t.Errorf("ticked after disconnecting TikTok: %q, want youtube", v)
+	}
+	do("close the modal again", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("export-modal")))
 	do("webhooks", chromedp.Navigate(e.ts.URL+"/webhooks"), chromedp.WaitVisible(chromedp.ID("webhook-form")),
 		chromedp.SendKeys(chromedp.CSS(`#webhook-form input[name=url]`), e.ts.URL+"/hooks/in"),
 		click(`#webhook-form input[value="publication.published"]`),
@@ -633,6 +658,46 @@ func TestE2E_browser(t *testing.T) {
 	shot("tablet-webhooks", true)
 
 	b.finish()
+}
+
+// tourStep is a step of the first-run tour: what it points at and how its
+// text starts.
+type tourStep struct{ sel, text string }
+
+// walkTour goes through the first-run tour shown on the page, checking at
+// each step that it points at what it names (its target matches, its
+// arrow is over it, its text is the step's), that the popover sits just
+// below its target and covers neither it (the whole upload form, in the
+// first step) nor what the page says there (data-tour-keep: the empty
+// list's text, the import form); the last step's "Got it" ends it.
+func walkTour(b *browserSession, name string, steps []tourStep) {
+	b.t.Helper()
+	for i, st := range steps {
+		b.waitFor(fmt.Sprintf("tour step %d", i+1), fmt.Sprintf(`document.querySelector('.tour[data-step="%d"]') ? 'yes' : 'no'`, i+1), 10*time.Second)
+		b.shot(fmt.Sprintf("%s-%d", name, i+1), false)
+		problems := b.eval(fmt.Sprintf(`(() => {
+			const box = document.querySelector('.tour'), t = document.querySelector('.tour-target');
+			if (!box || !t) return 'no tour or no target';
+			const a = box.getBoundingClientRect(), r = t.getBoundingClientRect();
+			const hit = (o) => o.width > 0 && o.height > 0 && a.left < o.right && o.left < a.right && a.top < o.bottom && o.top < a.bottom;
+			const out = [];
+			if (!t.matches(%q)) out.push('it points at ' + t.tagName.toLowerCase() + '.' + t.className);
+			if (!document.getElementById('tour-text').textContent.startsWith(%q)) out.push('its text is ' + JSON.stringify(document.getElementById('tour-text').textContent));
+			if (hit(r)) out.push('it covers its target');
+			if (a.top < r.bottom || a.top - r.bottom > 30) out.push('it is not just below its target (' + Math.round(a.top - r.bottom) + ' px)');
+			const arrow = a.left + parseFloat(box.style.getPropertyValue('--arrow-left')) + 8;
+			if (arrow < r.left || arrow > r.right) out.push('its arrow (' + Math.round(arrow) + ') is not over the target (' + Math.round(r.left) + '–' + Math.round(r.right) + ')');
+			for (const k of document.querySelectorAll('[data-tour-keep]')) {
+				if (!k.contains(t) && !t.contains(k) && hit(k.getBoundingClientRect())) out.push('it covers ' + k.tagName.toLowerCase() + (k.id ? '#' + k.id : '') + '.' + k.className);
+			}
+			return out.join('; ');
+		})()`, st.sel, st.text))
+		if problems != "" {
+			b.t.Errorf("%s, step %d (%s): %s", name, i+1, st.sel, problems)
+		}
+		b.do("tour next", chromedp.Click(chromedp.CSS(`.tour .tour-next`)))
+	}
+	b.do("tour ended", chromedp.WaitNotPresent(chromedp.CSS(`.tour`)))
 }
 
 // browserSession is a headless Chromium tab with the test's helpers.
@@ -761,6 +826,74 @@ func (b *browserSession) do(what string, actions ...chromedp.Action[chromedp.Voi
 		b.shot("failed-"+strings.ReplaceAll(what, " ", "-"), false)
 		b.t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// hold pauses the page's requests whose URL matches pattern (Chromium's
+// wildcards: * any, ? one character) until release lets them go, so that
+// what the page shows while an answer is on its way can be checked
+// without waiting for time to pass. held reports how many are paused.
+func (b *browserSession) hold(pattern string) (held func() int, release func()) {
+	b.t.Helper()
+	ctx, cancel := context.WithCancel(b.ctx)
+	var mu sync.Mutex
+	var ids []fetch.RequestID
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			ids = append(ids, ev.RequestID)
+			mu.Unlock()
+		}
+	}()
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}}); err != nil {
+		cancel()
+		b.t.Fatalf("hold %s: %v", pattern, err)
+	}
+	held = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(ids)
+	}
+	release = func() {
+		b.t.Helper()
+		mu.Lock()
+		first := len(ids)
+		for _, id := range ids {
+			if _, err := chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+				b.t.Errorf("release %s: %v", pattern, err)
+			}
+		}
+		mu.Unlock()
+		if _, err := chromedp.Call(b.ctx, fetch.Disable, cdp.Empty{}); err != nil {
+			b.t.Errorf("stop holding %s: %v", pattern, err)
+		}
+		cancel()
+		<-done
+		// One paused between the two: it goes on too.
+		for _, id := range ids[first:] {
+			_, _ = chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
+		}
+	}
+	return held, release
+}
+
+// whileHeld holds the answers to the requests matching pattern, runs
+// actions (which make them), waits until the page shows what skeleton
+// checks (JS answering "yes"), photographs it as name, and lets the
+// answers go.
+func (b *browserSession) whileHeld(pattern, name, skeleton string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	held, release := b.hold(pattern)
+	b.do(name, actions...)
+	b.waitFor(name, skeleton, 20*time.Second)
+	waitfor.True(b.t, 10*time.Second, func() bool { return held() > 0 }, "the held answer of %s", name)
+	b.shot(name, false)
+	release()
 }
 
 // click scrolls the element to the middle first, as a person scrolls

@@ -43,6 +43,9 @@ type exportOptionsJSON struct {
 	// them that is selected, and the modal offers to add the first when
 	// none is.
 	PlatformFormats map[string][]string `json:"platform_formats"`
+	// ShareDefaults are the accounts the person saved as their "share to"
+	// default (still connected and active): the modal ticks them.
+	ShareDefaults []string `json:"share_defaults"`
 	// ConnectURL is where to connect an account when there is none.
 	ConnectURL string `json:"connect_url"`
 	// BrandKits are the workspace's kits, for the modal's choice.
@@ -92,6 +95,14 @@ func (h *Handler) exportOptions(w http.ResponseWriter, r *http.Request) error {
 	out.PlatformFormats = map[string][]string{}
 	for _, pl := range out.Platforms {
 		out.PlatformFormats[pl.ID] = pl.Formats(presets)
+	}
+	out.ShareDefaults = []string{}
+	if len(out.Connections) > 0 {
+		d, err := h.svc.Connections.ShareDefaults(ctx, h.callerOf(r))
+		if err != nil {
+			return err
+		}
+		out.ShareDefaults = d.ConnectionIDs
 	}
 	out.ConnectURL = "/connections"
 	kits, err := h.svc.BrandKits.List(ctx, ws)

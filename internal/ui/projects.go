@@ -47,16 +47,23 @@ func (h *Handler) projectsPage(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range pg.Projects {
 		d.Projects = append(d.Projects, card(p))
 	}
-	if d.Folders, err = h.folders(ctx, ws, "/projects", false, q); err != nil {
-		return err
-	}
 	if pg.NextCursor != "" {
 		nq := url.Values{}
 		for k, v := range q {
-			nq[k] = v
+			if k != "partial" {
+				nq[k] = v
+			}
 		}
 		nq.Set("cursor", pg.NextCursor)
 		d.MoreURL = "/projects?" + nq.Encode()
+	}
+	if q.Get("partial") != "" {
+		// The live search's list, without the page around it.
+		h.renderTemplate(w, r, http.StatusOK, "projects", "project-list", page{Data: d})
+		return nil
+	}
+	if d.Folders, err = h.folders(ctx, ws, "/projects", false, q); err != nil {
+		return err
 	}
 	h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Nav: "projects", Data: d, Flash: deletedFlash(r)})
 	return nil

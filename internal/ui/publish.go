@@ -62,6 +62,21 @@ func shareFiles(accts []accountJSON, plats []outpost.Platform, targets []targetV
 	}
 }
 
+// saveShareDefaults saves the accounts ticked in the export modal as the
+// person's "share to" default ("Remember these accounts").
+func (h *Handler) saveShareDefaults(w http.ResponseWriter, r *http.Request) error {
+	var req outpost.ShareDefaults
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody)).Decode(&req); err != nil {
+		return errcode.New(errcode.InvalidJSON, "the accounts could not be read: reload the page and try again")
+	}
+	d, err := h.svc.Connections.SetShareDefaults(r.Context(), h.callerOf(r), req.ConnectionIDs)
+	if err != nil {
+		return err
+	}
+	h.writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
 // errPublishingOff refuses a share on a server that cannot publish.
 var errPublishingOff = &errcode.Error{Code: errcode.PlatformNotConfigured, Message: "publishing is not available on this server",
 	Remedy: "Start Outpost with a secret key and the platforms' OAuth apps (OUTPOST_<PLATFORM>_CLIENT_ID/_SECRET), or run `outpost serve --sandbox` to try it."}

@@ -130,6 +130,20 @@ func TestHandler_publishing(t *testing.T) {
 		len(opts.Platforms) != 1 || opts.Platforms[0].Fields[0].Limit != 100 {
 		t.Fatalf("share options: %+v %+v", opts.Connections, opts.Platforms)
 	}
+	// Nothing is ticked until the person saves a "share to" default.
+	if len(opts.ShareDefaults) != 0 {
+		t.Errorf("share defaults before any was saved: %v", opts.ShareDefaults)
+	}
+	want(t, b.postJSON("/share-defaults", `{"connection_ids":["`+conn.ID+`"]}`), http.StatusOK)
+	r = b.postJSON("/share-defaults", `{"connection_ids":["con_missing"]}`)
+	if r.status != http.StatusNotFound || !strings.Contains(r.body, "not_found") {
+		t.Errorf("a default of a missing account: %d %s", r.status, r.body)
+	}
+	r = b.get("/projects/" + prj.ID + "/export-options")
+	want(t, r, http.StatusOK)
+	if err := json.Unmarshal([]byte(r.body), &opts); err != nil || len(opts.ShareDefaults) != 1 || opts.ShareDefaults[0] != conn.ID {
+		t.Errorf("share defaults after saving: %v, %v", opts.ShareDefaults, err)
+	}
 
 	// A title over YouTube's limit is refused before anything renders,
 	// plainly, naming the account.

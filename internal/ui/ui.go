@@ -206,6 +206,7 @@ func (h *Handler) routes() (http.Handler, error) {
 	m.Handle("POST /presets/{id}", h.auth(h.updatePreset))
 	m.Handle("POST /presets/{id}/delete", h.auth(h.deletePreset))
 
+	m.Handle("POST /share-defaults", h.auth(h.saveShareDefaults))
 	m.Handle("POST /exports/{id}/publications", h.auth(h.sharePublications))
 	m.Handle("POST /publications/{id}/cancel", h.auth(h.cancelPublication))
 	m.Handle("POST /publications/{id}/reschedule", h.auth(h.reschedulePublication))

@@ -66,6 +66,10 @@ func (s *Server) teamRoutes() []route {
 			Handler: s.getNotifications, Status: 200, Response: outpost.NotificationPrefs{}},
 		{Method: "PATCH", Path: "/api/v1/me/notifications", Tag: "notifications", Summary: "Turn kinds of email on or off: {\"email\":{\"export_failed\":true,…}}",
 			Handler: s.setNotifications, Request: notificationsRequest{}, Status: 200, Response: outpost.NotificationPrefs{}},
+		{Method: "GET", Path: "/api/v1/me/share-defaults", Tag: "connections", Summary: "The signed-in user's \"share to\" default in the workspace: the accounts a share starts with ticked (active ones only)",
+			Handler: s.getShareDefaults, Status: 200, Response: outpost.ShareDefaults{}},
+		{Method: "PUT", Path: "/api/v1/me/share-defaults", Tag: "connections", Summary: "Save the signed-in user's \"share to\" default: {\"connection_ids\":[…]} (empty clears it)",
+			Handler: s.setShareDefaults, Request: outpost.ShareDefaults{}, Status: 200, Response: outpost.ShareDefaults{}},
 
 		{Method: "GET", Path: "/api/v1/export-data", Tag: "workspaces", Summary: "The workspace's data export: a zip of JSON (members, projects, exports, renditions, publications, presets, brand kits, webhooks) with links to the stored files",
 			Handler: s.exportData, Status: 200},
@@ -326,6 +330,28 @@ func (s *Server) setNotifications(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) getShareDefaults(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.svc.Connections.ShareDefaults(r.Context(), callerOf(r))
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) setShareDefaults(w http.ResponseWriter, r *http.Request) error {
+	var req outpost.ShareDefaults
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	d, err := s.svc.Connections.SetShareDefaults(r.Context(), callerOf(r), req.ConnectionIDs)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, d)
 	return nil
 }
 

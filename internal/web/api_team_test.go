@@ -614,3 +614,67 @@ func TestAPI_notificationPrefs(t *testing.T) {
 	wantError(t, e.do(as(s, request{method: "PATCH", path: "/api/v1/me/notifications", json: map[string]any{"email": map[string]bool{"spam": true}}})), 400, "invalid_option")
 	wantError(t, e.do(request{method: "GET", path: "/api/v1/me/notifications", key: e.key}), 403, "forbidden")
 }
+
+// TestAPI_shareDefaults: a signed-in user saves the accounts a share
+// starts with ticked; only the workspace's active accounts can be saved
+// and are returned; another member has their own; keys have none.
+func TestAPI_shareDefaults(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tm := newTeam(t, e, "acme")
+	ctx := t.Context()
+	conn := func(wsID, platform, account string) string {
+		t.Helper()
+		c, err := e.store.UpsertConnection(ctx, store.Connection{WorkspaceID: wsID, Platform: platform, AccountID: account,
+			AccountName: account, AccessToken: []byte("a")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	yt, tt, li := conn(tm.ws.ID, "youtube", "UC1"), conn(tm.ws.ID, "tiktok", "tt1"), conn(tm.ws.ID, "linkedin", "li1")
+	elsewhere := conn(e.ws.ID, "youtube", "UC2")
+	owner, member := tm.sessions[authz.Owner], tm.sessions[authz.Member]
+	get := func(session string) []string {
+		t.Helper()
+		var d outpost.ShareDefaults
+		r := e.do(as(session, request{method: "GET", path: "/api/v1/me/share-defaults"}))
+		want(t, r, http.StatusOK)
+		r.json(t, &d)
+		return d.ConnectionIDs
+	}
+	put := func(session string, ids ...string) resp {
+		return e.do(as(session, request{method: "PUT", path: "/api/v1/me/share-defaults", json: map[string]any{"connection_ids": ids}}))
+	}
+	if got := get(owner); len(got) != 0 {
+		t.Errorf("before saving: %v, want none", got)
+	}
+	want(t, put(owner, tt, yt, tt), http.StatusOK)
+	if got := get(owner); !slices.Equal(got, []string{tt, yt}) {
+		t.Errorf("saved: %v, want [%s %s]", got, tt, yt)
+	}
+	if got := get(member); len(got) != 0 {
+		t.Errorf("another member's: %v, want none", got)
+	}
+	wantError(t, put(owner, elsewhere), 404, "not_found")
+	if err := e.store.SetConnectionStatus(ctx, li, store.ConnectionExpired); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, put(owner, yt, li), 422, "connection_expired")
+	if got := get(owner); !slices.Equal(got, []string{tt, yt}) {
+		t.Errorf("after a refused save: %v, want it unchanged", got)
+	}
+	// An account that expires, or is disconnected, is no longer offered.
+	if err := e.store.SetConnectionStatus(ctx, tt, store.ConnectionExpired); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(owner); !slices.Equal(got, []string{yt}) {
+		t.Errorf("with TikTok expired: %v, want [%s]", got, yt)
+	}
+	want(t, e.do(request{method: "DELETE", path: "/api/v1/connections/" + yt, key: tm.keys[authz.ScopeAdmin]}), http.StatusNoContent)
+	if got := get(owner); len(got) != 0 {
+		t.Errorf("after disconnecting YouTube: %v, want none", got)
+	}
+	want(t, put(owner), http.StatusOK)
+	wantError(t, e.do(request{method: "GET", path: "/api/v1/me/share-defaults", key: e.key}), 403, "forbidden")
+}

@@ -91,6 +91,8 @@ var routeActions = map[string]authz.Action{
 	"DELETE /api/v1/workspaces/{id}":      anyCaller, // an owner of that workspace
 	"GET /api/v1/me/notifications":        anyCaller,
 	"PATCH /api/v1/me/notifications":      anyCaller,
+	"GET /api/v1/me/share-defaults":       anyCaller,
+	"PUT /api/v1/me/share-defaults":       anyCaller,
 	"DELETE /api/v1/users/{id}":           anyCaller, // oneself, or the instance admin
 	"GET /api/v1/export-data":             authz.ExportData,
 }

@@ -576,17 +576,18 @@
   }
 
   // renderShare builds the Distribution section: the accounts (name,
-  // avatar, platform icon, the file each gets), none ticked, and each
-  // platform's fields.
+  // avatar, platform icon, the file each gets), none ticked but those of
+  // the person's saved "share to" default, and each platform's fields.
   function renderShare(o) {
     const accts = o.connections || [];
+    const saved = new Set(o.share_defaults || []);
     const shareOpt = form.querySelector('input[name="distribution"][value="share"]');
     shareOpt.disabled = !accts.length;
     shareOpt.closest('label').classList.toggle('is-disabled', !accts.length);
     $('.share-none', modal).hidden = accts.length > 0;
     const list = $('.acct-list', modal);
     list.replaceChildren(...accts.map((a) => {
-      const cb = el('input', { type: 'checkbox', name: 'acct', value: a.id, 'data-platform': a.platform });
+      const cb = el('input', { type: 'checkbox', name: 'acct', value: a.id, 'data-platform': a.platform, checked: saved.has(a.id) });
       const ic = el('span', { class: 'ic', 'aria-hidden': 'true' });
       ic.innerHTML = a.icon; // server constant
       const av = a.avatar_url ? el('img', { class: 'avatar', src: a.avatar_url, alt: '', width: '24', height: '24' }) : null;
@@ -608,7 +609,21 @@
     counters(pf);
     for (const n of ['schedule_at', 'utm_campaign', 'utm_source', 'utm_medium', 'utm_content']) form.elements[n].value = '';
     form.elements.utm_off.checked = false;
+    $('.remember-note', modal).textContent = saved.size ? 'Ticked: your saved default.' : '';
     syncShare();
+  }
+  // rememberAccounts saves the ticked accounts as the person's "share to"
+  // default: the next exports start with them ticked.
+  async function rememberAccounts() {
+    const ids = $$('.acct-list input[type=checkbox]:checked', modal).map((c) => c.value);
+    const note = $('.remember-note', modal);
+    try {
+      await api('/share-defaults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ connection_ids: ids }) });
+      note.textContent = ids.length ? `Saved: ${ids.length === 1 ? 'this account is' : `these ${ids.length} accounts are`} ticked next time.` : 'Saved: no account is ticked next time.';
+      toast(ids.length ? 'Remembered: your next exports start with these accounts ticked.' : 'Cleared: your next exports start with no account ticked.');
+    } catch (e) {
+      showError(e);
+    }
   }
   // syncShare shows the share fields when sharing and the fields of the
   // platforms ticked, and gives each account the selected format that
@@ -926,14 +941,21 @@
     M.exportURL = r.url;
     $('#export-title', modal).textContent = 'Exporting “' + (r.name || M.opts.project.name) + '”';
     $('.modal-sub', modal).replaceChildren(document.createTextNode('Closing this keeps the export running: '), el('a', { href: r.url, text: 'open its page' }));
-    const res = await fetch(r.live, { credentials: 'same-origin' });
-    const tpl = document.createElement('template');
-    tpl.innerHTML = (await res.text()).trim();
-    const frag = tpl.content.firstElementChild;
-    if (!frag) { location.href = r.url; return; }
+    // Skeleton rows (the bar, the stages, the posts) until the view comes.
     form.hidden = true;
-    liveBox.replaceChildren(frag);
+    liveBox.replaceChildren(el('div', { class: 'sk-live', 'aria-hidden': 'true' }, el('div', { class: 'sk-bar skeleton' }), ...skLines(5)));
+    liveBox.setAttribute('aria-busy', 'true');
     liveBox.hidden = false;
+    let frag = null;
+    try {
+      const res = await fetch(r.live, { credentials: 'same-origin' });
+      const tpl = document.createElement('template');
+      tpl.innerHTML = (await res.text()).trim();
+      frag = tpl.content.firstElementChild;
+    } catch (_) { /* its page shows it */ }
+    liveBox.removeAttribute('aria-busy');
+    if (!frag) { location.href = r.url; return; }
+    liveBox.replaceChildren(frag);
     init(liveBox);
     watchImages(liveBox);
     M.stop = follow(frag);
@@ -996,6 +1018,7 @@
       if (!sf.hidden) $('#preset-name', modal).focus();
     });
     $('.save-go', modal).addEventListener('click', savePreset);
+    $('.remember-go', modal).addEventListener('click', rememberAccounts);
     modal.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') { e.preventDefault(); closeModal(); return; }
       if (e.key === 'Tab') { trapFocus(e); return; }
@@ -1052,6 +1075,7 @@
       $('.batch-go', batchBar).disabled = n < 2;
     };
     document.addEventListener('change', (e) => { if (e.target.matches && e.target.matches('input.pick')) sync(); });
+    document.addEventListener('outpost:list', sync);
     $('.batch-go', batchBar).addEventListener('click', (e) => { const ids = picked(); openModal(ids[0], e.currentTarget, ids); });
     $('.batch-clear', batchBar).addEventListener('click', () => { $$('input.pick:checked').forEach((c) => { c.checked = false; }); sync(); });
     sync();
@@ -1164,25 +1188,58 @@
   }
   init(document);
 
+  // ---- live lists: skeleton rows while they load ---------------------------
+  // liveList returns a function that fetches a list's server-rendered rows
+  // into box, skeleton rows holding their place until they come; only the
+  // latest answer counts. message wraps a message in what box holds.
+  function liveList(box, skeleton, message) {
+    let seq = 0;
+    return async (url) => {
+      const mine = ++seq;
+      box.setAttribute('aria-busy', 'true');
+      box.replaceChildren(...skeleton());
+      try {
+        const res = await fetch(url, { headers: { 'X-Requested-With': 'fetch' }, credentials: 'same-origin' });
+        if (mine !== seq) return;
+        if (!res.ok) {
+          let e = null;
+          try { e = (await res.json()).error; } catch (_) { /* skip */ }
+          const err = el('div', { class: 'form-error' });
+          errorBox(err, e);
+          box.replaceChildren(message(err));
+          return;
+        }
+        const html = await res.text();
+        if (mine !== seq) return;
+        box.innerHTML = html; // server-rendered, escaped
+        watchImages(box);
+        box.dispatchEvent(new Event('outpost:list', { bubbles: true }));
+      } catch (_) {
+        if (mine === seq) box.replaceChildren(message(el('p', { text: 'The server could not be reached: check your network.' })));
+      } finally {
+        if (mine === seq) box.removeAttribute('aria-busy');
+      }
+    };
+  }
+  function skLines(n) { return Array.from({ length: n }, () => el('div', { class: 'sk-line skeleton' })); }
+
   // ---- history: live search and filters -----------------------------------
-  // The table's rows or the timeline's days come from the server; while
-  // they load, skeleton rows hold their place.
+  // The table's rows or the timeline's days come from the server.
   const hf = $('#history-filters');
   if (hf) {
     const box = $('#history-rows');
     const timeline = hf.dataset.view === 'timeline';
     const q = $('#hq');
-    let timer, seq = 0;
-    const skeleton = () => (timeline
+    let timer;
+    const load = liveList(box, () => (timeline
       ? [el('ol', { class: 'tl-items', 'aria-hidden': 'true' }, ...Array.from({ length: 3 }, () => el('li', { class: 'tl-item sk-item' },
-        el('div', { class: 'tl-thumb skeleton' }), el('div', { class: 'tl-body' }, el('div', { class: 'sk-line skeleton' }), el('div', { class: 'sk-line skeleton' })))))]
+        el('div', { class: 'tl-thumb skeleton' }), el('div', { class: 'tl-body' }, ...skLines(2)))))]
       : Array.from({ length: 3 }, () => {
         const tr = el('tr', { class: 'sk-row', 'aria-hidden': 'true' });
-        for (let i = 0; i < 7; i++) tr.append(el('td', {}, el('div', { class: 'sk-line skeleton' })));
+        for (let i = 0; i < 7; i++) tr.append(el('td', {}, ...skLines(1)));
         return tr;
-      }));
-    const message = (node) => (timeline ? node : el('tr', {}, el('td', { colspan: '7' }, node)));
-    const refresh = async () => {
+      })), (node) => (timeline ? node : el('tr', {}, el('td', { colspan: '7' }, node))));
+    const refresh = () => {
       const params = new URLSearchParams();
       for (const [k, v] of new FormData(hf)) if (v) params.set(k, v);
       history.replaceState(null, '', '/history' + (params.toString() ? '?' + params : ''));
@@ -1194,39 +1251,41 @@
         a.href = '/history' + (vp.toString() ? '?' + vp : '');
       }
       params.set('partial', '1');
-      const mine = ++seq;
-      box.setAttribute('aria-busy', 'true');
-      box.replaceChildren(...skeleton());
-      try {
-        const res = await fetch('/history?' + params, { headers: { 'X-Requested-With': 'fetch' }, credentials: 'same-origin' });
-        if (mine !== seq) return;
-        if (!res.ok) {
-          let e = null;
-          try { e = (await res.json()).error; } catch (_) { /* skip */ }
-          const err = el('div', { class: 'form-error' });
-          errorBox(err, e);
-          box.replaceChildren(message(err));
-          return;
-        }
-        box.innerHTML = await res.text(); // server-rendered, escaped
-        watchImages(box);
-      } catch (_) {
-        if (mine === seq) box.replaceChildren(message(el('p', { text: 'The server could not be reached: check your network.' })));
-      } finally {
-        if (mine === seq) box.removeAttribute('aria-busy');
-      }
+      load('/history?' + params);
     };
     q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(refresh, 250); });
     hf.addEventListener('change', (e) => { if (e.target !== q) refresh(); });
     hf.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(timer); refresh(); });
   }
 
+  // ---- projects: live search ------------------------------------------------
+  const pq = $('#project-q');
+  const prows = $('#project-rows');
+  if (pq && prows) {
+    const sf = pq.form;
+    let timer;
+    const load = liveList(prows, () => [el('div', { class: 'cards', 'aria-hidden': 'true' }, ...Array.from({ length: 3 }, () => el('article', { class: 'card sk-card' },
+      el('div', { class: 'poster skeleton shape-landscape' }), el('div', { class: 'card-body' }, ...skLines(3)))))], (node) => node);
+    const refresh = () => {
+      const params = new URLSearchParams();
+      for (const [k, v] of new FormData(sf)) if (v) params.set(k, v);
+      history.replaceState(null, '', '/projects' + (params.toString() ? '?' + params : ''));
+      params.set('partial', '1');
+      load('/projects?' + params);
+    };
+    pq.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(refresh, 250); });
+    sf.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(timer); refresh(); });
+  }
+
   // ---- first-run tour ---------------------------------------------------
   // Each step points at what it names: the first of its targets on the
-  // page, with the words for that target.
+  // page, with the words for that target. The popover sits below its
+  // target, pointing up at it; when it would cover what the page says
+  // there (the empty list's text, the other intake form: data-tour-keep),
+  // the target gets room below it for the popover, pushing them down.
   const TOUR_KEY = 'outpost.tour.v1';
   const steps = [
-    { icon: 'bolt', title: 'Fast rendering', at: [{ sel: '.dropzone', text: 'Upload your master here once. Outpost decodes it once and renders every format you pick in a single pass.' }] },
+    { icon: 'bolt', title: 'Fast rendering', at: [{ sel: '#upload-form', text: 'Upload your master here once. Outpost decodes it once and renders every format you pick in a single pass.' }] },
     { icon: 'grid', title: 'Multiple formats', at: [
       { sel: '[data-tour-export]', text: 'Press Export (or Ctrl/⌘ + E) and pick several formats at once: YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' },
       { sel: '.empty[data-tour-keep]', text: 'Your uploads are listed here. Each gets an Export button: pick several formats at once — YouTube, Shorts, Reels, TikTok, LinkedIn, MP4, GIF…' }] },
@@ -1242,23 +1301,25 @@
     }).filter(Boolean);
     if (!live.length) return;
     let i = 0, box = null, target = null;
+    const clear = () => {
+      if (target) { target.classList.remove('tour-target'); target.style.marginBottom = ''; }
+      if (box) box.remove();
+    };
     const end = () => {
       try { localStorage.setItem(TOUR_KEY, new Date().toISOString()); } catch (_) { /* private mode */ }
-      if (target) target.classList.remove('tour-target');
-      if (box) box.remove();
+      clear();
       document.removeEventListener('keydown', onKey, true);
     };
     const onKey = (e) => { if (e.key === 'Escape' && box) { e.preventDefault(); end(); } };
     document.addEventListener('keydown', onKey, true);
     const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const gap = 14;
     const show = () => {
-      if (target) target.classList.remove('tour-target');
-      if (box) box.remove();
+      clear();
       const s = live[i];
       target = $(s.sel);
       target.classList.add('tour-target');
-      target.scrollIntoView({ block: 'nearest' });
-      box = el('div', { class: 'tour', role: 'dialog', 'aria-labelledby': 'tour-title', 'aria-describedby': 'tour-text' });
+      box = el('div', { class: 'tour', role: 'dialog', 'aria-labelledby': 'tour-title', 'aria-describedby': 'tour-text', 'data-step': String(i + 1) });
       const h = el('h2', { id: 'tour-title' });
       h.append(iconEl(s.icon), el('span', { text: s.title }));
       const next = el('button', { type: 'button', class: 'btn btn-primary tour-next', text: i === live.length - 1 ? 'Got it' : 'Next' });
@@ -1266,18 +1327,27 @@
       box.append(h, el('p', { id: 'tour-text', text: s.text }),
         el('div', { class: 'tour-nav' }, el('span', { class: 'tour-step', text: `${i + 1} of ${live.length}` }), skip, next));
       document.body.append(box);
-      // Below the target, unless that hides something the page says (the
-      // empty list's text): then above it, pointing up at it.
-      const r = target.getBoundingClientRect();
-      const left = Math.max(8, Math.min(window.scrollX + r.left, window.scrollX + document.documentElement.clientWidth - box.offsetWidth - 8));
-      box.style.left = left + 'px';
-      let top = window.scrollY + r.bottom + 12;
-      const below = { left: left - window.scrollX, right: left - window.scrollX + box.offsetWidth, top: r.bottom + 12, bottom: r.bottom + 12 + box.offsetHeight };
-      const keep = $$('[data-tour-keep]').filter((k) => k !== target).some((k) => overlaps(below, k.getBoundingClientRect()));
-      box.classList.toggle('tour-above', keep);
-      if (keep) top = window.scrollY + r.top - box.offsetHeight - 12;
-      box.style.top = Math.max(8, top) + 'px';
-      box.style.setProperty('--arrow-left', Math.max(12, Math.min(box.offsetWidth - 24, r.left + Math.min(r.width, 80) / 2 - (left - window.scrollX))) + 'px');
+      // A target in the sticky top bar is shown with the page at its top.
+      if (target.closest('.topbar')) window.scrollTo(0, 0);
+      let r = target.getBoundingClientRect();
+      const vw = document.documentElement.clientWidth, w = box.offsetWidth, hgt = box.offsetHeight;
+      const keep = $$('[data-tour-keep]').filter((k) => !k.contains(target) && !target.contains(k));
+      const clamp = (x) => Math.max(8, Math.min(x, vw - w - 8));
+      const covers = (x) => keep.some((k) => overlaps({ left: x, right: x + w, top: r.bottom + gap, bottom: r.bottom + gap + hgt }, k.getBoundingClientRect()));
+      // Under its left edge, else under its right edge, else its middle;
+      // when each would cover what the page says there, the target makes
+      // room below itself (not in the top bar, whose height is fixed).
+      let x = [r.left, r.right - w, r.left + r.width / 2 - w / 2].map(clamp).find((c) => !covers(c));
+      if (x === undefined) {
+        x = clamp(r.left);
+        if (!target.closest('.topbar')) {
+          target.style.marginBottom = (hgt + 2 * gap) + 'px';
+          r = target.getBoundingClientRect();
+        }
+      }
+      box.style.left = (window.scrollX + x) + 'px';
+      box.style.top = (window.scrollY + r.bottom + gap) + 'px';
+      box.style.setProperty('--arrow-left', Math.max(12, Math.min(w - 24, r.left + Math.min(r.width, 80) / 2 - x)) + 'px');
       next.addEventListener('click', () => { i++; if (i < live.length) show(); else end(); });
       skip.addEventListener('click', end);
       box.scrollIntoView({ block: 'nearest' });
