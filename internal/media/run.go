@@ -1,6 +1,7 @@
 package media
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -256,11 +257,48 @@ func damagedRanges(times []float64, gap float64) []TimeRange {
 		out = append(out, r)
 	}
 	for i := range out {
-		// The epsilon keeps 0.1+0.2 from rounding up to 0.4.
-		out[i].Start = math.Floor(out[i].Start*10+1e-9) / 10
-		out[i].End = math.Ceil(out[i].End*10-1e-9) / 10
+		out[i] = roundRange(out[i])
 	}
 	return out
+}
+
+// Shift returns r with its damaged stretches moved later by offset
+// seconds: the report of a render that wrote a part of a longer output
+// (a segment's piece, from its own 0) in the whole output's time.
+func (r Report) Shift(offset float64) Report {
+	out := Report{DecodeErrors: r.DecodeErrors}
+	for _, d := range r.Damaged {
+		out.Damaged = append(out.Damaged, roundRange(TimeRange{Start: d.Start + offset, End: d.End + offset}))
+	}
+	return out
+}
+
+// JoinReports is one report for renders that made one output between them
+// (the pieces and the rest of a segmented render, each Shift to the whole
+// output's time): the decode errors added up, the damaged stretches in
+// order, those less than DamageGap apart merged as damagedRanges merges.
+func JoinReports(reps ...Report) Report {
+	var out Report
+	var all []TimeRange
+	for _, r := range reps {
+		out.DecodeErrors += r.DecodeErrors
+		all = append(all, r.Damaged...)
+	}
+	slices.SortFunc(all, func(a, b TimeRange) int { return cmp.Compare(a.Start, b.Start) })
+	for _, r := range all {
+		if n := len(out.Damaged); n > 0 && r.Start-out.Damaged[n-1].End < DamageGap {
+			out.Damaged[n-1].End = math.Max(out.Damaged[n-1].End, r.End)
+			continue
+		}
+		out.Damaged = append(out.Damaged, r)
+	}
+	return out
+}
+
+// roundRange rounds r outward to tenths of a second.
+func roundRange(r TimeRange) TimeRange {
+	// The epsilon keeps 0.1+0.2 from rounding up to 0.4.
+	return TimeRange{Start: math.Floor(r.Start*10+1e-9) / 10, End: math.Ceil(r.End*10-1e-9) / 10}
 }
 
 // exitCode is the process exit status, -1 for a signal, 0 for no error.
