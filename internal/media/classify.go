@@ -35,6 +35,10 @@ func (e *ExitError) Error() string {
 		if errors.As(e.Err, &ee) && ee.ProcessState != nil {
 			return e.Program + " was killed by a signal (" + ee.ProcessState.String() + ")"
 		}
+		if e.Err != nil {
+			// No exit status: waiting for it failed (exec.ErrWaitDelay).
+			return e.Program + ": " + e.Err.Error()
+		}
 		return e.Program + " was killed by a signal"
 	case e.ExitCode == 0:
 		// ffmpeg 5.1 exits 0 after failing to write an output's trailer.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,8 +111,10 @@ func inputPaths(args []string) []string {
 // Run runs ffmpeg with Argv(args) (args is the argv without the program
 // name) and waits for it. total is the expected output duration in seconds,
 // for Percent and ETA (0 if unknown). progress, if not nil, is called from
-// one goroutine for each report; the Done report comes last and only when
-// ffmpeg succeeded.
+// one goroutine of its own with the reports, the latest one whenever it is
+// free (a slow callback skips reports; it never holds ffmpeg up); the Done
+// report comes last and only when ffmpeg succeeded, and no call comes
+// after Run returns.
 //
 // Canceling ctx sends ffmpeg SIGINT, on which it stops reading and finishes
 // its outputs (an MP4 gets its index and stays playable, only shorter); it is
@@ -180,6 +183,7 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 
 	var done *Progress
 	var outTime atomic.Uint64 // float64 bits: the output time reached
+	reports := deliver(progress)
 	parser := &ProgressParser{
 		Total: total,
 		Now:   time.Now,
@@ -189,9 +193,7 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 				done = &p // held back until the exit status is known
 				return
 			}
-			if progress != nil {
-				progress(p)
-			}
+			reports.send(p)
 		},
 	}
 	stderr := newLogTail(tailSize)
@@ -207,10 +209,11 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 			log.WarnContext(ctx, "ffmpeg runs at normal priority", "nice", r.Nice, "error", err)
 		}
 	})
+	_ = parser.Close()
+	reports.close()
 	if startErr != nil {
 		return "", Report{}, startError(ctx, "ffmpeg", bin, startErr)
 	}
-	_ = parser.Close()
 	code := exitCode(err)
 	log.DebugContext(ctx, "ffmpeg exit", "ffmpeg_exit_code", code, "elapsed", time.Since(start))
 
@@ -235,6 +238,66 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 	}
 	rep := Report{DecodeErrors: stderr.decodeCount, Damaged: damagedRanges(stderr.decodeErrors, DamageGap)}
 	return stderr.String(), rep, nil
+}
+
+// latest hands progress reports to a callback from a goroutine of its
+// own, the latest report whenever the callback is free. ffmpeg's stdout
+// is copied to the parser by os/exec's goroutine: a callback that blocks
+// there (a database write on a busy node, SQLite's one connection held by
+// another job) would leave the copy unfinished when ffmpeg exits, and
+// Wait, CancelGrace later, would close the pipe and fail the finished run
+// with exec.ErrWaitDelay (which read as "killed by a signal").
+type latest struct {
+	mu      sync.Mutex
+	pending *Progress
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+// deliver starts the goroutine that calls f (nil: none).
+func deliver(f func(Progress)) *latest {
+	if f == nil {
+		return nil
+	}
+	l := &latest{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for range l.wake {
+			l.mu.Lock()
+			p := l.pending
+			l.pending = nil
+			l.mu.Unlock()
+			if p != nil {
+				f(*p)
+			}
+		}
+	}()
+	return l
+}
+
+// send hands p over without waiting: it replaces a report not yet
+// delivered.
+func (l *latest) send(p Progress) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.pending = &p
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default: // a wake-up is pending: it will take p
+	}
+}
+
+// close delivers what is pending and waits for the callback's last call.
+// No send may follow.
+func (l *latest) close() {
+	if l == nil {
+		return
+	}
+	close(l.wake)
+	<-l.done
 }
 
 // damagedRanges turns the output times of decode errors into stretches:
