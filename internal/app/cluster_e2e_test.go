@@ -26,7 +26,6 @@ import (
 	"outpost/internal/publish/platforms"
 	"outpost/internal/sandbox"
 	"outpost/internal/store"
-	"outpost/internal/tests3"
 	"outpost/internal/waitfor"
 )
 
@@ -43,67 +42,26 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 		t.Skip("builds the binary and runs PostgreSQL, versitygw and four outpost processes")
 	}
 	t.Parallel()
-	needFFmpeg(t)
-	dsn := pg.NewDatabase(t)
-	gw := tests3.Start(t)
+	c := newCluster(t, "outpost-cluster", "OUTPOST_NODE_TIMEOUT=4s")
 	const bucket = "outpost-cluster"
-	blobURL := gw.Bucket(t, bucket)
-	bin := buildOutpost(t)
-	logDir := t.TempDir()
-	logPath := func(name string) string { return filepath.Join(logDir, name+".log") }
-	names := []string{"sandbox", "api", "worker-1", "worker-2"}
-	logs := func() string {
-		var b strings.Builder
-		for _, n := range names {
-			fmt.Fprintf(&b, "--- %s\n%s\n", n, tail(logPath(n)))
-		}
-		return b.String()
-	}
+	gw, logs := c.gw, c.logs
 
 	// The emulators in a process of their own; every node points there.
 	sbURL := "http://127.0.0.1:" + freePort(t)
-	startProcess(t, bin, []string{"sandbox", "--addr", strings.TrimPrefix(sbURL, "http://")},
-		processEnv(os.Environ()), logPath("sandbox"))
+	c.start("sandbox", []string{"sandbox", "--addr", strings.TrimPrefix(sbURL, "http://")}, processEnv(os.Environ()))
 	waitfor.True(t, 30*time.Second, func() bool { return getOK(sbURL + "/_sandbox/state") },
 		"outpost sandbox answers on %s", sbURL)
-
-	// What every node gets: one database, bucket, key and set of platforms.
-	common := append(processEnv(os.Environ()), gw.Env()...)
-	common = append(common,
-		"OUTPOST_DATABASE_URL="+dsn,
-		"OUTPOST_BLOB_URL="+blobURL,
-		"OUTPOST_SECRET_KEY="+strings.Repeat("7d", 32),
-		"OUTPOST_LOG_LEVEL=info",
-		"OUTPOST_NODE_TIMEOUT=4s",
-	)
 	for _, d := range platforms.All() {
-		c, up := sandbox.DefaultClient(d.ID), "OUTPOST_"+d.Env
-		common = append(common, up+"_CLIENT_ID="+c.ID, up+"_CLIENT_SECRET="+c.Secret, up+"_BASE_URL="+sbURL)
+		cl, up := sandbox.DefaultClient(d.ID), "OUTPOST_"+d.Env
+		c.env = append(c.env, up+"_CLIENT_ID="+cl.ID, up+"_CLIENT_SECRET="+cl.Secret, up+"_BASE_URL="+sbURL)
 	}
-	apiPort := freePort(t)
-	base := "http://127.0.0.1:" + apiPort
-	startOutpost(t, bin, "serve", append(slices.Clone(common),
-		"OUTPOST_DATA_DIR="+t.TempDir(),
-		"OUTPOST_LISTEN=127.0.0.1:"+apiPort,
-		"OUTPOST_BOOTSTRAP_API_KEY="+testAPIKey,
-		"OUTPOST_WORKERS=0",
-	), logPath("api"), base)
+	c.serve()
+	base := c.base
 	workers := map[string]*exec.Cmd{} // by node id
 	dataDirs := map[string]string{}   // by node id
-	workerEnv := func(data string) []string {
-		return append(slices.Clone(common), "OUTPOST_DATA_DIR="+data, "OUTPOST_RENDER_CONCURRENCY=1")
-	}
 	for _, name := range []string{"worker-1", "worker-2"} {
-		data := t.TempDir()
-		cmd := startOutpost(t, bin, "worker", workerEnv(data), logPath(name), "")
-		id := waitfor.Value(t, 30*time.Second, func() (string, error) {
-			b, err := os.ReadFile(filepath.Join(data, "nodes", "slot-1"))
-			if id := strings.TrimSpace(string(b)); err == nil && id != "" {
-				return id, nil
-			}
-			return "", fmt.Errorf("no node id yet (%v)", err)
-		}, "%s records its node id\n%s", name, logs())
-		workers[id], dataDirs[id] = cmd, data
+		w := c.worker(name, "")
+		workers[w.id], dataDirs[w.id] = w.cmd, w.data
 	}
 
 	// Connect a YouTube account through the emulator's consent page.
@@ -145,15 +103,7 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 			"title": "Cluster takeover", "privacy": "public"}},
 	}, http.StatusAccepted, &exp)
 
-	s, err := store.Open(t.Context(), dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	client, err := river.NewClient(s.RiverDriver(), &river.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, client := c.store()
 	x := waitfor.Value(t, 120*time.Second, func() (store.Export, error) {
 		x, err := s.GetExport(t.Context(), exp.ID)
 		if err == nil && !(x.Progress.Stage == "render" && x.Progress.Percent > 10) {
@@ -311,8 +261,7 @@ func TestCluster_publishAndTakeover(t *testing.T) {
 		t.Fatalf("the killed worker's scratch folder is gone before it restarted: %v", err)
 	}
 	restarted := time.Now()
-	startOutpost(t, bin, "worker", workerEnv(dataDirs[first]), logPath("worker-1-again"), "")
-	names = append(names, "worker-1-again")
+	c.worker("worker-1-again", dataDirs[first])
 	waitfor.True(t, 60*time.Second, func() bool {
 		nodes, err := s.ListNodes(t.Context())
 		return err == nil && slices.ContainsFunc(nodes, func(n store.Node) bool { return n.ID == first && n.StartedAt.After(restarted) })

@@ -310,7 +310,18 @@ func startProcess(t *testing.T, bin string, args, env []string, logPath string) 
 		t.Fatal(err)
 	}
 	pgid := cmd.Process.Pid
-	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+	t.Cleanup(func() {
+		// Only while the process is not reaped: once a test has waited
+		// for it, its group's number may be another process's (pid_max
+		// is 32768 on the test machines, and the suite starts thousands
+		// of processes), and a kill by number would hit that one, an
+		// ffmpeg of another package's test, say. Its own children die
+		// with it (ffmpeg's parent-death signal).
+		if cmd.ProcessState == nil {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+	})
 	return cmd
 }
 

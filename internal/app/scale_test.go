@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/store"
-	"outpost/internal/tests3"
 	"outpost/internal/waitfor"
 )
 
@@ -33,45 +31,13 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 		t.Skip("builds the binary and runs PostgreSQL, versitygw and three outpost processes")
 	}
 	t.Parallel()
-	needFFmpeg(t)
-	dsn := pg.NewDatabase(t)
-	gw := tests3.Start(t)
+	c := newCluster(t, "outpost-scale")
 	const bucket = "outpost-scale"
-	blobURL := gw.Bucket(t, bucket)
-	bin := buildOutpost(t)
-
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	common := append(processEnv(os.Environ()), gw.Env()...)
-	common = append(common,
-		"OUTPOST_DATABASE_URL="+dsn,
-		"OUTPOST_BLOB_URL="+blobURL,
-		"OUTPOST_SECRET_KEY="+strings.Repeat("5c", 32),
-		"OUTPOST_LOG_LEVEL=info",
-	)
-	logDir := t.TempDir()
-	serveLog := filepath.Join(logDir, "serve.log")
-	startOutpost(t, bin, "serve", append(slices.Clone(common),
-		"OUTPOST_DATA_DIR="+t.TempDir(),
-		"OUTPOST_LISTEN=127.0.0.1:"+port,
-		"OUTPOST_BOOTSTRAP_API_KEY="+testAPIKey,
-		"OUTPOST_WORKERS=0",
-	), serveLog, base)
+	c.serve()
+	gw, base, logs := c.gw, c.base, c.logs
 	// serve migrated the database; the workers start on it.
-	workerLogs := []string{filepath.Join(logDir, "worker-a.log"), filepath.Join(logDir, "worker-b.log")}
-	for _, logPath := range workerLogs {
-		startOutpost(t, bin, "worker", append(slices.Clone(common),
-			"OUTPOST_DATA_DIR="+t.TempDir(),
-			"OUTPOST_RENDER_CONCURRENCY=1",
-		), logPath, "")
-	}
-	logs := func() string {
-		var b strings.Builder
-		for _, p := range append([]string{serveLog}, workerLogs...) {
-			fmt.Fprintf(&b, "--- %s\n%s\n", filepath.Base(p), tail(p))
-		}
-		return b.String()
-	}
+	c.worker("worker-a", "")
+	c.worker("worker-b", "")
 
 	src := mediatest.Generate(t, mediatest.Spec{Width: 320, Height: 180, Duration: 2, Audio: true})
 	var prj struct {
@@ -95,11 +61,7 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 		ids[i] = exp.ID
 	}
 
-	s, err := store.Open(t.Context(), dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, client := c.store()
 	var keys []string
 	for _, id := range ids {
 		x := waitExportOrLogs(t, s, id, 4*time.Minute, logs)
@@ -120,10 +82,6 @@ func TestScaleOut_twoWorkers(t *testing.T) {
 	}
 
 	// Both workers rendered: River's job table says who attempted each job.
-	client, err := river.NewClient(s.RiverDriver(), &river.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	jl, err := client.JobList(t.Context(), river.NewJobListParams().Kinds(jobs.KindRender).
 		States(rivertype.JobStateCompleted, rivertype.JobStateRunning).First(100))
 	if err != nil {

@@ -84,6 +84,15 @@ type Request struct {
 	// as for a local render. An export that does not render in segments
 	// fails with ErrNotSegmented.
 	Parts PartsFunc
+	// Loudness, when set, is the source's loudness as measured already
+	// (by the job that planned a segmented render's parts): the render
+	// uses it rather than measuring again, a full decode of the audio.
+	Loudness *media.Loudness
+	// Cuts, with Segments, are the segments as the render that planned
+	// them cut the source (PrepareSegmented): the parts and the join
+	// render those cuts without reading the source's keyframes again
+	// (which reads every packet of it), and every node renders the same.
+	Cuts []render.Segment
 }
 
 // Preview is a fast, low-resolution render of an export's settings.
@@ -193,6 +202,8 @@ type prepared struct {
 	thumbnailImage string
 	// segmented, when set, renders plan in segments.
 	segmented *render.Segmented
+	// loudness is the source's, when a target normalises it.
+	loudness *media.Loudness
 }
 
 func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event)) (*prepared, error) {
@@ -267,7 +278,9 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 	if render.NeedsLoudness(src, keep) && tl != nil {
 		return p, errcode.New(errcode.InvalidOption, "loudness normalisation is not available for timelines and intros yet: leave --loudness off")
 	}
-	if render.NeedsLoudness(src, keep) {
+	if render.NeedsLoudness(src, keep) && req.Loudness != nil {
+		opts.Loudness = req.Loudness
+	} else if render.NeedsLoudness(src, keep) {
 		progress(Event{Stage: StageAudio})
 		opts.Loudness, err = e.Runner.MeasureLoudness(ctx, src.Path, src.Duration, func(pr media.Progress) {
 			progress(Event{Stage: StageAudio, Percent: pr.Percent, Speed: pr.Speed, ETA: pr.ETA})
@@ -278,12 +291,13 @@ func (e *Engine) prepare(ctx context.Context, req Request, progress func(Event))
 		e.Logger.Debug("loudness measured", "source", req.Source, "integrated_lufs", opts.Loudness.Integrated, "true_peak_dbtp", opts.Loudness.TruePeak)
 		progress(Event{Stage: StageAudio, Percent: 100, Done: true})
 	}
+	p.loudness = opts.Loudness
 	plan, err := render.Build(src, keep, opts)
 	if err != nil {
 		return p, err
 	}
 	if req.Segments > 1 && req.Preview == nil {
-		if p.segmented, err = e.segmented(ctx, src, keep, opts, req.Segments, filepath.Join(p.workDir, segmentDirName)); err != nil {
+		if p.segmented, err = e.segmented(ctx, src, keep, opts, req.Segments, req.Cuts, filepath.Join(p.workDir, segmentDirName)); err != nil {
 			return p, err
 		}
 		if p.segmented != nil {
@@ -360,11 +374,9 @@ func (e *Engine) Export(ctx context.Context, req Request, progress func(Event)) 
 	var rep media.Report
 	switch {
 	case p.segmented != nil && req.Parts != nil:
-		err = e.joinParts(ctx, p, req.Parts)
+		rep, err = e.joinParts(ctx, p, req.Parts)
 	case p.segmented != nil:
-		// The pieces' decode reports are not gathered yet: a segmented
-		// render warns of no damaged ranges.
-		err = e.renderSegmented(ctx, p.segmented, progress)
+		rep, err = e.renderSegmented(ctx, p.segmented, progress)
 	case req.Parts != nil:
 		err = ErrNotSegmented
 	default:

@@ -26,23 +26,29 @@ const DefaultSegmentMinSeconds = 10
 const segmentDirName = "pieces"
 
 // segmented plans req's render (already planned whole as opts and
-// targets) in req.Segments segments, with its pieces in dir. It returns nil
+// targets) in req.Segments segments, with its pieces in dir; cuts, when
+// set, are the segments (as an earlier plan cut them). It returns nil
 // when the render is better done in one pass: the source is too short for
 // two segments of the minimum length, has too few keyframes, or nothing
 // of it is a segmentable encode.
-func (e *Engine) segmented(ctx context.Context, src *media.Info, targets []render.Target, opts render.Options, count int, dir string) (*render.Segmented, error) {
-	var keys []float64
-	if opts.Timeline == nil {
-		var err error
-		if keys, err = e.Prober.Keyframes(ctx, src.Path); err != nil {
-			return nil, err
+func (e *Engine) segmented(ctx context.Context, src *media.Info, targets []render.Target, opts render.Options, count int,
+	cuts []render.Segment, dir string,
+) (*render.Segmented, error) {
+	segs := cuts
+	if segs == nil {
+		var keys []float64
+		if opts.Timeline == nil {
+			var err error
+			if keys, err = e.Prober.Keyframes(ctx, src.Path); err != nil {
+				return nil, err
+			}
 		}
+		minSec := e.SegmentMinSeconds
+		if minSec <= 0 {
+			minSec = DefaultSegmentMinSeconds
+		}
+		segs = render.PlanSegments(src.Duration, keys, render.SegmentSettings{Count: count, MinSeconds: minSec})
 	}
-	minSec := e.SegmentMinSeconds
-	if minSec <= 0 {
-		minSec = DefaultSegmentMinSeconds
-	}
-	segs := render.PlanSegments(src.Duration, keys, render.SegmentSettings{Count: count, MinSeconds: minSec})
 	if len(segs) < 2 {
 		return nil, nil
 	}
@@ -55,33 +61,39 @@ func (e *Engine) segmented(ctx context.Context, src *media.Info, targets []rende
 
 // PrepareSegmented is Prepare for a render in req.Segments segments: the
 // segmented plan, or nil where the export renders in one pass (see
-// Request.Segments). It writes nothing.
-func (e *Engine) PrepareSegmented(ctx context.Context, req Request) (*render.Segmented, []Result, error) {
+// Request.Segments), and the source's loudness when a target normalises
+// it (measured here unless req.Loudness has it): what the parts and the
+// join take as Request.Loudness, so that it is measured once. It writes
+// nothing.
+func (e *Engine) PrepareSegmented(ctx context.Context, req Request) (*render.Segmented, *media.Loudness, error) {
 	p, err := e.prepare(ctx, req, func(Event) {})
 	if p == nil {
 		return nil, nil, err
 	}
-	return p.segmented, p.results, err
+	return p.segmented, p.loudness, err
 }
 
 // RenderPiece renders piece i of s: one ffmpeg process writing the
 // segment's video of every segmented encode to its piece file
 // (render.PiecePath). The work folder's render files (captions, ASS
-// scripts) must be in place.
-func (e *Engine) RenderPiece(ctx context.Context, s *render.Segmented, i int, progress func(media.Progress)) error {
+// scripts) must be in place. The report's times are the whole output's.
+func (e *Engine) RenderPiece(ctx context.Context, s *render.Segmented, i int, progress func(media.Progress)) (media.Report, error) {
 	p := s.Pieces[i]
-	return e.Runner.Run(ctx, p.Args(), p.Duration, progress)
+	rep, err := e.Runner.RunReport(ctx, p.Args(), p.Duration, progress)
+	// A piece's output starts at 0 (render.pieceCut): its output time,
+	// which dates the decode errors, is Start later in the whole.
+	return rep.Shift(s.Segments[i].Start), err
 }
 
 // RenderRest renders what s does not cut: the segmented encodes' audio,
 // once over the whole length (render.AudioPath), and the outputs that are
 // rendered whole (stream copies, GIF) to their temp paths. A nil s.Rest
 // has nothing to do.
-func (e *Engine) RenderRest(ctx context.Context, s *render.Segmented, progress func(media.Progress)) error {
+func (e *Engine) RenderRest(ctx context.Context, s *render.Segmented, progress func(media.Progress)) (media.Report, error) {
 	if s.Rest == nil {
-		return nil
+		return media.Report{}, nil
 	}
-	return e.Runner.Run(ctx, s.Rest.Args(), s.Rest.Duration, progress)
+	return e.Runner.RunReport(ctx, s.Rest.Args(), s.Rest.Duration, progress)
 }
 
 // Join concatenates one encode's pieces without re-encoding, with its
@@ -95,32 +107,41 @@ func (e *Engine) Join(ctx context.Context, s *render.Segmented, j render.Join) e
 	return e.Runner.Run(ctx, j.Args, s.Whole.Duration, nil)
 }
 
+// RestWeight is the rest's share of a segmented render's work, as a share
+// of the whole length: audio and copies are cheap next to video. The
+// pieces weigh their length.
+const RestWeight = 0.25
+
 // renderSegmented runs s on this machine: the rest and every piece at once,
 // each its own ffmpeg process, then the joins. Progress is over all of
-// them: the pieces weigh their length, the rest a quarter of the whole
-// (audio and copies are cheap next to video).
-func (e *Engine) renderSegmented(ctx context.Context, s *render.Segmented, progress func(Event)) error {
+// them, weighed by RestWeight; its OutTime and Total count that work in
+// seconds (the pieces' output written, the rest's share), so that one
+// estimator can time the whole. The report is the parts', joined.
+func (e *Engine) renderSegmented(ctx context.Context, s *render.Segmented, progress func(Event)) (media.Report, error) {
 	if err := os.MkdirAll(pieceDir(s), 0o755); err != nil {
-		return errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
+		return media.Report{}, errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
 		weight float64
-		run    func(func(media.Progress)) error
+		run    func(func(media.Progress)) (media.Report, error)
 	}
 	var jobs []job
 	for i, p := range s.Pieces {
-		jobs = append(jobs, job{p.Duration, func(f func(media.Progress)) error { return e.RenderPiece(ctx, s, i, f) }})
+		jobs = append(jobs, job{p.Duration, func(f func(media.Progress)) (media.Report, error) { return e.RenderPiece(ctx, s, i, f) }})
 	}
 	if s.Rest != nil {
-		jobs = append(jobs, job{s.Whole.Duration / 4, func(f func(media.Progress)) error { return e.RenderRest(ctx, s, f) }})
+		jobs = append(jobs, job{s.Whole.Duration * RestWeight, func(f func(media.Progress)) (media.Report, error) {
+			return e.RenderRest(ctx, s, f)
+		}})
 	}
 	var (
 		mu       sync.Mutex
 		total    float64
 		done     = make([]float64, len(jobs))
 		fps      = make([]float64, len(jobs))
+		reps     = make([]media.Report, len(jobs))
 		start    = time.Now()
 		firstErr error
 		wg       sync.WaitGroup
@@ -130,7 +151,7 @@ func (e *Engine) renderSegmented(ctx context.Context, s *render.Segmented, progr
 	}
 	for k, j := range jobs {
 		wg.Go(func() {
-			err := j.run(func(pr media.Progress) {
+			rep, err := j.run(func(pr media.Progress) {
 				mu.Lock()
 				defer mu.Unlock()
 				done[k], fps[k] = j.weight*pr.Percent/100, pr.FPS
@@ -139,28 +160,27 @@ func (e *Engine) renderSegmented(ctx context.Context, s *render.Segmented, progr
 					d, f = d+done[i], f+fps[i]
 				}
 				pct := 100 * d / max(total, 1e-9)
-				ev := Event{Stage: StageRender, Percent: pct, FPS: f}
+				ev := Event{Stage: StageRender, Percent: pct, FPS: f, OutTime: d, Total: total}
 				if pct > 0 {
 					el := time.Since(start)
 					ev.ETA = time.Duration(float64(el) * (100 - pct) / pct).Round(time.Second)
 				}
 				progress(ev)
 			})
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel() // one part failed: the others are of no use
-				}
-				mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			reps[k] = rep
+			if err != nil && firstErr == nil {
+				firstErr = err
+				cancel() // one part failed: the others are of no use
 			}
 		})
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return media.Report{}, firstErr
 	}
-	return e.joinAll(ctx, s)
+	return media.JoinReports(reps...), e.joinAll(ctx, s)
 }
 
 // joinAll runs every join of s.
@@ -185,45 +205,56 @@ var ErrNotSegmented = errcode.New(errcode.Internal, "this export does not render
 // the folder's own name is random per run.
 const workPrefix = "work"
 
+// Part is what RenderPart made of one part.
+type Part struct {
+	// Pieces is how many pieces the plan has, so that the caller can
+	// check every node planned the same cuts.
+	Pieces int
+	// Report is the part's decode report, in the whole output's time:
+	// the join gives the renditions its damaged stretches as warnings
+	// (PartsFunc).
+	Report media.Report
+}
+
 // RenderPart renders one part of req's segmented render (req.Segments
 // above 1) for a join on any machine (Request.Parts): part PartRest is the
 // rest, part i ≥ 1 piece i-1. put gets each file the part wrote, by a name
 // that is the same on every machine and its local path; the files are
-// removed when RenderPart returns. It returns how many pieces the plan
-// has, so that the caller can check every node planned the same cuts.
+// removed when RenderPart returns.
 func (e *Engine) RenderPart(ctx context.Context, req Request, part int, progress func(media.Progress),
 	put func(ctx context.Context, name, path string) error,
-) (int, error) {
+) (Part, error) {
 	p, err := e.prepare(ctx, req, func(Event) {})
 	if p == nil || err != nil {
-		return 0, err
+		return Part{}, err
 	}
 	s := p.segmented
 	if s == nil || part < 0 || part > len(s.Pieces) || (part == PartRest && s.Rest == nil) {
-		return 0, ErrNotSegmented
+		return Part{}, ErrNotSegmented
 	}
 	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
-		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "create the output folder")
+		return Part{}, errcode.Wrap(errcode.OutputWriteFailed, err, "create the output folder")
 	}
 	if err := os.Mkdir(p.workDir, 0o755); err != nil {
-		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "create the work folder")
+		return Part{}, errcode.Wrap(errcode.OutputWriteFailed, err, "create the work folder")
 	}
 	defer os.RemoveAll(p.workDir)
 	if err := writeRenderFiles(p); err != nil {
-		return 0, err
+		return Part{}, err
 	}
 	if err := os.MkdirAll(pieceDir(s), 0o755); err != nil {
-		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
+		return Part{}, errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
 	}
 	outDir := filepath.Dir(p.workDir)
 	before, err := listFiles(outDir)
 	if err != nil {
-		return 0, errcode.Wrap(errcode.OutputWriteFailed, err, "list the output folder")
+		return Part{}, errcode.Wrap(errcode.OutputWriteFailed, err, "list the output folder")
 	}
+	var rep media.Report
 	if part == PartRest {
-		err = e.RenderRest(ctx, s, progress)
+		rep, err = e.RenderRest(ctx, s, progress)
 	} else {
-		err = e.RenderPiece(ctx, s, part-1, progress)
+		rep, err = e.RenderPiece(ctx, s, part-1, progress)
 	}
 	after, lerr := listFiles(outDir)
 	var made []string
@@ -238,7 +269,7 @@ func (e *Engine) RenderPart(ctx context.Context, req Request, part int, progress
 		}
 	}()
 	if err != nil || lerr != nil {
-		return 0, errors.Join(err, lerr)
+		return Part{}, errors.Join(err, lerr)
 	}
 	work := filepath.Base(p.workDir)
 	for _, f := range made {
@@ -249,10 +280,10 @@ func (e *Engine) RenderPart(ctx context.Context, req Request, part int, progress
 			name = "out/" + name
 		}
 		if err := put(ctx, name, filepath.Join(outDir, f)); err != nil {
-			return 0, err
+			return Part{}, err
 		}
 	}
-	return len(s.Pieces), nil
+	return Part{Pieces: len(s.Pieces), Report: rep}, nil
 }
 
 // listFiles lists the regular files under dir, relative to it.
@@ -293,19 +324,22 @@ func partsDest(p *prepared, name string) (string, error) {
 
 // joinParts joins s's parts rendered elsewhere: fetch puts their files in
 // place (partsDest), then every join runs.
-func (e *Engine) joinParts(ctx context.Context, p *prepared, fetch PartsFunc) error {
+func (e *Engine) joinParts(ctx context.Context, p *prepared, fetch PartsFunc) (media.Report, error) {
 	if err := os.MkdirAll(pieceDir(p.segmented), 0o755); err != nil {
-		return errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
+		return media.Report{}, errcode.Wrap(errcode.OutputWriteFailed, err, "create the pieces folder")
 	}
-	if err := fetch(ctx, func(name string) (string, error) { return partsDest(p, name) }); err != nil {
-		return err
+	rep, err := fetch(ctx, func(name string) (string, error) { return partsDest(p, name) })
+	if err != nil {
+		return media.Report{}, err
 	}
-	return e.joinAll(ctx, p.segmented)
+	return rep, e.joinAll(ctx, p.segmented)
 }
 
 // PartsFunc puts the files of a segmented render's parts (RenderPart) in
-// place for the join: each at the path dest gives for its name.
-type PartsFunc func(ctx context.Context, dest func(name string) (string, error)) error
+// place for the join: each at the path dest gives for its name. It
+// returns the parts' reports (Part.Report) joined (media.JoinReports):
+// the damaged stretches the renditions are warned of.
+type PartsFunc func(ctx context.Context, dest func(name string) (string, error)) (media.Report, error)
 
 // pieceDir is the folder of s's pieces.
 func pieceDir(s *render.Segmented) string {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	"outpost/internal/errcode"
+	"outpost/internal/media"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/preset"
 	"outpost/internal/render"
@@ -214,33 +216,8 @@ func TestEngine_RenderPart(t *testing.T) {
 	if err != nil || s == nil || s.Rest == nil {
 		t.Fatalf("PrepareSegmented: %v, %+v", err, s)
 	}
-	stored := map[string][]byte{} // as a blob store would hold them
-	for part := PartRest; part <= len(s.Pieces); part++ {
-		out := t.TempDir()
-		n, err := e.RenderPart(t.Context(), req(out), part, nil, func(_ context.Context, name, path string) error {
-			b, err := os.ReadFile(path)
-			stored[name] = b
-			return err
-		})
-		if err != nil || n != len(s.Pieces) {
-			t.Fatalf("part %d: %d pieces, %v", part, n, err)
-		}
-		noLeftovers(t, out)
-	}
-	t.Logf("%d files stored: %v", len(stored), slices.Collect(maps.Keys(stored)))
 	joined := req(t.TempDir())
-	joined.Parts = func(_ context.Context, dest func(string) (string, error)) error {
-		for name, b := range stored {
-			p, err := dest(name)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	joined.Parts, _ = renderParts(t, e, req, len(s.Pieces))
 	seg, err := e.Export(t.Context(), joined, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -273,5 +250,158 @@ func TestEngine_RenderPart(t *testing.T) {
 	short.Parts = joined.Parts
 	if _, err := e.Export(t.Context(), short, nil); !errors.Is(err, ErrNotSegmented) {
 		t.Errorf("one-pass Export with Parts: %v", err)
+	}
+}
+
+// renderParts renders every part of the segmented render of req(dir),
+// each in a folder of its own as separate nodes would, and returns what
+// puts them in place for the join, as a blob store holding their files
+// and a database their reports would (a join request's Parts), and the
+// parts' reports by part.
+func renderParts(t *testing.T, e *Engine, req func(dir string) Request, pieces int) (PartsFunc, []media.Report) {
+	t.Helper()
+	stored := map[string][]byte{}
+	var reps []media.Report
+	for part := PartRest; part <= pieces; part++ {
+		out := t.TempDir()
+		got, err := e.RenderPart(t.Context(), req(out), part, nil, func(_ context.Context, name, path string) error {
+			b, err := os.ReadFile(path)
+			stored[name] = b
+			return err
+		})
+		if err != nil || got.Pieces != pieces {
+			t.Fatalf("part %d: %+v, %v", part, got, err)
+		}
+		noLeftovers(t, out)
+		reps = append(reps, got.Report)
+	}
+	t.Logf("%d files stored: %v", len(stored), slices.Sorted(maps.Keys(stored)))
+	return func(_ context.Context, dest func(string) (string, error)) (media.Report, error) {
+		for name, b := range stored {
+			p, err := dest(name)
+			if err != nil {
+				return media.Report{}, err
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				return media.Report{}, err
+			}
+		}
+		return media.JoinReports(reps...), nil
+	}, reps
+}
+
+// TestEngine_Export_segmentedDamaged renders a source whose middle is
+// random bytes in one pass and in two segments, locally and as parts
+// (RenderPart, each with its own report) joined elsewhere: the segmented
+// renders warn of the damage as the one pass does, in the whole output's
+// time (the damage is past the cut, in the second piece, whose own times
+// start at 0).
+func TestEngine_Export_segmentedDamaged(t *testing.T) {
+	t.Parallel()
+	const dur = 8.0
+	src := mediatest.Damaged(t, mediatest.Generate(t, mediatest.Spec{Duration: dur, Audio: true, Bitrate: "1500k", GOP: 25}), 0.6, 0.75)
+	e := segmentEngine()
+	req := func(segments int) Request {
+		// With a thumbnail: its candidates are outputs of the pieces too.
+		tg := small(t, "mp4-720p", "wide", 320, 180)
+		tg.Thumbnail = true
+		return Request{Source: src, Targets: []render.Target{tg}, OutDir: t.TempDir(), Segments: segments}
+	}
+	damage := func(name string, results []Result, err error) []media.TimeRange {
+		t.Helper()
+		if err != nil || len(results) != 1 || results[0].Error != nil {
+			t.Fatalf("%s: %+v, %v", name, results, err)
+		}
+		ws := results[0].Warnings
+		if len(ws) != 1 || ws[0].Code != errcode.SourceDamaged || len(ws[0].Ranges) == 0 {
+			t.Fatalf("%s: warnings %+v, want source_damaged with its stretches", name, ws)
+		}
+		t.Logf("%s: %s", name, ws[0].Message)
+		return ws[0].Ranges
+	}
+	results, err := e.Export(t.Context(), req(0), nil)
+	one := damage("one pass", results, err)
+	seg, _, err := e.PrepareSegmented(t.Context(), req(2))
+	if err != nil || seg == nil || len(seg.Segments) != 2 {
+		t.Fatalf("PrepareSegmented: %+v, %v", seg, err)
+	}
+	cut := seg.Segments[1].Start
+	results, err = e.Export(t.Context(), req(2), nil)
+	local := damage("two segments", results, err)
+
+	// As parts on other nodes: each reports its own, the join joins them.
+	joined := req(2)
+	var reps []media.Report
+	joined.Parts, reps = renderParts(t, e, func(dir string) Request {
+		r := req(2)
+		r.OutDir = dir
+		return r
+	}, len(seg.Pieces))
+	results, err = e.Export(t.Context(), joined, nil)
+	parts := damage("parts joined", results, err)
+
+	// The damage is in the last 40 % of the media data, past the cut: the
+	// second piece reports it in the whole's time, not at its own 0 s.
+	// (The rest renders the audio of the whole in a burst, so its errors
+	// are dated coarsely.)
+	last := reps[len(reps)-1]
+	if last.DecodeErrors == 0 || len(last.Damaged) == 0 {
+		t.Fatalf("the second piece reports no damage: %+v", last)
+	}
+	for _, r := range last.Damaged {
+		if r.Start < cut-0.6 || r.Start >= dur+2.5 || r.Start >= r.End {
+			t.Errorf("second piece: damaged stretch %+v, want it from the cut at %.2f s on, within the %v s source", r, cut, dur)
+		}
+	}
+	overlaps := func(a, b []media.TimeRange) bool {
+		for _, x := range a {
+			for _, y := range b {
+				if x.Start < y.End && y.Start < x.End {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for name, rs := range map[string][]media.TimeRange{"two segments": local, "parts joined": parts} {
+		if !overlaps(rs, one) || !overlaps(rs, last.Damaged) {
+			t.Errorf("%s: damaged %+v, not where the one pass (%+v) and the second piece (%+v) saw it", name, rs, one, last.Damaged)
+		}
+	}
+}
+
+// TestEngine_Request_loudness: PrepareSegmented measures the source's
+// loudness once; a request given it (each part and the join of a
+// segmented render on many workers) renders with it and measures nothing,
+// to the same normalisation.
+func TestEngine_Request_loudness(t *testing.T) {
+	t.Parallel()
+	src := mediatest.Generate(t, mediatest.Spec{Duration: 4, Audio: true, GOP: 25})
+	e := segmentEngine()
+	req := func() Request {
+		tg := small(t, "mp4-720p", "wide", 320, 180)
+		tg.Loudness = &preset.Loudness{LUFS: -16, TruePeak: -1.5}
+		return Request{Source: src, Targets: []render.Target{tg}, OutDir: t.TempDir(), Segments: 2}
+	}
+	s, loud, err := e.PrepareSegmented(t.Context(), req())
+	if err != nil || s == nil || loud == nil {
+		t.Fatalf("PrepareSegmented = %v, loudness %+v, %v", s != nil, loud, err)
+	}
+	export := func(r Request) (measured bool, normalised string) {
+		t.Helper()
+		results, err := e.Export(t.Context(), r, func(ev Event) { measured = measured || ev.Stage == StageAudio })
+		if err != nil || len(results) != 1 || results[0].Error != nil {
+			t.Fatalf("Export: %+v, %v", results, err)
+		}
+		return measured, results[0].Loudness
+	}
+	m, want := export(req())
+	if !m || want == "" {
+		t.Fatalf("without a measurement: audio stage %v, loudness %q; want it measured and applied", m, want)
+	}
+	given := req()
+	given.Loudness = loud
+	if m, got := export(given); m || got != want {
+		t.Errorf("with the measurement: audio stage %v, loudness %q; want none measured and %q", m, got, want)
 	}
 }

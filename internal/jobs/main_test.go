@@ -203,8 +203,13 @@ func (e *env) addNode(t *testing.T) *jobs.Runner {
 // project makes a ready project whose source is a generated clip.
 func (e *env) project(t *testing.T, spec mediatest.Spec) store.Project {
 	t.Helper()
+	return e.projectOf(t, mediatest.Generate(t, spec))
+}
+
+// projectOf makes a ready project whose source is the file at path.
+func (e *env) projectOf(t *testing.T, path string) store.Project {
+	t.Helper()
 	ctx := t.Context()
-	path := mediatest.Generate(t, spec)
 	info, err := (&media.Prober{}).Probe(ctx, path)
 	if err != nil {
 		t.Fatalf("probe: %v", err)

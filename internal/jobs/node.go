@@ -362,11 +362,15 @@ func (r *Runner) rescue(ctx context.Context, jobs []*rivertype.JobRow, reason st
 		return fmt.Errorf("rescue jobs: %w", err)
 	}
 	for _, j := range exhausted {
-		if j.Kind != KindRender {
+		// A segmented render's part or join out of attempts ends its
+		// export as the render job's would: no other job would.
+		if j.Kind != KindRender && j.Kind != KindSegment && j.Kind != KindJoin {
 			continue
 		}
-		var args RenderArgs
-		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil {
+		var args struct {
+			ExportID string `json:"export_id"`
+		}
+		if err := json.Unmarshal(j.EncodedArgs, &args); err != nil || args.ExportID == "" {
 			continue
 		}
 		if err := r.queue.FailExport(ctx, args.ExportID, errcode.New(errcode.RenderFailed,

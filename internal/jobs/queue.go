@@ -474,6 +474,10 @@ func (q *Queue) FailExport(ctx context.Context, exportID string, cause *errcode.
 		if err := db.InterruptSteps(ctx, exportID, ""); err != nil {
 			return err
 		}
+		// So do the other parts of a segmented render.
+		if err := q.DropSegmentsTx(ctx, tx, exportID, 0); err != nil {
+			return err
+		}
 		return q.PublishTx(ctx, tx, exportID, events.TypeDone, events.Done{Status: string(change.Status)})
 	})
 	if errors.Is(err, store.ErrConflict) {

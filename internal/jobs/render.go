@@ -328,7 +328,7 @@ func planTargets(req outpost.ExportSpec, todo []store.Rendition, dir string) ([]
 func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
 	targets []render.Target, dir string, steps *renderSteps,
 ) ([]engine.Result, error) {
-	ereq, err := w.engineRequest(ctx, run, e, req, targets, dir)
+	ereq, prj, err := w.engineRequest(ctx, run, e, req, targets, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +338,8 @@ func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Ex
 	var est *renderETA
 	if run.join != nil {
 		ereq.Segments, ereq.Parts = run.join.Segments, w.fetchParts(run.exportID, run.join.Pieces)
-	} else if prj, err := w.store.GetProject(ctx, e.ProjectID); err == nil {
+		run.join.Plan.apply(&ereq)
+	} else {
 		est = w.history.start(etaKey(prj.Probe, targets))
 	}
 	res, err := w.engine.Export(ctx, ereq, func(ev engine.Event) {
@@ -359,22 +360,23 @@ func (w *renderWorker) runEngine(ctx context.Context, run *renderRun, e store.Ex
 }
 
 // engineRequest gathers the local files of a render of run.todo, rendered
-// as targets in dir.
+// as targets in dir. It returns the export's project with it.
 func (w *renderWorker) engineRequest(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
 	targets []render.Target, dir string,
-) (engine.Request, error) {
+) (engine.Request, store.Project, error) {
 	prj, err := w.store.GetProject(ctx, e.ProjectID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = errcode.Wrap(errcode.SourceNotFound, err, "the export's project is gone")
 		}
-		return engine.Request{}, err
+		return engine.Request{}, prj, err
 	}
 	idx := make([]int, len(run.todo))
 	for i, r := range run.todo {
 		idx[i] = r.TargetIndex
 	}
-	return w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
+	ereq, err := w.files.EngineRequest(ctx, e.WorkspaceID, prj, req, idx, targets, dir)
+	return ereq, prj, err
 }
 
 // storeRendition uploads a checked file under key (once per attempt: a

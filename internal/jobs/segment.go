@@ -14,6 +14,7 @@ import (
 
 	"outpost/internal/engine"
 	"outpost/internal/errcode"
+	"outpost/internal/eta"
 	"outpost/internal/media"
 	"outpost/internal/outpost"
 	"outpost/internal/render"
@@ -58,6 +59,23 @@ type SegmentArgs struct {
 	// RenderJobID is the render job that planned it: the export's
 	// progress webhooks are named by it.
 	RenderJobID int64 `json:"render_job_id"`
+	// Plan is what the render job found: every part renders its cuts
+	// with its loudness.
+	Plan PartsPlan `json:"plan"`
+}
+
+// PartsPlan is what the job that plans a segmented render passes to its
+// parts and its join, so that none does it again: the cuts (planning
+// them reads every packet of the source) and the source's loudness (a
+// full decode of its audio). Jobs queued without it plan again.
+type PartsPlan struct {
+	Cuts     []render.Segment `json:"cuts,omitempty"`
+	Loudness *media.Loudness  `json:"loudness,omitempty"`
+}
+
+// apply gives req what the plan holds.
+func (p PartsPlan) apply(req *engine.Request) {
+	req.Cuts, req.Loudness = p.Cuts, p.Loudness
 }
 
 // Kind implements river.JobArgs.
@@ -74,6 +92,8 @@ type JoinArgs struct {
 	Segments    int    `json:"segments"`
 	Pieces      int    `json:"pieces"`
 	RenderJobID int64  `json:"render_job_id"`
+	// Plan is the parts' (SegmentArgs.Plan).
+	Plan PartsPlan `json:"plan"`
 }
 
 // Kind implements river.JobArgs.
@@ -127,15 +147,17 @@ func liveNodes(nodes []store.Node, t time.Time) int {
 func (w *renderWorker) fanOut(ctx context.Context, run *renderRun, e store.Export, req outpost.ExportSpec,
 	targets []render.Target, dir string, n int,
 ) (bool, error) {
-	ereq, err := w.engineRequest(ctx, run, e, req, targets, dir)
+	ereq, _, err := w.engineRequest(ctx, run, e, req, targets, dir)
 	if err != nil {
 		return false, err
 	}
 	ereq.Segments = n
-	s, _, err := w.engine.PrepareSegmented(ctx, ereq)
+	// The loudness is measured here, once for every part.
+	s, loudness, err := w.engine.PrepareSegmented(ctx, ereq)
 	if err != nil || s == nil {
 		return false, err
 	}
+	plan := PartsPlan{Cuts: s.Segments, Loudness: loudness}
 	type part struct {
 		n       int
 		seconds float64
@@ -145,8 +167,7 @@ func (w *renderWorker) fanOut(ctx context.Context, run *renderRun, e store.Expor
 		parts = append(parts, part{i + 1, p.Duration})
 	}
 	if s.Rest != nil {
-		// Audio and copies are cheap next to video.
-		parts = append(parts, part{engine.PartRest, s.Whole.Duration / 4})
+		parts = append(parts, part{engine.PartRest, s.Whole.Duration * engine.RestWeight})
 	}
 	err = w.store.WithTx(ctx, func(tx *sql.Tx) error {
 		q := w.store.Using(tx)
@@ -159,7 +180,7 @@ func (w *renderWorker) fanOut(ctx context.Context, run *renderRun, e store.Expor
 		}
 		for _, p := range parts {
 			res, err := w.queue.client.InsertTx(ctx, tx, SegmentArgs{ExportID: run.exportID, Part: p.n, Segments: n,
-				Pieces: len(s.Pieces), RenderJobID: run.jobID}, &river.InsertOpts{Priority: e.Priority})
+				Pieces: len(s.Pieces), RenderJobID: run.jobID, Plan: plan}, &river.InsertOpts{Priority: e.Priority})
 			if err != nil {
 				return fmt.Errorf("insert segment job: %w", err)
 			}
@@ -205,35 +226,43 @@ func (q *Queue) DropSegmentsTx(ctx context.Context, tx *sql.Tx, exportID string,
 }
 
 // fetchParts downloads the stored files of the export's parts where the
-// join wants them.
+// join wants them, and joins their reports.
 func (w *renderWorker) fetchParts(exportID string, pieces int) engine.PartsFunc {
-	return func(ctx context.Context, dest func(string) (string, error)) error {
+	return func(ctx context.Context, dest func(string) (string, error)) (media.Report, error) {
 		segs, err := w.store.ListSegments(ctx, exportID)
 		if err != nil {
-			return err
+			return media.Report{}, err
 		}
 		n := 0
+		var reps []media.Report
 		for _, s := range segs {
 			if s.DoneAt == nil {
-				return fmt.Errorf("join: part %d of export %s is not stored yet", s.Part, exportID)
+				return media.Report{}, fmt.Errorf("join: part %d of export %s is not stored yet", s.Part, exportID)
 			}
 			if s.Part != engine.PartRest {
 				n++
 			}
+			if len(s.Report) > 0 {
+				var rep media.Report
+				if err := json.Unmarshal(s.Report, &rep); err != nil {
+					return media.Report{}, fmt.Errorf("join: read the report of part %d: %w", s.Part, err)
+				}
+				reps = append(reps, rep)
+			}
 			for _, f := range s.Files {
 				p, err := dest(f)
 				if err != nil {
-					return err
+					return media.Report{}, err
 				}
 				if err := w.download(ctx, SegmentKey(exportID, s.Part, f), p); err != nil {
-					return err
+					return media.Report{}, err
 				}
 			}
 		}
 		if n != pieces {
-			return fmt.Errorf("join: %d pieces stored, %d planned", n, pieces)
+			return media.Report{}, fmt.Errorf("join: %d pieces stored, %d planned", n, pieces)
 		}
-		return nil
+		return media.JoinReports(reps...), nil
 	}
 }
 
@@ -255,28 +284,18 @@ func (w *renderWorker) download(ctx context.Context, key, dst string) error {
 	return f.Close()
 }
 
-// segmentsDone is the export's render progress over its parts: each
-// part's percent weighed by its length, and the time left at the pace
-// since the parts were queued.
-func segmentsDone(segs []store.Segment, now time.Time) (float64, time.Duration) {
-	var total, done float64
-	var start time.Time
+// segmentsDone is how far the export's render is over its parts: the
+// seconds of work done and in all, each part's percent weighed by its
+// length (Segment.Seconds), and when the first part was queued.
+func segmentsDone(segs []store.Segment) (done, total float64, queued time.Time) {
 	for _, s := range segs {
 		total += s.Seconds
 		done += s.Seconds * s.Percent / 100
-		if start.IsZero() || s.CreatedAt.Before(start) {
-			start = s.CreatedAt
+		if queued.IsZero() || s.CreatedAt.Before(queued) {
+			queued = s.CreatedAt
 		}
 	}
-	if total <= 0 {
-		return 0, 0
-	}
-	pct := 100 * done / total
-	if pct <= 0 {
-		return 0, 0
-	}
-	el := now.Sub(start)
-	return pct, time.Duration(float64(el) * (100 - pct) / pct).Round(time.Second)
+	return done, total, queued
 }
 
 type segmentWorker struct {
@@ -326,11 +345,12 @@ func (w *segmentWorker) render(ctx context.Context, run *renderRun, e store.Expo
 	targets []render.Target, dir string, a SegmentArgs,
 ) error {
 	r := w.r
-	ereq, err := r.engineRequest(ctx, run, e, req, targets, dir)
+	ereq, _, err := r.engineRequest(ctx, run, e, req, targets, dir)
 	if err != nil {
 		return err
 	}
 	ereq.Segments = a.Segments
+	a.Plan.apply(&ereq)
 	var stored []string
 	drop := func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -341,15 +361,19 @@ func (w *segmentWorker) render(ctx context.Context, run *renderRun, e store.Expo
 			}
 		}
 	}
-	pieces, err := r.engine.RenderPart(ctx, ereq, a.Part, w.progress(ctx, run, a.Part), func(ctx context.Context, name, path string) error {
+	part, err := r.engine.RenderPart(ctx, ereq, a.Part, w.progress(ctx, run, a.Part), func(ctx context.Context, name, path string) error {
 		if _, err := r.blob.PutFile(ctx, SegmentKey(run.exportID, a.Part, name), path, "application/octet-stream"); err != nil {
 			return fmt.Errorf("store %s: %w", name, err)
 		}
 		stored = append(stored, name)
 		return nil
 	})
-	if err == nil && pieces != a.Pieces {
+	if err == nil && part.Pieces != a.Pieces {
 		err = engine.ErrNotSegmented
+	}
+	var report []byte
+	if err == nil && (part.Report.DecodeErrors > 0 || len(part.Report.Damaged) > 0) {
+		report, err = json.Marshal(part.Report)
 	}
 	if err != nil {
 		drop()
@@ -361,12 +385,12 @@ func (w *segmentWorker) render(ctx context.Context, run *renderRun, e store.Expo
 		if err := q.TouchLiveExport(ctx, run.exportID); err != nil {
 			return err
 		}
-		left, err := q.FinishSegment(ctx, run.exportID, a.Part, stored)
+		left, err := q.FinishSegment(ctx, run.exportID, a.Part, stored, report)
 		if err != nil || left != 0 {
 			return err
 		}
 		res, err := r.queue.client.InsertTx(ctx, tx, JoinArgs{ExportID: run.exportID, Segments: a.Segments, Pieces: a.Pieces,
-			RenderJobID: a.RenderJobID}, &river.InsertOpts{Priority: e.Priority})
+			RenderJobID: a.RenderJobID, Plan: a.Plan}, &river.InsertOpts{Priority: e.Priority})
 		if err != nil {
 			return fmt.Errorf("insert join job: %w", err)
 		}
@@ -380,14 +404,22 @@ func (w *segmentWorker) render(ctx context.Context, run *renderRun, e store.Expo
 }
 
 // progress records the part's progress and reports the export's, over
-// all its parts, at most every segmentProgressInterval.
+// all its parts, at most every segmentProgressInterval: the percent of
+// the work done by every part, and one time left, the estimator's (the
+// speed of the whole after its warm-up, as a one-pass render's) on the
+// seconds of work done by all of them; until its warm-up is over, the
+// pace since the parts were queued. Every part's node reports it.
 func (w *segmentWorker) progress(ctx context.Context, run *renderRun, part int) func(media.Progress) {
-	var last time.Time
+	var (
+		last time.Time
+		est  eta.Estimator
+	)
 	return func(pr media.Progress) {
-		if time.Since(last) < segmentProgressInterval {
+		now := time.Now()
+		if now.Sub(last) < segmentProgressInterval {
 			return
 		}
-		last = time.Now()
+		last = now
 		if err := w.r.store.SegmentProgress(ctx, run.exportID, part, pr.Percent); err != nil {
 			return
 		}
@@ -395,8 +427,16 @@ func (w *segmentWorker) progress(ctx context.Context, run *renderRun, part int) 
 		if err != nil {
 			return
 		}
-		pct, eta := segmentsDone(segs, time.Now())
-		run.progress.report(ctx, StageRender, pct, pr.FPS, pr.Speed, eta)
+		done, total, queued := segmentsDone(segs)
+		if total <= 0 {
+			return
+		}
+		est.Total = total
+		left, ok := est.Observe(done, now)
+		if !ok && done > 0 {
+			left = time.Duration(float64(now.Sub(queued)) * (total - done) / done)
+		}
+		run.progress.report(ctx, StageRender, 100*done/total, pr.FPS, pr.Speed, left.Round(time.Second))
 	}
 }
 

@@ -3,6 +3,7 @@
 package jobs_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"outpost/internal/engine"
+	"outpost/internal/errcode"
 	"outpost/internal/jobs"
 	"outpost/internal/media/mediatest"
 	"outpost/internal/outpost"
@@ -72,7 +75,8 @@ func TestService_export_segmented(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			e := segmentEnv(t, tc.eng, tc.s3)
-			prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true})
+			// H.264 High with B-frames: the pieces seek into it.
+			prj := e.project(t, mediatest.Spec{Width: 320, Height: 180, Duration: 6, FPS: 25, GOP: 25, Audio: true, Profile: "high"})
 			seg, err := e.createExport(ctx, e.ws.ID, segmentRequest(prj, 3))
 			if err != nil {
 				t.Fatal(err)
@@ -139,6 +143,69 @@ func TestService_export_segmented(t *testing.T) {
 			}
 			e.noParts(t, seg.ID)
 		})
+	}
+}
+
+// TestService_export_segmentedReport renders a damaged source in two
+// segments, with loudness normalisation, on SQLite: the render job plans
+// the cuts and measures the loudness once for every part (their job
+// args), and the export warns of the damage as a one-pass render does,
+// in the whole export's time.
+func TestService_export_segmentedReport(t *testing.T) {
+	t.Parallel()
+	needFFmpeg(t)
+	ctx := t.Context()
+	e := segmentEnv(t, store.SQLite, false)
+	const dur = 8.0
+	src := mediatest.Damaged(t, mediatest.Generate(t, mediatest.Spec{Duration: dur, Audio: true, Bitrate: "1500k", GOP: 25}), 0.6, 0.75)
+	prj := e.projectOf(t, src)
+	x, err := e.createExport(ctx, e.ws.ID, outpost.ExportRequest{ProjectID: prj.ID, Segments: 2, Loudness: "-16",
+		Targets: []outpost.TargetRequest{{Preset: "mp4-720p", Quality: "web"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x = e.wait(t, x.ID, 5*time.Minute, "a final status", func(x store.Export) bool { return x.Status.Final() })
+	if x.Status != store.ExportSucceeded {
+		t.Fatalf("export: %s %s %s", x.Status, x.ErrorCode, x.ErrorMessage)
+	}
+	var ws []engine.Warning
+	if err := json.Unmarshal(x.Warnings, &ws); err != nil || len(ws) != 1 || ws[0].Code != errcode.SourceDamaged || len(ws[0].Ranges) == 0 {
+		t.Fatalf("export warnings %s (%v), want source_damaged with its stretches", x.Warnings, err)
+	}
+	t.Logf("warning: %s", ws[0].Message)
+	// The damage is in the last 40 % of the file's media data (about 4.8
+	// to 6 s), in the second piece.
+	late := false
+	for _, r := range ws[0].Ranges {
+		if r.Start < 0 || r.Start >= dur+2.5 || r.Start >= r.End {
+			t.Errorf("damaged stretch %+v, outside the %v s source", r, dur)
+		}
+		late = late || r.End > dur/2
+	}
+	if !late {
+		t.Errorf("damaged stretches %+v, none in the second half of the source", ws[0].Ranges)
+	}
+
+	res, err := e.runner.Client().JobList(ctx, river.NewJobListParams().Kinds(jobs.KindSegment, jobs.KindJoin).First(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, j := range res.Jobs {
+		var a struct {
+			ExportID string         `json:"export_id"`
+			Plan     jobs.PartsPlan `json:"plan"`
+		}
+		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || a.ExportID != x.ID {
+			continue
+		}
+		n++
+		if len(a.Plan.Cuts) != 2 || a.Plan.Loudness == nil {
+			t.Errorf("%s job %d: plan %+v, want the two cuts and the loudness measured by the render job", j.Kind, j.ID, a.Plan)
+		}
+	}
+	if n != 4 { // two pieces, the rest (the audio) and the join
+		t.Errorf("%d part and join jobs, want 4", n)
 	}
 }
 

@@ -1,7 +1,9 @@
 package media
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,6 +28,17 @@ type ExitError struct {
 func (e *ExitError) Error() string {
 	switch {
 	case e.ExitCode < 0:
+		// Which signal tells a crash (segmentation fault) from a kill
+		// (the OOM killer, an operator): ffmpeg at -loglevel error says
+		// nothing either way.
+		var ee *exec.ExitError
+		if errors.As(e.Err, &ee) && ee.ProcessState != nil {
+			return e.Program + " was killed by a signal (" + ee.ProcessState.String() + ")"
+		}
+		if e.Err != nil {
+			// No exit status: waiting for it failed (exec.ErrWaitDelay).
+			return e.Program + ": " + e.Err.Error()
+		}
 		return e.Program + " was killed by a signal"
 	case e.ExitCode == 0:
 		// ffmpeg 5.1 exits 0 after failing to write an output's trailer.

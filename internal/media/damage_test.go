@@ -27,6 +27,32 @@ func TestDamagedRanges(t *testing.T) {
 	}
 }
 
+// TestJoinReports: the reports of a segmented render's parts, each
+// shifted to the whole output's time, make one: errors added up,
+// stretches in order, near ones merged across a cut.
+func TestJoinReports(t *testing.T) {
+	t.Parallel()
+	piece := func(n int, rs ...TimeRange) Report { return Report{DecodeErrors: n, Damaged: rs} }
+	for _, tc := range []struct {
+		name string
+		reps []Report
+		want Report
+	}{
+		{"none", nil, Report{}},
+		{"clean parts", []Report{{}, Report{}.Shift(3)}, Report{}},
+		{"one piece, shifted", []Report{{}, piece(2, TimeRange{0, 2.2}).Shift(3.1)}, piece(2, TimeRange{3.1, 5.3})},
+		{"across a cut: merged", []Report{piece(1, TimeRange{4.5, 7}), piece(3, TimeRange{0, 1.5}).Shift(6)},
+			piece(4, TimeRange{4.5, 7.5})},
+		{"apart, out of order", []Report{piece(1, TimeRange{0, 1.5}).Shift(10), piece(1, TimeRange{0.5, 3})},
+			piece(2, TimeRange{0.5, 3}, TimeRange{10, 11.5})},
+		{"the rest's audio errors count", []Report{piece(0), piece(5, TimeRange{2, 4.5})}, piece(5, TimeRange{2, 4.5})},
+	} {
+		if got := JoinReports(tc.reps...); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: JoinReports = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestIsDecodeError(t *testing.T) {
 	t.Parallel()
 	for line, want := range map[string]bool{

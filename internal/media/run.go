@@ -1,6 +1,7 @@
 package media
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,8 +111,10 @@ func inputPaths(args []string) []string {
 // Run runs ffmpeg with Argv(args) (args is the argv without the program
 // name) and waits for it. total is the expected output duration in seconds,
 // for Percent and ETA (0 if unknown). progress, if not nil, is called from
-// one goroutine for each report; the Done report comes last and only when
-// ffmpeg succeeded.
+// one goroutine of its own with the reports, the latest one whenever it is
+// free (a slow callback skips reports; it never holds ffmpeg up); the Done
+// report comes last and only when ffmpeg succeeded, and no call comes
+// after Run returns.
 //
 // Canceling ctx sends ffmpeg SIGINT, on which it stops reading and finishes
 // its outputs (an MP4 gets its index and stays playable, only shorter); it is
@@ -179,6 +183,7 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 
 	var done *Progress
 	var outTime atomic.Uint64 // float64 bits: the output time reached
+	reports := deliver(progress)
 	parser := &ProgressParser{
 		Total: total,
 		Now:   time.Now,
@@ -188,9 +193,7 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 				done = &p // held back until the exit status is known
 				return
 			}
-			if progress != nil {
-				progress(p)
-			}
+			reports.send(p)
 		},
 	}
 	stderr := newLogTail(tailSize)
@@ -206,10 +209,11 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 			log.WarnContext(ctx, "ffmpeg runs at normal priority", "nice", r.Nice, "error", err)
 		}
 	})
+	_ = parser.Close()
+	reports.close()
 	if startErr != nil {
 		return "", Report{}, startError(ctx, "ffmpeg", bin, startErr)
 	}
-	_ = parser.Close()
 	code := exitCode(err)
 	log.DebugContext(ctx, "ffmpeg exit", "ffmpeg_exit_code", code, "elapsed", time.Since(start))
 
@@ -236,6 +240,66 @@ func (r *Runner) run(ctx context.Context, args []string, total float64, progress
 	return stderr.String(), rep, nil
 }
 
+// latest hands progress reports to a callback from a goroutine of its
+// own, the latest report whenever the callback is free. ffmpeg's stdout
+// is copied to the parser by os/exec's goroutine: a callback that blocks
+// there (a database write on a busy node, SQLite's one connection held by
+// another job) would leave the copy unfinished when ffmpeg exits, and
+// Wait, CancelGrace later, would close the pipe and fail the finished run
+// with exec.ErrWaitDelay (which read as "killed by a signal").
+type latest struct {
+	mu      sync.Mutex
+	pending *Progress
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+// deliver starts the goroutine that calls f (nil: none).
+func deliver(f func(Progress)) *latest {
+	if f == nil {
+		return nil
+	}
+	l := &latest{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for range l.wake {
+			l.mu.Lock()
+			p := l.pending
+			l.pending = nil
+			l.mu.Unlock()
+			if p != nil {
+				f(*p)
+			}
+		}
+	}()
+	return l
+}
+
+// send hands p over without waiting: it replaces a report not yet
+// delivered.
+func (l *latest) send(p Progress) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.pending = &p
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default: // a wake-up is pending: it will take p
+	}
+}
+
+// close delivers what is pending and waits for the callback's last call.
+// No send may follow.
+func (l *latest) close() {
+	if l == nil {
+		return
+	}
+	close(l.wake)
+	<-l.done
+}
+
 // damagedRanges turns the output times of decode errors into stretches:
 // each time widened by damageBefore and damageAfter (not below 0),
 // stretches less than gap apart merged, rounded outward to tenths of a
@@ -256,11 +320,48 @@ func damagedRanges(times []float64, gap float64) []TimeRange {
 		out = append(out, r)
 	}
 	for i := range out {
-		// The epsilon keeps 0.1+0.2 from rounding up to 0.4.
-		out[i].Start = math.Floor(out[i].Start*10+1e-9) / 10
-		out[i].End = math.Ceil(out[i].End*10-1e-9) / 10
+		out[i] = roundRange(out[i])
 	}
 	return out
+}
+
+// Shift returns r with its damaged stretches moved later by offset
+// seconds: the report of a render that wrote a part of a longer output
+// (a segment's piece, from its own 0) in the whole output's time.
+func (r Report) Shift(offset float64) Report {
+	out := Report{DecodeErrors: r.DecodeErrors}
+	for _, d := range r.Damaged {
+		out.Damaged = append(out.Damaged, roundRange(TimeRange{Start: d.Start + offset, End: d.End + offset}))
+	}
+	return out
+}
+
+// JoinReports is one report for renders that made one output between them
+// (the pieces and the rest of a segmented render, each Shift to the whole
+// output's time): the decode errors added up, the damaged stretches in
+// order, those less than DamageGap apart merged as damagedRanges merges.
+func JoinReports(reps ...Report) Report {
+	var out Report
+	var all []TimeRange
+	for _, r := range reps {
+		out.DecodeErrors += r.DecodeErrors
+		all = append(all, r.Damaged...)
+	}
+	slices.SortFunc(all, func(a, b TimeRange) int { return cmp.Compare(a.Start, b.Start) })
+	for _, r := range all {
+		if n := len(out.Damaged); n > 0 && r.Start-out.Damaged[n-1].End < DamageGap {
+			out.Damaged[n-1].End = math.Max(out.Damaged[n-1].End, r.End)
+			continue
+		}
+		out.Damaged = append(out.Damaged, r)
+	}
+	return out
+}
+
+// roundRange rounds r outward to tenths of a second.
+func roundRange(r TimeRange) TimeRange {
+	// The epsilon keeps 0.1+0.2 from rounding up to 0.4.
+	return TimeRange{Start: math.Floor(r.Start*10+1e-9) / 10, End: math.Ceil(r.End*10-1e-9) / 10}
 }
 
 // exitCode is the process exit status, -1 for a signal, 0 for no error.

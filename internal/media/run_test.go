@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"outpost/internal/errcode"
 )
@@ -85,6 +86,33 @@ func TestRunner_Run(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "ffmpeg_args") || !strings.Contains(logs.String(), "ffmpeg_exit_code=0") {
 		t.Errorf("logs: %s", logs.String())
+	}
+}
+
+// A progress callback slower than CancelGrace (a database write on a busy
+// node) does not fail a render that finished: ffmpeg's output is drained
+// without waiting for it. It used to: os/exec's Wait found the copy of
+// stdout unfinished CancelGrace after ffmpeg exited and returned
+// exec.ErrWaitDelay, reported as "ffmpeg was killed by a signal".
+func TestRunner_Run_slowProgress(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out.mp4")
+	var calls, done int
+	err := (&Runner{}).Run(t.Context(), lavfi("1", out), 1, func(p Progress) {
+		calls++
+		if p.Done {
+			done++
+			return
+		}
+		if calls == 1 {
+			time.Sleep(CancelGrace + time.Second) // the slow write
+		}
+	})
+	if err != nil {
+		t.Fatalf("Run with a slow callback: %v", err)
+	}
+	if done != 1 {
+		t.Errorf("%d Done reports in %d calls, want the one", done, calls)
 	}
 }
 

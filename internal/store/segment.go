@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,20 +21,27 @@ type Segment struct {
 	Percent float64
 	// Files are the names of its stored files (under the export's
 	// segments prefix), once it is done.
-	Files     []string
+	Files []string
+	// Report is what its render noticed (a media.Report as JSON: the
+	// damaged stretches of the source it decoded), once it is done; nil
+	// when nothing.
+	Report    json.RawMessage
 	CreatedAt time.Time
 	DoneAt    *time.Time
 }
 
-const segmentColumns = `export_id, part, seconds, job_id, percent, files, created_at, done_at`
+const segmentColumns = `export_id, part, seconds, job_id, percent, files, report, created_at, done_at`
 
 func scanSegment(sc rowScanner) (Segment, error) {
 	var s Segment
-	var files string
-	err := sc.Scan(&s.ExportID, &s.Part, &s.Seconds, &s.JobID, &s.Percent, &files, scanTime(&s.CreatedAt),
+	var files, report string
+	err := sc.Scan(&s.ExportID, &s.Part, &s.Seconds, &s.JobID, &s.Percent, &files, &report, scanTime(&s.CreatedAt),
 		scanNullTime(&s.DoneAt))
 	if files != "" {
 		s.Files = strings.Split(files, "\n")
+	}
+	if report != "" {
+		s.Report = json.RawMessage(report)
 	}
 	return s, err
 }
@@ -41,7 +49,7 @@ func scanSegment(sc rowScanner) (Segment, error) {
 // CreateSegment records one part of an export's segmented render.
 func (q *Queries) CreateSegment(ctx context.Context, s Segment) error {
 	if _, err := q.exec(ctx, `INSERT INTO export_segments (`+segmentColumns+`)
-		VALUES ($1, $2, $3, $4, 0, '', $5, NULL)`, s.ExportID, s.Part, s.Seconds, s.JobID, now(s.CreatedAt)); err != nil {
+		VALUES ($1, $2, $3, $4, 0, '', '', $5, NULL)`, s.ExportID, s.Part, s.Seconds, s.JobID, now(s.CreatedAt)); err != nil {
 		return fmt.Errorf("create segment %d of %s: %w", s.Part, s.ExportID, err)
 	}
 	return nil
@@ -69,14 +77,15 @@ func (q *Queries) SegmentProgress(ctx context.Context, exportID string, part int
 	return nil
 }
 
-// FinishSegment records that a part's files are stored, and returns how
+// FinishSegment records that a part's files are stored, with its report
+// (nil for none), and returns how
 // many parts of the export are not done yet, or -1 when the part was done
 // already (a rerun of its job): only the first finish counts. Called in a
 // transaction that first locks the export (LockExport), the part that
 // finishes last sees 0, however many finish at once.
-func (q *Queries) FinishSegment(ctx context.Context, exportID string, part int, files []string) (int, error) {
-	res, err := q.exec(ctx, `UPDATE export_segments SET percent = 100, files = $3, done_at = $4
-		WHERE export_id = $1 AND part = $2 AND done_at IS NULL`, exportID, part, strings.Join(files, "\n"), now(time.Time{}))
+func (q *Queries) FinishSegment(ctx context.Context, exportID string, part int, files []string, report json.RawMessage) (int, error) {
+	res, err := q.exec(ctx, `UPDATE export_segments SET percent = 100, files = $3, report = $4, done_at = $5
+		WHERE export_id = $1 AND part = $2 AND done_at IS NULL`, exportID, part, strings.Join(files, "\n"), string(report), now(time.Time{}))
 	if err != nil {
 		return 0, fmt.Errorf("finish segment %d of %s: %w", part, exportID, err)
 	}
