@@ -50,3 +50,30 @@ func TestCheckSVG(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckSVG: any bytes get an answer, never a panic, and nothing
+// accepted is larger than the limit or holds a script element.
+func FuzzCheckSVG(f *testing.F) {
+	for _, s := range []string{
+		`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>`,
+		`<svg><script>alert(1)</script></svg>`,
+		`<svg><image href="http://example.com/a.png"/></svg>`,
+		`<!DOCTYPE svg [<!ENTITY a "b">]><svg>&a;</svg>`,
+		`<svg><style>@import url(x.css);</style></svg>`,
+		`<svg width="99999" height="1"/>`,
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if checkSVG(b) != nil {
+			return
+		}
+		if len(b) > maxSVGBytes {
+			t.Errorf("accepted %d bytes", len(b))
+		}
+		if strings.Contains(strings.ToLower(string(b)), "<script") {
+			t.Errorf("accepted a script: %q", b)
+		}
+	})
+}
