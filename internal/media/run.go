@@ -308,19 +308,28 @@ func damagedRanges(times []float64, gap float64) []TimeRange {
 	if len(times) == 0 {
 		return nil
 	}
-	ts := slices.Clone(times)
-	slices.Sort(ts)
+	rs := make([]TimeRange, len(times))
+	for i, t := range times {
+		rs[i] = TimeRange{Start: math.Max(0, t-damageBefore), End: t + damageAfter}
+	}
+	out := mergeRanges(rs, gap)
+	for i := range out {
+		out[i] = roundRange(out[i])
+	}
+	return out
+}
+
+// mergeRanges sorts rs by start and merges the stretches less than gap
+// apart.
+func mergeRanges(rs []TimeRange, gap float64) []TimeRange {
+	slices.SortFunc(rs, func(a, b TimeRange) int { return cmp.Compare(a.Start, b.Start) })
 	var out []TimeRange
-	for _, t := range ts {
-		r := TimeRange{Start: math.Max(0, t-damageBefore), End: t + damageAfter}
+	for _, r := range rs {
 		if n := len(out); n > 0 && r.Start-out[n-1].End < gap {
 			out[n-1].End = math.Max(out[n-1].End, r.End)
 			continue
 		}
 		out = append(out, r)
-	}
-	for i := range out {
-		out[i] = roundRange(out[i])
 	}
 	return out
 }
@@ -347,14 +356,7 @@ func JoinReports(reps ...Report) Report {
 		out.DecodeErrors += r.DecodeErrors
 		all = append(all, r.Damaged...)
 	}
-	slices.SortFunc(all, func(a, b TimeRange) int { return cmp.Compare(a.Start, b.Start) })
-	for _, r := range all {
-		if n := len(out.Damaged); n > 0 && r.Start-out.Damaged[n-1].End < DamageGap {
-			out.Damaged[n-1].End = math.Max(out.Damaged[n-1].End, r.End)
-			continue
-		}
-		out.Damaged = append(out.Damaged, r)
-	}
+	out.Damaged = mergeRanges(all, DamageGap)
 	return out
 }
 
