@@ -143,16 +143,14 @@ func (s *Connections) ShareDefaults(ctx context.Context, c outpost.Caller) (outp
 	if err != nil {
 		return outpost.ShareDefaults{}, err
 	}
+	// One read of the workspace's accounts, not one per saved id.
+	cs, err := s.store.ListConnections(ctx, c.WorkspaceID)
+	if err != nil {
+		return outpost.ShareDefaults{}, err
+	}
 	out := outpost.ShareDefaults{ConnectionIDs: []string{}}
 	for _, id := range ids {
-		cn, err := s.store.GetConnection(ctx, id)
-		switch {
-		case isNotFound(err):
-			continue
-		case err != nil:
-			return outpost.ShareDefaults{}, err
-		}
-		if cn.Status == store.ConnectionActive {
+		if slices.ContainsFunc(cs, func(cn store.Connection) bool { return cn.ID == id && cn.Status == store.ConnectionActive }) {
 			out.ConnectionIDs = append(out.ConnectionIDs, id)
 		}
 	}
