@@ -64,47 +64,68 @@ var _ outpost.Exports = (*Exports)(nil)
 // transaction. The same IdempotencyKey in the workspace returns the export
 // it created.
 func (s *Exports) Create(ctx context.Context, workspaceID string, req outpost.ExportRequest) (outpost.ExportDetail, error) {
-	e, err := s.create(ctx, workspaceID, req)
+	a, err := s.create(ctx, workspaceID, req)
 	if err != nil {
 		return outpost.ExportDetail{}, err
 	}
-	return s.views.detail(ctx, s.store, e)
+	return s.acceptedDetail(ctx, a)
 }
 
-func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.ExportRequest) (store.Export, error) {
+// accepted is what create stored: the export, and, when this call wrote
+// it and nothing in the transaction changed them after they were written,
+// its renditions and publications as written (written is true).
+type accepted struct {
+	export       store.Export
+	renditions   []store.Rendition
+	publications []store.Publication
+	written      bool
+}
+
+// acceptedDetail is the detail of an accepted export. A fresh one is
+// built from the rows just written rather than read back: the answer to
+// a burst of accepts would otherwise read every export again, on SQLite
+// through the same one connection the accepts write on.
+func (s *Exports) acceptedDetail(ctx context.Context, a accepted) (outpost.ExportDetail, error) {
+	if a.written {
+		return s.views.compose(ctx, a.export, a.renditions, a.publications, nil), nil
+	}
+	return s.views.detail(ctx, s.store, a.export)
+}
+
+func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.ExportRequest) (accepted, error) {
 	req.IdempotencyKey = strings.TrimSpace(req.IdempotencyKey)
 	if req.IdempotencyKey != "" {
 		if len(req.IdempotencyKey) > maxIdempotencyLen {
-			return store.Export{}, errcode.New(errcode.InvalidOption, "idempotency key: at most %d characters", maxIdempotencyLen)
+			return accepted{}, errcode.New(errcode.InvalidOption, "idempotency key: at most %d characters", maxIdempotencyLen)
 		}
 		e, err := s.store.GetExportByIdempotencyKey(ctx, workspaceID, req.IdempotencyKey)
 		if err == nil {
-			return e, nil
+			return accepted{export: e}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return store.Export{}, err
+			return accepted{}, err
 		}
 	}
 	v, err := s.validate(ctx, workspaceID, req, true)
 	if err != nil {
-		return store.Export{}, err
+		return accepted{}, err
 	}
 	if err := s.checkPlan(ctx, workspaceID, req.Batch, req.Variant != "", 1, v); err != nil {
-		return store.Export{}, err
+		return accepted{}, err
 	}
 	plan, err := s.pubs.plan(ctx, workspaceID, req.Destinations, v.targets(), v.src, v.project.Name, v.labels.Campaign)
 	if err != nil {
-		return store.Export{}, err
+		return accepted{}, err
 	}
 	reqJSON, err := json.Marshal(v.spec)
 	if err != nil {
-		return store.Export{}, fmt.Errorf("encode export request: %w", err)
+		return accepted{}, fmt.Errorf("encode export request: %w", err)
 	}
 	refused, err := v.refusedJSON()
 	if err != nil {
-		return store.Export{}, fmt.Errorf("encode refused targets: %w", err)
+		return accepted{}, fmt.Errorf("encode refused targets: %w", err)
 	}
-	var created store.Export
+	var created accepted
 	err = s.store.WithBatchedTx(ctx, func(tx *sql.Tx) error {
 		q := s.store.Using(tx)
 		e, err := q.CreateExport(ctx, store.Export{
@@ -137,9 +158,10 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 				return err
 			}
 		}
-		for _, p := range plan {
+		pubs := make([]store.Publication, len(plan))
+		for i, p := range plan {
 			r := rends[p.targetIndex]
-			if _, err := q.CreatePublication(ctx, p.publication(workspaceID, e.ID, r)); err != nil {
+			if pubs[i], err = q.CreatePublication(ctx, p.publication(workspaceID, e.ID, r)); err != nil {
 				return err
 			}
 		}
@@ -157,18 +179,21 @@ func (s *Exports) create(ctx context.Context, workspaceID string, req outpost.Ex
 			return err
 		}
 		e.ProjectName = v.project.Name
-		created = e
+		// A refused target's posts have failed since they were written.
+		created = accepted{export: e, renditions: rends, publications: pubs, written: len(v.refused) == 0}
 		return nil
 	})
 	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
 		// A concurrent request with the same key won.
-		return s.store.GetExportByIdempotencyKey(ctx, workspaceID, req.IdempotencyKey)
+		e, err := s.store.GetExportByIdempotencyKey(ctx, workspaceID, req.IdempotencyKey)
+		return accepted{export: e}, err
 	}
 	if err != nil {
-		return store.Export{}, fmt.Errorf("create export: %w", err)
+		return accepted{}, fmt.Errorf("create export: %w", err)
 	}
-	s.logger.InfoContext(ctx, "export queued", "export_id", created.ID, "project_id", created.ProjectID,
-		"presets", strings.Join(v.presetIDs, ","), "priority", created.Priority)
+	e := created.export
+	s.logger.InfoContext(ctx, "export queued", "export_id", e.ID, "project_id", e.ProjectID,
+		"presets", strings.Join(v.presetIDs, ","), "priority", e.Priority)
 	return created, nil
 }
 
@@ -509,14 +534,14 @@ func (s *Exports) CreateVariants(ctx context.Context, workspaceID string, req ou
 	out := outpost.ExportGroup{}
 	for i := range reqs {
 		reqs[i].GroupID = group
-		e, err := s.create(ctx, workspaceID, reqs[i])
+		a, err := s.create(ctx, workspaceID, reqs[i])
 		if err != nil {
 			return outpost.ExportGroup{}, prefixError(err, fmt.Sprintf("variants[%d]", i))
 		}
-		if e.GroupID != "" {
-			group = e.GroupID // an idempotent replay returns the first group
+		if a.export.GroupID != "" {
+			group = a.export.GroupID // an idempotent replay returns the first group
 		}
-		d, err := s.views.detail(ctx, s.store, e)
+		d, err := s.acceptedDetail(ctx, a)
 		if err != nil {
 			return outpost.ExportGroup{}, err
 		}
@@ -540,14 +565,14 @@ func (s *Exports) CreateBatch(ctx context.Context, workspaceID string, reqs []ou
 	group, accepted := store.NewID(store.PrefixGroup), 0
 	for i, req := range reqs {
 		req.GroupID, req.Batch = group, true
-		e, err := s.create(ctx, workspaceID, req)
+		a, err := s.create(ctx, workspaceID, req)
 		if err == nil {
 			var d outpost.ExportDetail
-			if d, err = s.views.detail(ctx, s.store, e); err == nil {
+			if d, err = s.acceptedDetail(ctx, a); err == nil {
 				out[i].Export = &d
 				accepted++
-				if e.GroupID != "" {
-					group = e.GroupID // an idempotent replay returns the first group
+				if a.export.GroupID != "" {
+					group = a.export.GroupID // an idempotent replay returns the first group
 				}
 				continue
 			}

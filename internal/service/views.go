@@ -105,6 +105,11 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 	if err != nil {
 		return outpost.ExportDetail{}, err
 	}
+	return v.compose(ctx, e, rs, ps, steps), nil
+}
+
+// compose is the detail of e from its renditions, publications and steps.
+func (v *views) compose(ctx context.Context, e store.Export, rs []store.Rendition, ps []store.Publication, steps []store.Step) outpost.ExportDetail {
 	d := outpost.ExportDetail{Export: exportView(e, stepNodes(steps)), Renditions: make([]outpost.Rendition, len(rs)),
 		Publications: make([]outpost.Publication, len(ps)), Steps: make([]outpost.Step, len(steps))}
 	for i, r := range rs {
@@ -124,7 +129,7 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 		}
 	}
 	d.Outcome = outpost.OutcomeOf(d.Export, d.Renditions, d.Publications)
-	return d, nil
+	return d
 }
 
 // segmentNodes counts the parts of a segmented render each node rendered

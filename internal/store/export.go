@@ -1,15 +1,16 @@
 package store
 
 import (
-	"outpost/internal/outpost"
-
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 )
 
 // ExportStatus is where an export is in its life (outpost.ExportStatus:
@@ -82,6 +83,12 @@ const exportColumns = `e.id, e.workspace_id, e.project_id, p.name, e.status, e.r
 
 const exportFrom = ` FROM exports e JOIN projects p ON p.id = e.project_id`
 
+// exportReturning is exportColumns for the RETURNING of an insert into
+// exports, which names no table (SQLite refuses it there) and has no join
+// to name the project by.
+var exportReturning = strings.ReplaceAll(strings.Replace(exportColumns, "p.name",
+	"(SELECT p.name FROM projects p WHERE p.id = project_id)", 1), "e.", "")
+
 func scanExport(sc rowScanner) (Export, error) {
 	var e Export
 	var presets string
@@ -117,23 +124,25 @@ func (q *Queries) CreateExport(ctx context.Context, e Export) (Export, error) {
 	}
 	e.CreatedAt = now(e.CreatedAt)
 	e.UpdatedAt = e.CreatedAt
-	res, err := q.exec(ctx, `INSERT INTO exports (id, workspace_id, project_id, status, request,
+	// RETURNING gives the row as stored, in the same statement: a burst
+	// of accepts writes many, on SQLite one at a time.
+	e, err := scanExport(q.queryRow(ctx, `INSERT INTO exports (id, workspace_id, project_id, status, request,
 		priority, client, campaign, preset_ids, progress_stage, progress_percent, progress_eta_ms,
 		error_code, error_message, idempotency_key, created_at, updated_at, started_at, finished_at, group_id,
 		warnings, refused)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-		ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`,
+		ON CONFLICT (workspace_id, idempotency_key) DO NOTHING RETURNING `+exportReturning,
 		e.ID, e.WorkspaceID, e.ProjectID, e.Status, e.Request, e.Priority, e.Client, e.Campaign,
 		strings.Join(e.PresetIDs, " "), e.Progress.Stage, e.Progress.Percent, e.Progress.ETA.Milliseconds(),
 		e.ErrorCode, e.ErrorMessage, nullable(e.IdempotencyKey), e.CreatedAt, e.UpdatedAt,
-		e.StartedAt, e.FinishedAt, e.GroupID, e.Warnings, e.Refused)
+		e.StartedAt, e.FinishedAt, e.GroupID, e.Warnings, e.Refused))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Export{}, fmt.Errorf("create export: idempotency key %q already used: %w", e.IdempotencyKey, ErrConflict)
+	}
 	if err != nil {
 		return Export{}, fmt.Errorf("create export: %w", err)
 	}
-	if err := rowsAffected(res); err != nil {
-		return Export{}, fmt.Errorf("create export: idempotency key %q already used: %w", e.IdempotencyKey, ErrConflict)
-	}
-	return q.GetExport(ctx, e.ID)
+	return e, nil
 }
 
 // GetExport returns the export with id. Callers serving a workspace check

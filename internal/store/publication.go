@@ -85,15 +85,17 @@ func (q *Queries) CreatePublication(ctx context.Context, p Publication) (Publica
 	}
 	p.CreatedAt = now(p.CreatedAt)
 	p.UpdatedAt = p.CreatedAt
-	_, err := q.exec(ctx, `INSERT INTO publications (`+publicationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+	// RETURNING gives the row as stored, in the same statement.
+	p, err := scanPublication(q.queryRow(ctx, `INSERT INTO publications (`+publicationColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		RETURNING `+publicationColumns,
 		p.ID, p.WorkspaceID, p.ExportID, p.RenditionID, p.ConnectionID, p.Platform, p.Metadata,
 		p.State, p.RemoteIDs, p.PostURL, p.ErrorCode, p.ErrorMessage, p.ScheduleAt, p.Attempts,
-		p.CreatedAt, p.UpdatedAt, p.PublishedAt, p.PresetID, nullJob(p.JobID))
+		p.CreatedAt, p.UpdatedAt, p.PublishedAt, p.PresetID, nullJob(p.JobID)))
 	if err != nil {
 		return Publication{}, fmt.Errorf("create publication: %w", err)
 	}
-	return q.GetPublication(ctx, p.ID)
+	return p, nil
 }
 
 // GetPublication returns the publication with id.

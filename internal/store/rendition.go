@@ -1,6 +1,8 @@
 package store
 
 import (
+	"database/sql"
+	"errors"
 	"outpost/internal/outpost"
 
 	"context"
@@ -87,21 +89,23 @@ func (q *Queries) CreateRendition(ctx context.Context, r Rendition) (Rendition, 
 	}
 	r.CreatedAt = now(r.CreatedAt)
 	r.UpdatedAt = r.CreatedAt
-	res, err := q.exec(ctx, `INSERT INTO renditions (`+renditionColumns+`)
+	// RETURNING gives the row as stored, in the same statement: a burst
+	// of accepts writes many, on SQLite one at a time.
+	r, err := scanRendition(q.queryRow(ctx, `INSERT INTO renditions (`+renditionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
 		$20, $21, $22, $23, $24, $25)
-		ON CONFLICT (export_id, target_index) DO NOTHING`,
+		ON CONFLICT (export_id, target_index) DO NOTHING RETURNING `+renditionColumns,
 		r.ID, r.ExportID, r.PresetID, r.TargetIndex, r.Status, r.BlobKey, r.SizeBytes, r.Duration,
 		r.Width, r.Height, r.VideoCodec, r.AudioCodec, r.Passthrough, r.CheckReport, r.ErrorCode,
 		r.ErrorMessage, r.ThumbnailKey, r.ExpiresAt, r.Pinned, r.Saved, r.DeletedAt, r.CreatedAt,
-		r.UpdatedAt, r.CaptionsKey, r.Warnings)
+		r.UpdatedAt, r.CaptionsKey, r.Warnings))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Rendition{}, fmt.Errorf("create rendition: export %s target %d exists: %w", r.ExportID, r.TargetIndex, ErrConflict)
+	}
 	if err != nil {
 		return Rendition{}, fmt.Errorf("create rendition: %w", err)
 	}
-	if err := rowsAffected(res); err != nil {
-		return Rendition{}, fmt.Errorf("create rendition: export %s target %d exists: %w", r.ExportID, r.TargetIndex, ErrConflict)
-	}
-	return q.GetRendition(ctx, r.ID)
+	return r, nil
 }
 
 // GetRendition returns the rendition with id.

@@ -19,24 +19,60 @@ import (
 const sqliteTimeLayout = "2006-01-02 15:04:05.000000-07:00"
 
 // exec, query and queryRow run SQL with the arguments converted for the
-// engine (see arg); exec and queryRow use a prepared statement when the
-// engine keeps them (stmtcache.go).
+// engine (see arg), on a prepared statement when the engine keeps them
+// (stmtcache.go).
 func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := q.stmts.stmt(ctx, q.db, query); st != nil {
+	st, release := q.stmts.acquire(ctx, q.db, query)
+	defer release()
+	if st != nil {
 		return st.ExecContext(ctx, q.args(args)...)
 	}
 	return q.db.ExecContext(ctx, query, q.args(args)...)
 }
 
-func (q *Queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return q.db.QueryContext(ctx, query, q.args(args)...)
+// query's rows must be closed (collect does): that gives the statement back.
+func (q *Queries) query(ctx context.Context, query string, args ...any) (*rows, error) {
+	st, release := q.stmts.acquire(ctx, q.db, query)
+	var rs *sql.Rows
+	var err error
+	if st != nil {
+		rs, err = st.QueryContext(ctx, q.args(args)...)
+	} else {
+		rs, err = q.db.QueryContext(ctx, query, q.args(args)...)
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &rows{Rows: rs, release: release}, nil
 }
 
-func (q *Queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := q.stmts.stmt(ctx, q.db, query); st != nil {
-		return st.QueryRowContext(ctx, q.args(args)...)
+// rows are query's result: Close gives its statement back.
+type rows struct {
+	*sql.Rows
+	release func()
+}
+
+func (r *rows) Close() error {
+	err := r.Rows.Close()
+	if r.release != nil {
+		r.release()
+		r.release = nil
 	}
-	return q.db.QueryRowContext(ctx, query, q.args(args)...)
+	return err
+}
+
+// queryRow gives its statement back at once: until its Scan, the *sql.Row
+// holds the store's one SQLite connection (or its transaction's), so no
+// other use of the statement runs before the row is read.
+func (q *Queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, release := q.stmts.acquire(ctx, q.db, query)
+	if st == nil {
+		release()
+		return q.db.QueryRowContext(ctx, query, q.args(args)...)
+	}
+	defer release()
+	return st.QueryRowContext(ctx, q.args(args)...)
 }
 
 func (q *Queries) args(args []any) []any {
@@ -283,7 +319,7 @@ func pageLimit(n int) int {
 }
 
 // collect scans every row with scan and closes rows.
-func collect[T any](rows *sql.Rows, scan func(rowScanner) (T, error)) ([]T, error) {
+func collect[T any](rows *rows, scan func(rowScanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {

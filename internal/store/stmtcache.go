@@ -13,10 +13,13 @@ const maxCachedStmts = 256
 
 // stmtCache keeps one prepared statement per SQL text, on SQLite: parsing
 // and planning a statement costs the pure-Go engine more than running most
-// of them (pgx keeps a cache of its own on PostgreSQL). Only statements
-// whose rows are read at once go through it (exec, queryRow): a prepared
-// statement is one SQLite handle per connection, which a result set left
-// open would hold while the same text ran again.
+// of them (pgx keeps a cache of its own on PostgreSQL). A prepared statement
+// is one SQLite handle per connection, and running it again resets it. On
+// the store's *sql.DB that cannot happen: open rows hold its one connection,
+// and the next use waits for it. In a transaction, which keeps the
+// connection, it can: there a text is lent to one use at a time (acquire),
+// and a use that finds it lent out (a query of the same text while the
+// first one's rows are open) runs unprepared instead.
 //
 // A statement is prepared in the background on its first use: the store has
 // one SQLite connection, and a transaction in progress holds it, so
@@ -27,18 +30,21 @@ type stmtCache struct {
 
 	mu     sync.Mutex
 	stmts  map[string]*sql.Stmt // nil value: being prepared, or failed to
+	lent   map[string]bool      // texts whose statement a transaction uses
 	closed bool
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, lent: map[string]bool{}}
 }
 
-// stmt returns query's statement for use on q (the store's *sql.DB or a
-// transaction of it), or nil when it is not prepared (yet).
-func (c *stmtCache) stmt(ctx context.Context, q Querier, query string) *sql.Stmt {
+// acquire returns query's statement for use on q (the store's *sql.DB or
+// a transaction of it), lent until release is called in a transaction, or
+// nil when it is not prepared (yet) or lent out; release is never nil.
+func (c *stmtCache) acquire(ctx context.Context, q Querier, query string) (st *sql.Stmt, release func()) {
+	release = func() {}
 	if c == nil {
-		return nil
+		return nil, release
 	}
 	c.mu.Lock()
 	st, ok := c.stmts[query]
@@ -46,19 +52,30 @@ func (c *stmtCache) stmt(ctx context.Context, q Querier, query string) *sql.Stmt
 		c.stmts[query] = nil
 		go c.prepare(query)
 	}
+	tx, inTx := q.(*sql.Tx)
+	switch {
+	case st == nil:
+		c.mu.Unlock()
+		return nil, release
+	case !inTx:
+		c.mu.Unlock()
+		if _, ok := q.(*sql.DB); !ok {
+			return nil, release
+		}
+		return st, release
+	case c.lent[query]:
+		c.mu.Unlock()
+		return nil, release
+	}
+	c.lent[query] = true
 	c.mu.Unlock()
-	if st == nil {
-		return nil
+	// The statement is already prepared on the transaction's connection
+	// (there is one): StmtContext reuses it.
+	return tx.StmtContext(ctx, st), func() {
+		c.mu.Lock()
+		delete(c.lent, query)
+		c.mu.Unlock()
 	}
-	switch q := q.(type) {
-	case *sql.DB:
-		return st
-	case *sql.Tx:
-		// The statement is already prepared on the transaction's
-		// connection (there is one): StmtContext reuses it.
-		return q.StmtContext(ctx, st)
-	}
-	return nil
 }
 
 // prepare prepares query once the connection is free.

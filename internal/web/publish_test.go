@@ -1253,3 +1253,51 @@ func TestPublish_laterPostsOnStream(t *testing.T) {
 		t.Errorf("last event %+v (%v): want a done listing the published post", last, err)
 	}
 }
+
+// TestPublish_acceptedDetail checks the 202's detail of an accepted export
+// (built from the rows the accept wrote, not read back) against what the
+// export's own URL serves: the same document, posts and a scheduled one
+// included, and an export with a refused target.
+func TestPublish_acceptedDetail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("probes with ffmpeg")
+	}
+	t.Parallel()
+	pe := newPubEnvLite(t)
+	yt, tt := pe.connectAccount("youtube"), pe.connectAccount("tiktok")
+	prj := pe.readyClip()
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"posts", map[string]any{"project_id": prj,
+			"targets": []any{map[string]any{"preset": "mp4-720p", "quality": "web"}, map[string]any{"preset": "tiktok"}},
+			"labels":  map[string]any{"client": "Acme", "campaign": "spring"},
+			"destinations": []any{
+				map[string]any{"connection_id": yt.ID, "preset": "mp4-720p", "title": "Launch", "privacy": "public",
+					"schedule_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)},
+				map[string]any{"connection_id": tt.ID, "preset": "tiktok", "caption": "Out now", "privacy": "public"},
+			}}},
+		// A 1-second clip is too short for a Reel.
+		{"refused target", map[string]any{"project_id": prj,
+			"targets": []any{map[string]any{"preset": "mp4-720p"}, map[string]any{"preset": "instagram-reel"}},
+			"destinations": []any{
+				map[string]any{"connection_id": yt.ID, "preset": "mp4-720p", "title": "Launch", "privacy": "public"},
+			}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := pe.do(request{method: "POST", path: "/api/v1/exports", key: pe.key, json: tc.body})
+			want(t, r, http.StatusAccepted)
+			var d outpost.ExportDetail
+			r.json(t, &d)
+			if tc.name == "refused target" && (len(d.Refused) != 1 || len(d.Publications) != 1) {
+				t.Fatalf("refused %+v, posts %+v: want the Reel refused and the one post", d.Refused, d.Publications)
+			}
+			got := pe.get("/api/v1/exports/" + d.ID)
+			want(t, got, http.StatusOK)
+			if !bytes.Equal(r.body, got.body) {
+				t.Errorf("the 202's detail differs from the export's:\n202: %s\nGET: %s", r.body, got.body)
+			}
+		})
+	}
+}
