@@ -6,6 +6,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -269,12 +270,13 @@ func (a *App) open(ctx context.Context, opts Options) (err error) {
 			return err
 		}
 		handler, err := web.New(web.Deps{
-			Config:    cfg,
-			Services:  services,
-			Downloads: a.blob.Handler(),
-			Logger:    logger.With("component", "web"),
-			Metrics:   a.metrics,
-			Ready:     a.ready,
+			Config:            cfg,
+			Services:          services,
+			Downloads:         a.blob.Handler(),
+			Logger:            logger.With("component", "web"),
+			Metrics:           a.metrics,
+			Ready:             a.ready,
+			AcceptConcurrency: cmp.Or(cfg.AcceptConcurrency, a.store.BurstConcurrency()),
 		})
 		if err != nil {
 			return err

@@ -120,6 +120,10 @@ type Config struct {
 	// with Retry-After. 0 turns the limit off.
 	APIRateLimit float64
 	APIRateBurst int
+	// AcceptConcurrency is how many export accepts (POST /api/v1/exports
+	// and /exports/batch) are worked on at once; the rest wait their turn
+	// in arrival order. 0 lets the store choose (store.BurstConcurrency).
+	AcceptConcurrency int
 	// APIKeyGuessLimit is how many bad API keys a minute one client
 	// address may send before it gets 429 rate_limited with Retry-After;
 	// 0 turns the limit off.
@@ -178,6 +182,7 @@ type spec struct {
 	AdminPassword     string        `env:"ADMIN_PASSWORD"`
 	APIRateLimit      float64       `env:"API_RATE_LIMIT" envDefault:"20"`
 	APIRateBurst      int           `env:"API_RATE_BURST" envDefault:"100"`
+	AcceptConcurrency int           `env:"ACCEPT_CONCURRENCY" envDefault:"0"`
 	APIKeyGuessLimit  int           `env:"API_KEY_GUESS_LIMIT" envDefault:"20"`
 	SMTPURL           string        `env:"SMTP_URL"`
 	SMTPFrom          string        `env:"SMTP_FROM"`
@@ -268,6 +273,7 @@ func (sp *spec) register(fs *flag.FlagSet) {
 	fs.StringVar(&sp.SandboxAddr, "sandbox-addr", sp.SandboxAddr, "where --sandbox serves the emulators, host:port ($OUTPOST_SANDBOX_ADDR)")
 	fs.Float64Var(&sp.APIRateLimit, "api-rate-limit", sp.APIRateLimit, "API requests a second per API key, on average; 0 for no limit ($OUTPOST_API_RATE_LIMIT)")
 	fs.IntVar(&sp.APIRateBurst, "api-rate-burst", sp.APIRateBurst, "API requests per API key at once ($OUTPOST_API_RATE_BURST)")
+	fs.IntVar(&sp.AcceptConcurrency, "accept-concurrency", sp.AcceptConcurrency, "export accepts worked on at once, the rest in arrival order; 0: chosen by the database ($OUTPOST_ACCEPT_CONCURRENCY)")
 	fs.IntVar(&sp.APIKeyGuessLimit, "api-key-guess-limit", sp.APIKeyGuessLimit, "bad API keys a minute per client address before 429; 0 for no limit ($OUTPOST_API_KEY_GUESS_LIMIT)")
 	fs.StringVar(&sp.WebhookAllowNets, "webhook-allow-nets", sp.WebhookAllowNets, "private networks (CIDR prefixes) webhook endpoints may be on ($OUTPOST_WEBHOOK_ALLOW_NETS)")
 	fs.StringVar(&sp.TrustedProxies, "trusted-proxies", sp.TrustedProxies, "reverse proxies (CIDR prefixes) whose X-Forwarded-For names the client ($OUTPOST_TRUSTED_PROXIES)")
@@ -306,6 +312,7 @@ func (sp spec) resolve() (*Config, error) {
 		AdminPassword:      sp.AdminPassword,
 		APIRateLimit:       sp.APIRateLimit,
 		APIRateBurst:       sp.APIRateBurst,
+		AcceptConcurrency:  sp.AcceptConcurrency,
 		APIKeyGuessLimit:   sp.APIKeyGuessLimit,
 		SMTPURL:            strings.TrimSpace(sp.SMTPURL),
 		SMTPFrom:           strings.TrimSpace(sp.SMTPFrom),
@@ -368,6 +375,10 @@ func (sp spec) resolve() (*Config, error) {
 	}
 	if c.APIRateLimit > 0 && c.APIRateBurst < 1 {
 		bad("API_RATE_BURST", "api-rate-burst", "%d: want 1 or more", c.APIRateBurst)
+	}
+
+	if c.AcceptConcurrency < 0 {
+		bad("ACCEPT_CONCURRENCY", "accept-concurrency", "%d: want 0 (chosen by the database) or more", c.AcceptConcurrency)
 	}
 
 	if c.APIKeyGuessLimit < 0 {

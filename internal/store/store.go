@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -130,9 +131,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string) error {
 		return fmt.Errorf("parse postgres URL: %w", err)
 	}
 	db := stdlib.OpenDB(*connConfig)
-	// Bounded, so that N worker processes stay within the server's
-	// max_connections (100 by default).
-	db.SetMaxOpenConns(20)
+	db.SetMaxOpenConns(pgMaxConns)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
@@ -174,6 +173,26 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Engine returns the engine the store runs on.
 func (s *Store) Engine() Engine { return s.engine }
+
+// pgMaxConns bounds the PostgreSQL pool, so that N worker processes stay
+// within the server's max_connections (100 by default).
+const pgMaxConns = 20
+
+// BurstConcurrency is how many requests of a burst (exports accepted at
+// once by many clients) should work on the store at the same time, the
+// rest waiting their turn in arrival order; 0 means no limit. On SQLite
+// there is none: accepts that arrive together share one transaction
+// (WithBatchedTx), so the more wait there at once the better. On
+// PostgreSQL it is twice the CPU cores (the usual pool size for a
+// CPU-bound load), within the pool: beyond that the accepts only wait
+// inside the pool, which hands a freed connection to a waiter at random,
+// not to the first.
+func (s *Store) BurstConcurrency() int {
+	if s.engine == SQLite {
+		return 0
+	}
+	return min(2*runtime.GOMAXPROCS(0), pgMaxConns)
+}
 
 // ListenerPool returns the pgx pool River uses for LISTEN/NOTIFY on
 // PostgreSQL (riverdatabasesql.NewWithPgxListener), or nil on SQLite.

@@ -199,7 +199,18 @@ func (s *Server) wrap(rt route) http.Handler {
 	if maxBody == 0 {
 		maxBody = maxJSONBody
 	}
+	admit := s.admit
+	if !rt.Burst {
+		admit = nil
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if admit != nil {
+			// semaphore.Weighted serves its waiters first come, first served.
+			if err := admit.Acquire(r.Context(), 1); err != nil {
+				return // the client went away while waiting
+			}
+			defer admit.Release(1)
+		}
 		infoOf(r).route = rt.pattern()
 		w.Header().Set("Cache-Control", "no-store")
 		if maxBody > 0 && r.Body != nil {

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"outpost/internal/service"
+	"outpost/internal/waitfor"
+	"sync"
 	"testing"
 	"time"
 )
@@ -75,4 +79,64 @@ func TestRateLimit(t *testing.T) {
 	}
 	want(t, e.do(request{method: "GET", path: "/api/v1/projects", key: e.okey}), http.StatusOK)
 	want(t, e.do(request{method: "GET", path: "/healthz"}), http.StatusOK)
+}
+
+// TestBurstAdmission serves a Burst route's requests at most
+// AcceptConcurrency at a time, the others waiting; one whose client goes
+// away while it waits is never served.
+func TestBurstAdmission(t *testing.T) {
+	t.Parallel()
+	var srv *Server
+	newEnv(t, func(e *env, d *Deps, so *service.Options) {
+		d.AcceptConcurrency = 2
+		e.configure = func(s *Server) { srv = s }
+	})
+	var mu sync.Mutex
+	in, most, served := 0, 0, 0
+	release := make(chan struct{})
+	h := srv.wrap(route{Method: "POST", Path: "/burst", Public: true, Burst: true, MaxBody: -1,
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			mu.Lock()
+			in++
+			most, served = max(most, in), served+1
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			in--
+			mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}})
+	count := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return in, served
+	}
+
+	// A client that gives up while waiting behind two held requests.
+	const n = 6
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/burst", nil))
+			if rec.Code != http.StatusNoContent {
+				t.Errorf("status %d, want 204", rec.Code)
+			}
+		})
+	}
+	waitfor.True(t, 10*time.Second, func() bool { in, _ := count(); return in == 2 }, "two requests were never let in")
+	ctx, cancel := context.WithCancel(t.Context())
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "POST", "/burst", nil))
+	}()
+	cancel()
+	<-gone
+	close(release)
+	wg.Wait()
+	if _, s := count(); s != n || most != 2 {
+		t.Errorf("served %d of %d, at most %d at once; want all %d, at most 2 (the one that went away: never)", s, n, most, n)
+	}
 }

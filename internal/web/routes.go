@@ -29,6 +29,12 @@ type route struct {
 	Raw     http.Handler
 	// Idempotent routes honour the Idempotency-Key header.
 	Idempotent bool
+	// Burst routes take what many clients send at once (accepting
+	// exports): their requests are served in arrival order, at most
+	// Deps.AcceptConcurrency at a time, before any other work (the API
+	// key's check included). Under a burst each then waits its turn here
+	// rather than a random turn at the database's connections.
+	Burst bool
 	// MaxBody caps the request body; 0 means maxJSONBody, -1 no cap (the
 	// handler sets its own).
 	MaxBody int64
@@ -119,9 +125,9 @@ func (s *Server) routeTable(metrics prometheus.Gatherer) []route {
 			Handler: s.deletePreset, Status: 204},
 
 		{Method: "POST", Path: "/api/v1/exports", Tag: "exports", Summary: "Start an export of a project to one or more targets (with variants: one export per variant, grouped)",
-			Handler: s.createExport, Idempotent: true, Request: exportCreateRequest{}, Status: 202, Response: outpost.ExportDetail{}},
+			Handler: s.createExport, Idempotent: true, Burst: true, Request: exportCreateRequest{}, Status: 202, Response: outpost.ExportDetail{}},
 		{Method: "POST", Path: "/api/v1/exports/batch", Tag: "exports", Summary: "Start many exports: a result per item (202 when all were accepted, else 207)",
-			Handler: s.createExportBatch, Request: exportBatchRequest{}, Status: 202, Response: batchResultJSON{}},
+			Handler: s.createExportBatch, Burst: true, Request: exportBatchRequest{}, Status: 202, Response: batchResultJSON{}},
 		{Method: "POST", Path: "/api/v1/estimate", Tag: "exports", Summary: "Estimate each target's file size for an export's settings (a short sample encode)",
 			Handler: s.estimate, Request: estimateRequest{}, Status: 200, Response: estimateJSON{}},
 		{Method: "POST", Path: "/api/v1/previews", Tag: "exports", Summary: "Render a fast low-resolution preview of one target's settings: a link to a playable MP4",

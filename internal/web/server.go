@@ -23,6 +23,8 @@ import (
 	"outpost/internal/config"
 	"outpost/internal/events"
 	"outpost/internal/outpost"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Deps are what the HTTP interface uses.
@@ -40,6 +42,9 @@ type Deps struct {
 	// Ready reports whether the service can take work, for /healthz. Nil
 	// means always ready.
 	Ready func(ctx context.Context) error
+	// AcceptConcurrency is how many requests of the Burst routes are
+	// served at once; 0 means no limit.
+	AcceptConcurrency int
 }
 
 // Limits and timings.
@@ -65,6 +70,9 @@ type Server struct {
 	inFlight keyLocks
 	// limiter rate-limits requests per API key; nil: no limit.
 	limiter *keyLimiter
+	// admit lets the Burst routes' requests in, in arrival order; nil:
+	// no limit.
+	admit *semaphore.Weighted
 	// ips finds the client's address (trusted proxies); cop refuses
 	// cross-site requests made with the UI's session cookie.
 	ips clientip.Resolver
@@ -100,6 +108,9 @@ func New(d Deps) (*Server, error) {
 		limiter:   newKeyLimiter(d.Config.APIRateLimit, d.Config.APIRateBurst),
 		ips:       clientip.New(d.Config.TrustedProxies),
 		cop:       http.NewCrossOriginProtection(),
+	}
+	if d.AcceptConcurrency > 0 {
+		s.admit = semaphore.NewWeighted(int64(d.AcceptConcurrency))
 	}
 	if u, err := url.Parse(d.Config.PublicURL); err == nil && u.Host != "" {
 		// Behind a proxy the Host the server sees may not be the public one.
