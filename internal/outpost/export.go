@@ -402,6 +402,11 @@ type Rendition struct {
 	// Node is the node that last worked on the rendition (its render,
 	// check and store); absent before one has.
 	Node string `json:"node,omitempty"`
+	// SameFileAs is the id of the export's earlier rendition whose file
+	// this one is: targets of the same shape are encoded once and share
+	// one stored file (one download, counted once in the export's size).
+	// Absent for a file of its own.
+	SameFileAs string `json:"same_file_as,omitempty"`
 	// TargetIndex is the rendition's place in the export's targets.
 	TargetIndex int `json:"-"`
 }

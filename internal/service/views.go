@@ -112,8 +112,17 @@ func (v *views) detail(ctx context.Context, st *store.Store, e store.Export) (ou
 func (v *views) compose(ctx context.Context, e store.Export, rs []store.Rendition, ps []store.Publication, steps []store.Step) outpost.ExportDetail {
 	d := outpost.ExportDetail{Export: exportView(e, stepNodes(steps)), Renditions: make([]outpost.Rendition, len(rs)),
 		Publications: make([]outpost.Publication, len(ps)), Steps: make([]outpost.Step, len(steps))}
+	first := map[string]string{} // blob key → the first rendition stored there
 	for i, r := range rs {
 		d.Renditions[i] = v.rendition(ctx, r, e.ProjectName, lastNode(steps, r.ID, ""))
+		if r.BlobKey == "" || r.DeletedAt != nil {
+			continue
+		}
+		if id, ok := first[r.BlobKey]; ok {
+			d.Renditions[i].SameFileAs = id
+		} else {
+			first[r.BlobKey] = r.ID
+		}
 	}
 	for i, p := range ps {
 		d.Publications[i] = publicationView(p, lastNode(steps, "", p.ID))

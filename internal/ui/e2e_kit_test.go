@@ -255,6 +255,10 @@ func TestE2E_brandKitSharedFile(t *testing.T) {
 	// keeps its expiry.
 	reel, tiktok := "#r-"+kitRends["instagram-reel"].ID, "#r-"+kitRends["tiktok"].ID
 	b.do("the kit's export", chromedp.Navigate(e.ts.URL+"/exports/"+withKit), chromedp.WaitVisible(chromedp.CSS(reel+` .switch`)))
+	// One of the two rows says it is the other's file.
+	if v := b.eval(fmt.Sprintf(`[...document.querySelectorAll('%s .rfile, %s .rfile')].filter(c => c.innerText.includes('the same file as')).length.toString()`, reel, tiktok)); v != "1" {
+		t.Errorf("rows saying they share the file: %s, want 1", v)
+	}
 	b.do("keep the reel", b.click(reel+` .switch`))
 	b.waitFor("the kept reel", fmt.Sprintf(`document.querySelector('%s .switch[aria-checked=true]') ? 'yes' : 'no'`, reel), 15*time.Second)
 	keepNotes := func() string {

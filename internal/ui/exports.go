@@ -316,6 +316,9 @@ type targetView struct {
 	CanKeep  bool
 	Error    *flash
 	Settings string
+	// SameFileAs names the target whose file this one is (targets of the
+	// same shape are encoded once); "" for a file of its own.
+	SameFileAs string
 }
 
 type exportView struct {
@@ -527,10 +530,17 @@ func (h *Handler) buildExportView(d outpost.ExportDetail, cat catalog) exportVie
 		if rd.Error != nil && rd.Status == outpost.RenditionFailed {
 			t.Error = errorFlash(rd.Error)
 		}
+		if rd.SameFileAs != "" {
+			if i := slices.IndexFunc(d.Renditions, func(o outpost.Rendition) bool { return o.ID == rd.SameFileAs }); i >= 0 {
+				t.SameFileAs = presetName(d.Renditions[i].Preset, cat.presets)
+			}
+		}
 		if rd.Status == outpost.RenditionSucceeded {
 			v.HasFiles = true
 			v.FilesReady++
-			v.FilesTotal += rd.SizeBytes
+			if rd.SameFileAs == "" {
+				v.FilesTotal += rd.SizeBytes // a shared file counts once
+			}
 			if rd.Expired(now) {
 				t.Expired, v.AnyExpired = true, true
 			} else {
@@ -686,6 +696,13 @@ func (h *Handler) exportData(r *http.Request) (page, error) {
 		return page{}, err
 	}
 	shareFiles(v.ShareAccounts, v.SharePlatforms, v.Targets, cat)
+	if len(v.ShareAccounts) > 0 {
+		saved, err := h.svc.Connections.ShareDefaults(ctx, h.callerOf(r))
+		if err != nil {
+			return page{}, err
+		}
+		tickShareDefaults(v.ShareAccounts, saved.ConnectionIDs, d.Publications)
+	}
 	v.PublishingOff = !h.svc.Connections.Available()
 	v.CanShare = v.HasFiles && v.Final && len(v.ShareAccounts) > 0
 	title := "Exporting " + d.ProjectName
@@ -693,6 +710,18 @@ func (h *Handler) exportData(r *http.Request) (page, error) {
 		title = "Ready: " + d.ProjectName
 	}
 	return page{Title: title, Nav: "history", Data: v}, nil
+}
+
+// tickShareDefaults pre-ticks, on the export page's "share to additional
+// platforms", the accounts saved as the person's "share to" default, as
+// the export modal does, but not one the export has a post on already
+// (another would be a second post of the same video) nor one none of its
+// files suits.
+func tickShareDefaults(accts []accountJSON, saved []string, posts []outpost.Publication) {
+	for i, a := range accts {
+		accts[i].Ticked = len(a.Files) > 0 && slices.Contains(saved, a.ID) &&
+			!slices.ContainsFunc(posts, func(p outpost.Publication) bool { return p.ConnectionID == a.ID })
+	}
 }
 
 // exportEvents relays the export's live events as server-sent events, as

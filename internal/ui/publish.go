@@ -27,6 +27,10 @@ type accountJSON struct {
 	// Files are, on the export page, the export's files that suit the
 	// account's platform, best first (outpost.Platform.Formats).
 	Files []shareFile `json:"-"`
+	// Ticked, on the export page, pre-ticks an account the person saved
+	// as a "share to" default that has a file to post and no post of the
+	// export yet.
+	Ticked bool `json:"-"`
 }
 
 // shareFile is a file of an export offered to an account.

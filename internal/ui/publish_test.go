@@ -145,6 +145,24 @@ func TestHandler_publishing(t *testing.T) {
 		t.Errorf("share defaults after saving: %v, %v", opts.ShareDefaults, err)
 	}
 
+	// An export made for download only offers the saved account ticked
+	// under "Share to additional platforms" once its file is ready.
+	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"youtube-1080p","quality":"web"}],"distribution":"download"}`)
+	want(t, r, http.StatusCreated)
+	var dl struct{ ID, URL string }
+	_ = json.Unmarshal([]byte(r.body), &dl)
+	waitfor.Check(t, 3*time.Minute, func() error {
+		d, err := e.store.GetExport(t.Context(), dl.ID)
+		if err == nil && !d.Status.Final() {
+			err = fmt.Errorf("status %s", d.Status)
+		}
+		return err
+	}, "the download-only export never finished")
+	tickedBox := `value="` + conn.ID + `" data-platform="youtube" checked>`
+	if r = b.get(dl.URL); !strings.Contains(r.body, tickedBox) {
+		t.Error("the saved account is not ticked under Share to additional platforms")
+	}
+
 	// A title over YouTube's limit is refused before anything renders,
 	// plainly, naming the account.
 	long := strings.Repeat("x", 120)
@@ -182,6 +200,9 @@ func TestHandler_publishing(t *testing.T) {
 	}
 	if strings.Contains(r.body, "Your files are ready") {
 		t.Error("the export page says the files are ready as if nothing failed")
+	}
+	if strings.Contains(r.body, tickedBox) {
+		t.Error("the saved account is ticked to share to again though the export has a post there")
 	}
 	// The API answers the same overall state: both read the service's.
 	if d, err := e.svc.Exports.Get(t.Context(), e.ws.ID, ex.ID); err != nil || d.Outcome.State != outpost.OutcomeAttention ||

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -924,5 +925,54 @@ func TestStatusViews(t *testing.T) {
 	}
 	if v := exportStatus("new"); v.Text != "new" || v.Icon != "clock" {
 		t.Errorf("unknown status: %+v", v)
+	}
+}
+
+func TestTickShareDefaults(t *testing.T) {
+	t.Parallel()
+	file := []shareFile{{PresetID: "mp4-720p", Label: "MP4 720p"}}
+	accts := []accountJSON{
+		{ID: "con_saved", Files: file},
+		{ID: "con_posted", Files: file},
+		{ID: "con_nofile"},
+		{ID: "con_other", Files: file},
+	}
+	tickShareDefaults(accts, []string{"con_saved", "con_posted", "con_nofile"},
+		[]outpost.Publication{{ConnectionID: "con_posted"}})
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"con_saved", true},   // saved, a file to post, no post yet
+		{"con_posted", false}, // the export has a post there already
+		{"con_nofile", false}, // none of the files suits the platform
+		{"con_other", false},  // not saved
+	} {
+		i := slices.IndexFunc(accts, func(a accountJSON) bool { return a.ID == tc.id })
+		if accts[i].Ticked != tc.want {
+			t.Errorf("%s ticked %v, want %v", tc.id, accts[i].Ticked, tc.want)
+		}
+	}
+}
+
+// TestBuildExportView_sharedFile: two targets of one shape share one
+// stored file; the export page names it once in its size and says so on
+// the second row.
+func TestBuildExportView_sharedFile(t *testing.T) {
+	t.Parallel()
+	h := newEnv(t, envOptions{}).ui
+	url := "https://example.com/dl"
+	d := outpost.ExportDetail{Export: outpost.Export{ID: "exp_x", Status: outpost.ExportSucceeded},
+		Renditions: []outpost.Rendition{
+			{ID: "rnd_a", Preset: "youtube-shorts", Status: outpost.RenditionSucceeded, SizeBytes: 1000, DownloadURL: &url},
+			{ID: "rnd_b", Preset: "tiktok", Status: outpost.RenditionSucceeded, SizeBytes: 1000, DownloadURL: &url, SameFileAs: "rnd_a"},
+			{ID: "rnd_c", Preset: "mp4-720p", Status: outpost.RenditionSucceeded, SizeBytes: 500, DownloadURL: &url},
+		}}
+	v := h.buildExportView(d, catalog{})
+	if v.FilesReady != 3 || v.FilesTotal != 1500 {
+		t.Errorf("%d files, %d bytes; want 3 files of 1500 bytes (the shared one counted once)", v.FilesReady, v.FilesTotal)
+	}
+	if v.Targets[0].SameFileAs != "" || v.Targets[1].SameFileAs != presetName("youtube-shorts", nil) || v.Targets[2].SameFileAs != "" {
+		t.Errorf("same file as: %q, %q, %q", v.Targets[0].SameFileAs, v.Targets[1].SameFileAs, v.Targets[2].SameFileAs)
 	}
 }

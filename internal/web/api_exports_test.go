@@ -490,6 +490,10 @@ func TestServer_sharedFileDownload(t *testing.T) {
 	if shorts.Preset != "youtube-shorts" || shorts.DownloadURL == nil || !strings.Contains(*shorts.DownloadURL, "reel-youtube-shorts.mp4") {
 		t.Fatalf("youtube-shorts rendition %+v", shorts)
 	}
+	// The second says whose file it is; the first has its own.
+	if shorts.SameFileAs != "" || got.Renditions[1].SameFileAs != shorts.ID {
+		t.Errorf("same_file_as: %q and %q, want none and %s", shorts.SameFileAs, got.Renditions[1].SameFileAs, shorts.ID)
+	}
 	res, err := http.Get(*shorts.DownloadURL)
 	if err != nil {
 		t.Fatal(err)
