@@ -57,6 +57,7 @@ var pageActions = map[string]authz.Action{
 	"POST /publications/{id}/edit":            authz.Publish,
 	"GET /connections":                        authz.View,
 	"POST /connections/{id}/disconnect":       authz.ManageConnections,
+	"POST /connections/share-default":         anyUser, // one's own
 	"GET /webhooks":                           authz.View,
 	"POST /webhooks":                          authz.ManageWebhooks,
 	"POST /webhooks/{id}/delete":              authz.ManageWebhooks,

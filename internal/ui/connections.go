@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
 	"outpost/internal/errcode"
@@ -35,6 +38,9 @@ type platformCard struct {
 type connectionsData struct {
 	Cards     []platformCard
 	Available bool // publishing is wired on this server
+	// ShareAccounts are the active accounts to choose the person's "share
+	// to" default from, the saved ones Ticked.
+	ShareAccounts []accountJSON
 }
 
 func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error {
@@ -58,12 +64,34 @@ func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 		}
 		d.Cards = append(d.Cards, card)
 	}
+	if d.ShareAccounts, _, err = h.shareOptions(r.Context(), workspaceOf(r)); err != nil {
+		return err
+	}
+	if len(d.ShareAccounts) > 0 {
+		saved, err := h.svc.Connections.ShareDefaults(r.Context(), h.callerOf(r))
+		if err != nil {
+			return err
+		}
+		for i, a := range d.ShareAccounts {
+			d.ShareAccounts[i].Ticked = slices.Contains(saved.ConnectionIDs, a.ID)
+		}
+	}
 	pg := page{Title: "Connections", Nav: "connections", Data: d}
 	q := r.URL.Query()
 	switch {
 	case q.Get("connected") != "":
 		pg.Flash = &flash{Kind: "success", Title: "Connected to " + platformLabel(q.Get("connected")),
 			Message: "The account is ready to share to from the export modal. Posts that waited for it go out now."}
+	case q.Get("share_saved") != "":
+		n, _ := strconv.Atoi(q.Get("share_saved"))
+		msg := "Shares start with nothing ticked."
+		switch {
+		case n == 1:
+			msg = "Shares start with 1 account ticked."
+		case n > 1:
+			msg = fmt.Sprintf("Shares start with %d accounts ticked.", n)
+		}
+		pg.Flash = &flash{Kind: "success", Title: "Saved your share-to default", Message: msg}
 	case q.Get("disconnected") != "":
 		pg.Flash = &flash{Kind: "success", Title: "Disconnected " + q.Get("disconnected"),
 			Message: "Outpost no longer holds this account's tokens; its posts that had not gone out were canceled."}
@@ -108,5 +136,20 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := platformLabel(c.Platform) + " " + c.Name()
 	http.Redirect(w, r, "/connections?disconnected="+url.QueryEscape(name), http.StatusSeeOther)
+	return nil
+}
+
+// saveShareDefaultForm saves the accounts ticked on the Connections page
+// as the person's "share to" default; none ticked clears it.
+func (h *Handler) saveShareDefaultForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errcode.New(errcode.InvalidOption, "the form could not be read: reload the page and try again")
+	}
+	d, err := h.svc.Connections.SetShareDefaults(r.Context(), h.callerOf(r), r.PostForm["account"])
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/connections?share_saved="+strconv.Itoa(len(d.ConnectionIDs))+"#share-default", http.StatusSeeOther)
 	return nil
 }

@@ -199,7 +199,7 @@ func TestE2E_browser(t *testing.T) {
 	do("connect tiktok", click(`a.connect-btn[data-platform=tiktok]`), chromedp.WaitVisible(chromedp.ID("approve")))
 	do("approve tiktok", chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(`.flash-success`)))
 	has("TikTok after connecting", text(`#platform-tiktok`), "Active")
-	waitFor("the avatars", `[...document.querySelectorAll('img.avatar')].length === 2 && [...document.querySelectorAll('img.avatar')].every(i => i.complete && i.naturalWidth === 120) ? 'yes' : 'no'`, 15*time.Second)
+	waitFor("the avatars", `[...document.querySelectorAll('.conn-grid img.avatar')].length === 2 && [...document.querySelectorAll('.conn-grid img.avatar')].every(i => i.complete && i.naturalWidth === 120) ? 'yes' : 'no'`, 15*time.Second)
 	if v := eval(`document.querySelector('#platform-youtube img.avatar').src !== document.querySelector('#platform-tiktok img.avatar').src ? 'yes' : 'no'`); v != "yes" {
 		t.Error("the two accounts show the same picture")
 	}

@@ -145,6 +145,33 @@ func TestHandler_publishing(t *testing.T) {
 		t.Errorf("share defaults after saving: %v, %v", opts.ShareDefaults, err)
 	}
 
+	// The Connections page shows the default ticked; saving it with
+	// nothing ticked clears it, and ticking the account saves it again.
+	savedBox := `name="account" value="` + conn.ID + `" checked>`
+	if r = b.get("/connections"); !strings.Contains(r.body, "Share to, by default") || !strings.Contains(r.body, savedBox) {
+		t.Error("the Connections page does not show the saved share-to default ticked")
+	}
+	savedDefaults := func() []string {
+		r := b.get("/projects/" + prj.ID + "/export-options")
+		var opts exportOptionsJSON
+		if err := json.Unmarshal([]byte(r.body), &opts); err != nil {
+			t.Fatal(err)
+		}
+		return opts.ShareDefaults
+	}
+	r = b.postForm("/connections/share-default", url.Values{})
+	want(t, r, http.StatusSeeOther)
+	if got := savedDefaults(); len(got) != 0 {
+		t.Errorf("after saving none ticked: %v", got)
+	}
+	if r = b.get(r.header.Get("Location")); !strings.Contains(r.body, "Shares start with nothing ticked.") || strings.Contains(r.body, savedBox) {
+		t.Error("the Connections page after clearing the default")
+	}
+	want(t, b.postForm("/connections/share-default", url.Values{"account": {conn.ID}}), http.StatusSeeOther)
+	if got := savedDefaults(); len(got) != 1 || got[0] != conn.ID {
+		t.Errorf("after saving the account ticked: %v", got)
+	}
+
 	// An export made for download only offers the saved account ticked
 	// under "Share to additional platforms" once its file is ready.
 	r = b.postJSON("/exports", `{"project_id":"`+prj.ID+`","targets":[{"preset":"youtube-1080p","quality":"web"}],"distribution":"download"}`)

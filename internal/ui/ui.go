@@ -220,6 +220,7 @@ func (h *Handler) routes() (http.Handler, error) {
 
 	m.Handle("GET /connections", h.auth(h.connectionsPage))
 	m.Handle("POST /connections/{id}/disconnect", h.auth(h.disconnect))
+	m.Handle("POST /connections/share-default", h.auth(h.saveShareDefaultForm))
 	m.Handle("GET /webhooks", h.auth(h.webhooksPage))
 	m.Handle("POST /webhooks", h.auth(h.createWebhook))
 	m.Handle("POST /webhooks/{id}/delete", h.auth(h.deleteWebhook))
