@@ -445,7 +445,14 @@ func TestE2E_browser(t *testing.T) {
 	has("the kept file", text(row+` .rkeep`), "Kept until you delete it")
 	// A thumbnail from an image replaces the render's.
 	before := eval(`document.querySelector('` + row + ` .rthumb-img').getAttribute('src') || ''`)
-	do("a thumbnail image", chromedp.SetUploadFiles(chromedp.CSS(row+` .thumb-form input[type=file]`), []string{logo}))
+	// The live part may be fetched again (the keep's event) between
+	// finding the input and setting its file: then find it again.
+	if err := waitfor.Until(20*time.Second, func() error {
+		return chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(row+` .thumb-form input[type=file]`), []string{logo}))
+	}); err != nil {
+		shot("failed-a-thumbnail-image", false)
+		t.Fatalf("a thumbnail image: %v", err)
+	}
 	waitFor("the new thumbnail", fmt.Sprintf(`(() => { const i = document.querySelector('%s img.rthumb-img'); return i && i.getAttribute('src').includes('thumbnail.jpg') && i.getAttribute('src') !== %q && i.complete && i.naturalWidth > 0 ? 'yes' : 'no'; })()`, row, before), 20*time.Second)
 	// Every picture on the page shows: posters, thumbnails, avatars (the
 	// closed export dialog's are not shown).
