@@ -67,14 +67,12 @@ func (h *Handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 	if d.ShareAccounts, _, err = h.shareOptions(r.Context(), workspaceOf(r)); err != nil {
 		return err
 	}
-	if len(d.ShareAccounts) > 0 {
-		saved, err := h.svc.Connections.ShareDefaults(r.Context(), h.callerOf(r))
-		if err != nil {
-			return err
-		}
-		for i, a := range d.ShareAccounts {
-			d.ShareAccounts[i].Ticked = slices.Contains(saved.ConnectionIDs, a.ID)
-		}
+	saved, err := h.savedShareDefaults(r, d.ShareAccounts)
+	if err != nil {
+		return err
+	}
+	for i, a := range d.ShareAccounts {
+		d.ShareAccounts[i].Ticked = slices.Contains(saved, a.ID)
 	}
 	pg := page{Title: "Connections", Nav: "connections", Data: d}
 	q := r.URL.Query()

@@ -96,13 +96,8 @@ func (h *Handler) exportOptions(w http.ResponseWriter, r *http.Request) error {
 	for _, pl := range out.Platforms {
 		out.PlatformFormats[pl.ID] = pl.Formats(presets)
 	}
-	out.ShareDefaults = []string{}
-	if len(out.Connections) > 0 {
-		d, err := h.svc.Connections.ShareDefaults(ctx, h.callerOf(r))
-		if err != nil {
-			return err
-		}
-		out.ShareDefaults = d.ConnectionIDs
+	if out.ShareDefaults, err = h.savedShareDefaults(r, out.Connections); err != nil {
+		return err
 	}
 	out.ConnectURL = "/connections"
 	kits, err := h.svc.BrandKits.List(ctx, ws)
@@ -696,13 +691,11 @@ func (h *Handler) exportData(r *http.Request) (page, error) {
 		return page{}, err
 	}
 	shareFiles(v.ShareAccounts, v.SharePlatforms, v.Targets, cat)
-	if len(v.ShareAccounts) > 0 {
-		saved, err := h.svc.Connections.ShareDefaults(ctx, h.callerOf(r))
-		if err != nil {
-			return page{}, err
-		}
-		tickShareDefaults(v.ShareAccounts, saved.ConnectionIDs, d.Publications)
+	saved, err := h.savedShareDefaults(r, v.ShareAccounts)
+	if err != nil {
+		return page{}, err
 	}
+	tickShareDefaults(v.ShareAccounts, saved, d.Publications)
 	v.PublishingOff = !h.svc.Connections.Available()
 	v.CanShare = v.HasFiles && v.Final && len(v.ShareAccounts) > 0
 	title := "Exporting " + d.ProjectName

@@ -81,6 +81,20 @@ func (h *Handler) saveShareDefaults(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// savedShareDefaults is the signed-in person's "share to" default: the ids
+// of their saved accounts; none ([]), and no read, when there is no
+// account to share to (accts, from shareOptions).
+func (h *Handler) savedShareDefaults(r *http.Request, accts []accountJSON) ([]string, error) {
+	if len(accts) == 0 {
+		return []string{}, nil
+	}
+	d, err := h.svc.Connections.ShareDefaults(r.Context(), h.callerOf(r))
+	if err != nil {
+		return nil, err
+	}
+	return d.ConnectionIDs, nil
+}
+
 // errPublishingOff refuses a share on a server that cannot publish.
 var errPublishingOff = &errcode.Error{Code: errcode.PlatformNotConfigured, Message: "publishing is not available on this server",
 	Remedy: "Start Outpost with a secret key and the platforms' OAuth apps (OUTPOST_<PLATFORM>_CLIENT_ID/_SECRET), or run `outpost serve --sandbox` to try it."}
