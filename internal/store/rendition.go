@@ -1,16 +1,15 @@
 package store
 
 import (
-	"database/sql"
-	"errors"
-	"outpost/internal/outpost"
-
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"outpost/internal/errcode"
+	"outpost/internal/outpost"
 )
 
 // RenditionStatus is where one output file of an export is.

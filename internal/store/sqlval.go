@@ -67,12 +67,11 @@ func (r *rows) Close() error {
 // other use of the statement runs before the row is read.
 func (q *Queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	st, release := q.stmts.acquire(ctx, q.db, query)
-	if st == nil {
-		release()
-		return q.db.QueryRowContext(ctx, query, q.args(args)...)
-	}
 	defer release()
-	return st.QueryRowContext(ctx, q.args(args)...)
+	if st != nil {
+		return st.QueryRowContext(ctx, q.args(args)...)
+	}
+	return q.db.QueryRowContext(ctx, query, q.args(args)...)
 }
 
 func (q *Queries) args(args []any) []any {
